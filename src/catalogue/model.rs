@@ -1,0 +1,296 @@
+//! The parsed form of a catalogue file: products, licences and the
+//! `[catalogue]` table, every value with its source span.
+
+use crate::chem::Element;
+use crate::diagnostic::Diagnostic;
+use crate::text::Span;
+use jiff::civil::Date;
+
+/// Declares a closed set of string values (a spec enum) with its spelling.
+macro_rules! string_enum {
+    ($(#[$m:meta])* $name:ident { $($variant:ident = $s:literal : $doc:literal),+ $(,)? }) => {
+        $(#[$m])*
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+        pub enum $name { $($variant),+ }
+        impl $name {
+            pub const ALL: &'static [$name] = &[$($name::$variant),+];
+            pub fn as_str(self) -> &'static str {
+                match self { $($name::$variant => $s),+ }
+            }
+            /// One-line meaning, for hovers and completion.
+            pub fn describe(self) -> &'static str {
+                match self { $($name::$variant => $doc),+ }
+            }
+            pub fn parse(s: &str) -> Option<Self> {
+                match s { $($s => Some($name::$variant),)+ _ => None }
+            }
+            pub fn names() -> Vec<&'static str> {
+                Self::ALL.iter().map(|v| v.as_str()).collect()
+            }
+        }
+        impl std::fmt::Display for $name {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+    };
+}
+
+string_enum!(
+    /// What a product physically is (spec §4).
+    Form {
+        Metal = "metal": "a metal; it is the metal of its largest constituent",
+        Alloy = "alloy": "an alloy (ingot, block, bar, wire, sheet, rod, plate, tube, granule, powder...)",
+        Target = "target": "a sputtering target (planar or rotary)",
+        Magnet = "magnet": "a finished or primary-processed permanent magnet: block, disc, ring, arc, tile, magnetic steel",
+        MagnetPowder = "magnet-powder": "permanent-magnet powder",
+        Oxide = "oxide": "an oxide or a mixture of oxides",
+        Compound = "compound": "a compound or a mixture of compounds",
+        Crystal = "crystal": "a crystal (laser, scintillator...)",
+        Phosphor = "phosphor": "a phosphor or other luminescent material",
+        Catalyst = "catalyst": "a catalyst powder or other catalytic functional material",
+        OtherMaterial = "other-material": "any other material",
+        RotorAssembly = "rotor-assembly": "a motor rotor assembly",
+        StatorAssembly = "stator-assembly": "a motor stator assembly",
+        Sensor = "sensor": "a sensor, sensor part or sensor assembly",
+        Motor = "motor": "a motor",
+        Component = "component": "any other part that holds magnets, e.g. a pot magnet",
+        FinishedProduct = "finished-product": "finished electronic goods (headphones, speakers...)",
+        ConsumerProduct = "consumer-product": "a consumer product (magnetic toys, phone cases, chargers...)",
+    }
+);
+
+impl Form {
+    /// Materials are classified by composition; parts and goods by what they contain.
+    pub fn is_material(self) -> bool {
+        !matches!(
+            self,
+            Form::RotorAssembly
+                | Form::StatorAssembly
+                | Form::Sensor
+                | Form::Motor
+                | Form::Component
+                | Form::FinishedProduct
+                | Form::ConsumerProduct
+        )
+    }
+}
+
+string_enum!(
+    /// How magnets sit in a rotor or stator assembly.
+    Mounting {
+        Embedded = "embedded": "magnets embedded in the iron core or steel plate (fixed assembly)",
+        BuiltIn = "built-in": "magnets built into the iron core or steel plate (fixed assembly)",
+        SurfaceMounted = "surface-mounted": "magnets surface-mounted on the iron core or steel plate (fixed assembly)",
+        Loose = "loose": "magnets not fixed to the assembly",
+    }
+);
+
+string_enum!(
+    /// Parts integrated into an assembly.
+    Integrate {
+        Shaft = "shaft": "a shaft",
+        Bearing = "bearing": "a bearing",
+        Sleeve = "sleeve": "an outer sleeve",
+        Fan = "fan": "a fan",
+        Gear = "gear": "a gear",
+        BalancePlate = "balance-plate": "a dynamic-balance plate",
+        Encoder = "encoder": "an encoder",
+        Chip = "chip": "a chip",
+        CircuitBoard = "circuit-board": "a circuit board",
+        Bracket = "bracket": "a bracket",
+        Pin = "pin": "a pin",
+    }
+);
+
+string_enum!(
+    /// Kind of transfer; every one is an export (Regulations Art. 2).
+    Transfer {
+        Trade = "trade": "a trade export (the default)",
+        Gift = "gift": "a gift to a foreign party: an export",
+        Exhibition = "exhibition": "an exhibition abroad: an export",
+        Cooperation = "cooperation": "a transfer for cooperation: an export",
+        Aid = "aid": "aid: an export",
+        Other = "other": "another transfer to a foreign party: an export",
+    }
+);
+
+string_enum!(
+    /// What an export is for.
+    Purpose {
+        Production = "production": "production",
+        Resale = "resale": "resale",
+        Research = "research": "research",
+        Testing = "testing": "testing (an export certificate may serve)",
+        Inspection = "inspection": "inspection (an export certificate may serve)",
+        SpareParts = "spare-parts": "spare parts (an export certificate may serve)",
+        Repair = "repair": "overseas repair (an export certificate may serve)",
+        Exhibition = "exhibition": "exhibition, items returned after the show (an export certificate may serve)",
+        Other = "other": "another purpose",
+    }
+);
+
+string_enum!(
+    /// Licence kinds.
+    LicenceType {
+        Individual = "individual": "individual licence: one end user, valid at most 1 year",
+        General = "general": "general licence: one or more end users and shipments, valid at most 3 years",
+        Certificate = "certificate": "export certificate by registration and information reporting: testing, inspection, spare parts, repair, exhibition",
+    }
+);
+
+/// A value with the span of its value and of its key.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Field<T> {
+    pub value: T,
+    pub span: Span,
+    pub key: Span,
+}
+
+/// One `composition` entry: `key = percent`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct CompositionEntry {
+    pub key: String,
+    pub key_span: Span,
+    pub percent: f64,
+    pub value_span: Span,
+    /// Mass share of each element of the key's formula.
+    pub shares: Vec<(Element, f64)>,
+}
+
+/// A product's composition.
+#[derive(Clone, Debug, PartialEq, Default)]
+pub struct Composition {
+    pub entries: Vec<CompositionEntry>,
+    pub span: Span,
+    pub key: Span,
+}
+
+impl Composition {
+    /// Mass percent of every element, summed over the entries, largest first.
+    pub fn element_percents(&self) -> Vec<(Element, f64)> {
+        let mut out: Vec<(Element, f64)> = Vec::new();
+        for e in &self.entries {
+            for &(el, share) in &e.shares {
+                let p = e.percent * share;
+                match out.iter_mut().find(|(x, _)| *x == el) {
+                    Some(slot) => slot.1 += p,
+                    None => out.push((el, p)),
+                }
+            }
+        }
+        out.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
+        out
+    }
+
+    pub fn total(&self) -> f64 {
+        self.entries.iter().map(|e| e.percent).sum()
+    }
+}
+
+/// The `[catalogue]` table.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct CatalogueTable {
+    pub header: Span,
+    pub span: Span,
+    pub name: Option<Field<String>>,
+    pub exporter: Option<Field<String>>,
+    pub as_of: Option<Field<Date>>,
+    pub rules: Option<Field<String>>,
+}
+
+/// A `[[licence]]` table.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Licence {
+    pub header: Span,
+    pub span: Span,
+    pub id: Option<Field<String>>,
+    pub kind: Option<Field<LicenceType>>,
+    pub issued: Option<Field<Date>>,
+    pub expires: Option<Field<Date>>,
+    pub items: Option<Field<Vec<Field<String>>>>,
+    pub end_users: Option<Field<Vec<Field<String>>>>,
+    pub destinations: Option<Field<Vec<Field<String>>>>,
+    pub purposes: Option<Field<Vec<Field<Purpose>>>>,
+    /// The table has a syntax error: its values may be incomplete.
+    pub broken: bool,
+}
+
+impl Licence {
+    pub fn id_str(&self) -> Option<&str> {
+        self.id.as_ref().map(|f| f.value.as_str())
+    }
+}
+
+/// A `[[product]]` table.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Product {
+    pub header: Span,
+    pub span: Span,
+    pub sku: Option<Field<String>>,
+    pub name: Option<Field<String>>,
+    pub form: Option<Field<Form>>,
+    pub composition: Option<Composition>,
+    pub components: Option<Field<Vec<Field<String>>>>,
+    pub mounting: Option<Field<Mounting>>,
+    pub integrates: Option<Field<Vec<Field<Integrate>>>>,
+    pub moulded: Option<Field<bool>>,
+    pub calcined: Option<Field<bool>>,
+    pub category: Option<Field<String>>,
+    pub hs_code: Option<Field<String>>,
+    pub control_code: Option<Field<String>>,
+    pub destination: Option<Field<String>>,
+    pub end_user: Option<Field<String>>,
+    pub transfer: Option<Field<Transfer>>,
+    pub purpose: Option<Field<Purpose>>,
+    pub licence: Option<Field<String>>,
+    pub ship_date: Option<Field<Date>>,
+    /// The table has a syntax error: its values may be incomplete.
+    pub broken: bool,
+    /// Keys that were present but whose value was invalid (reported already).
+    pub invalid: Vec<&'static str>,
+    /// Every key of the table with its span, in source order.
+    pub keys: Vec<(String, Span)>,
+}
+
+impl Product {
+    pub fn sku_str(&self) -> Option<&str> {
+        self.sku.as_ref().map(|f| f.value.as_str())
+    }
+    /// Whether a key was given with an invalid value.
+    pub fn was_invalid(&self, key: &str) -> bool {
+        self.invalid.contains(&key)
+    }
+}
+
+/// What kind of table a chunk of the file is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TableKind {
+    /// Keys before the first header.
+    Root,
+    Catalogue,
+    Licence,
+    Product,
+    Other,
+}
+
+/// A table of the file, in source order, pointing into the vectors below.
+#[derive(Clone, Debug, PartialEq)]
+pub struct TableRef {
+    pub kind: TableKind,
+    pub span: Span,
+    pub header: Span,
+    /// Index into `products` or `licences` for those kinds.
+    pub index: usize,
+}
+
+/// One parsed catalogue file.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Catalogue {
+    pub catalogue: Option<CatalogueTable>,
+    pub licences: Vec<Licence>,
+    pub products: Vec<Product>,
+    pub tables: Vec<TableRef>,
+    /// Syntax and value diagnostics found while parsing.
+    pub diagnostics: Vec<Diagnostic>,
+}

@@ -1,0 +1,10 @@
+//! catalogue-lsp: export-control classification of rare-earth product
+//! catalogues. Data flows one way: text → [`catalogue`] (parsed tables) →
+//! [`engine`] (verdicts, with the [`rules`] pack) → [`diagnostic`]s →
+//! [`report`] (CLI) or the language server.
+
+pub mod catalogue;
+pub mod chem;
+pub mod diagnostic;
+pub mod rules;
+pub mod text;

@@ -1,0 +1,634 @@
+//! The rule pack: controlled items, exclusions and licence rules as data,
+//! each record with its instrument, article and source, and the instruments'
+//! effective dates and suspension windows. Owns loading and validating packs
+//! (the embedded default or a file) and answering "is this instrument in
+//! force on date D". Format: docs/rule-pack.md.
+
+use crate::catalogue::{Form, LicenceType, Purpose};
+use crate::chem::Element;
+use crate::diagnostic::SourceRef;
+use jiff::civil::Date;
+use serde::Deserialize;
+use sha2::{Digest, Sha256};
+use std::path::Path;
+use std::sync::{Arc, OnceLock};
+use toml::Spanned;
+
+/// The default pack, compiled in.
+pub const EMBEDDED: &str = include_str!("../rules/default.toml");
+
+/// A rule pack that failed to load: which file, which line, what is wrong.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PackError {
+    pub file: String,
+    pub line: Option<usize>,
+    pub message: String,
+}
+
+impl std::fmt::Display for PackError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.line {
+            Some(l) => write!(f, "{}:{}: bad rule pack: {}", self.file, l, self.message),
+            None => write!(f, "{}: bad rule pack: {}", self.file, self.message),
+        }
+    }
+}
+
+impl std::error::Error for PackError {}
+
+/// How an item's elements are matched against a composition.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum MatchMode {
+    /// The single element is the product's largest constituent (metals).
+    Largest,
+    /// All elements present; among matching systems, those with the most elements win.
+    System,
+    /// All elements present.
+    Contains,
+}
+
+/// A suspension window, both ends inclusive.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Suspension {
+    pub by: usize,
+    pub from: Date,
+    pub until: Date,
+    pub note: String,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Instrument {
+    pub id: String,
+    pub title: String,
+    pub issued: Option<Date>,
+    pub effective: Option<Date>,
+    pub url: String,
+    pub confidence: String,
+    pub note: String,
+    pub suspensions: Vec<Suspension>,
+}
+
+/// Whether an instrument applies on a date.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Status {
+    InForce,
+    NotYetEffective { effective: Date },
+    Suspended { by: usize, until: Date },
+}
+
+impl Instrument {
+    pub fn status(&self, date: Date) -> Status {
+        if let Some(s) = self.suspensions.iter().find(|s| s.from <= date && date <= s.until) {
+            return Status::Suspended { by: s.by, until: s.until };
+        }
+        match self.effective {
+            Some(e) if date < e => Status::NotYetEffective { effective: e },
+            _ => Status::InForce,
+        }
+    }
+}
+
+/// A controlled item of the list.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Item {
+    pub code: String,
+    pub instrument: usize,
+    pub article: String,
+    pub title: String,
+    pub title_zh: String,
+    pub forms: Vec<Form>,
+    pub possible_forms: Vec<Form>,
+    pub elements: Vec<Element>,
+    pub mode: MatchMode,
+    pub hs_codes: Vec<String>,
+    pub confidence: String,
+    pub note: String,
+}
+
+/// A product field an exclusion condition tests.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CondField {
+    Mounting,
+    Integrates,
+    Moulded,
+    Calcined,
+    Category,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum Test {
+    Equals(bool),
+    In(Vec<String>),
+    AnyOf(Vec<String>),
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Condition {
+    pub field: CondField,
+    pub test: Test,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum Applies {
+    Always,
+    Any(Vec<Condition>),
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Exclusion {
+    pub id: String,
+    pub title: String,
+    pub scope: Vec<usize>,
+    pub forms: Vec<Form>,
+    pub applies: Applies,
+    pub instrument: usize,
+    pub article: String,
+    pub confidence: String,
+    pub text_zh: String,
+    pub explanation: String,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum EndUserRule {
+    ExactlyOne,
+    OneOrMore,
+    Any,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct LicenceRule {
+    pub kind: LicenceType,
+    pub title: String,
+    pub max_validity_years: Option<u32>,
+    pub end_users: EndUserRule,
+    pub purposes: Option<Vec<Purpose>>,
+    pub instrument: usize,
+    pub article: String,
+    pub confidence: String,
+    pub explanation: String,
+}
+
+/// A loaded, validated rule pack.
+#[derive(Clone, Debug, PartialEq)]
+pub struct RulePack {
+    pub id: String,
+    pub version: String,
+    pub title: String,
+    pub reviewed_through: Date,
+    pub note: String,
+    pub sha256: String,
+    /// `embedded` or the file path it was loaded from.
+    pub origin: String,
+    pub instruments: Vec<Instrument>,
+    pub items: Vec<Item>,
+    pub exclusions: Vec<Exclusion>,
+    pub licence_rules: Vec<LicenceRule>,
+    pub transfers: Vec<(String, String)>,
+    pub transfer_source: (usize, String, String),
+}
+
+static DEFAULT: OnceLock<Arc<RulePack>> = OnceLock::new();
+
+impl RulePack {
+    /// The embedded default pack (validated by the test suite, so loading cannot fail at run time).
+    pub fn embedded() -> Arc<RulePack> {
+        DEFAULT
+            .get_or_init(|| match RulePack::parse(EMBEDDED, "embedded") {
+                Ok(p) => Arc::new(p),
+                Err(e) => panic!("the embedded rule pack is invalid: {e}"),
+            })
+            .clone()
+    }
+
+    /// Loads a pack file.
+    pub fn load(path: &Path) -> Result<RulePack, PackError> {
+        let file = path.display().to_string();
+        let bytes = std::fs::read(path).map_err(|e| PackError { file: file.clone(), line: None, message: format!("cannot read it: {e}") })?;
+        let text = String::from_utf8(bytes).map_err(|e| PackError {
+            file: file.clone(),
+            line: None,
+            message: format!("not UTF-8 text (invalid byte at offset {})", e.utf8_error().valid_up_to()),
+        })?;
+        RulePack::parse(&text, &file)
+    }
+
+    /// Parses and validates pack text; `origin` names it in errors.
+    pub fn parse(text: &str, origin: &str) -> Result<RulePack, PackError> {
+        let line_of = |off: usize| text[..off.min(text.len())].lines().count().max(1);
+        let err = |span: Option<std::ops::Range<usize>>, m: String| PackError {
+            file: origin.to_string(),
+            line: span.map(|s| line_of(s.start + 1)),
+            message: m,
+        };
+        let raw: RawPack = toml::from_str(text).map_err(|e| err(e.span(), e.message().trim().to_string()))?;
+        let date = |d: &Spanned<toml::value::Datetime>, what: &str| -> Result<Date, PackError> {
+            to_date(d.get_ref()).ok_or_else(|| err(Some(d.span()), format!("{what} must be a date like 2026-07-31")))
+        };
+        let mut instruments: Vec<Instrument> = Vec::new();
+        for ri in &raw.instrument {
+            let i = ri.get_ref();
+            if instruments.iter().any(|x| x.id == i.id) {
+                return Err(err(Some(ri.span()), format!("instrument `{}` is defined twice", i.id)));
+            }
+            instruments.push(Instrument {
+                id: i.id.clone(),
+                title: i.title.clone(),
+                issued: i.issued.as_ref().map(|d| date(d, "issued")).transpose()?,
+                effective: i.effective.as_ref().map(|d| date(d, "effective")).transpose()?,
+                url: i.url.clone(),
+                confidence: i.confidence.clone(),
+                note: i.note.clone().unwrap_or_default(),
+                suspensions: Vec::new(),
+            });
+        }
+        let ids: Vec<String> = instruments.iter().map(|x| x.id.clone()).collect();
+        let find_inst = |id: &str, span: std::ops::Range<usize>| -> Result<usize, PackError> {
+            ids.iter().position(|x| x == id).ok_or_else(|| err(Some(span), format!("unknown instrument `{id}`; defined: {}", ids.join(", "))))
+        };
+        let mut suspensions = Vec::new();
+        for (idx, ri) in raw.instrument.iter().enumerate() {
+            for s in &ri.get_ref().suspension {
+                let by = find_inst(&s.by, ri.span())?;
+                let (from, until) = (date(&s.from, "suspension from")?, date(&s.until, "suspension until")?);
+                if until < from {
+                    return Err(err(Some(s.until.span()), "suspension ends before it starts".into()));
+                }
+                suspensions.push((idx, Suspension { by, from, until, note: s.note.clone().unwrap_or_default() }));
+            }
+        }
+        for (idx, s) in suspensions {
+            instruments[idx].suspensions.push(s);
+        }
+        let forms = |v: &[Spanned<String>]| -> Result<Vec<Form>, PackError> {
+            v.iter()
+                .map(|f| Form::parse(f.get_ref()).ok_or_else(|| err(Some(f.span()), format!("unknown form `{}`; forms: {}", f.get_ref(), Form::names().join(", ")))))
+                .collect()
+        };
+        let mut items = Vec::new();
+        for ri in &raw.item {
+            let i = ri.get_ref();
+            if !crate::catalogue::parse::is_control_code(&i.code) {
+                return Err(err(Some(ri.span()), format!("`{}` is not a control code like 1C905.a.4", i.code)));
+            }
+            let elements = i
+                .r#match
+                .elements
+                .iter()
+                .map(|e| Element::from_symbol(e.get_ref()).ok_or_else(|| err(Some(e.span()), format!("item {}: `{}` is not an element symbol", i.code, e.get_ref()))))
+                .collect::<Result<Vec<_>, _>>()?;
+            if elements.is_empty() {
+                return Err(err(Some(ri.span()), format!("item {} matches no elements: give match.elements", i.code)));
+            }
+            let mode = match i.r#match.mode.as_str() {
+                "largest" => MatchMode::Largest,
+                "system" => MatchMode::System,
+                "contains" => MatchMode::Contains,
+                m => return Err(err(Some(ri.span()), format!("item {}: unknown match mode `{m}`; modes: largest, system, contains", i.code))),
+            };
+            if mode == MatchMode::Largest && elements.len() != 1 {
+                return Err(err(Some(ri.span()), format!("item {}: mode \"largest\" takes exactly one element", i.code)));
+            }
+            items.push(Item {
+                code: i.code.clone(),
+                instrument: find_inst(&i.instrument, ri.span())?,
+                article: i.article.clone(),
+                title: i.title.clone(),
+                title_zh: i.title_zh.clone().unwrap_or_default(),
+                forms: forms(&i.r#match.forms)?,
+                possible_forms: forms(&i.r#match.possible_forms)?,
+                elements,
+                mode,
+                hs_codes: i.hs_codes.clone(),
+                confidence: i.confidence.clone(),
+                note: i.note.clone().unwrap_or_default(),
+            });
+        }
+        let mut exclusions = Vec::new();
+        for re in &raw.exclusion {
+            let e = re.get_ref();
+            let applies = match &e.applies {
+                RawApplies::Word(w) if w == "always" => Applies::Always,
+                RawApplies::Word(w) => return Err(err(Some(re.span()), format!("exclusion {}: `applies` must be \"always\" or {{ any = [...] }}, not \"{w}\"", e.id))),
+                RawApplies::Any { any } => Applies::Any(any.iter().map(|c| condition(c).map_err(|m| err(Some(re.span()), format!("exclusion {}: {m}", e.id)))).collect::<Result<_, _>>()?),
+            };
+            exclusions.push(Exclusion {
+                id: e.id.clone(),
+                title: e.title.clone(),
+                scope: e.scope.iter().map(|s| find_inst(s, re.span())).collect::<Result<_, _>>()?,
+                forms: forms(&e.forms)?,
+                applies,
+                instrument: find_inst(&e.instrument, re.span())?,
+                article: e.article.clone(),
+                confidence: e.confidence.clone(),
+                text_zh: e.text_zh.clone().unwrap_or_default(),
+                explanation: e.explanation.clone(),
+            });
+        }
+        let mut licence_rules = Vec::new();
+        for rl in &raw.licence_type {
+            let l = rl.get_ref();
+            let kind = LicenceType::parse(&l.id).ok_or_else(|| err(Some(rl.span()), format!("unknown licence type `{}`; types: individual, general, certificate", l.id)))?;
+            let end_users = match l.end_users.as_str() {
+                "exactly-one" => EndUserRule::ExactlyOne,
+                "one-or-more" => EndUserRule::OneOrMore,
+                "any" => EndUserRule::Any,
+                o => return Err(err(Some(rl.span()), format!("licence type {}: end_users must be exactly-one, one-or-more or any, not `{o}`", l.id))),
+            };
+            let purposes = match &l.purposes {
+                None => None,
+                Some(ps) => Some(ps.iter().map(|p| Purpose::parse(p).ok_or_else(|| err(Some(rl.span()), format!("licence type {}: unknown purpose `{p}`", l.id)))).collect::<Result<_, _>>()?),
+            };
+            licence_rules.push(LicenceRule {
+                kind,
+                title: l.title.clone(),
+                max_validity_years: l.max_validity_years,
+                end_users,
+                purposes,
+                instrument: find_inst(&l.instrument, rl.span())?,
+                article: l.article.clone(),
+                confidence: l.confidence.clone(),
+                explanation: l.explanation.clone(),
+            });
+        }
+        for k in LicenceType::ALL {
+            if !licence_rules.iter().any(|r| r.kind == *k) {
+                return Err(err(None, format!("no [[licence_type]] for `{k}`: a pack defines individual, general and certificate")));
+            }
+        }
+        let ts = &raw.transfers;
+        let transfer_source = (find_inst(&ts.instrument, 0..0)?, ts.article.clone(), ts.explanation.clone());
+        let pack = raw.pack;
+        Ok(RulePack {
+            id: pack.id,
+            version: pack.version,
+            title: pack.title,
+            reviewed_through: date(&pack.reviewed_through, "pack.reviewed_through")?,
+            note: pack.note.unwrap_or_default(),
+            sha256: hex(&Sha256::digest(text.as_bytes())),
+            origin: origin.to_string(),
+            instruments,
+            items,
+            exclusions,
+            licence_rules,
+            transfers: raw.transfer.into_iter().map(|t| (t.id, t.title)).collect(),
+            transfer_source,
+        })
+    }
+
+    pub fn source(&self, instrument: usize, article: &str) -> SourceRef {
+        let i = &self.instruments[instrument];
+        SourceRef { instrument: i.title.clone(), article: article.to_string(), url: i.url.clone() }
+    }
+
+    pub fn item_source(&self, item: &Item) -> SourceRef {
+        self.source(item.instrument, &item.article)
+    }
+
+    pub fn exclusion(&self, id: &str) -> Option<&Exclusion> {
+        self.exclusions.iter().find(|e| e.id == id)
+    }
+
+    pub fn licence_rule(&self, kind: LicenceType) -> &LicenceRule {
+        // Validated at load: every type has a rule.
+        self.licence_rules.iter().find(|r| r.kind == kind).unwrap_or(&self.licence_rules[0])
+    }
+
+    /// Items whose code is `code` or under it.
+    pub fn items_under<'a>(&'a self, code: &'a str) -> impl Iterator<Item = &'a Item> + 'a {
+        self.items.iter().filter(move |i| code_covers(code, &i.code))
+    }
+
+    /// The title of the first item with exactly this code.
+    pub fn item_title(&self, code: &str) -> Option<&str> {
+        self.items.iter().find(|i| i.code == code).map(|i| i.title.as_str())
+    }
+
+    pub fn transfer_sourceref(&self) -> SourceRef {
+        self.source(self.transfer_source.0, &self.transfer_source.1)
+    }
+}
+
+/// Whether licence item `cover` covers control code `code`: itself or a sub-item.
+pub fn code_covers(cover: &str, code: &str) -> bool {
+    code == cover || (code.starts_with(cover) && code.as_bytes().get(cover.len()) == Some(&b'.'))
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+fn to_date(d: &toml::value::Datetime) -> Option<Date> {
+    match (d.date, d.time, d.offset) {
+        (Some(x), None, None) => Date::new(x.year as i16, x.month as i8, x.day as i8).ok(),
+        _ => None,
+    }
+}
+
+fn condition(c: &RawCondition) -> Result<Condition, String> {
+    let field = match c.field.as_str() {
+        "mounting" => CondField::Mounting,
+        "integrates" => CondField::Integrates,
+        "moulded" => CondField::Moulded,
+        "calcined" => CondField::Calcined,
+        "category" => CondField::Category,
+        f => return Err(format!("condition on unknown field `{f}`; fields: mounting, integrates, moulded, calcined, category")),
+    };
+    let test = match (&c.equals, &c.r#in, &c.any_of) {
+        (Some(b), None, None) => Test::Equals(*b),
+        (None, Some(v), None) => Test::In(v.clone()),
+        (None, None, Some(v)) => Test::AnyOf(v.clone()),
+        _ => return Err(format!("condition on `{}` needs exactly one of equals, in, any_of", c.field)),
+    };
+    Ok(Condition { field, test })
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawPack {
+    pack: RawMeta,
+    #[serde(default)]
+    instrument: Vec<Spanned<RawInstrument>>,
+    #[serde(default)]
+    exclusion: Vec<Spanned<RawExclusion>>,
+    #[serde(default)]
+    licence_type: Vec<Spanned<RawLicenceType>>,
+    #[serde(default)]
+    transfer: Vec<RawTransfer>,
+    transfers: RawTransfers,
+    #[serde(default)]
+    item: Vec<Spanned<RawItem>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawMeta {
+    id: String,
+    version: String,
+    title: String,
+    reviewed_through: Spanned<toml::value::Datetime>,
+    note: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawInstrument {
+    id: String,
+    title: String,
+    issued: Option<Spanned<toml::value::Datetime>>,
+    effective: Option<Spanned<toml::value::Datetime>>,
+    url: String,
+    confidence: String,
+    note: Option<String>,
+    #[serde(default)]
+    suspension: Vec<RawSuspension>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawSuspension {
+    by: String,
+    from: Spanned<toml::value::Datetime>,
+    until: Spanned<toml::value::Datetime>,
+    note: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawItem {
+    code: String,
+    instrument: String,
+    article: String,
+    title: String,
+    title_zh: Option<String>,
+    r#match: RawMatch,
+    #[serde(default)]
+    hs_codes: Vec<String>,
+    confidence: String,
+    note: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawMatch {
+    #[serde(default)]
+    forms: Vec<Spanned<String>>,
+    elements: Vec<Spanned<String>>,
+    mode: String,
+    #[serde(default)]
+    possible_forms: Vec<Spanned<String>>,
+}
+
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum RawApplies {
+    Word(String),
+    Any { any: Vec<RawCondition> },
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawCondition {
+    field: String,
+    equals: Option<bool>,
+    r#in: Option<Vec<String>>,
+    any_of: Option<Vec<String>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawExclusion {
+    id: String,
+    title: String,
+    scope: Vec<String>,
+    forms: Vec<Spanned<String>>,
+    applies: RawApplies,
+    instrument: String,
+    article: String,
+    confidence: String,
+    text_zh: Option<String>,
+    explanation: String,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawLicenceType {
+    id: String,
+    title: String,
+    max_validity_years: Option<u32>,
+    end_users: String,
+    purposes: Option<Vec<String>>,
+    instrument: String,
+    article: String,
+    confidence: String,
+    explanation: String,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawTransfer {
+    id: String,
+    title: String,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawTransfers {
+    instrument: String,
+    article: String,
+    #[allow(dead_code)] // documented in the pack; not used in verdicts
+    confidence: String,
+    explanation: String,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use jiff::civil::date;
+
+    #[test]
+    fn embedded_pack_loads_with_every_announcement_18_and_57_code_family() {
+        let p = RulePack::embedded();
+        assert_eq!(p.id, "cn-rare-earth-dual-use");
+        assert_eq!(p.reviewed_through, date(2026, 7, 31));
+        for fam in ["1C902", "1C903", "1C904", "1C905", "1C906", "1C907", "1C908", "1C909", "1C910", "1C911", "1C912", "1C913"] {
+            assert!(p.items_under(fam).count() >= 3, "{fam}");
+        }
+        assert_eq!(p.sha256.len(), 64);
+        assert_eq!(p.exclusions.len(), 6);
+    }
+
+    #[test]
+    fn announcement_57_is_suspended_by_70_until_2026_11_10_inclusive() {
+        let p = RulePack::embedded();
+        let a57 = p.instruments.iter().find(|i| i.id == "ann-57-2025").unwrap();
+        assert!(matches!(a57.status(date(2025, 11, 6)), Status::NotYetEffective { .. }));
+        assert!(matches!(a57.status(date(2025, 11, 7)), Status::Suspended { .. }));
+        assert!(matches!(a57.status(date(2026, 11, 10)), Status::Suspended { .. }));
+        assert_eq!(a57.status(date(2026, 11, 11)), Status::InForce);
+        let a18 = p.instruments.iter().find(|i| i.id == "ann-18-2025").unwrap();
+        assert!(matches!(a18.status(date(2025, 4, 3)), Status::NotYetEffective { .. }));
+        assert_eq!(a18.status(date(2025, 4, 4)), Status::InForce);
+    }
+
+    #[test]
+    fn code_cover_is_by_dotted_prefix() {
+        assert!(code_covers("1C905", "1C905.a.4"));
+        assert!(code_covers("1C905.a", "1C905.a.4"));
+        assert!(code_covers("1C905.a.4", "1C905.a.4"));
+        assert!(!code_covers("1C90", "1C905.a.4"));
+        assert!(!code_covers("1C905.a.4", "1C905.a"));
+    }
+
+    #[test]
+    fn bad_packs_name_file_line_and_problem() {
+        let bad = EMBEDDED.replacen("forms = [\"metal\"]", "forms = [\"metl\"]", 1);
+        let e = RulePack::parse(&bad, "my.toml").unwrap_err();
+        assert!(e.to_string().starts_with("my.toml:"), "{e}");
+        assert!(e.message.contains("unknown form `metl`"), "{e}");
+        assert!(e.line.is_some());
+        let e = RulePack::parse("[pack\n", "x.toml").unwrap_err();
+        assert_eq!(e.line, Some(1));
+        let bad = EMBEDDED.replacen("instrument = \"ann-18-2025\"", "instrument = \"ann-99\"", 1);
+        assert!(RulePack::parse(&bad, "p").unwrap_err().message.contains("unknown instrument `ann-99`"));
+    }
+}

@@ -1,0 +1,213 @@
+//! Text positions: byte spans and the line index that turns them into
+//! 1-based line/column pairs (CLI) or 0-based lines with UTF-8/16/32 columns
+//! (language server). Owns nothing else; CR, LF and CRLF all end a line.
+
+use serde::Serialize;
+
+/// A half-open byte range `[start, end)` into one file's text.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Span {
+    pub start: usize,
+    pub end: usize,
+}
+
+impl Span {
+    pub fn new(start: usize, end: usize) -> Self {
+        Span { start, end: end.max(start) }
+    }
+
+    pub fn shifted(self, by: usize) -> Self {
+        Span::new(self.start + by, self.end + by)
+    }
+
+    pub fn contains(self, offset: usize) -> bool {
+        self.start <= offset && offset < self.end
+    }
+
+    pub fn len(self) -> usize {
+        self.end - self.start
+    }
+
+    pub fn is_empty(self) -> bool {
+        self.start == self.end
+    }
+}
+
+impl From<std::ops::Range<usize>> for Span {
+    fn from(r: std::ops::Range<usize>) -> Self {
+        Span::new(r.start, r.end)
+    }
+}
+
+/// A 1-based line and column (column counted in Unicode scalar values), as
+/// compilers print them.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+pub struct LineCol {
+    pub line: usize,
+    pub column: usize,
+}
+
+/// How columns are counted: the LSP position encodings.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Encoding {
+    Utf8,
+    Utf16,
+    Utf32,
+}
+
+/// Offsets of line starts in a text. Built once per text in O(n).
+#[derive(Clone, Debug)]
+pub struct LineIndex {
+    starts: Vec<usize>,
+    len: usize,
+}
+
+impl LineIndex {
+    pub fn new(text: &str) -> Self {
+        let bytes = text.as_bytes();
+        let mut starts = vec![0];
+        let mut i = 0;
+        while i < bytes.len() {
+            match bytes[i] {
+                b'\n' => starts.push(i + 1),
+                b'\r' => {
+                    if bytes.get(i + 1) == Some(&b'\n') {
+                        i += 1;
+                    }
+                    starts.push(i + 1);
+                }
+                _ => {}
+            }
+            i += 1;
+        }
+        LineIndex { starts, len: text.len() }
+    }
+
+    pub fn line_count(&self) -> usize {
+        self.starts.len()
+    }
+
+    /// 0-based line containing `offset` (clamped to the text).
+    pub fn line_of(&self, offset: usize) -> usize {
+        let offset = offset.min(self.len);
+        match self.starts.binary_search(&offset) {
+            Ok(l) => l,
+            Err(l) => l - 1,
+        }
+    }
+
+    pub fn line_start(&self, line: usize) -> usize {
+        self.starts.get(line).copied().unwrap_or(self.len)
+    }
+
+    /// End of a line's content, before its line terminator.
+    pub fn line_end(&self, text: &str, line: usize) -> usize {
+        let next = self.starts.get(line + 1).copied().unwrap_or(self.len);
+        let bytes = text.as_bytes();
+        let mut end = next;
+        while end > self.line_start(line) && matches!(bytes.get(end - 1), Some(b'\n' | b'\r')) {
+            end -= 1;
+        }
+        end
+    }
+
+    /// 1-based line and column (in characters) of a byte offset.
+    pub fn line_col(&self, text: &str, offset: usize) -> LineCol {
+        let offset = floor_char_boundary(text, offset.min(self.len));
+        let line = self.line_of(offset);
+        let start = self.line_start(line);
+        let column = text[start..offset].chars().count() + 1;
+        LineCol { line: line + 1, column }
+    }
+
+    /// 0-based line and column in the given encoding.
+    pub fn position(&self, text: &str, offset: usize, enc: Encoding) -> (u32, u32) {
+        let offset = floor_char_boundary(text, offset.min(self.len));
+        let line = self.line_of(offset);
+        let seg = &text[self.line_start(line)..offset];
+        let col = match enc {
+            Encoding::Utf8 => seg.len(),
+            Encoding::Utf16 => seg.chars().map(char::len_utf16).sum(),
+            Encoding::Utf32 => seg.chars().count(),
+        };
+        (line as u32, col as u32)
+    }
+
+    /// Byte offset of a 0-based line and column in the given encoding.
+    /// Out-of-range lines and columns are clamped, never a panic; a column
+    /// inside a character or past the line end lands on the nearest boundary
+    /// before it.
+    pub fn offset(&self, text: &str, line: u32, col: u32, enc: Encoding) -> usize {
+        let line = line as usize;
+        if line >= self.starts.len() {
+            return self.len;
+        }
+        let start = self.line_start(line);
+        let end = self.line_end(text, line);
+        let seg = &text[start..end];
+        let col = col as usize;
+        match enc {
+            Encoding::Utf8 => start + floor_char_boundary(seg, col.min(seg.len())),
+            Encoding::Utf16 | Encoding::Utf32 => {
+                let mut units = 0;
+                for (i, ch) in seg.char_indices() {
+                    let w = if enc == Encoding::Utf16 { ch.len_utf16() } else { 1 };
+                    if units + w > col {
+                        return start + i;
+                    }
+                    units += w;
+                }
+                end
+            }
+        }
+    }
+}
+
+/// The largest char boundary at or before `i`.
+pub fn floor_char_boundary(s: &str, i: usize) -> usize {
+    let mut i = i.min(s.len());
+    while !s.is_char_boundary(i) {
+        i -= 1;
+    }
+    i
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lines_end_at_lf_crlf_and_cr() {
+        let t = "a\nb\r\nc\rd";
+        let ix = LineIndex::new(t);
+        assert_eq!(ix.line_count(), 4);
+        assert_eq!(ix.line_col(t, t.find('d').unwrap()), LineCol { line: 4, column: 1 });
+        assert_eq!(ix.line_end(t, 1), 3);
+    }
+
+    #[test]
+    fn columns_in_every_encoding_round_trip() {
+        let t = "x = \"𝄞é\" # z\r\ny";
+        let ix = LineIndex::new(t);
+        let z = t.find('z').unwrap();
+        assert_eq!(ix.position(t, z, Encoding::Utf8), (0, z as u32));
+        assert_eq!(ix.position(t, z, Encoding::Utf16), (0, 12));
+        assert_eq!(ix.position(t, z, Encoding::Utf32), (0, 11));
+        for enc in [Encoding::Utf8, Encoding::Utf16, Encoding::Utf32] {
+            let (l, c) = ix.position(t, z, enc);
+            assert_eq!(ix.offset(t, l, c, enc), z);
+        }
+    }
+
+    #[test]
+    fn out_of_range_positions_clamp() {
+        let t = "ab\n𝄞";
+        let ix = LineIndex::new(t);
+        assert_eq!(ix.offset(t, 99, 0, Encoding::Utf16), t.len());
+        assert_eq!(ix.offset(t, 0, 99, Encoding::Utf16), 2);
+        // Inside the surrogate pair: lands before the character.
+        assert_eq!(ix.offset(t, 1, 1, Encoding::Utf16), 3);
+        assert_eq!(ix.offset(t, 1, 2, Encoding::Utf8), 3);
+        assert_eq!(ix.line_col(t, 1000).line, 2);
+    }
+}
