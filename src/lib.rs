@@ -5,6 +5,9 @@
 
 pub mod catalogue;
 pub mod chem;
+pub mod cli;
 pub mod diagnostic;
+pub mod engine;
+pub mod report;
 pub mod rules;
 pub mod text;

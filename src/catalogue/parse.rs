@@ -438,6 +438,11 @@ impl Reader<'_> {
         for (ek, ev) in ct.iter() {
             let (eks, evs) = (self.span(ek.span()), self.span(ev.span()));
             let name = ek.get_ref().to_string();
+            if let DeValue::Table(_) = ev.get_ref() {
+                bad = true;
+                self.report("composition", Code::InvalidValue, eks, format!("`{name}.…` was read as a dotted key: quote formulas that contain a dot, e.g. \"Tb0.3Dy0.7Fe2\" = 100"));
+                continue;
+            }
             let shares = match parse_formula(&name) {
                 Ok(s) => s,
                 Err(e) => {

@@ -1,0 +1,203 @@
+//! The command line: `check` (CI), `explain` (what a code means, with
+//! sources) and `rules` (the pack's items and their status on a date).
+
+use crate::diagnostic::Code;
+use crate::engine::Options;
+use crate::report;
+use crate::rules::{RulePack, Status};
+use clap::{Parser, Subcommand, ValueEnum};
+use jiff::civil::Date;
+use std::io::{IsTerminal, Write};
+use std::path::PathBuf;
+use std::sync::Arc;
+
+#[derive(Parser, Debug)]
+#[command(name = "catalogue-lsp", version, about = "Export-control classification of rare-earth product catalogues: CI checker and language server")]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Copy, Clone, Debug, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    Human,
+    Json,
+    Sarif,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Check catalogue files or directories; exit 0 clean, 1 errors found, 2 the run failed.
+    Check {
+        /// Files or directories (searched for *.catalogue.toml and catalogue.toml). Default: the current directory.
+        paths: Vec<PathBuf>,
+        #[arg(long, value_enum, default_value_t = Format::Human)]
+        format: Format,
+        /// Evaluation date for products without ship_date (overrides [catalogue].as_of).
+        #[arg(long, value_name = "YYYY-MM-DD")]
+        as_of: Option<Date>,
+        /// Rule pack file to use instead of the embedded pack (and of [catalogue].rules).
+        #[arg(long, value_name = "PATH")]
+        rules: Option<PathBuf>,
+    },
+    /// Explain a diagnostic code, a control code (or family, e.g. 1C905), an exclusion or a licence type.
+    Explain {
+        code: String,
+        #[arg(long, value_name = "PATH")]
+        rules: Option<PathBuf>,
+        #[arg(long, value_name = "YYYY-MM-DD")]
+        as_of: Option<Date>,
+    },
+    /// List the rule pack's items with their status on a date.
+    Rules {
+        #[arg(long, value_name = "YYYY-MM-DD")]
+        as_of: Option<Date>,
+        #[arg(long, value_name = "PATH")]
+        rules: Option<PathBuf>,
+        #[arg(long, value_enum, default_value_t = Format::Human)]
+        format: Format,
+    },
+}
+
+pub fn today() -> Date {
+    jiff::ZonedDateTime::now().date()
+}
+
+fn pack(rules: &Option<PathBuf>) -> Result<Arc<RulePack>, String> {
+    match rules {
+        Some(p) => RulePack::load(p).map(Arc::new).map_err(|e| e.to_string()),
+        None => Ok(RulePack::embedded()),
+    }
+}
+
+/// Runs a command; returns the process exit code.
+pub fn run(cli: Cli) -> i32 {
+    let stdout = std::io::stdout();
+    let mut out = stdout.lock();
+    let result = match cli.command {
+        Command::Check { paths, format, as_of, rules } => {
+            let paths = if paths.is_empty() { vec![PathBuf::from(".")] } else { paths };
+            let opts = Options { as_of, today: today() };
+            match report::run(&paths, rules.as_deref(), &opts) {
+                Err(e) => {
+                    eprintln!("error: {e}");
+                    return 2;
+                }
+                Ok(run) => {
+                    let text = match format {
+                        Format::Human => report::human::render(&run, std::io::stdout().is_terminal()),
+                        Format::Json => to_json(&report::json::render(&run)),
+                        Format::Sarif => to_json(&report::sarif::render(&run)),
+                    };
+                    let _ = out.write_all(text.as_bytes());
+                    return run.exit_code();
+                }
+            }
+        }
+        Command::Explain { code, rules, as_of } => pack(&rules).and_then(|p| explain(&p, &code, as_of.unwrap_or_else(today))),
+        Command::Rules { as_of, rules, format } => pack(&rules).map(|p| list_rules(&p, as_of.unwrap_or_else(today), format)),
+    };
+    match result {
+        Ok(text) => {
+            let _ = out.write_all(text.as_bytes());
+            0
+        }
+        Err(e) => {
+            eprintln!("error: {e}");
+            2
+        }
+    }
+}
+
+fn to_json(v: &serde_json::Value) -> String {
+    let mut s = serde_json::to_string_pretty(v).unwrap_or_default();
+    s.push('\n');
+    s
+}
+
+fn status_text(p: &RulePack, s: Status) -> String {
+    match s {
+        Status::InForce => "in force".into(),
+        Status::NotYetEffective { effective } => format!("not yet in effect (from {effective})"),
+        Status::Suspended { by, until } => format!("suspended by {} until {until}", p.instruments[by].id),
+    }
+}
+
+/// What a code means, with its sources.
+pub fn explain(p: &RulePack, code: &str, date: Date) -> Result<String, String> {
+    use std::fmt::Write as _;
+    let mut s = String::new();
+    if let Some(c) = Code::parse(code) {
+        let _ = writeln!(s, "{} [{}]: {}", c.as_str(), c.default_severity().as_str(), c.title());
+        let _ = writeln!(s, "Documented in docs/diagnostics.md; the contract is spec §7.");
+        return Ok(s);
+    }
+    if let Some(e) = p.exclusion(code) {
+        let _ = writeln!(s, "exclusion `{}`: {}\n{}", e.id, e.title, e.explanation);
+        if !e.text_zh.is_empty() {
+            let _ = writeln!(s, "Text: {}", e.text_zh);
+        }
+        let scope: Vec<&str> = e.scope.iter().map(|i| p.instruments[*i].title.as_str()).collect();
+        let forms: Vec<&str> = e.forms.iter().map(|f| f.as_str()).collect();
+        let _ = writeln!(s, "Applies to forms: {}; scope: {}", forms.join(", "), scope.join(", "));
+        let src = p.source(e.instrument, &e.article);
+        let _ = writeln!(s, "Source: {} <{}> [confidence {}]", src.cite(), src.url, e.confidence);
+        return Ok(s);
+    }
+    if let Some(k) = crate::catalogue::LicenceType::parse(code) {
+        let r = p.licence_rule(k);
+        let src = p.source(r.instrument, &r.article);
+        let _ = writeln!(s, "licence type `{k}`: {}\n{}\nSource: {} <{}> [confidence {}]", r.title, r.explanation, src.cite(), src.url, r.confidence);
+        return Ok(s);
+    }
+    let items: Vec<_> = p.items_under(code).collect();
+    if items.is_empty() {
+        return Err(format!(
+            "`{code}` is not a diagnostic code, control code, exclusion id or licence type of rule pack {} {}; try `catalogue-lsp rules` for the list",
+            p.id, p.version
+        ));
+    }
+    for i in items {
+        let inst = &p.instruments[i.instrument];
+        let forms: Vec<&str> = i.forms.iter().map(|f| f.as_str()).collect();
+        let els: Vec<&str> = i.elements.iter().map(|e| e.symbol()).collect();
+        let _ = writeln!(s, "{} — {}{}", i.code, i.title, if i.title_zh.is_empty() { String::new() } else { format!(" ({})", i.title_zh) });
+        let _ = writeln!(s, "  status on {date}: {}", status_text(p, inst.status(date)));
+        let _ = writeln!(s, "  matches: form {} with {} ({:?})", if forms.is_empty() { "-".into() } else { forms.join("/") }, els.join("-"), i.mode);
+        if !i.hs_codes.is_empty() {
+            let _ = writeln!(s, "  reference customs codes (reference only): {}", i.hs_codes.join(", "));
+        }
+        if !i.note.is_empty() {
+            let _ = writeln!(s, "  note: {}", i.note);
+        }
+        let _ = writeln!(s, "  source: {}, {} <{}> [confidence {}]", inst.title, i.article, inst.url, i.confidence);
+    }
+    Ok(s)
+}
+
+fn list_rules(p: &RulePack, date: Date, format: Format) -> String {
+    if format != Format::Human {
+        let items: Vec<serde_json::Value> = p
+            .items
+            .iter()
+            .map(|i| {
+                let inst = &p.instruments[i.instrument];
+                serde_json::json!({
+                    "code": i.code, "title": i.title, "title_zh": i.title_zh, "instrument": inst.id,
+                    "status": status_text(p, inst.status(date)), "source": inst.url, "confidence": i.confidence,
+                })
+            })
+            .collect();
+        return to_json(&serde_json::json!({ "rule_pack": { "id": p.id, "version": p.version, "sha256": p.sha256, "reviewed_through": p.reviewed_through.to_string() }, "as_of": date.to_string(), "items": items }));
+    }
+    use std::fmt::Write as _;
+    let mut s = format!("rule pack {} {} (reviewed through {}; sha256 {})\nstatus on {date}\n", p.id, p.version, p.reviewed_through, p.sha256);
+    for i in &p.items {
+        let inst = &p.instruments[i.instrument];
+        let _ = writeln!(s, "{:<12} {:<52} {:<12} {}", i.code, i.title, inst.id, status_text(p, inst.status(date)));
+    }
+    for e in &p.exclusions {
+        let _ = writeln!(s, "exclusion {:<22} {}", e.id, e.title);
+    }
+    s
+}

@@ -1,0 +1,196 @@
+//! Licence rules (Regulations, Decree 792; spec §3): the licence's own
+//! validity, and whether the licence a product names covers its export.
+
+use super::classify::{Classification, Verdict};
+use super::workspace::Workspace;
+use crate::catalogue::{Licence, LicenceType, Product, Purpose};
+use crate::diagnostic::{nearest, Code, Diagnostic, Related};
+use crate::rules::{code_covers, EndUserRule, RulePack};
+use jiff::civil::Date;
+use jiff::ToSpan;
+
+/// The last day a licence of this type may run to, from its issue date.
+pub fn latest_expiry(issued: Date, years: u32) -> Option<Date> {
+    issued.checked_add((years as i64).years()).ok()
+}
+
+/// Findings on a licence table itself.
+pub fn licence_diagnostics(pack: &RulePack, l: &Licence, out: &mut Vec<Diagnostic>) {
+    let Some(kind) = l.kind.as_ref().map(|k| k.value) else { return };
+    let rule = pack.licence_rule(kind);
+    let src = Some(pack.source(rule.instrument, &rule.article));
+    if let (Some(i), Some(e), Some(years)) = (&l.issued, &l.expires, rule.max_validity_years) {
+        if let Some(max) = latest_expiry(i.value, years) {
+            if e.value > max {
+                out.push(
+                    Diagnostic::new(
+                        Code::LicenceValidityTooLong,
+                        e.span,
+                        format!(
+                            "{kind} licence runs {} to {}, longer than the {years} year{} its type allows (latest expiry {max}). {} Check the dates against the licence document",
+                            i.value, e.value, if years == 1 { "" } else { "s" }, rule.explanation
+                        ),
+                    )
+                    .with_source(src.clone()),
+                );
+            }
+        }
+    }
+    let end_users = l.end_users.as_ref().map(|f| f.value.len());
+    match (rule.end_users, end_users) {
+        (EndUserRule::ExactlyOne, Some(n)) if n > 1 => out.push(
+            Diagnostic::new(
+                Code::IndividualLicenceMultipleEndUsers,
+                l.end_users.as_ref().map_or(l.header, |f| f.span),
+                format!("individual licence names {n} end users, but an individual licence covers exactly one. {} Use a general licence or one individual licence per end user", rule.explanation),
+            )
+            .with_source(src.clone()),
+        ),
+        (EndUserRule::ExactlyOne, Some(0) | None) => out.push(
+            Diagnostic::new(Code::MissingField, l.end_users.as_ref().map_or(l.header, |f| f.span), "individual licence names no end user: an individual licence covers exactly one end user; add `end_users = [\"...\"]`")
+                .with_source(src.clone()),
+        ),
+        (EndUserRule::OneOrMore, Some(0)) => out.push(
+            Diagnostic::new(Code::InvalidValue, l.end_users.as_ref().map_or(l.header, |f| f.span), "general licence with an empty `end_users`: name at least one end user, or remove the key if it is not limited")
+                .with_source(src.clone()),
+        ),
+        _ => {}
+    }
+    if let (Some(allowed), Some(purposes)) = (&rule.purposes, &l.purposes) {
+        for p in &purposes.value {
+            if !allowed.contains(&p.value) {
+                out.push(
+                    Diagnostic::new(
+                        Code::CertificatePurposeNotAllowed,
+                        p.span,
+                        format!("an export certificate cannot serve `{}`. {} Allowed: {}", p.value, rule.explanation, names(allowed)),
+                    )
+                    .with_source(src.clone()),
+                );
+            }
+        }
+    }
+}
+
+fn names(ps: &[Purpose]) -> String {
+    ps.iter().map(|p| p.as_str()).collect::<Vec<_>>().join(", ")
+}
+
+/// Findings on the licence a product uses (or lacks).
+pub fn product_licence_diagnostics(ws: &Workspace, pack: &RulePack, p: &Product, date: Date, c: &Classification, out: &mut Vec<Diagnostic>) {
+    let sku = p.sku_str();
+    let transfer = p.transfer.as_ref().map(|t| t.value.as_str()).unwrap_or("trade");
+    let Some(lref) = &p.licence else {
+        if c.verdict == Verdict::Controlled {
+            out.push(
+                Diagnostic::new(
+                    Code::MissingLicence,
+                    p.header,
+                    format!(
+                        "controlled item ({}) exported ({transfer}) without a licence: every export of a controlled item, whether trade, gift, exhibition, cooperation or aid, needs an individual licence, a general licence or an export certificate. Add `licence = \"...\"` naming one",
+                        c.codes.join(", ")
+                    ),
+                )
+                .with_sku(sku)
+                .with_source(Some(pack.transfer_sourceref())),
+            );
+        }
+        return;
+    };
+    let Some((lf, l)) = ws.licence(&lref.value) else {
+        let near = nearest(&lref.value, ws.licence_ids());
+        let msg = match near {
+            Some(n) => format!("licence `{}` is not defined in the workspace: did you mean `{n}`?", lref.value),
+            None => format!("licence `{}` is not defined in the workspace: add a [[licence]] table with this id (any catalogue file of the workspace) or fix the id", lref.value),
+        };
+        out.push(Diagnostic::new(Code::UnknownLicence, lref.span, msg).with_sku(sku).with_replacements(near.map(|n| vec![n.to_string()]).unwrap_or_default()));
+        return;
+    };
+    let related = || Related { file: lf, span: l.id.as_ref().map_or(l.header, |f| f.span), message: format!("licence `{}`", lref.value) };
+    if matches!(c.verdict, Verdict::NotControlled | Verdict::Excluded) {
+        let why = match c.verdict {
+            Verdict::Excluded => format!("excluded (`{}`)", c.exclusion.clone().unwrap_or_default()),
+            _ => format!("not controlled on {date}"),
+        };
+        out.push(
+            Diagnostic::new(Code::UnnecessaryLicence, lref.span, format!("the product is {why}, so licence `{}` is not needed for it; remove the reference unless you rely on it for another reason", lref.value))
+                .with_sku(sku)
+                .with_related(related()),
+        );
+        return;
+    }
+    if l.broken {
+        return;
+    }
+    let Some(kind) = l.kind.as_ref().map(|k| k.value) else { return };
+    let rule = pack.licence_rule(kind);
+    let src = Some(pack.source(rule.instrument, &rule.article));
+    for f in problems(l, kind, p, date, &c.codes, c.verdict, rule) {
+        out.push(Diagnostic::new(f.0, lref.span, f.1).with_sku(sku).with_source(src.clone()).with_related(related()));
+    }
+}
+
+/// Every reason the licence does not cover the product's export on the date.
+pub fn problems(l: &Licence, kind: LicenceType, p: &Product, date: Date, codes: &[String], verdict: Verdict, rule: &crate::rules::LicenceRule) -> Vec<(Code, String)> {
+    let id = l.id_str().unwrap_or("?");
+    let mut out = Vec::new();
+    if let Some(e) = &l.expires {
+        if date > e.value {
+            out.push((Code::LicenceExpired, format!("licence `{id}` expired on {} but the export is evaluated on {date}: renew it or use a valid licence", e.value)));
+        }
+    }
+    if let Some(i) = &l.issued {
+        if date < i.value {
+            out.push((Code::LicenceNotYetValid, format!("licence `{id}` is valid from {} but the export is evaluated on {date}: ship on or after that date or use another licence", i.value)));
+        }
+    }
+    if verdict == Verdict::Controlled {
+        if let Some(items) = &l.items {
+            let uncovered: Vec<&String> = codes.iter().filter(|c| !items.value.iter().any(|i| code_covers(&i.value, c))).collect();
+            if !uncovered.is_empty() {
+                let listed = items.value.iter().map(|i| i.value.as_str()).collect::<Vec<_>>().join(", ");
+                out.push((
+                    Code::LicenceItemNotCovered,
+                    format!(
+                        "licence `{id}` covers {} but not {}: a licence covers only the items it names and their sub-items; use a licence for {} or extend this one",
+                        if listed.is_empty() { "no items".into() } else { listed },
+                        uncovered.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(", "),
+                        uncovered[0]
+                    ),
+                ));
+            }
+        }
+    }
+    if let Some(eu) = &l.end_users {
+        let list = eu.value.iter().map(|x| x.value.as_str()).collect::<Vec<_>>();
+        match &p.end_user {
+            Some(u) if list.contains(&u.value.as_str()) => {}
+            Some(u) => out.push((Code::LicenceEndUserNotCovered, format!("end user \"{}\" is not among licence `{id}`'s end users ({}): the licence covers only the end users it names", u.value, list.join("; ")))),
+            None => out.push((Code::LicenceEndUserNotCovered, format!("the product names no `end_user`, and licence `{id}` is limited to {}: add the end user", list.join("; ")))),
+        }
+    }
+    if let Some(ds) = &l.destinations {
+        let list = ds.value.iter().map(|x| x.value.as_str()).collect::<Vec<_>>();
+        match &p.destination {
+            Some(d) if list.contains(&d.value.as_str()) => {}
+            Some(d) => out.push((Code::LicenceDestinationNotCovered, format!("destination {} is not among licence `{id}`'s destinations ({}): use a licence for {} or change the destination", d.value, list.join(", "), d.value))),
+            None => out.push((Code::LicenceDestinationNotCovered, format!("the product names no `destination`, and licence `{id}` is limited to {}: add the destination", list.join(", ")))),
+        }
+    }
+    if kind == LicenceType::Certificate {
+        let allowed = rule.purposes.clone().unwrap_or_default();
+        match p.purpose.as_ref().map(|x| x.value) {
+            None => out.push((Code::CertificatePurposeNotAllowed, format!("licence `{id}` is an export certificate, which serves only {}; the product names no `purpose`: add it", names(&allowed)))),
+            Some(pp) if !allowed.contains(&pp) => out.push((Code::CertificatePurposeNotAllowed, format!("an export certificate serves only {}, not `{pp}`. {} Use an individual or general licence", names(&allowed), rule.explanation))),
+            Some(pp) => {
+                if let Some(lp) = &l.purposes {
+                    if !lp.value.iter().any(|x| x.value == pp) {
+                        let listed = lp.value.iter().map(|x| x.value.as_str()).collect::<Vec<_>>().join(", ");
+                        out.push((Code::CertificatePurposeNotAllowed, format!("certificate `{id}` was obtained for {listed}, not `{pp}`: register a certificate for this purpose")));
+                    }
+                }
+            }
+        }
+    }
+    out
+}

@@ -1,0 +1,13 @@
+//! The classification engine: for each product and evaluation date, a
+//! verdict (controlled, excluded, not-controlled, indeterminate) with its
+//! control codes, exclusion and an explanation trace citing sources; then the
+//! licence findings and workspace checks (duplicates, unknown references,
+//! cycles). Input: parsed catalogues and a rule pack. Output: results and
+//! diagnostics; the engine never reads files itself.
+
+mod classify;
+mod licence;
+mod workspace;
+
+pub use classify::{Classification, TraceStep, Verdict};
+pub use workspace::{FileInput, FileResult, Options, ProductResult, Workspace};

@@ -1,0 +1,330 @@
+//! A set of parsed catalogue files analysed together: the SKU and licence
+//! indexes (hashed, so resolution is linear in the workspace), evaluation
+//! dates, and the per-file results and diagnostics.
+
+use super::classify::{dormant_text, Classification, Classifier, ProductLookup, TraceStep, Verdict};
+use super::licence;
+use crate::catalogue::{Catalogue, Licence, Product};
+use crate::diagnostic::{nearest, Code, Diagnostic, Related};
+use crate::rules::{RulePack, Status};
+use jiff::civil::Date;
+use rayon::prelude::*;
+use std::collections::HashMap;
+use std::sync::Arc;
+
+/// One file of the workspace.
+#[derive(Clone)]
+pub struct FileInput<'a> {
+    pub path: &'a str,
+    pub catalogue: &'a Catalogue,
+    /// The rule pack this file is judged by.
+    pub pack: Arc<RulePack>,
+}
+
+/// Evaluation-date settings (spec §6).
+#[derive(Clone, Copy, Debug)]
+pub struct Options {
+    /// `--as-of` or the editor setting: overrides `[catalogue].as_of`, not `ship_date`.
+    pub as_of: Option<Date>,
+    /// Today, the last fallback.
+    pub today: Date,
+}
+
+/// The verdict and findings for one product.
+#[derive(Clone, Debug)]
+pub struct ProductResult {
+    pub index: usize,
+    pub sku: Option<String>,
+    pub as_of: Date,
+    pub classification: Arc<Classification>,
+    pub licence: Option<String>,
+}
+
+impl ProductResult {
+    pub fn verdict(&self) -> Verdict {
+        self.classification.verdict
+    }
+    pub fn trace(&self) -> &[TraceStep] {
+        &self.classification.trace
+    }
+}
+
+/// Results for one file.
+#[derive(Clone, Debug, Default)]
+pub struct FileResult {
+    pub products: Vec<ProductResult>,
+    pub diagnostics: Vec<Diagnostic>,
+}
+
+/// The files of one run or editor workspace, indexed.
+pub struct Workspace<'a> {
+    pub files: Vec<FileInput<'a>>,
+    skus: HashMap<&'a str, Vec<(usize, usize)>>,
+    licences: HashMap<&'a str, Vec<(usize, usize)>>,
+}
+
+impl ProductLookup for Workspace<'_> {
+    fn product(&self, sku: &str) -> Option<(usize, usize)> {
+        self.skus.get(sku).and_then(|v| v.first().copied())
+    }
+    fn get(&self, at: (usize, usize)) -> &Product {
+        &self.files[at.0].catalogue.products[at.1]
+    }
+}
+
+impl<'a> Workspace<'a> {
+    pub fn new(files: Vec<FileInput<'a>>) -> Self {
+        let mut skus: HashMap<&str, Vec<(usize, usize)>> = HashMap::new();
+        let mut licences: HashMap<&str, Vec<(usize, usize)>> = HashMap::new();
+        for (fi, f) in files.iter().enumerate() {
+            for (pi, p) in f.catalogue.products.iter().enumerate() {
+                if let Some(s) = p.sku_str() {
+                    skus.entry(s).or_default().push((fi, pi));
+                }
+            }
+            for (li, l) in f.catalogue.licences.iter().enumerate() {
+                if let Some(id) = l.id_str() {
+                    licences.entry(id).or_default().push((fi, li));
+                }
+            }
+        }
+        Workspace { files, skus, licences }
+    }
+
+    /// The first licence with this id.
+    pub fn licence(&self, id: &str) -> Option<(usize, &Licence)> {
+        let &(f, i) = self.licences.get(id)?.first()?;
+        Some((f, &self.files[f].catalogue.licences[i]))
+    }
+
+    pub fn licence_ids(&self) -> impl Iterator<Item = &str> {
+        self.licences.keys().copied()
+    }
+
+    pub fn licences(&self) -> impl Iterator<Item = (usize, &Licence)> {
+        self.files.iter().enumerate().flat_map(|(fi, f)| f.catalogue.licences.iter().map(move |l| (fi, l)))
+    }
+
+    pub fn product_at(&self, sku: &str) -> Option<(usize, &Product)> {
+        let at = self.product(sku)?;
+        Some((at.0, self.get(at)))
+    }
+
+    /// The evaluation date of a product (spec §6).
+    pub fn evaluation_date(&self, file: usize, p: &Product, opts: &Options) -> Date {
+        p.ship_date
+            .as_ref()
+            .map(|d| d.value)
+            .or(opts.as_of)
+            .or_else(|| self.files[file].catalogue.catalogue.as_ref().and_then(|c| c.as_of.as_ref()).map(|d| d.value))
+            .unwrap_or(opts.today)
+    }
+
+    /// Analyses every file, in parallel.
+    pub fn analyse_all(&self, opts: &Options) -> Vec<FileResult> {
+        (0..self.files.len()).into_par_iter().map(|i| self.analyse_file(i, opts)).collect()
+    }
+
+    /// Analyses one file: parse diagnostics, classification, licences and workspace checks.
+    pub fn analyse_file(&self, file: usize, opts: &Options) -> FileResult {
+        let f = &self.files[file];
+        let cat = f.catalogue;
+        let pack = &*f.pack;
+        let mut diags: Vec<Diagnostic> = cat
+            .diagnostics
+            .iter()
+            .cloned()
+            .map(|mut d| {
+                for r in &mut d.related {
+                    if r.file == usize::MAX {
+                        r.file = file;
+                    }
+                }
+                d
+            })
+            .collect();
+        const CHUNK: usize = 2048;
+        let per_chunk: Vec<(Vec<ProductResult>, Vec<Diagnostic>)> = cat
+            .products
+            .par_chunks(CHUNK)
+            .enumerate()
+            .map(|(ci, chunk)| {
+                let mut classifier = Classifier::new(pack, self);
+                let mut results = Vec::with_capacity(chunk.len());
+                let mut diags = Vec::new();
+                for (k, p) in chunk.iter().enumerate() {
+                    let index = ci * CHUNK + k;
+                    let date = self.evaluation_date(file, p, opts);
+                    let c = classifier.classify((file, index), date);
+                    self.product_diagnostics(file, p, date, &c, &mut diags);
+                    results.push(ProductResult { index, sku: p.sku.as_ref().map(|s| s.value.clone()), as_of: date, classification: c, licence: p.licence.as_ref().map(|l| l.value.clone()) });
+                }
+                (results, diags)
+            })
+            .collect();
+        let mut products = Vec::with_capacity(cat.products.len());
+        for (r, d) in per_chunk {
+            products.extend(r);
+            diags.extend(d);
+        }
+        for l in &cat.licences {
+            licence::licence_diagnostics(pack, l, &mut diags);
+        }
+        self.duplicate_diagnostics(file, &mut diags);
+        if let Some(latest) = products.iter().map(|p| p.as_of).max() {
+            if latest > pack.reviewed_through {
+                let span = cat
+                    .products
+                    .iter()
+                    .find_map(|p| p.ship_date.as_ref().filter(|d| d.value == latest).map(|d| d.span))
+                    .or_else(|| cat.catalogue.as_ref().and_then(|c| c.as_of.as_ref().map(|a| a.span)))
+                    .or_else(|| cat.tables.first().map(|t| t.header))
+                    .unwrap_or_default();
+                diags.push(Diagnostic::new(
+                    Code::RulePackStale,
+                    span,
+                    format!(
+                        "evaluation date {latest} is later than rule pack {} {} was reviewed through ({}): controls may have changed since (e.g. suspensions ending). Check current MOFCOM announcements or update the rule pack",
+                        pack.id, pack.version, pack.reviewed_through
+                    ),
+                ));
+            }
+        }
+        diags.sort_by(|a, b| a.span.start.cmp(&b.span.start).then(a.code.cmp(&b.code)));
+        FileResult { products, diagnostics: diags }
+    }
+
+    fn product_diagnostics(&self, file: usize, p: &Product, date: Date, c: &Classification, out: &mut Vec<Diagnostic>) {
+        let pack = &*self.files[file].pack;
+        let sku = p.sku_str();
+        let at = p.header;
+        let first_source = |codes: &[String]| codes.first().and_then(|code| pack.items.iter().find(|i| &i.code == code)).map(|i| pack.item_source(i));
+        // Components: unknown and cyclic references.
+        if let Some(comps) = &p.components {
+            for s in &comps.value {
+                match self.product_at(&s.value) {
+                    None => {
+                        let known = self.skus.keys().copied();
+                        let near = nearest(&s.value, known);
+                        let msg = match near {
+                            Some(n) => format!("component `{}` names no product in the workspace: did you mean `{n}`? Its contents count as unknown until it is defined", s.value),
+                            None => format!("component `{}` names no product in the workspace: add a [[product]] with this sku, or fix the name; its contents count as unknown", s.value),
+                        };
+                        out.push(Diagnostic::new(Code::UnknownComponent, s.span, msg).with_sku(sku).with_replacements(near.map(|n| vec![n.to_string()]).unwrap_or_default()));
+                    }
+                    Some((cf, cp)) => {
+                        if self.reaches(&s.value, sku) {
+                            out.push(
+                                Diagnostic::new(Code::ComponentCycle, s.span, format!("component `{}` contains `{}` again: a product cannot contain itself; remove one of the references", s.value, sku.unwrap_or("this product")))
+                                    .with_sku(sku)
+                                    .with_related(Related { file: cf, span: cp.header, message: format!("`{}` is defined here", s.value) }),
+                            );
+                        }
+                    }
+                }
+            }
+        }
+        let licence_text = p.licence.as_ref().map(|l| format!("; licence {}", l.value)).unwrap_or_default();
+        match c.verdict {
+            Verdict::Controlled => {
+                let titled: Vec<String> = c.codes.iter().map(|code| match pack.item_title(code) { Some(t) => format!("{code} ({t})"), None => code.clone() }).collect();
+                out.push(
+                    Diagnostic::new(Code::Controlled, at, format!("controlled dual-use item: {}{licence_text}", titled.join(", ")))
+                        .with_sku(sku)
+                        .with_source(first_source(&c.codes)),
+                );
+            }
+            Verdict::Excluded => {
+                let ex = c.exclusion.clone().unwrap_or_default();
+                let e = pack.exclusion(&ex);
+                let codes = if c.codes.is_empty() { String::new() } else { format!(" takes {} out of control", c.codes.join(", ")) };
+                out.push(
+                    Diagnostic::new(Code::Excluded, at, format!("excluded: `{ex}`{codes} — {}", e.map(|e| e.title.as_str()).unwrap_or("")))
+                        .with_sku(sku)
+                        .with_source(e.map(|e| pack.source(e.instrument, &e.article))),
+                );
+            }
+            Verdict::Indeterminate => {
+                out.push(
+                    Diagnostic::new(
+                        Code::IndeterminateClassification,
+                        at,
+                        format!("cannot classify: missing {}. Absence of data is never clearance: add the facts so the engine can decide", c.missing.join(", ")),
+                    )
+                    .with_sku(sku),
+                );
+            }
+            Verdict::NotControlled => {}
+        }
+        for d in &c.dormant {
+            let code = match d.status {
+                Status::NotYetEffective { .. } => Code::UpcomingControl,
+                _ => Code::SuspendedControl,
+            };
+            out.push(Diagnostic::new(code, at, dormant_text(pack, d, date)).with_sku(sku).with_source(Some(d.source.clone())));
+        }
+        if let Some(declared) = &p.control_code {
+            if c.verdict != Verdict::Indeterminate && !(c.verdict == Verdict::Controlled && c.codes.contains(&declared.value)) {
+                let (msg, fix) = match c.verdict {
+                    Verdict::Controlled => (
+                        format!("declared control code {} differs from the engine's {}: correct the declaration (customs remarks must carry the right code)", declared.value, c.codes.join(", ")),
+                        c.codes.clone(),
+                    ),
+                    Verdict::Excluded => (format!("declared control code {} but the product is excluded (`{}`): it is not a controlled item; remove the declaration or check the exclusion", declared.value, c.exclusion.clone().unwrap_or_default()), vec![]),
+                    _ => (format!("declared control code {} but no listed item in force matches on {date}: check the composition and form, or remove the declaration", declared.value), vec![]),
+                };
+                out.push(Diagnostic::new(Code::DeclaredCodeMismatch, declared.span, msg).with_sku(sku).with_source(first_source(&c.codes)).with_replacements(fix));
+            }
+        }
+        licence::product_licence_diagnostics(self, pack, p, date, c, out);
+    }
+
+    /// Whether product `from` reaches SKU `target` through components.
+    fn reaches(&self, from: &str, target: Option<&str>) -> bool {
+        let Some(target) = target else { return false };
+        let mut seen = std::collections::HashSet::new();
+        let mut todo = vec![from];
+        while let Some(sku) = todo.pop() {
+            if sku == target {
+                return true;
+            }
+            if !seen.insert(sku) {
+                continue;
+            }
+            if let Some((_, p)) = self.product_at(sku) {
+                todo.extend(p.components.iter().flat_map(|c| c.value.iter().map(|s| s.value.as_str())));
+            }
+        }
+        false
+    }
+
+    fn duplicate_diagnostics(&self, file: usize, out: &mut Vec<Diagnostic>) {
+        let cat = self.files[file].catalogue;
+        for p in &cat.products {
+            let Some(s) = &p.sku else { continue };
+            if let Some(all) = self.skus.get(s.value.as_str()).filter(|v| v.len() > 1) {
+                let mut d = Diagnostic::new(Code::DuplicateSku, s.span, format!("sku `{}` is used by {} products in the workspace: give each product its own sku", s.value, all.len())).with_sku(Some(&s.value));
+                for &(f, i) in all {
+                    let other = &self.files[f].catalogue.products[i];
+                    if !(f == file && other.header == p.header) {
+                        d = d.with_related(Related { file: f, span: other.sku.as_ref().map_or(other.header, |x| x.span), message: "also used here".into() });
+                    }
+                }
+                out.push(d);
+            }
+        }
+        for l in &cat.licences {
+            let Some(id) = &l.id else { continue };
+            if let Some(all) = self.licences.get(id.value.as_str()).filter(|v| v.len() > 1) {
+                let mut d = Diagnostic::new(Code::DuplicateLicence, id.span, format!("licence id `{}` is defined {} times in the workspace: products cannot tell which one they use; rename or remove one", id.value, all.len()));
+                for &(f, i) in all {
+                    let other = &self.files[f].catalogue.licences[i];
+                    if !(f == file && other.header == l.header) {
+                        d = d.with_related(Related { file: f, span: other.id.as_ref().map_or(other.header, |x| x.span), message: "also defined here".into() });
+                    }
+                }
+                out.push(d);
+            }
+        }
+    }
+}
