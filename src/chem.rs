@@ -6,45 +6,123 @@
 
 /// `(symbol, English name, standard atomic weight)` for elements 1–118.
 pub const ELEMENTS: [(&str, &str, f64); 118] = [
-    ("H", "hydrogen", 1.008), ("He", "helium", 4.0026), ("Li", "lithium", 6.94),
-    ("Be", "beryllium", 9.0122), ("B", "boron", 10.81), ("C", "carbon", 12.011),
-    ("N", "nitrogen", 14.007), ("O", "oxygen", 15.999), ("F", "fluorine", 18.998),
-    ("Ne", "neon", 20.180), ("Na", "sodium", 22.990), ("Mg", "magnesium", 24.305),
-    ("Al", "aluminium", 26.982), ("Si", "silicon", 28.085), ("P", "phosphorus", 30.974),
-    ("S", "sulfur", 32.06), ("Cl", "chlorine", 35.45), ("Ar", "argon", 39.948),
-    ("K", "potassium", 39.098), ("Ca", "calcium", 40.078), ("Sc", "scandium", 44.956),
-    ("Ti", "titanium", 47.867), ("V", "vanadium", 50.942), ("Cr", "chromium", 51.996),
-    ("Mn", "manganese", 54.938), ("Fe", "iron", 55.845), ("Co", "cobalt", 58.933),
-    ("Ni", "nickel", 58.693), ("Cu", "copper", 63.546), ("Zn", "zinc", 65.38),
-    ("Ga", "gallium", 69.723), ("Ge", "germanium", 72.630), ("As", "arsenic", 74.922),
-    ("Se", "selenium", 78.971), ("Br", "bromine", 79.904), ("Kr", "krypton", 83.798),
-    ("Rb", "rubidium", 85.468), ("Sr", "strontium", 87.62), ("Y", "yttrium", 88.906),
-    ("Zr", "zirconium", 91.224), ("Nb", "niobium", 92.906), ("Mo", "molybdenum", 95.95),
-    ("Tc", "technetium", 98.0), ("Ru", "ruthenium", 101.07), ("Rh", "rhodium", 102.91),
-    ("Pd", "palladium", 106.42), ("Ag", "silver", 107.87), ("Cd", "cadmium", 112.41),
-    ("In", "indium", 114.82), ("Sn", "tin", 118.71), ("Sb", "antimony", 121.76),
-    ("Te", "tellurium", 127.60), ("I", "iodine", 126.90), ("Xe", "xenon", 131.29),
-    ("Cs", "caesium", 132.91), ("Ba", "barium", 137.33), ("La", "lanthanum", 138.91),
-    ("Ce", "cerium", 140.12), ("Pr", "praseodymium", 140.91), ("Nd", "neodymium", 144.24),
-    ("Pm", "promethium", 145.0), ("Sm", "samarium", 150.36), ("Eu", "europium", 151.96),
-    ("Gd", "gadolinium", 157.25), ("Tb", "terbium", 158.93), ("Dy", "dysprosium", 162.50),
-    ("Ho", "holmium", 164.93), ("Er", "erbium", 167.26), ("Tm", "thulium", 168.93),
-    ("Yb", "ytterbium", 173.05), ("Lu", "lutetium", 174.97), ("Hf", "hafnium", 178.49),
-    ("Ta", "tantalum", 180.95), ("W", "tungsten", 183.84), ("Re", "rhenium", 186.21),
-    ("Os", "osmium", 190.23), ("Ir", "iridium", 192.22), ("Pt", "platinum", 195.08),
-    ("Au", "gold", 196.97), ("Hg", "mercury", 200.59), ("Tl", "thallium", 204.38),
-    ("Pb", "lead", 207.2), ("Bi", "bismuth", 208.98), ("Po", "polonium", 209.0),
-    ("At", "astatine", 210.0), ("Rn", "radon", 222.0), ("Fr", "francium", 223.0),
-    ("Ra", "radium", 226.0), ("Ac", "actinium", 227.0), ("Th", "thorium", 232.04),
-    ("Pa", "protactinium", 231.04), ("U", "uranium", 238.03), ("Np", "neptunium", 237.0),
-    ("Pu", "plutonium", 244.0), ("Am", "americium", 243.0), ("Cm", "curium", 247.0),
-    ("Bk", "berkelium", 247.0), ("Cf", "californium", 251.0), ("Es", "einsteinium", 252.0),
-    ("Fm", "fermium", 257.0), ("Md", "mendelevium", 258.0), ("No", "nobelium", 259.0),
-    ("Lr", "lawrencium", 262.0), ("Rf", "rutherfordium", 267.0), ("Db", "dubnium", 268.0),
-    ("Sg", "seaborgium", 269.0), ("Bh", "bohrium", 270.0), ("Hs", "hassium", 269.0),
-    ("Mt", "meitnerium", 278.0), ("Ds", "darmstadtium", 281.0), ("Rg", "roentgenium", 282.0),
-    ("Cn", "copernicium", 285.0), ("Nh", "nihonium", 286.0), ("Fl", "flerovium", 289.0),
-    ("Mc", "moscovium", 290.0), ("Lv", "livermorium", 293.0), ("Ts", "tennessine", 294.0),
+    ("H", "hydrogen", 1.008),
+    ("He", "helium", 4.0026),
+    ("Li", "lithium", 6.94),
+    ("Be", "beryllium", 9.0122),
+    ("B", "boron", 10.81),
+    ("C", "carbon", 12.011),
+    ("N", "nitrogen", 14.007),
+    ("O", "oxygen", 15.999),
+    ("F", "fluorine", 18.998),
+    ("Ne", "neon", 20.180),
+    ("Na", "sodium", 22.990),
+    ("Mg", "magnesium", 24.305),
+    ("Al", "aluminium", 26.982),
+    ("Si", "silicon", 28.085),
+    ("P", "phosphorus", 30.974),
+    ("S", "sulfur", 32.06),
+    ("Cl", "chlorine", 35.45),
+    ("Ar", "argon", 39.948),
+    ("K", "potassium", 39.098),
+    ("Ca", "calcium", 40.078),
+    ("Sc", "scandium", 44.956),
+    ("Ti", "titanium", 47.867),
+    ("V", "vanadium", 50.942),
+    ("Cr", "chromium", 51.996),
+    ("Mn", "manganese", 54.938),
+    ("Fe", "iron", 55.845),
+    ("Co", "cobalt", 58.933),
+    ("Ni", "nickel", 58.693),
+    ("Cu", "copper", 63.546),
+    ("Zn", "zinc", 65.38),
+    ("Ga", "gallium", 69.723),
+    ("Ge", "germanium", 72.630),
+    ("As", "arsenic", 74.922),
+    ("Se", "selenium", 78.971),
+    ("Br", "bromine", 79.904),
+    ("Kr", "krypton", 83.798),
+    ("Rb", "rubidium", 85.468),
+    ("Sr", "strontium", 87.62),
+    ("Y", "yttrium", 88.906),
+    ("Zr", "zirconium", 91.224),
+    ("Nb", "niobium", 92.906),
+    ("Mo", "molybdenum", 95.95),
+    ("Tc", "technetium", 98.0),
+    ("Ru", "ruthenium", 101.07),
+    ("Rh", "rhodium", 102.91),
+    ("Pd", "palladium", 106.42),
+    ("Ag", "silver", 107.87),
+    ("Cd", "cadmium", 112.41),
+    ("In", "indium", 114.82),
+    ("Sn", "tin", 118.71),
+    ("Sb", "antimony", 121.76),
+    ("Te", "tellurium", 127.60),
+    ("I", "iodine", 126.90),
+    ("Xe", "xenon", 131.29),
+    ("Cs", "caesium", 132.91),
+    ("Ba", "barium", 137.33),
+    ("La", "lanthanum", 138.91),
+    ("Ce", "cerium", 140.12),
+    ("Pr", "praseodymium", 140.91),
+    ("Nd", "neodymium", 144.24),
+    ("Pm", "promethium", 145.0),
+    ("Sm", "samarium", 150.36),
+    ("Eu", "europium", 151.96),
+    ("Gd", "gadolinium", 157.25),
+    ("Tb", "terbium", 158.93),
+    ("Dy", "dysprosium", 162.50),
+    ("Ho", "holmium", 164.93),
+    ("Er", "erbium", 167.26),
+    ("Tm", "thulium", 168.93),
+    ("Yb", "ytterbium", 173.05),
+    ("Lu", "lutetium", 174.97),
+    ("Hf", "hafnium", 178.49),
+    ("Ta", "tantalum", 180.95),
+    ("W", "tungsten", 183.84),
+    ("Re", "rhenium", 186.21),
+    ("Os", "osmium", 190.23),
+    ("Ir", "iridium", 192.22),
+    ("Pt", "platinum", 195.08),
+    ("Au", "gold", 196.97),
+    ("Hg", "mercury", 200.59),
+    ("Tl", "thallium", 204.38),
+    ("Pb", "lead", 207.2),
+    ("Bi", "bismuth", 208.98),
+    ("Po", "polonium", 209.0),
+    ("At", "astatine", 210.0),
+    ("Rn", "radon", 222.0),
+    ("Fr", "francium", 223.0),
+    ("Ra", "radium", 226.0),
+    ("Ac", "actinium", 227.0),
+    ("Th", "thorium", 232.04),
+    ("Pa", "protactinium", 231.04),
+    ("U", "uranium", 238.03),
+    ("Np", "neptunium", 237.0),
+    ("Pu", "plutonium", 244.0),
+    ("Am", "americium", 243.0),
+    ("Cm", "curium", 247.0),
+    ("Bk", "berkelium", 247.0),
+    ("Cf", "californium", 251.0),
+    ("Es", "einsteinium", 252.0),
+    ("Fm", "fermium", 257.0),
+    ("Md", "mendelevium", 258.0),
+    ("No", "nobelium", 259.0),
+    ("Lr", "lawrencium", 262.0),
+    ("Rf", "rutherfordium", 267.0),
+    ("Db", "dubnium", 268.0),
+    ("Sg", "seaborgium", 269.0),
+    ("Bh", "bohrium", 270.0),
+    ("Hs", "hassium", 269.0),
+    ("Mt", "meitnerium", 278.0),
+    ("Ds", "darmstadtium", 281.0),
+    ("Rg", "roentgenium", 282.0),
+    ("Cn", "copernicium", 285.0),
+    ("Nh", "nihonium", 286.0),
+    ("Fl", "flerovium", 289.0),
+    ("Mc", "moscovium", 290.0),
+    ("Lv", "livermorium", 293.0),
+    ("Ts", "tennessine", 294.0),
     ("Og", "oganesson", 294.0),
 ];
 
@@ -54,7 +132,10 @@ pub struct Element(pub u8);
 
 impl Element {
     pub fn from_symbol(sym: &str) -> Option<Element> {
-        ELEMENTS.iter().position(|(s, _, _)| *s == sym).map(|i| Element(i as u8))
+        ELEMENTS
+            .iter()
+            .position(|(s, _, _)| *s == sym)
+            .map(|i| Element(i as u8))
     }
     pub fn symbol(self) -> &'static str {
         ELEMENTS[self.0 as usize].0
@@ -98,7 +179,12 @@ pub fn parse_formula(src: &str) -> Result<MassShares, FormulaError> {
     for part in src.split(['·', '*']) {
         let (mult, rest) = leading_number(part);
         let mult = mult.unwrap_or(1.0);
-        let mut p = Parser { s: rest.as_bytes(), i: 0, depth: 0, src };
+        let mut p = Parser {
+            s: rest.as_bytes(),
+            i: 0,
+            depth: 0,
+            src,
+        };
         let group = p.group()?;
         if p.i != p.s.len() {
             let c = rest[p.i..].chars().next().unwrap_or(' ');
@@ -119,11 +205,16 @@ pub fn parse_formula(src: &str) -> Result<MassShares, FormulaError> {
     if merged.is_empty() || !total.is_finite() || total <= 0.0 {
         return err(format!("formula `{src}` has no atoms"));
     }
-    Ok(merged.into_iter().map(|(e, n)| (e, e.weight() * n / total)).collect())
+    Ok(merged
+        .into_iter()
+        .map(|(e, n)| (e, e.weight() * n / total))
+        .collect())
 }
 
 fn leading_number(s: &str) -> (Option<f64>, &str) {
-    let end = s.find(|c: char| !(c.is_ascii_digit() || c == '.')).unwrap_or(s.len());
+    let end = s
+        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+        .unwrap_or(s.len());
     if end == 0 {
         return (None, s);
     }
@@ -149,13 +240,19 @@ impl Parser<'_> {
             if c == b'(' || c == b'[' {
                 self.depth += 1;
                 if self.depth > MAX_DEPTH {
-                    return self.fail(format!("brackets nested deeper than {MAX_DEPTH} in `{}`", self.src));
+                    return self.fail(format!(
+                        "brackets nested deeper than {MAX_DEPTH} in `{}`",
+                        self.src
+                    ));
                 }
                 let close = if c == b'(' { b')' } else { b']' };
                 self.i += 1;
                 let inner = self.group()?;
                 if self.s.get(self.i) != Some(&close) {
-                    return self.fail(format!("unclosed `{}` in formula `{}`", c as char, self.src));
+                    return self.fail(format!(
+                        "unclosed `{}` in formula `{}`",
+                        c as char, self.src
+                    ));
                 }
                 self.i += 1;
                 self.depth -= 1;
@@ -178,7 +275,10 @@ impl Parser<'_> {
             }
         }
         if out.is_empty() {
-            return self.fail(format!("`{}` is not an element symbol or chemical formula", self.src));
+            return self.fail(format!(
+                "`{}` is not an element symbol or chemical formula",
+                self.src
+            ));
         }
         Ok(out)
     }
@@ -227,12 +327,20 @@ mod tests {
 
     fn share(f: &str, sym: &str) -> f64 {
         let e = Element::from_symbol(sym).unwrap();
-        parse_formula(f).unwrap().into_iter().find(|(x, _)| *x == e).map(|(_, s)| s).unwrap_or(0.0)
+        parse_formula(f)
+            .unwrap()
+            .into_iter()
+            .find(|(x, _)| *x == e)
+            .map(|(_, s)| s)
+            .unwrap_or(0.0)
     }
 
     #[test]
     fn element_symbols_are_formulas_of_one_element() {
-        assert_eq!(parse_formula("Dy").unwrap(), vec![(Element::from_symbol("Dy").unwrap(), 1.0)]);
+        assert_eq!(
+            parse_formula("Dy").unwrap(),
+            vec![(Element::from_symbol("Dy").unwrap(), 1.0)]
+        );
     }
 
     #[test]
@@ -259,9 +367,19 @@ mod tests {
 
     #[test]
     fn bad_formulas_are_clear_errors() {
-        assert!(parse_formula("DY").unwrap_err().message.contains("did you mean `Dy`"));
+        assert!(
+            parse_formula("DY")
+                .unwrap_err()
+                .message
+                .contains("did you mean `Dy`")
+        );
         assert!(parse_formula("Xx2O3").is_err());
-        assert!(parse_formula("Ca(OH").unwrap_err().message.contains("unclosed"));
+        assert!(
+            parse_formula("Ca(OH")
+                .unwrap_err()
+                .message
+                .contains("unclosed")
+        );
         assert!(parse_formula("dy").is_err());
         assert!(parse_formula("Y2O3:Eu").is_err());
         assert!(parse_formula(&"(".repeat(100)).is_err());

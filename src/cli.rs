@@ -12,7 +12,11 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 #[derive(Parser, Debug)]
-#[command(name = "catalogue-lsp", version, about = "Export-control classification of rare-earth product catalogues: CI checker and language server")]
+#[command(
+    name = "catalogue-lsp",
+    version,
+    about = "Export-control classification of rare-earth product catalogues: CI checker and language server"
+)]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
@@ -75,9 +79,21 @@ pub fn run(cli: Cli) -> i32 {
     let stdout = std::io::stdout();
     let mut out = stdout.lock();
     let result = match cli.command {
-        Command::Check { paths, format, as_of, rules } => {
-            let paths = if paths.is_empty() { vec![PathBuf::from(".")] } else { paths };
-            let opts = Options { as_of, today: today() };
+        Command::Check {
+            paths,
+            format,
+            as_of,
+            rules,
+        } => {
+            let paths = if paths.is_empty() {
+                vec![PathBuf::from(".")]
+            } else {
+                paths
+            };
+            let opts = Options {
+                as_of,
+                today: today(),
+            };
             match report::run(&paths, rules.as_deref(), &opts) {
                 Err(e) => {
                     eprintln!("error: {e}");
@@ -85,7 +101,9 @@ pub fn run(cli: Cli) -> i32 {
                 }
                 Ok(run) => {
                     let text = match format {
-                        Format::Human => report::human::render(&run, std::io::stdout().is_terminal()),
+                        Format::Human => {
+                            report::human::render(&run, std::io::stdout().is_terminal())
+                        }
                         Format::Json => to_json(&report::json::render(&run)),
                         Format::Sarif => to_json(&report::sarif::render(&run)),
                     };
@@ -94,8 +112,14 @@ pub fn run(cli: Cli) -> i32 {
                 }
             }
         }
-        Command::Explain { code, rules, as_of } => pack(&rules).and_then(|p| explain(&p, &code, as_of.unwrap_or_else(today))),
-        Command::Rules { as_of, rules, format } => pack(&rules).map(|p| list_rules(&p, as_of.unwrap_or_else(today), format)),
+        Command::Explain { code, rules, as_of } => {
+            pack(&rules).and_then(|p| explain(&p, &code, as_of.unwrap_or_else(today)))
+        }
+        Command::Rules {
+            as_of,
+            rules,
+            format,
+        } => pack(&rules).map(|p| list_rules(&p, as_of.unwrap_or_else(today), format)),
     };
     match result {
         Ok(text) => {
@@ -119,7 +143,9 @@ fn status_text(p: &RulePack, s: Status) -> String {
     match s {
         Status::InForce => "in force".into(),
         Status::NotYetEffective { effective } => format!("not yet in effect (from {effective})"),
-        Status::Suspended { by, until } => format!("suspended by {} until {until}", p.instruments[by].id),
+        Status::Suspended { by, until } => {
+            format!("suspended by {} until {until}", p.instruments[by].id)
+        }
     }
 }
 
@@ -128,8 +154,17 @@ pub fn explain(p: &RulePack, code: &str, date: Date) -> Result<String, String> {
     use std::fmt::Write as _;
     let mut s = String::new();
     if let Some(c) = Code::parse(code) {
-        let _ = writeln!(s, "{} [{}]: {}", c.as_str(), c.default_severity().as_str(), c.title());
-        let _ = writeln!(s, "Documented in docs/diagnostics.md; the contract is spec §7.");
+        let _ = writeln!(
+            s,
+            "{} [{}]: {}",
+            c.as_str(),
+            c.default_severity().as_str(),
+            c.title()
+        );
+        let _ = writeln!(
+            s,
+            "Documented in docs/diagnostics.md; the contract is spec §7."
+        );
         return Ok(s);
     }
     if let Some(e) = p.exclusion(code) {
@@ -137,17 +172,40 @@ pub fn explain(p: &RulePack, code: &str, date: Date) -> Result<String, String> {
         if !e.text_zh.is_empty() {
             let _ = writeln!(s, "Text: {}", e.text_zh);
         }
-        let scope: Vec<&str> = e.scope.iter().map(|i| p.instruments[*i].title.as_str()).collect();
+        let scope: Vec<&str> = e
+            .scope
+            .iter()
+            .map(|i| p.instruments[*i].title.as_str())
+            .collect();
         let forms: Vec<&str> = e.forms.iter().map(|f| f.as_str()).collect();
-        let _ = writeln!(s, "Applies to forms: {}; scope: {}", forms.join(", "), scope.join(", "));
+        let _ = writeln!(
+            s,
+            "Applies to forms: {}; scope: {}",
+            forms.join(", "),
+            scope.join(", ")
+        );
         let src = p.source(e.instrument, &e.article);
-        let _ = writeln!(s, "Source: {} <{}> [confidence {}]", src.cite(), src.url, e.confidence);
+        let _ = writeln!(
+            s,
+            "Source: {} <{}> [confidence {}]",
+            src.cite(),
+            src.url,
+            e.confidence
+        );
         return Ok(s);
     }
     if let Some(k) = crate::catalogue::LicenceType::parse(code) {
         let r = p.licence_rule(k);
         let src = p.source(r.instrument, &r.article);
-        let _ = writeln!(s, "licence type `{k}`: {}\n{}\nSource: {} <{}> [confidence {}]", r.title, r.explanation, src.cite(), src.url, r.confidence);
+        let _ = writeln!(
+            s,
+            "licence type `{k}`: {}\n{}\nSource: {} <{}> [confidence {}]",
+            r.title,
+            r.explanation,
+            src.cite(),
+            src.url,
+            r.confidence
+        );
         return Ok(s);
     }
     let items: Vec<_> = p.items_under(code).collect();
@@ -161,16 +219,48 @@ pub fn explain(p: &RulePack, code: &str, date: Date) -> Result<String, String> {
         let inst = &p.instruments[i.instrument];
         let forms: Vec<&str> = i.forms.iter().map(|f| f.as_str()).collect();
         let els: Vec<&str> = i.elements.iter().map(|e| e.symbol()).collect();
-        let _ = writeln!(s, "{} — {}{}", i.code, i.title, if i.title_zh.is_empty() { String::new() } else { format!(" ({})", i.title_zh) });
-        let _ = writeln!(s, "  status on {date}: {}", status_text(p, inst.status(date)));
-        let _ = writeln!(s, "  matches: form {} with {} ({:?})", if forms.is_empty() { "-".into() } else { forms.join("/") }, els.join("-"), i.mode);
+        let _ = writeln!(
+            s,
+            "{} — {}{}",
+            i.code,
+            i.title,
+            if i.title_zh.is_empty() {
+                String::new()
+            } else {
+                format!(" ({})", i.title_zh)
+            }
+        );
+        let _ = writeln!(
+            s,
+            "  status on {date}: {}",
+            status_text(p, inst.status(date))
+        );
+        let _ = writeln!(
+            s,
+            "  matches: form {} with {} ({:?})",
+            if forms.is_empty() {
+                "-".into()
+            } else {
+                forms.join("/")
+            },
+            els.join("-"),
+            i.mode
+        );
         if !i.hs_codes.is_empty() {
-            let _ = writeln!(s, "  reference customs codes (reference only): {}", i.hs_codes.join(", "));
+            let _ = writeln!(
+                s,
+                "  reference customs codes (reference only): {}",
+                i.hs_codes.join(", ")
+            );
         }
         if !i.note.is_empty() {
             let _ = writeln!(s, "  note: {}", i.note);
         }
-        let _ = writeln!(s, "  source: {}, {} <{}> [confidence {}]", inst.title, i.article, inst.url, i.confidence);
+        let _ = writeln!(
+            s,
+            "  source: {}, {} <{}> [confidence {}]",
+            inst.title, i.article, inst.url, i.confidence
+        );
     }
     Ok(s)
 }
@@ -188,13 +278,25 @@ fn list_rules(p: &RulePack, date: Date, format: Format) -> String {
                 })
             })
             .collect();
-        return to_json(&serde_json::json!({ "rule_pack": { "id": p.id, "version": p.version, "sha256": p.sha256, "reviewed_through": p.reviewed_through.to_string() }, "as_of": date.to_string(), "items": items }));
+        return to_json(
+            &serde_json::json!({ "rule_pack": { "id": p.id, "version": p.version, "sha256": p.sha256, "reviewed_through": p.reviewed_through.to_string() }, "as_of": date.to_string(), "items": items }),
+        );
     }
     use std::fmt::Write as _;
-    let mut s = format!("rule pack {} {} (reviewed through {}; sha256 {})\nstatus on {date}\n", p.id, p.version, p.reviewed_through, p.sha256);
+    let mut s = format!(
+        "rule pack {} {} (reviewed through {}; sha256 {})\nstatus on {date}\n",
+        p.id, p.version, p.reviewed_through, p.sha256
+    );
     for i in &p.items {
         let inst = &p.instruments[i.instrument];
-        let _ = writeln!(s, "{:<12} {:<52} {:<12} {}", i.code, i.title, inst.id, status_text(p, inst.status(date)));
+        let _ = writeln!(
+            s,
+            "{:<12} {:<52} {:<12} {}",
+            i.code,
+            i.title,
+            inst.id,
+            status_text(p, inst.status(date))
+        );
     }
     for e in &p.exclusions {
         let _ = writeln!(s, "exclusion {:<22} {}", e.id, e.title);

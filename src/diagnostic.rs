@@ -198,14 +198,21 @@ mod tests {
     fn codes_round_trip_and_are_kebab_case() {
         for c in Code::ALL {
             assert_eq!(Code::parse(c.as_str()), Some(*c));
-            assert!(c.as_str().chars().all(|ch| ch.is_ascii_lowercase() || ch.is_ascii_digit() || ch == '-'));
+            assert!(
+                c.as_str()
+                    .chars()
+                    .all(|ch| ch.is_ascii_lowercase() || ch.is_ascii_digit() || ch == '-')
+            );
         }
     }
 
     #[test]
     fn nearest_finds_typos_and_rejects_strangers() {
         assert_eq!(nearest("licnce", ["licence", "sku"]), Some("licence"));
-        assert_eq!(nearest("GL-2026-0O42", ["GL-2026-0042", "IL-1"]), Some("GL-2026-0042"));
+        assert_eq!(
+            nearest("GL-2026-0O42", ["GL-2026-0042", "IL-1"]),
+            Some("GL-2026-0042")
+        );
         assert_eq!(nearest("zzzzzz", ["licence", "sku"]), None);
     }
 }

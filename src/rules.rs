@@ -78,8 +78,15 @@ pub enum Status {
 
 impl Instrument {
     pub fn status(&self, date: Date) -> Status {
-        if let Some(s) = self.suspensions.iter().find(|s| s.from <= date && date <= s.until) {
-            return Status::Suspended { by: s.by, until: s.until };
+        if let Some(s) = self
+            .suspensions
+            .iter()
+            .find(|s| s.from <= date && date <= s.until)
+        {
+            return Status::Suspended {
+                by: s.by,
+                until: s.until,
+            };
         }
         match self.effective {
             Some(e) if date < e => Status::NotYetEffective { effective: e },
@@ -203,11 +210,18 @@ impl RulePack {
     /// Loads a pack file.
     pub fn load(path: &Path) -> Result<RulePack, PackError> {
         let file = path.display().to_string();
-        let bytes = std::fs::read(path).map_err(|e| PackError { file: file.clone(), line: None, message: format!("cannot read it: {e}") })?;
+        let bytes = std::fs::read(path).map_err(|e| PackError {
+            file: file.clone(),
+            line: None,
+            message: format!("cannot read it: {e}"),
+        })?;
         let text = String::from_utf8(bytes).map_err(|e| PackError {
             file: file.clone(),
             line: None,
-            message: format!("not UTF-8 text (invalid byte at offset {})", e.utf8_error().valid_up_to()),
+            message: format!(
+                "not UTF-8 text (invalid byte at offset {})",
+                e.utf8_error().valid_up_to()
+            ),
         })?;
         RulePack::parse(&text, &file)
     }
@@ -220,21 +234,34 @@ impl RulePack {
             line: span.map(|s| line_of(s.start + 1)),
             message: m,
         };
-        let raw: RawPack = toml::from_str(text).map_err(|e| err(e.span(), e.message().trim().to_string()))?;
+        let raw: RawPack =
+            toml::from_str(text).map_err(|e| err(e.span(), e.message().trim().to_string()))?;
         let date = |d: &Spanned<toml::value::Datetime>, what: &str| -> Result<Date, PackError> {
-            to_date(d.get_ref()).ok_or_else(|| err(Some(d.span()), format!("{what} must be a date like 2026-07-31")))
+            to_date(d.get_ref()).ok_or_else(|| {
+                err(
+                    Some(d.span()),
+                    format!("{what} must be a date like 2026-07-31"),
+                )
+            })
         };
         let mut instruments: Vec<Instrument> = Vec::new();
         for ri in &raw.instrument {
             let i = ri.get_ref();
             if instruments.iter().any(|x| x.id == i.id) {
-                return Err(err(Some(ri.span()), format!("instrument `{}` is defined twice", i.id)));
+                return Err(err(
+                    Some(ri.span()),
+                    format!("instrument `{}` is defined twice", i.id),
+                ));
             }
             instruments.push(Instrument {
                 id: i.id.clone(),
                 title: i.title.clone(),
                 issued: i.issued.as_ref().map(|d| date(d, "issued")).transpose()?,
-                effective: i.effective.as_ref().map(|d| date(d, "effective")).transpose()?,
+                effective: i
+                    .effective
+                    .as_ref()
+                    .map(|d| date(d, "effective"))
+                    .transpose()?,
                 url: i.url.clone(),
                 confidence: i.confidence.clone(),
                 note: i.note.clone().unwrap_or_default(),
@@ -243,17 +270,36 @@ impl RulePack {
         }
         let ids: Vec<String> = instruments.iter().map(|x| x.id.clone()).collect();
         let find_inst = |id: &str, span: std::ops::Range<usize>| -> Result<usize, PackError> {
-            ids.iter().position(|x| x == id).ok_or_else(|| err(Some(span), format!("unknown instrument `{id}`; defined: {}", ids.join(", "))))
+            ids.iter().position(|x| x == id).ok_or_else(|| {
+                err(
+                    Some(span),
+                    format!("unknown instrument `{id}`; defined: {}", ids.join(", ")),
+                )
+            })
         };
         let mut suspensions = Vec::new();
         for (idx, ri) in raw.instrument.iter().enumerate() {
             for s in &ri.get_ref().suspension {
                 let by = find_inst(&s.by, ri.span())?;
-                let (from, until) = (date(&s.from, "suspension from")?, date(&s.until, "suspension until")?);
+                let (from, until) = (
+                    date(&s.from, "suspension from")?,
+                    date(&s.until, "suspension until")?,
+                );
                 if until < from {
-                    return Err(err(Some(s.until.span()), "suspension ends before it starts".into()));
+                    return Err(err(
+                        Some(s.until.span()),
+                        "suspension ends before it starts".into(),
+                    ));
                 }
-                suspensions.push((idx, Suspension { by, from, until, note: s.note.clone().unwrap_or_default() }));
+                suspensions.push((
+                    idx,
+                    Suspension {
+                        by,
+                        from,
+                        until,
+                        note: s.note.clone().unwrap_or_default(),
+                    },
+                ));
             }
         }
         for (idx, s) in suspensions {
@@ -261,32 +307,74 @@ impl RulePack {
         }
         let forms = |v: &[Spanned<String>]| -> Result<Vec<Form>, PackError> {
             v.iter()
-                .map(|f| Form::parse(f.get_ref()).ok_or_else(|| err(Some(f.span()), format!("unknown form `{}`; forms: {}", f.get_ref(), Form::names().join(", ")))))
+                .map(|f| {
+                    Form::parse(f.get_ref()).ok_or_else(|| {
+                        err(
+                            Some(f.span()),
+                            format!(
+                                "unknown form `{}`; forms: {}",
+                                f.get_ref(),
+                                Form::names().join(", ")
+                            ),
+                        )
+                    })
+                })
                 .collect()
         };
         let mut items = Vec::new();
         for ri in &raw.item {
             let i = ri.get_ref();
             if !crate::catalogue::parse::is_control_code(&i.code) {
-                return Err(err(Some(ri.span()), format!("`{}` is not a control code like 1C905.a.4", i.code)));
+                return Err(err(
+                    Some(ri.span()),
+                    format!("`{}` is not a control code like 1C905.a.4", i.code),
+                ));
             }
             let elements = i
                 .r#match
                 .elements
                 .iter()
-                .map(|e| Element::from_symbol(e.get_ref()).ok_or_else(|| err(Some(e.span()), format!("item {}: `{}` is not an element symbol", i.code, e.get_ref()))))
+                .map(|e| {
+                    Element::from_symbol(e.get_ref()).ok_or_else(|| {
+                        err(
+                            Some(e.span()),
+                            format!(
+                                "item {}: `{}` is not an element symbol",
+                                i.code,
+                                e.get_ref()
+                            ),
+                        )
+                    })
+                })
                 .collect::<Result<Vec<_>, _>>()?;
             if elements.is_empty() {
-                return Err(err(Some(ri.span()), format!("item {} matches no elements: give match.elements", i.code)));
+                return Err(err(
+                    Some(ri.span()),
+                    format!("item {} matches no elements: give match.elements", i.code),
+                ));
             }
             let mode = match i.r#match.mode.as_str() {
                 "largest" => MatchMode::Largest,
                 "system" => MatchMode::System,
                 "contains" => MatchMode::Contains,
-                m => return Err(err(Some(ri.span()), format!("item {}: unknown match mode `{m}`; modes: largest, system, contains", i.code))),
+                m => {
+                    return Err(err(
+                        Some(ri.span()),
+                        format!(
+                            "item {}: unknown match mode `{m}`; modes: largest, system, contains",
+                            i.code
+                        ),
+                    ));
+                }
             };
             if mode == MatchMode::Largest && elements.len() != 1 {
-                return Err(err(Some(ri.span()), format!("item {}: mode \"largest\" takes exactly one element", i.code)));
+                return Err(err(
+                    Some(ri.span()),
+                    format!(
+                        "item {}: mode \"largest\" takes exactly one element",
+                        i.code
+                    ),
+                ));
             }
             items.push(Item {
                 code: i.code.clone(),
@@ -308,13 +396,33 @@ impl RulePack {
             let e = re.get_ref();
             let applies = match &e.applies {
                 RawApplies::Word(w) if w == "always" => Applies::Always,
-                RawApplies::Word(w) => return Err(err(Some(re.span()), format!("exclusion {}: `applies` must be \"always\" or {{ any = [...] }}, not \"{w}\"", e.id))),
-                RawApplies::Any { any } => Applies::Any(any.iter().map(|c| condition(c).map_err(|m| err(Some(re.span()), format!("exclusion {}: {m}", e.id)))).collect::<Result<_, _>>()?),
+                RawApplies::Word(w) => {
+                    return Err(err(
+                        Some(re.span()),
+                        format!(
+                            "exclusion {}: `applies` must be \"always\" or {{ any = [...] }}, not \"{w}\"",
+                            e.id
+                        ),
+                    ));
+                }
+                RawApplies::Any { any } => Applies::Any(
+                    any.iter()
+                        .map(|c| {
+                            condition(c).map_err(|m| {
+                                err(Some(re.span()), format!("exclusion {}: {m}", e.id))
+                            })
+                        })
+                        .collect::<Result<_, _>>()?,
+                ),
             };
             exclusions.push(Exclusion {
                 id: e.id.clone(),
                 title: e.title.clone(),
-                scope: e.scope.iter().map(|s| find_inst(s, re.span())).collect::<Result<_, _>>()?,
+                scope: e
+                    .scope
+                    .iter()
+                    .map(|s| find_inst(s, re.span()))
+                    .collect::<Result<_, _>>()?,
                 forms: forms(&e.forms)?,
                 applies,
                 instrument: find_inst(&e.instrument, re.span())?,
@@ -327,16 +435,43 @@ impl RulePack {
         let mut licence_rules = Vec::new();
         for rl in &raw.licence_type {
             let l = rl.get_ref();
-            let kind = LicenceType::parse(&l.id).ok_or_else(|| err(Some(rl.span()), format!("unknown licence type `{}`; types: individual, general, certificate", l.id)))?;
+            let kind = LicenceType::parse(&l.id).ok_or_else(|| {
+                err(
+                    Some(rl.span()),
+                    format!(
+                        "unknown licence type `{}`; types: individual, general, certificate",
+                        l.id
+                    ),
+                )
+            })?;
             let end_users = match l.end_users.as_str() {
                 "exactly-one" => EndUserRule::ExactlyOne,
                 "one-or-more" => EndUserRule::OneOrMore,
                 "any" => EndUserRule::Any,
-                o => return Err(err(Some(rl.span()), format!("licence type {}: end_users must be exactly-one, one-or-more or any, not `{o}`", l.id))),
+                o => {
+                    return Err(err(
+                        Some(rl.span()),
+                        format!(
+                            "licence type {}: end_users must be exactly-one, one-or-more or any, not `{o}`",
+                            l.id
+                        ),
+                    ));
+                }
             };
             let purposes = match &l.purposes {
                 None => None,
-                Some(ps) => Some(ps.iter().map(|p| Purpose::parse(p).ok_or_else(|| err(Some(rl.span()), format!("licence type {}: unknown purpose `{p}`", l.id)))).collect::<Result<_, _>>()?),
+                Some(ps) => Some(
+                    ps.iter()
+                        .map(|p| {
+                            Purpose::parse(p).ok_or_else(|| {
+                                err(
+                                    Some(rl.span()),
+                                    format!("licence type {}: unknown purpose `{p}`", l.id),
+                                )
+                            })
+                        })
+                        .collect::<Result<_, _>>()?,
+                ),
             };
             licence_rules.push(LicenceRule {
                 kind,
@@ -352,11 +487,20 @@ impl RulePack {
         }
         for k in LicenceType::ALL {
             if !licence_rules.iter().any(|r| r.kind == *k) {
-                return Err(err(None, format!("no [[licence_type]] for `{k}`: a pack defines individual, general and certificate")));
+                return Err(err(
+                    None,
+                    format!(
+                        "no [[licence_type]] for `{k}`: a pack defines individual, general and certificate"
+                    ),
+                ));
             }
         }
         let ts = &raw.transfers;
-        let transfer_source = (find_inst(&ts.instrument, 0..0)?, ts.article.clone(), ts.explanation.clone());
+        let transfer_source = (
+            find_inst(&ts.instrument, 0..0)?,
+            ts.article.clone(),
+            ts.explanation.clone(),
+        );
         let pack = raw.pack;
         Ok(RulePack {
             id: pack.id,
@@ -377,7 +521,11 @@ impl RulePack {
 
     pub fn source(&self, instrument: usize, article: &str) -> SourceRef {
         let i = &self.instruments[instrument];
-        SourceRef { instrument: i.title.clone(), article: article.to_string(), url: i.url.clone() }
+        SourceRef {
+            instrument: i.title.clone(),
+            article: article.to_string(),
+            url: i.url.clone(),
+        }
     }
 
     pub fn item_source(&self, item: &Item) -> SourceRef {
@@ -390,17 +538,25 @@ impl RulePack {
 
     pub fn licence_rule(&self, kind: LicenceType) -> &LicenceRule {
         // Validated at load: every type has a rule.
-        self.licence_rules.iter().find(|r| r.kind == kind).unwrap_or(&self.licence_rules[0])
+        self.licence_rules
+            .iter()
+            .find(|r| r.kind == kind)
+            .unwrap_or(&self.licence_rules[0])
     }
 
     /// Items whose code is `code` or under it.
     pub fn items_under<'a>(&'a self, code: &'a str) -> impl Iterator<Item = &'a Item> + 'a {
-        self.items.iter().filter(move |i| code_covers(code, &i.code))
+        self.items
+            .iter()
+            .filter(move |i| code_covers(code, &i.code))
     }
 
     /// The title of the first item with exactly this code.
     pub fn item_title(&self, code: &str) -> Option<&str> {
-        self.items.iter().find(|i| i.code == code).map(|i| i.title.as_str())
+        self.items
+            .iter()
+            .find(|i| i.code == code)
+            .map(|i| i.title.as_str())
     }
 
     pub fn transfer_sourceref(&self) -> SourceRef {
@@ -431,13 +587,22 @@ fn condition(c: &RawCondition) -> Result<Condition, String> {
         "moulded" => CondField::Moulded,
         "calcined" => CondField::Calcined,
         "category" => CondField::Category,
-        f => return Err(format!("condition on unknown field `{f}`; fields: mounting, integrates, moulded, calcined, category")),
+        f => {
+            return Err(format!(
+                "condition on unknown field `{f}`; fields: mounting, integrates, moulded, calcined, category"
+            ));
+        }
     };
     let test = match (&c.equals, &c.r#in, &c.any_of) {
         (Some(b), None, None) => Test::Equals(*b),
         (None, Some(v), None) => Test::In(v.clone()),
         (None, None, Some(v)) => Test::AnyOf(v.clone()),
-        _ => return Err(format!("condition on `{}` needs exactly one of equals, in, any_of", c.field)),
+        _ => {
+            return Err(format!(
+                "condition on `{}` needs exactly one of equals, in, any_of",
+                c.field
+            ));
+        }
     };
     Ok(Condition { field, test })
 }
@@ -590,7 +755,10 @@ mod tests {
         let p = RulePack::embedded();
         assert_eq!(p.id, "cn-rare-earth-dual-use");
         assert_eq!(p.reviewed_through, date(2026, 7, 31));
-        for fam in ["1C902", "1C903", "1C904", "1C905", "1C906", "1C907", "1C908", "1C909", "1C910", "1C911", "1C912", "1C913"] {
+        for fam in [
+            "1C902", "1C903", "1C904", "1C905", "1C906", "1C907", "1C908", "1C909", "1C910",
+            "1C911", "1C912", "1C913",
+        ] {
             assert!(p.items_under(fam).count() >= 3, "{fam}");
         }
         assert_eq!(p.sha256.len(), 64);
@@ -600,13 +768,33 @@ mod tests {
     #[test]
     fn announcement_57_is_suspended_by_70_until_2026_11_10_inclusive() {
         let p = RulePack::embedded();
-        let a57 = p.instruments.iter().find(|i| i.id == "ann-57-2025").unwrap();
-        assert!(matches!(a57.status(date(2025, 11, 6)), Status::NotYetEffective { .. }));
-        assert!(matches!(a57.status(date(2025, 11, 7)), Status::Suspended { .. }));
-        assert!(matches!(a57.status(date(2026, 11, 10)), Status::Suspended { .. }));
+        let a57 = p
+            .instruments
+            .iter()
+            .find(|i| i.id == "ann-57-2025")
+            .unwrap();
+        assert!(matches!(
+            a57.status(date(2025, 11, 6)),
+            Status::NotYetEffective { .. }
+        ));
+        assert!(matches!(
+            a57.status(date(2025, 11, 7)),
+            Status::Suspended { .. }
+        ));
+        assert!(matches!(
+            a57.status(date(2026, 11, 10)),
+            Status::Suspended { .. }
+        ));
         assert_eq!(a57.status(date(2026, 11, 11)), Status::InForce);
-        let a18 = p.instruments.iter().find(|i| i.id == "ann-18-2025").unwrap();
-        assert!(matches!(a18.status(date(2025, 4, 3)), Status::NotYetEffective { .. }));
+        let a18 = p
+            .instruments
+            .iter()
+            .find(|i| i.id == "ann-18-2025")
+            .unwrap();
+        assert!(matches!(
+            a18.status(date(2025, 4, 3)),
+            Status::NotYetEffective { .. }
+        ));
         assert_eq!(a18.status(date(2025, 4, 4)), Status::InForce);
     }
 
@@ -629,6 +817,11 @@ mod tests {
         let e = RulePack::parse("[pack\n", "x.toml").unwrap_err();
         assert_eq!(e.line, Some(1));
         let bad = EMBEDDED.replacen("instrument = \"ann-18-2025\"", "instrument = \"ann-99\"", 1);
-        assert!(RulePack::parse(&bad, "p").unwrap_err().message.contains("unknown instrument `ann-99`"));
+        assert!(
+            RulePack::parse(&bad, "p")
+                .unwrap_err()
+                .message
+                .contains("unknown instrument `ann-99`")
+        );
     }
 }

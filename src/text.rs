@@ -13,7 +13,10 @@ pub struct Span {
 
 impl Span {
     pub fn new(start: usize, end: usize) -> Self {
-        Span { start, end: end.max(start) }
+        Span {
+            start,
+            end: end.max(start),
+        }
     }
 
     pub fn shifted(self, by: usize) -> Self {
@@ -80,7 +83,10 @@ impl LineIndex {
             }
             i += 1;
         }
-        LineIndex { starts, len: text.len() }
+        LineIndex {
+            starts,
+            len: text.len(),
+        }
     }
 
     pub fn line_count(&self) -> usize {
@@ -117,7 +123,10 @@ impl LineIndex {
         let line = self.line_of(offset);
         let start = self.line_start(line);
         let column = text[start..offset].chars().count() + 1;
-        LineCol { line: line + 1, column }
+        LineCol {
+            line: line + 1,
+            column,
+        }
     }
 
     /// 0-based line and column in the given encoding.
@@ -151,7 +160,11 @@ impl LineIndex {
             Encoding::Utf16 | Encoding::Utf32 => {
                 let mut units = 0;
                 for (i, ch) in seg.char_indices() {
-                    let w = if enc == Encoding::Utf16 { ch.len_utf16() } else { 1 };
+                    let w = if enc == Encoding::Utf16 {
+                        ch.len_utf16()
+                    } else {
+                        1
+                    };
                     if units + w > col {
                         return start + i;
                     }
@@ -181,7 +194,10 @@ mod tests {
         let t = "a\nb\r\nc\rd";
         let ix = LineIndex::new(t);
         assert_eq!(ix.line_count(), 4);
-        assert_eq!(ix.line_col(t, t.find('d').unwrap()), LineCol { line: 4, column: 1 });
+        assert_eq!(
+            ix.line_col(t, t.find('d').unwrap()),
+            LineCol { line: 4, column: 1 }
+        );
         assert_eq!(ix.line_end(t, 1), 3);
     }
 

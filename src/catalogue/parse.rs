@@ -4,20 +4,45 @@
 
 use super::countries;
 use super::model::*;
-use super::split::{split, Chunk};
+use super::split::{Chunk, split};
 use crate::chem::parse_formula;
-use crate::diagnostic::{nearest, Code, Diagnostic};
+use crate::diagnostic::{Code, Diagnostic, nearest};
 use crate::text::Span;
 use jiff::civil::Date;
 use rayon::prelude::*;
-use toml::de::{DeTable, DeValue};
 use toml::Spanned;
+use toml::de::{DeTable, DeValue};
 
 pub const PRODUCT_KEYS: &[&str] = &[
-    "sku", "name", "form", "composition", "components", "mounting", "integrates", "moulded", "calcined",
-    "category", "hs_code", "control_code", "destination", "end_user", "transfer", "purpose", "licence", "ship_date",
+    "sku",
+    "name",
+    "form",
+    "composition",
+    "components",
+    "mounting",
+    "integrates",
+    "moulded",
+    "calcined",
+    "category",
+    "hs_code",
+    "control_code",
+    "destination",
+    "end_user",
+    "transfer",
+    "purpose",
+    "licence",
+    "ship_date",
 ];
-pub const LICENCE_KEYS: &[&str] = &["id", "type", "issued", "expires", "items", "end_users", "destinations", "purposes"];
+pub const LICENCE_KEYS: &[&str] = &[
+    "id",
+    "type",
+    "issued",
+    "expires",
+    "items",
+    "end_users",
+    "destinations",
+    "purposes",
+];
 pub const CATALOGUE_KEYS: &[&str] = &["name", "exporter", "as_of", "rules"];
 const TABLE_NAMES: &[&str] = &["product", "licence", "catalogue"];
 
@@ -30,8 +55,8 @@ const PARALLEL_CHUNKS: usize = 512;
 #[derive(Clone, Debug, PartialEq)]
 pub enum Parsed {
     Root,
-    Catalogue(CatalogueTable),
-    Licence(Licence),
+    Catalogue(Box<CatalogueTable>),
+    Licence(Box<Licence>),
     Product(Box<Product>),
     Other,
 }
@@ -48,7 +73,10 @@ pub struct ParsedChunk {
 pub fn parse(text: &str) -> Catalogue {
     let chunks = split(text);
     let parsed: Vec<ParsedChunk> = if chunks.len() >= PARALLEL_CHUNKS {
-        chunks.into_par_iter().map(|c| parse_chunk(text, c)).collect()
+        chunks
+            .into_par_iter()
+            .map(|c| parse_chunk(text, c))
+            .collect()
     } else {
         chunks.into_iter().map(|c| parse_chunk(text, c)).collect()
     };
@@ -59,7 +87,10 @@ pub fn parse(text: &str) -> Catalogue {
 pub fn assemble(parsed: impl IntoIterator<Item = ParsedChunk>) -> Catalogue {
     let mut cat = Catalogue::default();
     for p in parsed {
-        let header = p.chunk.header.unwrap_or(Span::new(p.chunk.span.start, p.chunk.span.start));
+        let header = p
+            .chunk
+            .header
+            .unwrap_or(Span::new(p.chunk.span.start, p.chunk.span.start));
         let (kind, index) = match p.table {
             Parsed::Root => (TableKind::Root, 0),
             Parsed::Other => (TableKind::Other, 0),
@@ -70,12 +101,12 @@ pub fn assemble(parsed: impl IntoIterator<Item = ParsedChunk>) -> Catalogue {
                             .with_related(crate::diagnostic::Related { file: usize::MAX, span: first.header, message: "first `[catalogue]` table".into() }),
                     );
                 } else {
-                    cat.catalogue = Some(c);
+                    cat.catalogue = Some(*c);
                 }
                 (TableKind::Catalogue, 0)
             }
             Parsed::Licence(l) => {
-                cat.licences.push(l);
+                cat.licences.push(*l);
                 (TableKind::Licence, cat.licences.len() - 1)
             }
             Parsed::Product(pr) => {
@@ -83,7 +114,12 @@ pub fn assemble(parsed: impl IntoIterator<Item = ParsedChunk>) -> Catalogue {
                 (TableKind::Product, cat.products.len() - 1)
             }
         };
-        cat.tables.push(TableRef { kind, span: p.chunk.span, header, index });
+        cat.tables.push(TableRef {
+            kind,
+            span: p.chunk.span,
+            header,
+            index,
+        });
         cat.diagnostics.extend(p.diagnostics);
     }
     cat
@@ -103,17 +139,38 @@ pub fn parse_chunk(text: &str, chunk: Chunk) -> ParsedChunk {
             format!("values nested deeper than {MAX_NESTING} levels; the catalogue format never needs more than 2: flatten them"),
         ));
         let table = match kind {
-            TableKind::Product => Parsed::Product(Box::new(Product { header, span: chunk.span, broken: true, ..Default::default() })),
-            TableKind::Licence => Parsed::Licence(Licence { header, span: chunk.span, broken: true, ..Default::default() }),
+            TableKind::Product => Parsed::Product(Box::new(Product {
+                header,
+                span: chunk.span,
+                broken: true,
+                ..Default::default()
+            })),
+            TableKind::Licence => Parsed::Licence(Box::new(Licence {
+                header,
+                span: chunk.span,
+                broken: true,
+                ..Default::default()
+            })),
             _ => Parsed::Other,
         };
-        return ParsedChunk { chunk, table, diagnostics: diags };
+        return ParsedChunk {
+            chunk,
+            table,
+            diagnostics: diags,
+        };
     }
     let (doc, errors) = DeTable::parse_recoverable(src);
     let broken = !errors.is_empty();
     for e in errors {
-        let span = e.span().map(|r| Span::new(r.start + base, r.end + base)).unwrap_or(header);
-        diags.push(Diagnostic::new(Code::SyntaxError, span, syntax_message(e.message())));
+        let span = e
+            .span()
+            .map(|r| Span::new(r.start + base, r.end + base))
+            .unwrap_or(header);
+        diags.push(Diagnostic::new(
+            Code::SyntaxError,
+            span,
+            syntax_message(e.message()),
+        ));
     }
     let doc = doc.into_inner();
     let table = match kind {
@@ -122,7 +179,9 @@ pub fn parse_chunk(text: &str, chunk: Chunk) -> ParsedChunk {
                 let span = Span::from(k.span()).shifted(base);
                 let name = k.get_ref();
                 let hint = nearest(name, PRODUCT_KEYS.iter().chain(LICENCE_KEYS).copied())
-                    .map(|n| format!(" `{n}` belongs inside a `[[product]]` or `[[licence]]` table."))
+                    .map(|n| {
+                        format!(" `{n}` belongs inside a `[[product]]` or `[[licence]]` table.")
+                    })
                     .unwrap_or_default();
                 diags.push(Diagnostic::new(
                     Code::UnknownField,
@@ -135,15 +194,22 @@ pub fn parse_chunk(text: &str, chunk: Chunk) -> ParsedChunk {
         TableKind::Other => Parsed::Other,
         TableKind::Catalogue | TableKind::Licence | TableKind::Product => {
             let inner = find_table(&doc, &chunk.name);
-            let mut r = Reader { base, diags: &mut diags, sku: None, invalid: Vec::new() };
+            let mut r = Reader {
+                base,
+                diags: &mut diags,
+                sku: None,
+                invalid: Vec::new(),
+            };
             let empty = DeTable::default();
             let t = inner.unwrap_or(&empty);
             match kind {
-                TableKind::Catalogue => Parsed::Catalogue(read_catalogue(&mut r, t, header, chunk.span)),
+                TableKind::Catalogue => {
+                    Parsed::Catalogue(Box::new(read_catalogue(&mut r, t, header, chunk.span)))
+                }
                 TableKind::Licence => {
                     let mut l = read_licence(&mut r, t, header, chunk.span);
                     l.broken = broken;
-                    Parsed::Licence(l)
+                    Parsed::Licence(Box::new(l))
                 }
                 _ => {
                     let mut p = read_product(&mut r, t, header, chunk.span);
@@ -153,16 +219,24 @@ pub fn parse_chunk(text: &str, chunk: Chunk) -> ParsedChunk {
             }
         }
     };
-    ParsedChunk { chunk, table, diagnostics: diags }
+    ParsedChunk {
+        chunk,
+        table,
+        diagnostics: diags,
+    }
 }
 
 fn syntax_message(m: &str) -> String {
     let m = m.trim();
-    format!("TOML syntax error: {m}. Fix it to classify this table; the other tables are still checked")
+    format!(
+        "TOML syntax error: {m}. Fix it to classify this table; the other tables are still checked"
+    )
 }
 
 fn classify_header(chunk: &Chunk, diags: &mut Vec<Diagnostic>) -> TableKind {
-    let Some(header) = chunk.header else { return TableKind::Root };
+    let Some(header) = chunk.header else {
+        return TableKind::Root;
+    };
     let name = chunk.name.as_str();
     match (name, chunk.array) {
         ("product", true) => TableKind::Product,
@@ -174,7 +248,11 @@ fn classify_header(chunk: &Chunk, diags: &mut Vec<Diagnostic>) -> TableKind {
                 header,
                 format!("`[{name}]` declares one table, but {name}s are an array of tables: write `[[{name}]]`"),
             ).with_replacements(vec![format!("[[{name}]]")]));
-            if name == "product" { TableKind::Product } else { TableKind::Licence }
+            if name == "product" {
+                TableKind::Product
+            } else {
+                TableKind::Licence
+            }
         }
         ("catalogue", true) => {
             diags.push(Diagnostic::new(Code::InvalidValue, header, "`[[catalogue]]` declares an array, but a file has one catalogue table: write `[catalogue]`")
@@ -185,10 +263,24 @@ fn classify_header(chunk: &Chunk, diags: &mut Vec<Diagnostic>) -> TableKind {
             let suggestion = nearest(name, TABLE_NAMES.iter().copied());
             let (msg, fix) = match suggestion {
                 Some(s) => {
-                    let h = if s == "catalogue" { "[catalogue]".to_string() } else { format!("[[{s}]]") };
-                    (format!("unknown table `{name}`: did you mean `{h}`? Its keys are not checked"), vec![h])
+                    let h = if s == "catalogue" {
+                        "[catalogue]".to_string()
+                    } else {
+                        format!("[[{s}]]")
+                    };
+                    (
+                        format!(
+                            "unknown table `{name}`: did you mean `{h}`? Its keys are not checked"
+                        ),
+                        vec![h],
+                    )
                 }
-                None => (format!("unknown table `{name}`: a catalogue has `[catalogue]`, `[[licence]]` and `[[product]]` tables only; its keys are not checked"), vec![]),
+                None => (
+                    format!(
+                        "unknown table `{name}`: a catalogue has `[catalogue]`, `[[licence]]` and `[[product]]` tables only; its keys are not checked"
+                    ),
+                    vec![],
+                ),
             };
             diags.push(Diagnostic::new(Code::UnknownField, header, msg).with_replacements(fix));
             TableKind::Other
@@ -216,7 +308,10 @@ struct Reader<'d> {
     invalid: Vec<&'static str>,
 }
 
-type Entry<'a, 'i> = (&'a Spanned<std::borrow::Cow<'i, str>>, &'a Spanned<DeValue<'i>>);
+type Entry<'a, 'i> = (
+    &'a Spanned<std::borrow::Cow<'i, str>>,
+    &'a Spanned<DeValue<'i>>,
+);
 
 fn type_name(v: &DeValue) -> &'static str {
     match v {
@@ -246,14 +341,23 @@ impl Reader<'_> {
     }
 
     fn wrong_type(&mut self, key: &'static str, span: Span, v: &DeValue, expected: &str) {
-        self.report(key, Code::InvalidValue, span, format!("`{key}` must be {expected}, not {}", type_name(v)));
+        self.report(
+            key,
+            Code::InvalidValue,
+            span,
+            format!("`{key}` must be {expected}, not {}", type_name(v)),
+        );
     }
 
     fn string(&mut self, t: &DeTable, key: &'static str) -> Option<Field<String>> {
         let (k, v) = self.get(t, key)?;
         let (ks, vs) = (self.span(k.span()), self.span(v.span()));
         match v.get_ref() {
-            DeValue::String(s) => Some(Field { value: s.to_string(), span: vs, key: ks }),
+            DeValue::String(s) => Some(Field {
+                value: s.to_string(),
+                span: vs,
+                key: ks,
+            }),
             other => {
                 self.wrong_type(key, vs, other, "a string");
                 None
@@ -264,7 +368,12 @@ impl Reader<'_> {
     fn nonempty_string(&mut self, t: &DeTable, key: &'static str) -> Option<Field<String>> {
         let f = self.string(t, key)?;
         if f.value.trim().is_empty() {
-            self.report(key, Code::InvalidValue, f.span, format!("`{key}` is empty: give a value or remove the key"));
+            self.report(
+                key,
+                Code::InvalidValue,
+                f.span,
+                format!("`{key}` is empty: give a value or remove the key"),
+            );
             return None;
         }
         Some(f)
@@ -274,9 +383,18 @@ impl Reader<'_> {
         let (k, v) = self.get(t, key)?;
         let (ks, vs) = (self.span(k.span()), self.span(v.span()));
         match v.get_ref() {
-            DeValue::Boolean(b) => Some(Field { value: *b, span: vs, key: ks }),
+            DeValue::Boolean(b) => Some(Field {
+                value: *b,
+                span: vs,
+                key: ks,
+            }),
             DeValue::String(s) if s == "true" || s == "false" => {
-                self.report(key, Code::InvalidValue, vs, format!("`{key}` must be a boolean: write {s} without quotes"));
+                self.report(
+                    key,
+                    Code::InvalidValue,
+                    vs,
+                    format!("`{key}` must be a boolean: write {s} without quotes"),
+                );
                 None
             }
             other => {
@@ -291,21 +409,39 @@ impl Reader<'_> {
         let (ks, vs) = (self.span(k.span()), self.span(v.span()));
         let msg = match v.get_ref() {
             DeValue::Datetime(dt) => match (dt.date, dt.time, dt.offset) {
-                (Some(d), None, None) => match Date::new(d.year as i16, d.month as i8, d.day as i8) {
-                    Ok(date) => return Some(Field { value: date, span: vs, key: ks }),
+                (Some(d), None, None) => match Date::new(d.year as i16, d.month as i8, d.day as i8)
+                {
+                    Ok(date) => {
+                        return Some(Field {
+                            value: date,
+                            span: vs,
+                            key: ks,
+                        });
+                    }
                     Err(_) => format!("`{key}` is not a real calendar date"),
                 },
-                (Some(d), _, _) => format!("`{key}` must be a date without time: write {:04}-{:02}-{:02}", d.year, d.month, d.day),
+                (Some(d), _, _) => format!(
+                    "`{key}` must be a date without time: write {:04}-{:02}-{:02}",
+                    d.year, d.month, d.day
+                ),
                 _ => format!("`{key}` must be a date like 2026-06-01, not a time"),
             },
             DeValue::String(s) => match s.parse::<Date>() {
-                Ok(d) => format!("`{key}` must be a TOML date, not a string: write {d} without quotes"),
+                Ok(d) => {
+                    format!("`{key}` must be a TOML date, not a string: write {d} without quotes")
+                }
                 Err(_) => format!("`{key}` must be a date like 2026-06-01, not the string \"{s}\""),
             },
-            other => format!("`{key}` must be a date like 2026-06-01, not {}", type_name(other)),
+            other => format!(
+                "`{key}` must be a date like 2026-06-01, not {}",
+                type_name(other)
+            ),
         };
         let fix = match v.get_ref() {
-            DeValue::String(s) => s.parse::<Date>().map(|d| vec![d.to_string()]).unwrap_or_default(),
+            DeValue::String(s) => s
+                .parse::<Date>()
+                .map(|d| vec![d.to_string()])
+                .unwrap_or_default(),
             _ => vec![],
         };
         self.report(key, Code::InvalidValue, vs, msg);
@@ -315,10 +451,20 @@ impl Reader<'_> {
         None
     }
 
-    fn enum_value<E: Copy>(&mut self, t: &DeTable, key: &'static str, parse: fn(&str) -> Option<E>, names: &[&'static str]) -> Option<Field<E>> {
+    fn enum_value<E: Copy>(
+        &mut self,
+        t: &DeTable,
+        key: &'static str,
+        parse: fn(&str) -> Option<E>,
+        names: &[&'static str],
+    ) -> Option<Field<E>> {
         let f = self.string(t, key)?;
         match parse(&f.value) {
-            Some(e) => Some(Field { value: e, span: f.span, key: f.key }),
+            Some(e) => Some(Field {
+                value: e,
+                span: f.span,
+                key: f.key,
+            }),
             None => {
                 let msg = enum_message(key, &f.value, names);
                 let fix = ordered_choices(&f.value, names);
@@ -336,7 +482,12 @@ impl Reader<'_> {
         let (ks, vs) = (self.span(k.span()), self.span(v.span()));
         let DeValue::Array(a) = v.get_ref() else {
             if let DeValue::String(s) = v.get_ref() {
-                self.report(key, Code::InvalidValue, vs, format!("`{key}` must be an array: write [\"{s}\"]"));
+                self.report(
+                    key,
+                    Code::InvalidValue,
+                    vs,
+                    format!("`{key}` must be an array: write [\"{s}\"]"),
+                );
                 if let Some(d) = self.diags.last_mut() {
                     d.fix.replacements = vec![format!("[\"{s}\"]")];
                 }
@@ -349,21 +500,47 @@ impl Reader<'_> {
         for item in a.iter() {
             let is = self.span(item.span());
             match item.get_ref() {
-                DeValue::String(s) => out.push(Field { value: s.to_string(), span: is, key: ks }),
+                DeValue::String(s) => out.push(Field {
+                    value: s.to_string(),
+                    span: is,
+                    key: ks,
+                }),
                 other => {
-                    self.report(key, Code::InvalidValue, is, format!("every entry of `{key}` must be a string, not {}", type_name(other)));
+                    self.report(
+                        key,
+                        Code::InvalidValue,
+                        is,
+                        format!(
+                            "every entry of `{key}` must be a string, not {}",
+                            type_name(other)
+                        ),
+                    );
                 }
             }
         }
-        Some(Field { value: out, span: vs, key: ks })
+        Some(Field {
+            value: out,
+            span: vs,
+            key: ks,
+        })
     }
 
-    fn enums<E: Copy>(&mut self, t: &DeTable, key: &'static str, parse: fn(&str) -> Option<E>, names: &[&'static str]) -> Option<Field<Vec<Field<E>>>> {
+    fn enums<E: Copy>(
+        &mut self,
+        t: &DeTable,
+        key: &'static str,
+        parse: fn(&str) -> Option<E>,
+        names: &[&'static str],
+    ) -> Option<Field<Vec<Field<E>>>> {
         let f = self.strings(t, key)?;
         let mut out = Vec::with_capacity(f.value.len());
         for s in f.value {
             match parse(&s.value) {
-                Some(e) => out.push(Field { value: e, span: s.span, key: s.key }),
+                Some(e) => out.push(Field {
+                    value: e,
+                    span: s.span,
+                    key: s.key,
+                }),
                 None => {
                     let msg = enum_message(key, &s.value, names);
                     let fix = ordered_choices(&s.value, names);
@@ -374,7 +551,11 @@ impl Reader<'_> {
                 }
             }
         }
-        Some(Field { value: out, span: f.span, key: f.key })
+        Some(Field {
+            value: out,
+            span: f.span,
+            key: f.key,
+        })
     }
 
     fn country(&mut self, key: &'static str, f: Field<String>) -> Option<Field<String>> {
@@ -383,9 +564,21 @@ impl Reader<'_> {
         }
         let upper = f.value.to_ascii_uppercase();
         let (msg, fix) = if countries::is_country(&upper) {
-            (format!("`{}` must be an upper-case ISO 3166-1 alpha-2 code: write \"{upper}\"", f.value), vec![upper])
+            (
+                format!(
+                    "`{}` must be an upper-case ISO 3166-1 alpha-2 code: write \"{upper}\"",
+                    f.value
+                ),
+                vec![upper],
+            )
         } else {
-            (format!("`{}` in `{key}` is not an ISO 3166-1 alpha-2 country code (e.g. \"DE\", \"US\", \"JP\")", f.value), vec![])
+            (
+                format!(
+                    "`{}` in `{key}` is not an ISO 3166-1 alpha-2 country code (e.g. \"DE\", \"US\", \"JP\")",
+                    f.value
+                ),
+                vec![],
+            )
         };
         self.report(key, Code::InvalidValue, f.span, msg);
         if let Some(d) = self.diags.last_mut() {
@@ -412,7 +605,10 @@ impl Reader<'_> {
                 let near = nearest(&name, known.iter().copied());
                 let msg = match near {
                     Some(n) => format!("unknown key `{name}` in {what}: did you mean `{n}`?"),
-                    None => format!("unknown key `{name}` in {what}; known keys: {}", known.join(", ")),
+                    None => format!(
+                        "unknown key `{name}` in {what}; known keys: {}",
+                        known.join(", ")
+                    ),
                 };
                 self.diags.push(
                     Diagnostic::new(Code::UnknownField, span, msg)
@@ -433,7 +629,11 @@ impl Reader<'_> {
             self.wrong_type("composition", vs, v.get_ref(), "a table of element or formula = mass percent, e.g. { Nd = 29.5, Dy = 2.5, Fe = 67.0, B = 1.0 }");
             return None;
         };
-        let mut comp = Composition { entries: Vec::with_capacity(ct.len()), span: vs, key: ks };
+        let mut comp = Composition {
+            entries: Vec::with_capacity(ct.len()),
+            span: vs,
+            key: ks,
+        };
         let mut bad = false;
         for (ek, ev) in ct.iter() {
             let (eks, evs) = (self.span(ek.span()), self.span(ev.span()));
@@ -447,7 +647,9 @@ impl Reader<'_> {
                 Ok(s) => s,
                 Err(e) => {
                     bad = true;
-                    let fix = crate::chem::suggest_element(&name).map(|s| vec![s.to_string()]).unwrap_or_default();
+                    let fix = crate::chem::suggest_element(&name)
+                        .map(|s| vec![s.to_string()])
+                        .unwrap_or_default();
                     self.report("composition", Code::InvalidValue, eks, format!("{}: composition keys are element symbols (Dy) or formulas (Dy2O3, Sm2Co17)", e.message));
                     if let Some(d) = self.diags.last_mut() {
                         d.fix.replacements = fix;
@@ -456,21 +658,42 @@ impl Reader<'_> {
                 }
             };
             let percent = match ev.get_ref() {
-                DeValue::Integer(i) => i64::from_str_radix(i.as_str(), i.radix()).ok().map(|x| x as f64),
+                DeValue::Integer(i) => i64::from_str_radix(i.as_str(), i.radix())
+                    .ok()
+                    .map(|x| x as f64),
                 DeValue::Float(f) => f.as_str().replace('_', "").parse::<f64>().ok(),
                 other => {
                     bad = true;
-                    self.report("composition", Code::InvalidValue, evs, format!("the mass percent of `{name}` must be a number from 0 to 100, not {}", type_name(other)));
+                    self.report(
+                        "composition",
+                        Code::InvalidValue,
+                        evs,
+                        format!(
+                            "the mass percent of `{name}` must be a number from 0 to 100, not {}",
+                            type_name(other)
+                        ),
+                    );
                     continue;
                 }
             };
             match percent {
                 Some(p) if p.is_finite() && (0.0..=100.0).contains(&p) => {
-                    comp.entries.push(CompositionEntry { key: name, key_span: eks, percent: p, value_span: evs, shares });
+                    comp.entries.push(CompositionEntry {
+                        key: name,
+                        key_span: eks,
+                        percent: p,
+                        value_span: evs,
+                        shares,
+                    });
                 }
                 _ => {
                     bad = true;
-                    self.report("composition", Code::InvalidValue, evs, format!("the mass percent of `{name}` must be a number from 0 to 100"));
+                    self.report(
+                        "composition",
+                        Code::InvalidValue,
+                        evs,
+                        format!("the mass percent of `{name}` must be a number from 0 to 100"),
+                    );
                 }
             }
         }
@@ -478,8 +701,14 @@ impl Reader<'_> {
         let total = comp.total();
         if total > 100.5 {
             self.diags.push(
-                Diagnostic::new(Code::CompositionOver100, vs, format!("composition sums to {total:.2} %, more than 100 %: check the mass percents"))
-                    .with_sku(self.sku.as_deref()),
+                Diagnostic::new(
+                    Code::CompositionOver100,
+                    vs,
+                    format!(
+                        "composition sums to {total:.2} %, more than 100 %: check the mass percents"
+                    ),
+                )
+                .with_sku(self.sku.as_deref()),
             );
         }
         if bad && comp.entries.is_empty() {
@@ -491,8 +720,14 @@ impl Reader<'_> {
 
 fn enum_message(key: &str, value: &str, names: &[&str]) -> String {
     match nearest(value, names.iter().copied()) {
-        Some(n) => format!("`{value}` is not a valid `{key}`: did you mean \"{n}\"? Valid values: {}", names.join(", ")),
-        None => format!("`{value}` is not a valid `{key}`; valid values: {}", names.join(", ")),
+        Some(n) => format!(
+            "`{value}` is not a valid `{key}`: did you mean \"{n}\"? Valid values: {}",
+            names.join(", ")
+        ),
+        None => format!(
+            "`{value}` is not a valid `{key}`; valid values: {}",
+            names.join(", ")
+        ),
     }
 }
 
@@ -507,11 +742,20 @@ fn ordered_choices(value: &str, names: &[&str]) -> Vec<String> {
 /// digits, then dot-separated sub-items of letters or digits.
 pub fn is_control_code(s: &str) -> bool {
     let b = s.as_bytes();
-    if b.len() < 5 || !b[0].is_ascii_digit() || !(b'A'..=b'E').contains(&b[1]) || !b[2..5].iter().all(u8::is_ascii_digit) {
+    if b.len() < 5
+        || !b[0].is_ascii_digit()
+        || !(b'A'..=b'E').contains(&b[1])
+        || !b[2..5].iter().all(u8::is_ascii_digit)
+    {
         return false;
     }
     s[5..].is_empty()
-        || (s[5..].starts_with('.') && s[6..].split('.').all(|p| !p.is_empty() && p.bytes().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit())))
+        || (s[5..].starts_with('.')
+            && s[6..].split('.').all(|p| {
+                !p.is_empty()
+                    && p.bytes()
+                        .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit())
+            }))
 }
 
 fn read_catalogue(r: &mut Reader, t: &DeTable, header: Span, span: Span) -> CatalogueTable {
@@ -535,23 +779,38 @@ fn read_licence(r: &mut Reader, t: &DeTable, header: Span, span: Span) -> Licenc
     let mut items = r.strings(t, "items");
     if let Some(f) = items.as_mut() {
         let v = std::mem::take(&mut f.value);
-        f.value = v.into_iter().filter_map(|c| r.control_code("items", c)).collect();
+        f.value = v
+            .into_iter()
+            .filter_map(|c| r.control_code("items", c))
+            .collect();
     }
     let end_users = r.strings(t, "end_users");
     let mut destinations = r.strings(t, "destinations");
     if let Some(f) = destinations.as_mut() {
         let v = std::mem::take(&mut f.value);
-        f.value = v.into_iter().filter_map(|c| r.country("destinations", c)).collect();
+        f.value = v
+            .into_iter()
+            .filter_map(|c| r.country("destinations", c))
+            .collect();
     }
     let purposes = r.enums(t, "purposes", Purpose::parse, &Purpose::names());
     let mut missing = Vec::new();
-    for (name, present) in [("id", id.is_some()), ("type", kind.is_some()), ("issued", issued.is_some()), ("expires", expires.is_some())] {
+    for (name, present) in [
+        ("id", id.is_some()),
+        ("type", kind.is_some()),
+        ("issued", issued.is_some()),
+        ("expires", expires.is_some()),
+    ] {
         if !present && r.get(t, name).is_none() {
             missing.push(name);
         }
     }
     if !missing.is_empty() {
-        let list = missing.iter().map(|m| format!("`{m}`")).collect::<Vec<_>>().join(", ");
+        let list = missing
+            .iter()
+            .map(|m| format!("`{m}`"))
+            .collect::<Vec<_>>()
+            .join(", ");
         r.diags.push(Diagnostic::new(
             Code::MissingField,
             header,
@@ -560,10 +819,29 @@ fn read_licence(r: &mut Reader, t: &DeTable, header: Span, span: Span) -> Licenc
     }
     if let (Some(i), Some(e)) = (&issued, &expires) {
         if e.value < i.value {
-            r.diags.push(Diagnostic::new(Code::InvalidValue, e.span, format!("licence expires ({}) before it is issued ({}): swap or correct the dates", e.value, i.value)));
+            r.diags.push(Diagnostic::new(
+                Code::InvalidValue,
+                e.span,
+                format!(
+                    "licence expires ({}) before it is issued ({}): swap or correct the dates",
+                    e.value, i.value
+                ),
+            ));
         }
     }
-    Licence { header, span, id, kind, issued, expires, items, end_users, destinations, purposes, broken: false }
+    Licence {
+        header,
+        span,
+        id,
+        kind,
+        issued,
+        expires,
+        items,
+        end_users,
+        destinations,
+        purposes,
+        broken: false,
+    }
 }
 
 fn read_product(r: &mut Reader, t: &DeTable, header: Span, span: Span) -> Product {
@@ -598,8 +876,12 @@ fn read_product(r: &mut Reader, t: &DeTable, header: Span, span: Span) -> Produc
         invalid: Vec::new(),
         keys,
     };
-    p.destination = r.string(t, "destination").and_then(|f| r.country("destination", f));
-    p.control_code = r.string(t, "control_code").and_then(|f| r.control_code("control_code", f));
+    p.destination = r
+        .string(t, "destination")
+        .and_then(|f| r.country("destination", f));
+    p.control_code = r
+        .string(t, "control_code")
+        .and_then(|f| r.control_code("control_code", f));
     p.hs_code = match r.get(t, "hs_code") {
         Some((_, v)) if matches!(v.get_ref(), DeValue::Integer(_)) => {
             let vs = r.span(v.span());
@@ -610,7 +892,15 @@ fn read_product(r: &mut Reader, t: &DeTable, header: Span, span: Span) -> Produc
             if !f.value.is_empty() && f.value.bytes().all(|b| b.is_ascii_digit()) {
                 Some(f)
             } else {
-                r.report("hs_code", Code::InvalidValue, f.span, format!("`hs_code` must be digits only (e.g. \"8505111000\"), not \"{}\"", f.value));
+                r.report(
+                    "hs_code",
+                    Code::InvalidValue,
+                    f.span,
+                    format!(
+                        "`hs_code` must be digits only (e.g. \"8505111000\"), not \"{}\"",
+                        f.value
+                    ),
+                );
                 None
             }
         }),

@@ -34,27 +34,46 @@ const KNOWN: [(&str, bool); 3] = [("product", true), ("licence", true), ("catalo
 /// Splits `text` into chunks; the chunks cover the text without gaps.
 pub fn split(text: &str) -> Vec<Chunk> {
     let bytes = text.as_bytes();
-    let mut chunks = vec![Chunk { span: Span::new(0, 0), header: None, name: String::new(), array: false, max_depth: 0 }];
+    let mut chunks = vec![Chunk {
+        span: Span::new(0, 0),
+        header: None,
+        name: String::new(),
+        array: false,
+        max_depth: 0,
+    }];
     let mut depth = 0usize;
     let mut ml: Option<(u8, usize)> = None; // multi-line string: quote byte, line start where it opened
     let mut pos = 0usize;
     let mut restarts = 0u32;
     while pos < bytes.len() {
         let line_end = memchr_newline(bytes, pos);
-        let next = if line_end < bytes.len() { line_end + 1 } else { line_end };
+        let next = if line_end < bytes.len() {
+            line_end + 1
+        } else {
+            line_end
+        };
         let line = &text[pos..line_end];
         let trimmed_off = line.len() - line.trim_start().len();
         if ml.is_none() && line[trimmed_off..].starts_with('[') {
             if let Some((hspan, name, array)) = header_at(text, pos + trimmed_off, line_end) {
                 let known = KNOWN.iter().any(|(n, a)| *n == name && *a == array);
-                let current = chunks.last().map(|c| (c.name.clone(), c.array)).unwrap_or_default();
+                let current = chunks
+                    .last()
+                    .map(|c| (c.name.clone(), c.array))
+                    .unwrap_or_default();
                 let is_subtable = current.1 && name.starts_with(&format!("{}.", current.0));
                 if (depth == 0 || known) && !is_subtable {
                     depth = 0;
                     if let Some(last) = chunks.last_mut() {
                         last.span.end = pos;
                     }
-                    chunks.push(Chunk { span: Span::new(pos, pos), header: Some(hspan), name, array, max_depth: 0 });
+                    chunks.push(Chunk {
+                        span: Span::new(pos, pos),
+                        header: Some(hspan),
+                        name,
+                        array,
+                        max_depth: 0,
+                    });
                     pos = next;
                     continue;
                 }
@@ -63,7 +82,9 @@ pub fn split(text: &str) -> Vec<Chunk> {
         let (d, m) = scan_line(bytes, pos, line_end, depth, ml);
         depth = d;
         // After a few rescans, stop tracking multi-line strings: bounded time on hostile input.
-        ml = m.filter(|_| restarts < MAX_RESTARTS).map(|(q, opened)| (q, if opened == 0 { pos } else { opened }));
+        ml = m
+            .filter(|_| restarts < MAX_RESTARTS)
+            .map(|(q, opened)| (q, if opened == 0 { pos } else { opened }));
         if let Some(last) = chunks.last_mut() {
             last.max_depth = last.max_depth.max(depth);
         }
@@ -94,11 +115,18 @@ pub fn split(text: &str) -> Vec<Chunk> {
 }
 
 fn memchr_newline(bytes: &[u8], from: usize) -> usize {
-    bytes[from..].iter().position(|&b| b == b'\n' || b == b'\r').map_or(bytes.len(), |i| {
-        let at = from + i;
-        // Treat CRLF as one terminator: the line ends at CR, the next starts after LF.
-        if bytes[at] == b'\r' && bytes.get(at + 1) == Some(&b'\n') { at + 1 } else { at }
-    })
+    bytes[from..]
+        .iter()
+        .position(|&b| b == b'\n' || b == b'\r')
+        .map_or(bytes.len(), |i| {
+            let at = from + i;
+            // Treat CRLF as one terminator: the line ends at CR, the next starts after LF.
+            if bytes[at] == b'\r' && bytes.get(at + 1) == Some(&b'\n') {
+                at + 1
+            } else {
+                at
+            }
+        })
 }
 
 /// Parses a header starting at `start` (a `[`); returns its span, name and kind.
@@ -140,7 +168,13 @@ fn header_at(text: &str, start: usize, line_end: usize) -> Option<(Span, String,
 }
 
 /// Scans one line of values, tracking bracket depth and multi-line strings.
-fn scan_line(b: &[u8], mut i: usize, end: usize, mut depth: usize, mut ml: Option<(u8, usize)>) -> (usize, Option<(u8, usize)>) {
+fn scan_line(
+    b: &[u8],
+    mut i: usize,
+    end: usize,
+    mut depth: usize,
+    mut ml: Option<(u8, usize)>,
+) -> (usize, Option<(u8, usize)>) {
     while i < end {
         if let Some((q, opened)) = ml {
             // Look for the closing triple quote.
@@ -213,12 +247,16 @@ mod tests {
         for w in cs.windows(2) {
             assert_eq!(w[0].span.end, w[1].span.start);
         }
-        assert_eq!(&t[cs[2].header.unwrap().start..cs[2].header.unwrap().end], "[[product]]");
+        assert_eq!(
+            &t[cs[2].header.unwrap().start..cs[2].header.unwrap().end],
+            "[[product]]"
+        );
     }
 
     #[test]
     fn brackets_inside_values_and_strings_are_not_headers() {
-        let t = "[[product]]\nitems = [\n[1, 2],\n]\ns = \"\"\"\n[[product]]\n\"\"\"\n[[product]]\n";
+        let t =
+            "[[product]]\nitems = [\n[1, 2],\n]\ns = \"\"\"\n[[product]]\n\"\"\"\n[[product]]\n";
         assert_eq!(names(t), ["product", "product"]);
     }
 

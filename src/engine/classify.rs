@@ -59,10 +59,20 @@ pub struct Classification {
 
 impl Classification {
     fn new(verdict: Verdict) -> Self {
-        Classification { verdict, codes: Vec::new(), exclusion: None, missing: Vec::new(), dormant: Vec::new(), trace: Vec::new() }
+        Classification {
+            verdict,
+            codes: Vec::new(),
+            exclusion: None,
+            missing: Vec::new(),
+            dormant: Vec::new(),
+            trace: Vec::new(),
+        }
     }
     fn step(&mut self, text: impl Into<String>, source: Option<SourceRef>) {
-        self.trace.push(TraceStep { text: text.into(), source });
+        self.trace.push(TraceStep {
+            text: text.into(),
+            source,
+        });
     }
 }
 
@@ -92,7 +102,12 @@ enum Tri {
 
 impl<'a, L: ProductLookup> Classifier<'a, L> {
     pub fn new(pack: &'a RulePack, lookup: &'a L) -> Self {
-        Classifier { pack, lookup, memo: HashMap::new(), stack: Vec::new() }
+        Classifier {
+            pack,
+            lookup,
+            memo: HashMap::new(),
+            stack: Vec::new(),
+        }
     }
 
     /// Classifies the product at `at` on `date`.
@@ -116,12 +131,20 @@ impl<'a, L: ProductLookup> Classifier<'a, L> {
         }
         let Some(form) = p.form.as_ref().map(|f| f.value) else {
             let mut c = Classification::new(Verdict::Indeterminate);
-            let what = if p.was_invalid("form") { "a valid `form`" } else { "`form`" };
+            let what = if p.was_invalid("form") {
+                "a valid `form`"
+            } else {
+                "`form`"
+            };
             c.missing.push(what.into());
             c.step(format!("No {what}: what the product physically is decides which items can match (spec §4). Absence of data is never clearance."), None);
             return c;
         };
-        if form.is_material() { self.material(p, form, date) } else { self.part(p, form, date) }
+        if form.is_material() {
+            self.material(p, form, date)
+        } else {
+            self.part(p, form, date)
+        }
     }
 
     fn status_of(&self, item: &Item, date: Date) -> Status {
@@ -138,13 +161,23 @@ impl<'a, L: ProductLookup> Classifier<'a, L> {
                 let outside: Vec<&Item> = pack
                     .items
                     .iter()
-                    .filter(|i| i.forms.contains(&form) && !e.scope.contains(&i.instrument) && self.status_of(i, date) == Status::InForce)
+                    .filter(|i| {
+                        i.forms.contains(&form)
+                            && !e.scope.contains(&i.instrument)
+                            && self.status_of(i, date) == Status::InForce
+                    })
                     .collect();
                 if outside.is_empty() {
                     let mut c = Classification::new(Verdict::Excluded);
                     c.exclusion = Some(e.id.clone());
-                    c.step(format!("Exclusion `{}`: {}", e.id, e.explanation), Some(pack.source(e.instrument, &e.article)));
-                    c.step("The composition is not given; the exclusion applies to the form itself.", None);
+                    c.step(
+                        format!("Exclusion `{}`: {}", e.id, e.explanation),
+                        Some(pack.source(e.instrument, &e.article)),
+                    );
+                    c.step(
+                        "The composition is not given; the exclusion applies to the form itself.",
+                        None,
+                    );
                     return c;
                 }
                 let mut c = Classification::new(Verdict::Indeterminate);
@@ -164,13 +197,21 @@ impl<'a, L: ProductLookup> Classifier<'a, L> {
                 return c;
             }
             let mut c = Classification::new(Verdict::Indeterminate);
-            let what = if p.was_invalid("composition") { "a valid `composition`" } else { "`composition`" };
+            let what = if p.was_invalid("composition") {
+                "a valid `composition`"
+            } else {
+                "`composition`"
+            };
             c.missing.push(what.into());
             c.step(format!("A {form} is classified by the elements it contains; without {what} nothing can be ruled out (absence of data is never clearance)."), None);
             return c;
         };
         let percents = comp.element_percents();
-        let present: Vec<Element> = percents.iter().filter(|(_, p)| *p > 0.0).map(|(e, _)| *e).collect();
+        let present: Vec<Element> = percents
+            .iter()
+            .filter(|(_, p)| *p > 0.0)
+            .map(|(e, _)| *e)
+            .collect();
         let largest = percents.first().map(|(e, _)| *e);
         let all_present = |els: &[Element]| els.iter().all(|e| present.contains(e));
         let mut matched: Vec<&Item> = Vec::new();
@@ -189,27 +230,65 @@ impl<'a, L: ProductLookup> Classifier<'a, L> {
             }
         }
         // Among alloy systems and targets, the systems with the most elements win.
-        let widest = matched.iter().filter(|i| i.mode == MatchMode::System).map(|i| i.elements.len()).max().unwrap_or(0);
+        let widest = matched
+            .iter()
+            .filter(|i| i.mode == MatchMode::System)
+            .map(|i| i.elements.len())
+            .max()
+            .unwrap_or(0);
         matched.retain(|i| i.mode != MatchMode::System || i.elements.len() == widest);
 
         let mut c = Classification::new(Verdict::NotControlled);
-        let elements_text = present.iter().map(|e| e.symbol()).collect::<Vec<_>>().join(", ");
-        c.step(format!("Form `{form}` with elements present: {}.", if elements_text.is_empty() { "none above zero" } else { &elements_text }), None);
+        let elements_text = present
+            .iter()
+            .map(|e| e.symbol())
+            .collect::<Vec<_>>()
+            .join(", ");
+        c.step(
+            format!(
+                "Form `{form}` with elements present: {}.",
+                if elements_text.is_empty() {
+                    "none above zero"
+                } else {
+                    &elements_text
+                }
+            ),
+            None,
+        );
         let mut in_force: Vec<&Item> = Vec::new();
         for item in matched {
             match self.status_of(item, date) {
                 Status::InForce => {
-                    c.step(format!("Matches {} — {} ({}).", item.code, item.title, match_reason(item, form)), Some(pack.item_source(item)));
+                    c.step(
+                        format!(
+                            "Matches {} — {} ({}).",
+                            item.code,
+                            item.title,
+                            match_reason(item, form)
+                        ),
+                        Some(pack.item_source(item)),
+                    );
                     in_force.push(item);
                 }
-                status => c.dormant.push(Dormant { code: item.code.clone(), title: item.title.clone(), status, source: pack.item_source(item) }),
+                status => c.dormant.push(Dormant {
+                    code: item.code.clone(),
+                    title: item.title.clone(),
+                    status,
+                    source: pack.item_source(item),
+                }),
             }
         }
         for d in &c.dormant.clone() {
             c.step(dormant_text(pack, d, date), Some(d.source.clone()));
         }
-        let possible_in_force: Vec<&Item> = possible.into_iter().filter(|i| self.status_of(i, date) == Status::InForce).collect();
-        let codes: Vec<(String, usize)> = in_force.iter().map(|i| (i.code.clone(), i.instrument)).collect();
+        let possible_in_force: Vec<&Item> = possible
+            .into_iter()
+            .filter(|i| self.status_of(i, date) == Status::InForce)
+            .collect();
+        let codes: Vec<(String, usize)> = in_force
+            .iter()
+            .map(|i| (i.code.clone(), i.instrument))
+            .collect();
         self.decide(p, form, exclusion, applies, codes, Vec::new(), &mut c);
         if c.verdict == Verdict::NotControlled && !possible_in_force.is_empty() {
             let codes: BTreeSet<&str> = possible_in_force.iter().map(|i| i.code.as_str()).collect();
@@ -233,17 +312,25 @@ impl<'a, L: ProductLookup> Classifier<'a, L> {
         let exclusion = pack.exclusions.iter().find(|e| e.forms.contains(&form));
         let applies = exclusion.map(|e| exclusion_applies(e, p));
         let mut c = Classification::new(Verdict::NotControlled);
-        let components: Vec<&str> = p.components.as_ref().map(|f| f.value.iter().map(|s| s.value.as_str()).collect()).unwrap_or_default();
+        let components: Vec<&str> = p
+            .components
+            .as_ref()
+            .map(|f| f.value.iter().map(|s| s.value.as_str()).collect())
+            .unwrap_or_default();
         if components.is_empty() {
             if let (Some(e), Some(Tri::Yes)) = (exclusion, applies) {
                 c.verdict = Verdict::Excluded;
                 c.exclusion = Some(e.id.clone());
-                c.step(format!("Exclusion `{}`: {}", e.id, e.explanation), Some(pack.source(e.instrument, &e.article)));
+                c.step(
+                    format!("Exclusion `{}`: {}", e.id, e.explanation),
+                    Some(pack.source(e.instrument, &e.article)),
+                );
                 c.step("Its components are not listed; the exclusion applies to the product's own form and structure.", None);
                 return c;
             }
             c.verdict = Verdict::Indeterminate;
-            c.missing.push("`components` (the magnets or materials it contains)".into());
+            c.missing
+                .push("`components` (the magnets or materials it contains)".into());
             if let (Some(_), Some(Tri::Unknown(field))) = (exclusion, applies) {
                 c.missing.push(format!("`{field}`"));
             }
@@ -254,12 +341,15 @@ impl<'a, L: ProductLookup> Classifier<'a, L> {
         let mut inherited: Vec<(String, String)> = Vec::new(); // (code, exclusion) from excluded components
         for sku in components {
             let Some(at) = self.lookup.product(sku) else {
-                c.missing.push(format!("component `{sku}` (no product has this SKU)"));
+                c.missing
+                    .push(format!("component `{sku}` (no product has this SKU)"));
                 c.step(format!("Component `{sku}` is not defined in the workspace: its contents are unknown."), None);
                 continue;
             };
             if self.stack.contains(&at) {
-                c.missing.push(format!("component `{sku}` (it contains this product: a cycle)"));
+                c.missing.push(format!(
+                    "component `{sku}` (it contains this product: a cycle)"
+                ));
                 c.step(format!("Component `{sku}` contains this product again (a cycle); it is not followed."), None);
                 continue;
             }
@@ -271,9 +361,16 @@ impl<'a, L: ProductLookup> Classifier<'a, L> {
             }
             match sub.verdict {
                 Verdict::Controlled => {
-                    c.step(format!("Component `{sku}` is controlled: {}.", sub.codes.join(", ")), None);
+                    c.step(
+                        format!("Component `{sku}` is controlled: {}.", sub.codes.join(", ")),
+                        None,
+                    );
                     for code in &sub.codes {
-                        let inst = pack.items.iter().find(|i| &i.code == code).map_or(usize::MAX, |i| i.instrument);
+                        let inst = pack
+                            .items
+                            .iter()
+                            .find(|i| &i.code == code)
+                            .map_or(usize::MAX, |i| i.instrument);
                         if !codes.iter().any(|(x, _)| x == code) {
                             codes.push((code.clone(), inst));
                         }
@@ -281,7 +378,17 @@ impl<'a, L: ProductLookup> Classifier<'a, L> {
                 }
                 Verdict::Excluded => {
                     let ex = sub.exclusion.clone().unwrap_or_default();
-                    c.step(format!("Component `{sku}` is excluded (`{ex}`){}.", if sub.codes.is_empty() { String::new() } else { format!(": {}", sub.codes.join(", ")) }), None);
+                    c.step(
+                        format!(
+                            "Component `{sku}` is excluded (`{ex}`){}.",
+                            if sub.codes.is_empty() {
+                                String::new()
+                            } else {
+                                format!(": {}", sub.codes.join(", "))
+                            }
+                        ),
+                        None,
+                    );
                     for code in &sub.codes {
                         inherited.push((code.clone(), ex.clone()));
                     }
@@ -290,10 +397,19 @@ impl<'a, L: ProductLookup> Classifier<'a, L> {
                     }
                 }
                 Verdict::Indeterminate => {
-                    c.missing.push(format!("the classification of component `{sku}`"));
-                    c.step(format!("Component `{sku}` is indeterminate: {}.", sub.missing.join(", ")), None);
+                    c.missing
+                        .push(format!("the classification of component `{sku}`"));
+                    c.step(
+                        format!(
+                            "Component `{sku}` is indeterminate: {}.",
+                            sub.missing.join(", ")
+                        ),
+                        None,
+                    );
                 }
-                Verdict::NotControlled => c.step(format!("Component `{sku}` is not controlled."), None),
+                Verdict::NotControlled => {
+                    c.step(format!("Component `{sku}` is not controlled."), None)
+                }
             }
         }
         self.decide(p, form, exclusion, applies, codes, inherited, &mut c);
@@ -302,26 +418,54 @@ impl<'a, L: ProductLookup> Classifier<'a, L> {
 
     /// Applies the form's exclusion to the in-force codes and sets the verdict.
     #[allow(clippy::too_many_arguments)]
-    fn decide(&self, _p: &Product, form: Form, exclusion: Option<&Exclusion>, applies: Option<Tri>, codes: Vec<(String, usize)>, inherited: Vec<(String, String)>, c: &mut Classification) {
+    fn decide(
+        &self,
+        _p: &Product,
+        form: Form,
+        exclusion: Option<&Exclusion>,
+        applies: Option<Tri>,
+        codes: Vec<(String, usize)>,
+        inherited: Vec<(String, String)>,
+        c: &mut Classification,
+    ) {
         let pack = self.pack;
         let in_scope = |e: &Exclusion, inst: usize| e.scope.contains(&inst);
         let unknown_parts = !c.missing.is_empty();
         match (exclusion, applies) {
             (Some(e), Some(Tri::Yes)) => {
-                let (taken, kept): (Vec<_>, Vec<_>) = codes.into_iter().partition(|(_, inst)| in_scope(e, *inst));
-                c.step(format!("Exclusion `{}` applies: {}", e.id, e.explanation), Some(pack.source(e.instrument, &e.article)));
+                let (taken, kept): (Vec<_>, Vec<_>) =
+                    codes.into_iter().partition(|(_, inst)| in_scope(e, *inst));
+                c.step(
+                    format!("Exclusion `{}` applies: {}", e.id, e.explanation),
+                    Some(pack.source(e.instrument, &e.article)),
+                );
                 if !kept.is_empty() {
                     c.verdict = Verdict::Controlled;
                     c.codes = sorted(kept.into_iter().map(|(k, _)| k));
-                    c.step(format!("The exclusion covers {} only; {} stay controlled.", scope_names(pack, e), c.codes.join(", ")), None);
+                    c.step(
+                        format!(
+                            "The exclusion covers {} only; {} stay controlled.",
+                            scope_names(pack, e),
+                            c.codes.join(", ")
+                        ),
+                        None,
+                    );
                 } else {
                     c.verdict = Verdict::Excluded;
                     c.exclusion = Some(e.id.clone());
-                    c.codes = sorted(taken.into_iter().map(|(k, _)| k).chain(inherited.into_iter().map(|(k, _)| k)).filter(|k| !k.is_empty()));
+                    c.codes = sorted(
+                        taken
+                            .into_iter()
+                            .map(|(k, _)| k)
+                            .chain(inherited.into_iter().map(|(k, _)| k))
+                            .filter(|k| !k.is_empty()),
+                    );
                     c.missing.clear();
                 }
             }
-            (Some(e), Some(Tri::Unknown(field))) if codes.iter().any(|(_, inst)| in_scope(e, *inst)) => {
+            (Some(e), Some(Tri::Unknown(field)))
+                if codes.iter().any(|(_, inst)| in_scope(e, *inst)) =>
+            {
                 c.verdict = Verdict::Indeterminate;
                 c.missing.push(format!("`{field}`"));
                 c.step(
@@ -341,7 +485,12 @@ impl<'a, L: ProductLookup> Classifier<'a, L> {
                 } else if let Some((_, ex)) = inherited.first() {
                     c.verdict = Verdict::Excluded;
                     c.exclusion = Some(ex.clone());
-                    c.codes = sorted(inherited.iter().map(|(k, _)| k.clone()).filter(|k| !k.is_empty()));
+                    c.codes = sorted(
+                        inherited
+                            .iter()
+                            .map(|(k, _)| k.clone())
+                            .filter(|k| !k.is_empty()),
+                    );
                 } else {
                     c.verdict = Verdict::NotControlled;
                     if c.dormant.is_empty() {
@@ -359,15 +508,28 @@ fn sorted(it: impl Iterator<Item = String>) -> Vec<String> {
 }
 
 fn scope_names(pack: &RulePack, e: &Exclusion) -> String {
-    e.scope.iter().map(|i| pack.instruments[*i].title.clone()).collect::<Vec<_>>().join(", ")
+    e.scope
+        .iter()
+        .map(|i| pack.instruments[*i].title.clone())
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 fn match_reason(item: &Item, form: Form) -> String {
-    let els = item.elements.iter().map(|e| e.symbol()).collect::<Vec<_>>().join("-");
+    let els = item
+        .elements
+        .iter()
+        .map(|e| e.symbol())
+        .collect::<Vec<_>>()
+        .join("-");
     match item.mode {
         MatchMode::Largest => format!("a {form} whose largest constituent is {els}"),
-        MatchMode::System => format!("a {form} containing every element of the {els} system; no official minimum content"),
-        MatchMode::Contains => format!("a {form} containing {els}; the official text sets no minimum content"),
+        MatchMode::System => format!(
+            "a {form} containing every element of the {els} system; no official minimum content"
+        ),
+        MatchMode::Contains => {
+            format!("a {form} containing {els}; the official text sets no minimum content")
+        }
     }
 }
 
@@ -378,7 +540,10 @@ pub(crate) fn dormant_text(pack: &RulePack, d: &Dormant, date: Date) -> String {
             d.code, d.title, pack.instruments[by].title
         ),
         Status::NotYetEffective { effective } => {
-            format!("Would match {} — {}, but its announcement takes effect on {effective} (evaluation date {date}).", d.code, d.title)
+            format!(
+                "Would match {} — {}, but its announcement takes effect on {effective} (evaluation date {date}).",
+                d.code, d.title
+            )
         }
         Status::InForce => format!("Matches {}.", d.code),
     }
@@ -392,15 +557,35 @@ fn exclusion_applies(e: &Exclusion, p: &Product) -> Tri {
     let mut unknown = None;
     for cond in conds {
         let r = match cond.field {
-            CondField::Mounting => scalar(p.mounting.as_ref().map(|f| f.value.as_str()), &cond.test, "mounting"),
-            CondField::Category => scalar(p.category.as_ref().map(|f| f.value.as_str()), &cond.test, "category"),
-            CondField::Moulded => boolean(p.moulded.as_ref().map(|f| f.value), &cond.test, "moulded"),
-            CondField::Calcined => boolean(p.calcined.as_ref().map(|f| f.value), &cond.test, "calcined"),
+            CondField::Mounting => scalar(
+                p.mounting.as_ref().map(|f| f.value.as_str()),
+                &cond.test,
+                "mounting",
+            ),
+            CondField::Category => scalar(
+                p.category.as_ref().map(|f| f.value.as_str()),
+                &cond.test,
+                "category",
+            ),
+            CondField::Moulded => {
+                boolean(p.moulded.as_ref().map(|f| f.value), &cond.test, "moulded")
+            }
+            CondField::Calcined => {
+                boolean(p.calcined.as_ref().map(|f| f.value), &cond.test, "calcined")
+            }
             CondField::Integrates => {
-                let list: Vec<&str> = p.integrates.as_ref().map(|f| f.value.iter().map(|i| i.value.as_str()).collect()).unwrap_or_default();
+                let list: Vec<&str> = p
+                    .integrates
+                    .as_ref()
+                    .map(|f| f.value.iter().map(|i| i.value.as_str()).collect())
+                    .unwrap_or_default();
                 match &cond.test {
                     Test::AnyOf(v) | Test::In(v) => {
-                        if list.iter().any(|x| v.iter().any(|y| y == x)) { Tri::Yes } else { Tri::No }
+                        if list.iter().any(|x| v.iter().any(|y| y == x)) {
+                            Tri::Yes
+                        } else {
+                            Tri::No
+                        }
                     }
                     Test::Equals(_) => Tri::No,
                 }
@@ -418,7 +603,13 @@ fn exclusion_applies(e: &Exclusion, p: &Product) -> Tri {
 fn scalar(v: Option<&str>, t: &Test, field: &'static str) -> Tri {
     match (v, t) {
         (None, _) => Tri::Unknown(field),
-        (Some(x), Test::In(vals) | Test::AnyOf(vals)) => if vals.iter().any(|y| y == x) { Tri::Yes } else { Tri::No },
+        (Some(x), Test::In(vals) | Test::AnyOf(vals)) => {
+            if vals.iter().any(|y| y == x) {
+                Tri::Yes
+            } else {
+                Tri::No
+            }
+        }
         (Some(_), Test::Equals(_)) => Tri::No,
     }
 }
@@ -426,7 +617,13 @@ fn scalar(v: Option<&str>, t: &Test, field: &'static str) -> Tri {
 fn boolean(v: Option<bool>, t: &Test, field: &'static str) -> Tri {
     match (v, t) {
         (None, _) => Tri::Unknown(field),
-        (Some(x), Test::Equals(b)) => if x == *b { Tri::Yes } else { Tri::No },
+        (Some(x), Test::Equals(b)) => {
+            if x == *b {
+                Tri::Yes
+            } else {
+                Tri::No
+            }
+        }
         _ => Tri::No,
     }
 }

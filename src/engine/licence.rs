@@ -4,10 +4,10 @@
 use super::classify::{Classification, Verdict};
 use super::workspace::Workspace;
 use crate::catalogue::{Licence, LicenceType, Product, Purpose};
-use crate::diagnostic::{nearest, Code, Diagnostic, Related};
-use crate::rules::{code_covers, EndUserRule, RulePack};
-use jiff::civil::Date;
+use crate::diagnostic::{Code, Diagnostic, Related, nearest};
+use crate::rules::{EndUserRule, RulePack, code_covers};
 use jiff::ToSpan;
+use jiff::civil::Date;
 
 /// The last day a licence of this type may run to, from its issue date.
 pub fn latest_expiry(issued: Date, years: u32) -> Option<Date> {
@@ -16,7 +16,9 @@ pub fn latest_expiry(issued: Date, years: u32) -> Option<Date> {
 
 /// Findings on a licence table itself.
 pub fn licence_diagnostics(pack: &RulePack, l: &Licence, out: &mut Vec<Diagnostic>) {
-    let Some(kind) = l.kind.as_ref().map(|k| k.value) else { return };
+    let Some(kind) = l.kind.as_ref().map(|k| k.value) else {
+        return;
+    };
     let rule = pack.licence_rule(kind);
     let src = Some(pack.source(rule.instrument, &rule.article));
     if let (Some(i), Some(e), Some(years)) = (&l.issued, &l.expires, rule.max_validity_years) {
@@ -63,7 +65,12 @@ pub fn licence_diagnostics(pack: &RulePack, l: &Licence, out: &mut Vec<Diagnosti
                     Diagnostic::new(
                         Code::CertificatePurposeNotAllowed,
                         p.span,
-                        format!("an export certificate cannot serve `{}`. {} Allowed: {}", p.value, rule.explanation, names(allowed)),
+                        format!(
+                            "an export certificate cannot serve `{}`. {} Allowed: {}",
+                            p.value,
+                            rule.explanation,
+                            names(allowed)
+                        ),
                     )
                     .with_source(src.clone()),
                 );
@@ -77,9 +84,20 @@ fn names(ps: &[Purpose]) -> String {
 }
 
 /// Findings on the licence a product uses (or lacks).
-pub fn product_licence_diagnostics(ws: &Workspace, pack: &RulePack, p: &Product, date: Date, c: &Classification, out: &mut Vec<Diagnostic>) {
+pub fn product_licence_diagnostics(
+    ws: &Workspace,
+    pack: &RulePack,
+    p: &Product,
+    date: Date,
+    c: &Classification,
+    out: &mut Vec<Diagnostic>,
+) {
     let sku = p.sku_str();
-    let transfer = p.transfer.as_ref().map(|t| t.value.as_str()).unwrap_or("trade");
+    let transfer = p
+        .transfer
+        .as_ref()
+        .map(|t| t.value.as_str())
+        .unwrap_or("trade");
     let Some(lref) = &p.licence else {
         if c.verdict == Verdict::Controlled {
             out.push(
@@ -100,16 +118,32 @@ pub fn product_licence_diagnostics(ws: &Workspace, pack: &RulePack, p: &Product,
     let Some((lf, l)) = ws.licence(&lref.value) else {
         let near = nearest(&lref.value, ws.licence_ids());
         let msg = match near {
-            Some(n) => format!("licence `{}` is not defined in the workspace: did you mean `{n}`?", lref.value),
-            None => format!("licence `{}` is not defined in the workspace: add a [[licence]] table with this id (any catalogue file of the workspace) or fix the id", lref.value),
+            Some(n) => format!(
+                "licence `{}` is not defined in the workspace: did you mean `{n}`?",
+                lref.value
+            ),
+            None => format!(
+                "licence `{}` is not defined in the workspace: add a [[licence]] table with this id (any catalogue file of the workspace) or fix the id",
+                lref.value
+            ),
         };
-        out.push(Diagnostic::new(Code::UnknownLicence, lref.span, msg).with_sku(sku).with_replacements(near.map(|n| vec![n.to_string()]).unwrap_or_default()));
+        out.push(
+            Diagnostic::new(Code::UnknownLicence, lref.span, msg)
+                .with_sku(sku)
+                .with_replacements(near.map(|n| vec![n.to_string()]).unwrap_or_default()),
+        );
         return;
     };
-    let related = || Related { file: lf, span: l.id.as_ref().map_or(l.header, |f| f.span), message: format!("licence `{}`", lref.value) };
+    let related = || Related {
+        file: lf,
+        span: l.id.as_ref().map_or(l.header, |f| f.span),
+        message: format!("licence `{}`", lref.value),
+    };
     if matches!(c.verdict, Verdict::NotControlled | Verdict::Excluded) {
         let why = match c.verdict {
-            Verdict::Excluded => format!("excluded (`{}`)", c.exclusion.clone().unwrap_or_default()),
+            Verdict::Excluded => {
+                format!("excluded (`{}`)", c.exclusion.clone().unwrap_or_default())
+            }
             _ => format!("not controlled on {date}"),
         };
         out.push(
@@ -122,16 +156,31 @@ pub fn product_licence_diagnostics(ws: &Workspace, pack: &RulePack, p: &Product,
     if l.broken {
         return;
     }
-    let Some(kind) = l.kind.as_ref().map(|k| k.value) else { return };
+    let Some(kind) = l.kind.as_ref().map(|k| k.value) else {
+        return;
+    };
     let rule = pack.licence_rule(kind);
     let src = Some(pack.source(rule.instrument, &rule.article));
     for f in problems(l, kind, p, date, &c.codes, c.verdict, rule) {
-        out.push(Diagnostic::new(f.0, lref.span, f.1).with_sku(sku).with_source(src.clone()).with_related(related()));
+        out.push(
+            Diagnostic::new(f.0, lref.span, f.1)
+                .with_sku(sku)
+                .with_source(src.clone())
+                .with_related(related()),
+        );
     }
 }
 
 /// Every reason the licence does not cover the product's export on the date.
-pub fn problems(l: &Licence, kind: LicenceType, p: &Product, date: Date, codes: &[String], verdict: Verdict, rule: &crate::rules::LicenceRule) -> Vec<(Code, String)> {
+pub fn problems(
+    l: &Licence,
+    kind: LicenceType,
+    p: &Product,
+    date: Date,
+    codes: &[String],
+    verdict: Verdict,
+    rule: &crate::rules::LicenceRule,
+) -> Vec<(Code, String)> {
     let id = l.id_str().unwrap_or("?");
     let mut out = Vec::new();
     if let Some(e) = &l.expires {
@@ -146,9 +195,17 @@ pub fn problems(l: &Licence, kind: LicenceType, p: &Product, date: Date, codes: 
     }
     if verdict == Verdict::Controlled {
         if let Some(items) = &l.items {
-            let uncovered: Vec<&String> = codes.iter().filter(|c| !items.value.iter().any(|i| code_covers(&i.value, c))).collect();
+            let uncovered: Vec<&String> = codes
+                .iter()
+                .filter(|c| !items.value.iter().any(|i| code_covers(&i.value, c)))
+                .collect();
             if !uncovered.is_empty() {
-                let listed = items.value.iter().map(|i| i.value.as_str()).collect::<Vec<_>>().join(", ");
+                let listed = items
+                    .value
+                    .iter()
+                    .map(|i| i.value.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ");
                 out.push((
                     Code::LicenceItemNotCovered,
                     format!(
@@ -162,7 +219,11 @@ pub fn problems(l: &Licence, kind: LicenceType, p: &Product, date: Date, codes: 
         }
     }
     if let Some(eu) = &l.end_users {
-        let list = eu.value.iter().map(|x| x.value.as_str()).collect::<Vec<_>>();
+        let list = eu
+            .value
+            .iter()
+            .map(|x| x.value.as_str())
+            .collect::<Vec<_>>();
         match &p.end_user {
             Some(u) if list.contains(&u.value.as_str()) => {}
             Some(u) => out.push((Code::LicenceEndUserNotCovered, format!("end user \"{}\" is not among licence `{id}`'s end users ({}): the licence covers only the end users it names", u.value, list.join("; ")))),
@@ -170,7 +231,11 @@ pub fn problems(l: &Licence, kind: LicenceType, p: &Product, date: Date, codes: 
         }
     }
     if let Some(ds) = &l.destinations {
-        let list = ds.value.iter().map(|x| x.value.as_str()).collect::<Vec<_>>();
+        let list = ds
+            .value
+            .iter()
+            .map(|x| x.value.as_str())
+            .collect::<Vec<_>>();
         match &p.destination {
             Some(d) if list.contains(&d.value.as_str()) => {}
             Some(d) => out.push((Code::LicenceDestinationNotCovered, format!("destination {} is not among licence `{id}`'s destinations ({}): use a licence for {} or change the destination", d.value, list.join(", "), d.value))),

@@ -2,10 +2,12 @@
 //! indexes (hashed, so resolution is linear in the workspace), evaluation
 //! dates, and the per-file results and diagnostics.
 
-use super::classify::{dormant_text, Classification, Classifier, ProductLookup, TraceStep, Verdict};
+use super::classify::{
+    Classification, Classifier, ProductLookup, TraceStep, Verdict, dormant_text,
+};
 use super::licence;
 use crate::catalogue::{Catalogue, Licence, Product};
-use crate::diagnostic::{nearest, Code, Diagnostic, Related};
+use crate::diagnostic::{Code, Diagnostic, Related, nearest};
 use crate::rules::{RulePack, Status};
 use jiff::civil::Date;
 use rayon::prelude::*;
@@ -88,7 +90,11 @@ impl<'a> Workspace<'a> {
                 }
             }
         }
-        Workspace { files, skus, licences }
+        Workspace {
+            files,
+            skus,
+            licences,
+        }
     }
 
     /// The first licence with this id.
@@ -102,7 +108,10 @@ impl<'a> Workspace<'a> {
     }
 
     pub fn licences(&self) -> impl Iterator<Item = (usize, &Licence)> {
-        self.files.iter().enumerate().flat_map(|(fi, f)| f.catalogue.licences.iter().map(move |l| (fi, l)))
+        self.files
+            .iter()
+            .enumerate()
+            .flat_map(|(fi, f)| f.catalogue.licences.iter().map(move |l| (fi, l)))
     }
 
     pub fn product_at(&self, sku: &str) -> Option<(usize, &Product)> {
@@ -116,13 +125,23 @@ impl<'a> Workspace<'a> {
             .as_ref()
             .map(|d| d.value)
             .or(opts.as_of)
-            .or_else(|| self.files[file].catalogue.catalogue.as_ref().and_then(|c| c.as_of.as_ref()).map(|d| d.value))
+            .or_else(|| {
+                self.files[file]
+                    .catalogue
+                    .catalogue
+                    .as_ref()
+                    .and_then(|c| c.as_of.as_ref())
+                    .map(|d| d.value)
+            })
             .unwrap_or(opts.today)
     }
 
     /// Analyses every file, in parallel.
     pub fn analyse_all(&self, opts: &Options) -> Vec<FileResult> {
-        (0..self.files.len()).into_par_iter().map(|i| self.analyse_file(i, opts)).collect()
+        (0..self.files.len())
+            .into_par_iter()
+            .map(|i| self.analyse_file(i, opts))
+            .collect()
     }
 
     /// Analyses one file: parse diagnostics, classification, licences and workspace checks.
@@ -157,7 +176,13 @@ impl<'a> Workspace<'a> {
                     let date = self.evaluation_date(file, p, opts);
                     let c = classifier.classify((file, index), date);
                     self.product_diagnostics(file, p, date, &c, &mut diags);
-                    results.push(ProductResult { index, sku: p.sku.as_ref().map(|s| s.value.clone()), as_of: date, classification: c, licence: p.licence.as_ref().map(|l| l.value.clone()) });
+                    results.push(ProductResult {
+                        index,
+                        sku: p.sku.as_ref().map(|s| s.value.clone()),
+                        as_of: date,
+                        classification: c,
+                        licence: p.licence.as_ref().map(|l| l.value.clone()),
+                    });
                 }
                 (results, diags)
             })
@@ -176,8 +201,17 @@ impl<'a> Workspace<'a> {
                 let span = cat
                     .products
                     .iter()
-                    .find_map(|p| p.ship_date.as_ref().filter(|d| d.value == latest).map(|d| d.span))
-                    .or_else(|| cat.catalogue.as_ref().and_then(|c| c.as_of.as_ref().map(|a| a.span)))
+                    .find_map(|p| {
+                        p.ship_date
+                            .as_ref()
+                            .filter(|d| d.value == latest)
+                            .map(|d| d.span)
+                    })
+                    .or_else(|| {
+                        cat.catalogue
+                            .as_ref()
+                            .and_then(|c| c.as_of.as_ref().map(|a| a.span))
+                    })
                     .or_else(|| cat.tables.first().map(|t| t.header))
                     .unwrap_or_default();
                 diags.push(Diagnostic::new(
@@ -191,14 +225,29 @@ impl<'a> Workspace<'a> {
             }
         }
         diags.sort_by(|a, b| a.span.start.cmp(&b.span.start).then(a.code.cmp(&b.code)));
-        FileResult { products, diagnostics: diags }
+        FileResult {
+            products,
+            diagnostics: diags,
+        }
     }
 
-    fn product_diagnostics(&self, file: usize, p: &Product, date: Date, c: &Classification, out: &mut Vec<Diagnostic>) {
+    fn product_diagnostics(
+        &self,
+        file: usize,
+        p: &Product,
+        date: Date,
+        c: &Classification,
+        out: &mut Vec<Diagnostic>,
+    ) {
         let pack = &*self.files[file].pack;
         let sku = p.sku_str();
         let at = p.header;
-        let first_source = |codes: &[String]| codes.first().and_then(|code| pack.items.iter().find(|i| &i.code == code)).map(|i| pack.item_source(i));
+        let first_source = |codes: &[String]| {
+            codes
+                .first()
+                .and_then(|code| pack.items.iter().find(|i| &i.code == code))
+                .map(|i| pack.item_source(i))
+        };
         // Components: unknown and cyclic references.
         if let Some(comps) = &p.components {
             for s in &comps.value {
@@ -207,10 +256,22 @@ impl<'a> Workspace<'a> {
                         let known = self.skus.keys().copied();
                         let near = nearest(&s.value, known);
                         let msg = match near {
-                            Some(n) => format!("component `{}` names no product in the workspace: did you mean `{n}`? Its contents count as unknown until it is defined", s.value),
-                            None => format!("component `{}` names no product in the workspace: add a [[product]] with this sku, or fix the name; its contents count as unknown", s.value),
+                            Some(n) => format!(
+                                "component `{}` names no product in the workspace: did you mean `{n}`? Its contents count as unknown until it is defined",
+                                s.value
+                            ),
+                            None => format!(
+                                "component `{}` names no product in the workspace: add a [[product]] with this sku, or fix the name; its contents count as unknown",
+                                s.value
+                            ),
                         };
-                        out.push(Diagnostic::new(Code::UnknownComponent, s.span, msg).with_sku(sku).with_replacements(near.map(|n| vec![n.to_string()]).unwrap_or_default()));
+                        out.push(
+                            Diagnostic::new(Code::UnknownComponent, s.span, msg)
+                                .with_sku(sku)
+                                .with_replacements(
+                                    near.map(|n| vec![n.to_string()]).unwrap_or_default(),
+                                ),
+                        );
                     }
                     Some((cf, cp)) => {
                         if self.reaches(&s.value, sku) {
@@ -224,24 +285,53 @@ impl<'a> Workspace<'a> {
                 }
             }
         }
-        let licence_text = p.licence.as_ref().map(|l| format!("; licence {}", l.value)).unwrap_or_default();
+        let licence_text = p
+            .licence
+            .as_ref()
+            .map(|l| format!("; licence {}", l.value))
+            .unwrap_or_default();
         match c.verdict {
             Verdict::Controlled => {
-                let titled: Vec<String> = c.codes.iter().map(|code| match pack.item_title(code) { Some(t) => format!("{code} ({t})"), None => code.clone() }).collect();
+                let titled: Vec<String> = c
+                    .codes
+                    .iter()
+                    .map(|code| match pack.item_title(code) {
+                        Some(t) => format!("{code} ({t})"),
+                        None => code.clone(),
+                    })
+                    .collect();
                 out.push(
-                    Diagnostic::new(Code::Controlled, at, format!("controlled dual-use item: {}{licence_text}", titled.join(", ")))
-                        .with_sku(sku)
-                        .with_source(first_source(&c.codes)),
+                    Diagnostic::new(
+                        Code::Controlled,
+                        at,
+                        format!(
+                            "controlled dual-use item: {}{licence_text}",
+                            titled.join(", ")
+                        ),
+                    )
+                    .with_sku(sku)
+                    .with_source(first_source(&c.codes)),
                 );
             }
             Verdict::Excluded => {
                 let ex = c.exclusion.clone().unwrap_or_default();
                 let e = pack.exclusion(&ex);
-                let codes = if c.codes.is_empty() { String::new() } else { format!(" takes {} out of control", c.codes.join(", ")) };
+                let codes = if c.codes.is_empty() {
+                    String::new()
+                } else {
+                    format!(" takes {} out of control", c.codes.join(", "))
+                };
                 out.push(
-                    Diagnostic::new(Code::Excluded, at, format!("excluded: `{ex}`{codes} — {}", e.map(|e| e.title.as_str()).unwrap_or("")))
-                        .with_sku(sku)
-                        .with_source(e.map(|e| pack.source(e.instrument, &e.article))),
+                    Diagnostic::new(
+                        Code::Excluded,
+                        at,
+                        format!(
+                            "excluded: `{ex}`{codes} — {}",
+                            e.map(|e| e.title.as_str()).unwrap_or("")
+                        ),
+                    )
+                    .with_sku(sku)
+                    .with_source(e.map(|e| pack.source(e.instrument, &e.article))),
                 );
             }
             Verdict::Indeterminate => {
@@ -261,19 +351,47 @@ impl<'a> Workspace<'a> {
                 Status::NotYetEffective { .. } => Code::UpcomingControl,
                 _ => Code::SuspendedControl,
             };
-            out.push(Diagnostic::new(code, at, dormant_text(pack, d, date)).with_sku(sku).with_source(Some(d.source.clone())));
+            out.push(
+                Diagnostic::new(code, at, dormant_text(pack, d, date))
+                    .with_sku(sku)
+                    .with_source(Some(d.source.clone())),
+            );
         }
         if let Some(declared) = &p.control_code {
-            if c.verdict != Verdict::Indeterminate && !(c.verdict == Verdict::Controlled && c.codes.contains(&declared.value)) {
+            if c.verdict != Verdict::Indeterminate
+                && !(c.verdict == Verdict::Controlled && c.codes.contains(&declared.value))
+            {
                 let (msg, fix) = match c.verdict {
                     Verdict::Controlled => (
-                        format!("declared control code {} differs from the engine's {}: correct the declaration (customs remarks must carry the right code)", declared.value, c.codes.join(", ")),
+                        format!(
+                            "declared control code {} differs from the engine's {}: correct the declaration (customs remarks must carry the right code)",
+                            declared.value,
+                            c.codes.join(", ")
+                        ),
                         c.codes.clone(),
                     ),
-                    Verdict::Excluded => (format!("declared control code {} but the product is excluded (`{}`): it is not a controlled item; remove the declaration or check the exclusion", declared.value, c.exclusion.clone().unwrap_or_default()), vec![]),
-                    _ => (format!("declared control code {} but no listed item in force matches on {date}: check the composition and form, or remove the declaration", declared.value), vec![]),
+                    Verdict::Excluded => (
+                        format!(
+                            "declared control code {} but the product is excluded (`{}`): it is not a controlled item; remove the declaration or check the exclusion",
+                            declared.value,
+                            c.exclusion.clone().unwrap_or_default()
+                        ),
+                        vec![],
+                    ),
+                    _ => (
+                        format!(
+                            "declared control code {} but no listed item in force matches on {date}: check the composition and form, or remove the declaration",
+                            declared.value
+                        ),
+                        vec![],
+                    ),
                 };
-                out.push(Diagnostic::new(Code::DeclaredCodeMismatch, declared.span, msg).with_sku(sku).with_source(first_source(&c.codes)).with_replacements(fix));
+                out.push(
+                    Diagnostic::new(Code::DeclaredCodeMismatch, declared.span, msg)
+                        .with_sku(sku)
+                        .with_source(first_source(&c.codes))
+                        .with_replacements(fix),
+                );
             }
         }
         licence::product_licence_diagnostics(self, pack, p, date, c, out);
@@ -292,7 +410,11 @@ impl<'a> Workspace<'a> {
                 continue;
             }
             if let Some((_, p)) = self.product_at(sku) {
-                todo.extend(p.components.iter().flat_map(|c| c.value.iter().map(|s| s.value.as_str())));
+                todo.extend(
+                    p.components
+                        .iter()
+                        .flat_map(|c| c.value.iter().map(|s| s.value.as_str())),
+                );
             }
         }
         false
@@ -307,7 +429,11 @@ impl<'a> Workspace<'a> {
                 for &(f, i) in all {
                     let other = &self.files[f].catalogue.products[i];
                     if !(f == file && other.header == p.header) {
-                        d = d.with_related(Related { file: f, span: other.sku.as_ref().map_or(other.header, |x| x.span), message: "also used here".into() });
+                        d = d.with_related(Related {
+                            file: f,
+                            span: other.sku.as_ref().map_or(other.header, |x| x.span),
+                            message: "also used here".into(),
+                        });
                     }
                 }
                 out.push(d);
@@ -316,11 +442,23 @@ impl<'a> Workspace<'a> {
         for l in &cat.licences {
             let Some(id) = &l.id else { continue };
             if let Some(all) = self.licences.get(id.value.as_str()).filter(|v| v.len() > 1) {
-                let mut d = Diagnostic::new(Code::DuplicateLicence, id.span, format!("licence id `{}` is defined {} times in the workspace: products cannot tell which one they use; rename or remove one", id.value, all.len()));
+                let mut d = Diagnostic::new(
+                    Code::DuplicateLicence,
+                    id.span,
+                    format!(
+                        "licence id `{}` is defined {} times in the workspace: products cannot tell which one they use; rename or remove one",
+                        id.value,
+                        all.len()
+                    ),
+                );
                 for &(f, i) in all {
                     let other = &self.files[f].catalogue.licences[i];
                     if !(f == file && other.header == l.header) {
-                        d = d.with_related(Related { file: f, span: other.id.as_ref().map_or(other.header, |x| x.span), message: "also defined here".into() });
+                        d = d.with_related(Related {
+                            file: f,
+                            span: other.id.as_ref().map_or(other.header, |x| x.span),
+                            message: "also defined here".into(),
+                        });
                     }
                 }
                 out.push(d);

@@ -22,8 +22,15 @@ pub fn render(run: &Run, color: bool) -> String {
     for (f, r) in run.files.iter().zip(&run.results) {
         for d in &r.diagnostics {
             let lc = f.lines.line_col(&f.text, d.span.start);
-            let label = paint(d.severity, &format!("{}[{}]", d.severity.as_str(), d.code.as_str()));
-            let _ = writeln!(out, "{}:{}:{}: {label}: {}", f.path, lc.line, lc.column, d.message);
+            let label = paint(
+                d.severity,
+                &format!("{}[{}]", d.severity.as_str(), d.code.as_str()),
+            );
+            let _ = writeln!(
+                out,
+                "{}:{}:{}: {label}: {}",
+                f.path, lc.line, lc.column, d.message
+            );
             let line = lc.line - 1;
             let src = &f.text[f.lines.line_start(line)..f.lines.line_end(&f.text, line)];
             if src.len() <= 200 {

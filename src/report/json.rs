@@ -6,7 +6,7 @@ use super::Run;
 use crate::diagnostic::Diagnostic;
 use crate::engine::Verdict;
 use crate::text::LineIndex;
-use serde_json::{json, Value};
+use serde_json::{Value, json};
 
 pub fn render(run: &Run) -> Value {
     let files: Vec<Value> = run

@@ -6,7 +6,7 @@ pub mod human;
 pub mod json;
 pub mod sarif;
 
-use crate::catalogue::{self, is_catalogue_name, Catalogue};
+use crate::catalogue::{self, Catalogue, is_catalogue_name};
 use crate::diagnostic::{Code, Diagnostic, Severity};
 use crate::engine::{FileInput, FileResult, Options, Verdict, Workspace};
 use crate::rules::{PackError, RulePack};
@@ -58,7 +58,10 @@ pub fn discover(paths: &[PathBuf]) -> Result<Vec<PathBuf>, RunError> {
     let mut out = Vec::new();
     let mut seen_dirs = HashSet::new();
     for p in paths {
-        let meta = std::fs::metadata(p).map_err(|e| RunError::Path { path: p.display().to_string(), message: format!("cannot read: {e}") })?;
+        let meta = std::fs::metadata(p).map_err(|e| RunError::Path {
+            path: p.display().to_string(),
+            message: format!("cannot read: {e}"),
+        })?;
         if meta.is_dir() {
             walk(p, &mut seen_dirs, &mut out)?;
         } else {
@@ -75,7 +78,10 @@ fn walk(dir: &Path, seen: &mut HashSet<PathBuf>, out: &mut Vec<PathBuf>) -> Resu
     if !seen.insert(canon) {
         return Ok(());
     }
-    let rd = std::fs::read_dir(dir).map_err(|e| RunError::Path { path: dir.display().to_string(), message: format!("cannot read directory: {e}") })?;
+    let rd = std::fs::read_dir(dir).map_err(|e| RunError::Path {
+        path: dir.display().to_string(),
+        message: format!("cannot read directory: {e}"),
+    })?;
     let mut entries: Vec<PathBuf> = rd.filter_map(|e| e.ok().map(|e| e.path())).collect();
     entries.sort();
     for e in entries {
@@ -95,10 +101,17 @@ fn walk(dir: &Path, seen: &mut HashSet<PathBuf>, out: &mut Vec<PathBuf>) -> Resu
 /// Reads a file as text. Invalid UTF-8 is replaced and reported as a
 /// syntax error at the first bad byte; a BOM is dropped.
 pub fn read_text(path: &Path) -> Result<(String, Option<Diagnostic>), RunError> {
-    let err = |m: String| RunError::Path { path: path.display().to_string(), message: m };
+    let err = |m: String| RunError::Path {
+        path: path.display().to_string(),
+        message: m,
+    };
     let meta = std::fs::metadata(path).map_err(|e| err(format!("cannot read: {e}")))?;
     if meta.len() > MAX_FILE_BYTES {
-        return Err(err(format!("{} bytes is larger than the {} MiB limit for a catalogue: split it into several files", meta.len(), MAX_FILE_BYTES >> 20)));
+        return Err(err(format!(
+            "{} bytes is larger than the {} MiB limit for a catalogue: split it into several files",
+            meta.len(),
+            MAX_FILE_BYTES >> 20
+        )));
     }
     let bytes = std::fs::read(path).map_err(|e| err(format!("cannot read: {e}")))?;
     Ok(decode(bytes))
@@ -106,7 +119,11 @@ pub fn read_text(path: &Path) -> Result<(String, Option<Diagnostic>), RunError> 
 
 /// Decodes file bytes: BOM dropped, invalid UTF-8 replaced and reported.
 pub fn decode(bytes: Vec<u8>) -> (String, Option<Diagnostic>) {
-    let bytes = if bytes.starts_with(b"\xEF\xBB\xBF") { bytes[3..].to_vec() } else { bytes };
+    let bytes = if bytes.starts_with(b"\xEF\xBB\xBF") {
+        bytes[3..].to_vec()
+    } else {
+        bytes
+    };
     match String::from_utf8(bytes) {
         Ok(s) => (s, None),
         Err(e) => {
@@ -115,7 +132,9 @@ pub fn decode(bytes: Vec<u8>) -> (String, Option<Diagnostic>) {
             let d = Diagnostic::new(
                 Code::SyntaxError,
                 crate::text::Span::new(at, (at + 1).min(text.len())),
-                format!("the file is not valid UTF-8 (bad byte at offset {at}); TOML files are UTF-8: re-save it as UTF-8"),
+                format!(
+                    "the file is not valid UTF-8 (bad byte at offset {at}); TOML files are UTF-8: re-save it as UTF-8"
+                ),
             );
             (text, Some(d))
         }
@@ -137,7 +156,10 @@ pub fn run(paths: &[PathBuf], rules: Option<&Path>, opts: &Options) -> Result<Ru
         if let Some(d) = utf8 {
             catalogue.diagnostics.insert(0, d);
         }
-        let pack = match (rules, catalogue.catalogue.as_ref().and_then(|c| c.rules.as_ref())) {
+        let pack = match (
+            rules,
+            catalogue.catalogue.as_ref().and_then(|c| c.rules.as_ref()),
+        ) {
             (None, Some(r)) if r.value != default.id => {
                 let p = path.parent().unwrap_or(Path::new(".")).join(&r.value);
                 match packs.get(&p) {
@@ -152,13 +174,32 @@ pub fn run(paths: &[PathBuf], rules: Option<&Path>, opts: &Options) -> Result<Ru
             _ => default.clone(),
         };
         let lines = LineIndex::new(&text);
-        loaded.push(LoadedFile { path: path.display().to_string(), text, lines, catalogue, pack });
+        loaded.push(LoadedFile {
+            path: path.display().to_string(),
+            text,
+            lines,
+            catalogue,
+            pack,
+        });
     }
     let results = {
-        let ws = Workspace::new(loaded.iter().map(|f| FileInput { path: &f.path, catalogue: &f.catalogue, pack: f.pack.clone() }).collect());
+        let ws = Workspace::new(
+            loaded
+                .iter()
+                .map(|f| FileInput {
+                    path: &f.path,
+                    catalogue: &f.catalogue,
+                    pack: f.pack.clone(),
+                })
+                .collect(),
+        );
         ws.analyse_all(opts)
     };
-    Ok(Run { files: loaded, results, pack: default })
+    Ok(Run {
+        files: loaded,
+        results,
+        pack: default,
+    })
 }
 
 /// Counts for the summary.

@@ -6,13 +6,15 @@ use super::Run;
 use crate::diagnostic::{Code, Severity};
 use serde_json::json;
 use serde_sarif::sarif::{
-    ArtifactLocation, Location, Message, MultiformatMessageString, PhysicalLocation, PropertyBag, Region, ReportingConfiguration, ReportingDescriptor,
-    Result as SarifResult, ResultLevel, Run as SarifRun, Sarif, Tool, ToolComponent,
+    ArtifactLocation, Location, Message, MultiformatMessageString, PhysicalLocation, PropertyBag,
+    Region, ReportingConfiguration, ReportingDescriptor, Result as SarifResult, ResultLevel,
+    Run as SarifRun, Sarif, Tool, ToolComponent,
 };
 use std::collections::BTreeMap;
 
 /// Where the contract documents codes without a rule-specific source.
-pub const SPEC_URI: &str = "https://github.com/catalogue-lsp/catalogue-lsp/blob/main/docs/diagnostics.md";
+pub const SPEC_URI: &str =
+    "https://github.com/catalogue-lsp/catalogue-lsp/blob/main/docs/diagnostics.md";
 
 fn level(s: Severity) -> &'static str {
     match s {
@@ -25,11 +27,19 @@ fn level(s: Severity) -> &'static str {
 /// The general help link of a code: the instrument behind it in the default pack, else the docs.
 fn help_uri(run: &Run, code: Code) -> String {
     let pack = &run.pack;
-    let by_id = |id: &str| pack.instruments.iter().find(|i| i.id == id).map(|i| i.url.clone());
+    let by_id = |id: &str| {
+        pack.instruments
+            .iter()
+            .find(|i| i.id == id)
+            .map(|i| i.url.clone())
+    };
     let inst = match code {
-        Code::Controlled | Code::MissingLicence | Code::SuspendedControl | Code::UpcomingControl | Code::DeclaredCodeMismatch | Code::IndeterminateClassification => {
-            by_id("ann-18-2025")
-        }
+        Code::Controlled
+        | Code::MissingLicence
+        | Code::SuspendedControl
+        | Code::UpcomingControl
+        | Code::DeclaredCodeMismatch
+        | Code::IndeterminateClassification => by_id("ann-18-2025"),
         Code::Excluded => by_id("faq-v-2025"),
         Code::LicenceExpired
         | Code::LicenceNotYetValid
@@ -54,7 +64,11 @@ pub fn render(run: &Run) -> serde_json::Value {
                 .name(c.as_str())
                 .short_description(MultiformatMessageString::builder().text(c.title()).build())
                 .help_uri(help_uri(run, *c))
-                .default_configuration(ReportingConfiguration::builder().level(json!(level(c.default_severity()))).build())
+                .default_configuration(
+                    ReportingConfiguration::builder()
+                        .level(json!(level(c.default_severity())))
+                        .build(),
+                )
                 .build()
         })
         .collect();
@@ -63,9 +77,23 @@ pub fn render(run: &Run) -> serde_json::Value {
         for d in &r.diagnostics {
             let s = f.lines.line_col(&f.text, d.span.start);
             let e = f.lines.line_col(&f.text, d.span.end);
-            let region = Region::builder().start_line(s.line as i64).start_column(s.column as i64).end_line(e.line as i64).end_column(e.column as i64).build();
+            let region = Region::builder()
+                .start_line(s.line as i64)
+                .start_column(s.column as i64)
+                .end_line(e.line as i64)
+                .end_column(e.column as i64)
+                .build();
             let loc = Location::builder()
-                .physical_location(PhysicalLocation::builder().artifact_location(ArtifactLocation::builder().uri(f.path.replace('\\', "/")).build()).region(region).build())
+                .physical_location(
+                    PhysicalLocation::builder()
+                        .artifact_location(
+                            ArtifactLocation::builder()
+                                .uri(f.path.replace('\\', "/"))
+                                .build(),
+                        )
+                        .region(region)
+                        .build(),
+                )
                 .build();
             let mut props = BTreeMap::new();
             if let Some(sku) = &d.sku {
@@ -108,7 +136,15 @@ pub fn render(run: &Run) -> serde_json::Value {
                 .build(),
         )
         .build();
-    let sarif_run = SarifRun::builder().tool(tool).results(results).properties(PropertyBag::builder().additional_properties(run_props).build()).build();
+    let sarif_run = SarifRun::builder()
+        .tool(tool)
+        .results(results)
+        .properties(
+            PropertyBag::builder()
+                .additional_properties(run_props)
+                .build(),
+        )
+        .build();
     let doc = Sarif::builder()
         .schema("https://json.schemastore.org/sarif-2.1.0.json")
         .version(json!("2.1.0"))

@@ -1,0 +1,315 @@
+//! The `check`, `explain` and `rules` commands, run as a user runs them.
+
+use std::path::Path;
+use std::process::Command;
+
+fn bin() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_catalogue-lsp"))
+}
+
+fn run(args: &[&str]) -> (i32, String, String) {
+    let o = bin().args(args).output().expect("run binary");
+    (
+        o.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&o.stdout).into_owned(),
+        String::from_utf8_lossy(&o.stderr).into_owned(),
+    )
+}
+
+fn write(dir: &Path, name: &str, text: &[u8]) -> String {
+    let p = dir.join(name);
+    std::fs::write(&p, text).unwrap();
+    p.display().to_string()
+}
+
+/// The example of spec §9, verbatim.
+const SPEC_EXAMPLE: &str = r#"[catalogue]
+name = "Example magnets"
+as_of = 2026-06-01
+
+[[licence]]
+id = "GL-EX-1"
+type = "general"
+issued = 2026-01-15
+expires = 2028-12-31
+items = ["1C905.a.4"]
+end_users = ["Example Motors GmbH"]
+destinations = ["DE"]
+
+[[product]]
+sku = "NDFEB-DY-10"
+form = "magnet"
+composition = { Nd = 27.5, Pr = 2.0, Dy = 2.5, Fe = 67.0, B = 1.0 }
+destination = "DE"
+end_user = "Example Motors GmbH"
+licence = "GL-EX-1"          # controlled 1C905.a.4, licence ok
+
+[[product]]
+sku = "ROTOR-7"
+form = "rotor-assembly"
+components = ["NDFEB-DY-10"]
+mounting = "embedded"        # excluded: rotor-stator-assembly
+
+[[product]]
+sku = "FERRITE-1"
+form = "magnet"
+composition = { SrFe12O19 = 100 }   # not-controlled
+"#;
+
+#[test]
+fn spec_example_gives_the_spec_verdicts_and_json_shape() {
+    let dir = tempfile::tempdir().unwrap();
+    let f = write(
+        dir.path(),
+        "example.catalogue.toml",
+        SPEC_EXAMPLE.as_bytes(),
+    );
+    let (code, out, err) = run(&["check", &f, "--format", "json"]);
+    assert_eq!(code, 0, "{out}{err}");
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(v["tool"]["name"], "catalogue-lsp");
+    assert_eq!(v["rule_pack"]["id"], "cn-rare-earth-dual-use");
+    assert_eq!(v["rule_pack"]["sha256"].as_str().unwrap().len(), 64);
+    let products = v["files"][0]["products"].as_array().unwrap();
+    let p0 = &products[0];
+    assert_eq!(p0["sku"], "NDFEB-DY-10");
+    assert_eq!(p0["line"], 14);
+    assert_eq!(p0["as_of"], "2026-06-01");
+    assert_eq!(p0["verdict"], "controlled");
+    assert_eq!(p0["control_codes"], serde_json::json!(["1C905.a.4"]));
+    assert_eq!(p0["exclusion"], serde_json::Value::Null);
+    assert_eq!(p0["licence"], "GL-EX-1");
+    assert_eq!(products[1]["verdict"], "excluded");
+    assert_eq!(products[1]["exclusion"], "rotor-stator-assembly");
+    assert_eq!(products[2]["verdict"], "not-controlled");
+    assert_eq!(products[2]["control_codes"], serde_json::json!([]));
+    let s = &v["summary"];
+    assert_eq!(
+        (
+            s["products"].as_u64(),
+            s["controlled"].as_u64(),
+            s["excluded"].as_u64(),
+            s["not_controlled"].as_u64(),
+            s["indeterminate"].as_u64()
+        ),
+        (Some(3), Some(1), Some(1), Some(1), Some(0))
+    );
+    assert_eq!(s["errors"], 0);
+    let d = &v["files"][0]["diagnostics"][0];
+    for k in ["code", "severity", "sku", "range", "message"] {
+        assert!(d.get(k).is_some(), "diagnostic key {k}");
+    }
+}
+
+#[test]
+fn missing_licence_is_exit_1_with_header_range() {
+    let dir = tempfile::tempdir().unwrap();
+    let text = SPEC_EXAMPLE.replace(
+        "licence = \"GL-EX-1\"          # controlled 1C905.a.4, licence ok\n",
+        "",
+    );
+    let f = write(dir.path(), "x.catalogue.toml", text.as_bytes());
+    let (code, out, _) = run(&["check", &f, "--format", "json"]);
+    assert_eq!(code, 1);
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    let d = v["files"][0]["diagnostics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|d| d["code"] == "missing-licence")
+        .unwrap()
+        .clone();
+    assert_eq!(
+        d["range"],
+        serde_json::json!({"start": {"line": 14, "column": 1}, "end": {"line": 14, "column": 12}})
+    );
+    assert_eq!(d["sku"], "NDFEB-DY-10");
+    let (code, human, _) = run(&["check", &f]);
+    assert_eq!(code, 1);
+    assert!(human.contains(":14:1: error[missing-licence]: "), "{human}");
+    assert!(human.contains("1 error"), "{human}");
+}
+
+#[test]
+fn sarif_has_one_rule_per_code_and_the_pack_in_run_properties() {
+    let (code, out, _) = run(&["check", "examples", "--format", "sarif"]);
+    assert_eq!(code, 1);
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(v["version"], "2.1.0");
+    let r = &v["runs"][0];
+    let rules = r["tool"]["driver"]["rules"].as_array().unwrap();
+    assert!(rules.iter().any(
+        |x| x["id"] == "missing-licence" && x["helpUri"].as_str().unwrap().starts_with("http")
+    ));
+    let ids: std::collections::HashSet<_> =
+        rules.iter().map(|x| x["id"].as_str().unwrap()).collect();
+    assert_eq!(ids.len(), rules.len());
+    assert_eq!(r["properties"]["rule_pack"]["id"], "cn-rare-earth-dual-use");
+    let res = r["results"].as_array().unwrap();
+    assert!(!res.is_empty());
+    for x in res {
+        let idx = x["ruleIndex"].as_u64().unwrap() as usize;
+        assert_eq!(rules[idx]["id"], x["ruleId"]);
+        assert!(
+            x["locations"][0]["physicalLocation"]["region"]["startLine"]
+                .as_u64()
+                .unwrap()
+                >= 1
+        );
+    }
+}
+
+#[test]
+fn examples_show_every_verdict() {
+    let (code, out, _) = run(&["check", "examples", "--format", "json"]);
+    assert_eq!(code, 1);
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    let s = &v["summary"];
+    for k in ["controlled", "excluded", "not_controlled", "indeterminate"] {
+        assert!(s[k].as_u64().unwrap() > 0, "{k}");
+    }
+}
+
+#[test]
+fn run_failures_are_exit_2_with_a_clear_message() {
+    let (code, _, err) = run(&["check", "/nonexistent/path"]);
+    assert_eq!(code, 2);
+    assert!(
+        err.contains("/nonexistent/path") && err.contains("cannot read"),
+        "{err}"
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let bad = write(dir.path(), "bad-pack.toml", b"[pack]\nid = 3\n");
+    let (code, _, err) = run(&["check", "examples", "--rules", &bad]);
+    assert_eq!(code, 2);
+    assert!(
+        err.contains("bad-pack.toml:") && err.contains("bad rule pack"),
+        "{err}"
+    );
+    let (code, _, err) = run(&["check", "examples", "--as-of", "2026-13-01"]);
+    assert_eq!(code, 2, "{err}");
+    let (code, _, _) = run(&["check", "--format", "xml"]);
+    assert_eq!(code, 2);
+}
+
+#[test]
+fn as_of_flag_overrides_catalogue_as_of_but_not_ship_date() {
+    let dir = tempfile::tempdir().unwrap();
+    let t = "[catalogue]\nas_of = 2026-06-01\n[[product]]\nsku = \"A\"\nform = \"motor\"\n[[product]]\nsku = \"B\"\nform = \"motor\"\nship_date = 2026-02-02\n";
+    let f = write(dir.path(), "a.catalogue.toml", t.as_bytes());
+    let (_, out, _) = run(&["check", &f, "--format", "json", "--as-of", "2026-03-03"]);
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(v["files"][0]["products"][0]["as_of"], "2026-03-03");
+    assert_eq!(v["files"][0]["products"][1]["as_of"], "2026-02-02");
+}
+
+#[test]
+fn invalid_utf8_and_bom_files_are_reported_not_fatal() {
+    let dir = tempfile::tempdir().unwrap();
+    write(
+        dir.path(),
+        "a.catalogue.toml",
+        b"[[product]]\nsku = \"A\xff\"\nform = \"motor\"\n",
+    );
+    write(
+        dir.path(),
+        "b.catalogue.toml",
+        b"\xEF\xBB\xBF[[product]]\nsku = \"B\"\nform = \"motor\"\n",
+    );
+    let (code, out, _) = run(&[
+        "check",
+        &dir.path().display().to_string(),
+        "--format",
+        "json",
+    ]);
+    assert_eq!(code, 1);
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    let a = &v["files"][0];
+    assert!(
+        a["diagnostics"].as_array().unwrap().iter().any(
+            |d| d["code"] == "syntax-error" && d["message"].as_str().unwrap().contains("UTF-8")
+        )
+    );
+    assert_eq!(v["files"][1]["products"][0]["verdict"], "excluded");
+}
+
+#[test]
+fn directories_are_searched_for_catalogue_names_and_symlink_loops_are_cut() {
+    let dir = tempfile::tempdir().unwrap();
+    let sub = dir.path().join("sub");
+    std::fs::create_dir(&sub).unwrap();
+    write(
+        &sub,
+        "catalogue.toml",
+        b"[[product]]\nsku = \"A\"\nform = \"motor\"\n",
+    );
+    write(&sub, "other.toml", b"not = [a catalogue\n");
+    #[cfg(unix)]
+    std::os::unix::fs::symlink(dir.path(), sub.join("loop")).unwrap();
+    let (code, out, err) = run(&[
+        "check",
+        &dir.path().display().to_string(),
+        "--format",
+        "json",
+    ]);
+    assert_eq!(code, 0, "{err}");
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(v["files"].as_array().unwrap().len(), 1);
+}
+
+#[test]
+fn catalogue_rules_key_loads_a_pack_relative_to_the_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let pack = catalogue_lsp::rules::EMBEDDED
+        .replace("id = \"cn-rare-earth-dual-use\"", "id = \"my-pack\"")
+        .replace(
+            "reviewed_through = 2026-07-31",
+            "reviewed_through = 2030-01-01",
+        );
+    write(dir.path(), "my-pack.toml", pack.as_bytes());
+    write(dir.path(), "a.catalogue.toml", b"[catalogue]\nrules = \"my-pack.toml\"\n[[product]]\nsku = \"A\"\nform = \"motor\"\nship_date = 2027-01-01\n");
+    let (code, out, err) = run(&[
+        "check",
+        &dir.path().display().to_string(),
+        "--format",
+        "json",
+    ]);
+    assert_eq!(code, 0, "{err}");
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(v["files"][0]["rule_pack"]["id"], "my-pack");
+    assert!(!out.contains("rule-pack-stale"));
+}
+
+#[test]
+fn explain_and_rules() {
+    let (code, out, _) = run(&["explain", "1C905.a.4"]);
+    assert_eq!(code, 0);
+    assert!(
+        out.contains("Dy-containing NdFeB") && out.contains("mofcom.gov.cn"),
+        "{out}"
+    );
+    let (code, out, _) = run(&["explain", "rotor-stator-assembly"]);
+    assert_eq!(code, 0);
+    assert!(out.contains("FAQ V, answer 1"), "{out}");
+    let (code, out, _) = run(&["explain", "missing-licence"]);
+    assert_eq!(code, 0);
+    assert!(out.contains("[error]"));
+    let (code, _, err) = run(&["explain", "nonsense"]);
+    assert_eq!(code, 2);
+    assert!(err.contains("catalogue-lsp rules"));
+    let (code, out, _) = run(&["rules", "--as-of", "2026-06-01"]);
+    assert_eq!(code, 0);
+    assert!(
+        out.contains("1C909.a.4") && out.contains("suspended by ann-70-2025 until 2026-11-10"),
+        "{out}"
+    );
+    let (_, out, _) = run(&["rules", "--as-of", "2026-11-11", "--format", "json"]);
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert!(
+        v["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|i| i["status"] == "in force")
+    );
+}

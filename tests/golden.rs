@@ -1,0 +1,806 @@
+//! Golden tests: one per item family, exclusion, licence rule and diagnostic
+//! code, each citing the source it encodes (see rules/default.toml).
+
+mod common;
+use catalogue_lsp::diagnostic::{Code, Severity};
+use catalogue_lsp::engine::Verdict;
+use common::*;
+
+const D: &str = "2026-06-01";
+
+fn one(body: &str) -> Checked {
+    check(&product(body), D)
+}
+
+/// Ann. 18/2025, Annex: for each element, .a.1 metal, .a.2 alloys, .a.3
+/// targets, .a.4 magnets (Sm, Tb, Dy only), .b oxide, .c compounds.
+#[test]
+fn announcement_18_item_families() {
+    let cases: &[(&str, &str)] = &[
+        // metals (.a.1): the metal of the largest constituent
+        ("form = \"metal\"\ncomposition = { Sm = 99.9 }", "1C902.a.1"),
+        ("form = \"metal\"\ncomposition = { Gd = 99.9 }", "1C903.a.1"),
+        ("form = \"metal\"\ncomposition = { Tb = 99.9 }", "1C904.a.1"),
+        (
+            "form = \"metal\"\ncomposition = { Dy = 99.5, Fe = 0.5 }",
+            "1C905.a.1",
+        ),
+        ("form = \"metal\"\ncomposition = { Lu = 99.9 }", "1C906.a.1"),
+        ("form = \"metal\"\ncomposition = { Sc = 99.9 }", "1C907.a.1"),
+        ("form = \"metal\"\ncomposition = { Y = 99.9 }", "1C908.a.1"),
+        // alloys (.a.2)
+        (
+            "form = \"alloy\"\ncomposition = { Sm = 35, Co = 65 }",
+            "1C902.a.2.a",
+        ),
+        (
+            "form = \"alloy\"\ncomposition = { Sm = 20, Mg = 80 }",
+            "1C902.a.2.e",
+        ),
+        (
+            "form = \"alloy\"\ncomposition = { Gd = 25, Mg = 75 }",
+            "1C903.a.2.a",
+        ),
+        (
+            "form = \"alloy\"\ncomposition = { Tb = 30, Co = 40, Fe = 30 }",
+            "1C904.a.2.b",
+        ),
+        (
+            "form = \"alloy\"\ncomposition = { Dy = 80, Fe = 20 }",
+            "1C905.a.2.a",
+        ),
+        (
+            "form = \"alloy\"\ncomposition = { Yb = 50, Lu = 50 }",
+            "1C906.a.2",
+        ),
+        (
+            "form = \"alloy\"\ncomposition = { Sc = 2, Al = 98 }",
+            "1C907.a.2.a",
+        ),
+        (
+            "form = \"alloy\"\ncomposition = { Y = 10, Cu = 90 }",
+            "1C908.a.2.d",
+        ),
+        // targets (.a.3)
+        (
+            "form = \"target\"\ncomposition = { Sm = 99.95 }",
+            "1C902.a.3.a",
+        ),
+        (
+            "form = \"target\"\ncomposition = { Gd = 30, Co = 70 }",
+            "1C903.a.3.c",
+        ),
+        (
+            "form = \"target\"\ncomposition = { Tb = 40, Co = 60 }",
+            "1C904.a.3.b",
+        ),
+        (
+            "form = \"target\"\ncomposition = { \"Tb0.3Dy0.7Fe2\" = 100 }",
+            "1C905.a.3.b",
+        ),
+        (
+            "form = \"target\"\ncomposition = { Lu = 99.9 }",
+            "1C906.a.3",
+        ),
+        (
+            "form = \"target\"\ncomposition = { Sc = 99.9 }",
+            "1C907.a.3",
+        ),
+        (
+            "form = \"target\"\ncomposition = { Y = 10, Zr = 90 }",
+            "1C908.a.3.c",
+        ),
+        // magnets (.a.4): SmCo, Tb-NdFeB, Dy-NdFeB; magnet powder too
+        (
+            "form = \"magnet\"\ncomposition = { Sm2Co17 = 100 }",
+            "1C902.a.4",
+        ),
+        (
+            "form = \"magnet-powder\"\ncomposition = { Nd = 29, Tb = 0.5, Fe = 69.5, B = 1 }",
+            "1C904.a.4",
+        ),
+        (
+            "form = \"magnet\"\ncomposition = { Nd = 27.5, Pr = 2.0, Dy = 2.5, Fe = 67.0, B = 1.0 }",
+            "1C905.a.4",
+        ),
+        // oxides (.b) and compounds (.c)
+        ("form = \"oxide\"\ncomposition = { Sm2O3 = 100 }", "1C902.b"),
+        ("form = \"oxide\"\ncomposition = { Gd2O3 = 100 }", "1C903.b"),
+        ("form = \"oxide\"\ncomposition = { Tb4O7 = 100 }", "1C904.b"),
+        ("form = \"oxide\"\ncomposition = { Dy2O3 = 100 }", "1C905.b"),
+        ("form = \"oxide\"\ncomposition = { Lu2O3 = 100 }", "1C906.b"),
+        ("form = \"oxide\"\ncomposition = { Sc2O3 = 100 }", "1C907.b"),
+        ("form = \"oxide\"\ncomposition = { Y2O3 = 100 }", "1C908.b"),
+        (
+            "form = \"compound\"\ncomposition = { SmF3 = 100 }",
+            "1C902.c",
+        ),
+        (
+            "form = \"compound\"\ncomposition = { GdCl3 = 100 }",
+            "1C903.c",
+        ),
+        (
+            "form = \"compound\"\ncomposition = { TbF3 = 100 }",
+            "1C904.c",
+        ),
+        (
+            "form = \"compound\"\ncomposition = { DyF3 = 100 }",
+            "1C905.c",
+        ),
+        (
+            "form = \"compound\"\ncomposition = { LuCl3 = 100 }",
+            "1C906.c",
+        ),
+        (
+            "form = \"compound\"\ncomposition = { ScF3 = 100 }",
+            "1C907.c",
+        ),
+        (
+            "form = \"compound\"\ncomposition = { \"Y(NO3)3\" = 100 }",
+            "1C908.c",
+        ),
+    ];
+    for (body, code) in cases {
+        let c = one(body);
+        assert_eq!(c.verdict("P"), Verdict::Controlled, "{body}");
+        assert_eq!(c.codes("P"), vec![code.to_string()], "{body}");
+    }
+}
+
+/// Ann. 18/2025: Nd and Pr are not listed; NdFeB without Tb/Dy is outside it;
+/// no content threshold exists (any Dy counts).
+#[test]
+fn announcement_18_boundaries_of_the_list() {
+    assert_eq!(
+        one("form = \"magnet\"\ncomposition = { Nd = 30, Fe = 69, B = 1 }").verdict("P"),
+        Verdict::NotControlled
+    );
+    assert_eq!(
+        one("form = \"magnet\"\ncomposition = { SrFe12O19 = 100 }").verdict("P"),
+        Verdict::NotControlled
+    );
+    assert_eq!(
+        one("form = \"magnet\"\ncomposition = { Nd = 30, Dy = 0.001, Fe = 68.999, B = 1 }")
+            .codes("P"),
+        ["1C905.a.4"]
+    );
+    assert_eq!(
+        one("form = \"oxide\"\ncomposition = { La2O3 = 100 }").verdict("P"),
+        Verdict::NotControlled
+    );
+    // A zero percent is not presence.
+    assert_eq!(
+        one("form = \"magnet\"\ncomposition = { Nd = 30, Dy = 0, Fe = 69, B = 1 }").verdict("P"),
+        Verdict::NotControlled
+    );
+}
+
+/// Spec §5: the alloy systems with most elements win; mixtures of oxides match every listed element.
+#[test]
+fn widest_alloy_system_wins_and_oxide_mixtures_match_each_element() {
+    let c = one("form = \"alloy\"\ncomposition = { \"Tb0.3Dy0.7Fe2\" = 100 }");
+    assert_eq!(c.codes("P"), ["1C905.a.2.b"]);
+    let c = one("form = \"alloy\"\ncomposition = { Sm = 30, Co = 40, Fe = 30 }");
+    assert_eq!(c.codes("P"), ["1C902.a.2.a", "1C902.a.2.b"]);
+    let c = one("form = \"oxide\"\ncomposition = { Dy2O3 = 50, Tb4O7 = 50 }");
+    assert_eq!(c.codes("P"), ["1C904.b", "1C905.b"]);
+    // Gadolinium metal with a Dy impurity is Gd metal (largest constituent).
+    assert_eq!(
+        one("form = \"metal\"\ncomposition = { Gd = 99, Dy = 1 }").codes("P"),
+        ["1C903.a.1"]
+    );
+}
+
+/// Ann. 18/2025 took effect on publication, 2025-04-04: day before, day of, day after.
+#[test]
+fn announcement_18_effective_date_boundaries() {
+    let body = product("form = \"oxide\"\ncomposition = { Dy2O3 = 100 }");
+    let before = check(&body, "2025-04-03");
+    assert_eq!(before.verdict("P"), Verdict::NotControlled);
+    assert!(before.codes_for("P").contains(&Code::UpcomingControl));
+    assert_eq!(check(&body, "2025-04-04").verdict("P"), Verdict::Controlled);
+    assert_eq!(check(&body, "2025-04-05").verdict("P"), Verdict::Controlled);
+}
+
+/// Ann. 57/2025 (Ho, Er, Tm, Eu, Yb), effective 2025-11-08, suspended by
+/// Ann. 70/2025 from 2025-11-07 to 2026-11-10 (inclusive, per the pack).
+#[test]
+fn announcement_57_suspension_boundaries() {
+    let body = product("form = \"magnet\"\ncomposition = { Nd = 28, Ho = 1.5, Fe = 69.5, B = 1 }");
+    for d in [
+        "2025-11-06",
+        "2025-11-07",
+        "2025-11-08",
+        "2025-11-09",
+        "2026-11-09",
+        "2026-11-10",
+    ] {
+        let c = check(&body, d);
+        assert_eq!(c.verdict("P"), Verdict::NotControlled, "{d}");
+        let expect = if d == "2025-11-06" {
+            Code::UpcomingControl
+        } else {
+            Code::SuspendedControl
+        };
+        assert!(
+            c.codes_for("P").contains(&expect),
+            "{d}: {:?}",
+            c.codes_for("P")
+        );
+    }
+    let c = check(&body, "2025-11-08");
+    assert!(
+        c.find(Code::SuspendedControl)
+            .message
+            .contains("until 2026-11-10")
+    );
+    for d in ["2026-11-11", "2026-11-12"] {
+        let c = check(&body, d);
+        assert_eq!(c.verdict("P"), Verdict::Controlled, "{d}");
+        assert_eq!(c.codes("P"), ["1C909.a.4"]);
+    }
+}
+
+/// Ann. 57/2025 lists Eu and Tm luminescent materials; the FAQ V phosphor
+/// exclusion covers Ann. 18 only.
+#[test]
+fn announcement_57_phosphors_are_not_reached_by_the_faq_exclusion() {
+    let body = product("form = \"phosphor\"\ncomposition = { Y2O3 = 95, Eu2O3 = 5 }");
+    let during = check(&body, "2026-06-01");
+    assert_eq!(during.verdict("P"), Verdict::Excluded);
+    assert_eq!(during.exclusion("P").as_deref(), Some("phosphor"));
+    let after = check(&body, "2026-11-11");
+    assert_eq!(after.verdict("P"), Verdict::Controlled);
+    assert!(
+        after.codes("P").iter().all(|c| c.starts_with("1C912")),
+        "{:?}",
+        after.codes("P")
+    );
+    // Without a composition, a phosphor may be an Ann. 57 item once it is in force.
+    let unknown = product("form = \"phosphor\"");
+    assert_eq!(
+        check(&unknown, "2026-06-01").verdict("P"),
+        Verdict::Excluded
+    );
+    assert_eq!(
+        check(&unknown, "2026-11-11").verdict("P"),
+        Verdict::Indeterminate
+    );
+}
+
+const MAGNET: &str = "[[product]]\nsku = \"M\"\nform = \"magnet\"\ncomposition = { Nd = 27.5, Dy = 2.5, Fe = 69, B = 1 }\n";
+
+fn with_magnet(body: &str) -> Checked {
+    check(&format!("{MAGNET}{}", product(body)), D)
+}
+
+/// FAQ V (16 Sept 2025), answer 1: rotor/stator assemblies with fixed
+/// magnets or integrated shafts, bearings... are generally not controlled.
+#[test]
+fn exclusion_rotor_stator_assembly() {
+    for body in [
+        "form = \"rotor-assembly\"\ncomponents = [\"M\"]\nmounting = \"embedded\"",
+        "form = \"rotor-assembly\"\ncomponents = [\"M\"]\nmounting = \"built-in\"",
+        "form = \"stator-assembly\"\ncomponents = [\"M\"]\nmounting = \"surface-mounted\"",
+        "form = \"rotor-assembly\"\ncomponents = [\"M\"]\nmounting = \"loose\"\nintegrates = [\"shaft\"]",
+        "form = \"rotor-assembly\"\ncomponents = [\"M\"]\nintegrates = [\"encoder\"]",
+    ] {
+        let c = with_magnet(body);
+        assert_eq!(c.verdict("P"), Verdict::Excluded, "{body}");
+        assert_eq!(c.exclusion("P").as_deref(), Some("rotor-stator-assembly"));
+        assert_eq!(c.codes("P"), ["1C905.a.4"]);
+    }
+    // Loose magnets, nothing of the list integrated: stays controlled.
+    let c = with_magnet(
+        "form = \"rotor-assembly\"\ncomponents = [\"M\"]\nmounting = \"loose\"\nintegrates = [\"chip\"]",
+    );
+    assert_eq!(c.verdict("P"), Verdict::Controlled);
+    // Mounting unknown: indeterminate, naming the missing fact.
+    let c = with_magnet("form = \"stator-assembly\"\ncomponents = [\"M\"]");
+    assert_eq!(c.verdict("P"), Verdict::Indeterminate);
+    assert!(
+        c.product("P")
+            .classification
+            .missing
+            .iter()
+            .any(|m| m.contains("mounting"))
+    );
+    // Embedded, contents unknown: the exclusion applies to the structure.
+    let c = one("form = \"rotor-assembly\"\nmounting = \"embedded\"");
+    assert_eq!(c.verdict("P"), Verdict::Excluded);
+    assert!(c.codes("P").is_empty());
+}
+
+/// FAQ V, answer 2: sensors formed by injection moulding.
+#[test]
+fn exclusion_moulded_sensor() {
+    let c = with_magnet("form = \"sensor\"\ncomponents = [\"M\"]\nmoulded = true");
+    assert_eq!(c.exclusion("P").as_deref(), Some("moulded-sensor"));
+    assert_eq!(
+        with_magnet("form = \"sensor\"\ncomponents = [\"M\"]\nmoulded = false").verdict("P"),
+        Verdict::Controlled
+    );
+    assert_eq!(
+        with_magnet("form = \"sensor\"\ncomponents = [\"M\"]").verdict("P"),
+        Verdict::Indeterminate
+    );
+    assert_eq!(
+        one("form = \"sensor\"\nmoulded = true").verdict("P"),
+        Verdict::Excluded
+    );
+}
+
+/// FAQ V, answer 3(1): calcined catalyst powders.
+#[test]
+fn exclusion_calcined_catalyst() {
+    let c = one("form = \"catalyst\"\ncomposition = { CeO2 = 90, Y2O3 = 10 }\ncalcined = true");
+    assert_eq!(c.exclusion("P").as_deref(), Some("calcined-catalyst"));
+    assert_eq!(c.codes("P"), ["1C908.c"]);
+    assert_eq!(
+        one("form = \"catalyst\"\ncomposition = { CeO2 = 90, Y2O3 = 10 }\ncalcined = false")
+            .verdict("P"),
+        Verdict::Controlled
+    );
+    assert_eq!(
+        one("form = \"catalyst\"\ncomposition = { CeO2 = 90, Y2O3 = 10 }").verdict("P"),
+        Verdict::Indeterminate
+    );
+    assert_eq!(
+        one("form = \"catalyst\"\ncomposition = { CeO2 = 100 }").verdict("P"),
+        Verdict::NotControlled
+    );
+}
+
+/// FAQ V, answer 3(2): phosphors and other RE luminescent materials.
+#[test]
+fn exclusion_phosphor() {
+    let c = one("form = \"phosphor\"\ncomposition = { Y3Al5O12 = 98, Ce = 2 }");
+    assert_eq!(c.exclusion("P").as_deref(), Some("phosphor"));
+    assert_eq!(c.codes("P"), ["1C908.c"]);
+}
+
+/// FAQ V, answer 3(3) and FAQ IV: downstream products with magnetic parts.
+#[test]
+fn exclusion_downstream_product() {
+    for form in ["consumer-product", "finished-product"] {
+        let c = with_magnet(&format!("form = \"{form}\"\ncomponents = [\"M\"]"));
+        assert_eq!(
+            c.exclusion("P").as_deref(),
+            Some("downstream-product"),
+            "{form}"
+        );
+    }
+}
+
+/// FAQ IV: motors are not within the scope even with listed magnets.
+#[test]
+fn exclusion_motor() {
+    let c = with_magnet("form = \"motor\"\ncomponents = [\"M\"]");
+    assert_eq!(c.exclusion("P").as_deref(), Some("motor"));
+    assert_eq!(c.codes("P"), ["1C905.a.4"]);
+    assert_eq!(one("form = \"motor\"").verdict("P"), Verdict::Excluded);
+}
+
+/// Spec §5: a pot magnet (component) stays controlled under its magnets' codes;
+/// parts take codes recursively.
+#[test]
+fn parts_take_their_components_codes_recursively() {
+    let t = format!(
+        "{MAGNET}[[product]]\nsku = \"POT\"\nform = \"component\"\ncomponents = [\"M\"]\n[[product]]\nsku = \"ASSY\"\nform = \"component\"\ncomponents = [\"POT\"]\n"
+    );
+    let c = check(&t, D);
+    assert_eq!(c.codes("POT"), ["1C905.a.4"]);
+    assert_eq!(c.codes("ASSY"), ["1C905.a.4"]);
+    assert_eq!(
+        one("form = \"component\"").verdict("P"),
+        Verdict::Indeterminate
+    );
+}
+
+const LICENCES: &str = r#"
+[[licence]]
+id = "GL"
+type = "general"
+issued = 2026-01-15
+expires = 2028-12-31
+items = ["1C905"]
+end_users = ["Example Motors GmbH"]
+destinations = ["DE"]
+
+[[licence]]
+id = "EC"
+type = "certificate"
+issued = 2026-01-01
+expires = 2026-12-31
+purposes = ["testing"]
+"#;
+
+fn licensed(body: &str) -> Checked {
+    check_files(
+        &[
+            LICENCES,
+            &product(&format!(
+                "form = \"oxide\"\ncomposition = {{ Dy2O3 = 100 }}\n{body}"
+            )),
+        ],
+        D,
+    )
+}
+
+/// Regulations Art. 2 and Arts. 18–20: every export of a controlled item needs a licence.
+#[test]
+fn licence_rules_on_products() {
+    let ok = licensed("destination = \"DE\"\nend_user = \"Example Motors GmbH\"\nlicence = \"GL\"");
+    assert!(
+        ok.codes_for("P").iter().all(|c| *c == Code::Controlled),
+        "{:?}",
+        ok.codes_for("P")
+    );
+    assert!(
+        licensed("transfer = \"gift\"")
+            .codes_for("P")
+            .contains(&Code::MissingLicence)
+    );
+    assert!(
+        licensed("licence = \"GX\"")
+            .codes_for("P")
+            .contains(&Code::UnknownLicence)
+    );
+    assert_eq!(
+        licensed("licence = \"GX\"")
+            .find(Code::UnknownLicence)
+            .fix
+            .replacements,
+        ["GL"]
+    );
+    let c = licensed("destination = \"FR\"\nend_user = \"Other SA\"\nlicence = \"GL\"");
+    assert!(c.codes_for("P").contains(&Code::LicenceEndUserNotCovered));
+    assert!(
+        c.codes_for("P")
+            .contains(&Code::LicenceDestinationNotCovered)
+    );
+    let c = licensed(
+        "destination = \"DE\"\nend_user = \"Example Motors GmbH\"\nlicence = \"GL\"\nship_date = 2029-01-01",
+    );
+    assert!(c.codes_for("P").contains(&Code::LicenceExpired));
+    let c = licensed(
+        "destination = \"DE\"\nend_user = \"Example Motors GmbH\"\nlicence = \"GL\"\nship_date = 2026-01-14",
+    );
+    assert!(c.codes_for("P").contains(&Code::LicenceNotYetValid));
+    // Validity is inclusive: the day of issue and the day of expiry are valid.
+    for d in ["2026-01-15", "2028-12-31"] {
+        let c = licensed(&format!(
+            "destination = \"DE\"\nend_user = \"Example Motors GmbH\"\nlicence = \"GL\"\nship_date = {d}"
+        ));
+        assert!(
+            !c.codes_for("P").contains(&Code::LicenceExpired)
+                && !c.codes_for("P").contains(&Code::LicenceNotYetValid),
+            "{d}"
+        );
+    }
+    // Items: "1C905" covers "1C905.b"; "1C904" does not.
+    let items = check_files(
+        &[
+            &LICENCES.replace("items = [\"1C905\"]", "items = [\"1C904\"]"),
+            &product(
+                "form = \"oxide\"\ncomposition = { Dy2O3 = 100 }\ndestination = \"DE\"\nend_user = \"Example Motors GmbH\"\nlicence = \"GL\"",
+            ),
+        ],
+        D,
+    );
+    assert!(items.codes_for("P").contains(&Code::LicenceItemNotCovered));
+}
+
+/// Regulations: export certificates serve testing, inspection, spare parts, repair, exhibition.
+#[test]
+fn certificate_purposes() {
+    assert!(
+        !licensed("purpose = \"testing\"\nlicence = \"EC\"")
+            .codes_for("P")
+            .contains(&Code::CertificatePurposeNotAllowed)
+    );
+    assert!(
+        licensed("purpose = \"production\"\nlicence = \"EC\"")
+            .codes_for("P")
+            .contains(&Code::CertificatePurposeNotAllowed)
+    );
+    assert!(
+        licensed("purpose = \"inspection\"\nlicence = \"EC\"")
+            .codes_for("P")
+            .contains(&Code::CertificatePurposeNotAllowed),
+        "not in the licence's purposes"
+    );
+    assert!(
+        licensed("licence = \"EC\"")
+            .codes_for("P")
+            .contains(&Code::CertificatePurposeNotAllowed),
+        "purpose missing"
+    );
+    let bad = check(
+        &LICENCES.replace("purposes = [\"testing\"]", "purposes = [\"production\"]"),
+        D,
+    );
+    assert!(bad.has(Code::CertificatePurposeNotAllowed));
+}
+
+/// Regulations: individual licence ≤ 1 year and one end user; general ≤ 3 years.
+#[test]
+fn licence_validity_and_end_users() {
+    let lic = |kind: &str, issued: &str, expires: &str, users: &str| {
+        check(
+            &format!(
+                "[[licence]]\nid = \"L\"\ntype = \"{kind}\"\nissued = {issued}\nexpires = {expires}\nend_users = {users}\n"
+            ),
+            D,
+        )
+    };
+    assert!(
+        !lic("individual", "2026-01-01", "2027-01-01", "[\"A\"]").has(Code::LicenceValidityTooLong),
+        "the anniversary is the last allowed day"
+    );
+    assert!(
+        lic("individual", "2026-01-01", "2027-01-02", "[\"A\"]").has(Code::LicenceValidityTooLong)
+    );
+    assert!(
+        !lic("general", "2026-01-01", "2029-01-01", "[\"A\", \"B\"]")
+            .has(Code::LicenceValidityTooLong)
+    );
+    assert!(
+        lic("general", "2026-01-01", "2029-01-02", "[\"A\"]").has(Code::LicenceValidityTooLong)
+    );
+    assert!(
+        lic("individual", "2026-01-01", "2026-06-01", "[\"A\", \"B\"]")
+            .has(Code::IndividualLicenceMultipleEndUsers)
+    );
+    assert!(lic("individual", "2026-01-01", "2026-06-01", "[]").has(Code::MissingField));
+    assert!(
+        lic("general", "2026-06-01", "2026-01-01", "[\"A\"]").has(Code::InvalidValue),
+        "expires before issued"
+    );
+}
+
+#[test]
+fn unnecessary_licence_and_declared_code_mismatch() {
+    let c = check_files(
+        &[
+            LICENCES,
+            &product(
+                "form = \"oxide\"\ncomposition = { La2O3 = 100 }\nlicence = \"GL\"\ncontrol_code = \"1C905.b\"",
+            ),
+        ],
+        D,
+    );
+    assert!(c.codes_for("P").contains(&Code::UnnecessaryLicence));
+    assert!(c.codes_for("P").contains(&Code::DeclaredCodeMismatch));
+    let c = one("form = \"oxide\"\ncomposition = { Dy2O3 = 100 }\ncontrol_code = \"1C904.b\"");
+    let d = c.find(Code::DeclaredCodeMismatch);
+    assert_eq!(d.fix.replacements, ["1C905.b"]);
+    assert_eq!(c.text_of(d), "\"1C904.b\"");
+    assert!(
+        !one("form = \"oxide\"\ncomposition = { Dy2O3 = 100 }\ncontrol_code = \"1C905.b\"")
+            .has(Code::DeclaredCodeMismatch)
+    );
+}
+
+/// Every diagnostic code of the contract (spec §7) is produced by some input.
+#[test]
+fn every_diagnostic_code_is_produced() {
+    let cases: &[(Code, &str)] = &[
+        (
+            Code::SyntaxError,
+            "[[product]]\nsku = \"A\"\nform = magnet\n",
+        ),
+        (
+            Code::UnknownField,
+            "[[product]]\nsku = \"A\"\nlicense = \"X\"\n",
+        ),
+        (
+            Code::InvalidValue,
+            "[[product]]\nsku = \"A\"\nform = \"magnit\"\n",
+        ),
+        (Code::MissingField, "[[product]]\nform = \"magnet\"\n"),
+        (
+            Code::DuplicateSku,
+            "[[product]]\nsku = \"A\"\n[[product]]\nsku = \"A\"\n",
+        ),
+        (
+            Code::DuplicateLicence,
+            "[[licence]]\nid = \"L\"\ntype = \"general\"\nissued = 2026-01-01\nexpires = 2026-12-31\n[[licence]]\nid = \"L\"\ntype = \"general\"\nissued = 2026-01-01\nexpires = 2026-12-31\n",
+        ),
+        (
+            Code::UnknownComponent,
+            "[[product]]\nsku = \"A\"\nform = \"motor\"\ncomponents = [\"B\"]\n",
+        ),
+        (
+            Code::ComponentCycle,
+            "[[product]]\nsku = \"A\"\nform = \"component\"\ncomponents = [\"B\"]\n[[product]]\nsku = \"B\"\nform = \"component\"\ncomponents = [\"A\"]\n",
+        ),
+        (
+            Code::CompositionOver100,
+            "[[product]]\nsku = \"A\"\nform = \"oxide\"\ncomposition = { Dy2O3 = 80, La2O3 = 30 }\n",
+        ),
+        (
+            Code::Controlled,
+            "[[product]]\nsku = \"A\"\nform = \"oxide\"\ncomposition = { Dy2O3 = 100 }\n",
+        ),
+        (
+            Code::IndeterminateClassification,
+            "[[product]]\nsku = \"A\"\n",
+        ),
+        (
+            Code::MissingLicence,
+            "[[product]]\nsku = \"A\"\nform = \"oxide\"\ncomposition = { Dy2O3 = 100 }\n",
+        ),
+        (
+            Code::UnknownLicence,
+            "[[product]]\nsku = \"A\"\nform = \"oxide\"\ncomposition = { Dy2O3 = 100 }\nlicence = \"X\"\n",
+        ),
+        (
+            Code::Excluded,
+            "[[product]]\nsku = \"A\"\nform = \"motor\"\n",
+        ),
+        (
+            Code::SuspendedControl,
+            "[[product]]\nsku = \"A\"\nform = \"oxide\"\ncomposition = { Ho2O3 = 100 }\n",
+        ),
+        (
+            Code::UpcomingControl,
+            "[[product]]\nsku = \"A\"\nform = \"oxide\"\ncomposition = { Dy2O3 = 100 }\nship_date = 2025-01-01\n",
+        ),
+        (
+            Code::RulePackStale,
+            "[[product]]\nsku = \"A\"\nform = \"motor\"\nship_date = 2026-08-01\n",
+        ),
+    ];
+    for (code, text) in cases {
+        let c = check(text, D);
+        assert!(
+            c.has(*code),
+            "{code:?} not produced by:\n{text}\n{:#?}",
+            c.diags()
+        );
+        let d = c.find(*code);
+        assert_eq!(d.severity, code.default_severity());
+        assert!(!d.message.is_empty());
+        if matches!(
+            code,
+            Code::Controlled | Code::Excluded | Code::SuspendedControl | Code::MissingLicence
+        ) {
+            assert!(
+                d.source.as_ref().is_some_and(|s| s.url.starts_with("http")),
+                "{code:?} carries its source"
+            );
+        }
+    }
+    // The licence codes are produced by licence_rules_on_products and friends above.
+}
+
+/// Spec §1: licences and components resolve across the files of one run.
+#[test]
+fn cross_file_licences_and_components() {
+    let a = "[[product]]\nsku = \"MAG\"\nform = \"magnet\"\ncomposition = { Sm2Co17 = 100 }\nlicence = \"GL\"\ndestination = \"DE\"\nend_user = \"Example Motors GmbH\"\n";
+    let b = "[[product]]\nsku = \"KIT\"\nform = \"component\"\ncomponents = [\"MAG\"]\n";
+    let lic = LICENCES.replace("items = [\"1C905\"]", "items = [\"1C902\"]");
+    let c = check_files(&[a, b, &lic], D);
+    assert_eq!(c.codes("KIT"), ["1C902.a.4"]);
+    assert!(c.codes_for("MAG").iter().all(|x| *x == Code::Controlled));
+    assert!(c.codes_for("KIT").contains(&Code::MissingLicence));
+    // A duplicate across files is reported in both, each pointing at the other.
+    let c = check_files(
+        &["[[product]]\nsku = \"X\"\n", "[[product]]\nsku = \"X\"\n"],
+        D,
+    );
+    let dups: Vec<_> = c
+        .diags()
+        .into_iter()
+        .filter(|d| d.code == Code::DuplicateSku)
+        .collect();
+    assert_eq!(dups.len(), 2);
+    assert!(dups.iter().all(|d| d.related.len() == 1));
+}
+
+/// Spec §1: a broken table in the middle leaves the others classified.
+#[test]
+fn errors_stay_inside_their_table() {
+    let t = "[[product]]\nsku = \"A\"\nform = \"oxide\"\ncomposition = { Dy2O3 = 100 }\n\n[[product]]\nsku = \"B\"\nform = \"oxide\ncomposition = { Dy2O3 = \n\n[[product]]\nsku = \"C\"\nform = \"metal\"\ncomposition = { Sm = 99 }\n";
+    let c = check(t, D);
+    assert_eq!(c.verdict("A"), Verdict::Controlled);
+    assert_eq!(c.verdict("C"), Verdict::Controlled);
+    assert_eq!(c.verdict("B"), Verdict::Indeterminate);
+    let syntax = c.find(Code::SyntaxError);
+    assert!(
+        syntax.span.start > t.find("sku = \"B\"").unwrap()
+            && syntax.span.start < t.find("sku = \"C\"").unwrap()
+    );
+    // A bad value is local too.
+    let c = check(
+        "[[product]]\nsku = \"A\"\nform = 3\n[[product]]\nsku = \"B\"\nform = \"motor\"\n",
+        D,
+    );
+    assert_eq!(c.verdict("A"), Verdict::Indeterminate);
+    assert_eq!(c.verdict("B"), Verdict::Excluded);
+}
+
+#[test]
+fn crlf_and_non_ascii_text_keep_exact_spans() {
+    let t = "# Catalogue 目录 — 𝄞\r\n[[product]]\r\nsku = \"磁体-𝄞-1\"\r\nname = \"钕铁硼 Dy\"\r\nform = \"magnet\"\r\ncomposition = { Nd = 28, Dy = 3, Fe = 68, B = 1 }\r\ncontrol_code = \"1C904.a.4\"\r\n";
+    let c = check(t, D);
+    assert_eq!(c.codes("磁体-𝄞-1"), ["1C905.a.4"]);
+    let d = c.find(Code::DeclaredCodeMismatch);
+    assert_eq!(c.text_of(d), "\"1C904.a.4\"");
+    assert_eq!(c.text_of(c.find(Code::Controlled)), "[[product]]");
+}
+
+#[test]
+fn bad_values_are_clear_errors() {
+    let cases: &[(&str, &str)] = &[
+        ("form = \"magnit\"", "did you mean \"magnet\""),
+        ("composition = { DY = 3 }", "did you mean `Dy`"),
+        ("composition = { Dy = 130 }", "from 0 to 100"),
+        ("composition = { Dy = nan }", "from 0 to 100"),
+        ("composition = { Dy = inf }", "from 0 to 100"),
+        ("composition = { Dy = \"3\" }", "must be a number"),
+        ("composition = { Tb0.3Dy0.7Fe2 = 100 }", "dotted key"),
+        ("destination = \"de\"", "write \"DE\""),
+        ("destination = \"XX\"", "ISO 3166-1"),
+        ("ship_date = \"2026-01-01\"", "without quotes"),
+        ("ship_date = 2026-01-01T10:00:00Z", "without time"),
+        ("moulded = \"true\"", "without quotes"),
+        ("hs_code = 8505111000", "quote it"),
+        ("control_code = \"Dy magnet\"", "not a control code"),
+        ("components = \"M\"", "must be an array"),
+        (
+            "integrates = [\"shaft\", \"gearbox\"]",
+            "not a valid `integrates`",
+        ),
+        ("transfer = \"donation\"", "valid values"),
+        ("sku2 = \"x\"", "did you mean `sku`"),
+    ];
+    for (body, needle) in cases {
+        let c = one(body);
+        let all: Vec<String> = c
+            .diags()
+            .iter()
+            .filter(|d| d.severity <= Severity::Warning)
+            .map(|d| d.message.clone())
+            .collect();
+        assert!(
+            all.iter().any(|m| m.contains(needle)),
+            "{body}: expected `{needle}` in {all:#?}"
+        );
+    }
+}
+
+#[test]
+fn hostile_structure_never_panics() {
+    let deep = format!(
+        "[[product]]\nsku = \"A\"\nx = {}{}\n",
+        "[".repeat(50_000),
+        "]".repeat(50_000)
+    );
+    let c = check(&deep, D);
+    assert!(c.has(Code::SyntaxError));
+    let deep_inline = format!(
+        "[[product]]\nsku = \"A\"\nx = {}1{}\n",
+        "{a=".repeat(20_000),
+        "}".repeat(20_000)
+    );
+    assert!(check(&deep_inline, D).has(Code::SyntaxError));
+    let self_ref = "[[product]]\nsku = \"A\"\nform = \"component\"\ncomponents = [\"A\"]\n";
+    let c = check(self_ref, D);
+    assert!(c.has(Code::ComponentCycle));
+    assert_eq!(c.verdict("A"), Verdict::Indeterminate);
+    let single = "[product]\nsku = \"A\"\nform = \"motor\"\n";
+    let c = check(single, D);
+    assert!(c.find(Code::InvalidValue).message.contains("[[product]]"));
+    assert_eq!(c.verdict("A"), Verdict::Excluded);
+    let root = "sku = \"A\"\n[[product]]\nsku = \"B\"\nform = \"motor\"\n";
+    assert!(
+        check(root, D)
+            .find(Code::UnknownField)
+            .message
+            .contains("outside any table")
+    );
+    let dotted = "[[product]]\nsku = \"A\"\nform = \"oxide\"\n[product.composition]\nDy2O3 = 100\n";
+    assert_eq!(check(dotted, D).codes("A"), ["1C905.b"]);
+}
