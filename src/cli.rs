@@ -100,14 +100,18 @@ pub fn run(cli: Cli) -> i32 {
                     return 2;
                 }
                 Ok(run) => {
-                    let text = match format {
-                        Format::Human => {
-                            report::human::render(&run, std::io::stdout().is_terminal())
-                        }
-                        Format::Json => to_json(&report::json::render(&run)),
-                        Format::Sarif => to_json(&report::sarif::render(&run)),
+                    let mut w = std::io::BufWriter::with_capacity(1 << 16, &mut out);
+                    let written = match format {
+                        Format::Human => w.write_all(report::human::render(&run, std::io::stdout().is_terminal()).as_bytes()),
+                        Format::Json => report::json::write(&run, &mut w),
+                        Format::Sarif => w.write_all(to_json(&report::sarif::render(&run)).as_bytes()),
                     };
-                    let _ = out.write_all(text.as_bytes());
+                    if let Err(e) = written.and_then(|_| w.flush()) {
+                        if e.kind() != std::io::ErrorKind::BrokenPipe {
+                            eprintln!("error: cannot write the report: {e}");
+                            return 2;
+                        }
+                    }
                     return run.exit_code();
                 }
             }

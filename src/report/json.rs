@@ -1,72 +1,167 @@
-//! The contract's JSON report (spec §8), with added keys: per-diagnostic
-//! `source`, per-product `missing` facts, per-file `rule_pack` when a file
-//! uses another pack than the run's.
+//! The contract's JSON report (spec §8), streamed to the writer without an
+//! intermediate tree. Added keys: per-diagnostic `source`, per-product
+//! `missing` facts for indeterminate verdicts, per-file `rule_pack` when a
+//! file uses another pack than the run's, `reviewed_through` in `rule_pack`.
 
-use super::Run;
-use crate::diagnostic::Diagnostic;
-use crate::engine::Verdict;
-use crate::text::LineIndex;
-use serde_json::{Value, json};
+use super::{LoadedFile, Run, Summary};
+use crate::diagnostic::{Diagnostic, SourceRef};
+use crate::engine::{FileResult, ProductResult, Verdict};
+use crate::rules::RulePack;
+use crate::text::LineCol;
+use serde::ser::{SerializeSeq, Serializer};
+use serde::Serialize;
+use std::io::Write;
 
-pub fn render(run: &Run) -> Value {
-    let files: Vec<Value> = run
-        .files
-        .iter()
-        .zip(&run.results)
-        .map(|(f, r)| {
-            let products: Vec<Value> = r
-                .products
-                .iter()
-                .map(|p| {
-                    let prod = &f.catalogue.products[p.index];
-                    let c = &p.classification;
-                    let mut v = json!({
-                        "sku": p.sku,
-                        "line": f.lines.line_col(&f.text, prod.header.start).line,
-                        "as_of": p.as_of.to_string(),
-                        "verdict": c.verdict.as_str(),
-                        "control_codes": if c.verdict == Verdict::Controlled || c.verdict == Verdict::Excluded { c.codes.clone() } else { vec![] },
-                        "exclusion": c.exclusion,
-                        "licence": p.licence,
-                    });
-                    if c.verdict == Verdict::Indeterminate {
-                        v["missing"] = json!(c.missing);
-                    }
-                    v
-                })
-                .collect();
-            let diagnostics: Vec<Value> = r.diagnostics.iter().map(|d| diagnostic(d, &f.text, &f.lines)).collect();
-            let mut v = json!({ "path": f.path, "products": products, "diagnostics": diagnostics });
-            if f.pack.sha256 != run.pack.sha256 {
-                v["rule_pack"] = pack(&f.pack);
-            }
-            v
-        })
-        .collect();
-    json!({
-        "tool": { "name": env!("CARGO_PKG_NAME"), "version": env!("CARGO_PKG_VERSION") },
-        "rule_pack": pack(&run.pack),
-        "files": files,
-        "summary": run.summary(),
-    })
+#[derive(Serialize)]
+struct Report<'a> {
+    tool: Tool,
+    rule_pack: Pack<'a>,
+    files: Files<'a>,
+    summary: Summary,
 }
 
-fn pack(p: &crate::rules::RulePack) -> Value {
-    json!({ "id": p.id, "version": p.version, "sha256": p.sha256, "reviewed_through": p.reviewed_through.to_string() })
+#[derive(Serialize)]
+struct Tool {
+    name: &'static str,
+    version: &'static str,
 }
 
-pub fn diagnostic(d: &Diagnostic, text: &str, lines: &LineIndex) -> Value {
-    let s = lines.line_col(text, d.span.start);
-    let e = lines.line_col(text, d.span.end);
-    let mut v = json!({
-        "code": d.code.as_str(),
-        "severity": d.severity.as_str(),
-        "sku": d.sku,
-        "range": { "start": s, "end": e },
-        "message": d.message,
-    });
-    if let Some(src) = &d.source {
-        v["source"] = json!(src);
+#[derive(Serialize)]
+pub(crate) struct Pack<'a> {
+    id: &'a str,
+    version: &'a str,
+    sha256: &'a str,
+    reviewed_through: String,
+}
+
+impl<'a> Pack<'a> {
+    pub(crate) fn of(p: &'a RulePack) -> Self {
+        Pack { id: &p.id, version: &p.version, sha256: &p.sha256, reviewed_through: p.reviewed_through.to_string() }
     }
-    v
+}
+
+struct Files<'a>(&'a Run);
+
+impl Serialize for Files<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let run = self.0;
+        let mut seq = s.serialize_seq(Some(run.files.len()))?;
+        for (f, r) in run.files.iter().zip(&run.results) {
+            seq.serialize_element(&File {
+                path: &f.path,
+                rule_pack: (f.pack.sha256 != run.pack.sha256).then(|| Pack::of(&f.pack)),
+                products: Products(f, r),
+                diagnostics: Diagnostics(f, r),
+            })?;
+        }
+        seq.end()
+    }
+}
+
+#[derive(Serialize)]
+struct File<'a> {
+    path: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    rule_pack: Option<Pack<'a>>,
+    products: Products<'a>,
+    diagnostics: Diagnostics<'a>,
+}
+
+struct Products<'a>(&'a LoadedFile, &'a FileResult);
+
+impl Serialize for Products<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let (f, r) = (self.0, self.1);
+        let mut seq = s.serialize_seq(Some(r.products.len()))?;
+        for p in &r.products {
+            seq.serialize_element(&Product::of(f, p))?;
+        }
+        seq.end()
+    }
+}
+
+#[derive(Serialize)]
+struct Product<'a> {
+    sku: Option<&'a str>,
+    line: usize,
+    as_of: String,
+    verdict: &'static str,
+    control_codes: &'a [String],
+    exclusion: Option<&'a str>,
+    licence: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    missing: Option<&'a [String]>,
+}
+
+impl<'a> Product<'a> {
+    fn of(f: &'a LoadedFile, p: &'a ProductResult) -> Self {
+        let c = &p.classification;
+        let header = f.catalogue.products[p.index].header.start;
+        Product {
+            sku: p.sku.as_deref(),
+            line: f.lines.line_of(header) + 1,
+            as_of: p.as_of.to_string(),
+            verdict: c.verdict.as_str(),
+            control_codes: if matches!(c.verdict, Verdict::Controlled | Verdict::Excluded) { &c.codes } else { &[] },
+            exclusion: c.exclusion.as_deref(),
+            licence: p.licence.as_deref(),
+            missing: (c.verdict == Verdict::Indeterminate).then_some(c.missing.as_slice()),
+        }
+    }
+}
+
+struct Diagnostics<'a>(&'a LoadedFile, &'a FileResult);
+
+impl Serialize for Diagnostics<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let (f, r) = (self.0, self.1);
+        let mut seq = s.serialize_seq(Some(r.diagnostics.len()))?;
+        for d in &r.diagnostics {
+            seq.serialize_element(&Diag::of(d, f))?;
+        }
+        seq.end()
+    }
+}
+
+/// One diagnostic in the contract's shape.
+#[derive(Serialize)]
+pub struct Diag<'a> {
+    code: &'static str,
+    severity: &'static str,
+    sku: Option<&'a str>,
+    range: Range,
+    message: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    source: Option<&'a SourceRef>,
+}
+
+#[derive(Serialize)]
+struct Range {
+    start: LineCol,
+    end: LineCol,
+}
+
+impl<'a> Diag<'a> {
+    pub fn of(d: &'a Diagnostic, f: &LoadedFile) -> Self {
+        Diag {
+            code: d.code.as_str(),
+            severity: d.severity.as_str(),
+            sku: d.sku.as_deref(),
+            range: Range { start: f.lines.line_col(&f.text, d.span.start), end: f.lines.line_col(&f.text, d.span.end) },
+            message: &d.message,
+            source: d.source.as_ref(),
+        }
+    }
+}
+
+/// Writes the report as pretty JSON.
+pub fn write(run: &Run, out: &mut impl Write) -> std::io::Result<()> {
+    let report = Report {
+        tool: Tool { name: env!("CARGO_PKG_NAME"), version: env!("CARGO_PKG_VERSION") },
+        rule_pack: Pack::of(&run.pack),
+        files: Files(run),
+        summary: run.summary(),
+    };
+    serde_json::to_writer_pretty(&mut *out, &report)?;
+    out.write_all(b"\n")
 }
