@@ -8,7 +8,10 @@ use std::fmt::Write;
 struct Lcg(u64);
 impl Lcg {
     fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+        self.0 = self
+            .0
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
         self.0 >> 33
     }
     fn pick<'a>(&mut self, xs: &[&'a str]) -> &'a str {
@@ -17,7 +20,10 @@ impl Lcg {
 }
 
 fn main() {
-    let n: usize = std::env::args().nth(1).and_then(|s| s.parse().ok()).unwrap_or(10_000);
+    let n: usize = std::env::args()
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(10_000);
     let mut r = Lcg(42);
     let mut s = String::with_capacity(n * 200);
     s.push_str("[catalogue]\nname = \"Generated catalogue\"\nas_of = 2026-06-01\n\n");
@@ -31,31 +37,64 @@ fn main() {
     }
     let dests = ["DE", "US", "JP", "SE", "KR", "FR"];
     for i in 0..n {
-        let _ = writeln!(s, "[[product]]\nsku = \"SKU-{i:07}\"\nname = \"Generated product {i}\"");
+        let _ = writeln!(
+            s,
+            "[[product]]\nsku = \"SKU-{i:07}\"\nname = \"Generated product {i}\""
+        );
         match r.next() % 10 {
             0..=2 => {
                 let dy = (r.next() % 40) as f64 / 10.0;
-                let _ = writeln!(s, "form = \"magnet\"\ncomposition = {{ Nd = 28.0, Pr = 1.5, Dy = {dy:.1}, Fe = {:.1}, B = 1.0 }}", 69.5 - dy);
+                let _ = writeln!(
+                    s,
+                    "form = \"magnet\"\ncomposition = {{ Nd = 28.0, Pr = 1.5, Dy = {dy:.1}, Fe = {:.1}, B = 1.0 }}",
+                    69.5 - dy
+                );
             }
             3 => s.push_str("form = \"magnet\"\ncomposition = { Sm2Co17 = 100 }\n"),
             4 => {
-                let _ = writeln!(s, "form = \"oxide\"\ncomposition = {{ {} = 99.9 }}", r.pick(&["Dy2O3", "Tb4O7", "La2O3", "Y2O3", "CeO2"]));
+                let _ = writeln!(
+                    s,
+                    "form = \"oxide\"\ncomposition = {{ {} = 99.9 }}",
+                    r.pick(&["Dy2O3", "Tb4O7", "La2O3", "Y2O3", "CeO2"])
+                );
             }
             5 => {
-                let _ = writeln!(s, "form = \"alloy\"\ncomposition = {{ {} }}", r.pick(&["Sm = 35, Co = 65", "Dy = 80, Fe = 20", "\"Tb0.3Dy0.7Fe2\" = 100", "Cu = 60, Zn = 40"]));
+                let _ = writeln!(
+                    s,
+                    "form = \"alloy\"\ncomposition = {{ {} }}",
+                    r.pick(&[
+                        "Sm = 35, Co = 65",
+                        "Dy = 80, Fe = 20",
+                        "\"Tb0.3Dy0.7Fe2\" = 100",
+                        "Cu = 60, Zn = 40"
+                    ])
+                );
             }
             6 if i > 0 => {
                 let c = r.next() as usize % i;
-                let _ = writeln!(s, "form = \"rotor-assembly\"\ncomponents = [\"SKU-{c:07}\"]\nmounting = \"{}\"", r.pick(&["embedded", "loose", "surface-mounted"]));
+                let _ = writeln!(
+                    s,
+                    "form = \"rotor-assembly\"\ncomponents = [\"SKU-{c:07}\"]\nmounting = \"{}\"",
+                    r.pick(&["embedded", "loose", "surface-mounted"])
+                );
             }
             7 if i > 0 => {
                 let c = r.next() as usize % i;
-                let _ = writeln!(s, "form = \"sensor\"\ncomponents = [\"SKU-{c:07}\"]\nmoulded = {}", r.next() % 2 == 0);
+                let _ = writeln!(
+                    s,
+                    "form = \"sensor\"\ncomponents = [\"SKU-{c:07}\"]\nmoulded = {}",
+                    r.next() % 2 == 0
+                );
             }
             8 => s.push_str("form = \"target\"\ncomposition = { Sm = 99.95 }\n"),
             _ => s.push_str("form = \"magnet\"\ncomposition = { SrFe12O19 = 100 }\n"),
         }
-        let _ = writeln!(s, "destination = \"{}\"\nend_user = \"Customer {}\"", r.pick(&dests), r.next() % 50);
+        let _ = writeln!(
+            s,
+            "destination = \"{}\"\nend_user = \"Customer {}\"",
+            r.pick(&dests),
+            r.next() % 50
+        );
         if r.next() % 3 != 0 {
             let _ = writeln!(s, "licence = \"GL-{:06}\"", r.next() as usize % licences);
         }

@@ -8,8 +8,8 @@ use crate::diagnostic::{Diagnostic, SourceRef};
 use crate::engine::{FileResult, ProductResult, Verdict};
 use crate::rules::RulePack;
 use crate::text::LineCol;
-use serde::ser::{SerializeSeq, Serializer};
 use serde::Serialize;
+use serde::ser::{SerializeSeq, Serializer};
 use std::io::Write;
 
 #[derive(Serialize)]
@@ -36,7 +36,12 @@ pub(crate) struct Pack<'a> {
 
 impl<'a> Pack<'a> {
     pub(crate) fn of(p: &'a RulePack) -> Self {
-        Pack { id: &p.id, version: &p.version, sha256: &p.sha256, reviewed_through: p.reviewed_through.to_string() }
+        Pack {
+            id: &p.id,
+            version: &p.version,
+            sha256: &p.sha256,
+            reviewed_through: p.reviewed_through.to_string(),
+        }
     }
 }
 
@@ -102,7 +107,11 @@ impl<'a> Product<'a> {
             line: f.lines.line_of(header) + 1,
             as_of: p.as_of.to_string(),
             verdict: c.verdict.as_str(),
-            control_codes: if matches!(c.verdict, Verdict::Controlled | Verdict::Excluded) { &c.codes } else { &[] },
+            control_codes: if matches!(c.verdict, Verdict::Controlled | Verdict::Excluded) {
+                &c.codes
+            } else {
+                &[]
+            },
             exclusion: c.exclusion.as_deref(),
             licence: p.licence.as_deref(),
             missing: (c.verdict == Verdict::Indeterminate).then_some(c.missing.as_slice()),
@@ -147,7 +156,10 @@ impl<'a> Diag<'a> {
             code: d.code.as_str(),
             severity: d.severity.as_str(),
             sku: d.sku.as_deref(),
-            range: Range { start: f.lines.line_col(&f.text, d.span.start), end: f.lines.line_col(&f.text, d.span.end) },
+            range: Range {
+                start: f.lines.line_col(&f.text, d.span.start),
+                end: f.lines.line_col(&f.text, d.span.end),
+            },
             message: &d.message,
             source: d.source.as_ref(),
         }
@@ -157,7 +169,10 @@ impl<'a> Diag<'a> {
 /// Writes the report as pretty JSON.
 pub fn write(run: &Run, out: &mut impl Write) -> std::io::Result<()> {
     let report = Report {
-        tool: Tool { name: env!("CARGO_PKG_NAME"), version: env!("CARGO_PKG_VERSION") },
+        tool: Tool {
+            name: env!("CARGO_PKG_NAME"),
+            version: env!("CARGO_PKG_VERSION"),
+        },
         rule_pack: Pack::of(&run.pack),
         files: Files(run),
         summary: run.summary(),
