@@ -31,6 +31,12 @@ pub enum Format {
 
 #[derive(Subcommand, Debug)]
 pub enum Command {
+    /// Run the language server on stdin/stdout (editors start this).
+    Serve {
+        /// Accepted for editors that pass it; stdio is the only transport.
+        #[arg(long)]
+        stdio: bool,
+    },
     /// Check catalogue files or directories; exit 0 clean, 1 errors found, 2 the run failed.
     Check {
         /// Files or directories (searched for *.catalogue.toml and catalogue.toml). Default: the current directory.
@@ -76,9 +82,14 @@ fn pack(rules: &Option<PathBuf>) -> Result<Arc<RulePack>, String> {
 
 /// Runs a command; returns the process exit code.
 pub fn run(cli: Cli) -> i32 {
+    if let Command::Serve { .. } = cli.command {
+        // The server owns stdout: no lock may be held here.
+        return crate::server::serve();
+    }
     let stdout = std::io::stdout();
     let mut out = stdout.lock();
     let result = match cli.command {
+        Command::Serve { .. } => unreachable!("handled above"),
         Command::Check {
             paths,
             format,

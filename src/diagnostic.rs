@@ -132,6 +132,8 @@ pub struct Related {
 pub struct FixData {
     /// Replacement candidates for the diagnostic's range, best first.
     pub replacements: Vec<String>,
+    /// The replacements are string values: write them quoted.
+    pub quote: bool,
 }
 
 /// A finding at a span of one file.
@@ -174,6 +176,12 @@ impl Diagnostic {
     }
     pub fn with_replacements(mut self, r: Vec<String>) -> Self {
         self.fix.replacements = r;
+        self
+    }
+    /// Replacements that are string values (written quoted).
+    pub fn with_string_replacements(mut self, r: Vec<String>) -> Self {
+        self.fix.replacements = r;
+        self.fix.quote = true;
         self
     }
 }

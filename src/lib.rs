@@ -10,4 +10,5 @@ pub mod diagnostic;
 pub mod engine;
 pub mod report;
 pub mod rules;
+pub mod server;
 pub mod text;

@@ -130,6 +130,15 @@ pub fn parse_chunk(text: &str, chunk: Chunk) -> ParsedChunk {
     let mut diags = Vec::new();
     let base = chunk.span.start;
     let src = &text[chunk.span.start..chunk.span.end];
+    // A byte-order mark is not TOML: blank it out, keeping every offset.
+    let unbommed;
+    let src = match src.strip_prefix('\u{feff}') {
+        Some(rest) => {
+            unbommed = format!("   {rest}");
+            unbommed.as_str()
+        }
+        None => src,
+    };
     let header = chunk.header.unwrap_or(Span::new(base, base));
     let kind = classify_header(&chunk, &mut diags);
     if chunk.max_depth > MAX_NESTING {
@@ -471,6 +480,7 @@ impl Reader<'_> {
                 self.report(key, Code::InvalidValue, f.span, msg);
                 if let Some(d) = self.diags.last_mut() {
                     d.fix.replacements = fix;
+                    d.fix.quote = true;
                 }
                 None
             }
@@ -547,6 +557,7 @@ impl Reader<'_> {
                     self.report(key, Code::InvalidValue, s.span, msg);
                     if let Some(d) = self.diags.last_mut() {
                         d.fix.replacements = fix;
+                        d.fix.quote = true;
                     }
                 }
             }
@@ -583,6 +594,7 @@ impl Reader<'_> {
         self.report(key, Code::InvalidValue, f.span, msg);
         if let Some(d) = self.diags.last_mut() {
             d.fix.replacements = fix;
+            d.fix.quote = true;
         }
         None
     }

@@ -53,7 +53,10 @@ pub fn split(text: &str) -> Vec<Chunk> {
             line_end
         };
         let line = &text[pos..line_end];
-        let trimmed_off = line.len() - line.trim_start().len();
+        let trimmed_off = line.len()
+            - line
+                .trim_start_matches(|c: char| c.is_whitespace() || c == '\u{feff}')
+                .len();
         if ml.is_none() && line[trimmed_off..].starts_with('[') {
             if let Some((hspan, name, array)) = header_at(text, pos + trimmed_off, line_end) {
                 let known = KNOWN.iter().any(|(n, a)| *n == name && *a == array);

@@ -130,7 +130,7 @@ pub fn product_licence_diagnostics(
         out.push(
             Diagnostic::new(Code::UnknownLicence, lref.span, msg)
                 .with_sku(sku)
-                .with_replacements(near.map(|n| vec![n.to_string()]).unwrap_or_default()),
+                .with_string_replacements(near.map(|n| vec![n.to_string()]).unwrap_or_default()),
         );
         return;
     };

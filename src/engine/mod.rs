@@ -6,7 +6,7 @@
 //! diagnostics; the engine never reads files itself.
 
 mod classify;
-mod licence;
+pub mod licence;
 mod workspace;
 
 pub use classify::{Classification, TraceStep, Verdict};

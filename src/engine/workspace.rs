@@ -268,7 +268,7 @@ impl<'a> Workspace<'a> {
                         out.push(
                             Diagnostic::new(Code::UnknownComponent, s.span, msg)
                                 .with_sku(sku)
-                                .with_replacements(
+                                .with_string_replacements(
                                     near.map(|n| vec![n.to_string()]).unwrap_or_default(),
                                 ),
                         );
@@ -390,7 +390,7 @@ impl<'a> Workspace<'a> {
                     Diagnostic::new(Code::DeclaredCodeMismatch, declared.span, msg)
                         .with_sku(sku)
                         .with_source(first_source(&c.codes))
-                        .with_replacements(fix),
+                        .with_string_replacements(fix),
                 );
             }
         }

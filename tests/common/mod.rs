@@ -1,6 +1,8 @@
 //! Test helpers: analyse in-memory catalogue files with the embedded pack.
 #![allow(dead_code)]
 
+pub mod lsp;
+
 use catalogue_lsp::catalogue::{self, Catalogue};
 use catalogue_lsp::diagnostic::{Code, Diagnostic};
 use catalogue_lsp::engine::{FileInput, FileResult, Options, ProductResult, Verdict, Workspace};

@@ -1,0 +1,132 @@
+//! An open document: its text in a rope, edited incrementally with LSP
+//! positions in the negotiated encoding, and its parsed catalogue. Positions
+//! out of range are clamped, never a panic; CR, LF and CRLF end lines.
+
+use crate::catalogue::{self, Catalogue};
+use crate::text::{Encoding, LineIndex};
+use ropey::Rope;
+use tower_lsp::lsp_types::{Position, TextDocumentContentChangeEvent};
+
+pub struct Document {
+    pub version: i32,
+    rope: Rope,
+    pub text: String,
+    pub lines: LineIndex,
+    pub catalogue: Catalogue,
+}
+
+impl Document {
+    pub fn new(text: String, version: i32) -> Self {
+        let catalogue = catalogue::parse(&text);
+        Document {
+            version,
+            rope: Rope::from_str(&text),
+            lines: LineIndex::new(&text),
+            text,
+            catalogue,
+        }
+    }
+
+    /// Applies the changes in order, then re-parses. Returns false (and
+    /// changes nothing) when `version` is not newer than the current one.
+    pub fn apply(
+        &mut self,
+        changes: Vec<TextDocumentContentChangeEvent>,
+        version: i32,
+        enc: Encoding,
+    ) -> bool {
+        if version <= self.version {
+            return false;
+        }
+        for ch in changes {
+            match ch.range {
+                None => self.rope = Rope::from_str(&ch.text),
+                Some(r) => {
+                    let start = self.char_at(r.start, enc);
+                    let end = self.char_at(r.end, enc).max(start);
+                    self.rope.remove(start..end);
+                    self.rope.insert(start, &ch.text);
+                }
+            }
+        }
+        self.version = version;
+        self.text = self.rope.to_string();
+        self.lines = LineIndex::new(&self.text);
+        self.catalogue = catalogue::parse(&self.text);
+        true
+    }
+
+    /// The rope char index of an LSP position (clamped).
+    fn char_at(&self, pos: Position, enc: Encoding) -> usize {
+        let line = pos.line as usize;
+        if line >= self.rope.len_lines() {
+            return self.rope.len_chars();
+        }
+        let start = self.rope.line_to_char(line);
+        let slice = self.rope.line(line);
+        let mut units = 0usize;
+        let col = pos.character as usize;
+        for (i, ch) in slice.chars().enumerate() {
+            if ch == '\n' || ch == '\r' {
+                return start + i;
+            }
+            let w = match enc {
+                Encoding::Utf8 => ch.len_utf8(),
+                Encoding::Utf16 => ch.len_utf16(),
+                Encoding::Utf32 => 1,
+            };
+            if units + w > col {
+                return start + i;
+            }
+            units += w;
+        }
+        start + slice.len_chars()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tower_lsp::lsp_types::Range;
+
+    fn change(l1: u32, c1: u32, l2: u32, c2: u32, text: &str) -> TextDocumentContentChangeEvent {
+        TextDocumentContentChangeEvent {
+            range: Some(Range {
+                start: Position::new(l1, c1),
+                end: Position::new(l2, c2),
+            }),
+            range_length: None,
+            text: text.into(),
+        }
+    }
+
+    #[test]
+    fn utf16_edits_after_non_bmp_characters() {
+        let mut d = Document::new("a = \"𝄞x\"\r\nb = 1\r\n".into(), 1);
+        // Replace `x` (UTF-16 column 7: a, space, =, space, ", 𝄞 (2 units)).
+        assert!(d.apply(vec![change(0, 7, 0, 8, "y")], 2, Encoding::Utf16));
+        assert_eq!(d.text, "a = \"𝄞y\"\r\nb = 1\r\n");
+        assert!(d.apply(vec![change(0, 9, 0, 10, "Z")], 3, Encoding::Utf8));
+        assert_eq!(d.text, "a = \"𝄞Z\"\r\nb = 1\r\n");
+        assert!(d.apply(vec![change(1, 4, 1, 5, "2")], 4, Encoding::Utf32));
+        assert_eq!(d.text, "a = \"𝄞Z\"\r\nb = 2\r\n");
+    }
+
+    #[test]
+    fn out_of_range_and_stale_edits_never_panic() {
+        let mut d = Document::new("x\n".into(), 1);
+        assert!(d.apply(vec![change(99, 99, 100, 0, "tail")], 2, Encoding::Utf16));
+        assert_eq!(d.text, "x\ntail");
+        assert!(d.apply(vec![change(0, 50, 0, 60, "!")], 3, Encoding::Utf16));
+        assert_eq!(d.text, "x!\ntail");
+        assert!(
+            d.apply(vec![change(1, 3, 0, 0, "")], 4, Encoding::Utf16),
+            "reversed range is empty"
+        );
+        assert!(
+            !d.apply(vec![change(0, 0, 0, 0, "old")], 3, Encoding::Utf16),
+            "older version ignored"
+        );
+        assert_eq!(d.text, "x!\ntail");
+    }
+}

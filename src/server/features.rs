@@ -1,0 +1,888 @@
+//! Read-only language features over the server state: hover, code actions,
+//! completion, navigation (definition, references, rename, symbols) and
+//! inlay hints. Each is a pure function of the state and the request.
+
+use super::state::{FileView, State, lsp_range};
+use crate::catalogue::{
+    self, Catalogue, Field, Form, Integrate, LicenceType, Mounting, Product, Purpose, TableKind,
+    Transfer,
+};
+use crate::chem::Element;
+use crate::diagnostic::Code;
+use crate::engine::{ProductResult, Verdict, licence};
+use crate::rules::RulePack;
+use crate::text::Span;
+use std::collections::HashMap;
+use std::fmt::Write;
+use tower_lsp::lsp_types::*;
+
+/// The table containing a byte offset.
+fn table_at(cat: &Catalogue, offset: usize) -> Option<&catalogue::TableRef> {
+    let i = cat.tables.partition_point(|t| t.span.start <= offset);
+    cat.tables.get(i.checked_sub(1)?)
+}
+
+fn product_at(cat: &Catalogue, offset: usize) -> Option<(usize, &Product)> {
+    let t = table_at(cat, offset).filter(|t| t.kind == TableKind::Product)?;
+    cat.products.get(t.index).map(|p| (t.index, p))
+}
+
+fn inside(span: Span, offset: usize) -> bool {
+    span.start <= offset && offset <= span.end
+}
+
+fn result_for<'a>(st: &'a State, uri: &Url, index: usize) -> Option<&'a ProductResult> {
+    st.results
+        .get(uri)?
+        .products
+        .iter()
+        .find(|p| p.index == index)
+}
+
+fn link(url: &str, text: &str) -> String {
+    format!("[{text}]({url})")
+}
+
+fn verdict_line(pack: &RulePack, r: &ProductResult) -> String {
+    let c = &r.classification;
+    match c.verdict {
+        Verdict::Controlled => format!(
+            "**controlled** — {}",
+            c.codes
+                .iter()
+                .map(|code| format!("`{code}` {}", pack.item_title(code).unwrap_or("")))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+        Verdict::Excluded => format!(
+            "**excluded** — `{}`{}",
+            c.exclusion.clone().unwrap_or_default(),
+            if c.codes.is_empty() {
+                String::new()
+            } else {
+                format!(" (takes {} out of control)", c.codes.join(", "))
+            }
+        ),
+        Verdict::NotControlled => "**not controlled**".into(),
+        Verdict::Indeterminate => format!("**indeterminate** — missing {}", c.missing.join(", ")),
+    }
+}
+
+pub fn hover(st: &State, uri: &Url, pos: Position) -> Option<Hover> {
+    let f = st.file(uri)?;
+    let offset = f.lines.offset(f.text, pos.line, pos.character, st.encoding);
+    let cat = f.catalogue;
+    let t = table_at(cat, offset)?;
+    let mut md = String::new();
+    let range;
+    match t.kind {
+        TableKind::Product => {
+            let p = cat.products.get(t.index)?;
+            if let Some(l) = p.licence.as_ref().filter(|l| inside(l.span, offset)) {
+                range = Some(l.span);
+                licence_hover(st, uri, t.index, p, &l.value, &mut md);
+            } else if let Some(e) = p
+                .composition
+                .as_ref()
+                .and_then(|c| c.entries.iter().find(|e| inside(e.key_span, offset)))
+            {
+                range = Some(e.key_span);
+                let _ = writeln!(
+                    md,
+                    "**{}** — {}",
+                    e.key,
+                    e.shares
+                        .iter()
+                        .map(|(el, s)| format!(
+                            "{} ({}, {:.1} % of it)",
+                            el.name(),
+                            el.symbol(),
+                            s * 100.0
+                        ))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                );
+                for (el, _) in &e.shares {
+                    let items: Vec<String> = st
+                        .pack
+                        .items
+                        .iter()
+                        .filter(|i| i.elements.contains(el))
+                        .map(|i| i.code.clone())
+                        .collect::<std::collections::BTreeSet<_>>()
+                        .into_iter()
+                        .collect();
+                    if !items.is_empty() {
+                        let _ = writeln!(
+                            md,
+                            "\n{} is a listed element: {}",
+                            el.symbol(),
+                            items.join(", ")
+                        );
+                    }
+                }
+            } else if let Some((span, text)) = enum_value_at(p, offset) {
+                range = Some(span);
+                md.push_str(&text);
+            } else {
+                range = Some(p.header);
+                product_hover(st, uri, t.index, p, &mut md);
+            }
+        }
+        TableKind::Licence => {
+            let l = cat.licences.get(t.index)?;
+            range = Some(l.header);
+            licence_summary(&st.pack, l, &mut md);
+        }
+        _ => return None,
+    }
+    Some(Hover {
+        contents: HoverContents::Markup(MarkupContent {
+            kind: MarkupKind::Markdown,
+            value: md,
+        }),
+        range: range.map(|s| lsp_range(f.text, f.lines, s, st.encoding)),
+    })
+}
+
+fn enum_value_at(p: &Product, offset: usize) -> Option<(Span, String)> {
+    fn one<T: Copy>(
+        f: &Option<Field<T>>,
+        offset: usize,
+        d: impl Fn(T) -> (&'static str, &'static str),
+    ) -> Option<(Span, String)> {
+        let f = f.as_ref().filter(|f| inside(f.span, offset))?;
+        let (name, desc) = d(f.value);
+        Some((f.span, format!("`{name}`: {desc}")))
+    }
+    one(&p.form, offset, |v: Form| (v.as_str(), v.describe()))
+        .or_else(|| {
+            one(&p.mounting, offset, |v: Mounting| {
+                (v.as_str(), v.describe())
+            })
+        })
+        .or_else(|| {
+            one(&p.transfer, offset, |v: Transfer| {
+                (v.as_str(), v.describe())
+            })
+        })
+        .or_else(|| one(&p.purpose, offset, |v: Purpose| (v.as_str(), v.describe())))
+        .or_else(|| {
+            let list = p.integrates.as_ref()?;
+            let f = list.value.iter().find(|f| inside(f.span, offset))?;
+            Some((
+                f.span,
+                format!("`{}`: {}", f.value.as_str(), Integrate::describe(f.value)),
+            ))
+        })
+}
+
+fn product_hover(st: &State, uri: &Url, index: usize, p: &Product, md: &mut String) {
+    let _ = writeln!(
+        md,
+        "### {}{}",
+        p.sku_str().unwrap_or("(no sku)"),
+        p.name
+            .as_ref()
+            .map(|n| format!(" — {}", n.value))
+            .unwrap_or_default()
+    );
+    let Some(r) = result_for(st, uri, index) else {
+        return;
+    };
+    let _ = writeln!(
+        md,
+        "{}\n\nEvaluated as of **{}** with rule pack `{}` {}.\n",
+        verdict_line(&st.pack, r),
+        r.as_of,
+        st.pack.id,
+        st.pack.version
+    );
+    for step in r.trace() {
+        match &step.source {
+            Some(s) => {
+                let _ = writeln!(md, "- {} — {}", step.text, link(&s.url, &s.cite()));
+            }
+            None => {
+                let _ = writeln!(md, "- {}", step.text);
+            }
+        }
+    }
+}
+
+fn licence_summary(pack: &RulePack, l: &catalogue::Licence, md: &mut String) {
+    let id = l.id_str().unwrap_or("?");
+    let kind = l.kind.as_ref().map(|k| k.value);
+    let _ = writeln!(
+        md,
+        "### Licence {id}\n{}",
+        kind.map(|k| k.describe()).unwrap_or("type not given")
+    );
+    if let (Some(i), Some(e)) = (&l.issued, &l.expires) {
+        let _ = writeln!(md, "\nValid {} to {} (inclusive).", i.value, e.value);
+    }
+    let list = |f: &Option<Field<Vec<Field<String>>>>| {
+        f.as_ref()
+            .map(|v| {
+                v.value
+                    .iter()
+                    .map(|x| x.value.clone())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            })
+            .unwrap_or_else(|| "not limited".into())
+    };
+    let _ = writeln!(
+        md,
+        "\n- items: {}\n- end users: {}\n- destinations: {}",
+        list(&l.items),
+        list(&l.end_users),
+        list(&l.destinations)
+    );
+    if let Some(k) = kind {
+        let r = pack.licence_rule(k);
+        let s = pack.source(r.instrument, &r.article);
+        let _ = writeln!(md, "\n{} — {}", r.explanation, link(&s.url, &s.cite()));
+    }
+}
+
+fn licence_hover(st: &State, uri: &Url, index: usize, p: &Product, id: &str, md: &mut String) {
+    let files = st.files();
+    let Some(l) = files
+        .iter()
+        .flat_map(|f| f.catalogue.licences.iter())
+        .find(|l| l.id_str() == Some(id))
+    else {
+        let _ = writeln!(md, "Licence `{id}` is not defined in the workspace.");
+        return;
+    };
+    licence_summary(&st.pack, l, md);
+    if let (Some(r), Some(k)) = (result_for(st, uri, index), l.kind.as_ref()) {
+        let problems = licence::problems(
+            l,
+            k.value,
+            p,
+            r.as_of,
+            &r.classification.codes,
+            r.verdict(),
+            st.pack.licence_rule(k.value),
+        );
+        if problems.is_empty() {
+            let _ = writeln!(md, "\n✔ Covers this export on {}.", r.as_of);
+        } else {
+            let _ = writeln!(md, "\n✘ Does not cover this export on {}:", r.as_of);
+            for (_, m) in problems {
+                let _ = writeln!(md, "- {m}");
+            }
+        }
+    }
+}
+
+/// Quick fixes for the diagnostics of a range.
+pub fn code_actions(st: &State, uri: &Url, range: Range) -> Vec<CodeActionOrCommand> {
+    let Some(f) = st.file(uri) else { return vec![] };
+    let Some(res) = st.results.get(uri) else {
+        return vec![];
+    };
+    let start = f
+        .lines
+        .offset(f.text, range.start.line, range.start.character, st.encoding);
+    let end = f
+        .lines
+        .offset(f.text, range.end.line, range.end.character, st.encoding);
+    let mut out = Vec::new();
+    let uris = st.file_uris();
+    for d in &res.diagnostics {
+        if d.span.end < start || d.span.start > end {
+            continue;
+        }
+        let Some(ld) = st.lsp_diagnostic(uri, &f, d, &uris) else {
+            continue;
+        };
+        let ld = &ld;
+        match d.code {
+            Code::MissingLicence => {
+                if let Some((idx, p)) = product_at(f.catalogue, d.span.start) {
+                    missing_licence_actions(st, &f, idx, p, ld, &mut out);
+                }
+            }
+            _ if !d.fix.replacements.is_empty() => {
+                let current = &f.text[d.span.start..d.span.end];
+                for (i, r) in d
+                    .fix
+                    .replacements
+                    .iter()
+                    .take(if d.code == Code::InvalidValue { 12 } else { 3 })
+                    .enumerate()
+                {
+                    let new_text = if d.fix.quote { quote(r) } else { r.clone() };
+                    if new_text == current {
+                        continue;
+                    }
+                    out.push(action(
+                        format!("Replace with {new_text}"),
+                        ld,
+                        uri,
+                        vec![TextEdit {
+                            range: ld.range,
+                            new_text,
+                        }],
+                        i == 0,
+                    ));
+                }
+            }
+            _ => {}
+        }
+    }
+    out
+}
+
+fn quote(s: &str) -> String {
+    serde_json::to_string(s).unwrap_or_else(|_| format!("\"{s}\""))
+}
+
+fn action(
+    title: String,
+    d: &Diagnostic,
+    uri: &Url,
+    edits: Vec<TextEdit>,
+    preferred: bool,
+) -> CodeActionOrCommand {
+    CodeActionOrCommand::CodeAction(CodeAction {
+        title,
+        kind: Some(CodeActionKind::QUICKFIX),
+        diagnostics: Some(vec![d.clone()]),
+        edit: Some(WorkspaceEdit {
+            changes: Some(HashMap::from([(uri.clone(), edits)])),
+            ..Default::default()
+        }),
+        is_preferred: preferred.then_some(true),
+        ..Default::default()
+    })
+}
+
+/// Where to insert a new `key = value` line in a product table, and its indentation.
+fn insertion_point(f: &FileView, p: &Product) -> (usize, String) {
+    let body = &f.text[p.span.start..p.span.end];
+    // After the last line of the table that holds something other than blanks or comments.
+    let mut end = p.header.end;
+    let mut pos = p.span.start;
+    for line in body.split_inclusive('\n') {
+        let t = line.trim();
+        if !t.is_empty() && !t.starts_with('#') {
+            end = pos + line.trim_end_matches(['\n', '\r']).len();
+        }
+        pos += line.len();
+    }
+    let indent = p
+        .sku
+        .as_ref()
+        .map(|s| {
+            let ls = f.lines.line_start(f.lines.line_of(s.key.start));
+            f.text[ls..s.key.start].to_string()
+        })
+        .unwrap_or_default();
+    (end, indent)
+}
+
+fn missing_licence_actions(
+    st: &State,
+    f: &FileView,
+    idx: usize,
+    p: &Product,
+    d: &Diagnostic,
+    out: &mut Vec<CodeActionOrCommand>,
+) {
+    let Some(r) = result_for(st, f.uri, idx) else {
+        return;
+    };
+    let eol = if f.text.contains("\r\n") {
+        "\r\n"
+    } else {
+        "\n"
+    };
+    let (at, indent) = insertion_point(f, p);
+    let pos = f.lines.position(f.text, at, st.encoding);
+    let pos = Position::new(pos.0, pos.1);
+    let mut fits: Vec<(&catalogue::Licence, LicenceType)> = st
+        .files()
+        .into_iter()
+        .flat_map(|v| v.catalogue.licences.iter())
+        .filter(|l| !l.broken)
+        .filter_map(|l| {
+            let k = l.kind.as_ref()?.value;
+            licence::problems(
+                l,
+                k,
+                p,
+                r.as_of,
+                &r.classification.codes,
+                r.verdict(),
+                st.pack.licence_rule(k),
+            )
+            .is_empty()
+            .then_some((l, k))
+        })
+        .collect();
+    // Best first: the most specific licence (named items and end users), then the longest remaining validity.
+    fits.sort_by_key(|(l, _)| {
+        (
+            l.items.is_none(),
+            l.end_users.is_none(),
+            std::cmp::Reverse(l.expires.as_ref().map(|e| e.value)),
+        )
+    });
+    for (i, (l, _)) in fits.iter().enumerate() {
+        let id = l.id_str().unwrap_or_default();
+        let edit = TextEdit {
+            range: Range {
+                start: pos,
+                end: pos,
+            },
+            new_text: format!("{eol}{indent}licence = {}", quote(id)),
+        };
+        out.push(action(
+            format!("Use licence {id}"),
+            d,
+            f.uri,
+            vec![edit],
+            i == 0,
+        ));
+    }
+    // A stub licence in the licence register (the file with most licences), and the reference to it.
+    let register = st
+        .files()
+        .into_iter()
+        .max_by_key(|v| (v.catalogue.licences.len(), v.uri == f.uri))
+        .map(|v| v.uri.clone())
+        .unwrap_or_else(|| f.uri.clone());
+    let Some(reg) = st.file(&register) else {
+        return;
+    };
+    let new_id = format!("IL-NEW-{}", p.sku_str().unwrap_or("PRODUCT"));
+    let expires = r
+        .as_of
+        .checked_add(jiff::Span::new().years(1))
+        .ok()
+        .and_then(|d| d.yesterday().ok())
+        .unwrap_or(r.as_of);
+    let mut stub = format!(
+        "{eol}[[licence]]{eol}id = {}{eol}type = \"individual\"{eol}issued = {}{eol}expires = {expires}{eol}items = [{}]{eol}",
+        quote(&new_id),
+        r.as_of,
+        r.classification
+            .codes
+            .iter()
+            .map(|c| quote(c))
+            .collect::<Vec<_>>()
+            .join(", ")
+    );
+    if let Some(u) = &p.end_user {
+        let _ = write!(stub, "end_users = [{}]{eol}", quote(&u.value));
+    }
+    if let Some(dst) = &p.destination {
+        let _ = write!(stub, "destinations = [{}]{eol}", quote(&dst.value));
+    }
+    let end = reg.lines.position(reg.text, reg.text.len(), st.encoding);
+    let end = Position::new(end.0, end.1);
+    let prefix = if reg.text.ends_with('\n') || reg.text.is_empty() {
+        ""
+    } else {
+        eol
+    };
+    let mut changes: HashMap<Url, Vec<TextEdit>> = HashMap::new();
+    changes.entry(register.clone()).or_default().push(TextEdit {
+        range: Range { start: end, end },
+        new_text: format!("{prefix}{stub}"),
+    });
+    changes.entry(f.uri.clone()).or_default().push(TextEdit {
+        range: Range {
+            start: pos,
+            end: pos,
+        },
+        new_text: format!("{eol}{indent}licence = {}", quote(&new_id)),
+    });
+    out.push(CodeActionOrCommand::CodeAction(CodeAction {
+        title: format!(
+            "Add a licence stub {new_id} to {} and use it",
+            register
+                .path_segments()
+                .and_then(|mut s| s.next_back())
+                .unwrap_or("the licence register")
+        ),
+        kind: Some(CodeActionKind::QUICKFIX),
+        diagnostics: Some(vec![d.clone()]),
+        edit: Some(WorkspaceEdit {
+            changes: Some(changes),
+            ..Default::default()
+        }),
+        is_preferred: fits.is_empty().then_some(true),
+        ..Default::default()
+    }));
+}
+
+/// Completion items at a position.
+pub fn completion(st: &State, uri: &Url, pos: Position) -> Vec<CompletionItem> {
+    let Some(f) = st.file(uri) else { return vec![] };
+    let offset = f.lines.offset(f.text, pos.line, pos.character, st.encoding);
+    let line_start = f.lines.line_start(f.lines.line_of(offset));
+    let before = &f.text[line_start..offset];
+    let kind = table_at(f.catalogue, offset)
+        .map(|t| t.kind)
+        .unwrap_or(TableKind::Root);
+    let item = |label: &str, detail: &str, k: CompletionItemKind| CompletionItem {
+        label: label.to_string(),
+        detail: (!detail.is_empty()).then(|| detail.to_string()),
+        kind: Some(k),
+        ..Default::default()
+    };
+    let values = |names: Vec<&'static str>,
+                  describe: &dyn Fn(&str) -> &'static str|
+     -> Vec<CompletionItem> {
+        names
+            .into_iter()
+            .map(|n| item(n, describe(n), CompletionItemKind::ENUM_MEMBER))
+            .collect()
+    };
+    if before.trim_start().starts_with('[') || kind == TableKind::Root && !before.contains('=') {
+        return ["[[product]]", "[[licence]]", "[catalogue]"]
+            .iter()
+            .map(|h| item(h, "table", CompletionItemKind::MODULE))
+            .collect();
+    }
+    let Some(eq) = before.find('=') else {
+        // Keys of the current table not yet present.
+        let (keys, present): (&[&str], Vec<String>) = match kind {
+            TableKind::Product => (
+                catalogue::PRODUCT_KEYS,
+                product_at(f.catalogue, offset)
+                    .map(|(_, p)| p.keys.iter().map(|k| k.0.clone()).collect())
+                    .unwrap_or_default(),
+            ),
+            TableKind::Licence => (catalogue::LICENCE_KEYS, vec![]),
+            TableKind::Catalogue => (catalogue::CATALOGUE_KEYS, vec![]),
+            _ => (&[], vec![]),
+        };
+        return keys
+            .iter()
+            .filter(|k| !present.iter().any(|p| p == *k))
+            .map(|k| item(k, "key", CompletionItemKind::FIELD))
+            .collect();
+    };
+    let key = before[..eq].trim();
+    let value = &before[eq + 1..];
+    let in_inline_key =
+        value.contains('{') && !value.rsplit(['{', ',']).next().unwrap_or("").contains('=');
+    match (kind, key) {
+        (TableKind::Product, "form") => values(Form::names(), &|n| {
+            Form::parse(n).map(Form::describe).unwrap_or("")
+        }),
+        (TableKind::Product, "mounting") => values(Mounting::names(), &|n| {
+            Mounting::parse(n).map(Mounting::describe).unwrap_or("")
+        }),
+        (TableKind::Product, "integrates") => values(Integrate::names(), &|n| {
+            Integrate::parse(n).map(Integrate::describe).unwrap_or("")
+        }),
+        (TableKind::Product, "transfer") => values(Transfer::names(), &|n| {
+            Transfer::parse(n).map(Transfer::describe).unwrap_or("")
+        }),
+        (TableKind::Product | TableKind::Licence, "purpose" | "purposes") => {
+            values(Purpose::names(), &|n| {
+                Purpose::parse(n).map(Purpose::describe).unwrap_or("")
+            })
+        }
+        (TableKind::Licence, "type") => values(LicenceType::names(), &|n| {
+            LicenceType::parse(n)
+                .map(LicenceType::describe)
+                .unwrap_or("")
+        }),
+        (TableKind::Product | TableKind::Catalogue, "moulded" | "calcined") => vec![
+            item("true", "", CompletionItemKind::VALUE),
+            item("false", "", CompletionItemKind::VALUE),
+        ],
+        (TableKind::Product, "licence") => st
+            .files()
+            .iter()
+            .flat_map(|v| v.catalogue.licences.iter())
+            .filter_map(|l| {
+                Some(item(
+                    l.id_str()?,
+                    l.kind.as_ref().map(|k| k.value.as_str()).unwrap_or(""),
+                    CompletionItemKind::REFERENCE,
+                ))
+            })
+            .collect(),
+        (TableKind::Product, "components") => st
+            .files()
+            .iter()
+            .flat_map(|v| v.catalogue.products.iter())
+            .filter_map(|p| {
+                Some(item(
+                    p.sku_str()?,
+                    p.form.as_ref().map(|x| x.value.as_str()).unwrap_or(""),
+                    CompletionItemKind::REFERENCE,
+                ))
+            })
+            .collect(),
+        (TableKind::Product | TableKind::Licence, "destination" | "destinations") => {
+            catalogue::countries::all()
+                .map(|c| item(c, "ISO 3166-1", CompletionItemKind::CONSTANT))
+                .collect()
+        }
+        (TableKind::Product, "composition") if in_inline_key => crate::chem::ELEMENTS
+            .iter()
+            .enumerate()
+            .map(|(i, (sym, name, _))| {
+                let listed = st
+                    .pack
+                    .items
+                    .iter()
+                    .any(|it| it.elements.contains(&Element(i as u8)));
+                item(
+                    sym,
+                    &format!("{name}{}", if listed { " — listed element" } else { "" }),
+                    CompletionItemKind::CONSTANT,
+                )
+            })
+            .collect(),
+        (TableKind::Product, "control_code") | (TableKind::Licence, "items") => st
+            .pack
+            .items
+            .iter()
+            .map(|i| (i.code.clone(), i.title.clone()))
+            .collect::<std::collections::BTreeMap<_, _>>()
+            .into_iter()
+            .map(|(c, t)| item(&c, &t, CompletionItemKind::CONSTANT))
+            .collect(),
+        _ => vec![],
+    }
+}
+
+/// A reference under the cursor: a licence id or a SKU, with the span of the string.
+pub enum Target {
+    Licence(String),
+    Sku(String),
+}
+
+pub fn target_at(cat: &Catalogue, offset: usize) -> Option<Target> {
+    let t = table_at(cat, offset)?;
+    match t.kind {
+        TableKind::Product => {
+            let p = cat.products.get(t.index)?;
+            if let Some(l) = p.licence.as_ref().filter(|l| inside(l.span, offset)) {
+                return Some(Target::Licence(l.value.clone()));
+            }
+            if let Some(c) = p
+                .components
+                .as_ref()
+                .and_then(|c| c.value.iter().find(|s| inside(s.span, offset)))
+            {
+                return Some(Target::Sku(c.value.clone()));
+            }
+            p.sku
+                .as_ref()
+                .filter(|s| inside(s.span, offset))
+                .map(|s| Target::Sku(s.value.clone()))
+        }
+        TableKind::Licence => cat
+            .licences
+            .get(t.index)?
+            .id
+            .as_ref()
+            .filter(|s| inside(s.span, offset))
+            .map(|s| Target::Licence(s.value.clone())),
+        _ => None,
+    }
+}
+
+/// Every occurrence of a target: (uri, span of the quoted string, is_definition).
+pub fn occurrences(st: &State, target: &Target) -> Vec<(Url, Span, bool)> {
+    let mut out = Vec::new();
+    for f in st.files() {
+        for p in &f.catalogue.products {
+            match target {
+                Target::Licence(id) => {
+                    if let Some(l) = p.licence.as_ref().filter(|l| &l.value == id) {
+                        out.push((f.uri.clone(), l.span, false));
+                    }
+                }
+                Target::Sku(sku) => {
+                    if let Some(s) = p.sku.as_ref().filter(|s| &s.value == sku) {
+                        out.push((f.uri.clone(), s.span, true));
+                    }
+                    for c in p
+                        .components
+                        .iter()
+                        .flat_map(|c| c.value.iter())
+                        .filter(|c| &c.value == sku)
+                    {
+                        out.push((f.uri.clone(), c.span, false));
+                    }
+                }
+            }
+        }
+        if let Target::Licence(id) = target {
+            for l in &f.catalogue.licences {
+                if let Some(s) = l.id.as_ref().filter(|s| &s.value == id) {
+                    out.push((f.uri.clone(), s.span, true));
+                }
+            }
+        }
+    }
+    out
+}
+
+pub fn location(st: &State, uri: &Url, span: Span) -> Option<Location> {
+    let f = st.file(uri)?;
+    Some(Location {
+        uri: uri.clone(),
+        range: lsp_range(f.text, f.lines, span, st.encoding),
+    })
+}
+
+/// Renames a licence id or SKU everywhere; the new name must be a plain string.
+pub fn rename(st: &State, target: &Target, new_name: &str) -> WorkspaceEdit {
+    let mut changes: HashMap<Url, Vec<TextEdit>> = HashMap::new();
+    for (uri, span, _) in occurrences(st, target) {
+        if let Some(loc) = location(st, &uri, span) {
+            changes.entry(uri).or_default().push(TextEdit {
+                range: loc.range,
+                new_text: quote(new_name),
+            });
+        }
+    }
+    WorkspaceEdit {
+        changes: Some(changes),
+        ..Default::default()
+    }
+}
+
+#[allow(deprecated)] // DocumentSymbol::deprecated is a required field
+pub fn document_symbols(st: &State, uri: &Url) -> Vec<DocumentSymbol> {
+    let Some(f) = st.file(uri) else { return vec![] };
+    let res = st.results.get(uri);
+    let mut out = Vec::new();
+    for t in &f.catalogue.tables {
+        let (name, detail, kind) = match t.kind {
+            TableKind::Product => {
+                let Some(p) = f.catalogue.products.get(t.index) else {
+                    continue;
+                };
+                let r = res.and_then(|r| r.products.iter().find(|x| x.index == t.index));
+                let detail = r.map(hint_text).unwrap_or_default();
+                (
+                    p.sku_str().unwrap_or("(no sku)").to_string(),
+                    detail,
+                    SymbolKind::OBJECT,
+                )
+            }
+            TableKind::Licence => {
+                let Some(l) = f.catalogue.licences.get(t.index) else {
+                    continue;
+                };
+                (
+                    l.id_str().unwrap_or("(no id)").to_string(),
+                    l.kind
+                        .as_ref()
+                        .map(|k| k.value.to_string())
+                        .unwrap_or_default(),
+                    SymbolKind::KEY,
+                )
+            }
+            TableKind::Catalogue => (
+                "catalogue".to_string(),
+                String::new(),
+                SymbolKind::NAMESPACE,
+            ),
+            _ => continue,
+        };
+        out.push(DocumentSymbol {
+            name,
+            detail: Some(detail),
+            kind,
+            tags: None,
+            deprecated: None,
+            range: lsp_range(f.text, f.lines, t.span, st.encoding),
+            selection_range: lsp_range(f.text, f.lines, t.header, st.encoding),
+            children: None,
+        });
+    }
+    out
+}
+
+#[allow(deprecated)]
+pub fn workspace_symbols(st: &State, query: &str) -> Vec<SymbolInformation> {
+    let q = query.to_lowercase();
+    let mut out = Vec::new();
+    for f in st.files() {
+        let mut add = |name: &str, kind: SymbolKind, span: Span| {
+            if name.to_lowercase().contains(&q) && out.len() < 1000 {
+                out.push(SymbolInformation {
+                    name: name.to_string(),
+                    kind,
+                    tags: None,
+                    deprecated: None,
+                    location: Location {
+                        uri: f.uri.clone(),
+                        range: lsp_range(f.text, f.lines, span, st.encoding),
+                    },
+                    container_name: None,
+                });
+            }
+        };
+        for p in &f.catalogue.products {
+            if let Some(s) = p.sku_str() {
+                add(s, SymbolKind::OBJECT, p.header);
+            }
+        }
+        for l in &f.catalogue.licences {
+            if let Some(s) = l.id_str() {
+                add(s, SymbolKind::KEY, l.header);
+            }
+        }
+    }
+    out
+}
+
+fn hint_text(r: &ProductResult) -> String {
+    let c = &r.classification;
+    match c.verdict {
+        Verdict::Controlled => format!("controlled {}", c.codes.join(", ")),
+        Verdict::Excluded => format!("excluded: {}", c.exclusion.clone().unwrap_or_default()),
+        Verdict::NotControlled => "not-controlled".into(),
+        Verdict::Indeterminate => "indeterminate".into(),
+    }
+}
+
+pub fn inlay_hints(st: &State, uri: &Url, range: Range) -> Vec<InlayHint> {
+    let Some(f) = st.file(uri) else { return vec![] };
+    let Some(res) = st.results.get(uri) else {
+        return vec![];
+    };
+    let (a, b) = (
+        f.lines
+            .offset(f.text, range.start.line, range.start.character, st.encoding),
+        f.lines
+            .offset(f.text, range.end.line, range.end.character, st.encoding),
+    );
+    res.products
+        .iter()
+        .filter_map(|r| {
+            let p = f.catalogue.products.get(r.index)?;
+            if p.header.end < a || p.header.start > b {
+                return None;
+            }
+            let (l, c) = f.lines.position(f.text, p.header.end, st.encoding);
+            Some(InlayHint {
+                position: Position::new(l, c),
+                label: InlayHintLabel::String(hint_text(r)),
+                kind: None,
+                text_edits: None,
+                tooltip: None,
+                padding_left: Some(true),
+                padding_right: None,
+                data: None,
+            })
+        })
+        .collect()
+}

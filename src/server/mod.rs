@@ -1,0 +1,531 @@
+//! The language server (`catalogue-lsp serve`): tower-lsp over stdio.
+//! Owns the protocol: capabilities and position-encoding negotiation,
+//! document sync (edits applied synchronously, before any `.await`),
+//! versioned push diagnostics through one ordered publisher task, pull
+//! diagnostics, configuration, workspace indexing and file watching, and the
+//! lifecycle (exit after shutdown even if stdin stays open; exit when the
+//! parent dies). Features live in `features`, state in `state`.
+
+mod document;
+mod features;
+mod state;
+
+use document::Document;
+use state::{Settings, State, read_disk};
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Duration;
+use tokio::sync::mpsc;
+use tower_lsp::jsonrpc::Result;
+use tower_lsp::lsp_types::*;
+use tower_lsp::{Client, LanguageServer, LspService, Server};
+
+use crate::text::Encoding;
+
+type Publish = (Url, Vec<Diagnostic>, Option<i32>);
+
+pub struct Backend {
+    client: Client,
+    state: Arc<Mutex<State>>,
+    publish: mpsc::UnboundedSender<Publish>,
+    pull: Arc<Mutex<bool>>,
+}
+
+impl Backend {
+    fn state(&self) -> MutexGuard<'_, State> {
+        // A panic while holding the lock must not wedge the server: take the data as it is.
+        self.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Re-analyses `targets` and queues their diagnostics, under the lock so order is kept.
+    fn recheck(&self, st: &mut State, targets: &[Url]) {
+        for (uri, r) in st.analyse(targets) {
+            let diags = st.lsp_diagnostics(&uri, &r);
+            let version = st.docs.get(&uri).map(|d| d.version);
+            let _ = self.publish.send((uri, diags, version));
+        }
+    }
+
+    fn open_uris(st: &State) -> Vec<Url> {
+        st.docs.keys().cloned().collect()
+    }
+}
+
+fn is_catalogue_uri(uri: &Url) -> bool {
+    uri.path_segments()
+        .and_then(|mut s| s.next_back())
+        .is_some_and(crate::catalogue::is_catalogue_name)
+}
+
+#[tower_lsp::async_trait]
+impl LanguageServer for Backend {
+    async fn initialize(&self, params: InitializeParams) -> Result<InitializeResult> {
+        let offered = params
+            .capabilities
+            .general
+            .as_ref()
+            .and_then(|g| g.position_encodings.clone())
+            .unwrap_or_default();
+        let (enc, kind) = if offered.contains(&PositionEncodingKind::UTF8) {
+            (Encoding::Utf8, PositionEncodingKind::UTF8)
+        } else if offered.contains(&PositionEncodingKind::UTF32) {
+            (Encoding::Utf32, PositionEncodingKind::UTF32)
+        } else {
+            (Encoding::Utf16, PositionEncodingKind::UTF16)
+        };
+        let pull = params
+            .capabilities
+            .text_document
+            .as_ref()
+            .and_then(|t| t.diagnostic.as_ref())
+            .is_some();
+        *self.pull.lock().unwrap_or_else(|e| e.into_inner()) = pull;
+        {
+            let mut st = self.state();
+            st.encoding = enc;
+            let mut roots: Vec<PathBuf> = params
+                .workspace_folders
+                .unwrap_or_default()
+                .iter()
+                .filter_map(|f| f.uri.to_file_path().ok())
+                .collect();
+            #[allow(deprecated)]
+            if roots.is_empty() {
+                if let Some(p) = params.root_uri.as_ref().and_then(|u| u.to_file_path().ok()) {
+                    roots.push(p);
+                }
+            }
+            st.roots = roots;
+            if let Some(opts) = &params.initialization_options {
+                match Settings::from_json(opts) {
+                    Ok(s) => st.set_settings(s),
+                    Err(e) => st.pack_error = Some(e),
+                }
+            }
+        }
+        if let Some(pid) = params.process_id {
+            watch_parent(pid);
+        }
+        let capabilities = ServerCapabilities {
+            position_encoding: Some(kind),
+            text_document_sync: Some(TextDocumentSyncCapability::Options(
+                TextDocumentSyncOptions {
+                    open_close: Some(true),
+                    change: Some(TextDocumentSyncKind::INCREMENTAL),
+                    save: None,
+                    ..Default::default()
+                },
+            )),
+            hover_provider: Some(HoverProviderCapability::Simple(true)),
+            completion_provider: Some(CompletionOptions {
+                trigger_characters: Some(vec!["\"".into(), "=".into(), "[".into(), " ".into()]),
+                ..Default::default()
+            }),
+            code_action_provider: Some(CodeActionProviderCapability::Options(CodeActionOptions {
+                code_action_kinds: Some(vec![CodeActionKind::QUICKFIX]),
+                ..Default::default()
+            })),
+            definition_provider: Some(OneOf::Left(true)),
+            references_provider: Some(OneOf::Left(true)),
+            rename_provider: Some(OneOf::Right(RenameOptions {
+                prepare_provider: Some(false),
+                work_done_progress_options: Default::default(),
+            })),
+            document_symbol_provider: Some(OneOf::Left(true)),
+            workspace_symbol_provider: Some(OneOf::Left(true)),
+            inlay_hint_provider: Some(OneOf::Left(true)),
+            diagnostic_provider: pull.then(|| {
+                DiagnosticServerCapabilities::Options(DiagnosticOptions {
+                    identifier: Some("catalogue-lsp".into()),
+                    inter_file_dependencies: true,
+                    workspace_diagnostics: false,
+                    ..Default::default()
+                })
+            }),
+            ..Default::default()
+        };
+        Ok(InitializeResult {
+            capabilities,
+            server_info: Some(ServerInfo {
+                name: "catalogue-lsp".into(),
+                version: Some(env!("CARGO_PKG_VERSION").into()),
+            }),
+        })
+    }
+
+    async fn initialized(&self, _: InitializedParams) {
+        let (roots, pack) = {
+            let st = self.state();
+            (
+                st.roots.clone(),
+                format!("{} {}", st.pack.id, st.pack.version),
+            )
+        };
+        tracing::info!(roots = ?roots, pack, "initialized");
+        // Index the workspace off the protocol path; publish for open documents when done.
+        let state = self.state.clone();
+        let publish = self.publish.clone();
+        tokio::task::spawn_blocking(move || {
+            let files = crate::report::discover(&roots).unwrap_or_default();
+            let mut loaded = Vec::new();
+            for p in files {
+                if let (Ok(uri), Some(f)) = (Url::from_file_path(&p), read_disk(&p)) {
+                    loaded.push((uri, f));
+                }
+            }
+            let mut st = state.lock().unwrap_or_else(|e| e.into_inner());
+            let n = loaded.len();
+            for (u, f) in loaded {
+                st.disk.insert(u, f);
+            }
+            tracing::info!(files = n, "workspace indexed");
+            let open: Vec<Url> = st.docs.keys().cloned().collect();
+            for (uri, r) in st.analyse(&open) {
+                let diags = st.lsp_diagnostics(&uri, &r);
+                let version = st.docs.get(&uri).map(|d| d.version);
+                let _ = publish.send((uri, diags, version));
+            }
+        });
+        // Watch catalogue files; a client that cannot is fine.
+        let client = self.client.clone();
+        tokio::spawn(async move {
+            let opts = DidChangeWatchedFilesRegistrationOptions {
+                watchers: vec![
+                    FileSystemWatcher {
+                        glob_pattern: GlobPattern::String("**/*.catalogue.toml".into()),
+                        kind: None,
+                    },
+                    FileSystemWatcher {
+                        glob_pattern: GlobPattern::String("**/catalogue.toml".into()),
+                        kind: None,
+                    },
+                ],
+            };
+            let reg = Registration {
+                id: "catalogue-watch".into(),
+                method: "workspace/didChangeWatchedFiles".into(),
+                register_options: serde_json::to_value(opts).ok(),
+            };
+            let _ = tokio::time::timeout(
+                Duration::from_secs(5),
+                client.register_capability(vec![reg]),
+            )
+            .await;
+        });
+    }
+
+    async fn shutdown(&self) -> Result<()> {
+        // tower-lsp may not end on `exit` while stdin stays open: end the process shortly after.
+        tokio::spawn(async {
+            tokio::time::sleep(Duration::from_millis(1500)).await;
+            std::process::exit(0);
+        });
+        Ok(())
+    }
+
+    async fn did_open(&self, params: DidOpenTextDocumentParams) {
+        let doc = params.text_document;
+        let mut st = self.state();
+        let before = st.file(&doc.uri).map(|f| State::definitions(f.catalogue));
+        st.docs
+            .insert(doc.uri.clone(), Document::new(doc.text, doc.version));
+        let after = st
+            .docs
+            .get(&doc.uri)
+            .map(|d| State::definitions(&d.catalogue));
+        let targets = if before != after {
+            Self::open_uris(&st)
+        } else {
+            vec![doc.uri]
+        };
+        self.recheck(&mut st, &targets);
+    }
+
+    async fn did_change(&self, params: DidChangeTextDocumentParams) {
+        let uri = params.text_document.uri;
+        let mut st = self.state();
+        let enc = st.encoding;
+        let Some(doc) = st.docs.get_mut(&uri) else {
+            tracing::warn!(%uri, "didChange for a document that is not open: ignored");
+            return;
+        };
+        let before = State::definitions(&doc.catalogue);
+        if !doc.apply(params.content_changes, params.text_document.version, enc) {
+            tracing::warn!(%uri, version = params.text_document.version, "didChange with an old version: ignored");
+            return;
+        }
+        let changed_defs = before != State::definitions(&doc.catalogue);
+        let targets = if changed_defs {
+            Self::open_uris(&st)
+        } else {
+            vec![uri]
+        };
+        self.recheck(&mut st, &targets);
+    }
+
+    async fn did_close(&self, params: DidCloseTextDocumentParams) {
+        let uri = params.text_document.uri;
+        let mut st = self.state();
+        st.docs.remove(&uri);
+        st.results.remove(&uri);
+        let on_disk = uri
+            .to_file_path()
+            .ok()
+            .filter(|p| p.is_file() && is_catalogue_uri(&uri));
+        if let Some(p) = on_disk {
+            if let Some(f) = read_disk(&p) {
+                st.disk.insert(uri.clone(), f);
+            }
+        } else {
+            st.disk.remove(&uri);
+        }
+        let _ = self.publish.send((uri, Vec::new(), None));
+        let open = Self::open_uris(&st);
+        self.recheck(&mut st, &open);
+    }
+
+    async fn did_change_configuration(&self, params: DidChangeConfigurationParams) {
+        let mut st = self.state();
+        match Settings::from_json(&params.settings) {
+            Ok(s) => st.set_settings(s),
+            Err(e) => st.pack_error = Some(e),
+        }
+        let open = Self::open_uris(&st);
+        self.recheck(&mut st, &open);
+    }
+
+    async fn did_change_watched_files(&self, params: DidChangeWatchedFilesParams) {
+        let mut st = self.state();
+        let mut pack_changed = false;
+        for ch in params.changes {
+            let Ok(path) = ch.uri.to_file_path() else {
+                continue;
+            };
+            if st
+                .settings
+                .rules
+                .as_deref()
+                .is_some_and(|r| path.ends_with(r))
+            {
+                pack_changed = true;
+            }
+            if !is_catalogue_uri(&ch.uri) {
+                continue;
+            }
+            if ch.typ == FileChangeType::DELETED {
+                st.disk.remove(&ch.uri);
+            } else if let Some(f) = read_disk(&path) {
+                st.disk.insert(ch.uri.clone(), f);
+            }
+        }
+        if pack_changed {
+            let s = st.settings.clone();
+            st.set_settings(s);
+        }
+        let open = Self::open_uris(&st);
+        self.recheck(&mut st, &open);
+    }
+
+    async fn hover(&self, params: HoverParams) -> Result<Option<Hover>> {
+        let p = params.text_document_position_params;
+        Ok(guard(|| features::hover(&self.state(), &p.text_document.uri, p.position)).flatten())
+    }
+
+    async fn completion(&self, params: CompletionParams) -> Result<Option<CompletionResponse>> {
+        let p = params.text_document_position;
+        let items = guard(|| features::completion(&self.state(), &p.text_document.uri, p.position))
+            .unwrap_or_default();
+        Ok(Some(CompletionResponse::Array(items)))
+    }
+
+    async fn code_action(&self, params: CodeActionParams) -> Result<Option<CodeActionResponse>> {
+        Ok(guard(|| {
+            features::code_actions(&self.state(), &params.text_document.uri, params.range)
+        }))
+    }
+
+    async fn goto_definition(
+        &self,
+        params: GotoDefinitionParams,
+    ) -> Result<Option<GotoDefinitionResponse>> {
+        let p = params.text_document_position_params;
+        Ok(guard(|| {
+            let st = self.state();
+            let f = st.file(&p.text_document.uri)?;
+            let off = f
+                .lines
+                .offset(f.text, p.position.line, p.position.character, st.encoding);
+            let target = features::target_at(f.catalogue, off)?;
+            let (uri, span, _) = features::occurrences(&st, &target)
+                .into_iter()
+                .find(|o| o.2)?;
+            features::location(&st, &uri, span).map(GotoDefinitionResponse::Scalar)
+        })
+        .flatten())
+    }
+
+    async fn references(&self, params: ReferenceParams) -> Result<Option<Vec<Location>>> {
+        let p = params.text_document_position;
+        let include_decl = params.context.include_declaration;
+        Ok(guard(|| {
+            let st = self.state();
+            let f = st.file(&p.text_document.uri)?;
+            let off = f
+                .lines
+                .offset(f.text, p.position.line, p.position.character, st.encoding);
+            let target = features::target_at(f.catalogue, off)?;
+            Some(
+                features::occurrences(&st, &target)
+                    .into_iter()
+                    .filter(|o| include_decl || !o.2)
+                    .filter_map(|(u, s, _)| features::location(&st, &u, s))
+                    .collect(),
+            )
+        })
+        .flatten())
+    }
+
+    async fn rename(&self, params: RenameParams) -> Result<Option<WorkspaceEdit>> {
+        let p = params.text_document_position;
+        if params.new_name.trim().is_empty() {
+            return Err(tower_lsp::jsonrpc::Error::invalid_params(
+                "the new name is empty",
+            ));
+        }
+        Ok(guard(|| {
+            let st = self.state();
+            let f = st.file(&p.text_document.uri)?;
+            let off = f
+                .lines
+                .offset(f.text, p.position.line, p.position.character, st.encoding);
+            let target = features::target_at(f.catalogue, off)?;
+            Some(features::rename(&st, &target, &params.new_name))
+        })
+        .flatten())
+    }
+
+    async fn document_symbol(
+        &self,
+        params: DocumentSymbolParams,
+    ) -> Result<Option<DocumentSymbolResponse>> {
+        Ok(guard(|| {
+            DocumentSymbolResponse::Nested(features::document_symbols(
+                &self.state(),
+                &params.text_document.uri,
+            ))
+        }))
+    }
+
+    async fn symbol(
+        &self,
+        params: WorkspaceSymbolParams,
+    ) -> Result<Option<Vec<SymbolInformation>>> {
+        Ok(guard(|| {
+            features::workspace_symbols(&self.state(), &params.query)
+        }))
+    }
+
+    async fn inlay_hint(&self, params: InlayHintParams) -> Result<Option<Vec<InlayHint>>> {
+        Ok(guard(|| {
+            features::inlay_hints(&self.state(), &params.text_document.uri, params.range)
+        }))
+    }
+
+    async fn diagnostic(
+        &self,
+        params: DocumentDiagnosticParams,
+    ) -> Result<DocumentDiagnosticReportResult> {
+        let uri = params.text_document.uri;
+        let items = guard(|| {
+            let mut st = self.state();
+            let r = match st.results.get(&uri) {
+                Some(r) => r.clone(),
+                None => st.analyse(std::slice::from_ref(&uri)).into_iter().next()?.1,
+            };
+            Some(st.lsp_diagnostics(&uri, &r))
+        })
+        .flatten()
+        .unwrap_or_default();
+        Ok(DocumentDiagnosticReportResult::Report(
+            DocumentDiagnosticReport::Full(RelatedFullDocumentDiagnosticReport {
+                related_documents: None,
+                full_document_diagnostic_report: FullDocumentDiagnosticReport {
+                    result_id: None,
+                    items,
+                },
+            }),
+        ))
+    }
+}
+
+/// Runs a read-only request, turning a panic into "no result" instead of a dead server.
+fn guard<T>(f: impl FnOnce() -> T) -> Option<T> {
+    match std::panic::catch_unwind(std::panic::AssertUnwindSafe(f)) {
+        Ok(v) => Some(v),
+        Err(_) => {
+            tracing::error!("a request handler panicked; the request gets no result");
+            None
+        }
+    }
+}
+
+/// Exits when the editor process that started us is gone.
+fn watch_parent(pid: u32) {
+    let proc_dir = PathBuf::from(format!("/proc/{pid}"));
+    if !proc_dir.exists() {
+        return;
+    }
+    tokio::spawn(async move {
+        loop {
+            tokio::time::sleep(Duration::from_secs(3)).await;
+            if !proc_dir.exists() {
+                tracing::info!(pid, "parent process exited; exiting");
+                std::process::exit(0);
+            }
+        }
+    });
+}
+
+/// Runs the server on stdin/stdout until `exit` (or stdin closes).
+pub fn serve() -> i32 {
+    let filter = tracing_subscriber::EnvFilter::try_from_env("CATALOGUE_LSP_LOG")
+        .or_else(|_| tracing_subscriber::EnvFilter::try_from_default_env())
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_ansi(false)
+        .try_init();
+    let rt = match tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("error: cannot start the async runtime: {e}");
+            return 2;
+        }
+    };
+    rt.block_on(async {
+        let (tx, mut rx) = mpsc::unbounded_channel::<Publish>();
+        let (service, socket) = LspService::new(|client| {
+            let publisher = client.clone();
+            tokio::spawn(async move {
+                while let Some((uri, diags, version)) = rx.recv().await {
+                    publisher.publish_diagnostics(uri, diags, version).await;
+                }
+            });
+            Backend {
+                client,
+                state: Arc::new(Mutex::new(State::default())),
+                publish: tx,
+                pull: Arc::new(Mutex::new(false)),
+            }
+        });
+        Server::new(tokio::io::stdin(), tokio::io::stdout(), socket)
+            .serve(service)
+            .await;
+    });
+    0
+}

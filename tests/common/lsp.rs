@@ -1,0 +1,239 @@
+//! A minimal LSP client that drives the real binary over stdio with
+//! Content-Length framing, as an editor does.
+#![allow(dead_code)]
+
+use serde_json::{Value, json};
+use std::io::{BufRead, BufReader, Read, Write};
+use std::process::{Child, ChildStdin, Command, Stdio};
+use std::sync::mpsc::{Receiver, RecvTimeoutError, channel};
+use std::time::{Duration, Instant};
+
+pub struct Client {
+    pub child: Child,
+    stdin: Option<ChildStdin>,
+    rx: Receiver<Value>,
+    next_id: i64,
+    /// Notifications and server requests seen while waiting.
+    pub backlog: Vec<Value>,
+}
+
+pub const TIMEOUT: Duration = Duration::from_secs(20);
+
+impl Client {
+    pub fn spawn() -> Client {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_catalogue-lsp"))
+            .arg("serve")
+            .env("CATALOGUE_LSP_LOG", "warn")
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("spawn server");
+        let stdout = child.stdout.take().unwrap();
+        let (tx, rx) = channel();
+        std::thread::spawn(move || {
+            let mut r = BufReader::new(stdout);
+            loop {
+                let mut len = None;
+                loop {
+                    let mut line = String::new();
+                    if r.read_line(&mut line).unwrap_or(0) == 0 {
+                        return;
+                    }
+                    let line = line.trim_end();
+                    if line.is_empty() {
+                        break;
+                    }
+                    if let Some(v) = line.strip_prefix("Content-Length: ") {
+                        len = v.parse::<usize>().ok();
+                    }
+                }
+                let Some(n) = len else { return };
+                let mut buf = vec![0; n];
+                if r.read_exact(&mut buf).is_err() {
+                    return;
+                }
+                if let Ok(v) = serde_json::from_slice::<Value>(&buf) {
+                    if tx.send(v).is_err() {
+                        return;
+                    }
+                }
+            }
+        });
+        let stdin = child.stdin.take();
+        Client {
+            child,
+            stdin,
+            rx,
+            next_id: 1,
+            backlog: Vec::new(),
+        }
+    }
+
+    pub fn send_raw(&mut self, bytes: &[u8]) {
+        if let Some(s) = self.stdin.as_mut() {
+            let _ = s.write_all(bytes);
+            let _ = s.flush();
+        }
+    }
+
+    pub fn send(&mut self, v: &Value) {
+        let body = serde_json::to_vec(v).unwrap();
+        let mut msg = format!("Content-Length: {}\r\n\r\n", body.len()).into_bytes();
+        msg.extend(body);
+        self.send_raw(&msg);
+    }
+
+    pub fn notify(&mut self, method: &str, params: Value) {
+        let mut msg = json!({"jsonrpc": "2.0", "method": method});
+        if !params.is_null() {
+            msg["params"] = params;
+        }
+        self.send(&msg);
+    }
+
+    /// Sends a request and waits for its response, answering server requests on the way.
+    pub fn request(&mut self, method: &str, params: Value) -> Value {
+        let id = self.next_id;
+        self.next_id += 1;
+        let mut msg = json!({"jsonrpc": "2.0", "id": id, "method": method});
+        if !params.is_null() {
+            msg["params"] = params;
+        }
+        self.send(&msg);
+        let deadline = Instant::now() + TIMEOUT;
+        loop {
+            let m = self
+                .recv(deadline)
+                .unwrap_or_else(|| panic!("no response to {method}"));
+            if m.get("id") == Some(&json!(id)) && m.get("method").is_none() {
+                return m;
+            }
+            self.handle(m);
+        }
+    }
+
+    fn recv(&mut self, deadline: Instant) -> Option<Value> {
+        let left = deadline.saturating_duration_since(Instant::now());
+        match self.rx.recv_timeout(left) {
+            Ok(v) => Some(v),
+            Err(RecvTimeoutError::Timeout) | Err(RecvTimeoutError::Disconnected) => None,
+        }
+    }
+
+    fn handle(&mut self, m: Value) {
+        // Answer server-to-client requests (registerCapability...).
+        if m.get("method").is_some() && m.get("id").is_some() {
+            let id = m["id"].clone();
+            self.send(&json!({"jsonrpc": "2.0", "id": id, "result": null}));
+        }
+        self.backlog.push(m);
+    }
+
+    pub fn initialize(
+        &mut self,
+        root: &std::path::Path,
+        encodings: &[&str],
+        options: Value,
+    ) -> Value {
+        let root_uri = url(root);
+        let r = self.request(
+            "initialize",
+            json!({
+                "processId": null,
+                "rootUri": root_uri,
+                "workspaceFolders": [{"uri": root_uri, "name": "ws"}],
+                "capabilities": {
+                    "general": {"positionEncodings": encodings},
+                    "textDocument": {"publishDiagnostics": {"relatedInformation": true}},
+                    "workspace": {"didChangeWatchedFiles": {"dynamicRegistration": true}}
+                },
+                "initializationOptions": options
+            }),
+        );
+        self.notify("initialized", json!({}));
+        r
+    }
+
+    /// Waits for publishDiagnostics for `uri` with exactly this version (None: any).
+    pub fn diagnostics(&mut self, uri: &str, version: Option<i64>) -> Vec<Value> {
+        let deadline = Instant::now() + TIMEOUT;
+        // Look in the backlog first, newest first.
+        if let Some(i) = self
+            .backlog
+            .iter()
+            .rposition(|m| is_diag_for(m, uri, version))
+        {
+            let m = self.backlog.remove(i);
+            self.backlog.retain(|m| !is_diag_for(m, uri, None));
+            return m["params"]["diagnostics"]
+                .as_array()
+                .cloned()
+                .unwrap_or_default();
+        }
+        loop {
+            let m = self
+                .recv(deadline)
+                .unwrap_or_else(|| panic!("no diagnostics for {uri} version {version:?}"));
+            if is_diag_for(&m, uri, version) {
+                return m["params"]["diagnostics"]
+                    .as_array()
+                    .cloned()
+                    .unwrap_or_default();
+            }
+            self.handle(m);
+        }
+    }
+
+    pub fn open(&mut self, uri: &str, text: &str, version: i64) {
+        self.notify("textDocument/didOpen", json!({"textDocument": {"uri": uri, "languageId": "toml", "version": version, "text": text}}));
+    }
+
+    pub fn change(&mut self, uri: &str, version: i64, changes: Value) {
+        self.notify(
+            "textDocument/didChange",
+            json!({"textDocument": {"uri": uri, "version": version}, "contentChanges": changes}),
+        );
+    }
+
+    pub fn shutdown_and_exit(&mut self) -> Option<i32> {
+        let r = self.request("shutdown", Value::Null);
+        assert!(r.get("error").is_none(), "{r}");
+        self.notify("exit", Value::Null);
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while Instant::now() < deadline {
+            if let Ok(Some(status)) = self.child.try_wait() {
+                return status.code();
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        None
+    }
+
+    pub fn close_stdin(&mut self) {
+        self.stdin = None;
+    }
+}
+
+impl Drop for Client {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+    }
+}
+
+fn is_diag_for(m: &Value, uri: &str, version: Option<i64>) -> bool {
+    m["method"] == "textDocument/publishDiagnostics"
+        && m["params"]["uri"] == uri
+        && version.is_none_or(|v| m["params"]["version"] == json!(v))
+}
+
+pub fn url(p: &std::path::Path) -> String {
+    format!("file://{}", p.display())
+}
+
+pub fn codes(diags: &[Value]) -> Vec<String> {
+    diags
+        .iter()
+        .map(|d| d["code"].as_str().unwrap_or("").to_string())
+        .collect()
+}

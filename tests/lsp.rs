@@ -1,0 +1,596 @@
+//! Protocol tests: the real binary over stdio JSON-RPC, as an editor drives it.
+
+mod common;
+use catalogue_lsp::text::{Encoding, LineIndex};
+use common::lsp::{Client, codes, url};
+use serde_json::{Value, json};
+use std::path::Path;
+
+const LICENCES: &str = r#"[[licence]]
+id = "GL-1"
+type = "general"
+issued = 2026-01-01
+expires = 2028-12-31
+items = ["1C905"]
+end_users = ["Example Motors GmbH"]
+destinations = ["DE"]
+"#;
+
+const MAGNETS: &str = r#"[catalogue]
+as_of = 2026-06-01
+
+[[product]]
+sku = "MAG-1"
+form = "magnet"
+composition = { Nd = 27.5, Dy = 2.5, Fe = 69, B = 1 }
+destination = "DE"
+end_user = "Example Motors GmbH"
+
+[[product]]
+sku = "ROTOR-1"
+form = "rotor-assembly"
+components = ["MAG-1"]
+mounting = "embedded"
+"#;
+
+fn workspace() -> (tempfile::TempDir, String, String) {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("licences.catalogue.toml"), LICENCES).unwrap();
+    std::fs::write(dir.path().join("magnets.catalogue.toml"), MAGNETS).unwrap();
+    let lic = url(&dir.path().join("licences.catalogue.toml"));
+    let mag = url(&dir.path().join("magnets.catalogue.toml"));
+    (dir, lic, mag)
+}
+
+fn start(root: &Path, enc: &[&str]) -> Client {
+    let mut c = Client::spawn();
+    let r = c.initialize(root, enc, json!({}));
+    assert!(r["result"]["capabilities"].is_object(), "{r}");
+    c
+}
+
+fn pos(line: u32, character: u32) -> Value {
+    json!({"line": line, "character": character})
+}
+
+fn find<'a>(diags: &'a [Value], code: &str) -> &'a Value {
+    diags
+        .iter()
+        .find(|d| d["code"] == code)
+        .unwrap_or_else(|| panic!("no {code} in {diags:#?}"))
+}
+
+/// Applies LSP text edits (in `enc`) to a text, last first.
+fn apply_edits(text: &str, edits: &[Value], enc: Encoding) -> String {
+    let lines = LineIndex::new(text);
+    let mut spans: Vec<(usize, usize, String)> = edits
+        .iter()
+        .map(|e| {
+            let r = &e["range"];
+            let off = |p: &Value| {
+                lines.offset(
+                    text,
+                    p["line"].as_u64().unwrap() as u32,
+                    p["character"].as_u64().unwrap() as u32,
+                    enc,
+                )
+            };
+            (
+                off(&r["start"]),
+                off(&r["end"]),
+                e["newText"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    spans.sort_by_key(|s| std::cmp::Reverse(s.0));
+    let mut t = text.to_string();
+    for (a, b, n) in spans {
+        t.replace_range(a..b, &n);
+    }
+    t
+}
+
+#[test]
+fn diagnostics_after_open_and_incremental_edits() {
+    let (dir, lic, mag) = workspace();
+    let mut c = start(dir.path(), &["utf-16"]);
+    c.open(&mag, MAGNETS, 1);
+    let d = c.diagnostics(&mag, Some(1));
+    let ml = find(&d, "missing-licence");
+    assert_eq!(ml["range"]["start"], pos(3, 0));
+    assert_eq!(ml["range"]["end"], pos(3, 11));
+    assert_eq!(ml["severity"], 1);
+    assert!(
+        ml["codeDescription"]["href"]
+            .as_str()
+            .unwrap()
+            .starts_with("http")
+    );
+    let ex = find(&d, "excluded");
+    assert!(
+        ex["message"]
+            .as_str()
+            .unwrap()
+            .contains("rotor-stator-assembly")
+    );
+    // Insert the licence line after `end_user` (line 8), incrementally.
+    c.change(&mag, 2, json!([{"range": {"start": pos(8, 32), "end": pos(8, 32)}, "text": "\nlicence = \"GL-1\""}]));
+    let d = c.diagnostics(&mag, Some(2));
+    assert!(
+        !codes(&d).contains(&"missing-licence".to_string()),
+        "{d:#?}"
+    );
+    assert!(codes(&d).contains(&"controlled".to_string()));
+    // The licence file lives on disk only: it was indexed at start-up.
+    let _ = lic;
+    assert_eq!(c.shutdown_and_exit(), Some(0));
+}
+
+#[test]
+fn hover_explains_verdict_licence_and_elements() {
+    let (dir, _lic, mag) = workspace();
+    let mut c = start(dir.path(), &["utf-16"]);
+    c.open(&mag, MAGNETS, 1);
+    c.diagnostics(&mag, Some(1));
+    let h = c.request(
+        "textDocument/hover",
+        json!({"textDocument": {"uri": mag}, "position": pos(3, 3)}),
+    );
+    let text = h["result"]["contents"]["value"].as_str().unwrap();
+    assert!(
+        text.contains("1C905.a.4") && text.contains("controlled"),
+        "{text}"
+    );
+    assert!(text.contains("mofcom.gov.cn"), "{text}");
+    let h = c.request(
+        "textDocument/hover",
+        json!({"textDocument": {"uri": mag}, "position": pos(6, 28)}),
+    );
+    let text = h["result"]["contents"]["value"].as_str().unwrap();
+    assert!(
+        text.contains("dysprosium") && text.contains("listed element"),
+        "{text}"
+    );
+    let h = c.request(
+        "textDocument/hover",
+        json!({"textDocument": {"uri": mag}, "position": pos(12, 3)}),
+    );
+    let text = h["result"]["contents"]["value"].as_str().unwrap();
+    assert!(
+        text.contains("excluded") && text.contains("FAQ V, answer 1"),
+        "{text}"
+    );
+    let h = c.request(
+        "textDocument/hover",
+        json!({"textDocument": {"uri": mag}, "position": pos(5, 10)}),
+    );
+    assert!(
+        h["result"]["contents"]["value"]
+            .as_str()
+            .unwrap()
+            .contains("permanent magnet")
+    );
+}
+
+#[test]
+fn quick_fixes_apply_and_recheck() {
+    let (dir, _lic, mag) = workspace();
+    let mut c = start(dir.path(), &["utf-16"]);
+    c.open(&mag, MAGNETS, 1);
+    let d = c.diagnostics(&mag, Some(1));
+    let ml = find(&d, "missing-licence").clone();
+    let r = c.request("textDocument/codeAction", json!({"textDocument": {"uri": mag}, "range": ml["range"], "context": {"diagnostics": [ml]}}));
+    let actions = r["result"].as_array().unwrap();
+    let first = &actions[0];
+    assert_eq!(first["title"], "Use licence GL-1");
+    assert!(actions.iter().any(|a| {
+        a["title"]
+            .as_str()
+            .unwrap()
+            .starts_with("Add a licence stub")
+    }));
+    let edits = first["edit"]["changes"][&mag].as_array().unwrap();
+    let fixed = apply_edits(MAGNETS, edits, Encoding::Utf16);
+    assert!(
+        fixed.contains("end_user = \"Example Motors GmbH\"\nlicence = \"GL-1\"\n"),
+        "{fixed}"
+    );
+    c.change(&mag, 2, json!([{"text": fixed}]));
+    let d = c.diagnostics(&mag, Some(2));
+    assert!(
+        !codes(&d).contains(&"missing-licence".to_string()),
+        "{d:#?}"
+    );
+
+    // unknown-licence, declared-code-mismatch and invalid-value quick fixes.
+    let broken = fixed
+        .replace("licence = \"GL-1\"", "licence = \"GL-2\"")
+        .replace("mounting = \"embedded\"", "mounting = \"embeded\"")
+        .replace(
+            "form = \"magnet\"",
+            "form = \"magnet\"\ncontrol_code = \"1C904.a.4\"",
+        );
+    c.change(&mag, 3, json!([{"text": broken}]));
+    let d = c.diagnostics(&mag, Some(3));
+    let mut text = broken.clone();
+    for code in ["unknown-licence", "invalid-value"] {
+        let diag = find(&d, code).clone();
+        let r = c.request("textDocument/codeAction", json!({"textDocument": {"uri": mag}, "range": diag["range"], "context": {"diagnostics": [diag]}}));
+        let a = r["result"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|a| a["isPreferred"] == true)
+            .unwrap_or_else(|| panic!("{code}: {r} {d:#?}"))
+            .clone();
+        text = apply_edits(
+            &text,
+            a["edit"]["changes"][&mag].as_array().unwrap(),
+            Encoding::Utf16,
+        );
+    }
+    assert!(
+        text.contains("licence = \"GL-1\"") && text.contains("mounting = \"embedded\""),
+        "{text}"
+    );
+    c.change(&mag, 4, json!([{"text": text}]));
+    let d = c.diagnostics(&mag, Some(4));
+    let diag = find(&d, "declared-code-mismatch").clone();
+    let r = c.request("textDocument/codeAction", json!({"textDocument": {"uri": mag}, "range": diag["range"], "context": {"diagnostics": [diag]}}));
+    let a = &r["result"][0];
+    let text = apply_edits(
+        &text,
+        a["edit"]["changes"][&mag].as_array().unwrap(),
+        Encoding::Utf16,
+    );
+    assert!(text.contains("control_code = \"1C905.a.4\""), "{text}");
+    c.change(&mag, 5, json!([{"text": text}]));
+    let d = c.diagnostics(&mag, Some(5));
+    assert!(d.iter().all(|x| x["severity"] != 1), "{d:#?}");
+}
+
+#[test]
+fn licence_stub_quick_fix_goes_to_the_register() {
+    let (dir, lic, mag) = workspace();
+    let mut c = start(dir.path(), &["utf-16"]);
+    let text = MAGNETS.replace("destination = \"DE\"", "destination = \"FR\"");
+    c.open(&mag, &text, 1);
+    let d = c.diagnostics(&mag, Some(1));
+    let ml = find(&d, "missing-licence").clone();
+    let r = c.request("textDocument/codeAction", json!({"textDocument": {"uri": mag}, "range": ml["range"], "context": {"diagnostics": [ml]}}));
+    let actions = r["result"].as_array().unwrap();
+    assert_eq!(actions.len(), 1, "no licence fits FR: {actions:#?}");
+    let changes = &actions[0]["edit"]["changes"];
+    let stub = apply_edits(LICENCES, changes[&lic].as_array().unwrap(), Encoding::Utf16);
+    assert!(
+        stub.contains("id = \"IL-NEW-MAG-1\"")
+            && stub.contains("items = [\"1C905.a.4\"]")
+            && stub.contains("destinations = [\"FR\"]"),
+        "{stub}"
+    );
+}
+
+#[test]
+fn completion_offers_keys_values_and_ids() {
+    let (dir, _lic, mag) = workspace();
+    let mut c = start(dir.path(), &["utf-16"]);
+    let text = format!(
+        "{MAGNETS}\n[[product]]\nsku = \"NEW\"\nform = \"\"\nlicence = \"\"\ncomposition = {{ D\n\n"
+    );
+    c.open(&mag, &text, 1);
+    c.diagnostics(&mag, Some(1));
+    let labels = |r: &Value| {
+        r["result"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|i| i["label"].as_str().unwrap().to_string())
+            .collect::<Vec<_>>()
+    };
+    let base = MAGNETS.lines().count() as u32 + 1;
+    let r = c.request(
+        "textDocument/completion",
+        json!({"textDocument": {"uri": mag}, "position": pos(base + 2, 8)}),
+    );
+    assert!(labels(&r).contains(&"magnet".to_string()));
+    let r = c.request(
+        "textDocument/completion",
+        json!({"textDocument": {"uri": mag}, "position": pos(base + 3, 11)}),
+    );
+    assert!(labels(&r).contains(&"GL-1".to_string()), "{r}");
+    let r = c.request(
+        "textDocument/completion",
+        json!({"textDocument": {"uri": mag}, "position": pos(base + 4, 16)}),
+    );
+    assert!(labels(&r).contains(&"Dy".to_string()));
+    let r = c.request(
+        "textDocument/completion",
+        json!({"textDocument": {"uri": mag}, "position": pos(base + 5, 0)}),
+    );
+    let l = labels(&r);
+    assert!(
+        l.contains(&"destination".to_string()) && !l.contains(&"sku".to_string()),
+        "{l:?}"
+    );
+}
+
+#[test]
+fn navigation_across_two_files() {
+    let (dir, lic, mag) = workspace();
+    let mut c = start(dir.path(), &["utf-16"]);
+    let text = MAGNETS.replace(
+        "end_user = \"Example Motors GmbH\"\n",
+        "end_user = \"Example Motors GmbH\"\nlicence = \"GL-1\"\n",
+    );
+    c.open(&mag, &text, 1);
+    c.diagnostics(&mag, Some(1));
+    // Definition of the licence reference (line 9) is in the other file.
+    let r = c.request(
+        "textDocument/definition",
+        json!({"textDocument": {"uri": mag}, "position": pos(9, 13)}),
+    );
+    assert_eq!(r["result"]["uri"], lic);
+    assert_eq!(r["result"]["range"]["start"], pos(1, 5));
+    // Component reference → product header.
+    let r = c.request(
+        "textDocument/definition",
+        json!({"textDocument": {"uri": mag}, "position": pos(14, 16)}),
+    );
+    assert_eq!(r["result"]["range"]["start"]["line"], 4);
+    let r = c.request("textDocument/references", json!({"textDocument": {"uri": lic}, "position": pos(1, 7), "context": {"includeDeclaration": true}}));
+    assert_eq!(r["result"].as_array().unwrap().len(), 2, "{r}");
+    let r = c.request(
+        "textDocument/rename",
+        json!({"textDocument": {"uri": mag}, "position": pos(9, 13), "newName": "GL-9"}),
+    );
+    let ch = &r["result"]["changes"];
+    assert_eq!(ch[&lic][0]["newText"], "\"GL-9\"");
+    assert_eq!(ch[&mag][0]["newText"], "\"GL-9\"");
+    let r = c.request(
+        "textDocument/documentSymbol",
+        json!({"textDocument": {"uri": mag}}),
+    );
+    let syms = r["result"].as_array().unwrap();
+    assert!(
+        syms.iter()
+            .any(|s| s["name"] == "MAG-1" && s["detail"] == "controlled 1C905.a.4"),
+        "{syms:#?}"
+    );
+    let r = c.request("workspace/symbol", json!({"query": "gl-"}));
+    assert_eq!(r["result"][0]["name"], "GL-1");
+    let r = c.request(
+        "textDocument/inlayHint",
+        json!({"textDocument": {"uri": mag}, "range": {"start": pos(0, 0), "end": pos(99, 0)}}),
+    );
+    let labels: Vec<&str> = r["result"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|h| h["label"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        labels,
+        ["controlled 1C905.a.4", "excluded: rotor-stator-assembly"]
+    );
+}
+
+const WIDE: &str = "# 目录 𝄞\r\n[[product]]\r\nsku = \"𝄞-1\"\r\nform = \"magnet\"\r\ncomposition = { Nd = 28, Dy = 3, Fe = 68, B = 1 }\r\nname = \"𝄞𝄞\" ; control_code = \"1C904.a.4\"\r\n";
+
+#[test]
+fn utf8_and_utf16_sessions_on_crlf_with_non_bmp_text() {
+    for (enc, expect_col) in [("utf-8", 18u32), ("utf-16", 14u32)] {
+        let dir = tempfile::tempdir().unwrap();
+        let mut c = Client::spawn();
+        let r = c.initialize(dir.path(), &[enc], json!({}));
+        assert_eq!(r["result"]["capabilities"]["positionEncoding"], enc);
+        let uri = url(&dir.path().join("w.catalogue.toml"));
+        // A file with a syntax error after non-BMP characters on a CRLF line.
+        c.open(&uri, WIDE, 1);
+        let d = c.diagnostics(&uri, Some(1));
+        let s = find(&d, "syntax-error");
+        assert_eq!(s["range"]["start"]["line"], 5, "{enc}: {s}");
+        assert_eq!(s["range"]["start"]["character"], expect_col, "{enc}: {s}");
+        // Replace the `;` by a newline using this encoding's column.
+        c.change(&uri, 2, json!([{"range": {"start": pos(5, expect_col), "end": pos(5, expect_col + 2)}, "text": "\r\n"}]));
+        let d = c.diagnostics(&uri, Some(2));
+        let m = find(&d, "declared-code-mismatch");
+        assert_eq!(m["range"]["start"], pos(6, 15), "{enc}");
+        assert_eq!(c.shutdown_and_exit(), Some(0));
+    }
+}
+
+#[test]
+fn odd_client_behaviour_is_survived() {
+    let (dir, _lic, mag) = workspace();
+    let mut c = start(dir.path(), &["utf-16"]);
+    // Changes to a document never opened, out-of-range positions, versions going backwards.
+    c.change(
+        "file:///nowhere/x.catalogue.toml",
+        2,
+        json!([{"text": "x"}]),
+    );
+    c.open(&mag, MAGNETS, 5);
+    c.diagnostics(&mag, Some(5));
+    c.change(
+        &mag,
+        6,
+        json!([{"range": {"start": pos(900, 900), "end": pos(901, 0)}, "text": "\n# tail"}]),
+    );
+    c.diagnostics(&mag, Some(6));
+    c.change(&mag, 3, json!([{"text": ""}]));
+    c.change(
+        &mag,
+        7,
+        json!([{"range": {"start": pos(0, 999), "end": pos(0, 1000)}, "text": "#"}]),
+    );
+    let d = c.diagnostics(&mag, Some(7));
+    assert!(
+        codes(&d).contains(&"missing-licence".to_string()),
+        "the old version was ignored: {d:#?}"
+    );
+    let h = c.request(
+        "textDocument/hover",
+        json!({"textDocument": {"uri": mag}, "position": pos(4000, 4000)}),
+    );
+    assert!(h.get("error").is_none());
+    let h = c.request(
+        "textDocument/hover",
+        json!({"textDocument": {"uri": "file:///not/open.toml"}, "position": pos(0, 0)}),
+    );
+    assert_eq!(h["result"], Value::Null);
+    let r = c.request("catalogue/unknownMethod", json!({}));
+    assert!(r.get("error").is_some());
+    // Malformed TOML and invalid values everywhere: still serving.
+    c.change(
+        &mag,
+        8,
+        json!([{"text": "[[product\nsku = = \n\u{0}\u{feff}[[licence]]\nid = 3\n"}]),
+    );
+    let d = c.diagnostics(&mag, Some(8));
+    assert!(codes(&d).contains(&"syntax-error".to_string()));
+    assert_eq!(c.shutdown_and_exit(), Some(0));
+}
+
+#[test]
+fn configuration_changes_recheck_without_restart() {
+    let (dir, _lic, mag) = workspace();
+    let mut c = Client::spawn();
+    c.initialize(dir.path(), &["utf-16"], json!({"asOf": "2025-01-01"}));
+    c.open(
+        &mag,
+        &MAGNETS.replace("[catalogue]\nas_of = 2026-06-01\n", ""),
+        1,
+    );
+    let d = c.diagnostics(&mag, Some(1));
+    assert!(
+        codes(&d).contains(&"upcoming-control".to_string()),
+        "{d:#?}"
+    );
+    c.notify("workspace/didChangeConfiguration", json!({"settings": {"catalogueLsp": {"asOf": "2026-06-01", "severity": {"missing-licence": "warning", "excluded": "off"}}}}));
+    let d = c.diagnostics(&mag, Some(1));
+    let ml = find(&d, "missing-licence");
+    assert_eq!(ml["severity"], 2);
+    assert!(!codes(&d).contains(&"excluded".to_string()));
+    c.notify(
+        "workspace/didChangeConfiguration",
+        json!({"settings": {"rules": "/nonexistent/pack.toml"}}),
+    );
+    let d = c.diagnostics(&mag, Some(1));
+    assert!(
+        find(&d, "rule-pack-error")["message"]
+            .as_str()
+            .unwrap()
+            .contains("/nonexistent/pack.toml")
+    );
+}
+
+#[test]
+fn pull_diagnostics_when_the_client_supports_them() {
+    let (dir, _lic, mag) = workspace();
+    let mut c = Client::spawn();
+    let r = c.request(
+        "initialize",
+        json!({"processId": null, "rootUri": url(dir.path()), "capabilities": {"textDocument": {"diagnostic": {"dynamicRegistration": false}}}}),
+    );
+    assert_eq!(
+        r["result"]["capabilities"]["diagnosticProvider"]["identifier"],
+        "catalogue-lsp"
+    );
+    c.notify("initialized", json!({}));
+    c.open(&mag, MAGNETS, 1);
+    let r = c.request(
+        "textDocument/diagnostic",
+        json!({"textDocument": {"uri": mag}}),
+    );
+    assert_eq!(r["result"]["kind"], "full");
+    assert!(
+        codes(r["result"]["items"].as_array().unwrap()).contains(&"missing-licence".to_string())
+    );
+}
+
+#[test]
+fn random_edits_end_in_the_state_of_a_fresh_open() {
+    let (dir, _lic, mag) = workspace();
+    let mut c = start(dir.path(), &["utf-16"]);
+    let mut text = MAGNETS.to_string();
+    c.open(&mag, &text, 1);
+    let mut seed = 7u64;
+    let mut rnd = |n: usize| {
+        seed = seed
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        ((seed >> 33) as usize) % n.max(1)
+    };
+    let pieces = [
+        "\"",
+        "[",
+        "]",
+        "\n",
+        "Dy",
+        " = ",
+        "𝄞",
+        "é",
+        "\r\n",
+        "form = \"motor\"\n",
+        "[[product]]\nsku = \"R\"\n",
+        "",
+        "#",
+    ];
+    for v in 2..502 {
+        let lines = LineIndex::new(&text);
+        let a = rnd(text.len() + 1);
+        let b = (a + rnd(8)).min(text.len());
+        // LSP cannot address the point between CR and LF: step back over it.
+        let fix = |o: usize| {
+            let o = catalogue_lsp::text::floor_char_boundary(&text, o);
+            if o > 0 && text.as_bytes()[o - 1] == b'\r' && text.as_bytes().get(o) == Some(&b'\n') {
+                o - 1
+            } else {
+                o
+            }
+        };
+        let (a, b) = (fix(a), fix(b));
+        let (l1, c1) = lines.position(&text, a, Encoding::Utf16);
+        let (l2, c2) = lines.position(&text, b, Encoding::Utf16);
+        let ins = pieces[rnd(pieces.len())];
+        c.change(
+            &mag,
+            v,
+            json!([{"range": {"start": pos(l1, c1), "end": pos(l2, c2)}, "text": ins}]),
+        );
+        text.replace_range(a..b, ins);
+    }
+    let edited = c.diagnostics(&mag, Some(501));
+    let fresh = url(&dir.path().join("fresh.catalogue.toml"));
+    c.notify(
+        "textDocument/didClose",
+        json!({"textDocument": {"uri": mag}}),
+    );
+    c.open(&fresh, &text, 1);
+    let reopened = c.diagnostics(&fresh, Some(1));
+    let strip = |d: &[Value]| {
+        d.iter()
+            .map(|x| (x["code"].clone(), x["range"].clone(), x["message"].clone()))
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(strip(&edited), strip(&reopened));
+}
+
+#[test]
+fn exit_after_shutdown_even_with_stdin_open_and_when_stdin_closes() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut c = start(dir.path(), &["utf-16"]);
+    let t = std::time::Instant::now();
+    assert_eq!(c.shutdown_and_exit(), Some(0));
+    assert!(t.elapsed() < std::time::Duration::from_secs(5));
+    let mut c = start(dir.path(), &["utf-16"]);
+    c.close_stdin();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while std::time::Instant::now() < deadline {
+        if let Ok(Some(_)) = c.child.try_wait() {
+            return;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    panic!("server did not exit when stdin closed");
+}
