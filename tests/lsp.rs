@@ -467,7 +467,10 @@ fn configuration_changes_recheck_without_restart() {
         "{d:#?}"
     );
     c.notify("workspace/didChangeConfiguration", json!({"settings": {"catalogueLsp": {"asOf": "2026-06-01", "severity": {"missing-licence": "warning", "excluded": "off"}}}}));
-    let d = c.diagnostics(&mag, Some(1));
+    let d = c.diagnostics_until(&mag, |d| {
+        d.iter()
+            .any(|x| x["code"] == "missing-licence" && x["severity"] == 2)
+    });
     let ml = find(&d, "missing-licence");
     assert_eq!(ml["severity"], 2);
     assert!(!codes(&d).contains(&"excluded".to_string()));
@@ -593,4 +596,54 @@ fn exit_after_shutdown_even_with_stdin_open_and_when_stdin_closes() {
         std::thread::sleep(std::time::Duration::from_millis(20));
     }
     panic!("server did not exit when stdin closed");
+}
+
+#[test]
+fn editing_a_licence_rechecks_the_files_that_use_it() {
+    let (dir, lic, mag) = workspace();
+    let mut c = start(dir.path(), &["utf-16"]);
+    let text = MAGNETS.replace(
+        "end_user = \"Example Motors GmbH\"\n",
+        "end_user = \"Example Motors GmbH\"\nlicence = \"GL-1\"\n",
+    );
+    c.open(&mag, &text, 1);
+    assert!(!codes(&c.diagnostics(&mag, Some(1))).contains(&"licence-expired".to_string()));
+    c.open(&lic, LICENCES, 1);
+    c.diagnostics(&lic, Some(1));
+    // Shorten the licence: it now expires before the evaluation date.
+    c.change(
+        &lic,
+        2,
+        json!([{"range": {"start": pos(4, 10), "end": pos(4, 20)}, "text": "2026-03-31"}]),
+    );
+    c.diagnostics(&lic, Some(2));
+    let d = c.diagnostics_until(&mag, |d| codes(d).contains(&"licence-expired".to_string()));
+    let rel = &find(&d, "licence-expired")["relatedInformation"][0]["location"];
+    assert_eq!(rel["uri"], lic);
+}
+
+#[test]
+fn editing_the_rule_pack_file_rechecks_without_restart() {
+    let (dir, _lic, mag) = workspace();
+    let pack_path = dir.path().join("pack.toml");
+    std::fs::write(&pack_path, catalogue_lsp::rules::EMBEDDED).unwrap();
+    let mut c = Client::spawn();
+    c.initialize(
+        dir.path(),
+        &["utf-16"],
+        json!({"rules": pack_path.display().to_string()}),
+    );
+    c.open(&mag, MAGNETS, 1);
+    assert!(codes(&c.diagnostics(&mag, Some(1))).contains(&"missing-licence".to_string()));
+    // Remove Dy-NdFeB from the pack; the editor reports the file change.
+    let edited = catalogue_lsp::rules::EMBEDDED.replace(
+        "elements = [\"Nd\", \"Fe\", \"B\", \"Dy\"]",
+        "elements = [\"Nd\", \"Fe\", \"B\", \"Dy\", \"Ho\"]",
+    );
+    std::fs::write(&pack_path, edited).unwrap();
+    c.notify(
+        "workspace/didChangeWatchedFiles",
+        json!({"changes": [{"uri": url(&pack_path), "type": 2}]}),
+    );
+    c.diagnostics_until(&mag, |d| !codes(d).contains(&"missing-licence".to_string()));
 }

@@ -190,16 +190,10 @@ impl LanguageServer for Backend {
         let client = self.client.clone();
         tokio::spawn(async move {
             let opts = DidChangeWatchedFilesRegistrationOptions {
-                watchers: vec![
-                    FileSystemWatcher {
-                        glob_pattern: GlobPattern::String("**/*.catalogue.toml".into()),
-                        kind: None,
-                    },
-                    FileSystemWatcher {
-                        glob_pattern: GlobPattern::String("**/catalogue.toml".into()),
-                        kind: None,
-                    },
-                ],
+                watchers: vec![FileSystemWatcher {
+                    glob_pattern: GlobPattern::String("**/*.toml".into()),
+                    kind: None,
+                }],
             };
             let reg = Registration {
                 id: "catalogue-watch".into(),
@@ -226,18 +220,14 @@ impl LanguageServer for Backend {
     async fn did_open(&self, params: DidOpenTextDocumentParams) {
         let doc = params.text_document;
         let mut st = self.state();
-        let before = st.file(&doc.uri).map(|f| State::definitions(f.catalogue));
-        st.docs
-            .insert(doc.uri.clone(), Document::new(doc.text, doc.version));
-        let after = st
-            .docs
-            .get(&doc.uri)
-            .map(|d| State::definitions(&d.catalogue));
-        let targets = if before != after {
-            Self::open_uris(&st)
-        } else {
-            vec![doc.uri]
-        };
+        let before = st
+            .file(&doc.uri)
+            .map(|f| State::exports(f.text, f.catalogue))
+            .unwrap_or_default();
+        let new = Document::new(doc.text, doc.version);
+        let after = State::exports(&new.text, &new.catalogue);
+        st.docs.insert(doc.uri.clone(), new);
+        let targets = st.affected(&doc.uri, State::changed_exports(&before, &after));
         self.recheck(&mut st, &targets);
     }
 
@@ -249,17 +239,13 @@ impl LanguageServer for Backend {
             tracing::warn!(%uri, "didChange for a document that is not open: ignored");
             return;
         };
-        let before = State::definitions(&doc.catalogue);
+        let before = State::exports(&doc.text, &doc.catalogue);
         if !doc.apply(params.content_changes, params.text_document.version, enc) {
             tracing::warn!(%uri, version = params.text_document.version, "didChange with an old version: ignored");
             return;
         }
-        let changed_defs = before != State::definitions(&doc.catalogue);
-        let targets = if changed_defs {
-            Self::open_uris(&st)
-        } else {
-            vec![uri]
-        };
+        let after = State::exports(&doc.text, &doc.catalogue);
+        let targets = st.affected(&uri, State::changed_exports(&before, &after));
         self.recheck(&mut st, &targets);
     }
 
@@ -296,20 +282,14 @@ impl LanguageServer for Backend {
 
     async fn did_change_watched_files(&self, params: DidChangeWatchedFilesParams) {
         let mut st = self.state();
-        let mut pack_changed = false;
+        let mut packs_changed = false;
         for ch in params.changes {
             let Ok(path) = ch.uri.to_file_path() else {
                 continue;
             };
-            if st
-                .settings
-                .rules
-                .as_deref()
-                .is_some_and(|r| path.ends_with(r))
-            {
-                pack_changed = true;
-            }
             if !is_catalogue_uri(&ch.uri) {
+                // Any other TOML file may be a rule pack: reload packs.
+                packs_changed = true;
                 continue;
             }
             if ch.typ == FileChangeType::DELETED {
@@ -318,7 +298,7 @@ impl LanguageServer for Backend {
                 st.disk.insert(ch.uri.clone(), f);
             }
         }
-        if pack_changed {
+        if packs_changed {
             let s = st.settings.clone();
             st.set_settings(s);
         }

@@ -291,16 +291,82 @@ impl State {
         self.files().iter().map(|f| f.uri.clone()).collect()
     }
 
-    /// Licence ids and SKUs a file defines: when they change, other files must be re-checked.
-    pub fn definitions(cat: &Catalogue) -> HashSet<String> {
-        cat.products
+    /// What a file offers other files: each licence id and SKU with a hash of its table's text.
+    pub fn exports(text: &str, cat: &Catalogue) -> HashMap<String, u64> {
+        use std::hash::{Hash, Hasher};
+        let digest = |span: Span| {
+            let mut h = std::collections::hash_map::DefaultHasher::new();
+            text.get(span.start..span.end).unwrap_or("").hash(&mut h);
+            h.finish()
+        };
+        let products = cat
+            .products
             .iter()
-            .filter_map(|p| p.sku_str().map(|s| format!("p:{s}")))
-            .chain(
-                cat.licences
-                    .iter()
-                    .filter_map(|l| l.id_str().map(|s| format!("l:{s}"))),
-            )
+            .filter_map(|p| Some((format!("p:{}", p.sku_str()?), digest(p.span))));
+        let licences = cat
+            .licences
+            .iter()
+            .filter_map(|l| Some((format!("l:{}", l.id_str()?), digest(l.span))));
+        products.chain(licences).collect()
+    }
+
+    /// Keys whose definition differs between two export maps.
+    pub fn changed_exports(
+        before: &HashMap<String, u64>,
+        after: &HashMap<String, u64>,
+    ) -> HashSet<String> {
+        let mut out: HashSet<String> = before
+            .iter()
+            .filter(|(k, v)| after.get(*k) != Some(v))
+            .map(|(k, _)| k.clone())
+            .collect();
+        out.extend(after.keys().filter(|k| !before.contains_key(*k)).cloned());
+        out
+    }
+
+    /// The open documents whose results depend on the changed keys: those that
+    /// reference or define them, directly or through components in any file.
+    pub fn affected(&self, origin: &Url, mut changed: HashSet<String>) -> Vec<Url> {
+        let mut hit: HashSet<Url> = HashSet::from([origin.clone()]);
+        if !changed.is_empty() {
+            let files = self.files();
+            loop {
+                let before = hit.len();
+                for f in &files {
+                    if hit.contains(f.uri) {
+                        continue;
+                    }
+                    let touches = f.catalogue.products.iter().any(|p| {
+                        p.sku_str()
+                            .is_some_and(|s| changed.contains(&format!("p:{s}")))
+                            || p.licence
+                                .as_ref()
+                                .is_some_and(|l| changed.contains(&format!("l:{}", l.value)))
+                            || p.components
+                                .iter()
+                                .flat_map(|c| c.value.iter())
+                                .any(|c| changed.contains(&format!("p:{}", c.value)))
+                    }) || f.catalogue.licences.iter().any(|l| {
+                        l.id_str()
+                            .is_some_and(|i| changed.contains(&format!("l:{i}")))
+                    });
+                    if touches {
+                        hit.insert(f.uri.clone());
+                        changed.extend(
+                            f.catalogue
+                                .products
+                                .iter()
+                                .filter_map(|p| Some(format!("p:{}", p.sku_str()?))),
+                        );
+                    }
+                }
+                if hit.len() == before {
+                    break;
+                }
+            }
+        }
+        hit.into_iter()
+            .filter(|u| self.docs.contains_key(u))
             .collect()
     }
 

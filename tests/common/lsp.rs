@@ -185,6 +185,21 @@ impl Client {
         }
     }
 
+    /// Waits for a publication for `uri` that satisfies `pred` (earlier ones are skipped).
+    pub fn diagnostics_until(&mut self, uri: &str, pred: impl Fn(&[Value]) -> bool) -> Vec<Value> {
+        let deadline = Instant::now() + TIMEOUT;
+        loop {
+            assert!(
+                Instant::now() < deadline,
+                "no matching diagnostics for {uri}"
+            );
+            let d = self.diagnostics(uri, None);
+            if pred(&d) {
+                return d;
+            }
+        }
+    }
+
     pub fn open(&mut self, uri: &str, text: &str, version: i64) {
         self.notify("textDocument/didOpen", json!({"textDocument": {"uri": uri, "languageId": "toml", "version": version, "text": text}}));
     }
