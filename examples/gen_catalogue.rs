@@ -29,10 +29,11 @@ fn main() {
     s.push_str("[catalogue]\nname = \"Generated catalogue\"\nas_of = 2026-06-01\n\n");
     let licences = (n / 100).max(1);
     for i in 0..licences {
+        let customers: Vec<String> = (0..50).map(|c| format!("\"Customer {c}\"")).collect();
         let _ = write!(
             s,
-            "[[licence]]\nid = \"GL-{i:06}\"\ntype = \"general\"\nissued = 2026-01-01\nexpires = 2028-12-31\nitems = [\"1C905\", \"1C904\", \"1C902\"]\nend_users = [\"Customer {}\"]\ndestinations = [\"DE\", \"US\", \"JP\"]\n\n",
-            i % 50
+            "[[licence]]\nid = \"GL-{i:06}\"\ntype = \"general\"\nissued = 2026-01-01\nexpires = 2028-12-31\nitems = [\"1C902\", \"1C904\", \"1C905\", \"1C908\"]\nend_users = [{}]\ndestinations = [\"DE\", \"US\", \"JP\", \"SE\", \"KR\", \"FR\"]\n\n",
+            customers.join(", ")
         );
     }
     let dests = ["DE", "US", "JP", "SE", "KR", "FR"];
@@ -95,7 +96,7 @@ fn main() {
             r.pick(&dests),
             r.next() % 50
         );
-        if r.next() % 3 != 0 {
+        if r.next() % 10 != 0 {
             let _ = writeln!(s, "licence = \"GL-{:06}\"", r.next() as usize % licences);
         }
         s.push('\n');

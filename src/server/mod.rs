@@ -13,6 +13,7 @@ mod state;
 use document::Document;
 use state::{Settings, State, read_disk};
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 use tokio::sync::mpsc;
@@ -39,11 +40,20 @@ impl Backend {
 
     /// Re-analyses `targets` and queues their diagnostics, under the lock so order is kept.
     fn recheck(&self, st: &mut State, targets: &[Url]) {
-        for (uri, r) in st.analyse(targets) {
+        let t = std::time::Instant::now();
+        let results = st.analyse(targets);
+        let analysed = t.elapsed();
+        for (uri, r) in results {
             let diags = st.lsp_diagnostics(&uri, &r);
             let version = st.docs.get(&uri).map(|d| d.version);
             let _ = self.publish.send((uri, diags, version));
         }
+        tracing::debug!(
+            files = targets.len(),
+            analyse_ms = analysed.as_secs_f64() * 1e3,
+            total_ms = t.elapsed().as_secs_f64() * 1e3,
+            "rechecked"
+        );
     }
 
     fn open_uris(st: &State) -> Vec<Url> {
@@ -209,11 +219,6 @@ impl LanguageServer for Backend {
     }
 
     async fn shutdown(&self) -> Result<()> {
-        // tower-lsp may not end on `exit` while stdin stays open: end the process shortly after.
-        tokio::spawn(async {
-            tokio::time::sleep(Duration::from_millis(1500)).await;
-            std::process::exit(0);
-        });
         Ok(())
     }
 
@@ -239,12 +244,17 @@ impl LanguageServer for Backend {
             tracing::warn!(%uri, "didChange for a document that is not open: ignored");
             return;
         };
+        let t = std::time::Instant::now();
         let before = State::exports(&doc.text, &doc.catalogue);
         if !doc.apply(params.content_changes, params.text_document.version, enc) {
             tracing::warn!(%uri, version = params.text_document.version, "didChange with an old version: ignored");
             return;
         }
         let after = State::exports(&doc.text, &doc.catalogue);
+        tracing::debug!(
+            apply_ms = t.elapsed().as_secs_f64() * 1e3,
+            "edit applied and parsed"
+        );
         let targets = st.affected(&uri, State::changed_exports(&before, &after));
         self.recheck(&mut st, &targets);
     }
@@ -466,6 +476,48 @@ fn watch_parent(pid: u32) {
     });
 }
 
+/// Set once `shutdown` was received: `exit` then ends with code 0, else 1 (LSP spec).
+static SHUTDOWN: AtomicBool = AtomicBool::new(false);
+
+/// Wraps the LSP service to end the process on `exit`: tower-lsp 0.20 stops
+/// serving but keeps reading stdin while the client holds it open (#399).
+struct ExitOnExit<S>(S);
+
+impl<S> tower::Service<tower_lsp::jsonrpc::Request> for ExitOnExit<S>
+where
+    S: tower::Service<tower_lsp::jsonrpc::Request>,
+{
+    type Response = S::Response;
+    type Error = S::Error;
+    type Future = S::Future;
+
+    fn poll_ready(
+        &mut self,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<std::result::Result<(), Self::Error>> {
+        self.0.poll_ready(cx)
+    }
+
+    fn call(&mut self, req: tower_lsp::jsonrpc::Request) -> Self::Future {
+        match req.method() {
+            "shutdown" => SHUTDOWN.store(true, Ordering::SeqCst),
+            "exit" => {
+                tokio::spawn(async {
+                    // Let the responses already queued reach stdout first.
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                    std::process::exit(if SHUTDOWN.load(Ordering::SeqCst) {
+                        0
+                    } else {
+                        1
+                    });
+                });
+            }
+            _ => {}
+        }
+        self.0.call(req)
+    }
+}
+
 /// Runs the server on stdin/stdout until `exit` (or stdin closes).
 pub fn serve() -> i32 {
     let filter = tracing_subscriber::EnvFilter::try_from_env("CATALOGUE_LSP_LOG")
@@ -504,8 +556,14 @@ pub fn serve() -> i32 {
             }
         });
         Server::new(tokio::io::stdin(), tokio::io::stdout(), socket)
-            .serve(service)
+            .serve(ExitOnExit(service))
             .await;
     });
-    0
+    // Do not wait for the blocking stdin reader: it may never return while the client keeps stdin open.
+    rt.shutdown_background();
+    if SHUTDOWN.load(Ordering::SeqCst) {
+        0
+    } else {
+        1
+    }
 }

@@ -1,0 +1,276 @@
+//! LSP latency benchmark: drives a language server over stdio the way an
+//! editor does and prints p50/p95 latencies and the server's peak RSS.
+//!
+//! cargo run --release --example lsp_bench -- FILE [--edits N] [--server "CMD ARGS..."]
+//!
+//! Scenario: open FILE and wait for its diagnostics; N one-character
+//! incremental edits, each waited for (publishDiagnostics of that version);
+//! N/10 full-text changes, each waited for; hover, completion and code-action
+//! requests at a product. Default server: target/release/catalogue-lsp serve.
+
+use serde_json::{Value, json};
+use std::io::{BufRead, BufReader, Read, Write};
+use std::process::{Command, Stdio};
+use std::sync::mpsc::{Receiver, channel};
+use std::time::{Duration, Instant};
+
+struct Lsp {
+    stdin: std::process::ChildStdin,
+    rx: Receiver<Value>,
+    id: i64,
+}
+
+impl Lsp {
+    fn send(&mut self, mut v: Value) {
+        if v.get("params").is_some_and(Value::is_null) {
+            if let Some(o) = v.as_object_mut() {
+                o.remove("params");
+            }
+        }
+        let b = serde_json::to_vec(&v).unwrap_or_default();
+        let _ = write!(self.stdin, "Content-Length: {}\r\n\r\n", b.len());
+        let _ = self.stdin.write_all(&b);
+        let _ = self.stdin.flush();
+    }
+    fn notify(&mut self, method: &str, params: Value) {
+        self.send(json!({"jsonrpc": "2.0", "method": method, "params": params}));
+    }
+    fn request(&mut self, method: &str, params: Value) -> Value {
+        self.id += 1;
+        let id = self.id;
+        self.send(json!({"jsonrpc": "2.0", "id": id, "method": method, "params": params}));
+        loop {
+            let m = self.next();
+            if m.get("id") == Some(&json!(id)) && m.get("method").is_none() {
+                return m;
+            }
+            self.answer(&m);
+        }
+    }
+    fn next(&mut self) -> Value {
+        self.rx
+            .recv_timeout(Duration::from_secs(120))
+            .expect("server went silent")
+    }
+    fn answer(&mut self, m: &Value) {
+        if m.get("method").is_some() && m.get("id").is_some() {
+            let id = m["id"].clone();
+            self.send(json!({"jsonrpc": "2.0", "id": id, "result": null}));
+        }
+    }
+    /// Waits for diagnostics of `uri` with `version` (or without a version).
+    fn wait_diags(&mut self, uri: &str, version: i64) {
+        loop {
+            let m = self.next();
+            if m["method"] == "textDocument/publishDiagnostics" && m["params"]["uri"] == uri {
+                let v = &m["params"]["version"];
+                if v.is_null() || v == &json!(version) {
+                    return;
+                }
+            }
+            self.answer(&m);
+        }
+    }
+}
+
+fn pct(v: &mut [f64], p: f64) -> f64 {
+    v.sort_by(|a, b| a.total_cmp(b));
+    if v.is_empty() {
+        return f64::NAN;
+    }
+    v[((v.len() - 1) as f64 * p).round() as usize]
+}
+
+fn peak_rss_kb(pid: u32) -> Option<u64> {
+    let s = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    s.lines()
+        .find(|l| l.starts_with("VmHWM:"))?
+        .split_whitespace()
+        .nth(1)?
+        .parse()
+        .ok()
+}
+
+fn main() {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let file = args
+        .first()
+        .expect("usage: lsp_bench FILE [--edits N] [--server CMD]")
+        .clone();
+    let flag = |name: &str| {
+        args.iter()
+            .position(|a| a == name)
+            .and_then(|i| args.get(i + 1))
+            .cloned()
+    };
+    let edits: usize = flag("--edits").and_then(|s| s.parse().ok()).unwrap_or(100);
+    let server = flag("--server").unwrap_or_else(|| "target/release/catalogue-lsp serve".into());
+    let mut parts = server.split_whitespace();
+    let mut child = Command::new(parts.next().unwrap_or("catalogue-lsp"))
+        .args(parts)
+        .env(
+            "CATALOGUE_LSP_LOG",
+            std::env::var("CATALOGUE_LSP_LOG").unwrap_or_else(|_| "warn".into()),
+        )
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(
+            std::fs::File::create("/tmp/lsp_bench_server.log")
+                .map(Stdio::from)
+                .unwrap_or_else(|_| Stdio::null()),
+        )
+        .spawn()
+        .expect("start server");
+    let pid = child.id();
+    let stdout = child.stdout.take().expect("stdout");
+    let (tx, rx) = channel();
+    std::thread::spawn(move || {
+        let mut r = BufReader::new(stdout);
+        loop {
+            let mut len = 0usize;
+            loop {
+                let mut line = String::new();
+                if r.read_line(&mut line).unwrap_or(0) == 0 {
+                    return;
+                }
+                let t = line.trim_end();
+                if t.is_empty() {
+                    break;
+                }
+                if let Some(v) = t.strip_prefix("Content-Length: ") {
+                    len = v.parse().unwrap_or(0);
+                }
+            }
+            let mut buf = vec![0; len];
+            if r.read_exact(&mut buf).is_err() {
+                return;
+            }
+            if let Ok(v) = serde_json::from_slice(&buf) {
+                let _ = tx.send(v);
+            }
+        }
+    });
+    let mut lsp = Lsp {
+        stdin: child.stdin.take().expect("stdin"),
+        rx,
+        id: 0,
+    };
+    let path = std::fs::canonicalize(&file).expect("file");
+    let dir = path.parent().expect("dir").to_path_buf();
+    let uri = format!("file://{}", path.display());
+    let text = std::fs::read_to_string(&path).expect("read");
+    lsp.request("initialize", json!({"processId": null, "rootUri": format!("file://{}", dir.display()), "capabilities": {"general": {"positionEncodings": ["utf-16"]}}}));
+    lsp.notify("initialized", json!({}));
+
+    let t = Instant::now();
+    lsp.notify(
+        "textDocument/didOpen",
+        json!({"textDocument": {"uri": uri, "languageId": "toml", "version": 1, "text": text}}),
+    );
+    lsp.wait_diags(&uri, 1);
+    let open_ms = t.elapsed().as_secs_f64() * 1e3;
+
+    // One-character edits inside the name of a product in the middle of the file.
+    let lines: Vec<&str> = text.lines().collect();
+    let target = lines
+        .iter()
+        .enumerate()
+        .skip(lines.len() / 2)
+        .find(|(_, l)| l.starts_with("name = \""))
+        .map(|(i, _)| i)
+        .unwrap_or(0);
+    let mut version = 1;
+    let mut change = Vec::new();
+    for i in 0..edits {
+        version += 1;
+        let (range, txt) = if i % 2 == 0 {
+            (
+                json!({"start": {"line": target, "character": 8}, "end": {"line": target, "character": 8}}),
+                "x",
+            )
+        } else {
+            (
+                json!({"start": {"line": target, "character": 8}, "end": {"line": target, "character": 9}}),
+                "",
+            )
+        };
+        let t = Instant::now();
+        lsp.notify("textDocument/didChange", json!({"textDocument": {"uri": uri, "version": version}, "contentChanges": [{"range": range, "text": txt}]}));
+        lsp.wait_diags(&uri, version);
+        change.push(t.elapsed().as_secs_f64() * 1e3);
+    }
+    let mut full = Vec::new();
+    for _ in 0..(edits / 10).max(1) {
+        version += 1;
+        let t = Instant::now();
+        lsp.notify("textDocument/didChange", json!({"textDocument": {"uri": uri, "version": version}, "contentChanges": [{"text": text}]}));
+        lsp.wait_diags(&uri, version);
+        full.push(t.elapsed().as_secs_f64() * 1e3);
+    }
+    let mut req = |method: &str, params: Value| {
+        let mut v = Vec::new();
+        for _ in 0..edits.max(20) {
+            let t = Instant::now();
+            lsp.request(method, params.clone());
+            v.push(t.elapsed().as_secs_f64() * 1e3);
+        }
+        v
+    };
+    let pos = json!({"line": target - 1, "character": 2});
+    let mut hover = req(
+        "textDocument/hover",
+        json!({"textDocument": {"uri": uri}, "position": pos}),
+    );
+    let mut completion = req(
+        "textDocument/completion",
+        json!({"textDocument": {"uri": uri}, "position": {"line": target + 1, "character": 0}}),
+    );
+    let mut actions = req(
+        "textDocument/codeAction",
+        json!({"textDocument": {"uri": uri}, "range": {"start": pos, "end": pos}, "context": {"diagnostics": []}}),
+    );
+    let rss = peak_rss_kb(pid);
+    let _ = lsp.request("shutdown", Value::Null);
+    lsp.notify("exit", Value::Null);
+    let _ = child.wait();
+
+    println!("server: {server}");
+    println!(
+        "file: {} ({} bytes, {} lines)",
+        file,
+        text.len(),
+        lines.len()
+    );
+    println!("open → diagnostics: {open_ms:.1} ms");
+    println!(
+        "one-char didChange → publishDiagnostics ({} edits): p50 {:.2} ms, p95 {:.2} ms",
+        change.len(),
+        pct(&mut change, 0.5),
+        pct(&mut change, 0.95)
+    );
+    println!(
+        "full-text didChange → publishDiagnostics ({}): p50 {:.1} ms, p95 {:.1} ms",
+        full.len(),
+        pct(&mut full, 0.5),
+        pct(&mut full, 0.95)
+    );
+    println!(
+        "hover: p50 {:.2} ms, p95 {:.2} ms",
+        pct(&mut hover, 0.5),
+        pct(&mut hover, 0.95)
+    );
+    println!(
+        "completion: p50 {:.2} ms, p95 {:.2} ms",
+        pct(&mut completion, 0.5),
+        pct(&mut completion, 0.95)
+    );
+    println!(
+        "codeAction: p50 {:.2} ms, p95 {:.2} ms",
+        pct(&mut actions, 0.5),
+        pct(&mut actions, 0.95)
+    );
+    match rss {
+        Some(kb) => println!("peak RSS: {:.1} MB", kb as f64 / 1024.0),
+        None => println!("peak RSS: unavailable"),
+    }
+}
