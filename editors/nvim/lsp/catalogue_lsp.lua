@@ -1,0 +1,35 @@
+-- catalogue-lsp for Neovim 0.11+: export-control diagnostics, hovers and quick
+-- fixes for rare-earth product catalogues (*.catalogue.toml, catalogue.toml).
+--
+-- Put this directory on 'runtimepath' and write:  vim.lsp.enable('catalogue_lsp')
+-- Override anything with vim.lsp.config('catalogue_lsp', { ... }).
+
+---@param name string
+---@return boolean
+local function is_catalogue(name)
+  return name:match('%.catalogue%.toml$') ~= nil or vim.fs.basename(name) == 'catalogue.toml'
+end
+
+---@type vim.lsp.Config
+return {
+  -- The binary: g:catalogue_lsp_path, else `catalogue-lsp` on PATH.
+  cmd = function(dispatchers)
+    local bin = vim.g.catalogue_lsp_path or 'catalogue-lsp'
+    return vim.lsp.rpc.start({ bin, 'serve' }, dispatchers)
+  end,
+  filetypes = { 'toml' },
+  -- Attach only to catalogue files, not to every TOML buffer (taplo may share the buffer).
+  root_dir = function(bufnr, on_dir)
+    local name = vim.api.nvim_buf_get_name(bufnr)
+    if not is_catalogue(name) then
+      return
+    end
+    on_dir(vim.fs.root(bufnr, { '.git', 'catalogue.toml' }) or vim.fs.dirname(name))
+  end,
+  -- Mirrored to the server as initializationOptions and workspace/didChangeConfiguration.
+  -- asOf = 'YYYY-MM-DD', rules = 'path/to/pack.toml', severity = { ['missing-licence'] = 'warning' }
+  settings = { catalogueLsp = {} },
+  before_init = function(params, config)
+    params.initializationOptions = (config.settings or {}).catalogueLsp or {}
+  end,
+}

@@ -1,0 +1,122 @@
+-- End-to-end test in real Neovim: nvim --headless --clean -l editors/nvim/test/e2e.lua BIN REPO
+-- Starts the real server through this plugin on a copy of the examples and
+-- asserts diagnostics, hover, a quick fix, and the negotiated encoding.
+local bin, repo = arg[1], arg[2]
+assert(bin and repo, 'usage: e2e.lua BIN REPO')
+
+local failures = 0
+local function say(line)
+  io.stdout:write(line .. '\n')
+  io.stdout:flush()
+end
+local function check(cond, what)
+  if cond then
+    say('ok   ' .. what)
+  else
+    failures = failures + 1
+    say('FAIL ' .. what)
+  end
+end
+
+local dir = vim.fn.tempname()
+vim.fn.mkdir(dir, 'p')
+vim.fn.writefile(vim.fn.readfile(repo .. '/examples/licences.catalogue.toml'), dir .. '/licences.catalogue.toml')
+local fixture = {
+  '# Catalogue 目录 — non-ASCII text before the products: 𝄞',
+  '[catalogue]',
+  'as_of = 2026-06-01',
+  '',
+  '[[product]]',
+  'sku = "E2E-DY"',
+  'name = "钕铁硼 磁体 𝄞"',
+  'form = "magnet"',
+  'composition = { Nd = 27.5, Dy = 2.5, Fe = 69, B = 1 }',
+  'destination = "DE"',
+  'end_user = "Example Motors GmbH"',
+  '',
+  '[[product]]',
+  'sku = "E2E-BAD"',
+  'name = "磁体𝄞" ; oops',
+  'form = "motor"',
+}
+vim.fn.writefile(fixture, dir .. '/e2e.catalogue.toml')
+vim.fn.writefile({ 'a = 1' }, dir .. '/other.toml')
+
+vim.opt.rtp:prepend(repo .. '/editors/nvim')
+vim.g.catalogue_lsp_path = bin
+vim.lsp.enable('catalogue_lsp')
+
+-- A plain TOML file must not get the server.
+vim.cmd.edit(dir .. '/other.toml')
+vim.wait(500)
+check(#vim.lsp.get_clients({ bufnr = 0, name = 'catalogue_lsp' }) == 0, 'does not attach to other TOML files')
+
+vim.cmd.edit(dir .. '/e2e.catalogue.toml')
+local buf = vim.api.nvim_get_current_buf()
+check(vim.bo[buf].filetype == 'toml', 'catalogue file has filetype toml')
+local attached = vim.wait(10000, function() return #vim.lsp.get_clients({ bufnr = buf, name = 'catalogue_lsp' }) > 0 end, 50)
+check(attached, 'client attached')
+local client = vim.lsp.get_clients({ bufnr = buf, name = 'catalogue_lsp' })[1]
+if not client then
+  os.exit(1)
+end
+check(client.offset_encoding == 'utf-8', 'negotiated position encoding utf-8 (got ' .. tostring(client.offset_encoding) .. ')')
+
+local function diag(code)
+  for _, d in ipairs(vim.diagnostic.get(buf)) do
+    if d.code == code then
+      return d
+    end
+  end
+end
+vim.wait(15000, function() return diag('missing-licence') ~= nil end, 50)
+local ml = diag('missing-licence')
+check(ml ~= nil and ml.lnum == 4 and ml.col == 0 and ml.end_col == 11, 'missing-licence on the [[product]] header (line 5, col 1-12)')
+check(ml ~= nil and ml.severity == vim.diagnostic.severity.ERROR, 'missing-licence is an error')
+local ctl = diag('controlled')
+check(ctl ~= nil and ctl.message:find('1C905.a.4', 1, true) ~= nil, 'controlled mark names 1C905.a.4')
+local syn = diag('syntax-error')
+-- `name = "磁体𝄞" ; oops`: the `;` is at byte 20 (UTF-16 column 14): round-trips only if the encoding is honoured.
+check(syn ~= nil and syn.lnum == 14 and syn.col == 20, ('syntax error after non-ASCII text at byte column 20 (got %s:%s)'):format(syn and syn.lnum, syn and syn.col))
+
+-- Hover on the product header.
+local params = { textDocument = vim.lsp.util.make_text_document_params(buf), position = { line = 4, character = 3 } }
+local res = client:request_sync('textDocument/hover', params, 5000, buf)
+local hover = res and res.result and res.result.contents and res.result.contents.value or ''
+check(hover:find('1C905.a.4', 1, true) ~= nil and hover:find('Announcement No. 18', 1, true) ~= nil, 'hover names the control code and its source')
+
+-- Quick fix: use the licence that covers this export.
+local ca = client:request_sync('textDocument/codeAction', {
+  textDocument = vim.lsp.util.make_text_document_params(buf),
+  range = { start = { line = ml.lnum, character = ml.col }, ['end'] = { line = ml.end_lnum, character = ml.end_col } },
+  context = { diagnostics = { ml.user_data and ml.user_data.lsp or {} } },
+}, 5000, buf)
+local action
+for _, a in ipairs(ca and ca.result or {}) do
+  if a.title == 'Use licence GL-2026-0042' then
+    action = a
+  end
+end
+check(action ~= nil, 'quick fix "Use licence GL-2026-0042" offered')
+if action then
+  vim.lsp.util.apply_workspace_edit(action.edit, client.offset_encoding)
+  check(vim.api.nvim_buf_get_lines(buf, 11, 12, false)[1] == 'licence = "GL-2026-0042"', 'quick fix inserted the licence line after end_user')
+  local cleared = vim.wait(15000, function() return diag('missing-licence') == nil and diag('controlled') ~= nil end, 50)
+  check(cleared, 'missing-licence cleared after the quick fix')
+end
+
+-- Typing after non-ASCII text (line 16 now): remove ` ; oops` to fix the syntax error.
+vim.api.nvim_buf_set_text(buf, 15, 19, 15, 26, {})
+local fixed = vim.wait(15000, function() return diag('syntax-error') == nil end, 50)
+check(fixed, 'editing after non-ASCII text clears the syntax error: ' .. vim.api.nvim_buf_get_lines(buf, 15, 16, false)[1])
+
+vim.cmd('checkhealth catalogue_lsp')
+local report = table.concat(vim.api.nvim_buf_get_lines(0, 0, -1, false), '\n')
+check(report:find('binary: ', 1, true) ~= nil and report:find('rule pack: cn-rare-earth-dual-use', 1, true) ~= nil, ':checkhealth catalogue_lsp reports binary and rule pack')
+
+local info = require('catalogue_lsp').info()
+check(info[2] and info[2]:find('cn-rare-earth-dual-use', 1, true) ~= nil, ':CatalogueLspInfo shows the rule pack')
+
+say(failures == 0 and 'neovim e2e: all passed' or ('neovim e2e: %d failed'):format(failures))
+vim.lsp.stop_client(client.id, true)
+os.exit(failures == 0 and 0 or 1)
