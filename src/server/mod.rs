@@ -23,13 +23,20 @@ use tower_lsp::{Client, LanguageServer, LspService, Server};
 
 use crate::text::Encoding;
 
-type Publish = (Url, Vec<Diagnostic>, Option<i32>);
+/// What the publisher task sends to the client, in order.
+enum Out {
+    /// Push diagnostics for a document version.
+    Publish(Url, Vec<Diagnostic>, Option<i32>),
+    /// Ask a pull-diagnostics client to pull again (results changed for documents it did not edit).
+    Refresh,
+}
 
 pub struct Backend {
     client: Client,
     state: Arc<Mutex<State>>,
-    publish: mpsc::UnboundedSender<Publish>,
-    pull: Arc<Mutex<bool>>,
+    publish: mpsc::UnboundedSender<Out>,
+    /// The client pulls diagnostics: results are not pushed.
+    pull: Arc<AtomicBool>,
 }
 
 impl Backend {
@@ -39,20 +46,14 @@ impl Backend {
     }
 
     /// Re-analyses `targets` and queues their diagnostics, under the lock so order is kept.
-    fn recheck(&self, st: &mut State, targets: &[Url]) {
-        let t = std::time::Instant::now();
-        let results = st.analyse(targets);
-        let analysed = t.elapsed();
-        for (uri, r) in results {
-            let diags = st.lsp_diagnostics(&uri, &r);
-            let version = st.docs.get(&uri).map(|d| d.version);
-            let _ = self.publish.send((uri, diags, version));
-        }
-        tracing::debug!(
-            files = targets.len(),
-            analyse_ms = analysed.as_secs_f64() * 1e3,
-            total_ms = t.elapsed().as_secs_f64() * 1e3,
-            "rechecked"
+    /// `origin` is the document the client just edited, if any.
+    fn recheck(&self, st: &mut State, targets: &[Url], origin: Option<&Url>) {
+        deliver(
+            st,
+            &self.publish,
+            self.pull.load(Ordering::SeqCst),
+            targets,
+            origin,
         );
     }
 
@@ -89,7 +90,7 @@ impl LanguageServer for Backend {
             .as_ref()
             .and_then(|t| t.diagnostic.as_ref())
             .is_some();
-        *self.pull.lock().unwrap_or_else(|e| e.into_inner()) = pull;
+        self.pull.store(pull, Ordering::SeqCst);
         {
             let mut st = self.state();
             st.encoding = enc;
@@ -175,6 +176,7 @@ impl LanguageServer for Backend {
         // Index the workspace off the protocol path; publish for open documents when done.
         let state = self.state.clone();
         let publish = self.publish.clone();
+        let pull = self.pull.load(Ordering::SeqCst);
         tokio::task::spawn_blocking(move || {
             let files = crate::report::discover(&roots).unwrap_or_default();
             let mut loaded = Vec::new();
@@ -190,11 +192,7 @@ impl LanguageServer for Backend {
             }
             tracing::info!(files = n, "workspace indexed");
             let open: Vec<Url> = st.docs.keys().cloned().collect();
-            for (uri, r) in st.analyse(&open) {
-                let diags = st.lsp_diagnostics(&uri, &r);
-                let version = st.docs.get(&uri).map(|d| d.version);
-                let _ = publish.send((uri, diags, version));
-            }
+            deliver(&mut st, &publish, pull, &open, None);
         });
         // Watch catalogue files; a client that cannot is fine.
         let client = self.client.clone();
@@ -233,7 +231,7 @@ impl LanguageServer for Backend {
         let after = State::exports(&new.text, &new.catalogue);
         st.docs.insert(doc.uri.clone(), new);
         let targets = st.affected(&doc.uri, State::changed_exports(&before, &after));
-        self.recheck(&mut st, &targets);
+        self.recheck(&mut st, &targets, Some(&doc.uri));
     }
 
     async fn did_change(&self, params: DidChangeTextDocumentParams) {
@@ -256,7 +254,7 @@ impl LanguageServer for Backend {
             "edit applied and parsed"
         );
         let targets = st.affected(&uri, State::changed_exports(&before, &after));
-        self.recheck(&mut st, &targets);
+        self.recheck(&mut st, &targets, Some(&uri));
     }
 
     async fn did_close(&self, params: DidCloseTextDocumentParams) {
@@ -275,9 +273,11 @@ impl LanguageServer for Backend {
         } else {
             st.disk.remove(&uri);
         }
-        let _ = self.publish.send((uri, Vec::new(), None));
+        if !self.pull.load(Ordering::SeqCst) {
+            let _ = self.publish.send(Out::Publish(uri, Vec::new(), None));
+        }
         let open = Self::open_uris(&st);
-        self.recheck(&mut st, &open);
+        self.recheck(&mut st, &open, None);
     }
 
     async fn did_change_configuration(&self, params: DidChangeConfigurationParams) {
@@ -287,7 +287,7 @@ impl LanguageServer for Backend {
             Err(e) => st.pack_error = Some(e),
         }
         let open = Self::open_uris(&st);
-        self.recheck(&mut st, &open);
+        self.recheck(&mut st, &open, None);
     }
 
     async fn did_change_watched_files(&self, params: DidChangeWatchedFilesParams) {
@@ -313,7 +313,7 @@ impl LanguageServer for Backend {
             st.set_settings(s);
         }
         let open = Self::open_uris(&st);
-        self.recheck(&mut st, &open);
+        self.recheck(&mut st, &open, None);
     }
 
     async fn hover(&self, params: HoverParams) -> Result<Option<Hover>> {
@@ -448,6 +448,37 @@ impl LanguageServer for Backend {
     }
 }
 
+/// Analyses `targets` and sends the results: pushed with their versions, or,
+/// for a pull client, a refresh when documents other than `origin` changed.
+fn deliver(
+    st: &mut State,
+    out: &mpsc::UnboundedSender<Out>,
+    pull: bool,
+    targets: &[Url],
+    origin: Option<&Url>,
+) {
+    let t = std::time::Instant::now();
+    let results = st.analyse(targets);
+    let analysed = t.elapsed();
+    if pull {
+        if targets.iter().any(|u| Some(u) != origin) {
+            let _ = out.send(Out::Refresh);
+        }
+    } else {
+        for (uri, r) in results {
+            let diags = st.lsp_diagnostics(&uri, &r);
+            let version = st.docs.get(&uri).map(|d| d.version);
+            let _ = out.send(Out::Publish(uri, diags, version));
+        }
+    }
+    tracing::debug!(
+        files = targets.len(),
+        analyse_ms = analysed.as_secs_f64() * 1e3,
+        total_ms = t.elapsed().as_secs_f64() * 1e3,
+        "rechecked"
+    );
+}
+
 /// Runs a read-only request, turning a panic into "no result" instead of a dead server.
 fn guard<T>(f: impl FnOnce() -> T) -> Option<T> {
     match std::panic::catch_unwind(std::panic::AssertUnwindSafe(f)) {
@@ -540,19 +571,31 @@ pub fn serve() -> i32 {
         }
     };
     rt.block_on(async {
-        let (tx, mut rx) = mpsc::unbounded_channel::<Publish>();
+        let (tx, mut rx) = mpsc::unbounded_channel::<Out>();
         let (service, socket) = LspService::new(|client| {
             let publisher = client.clone();
             tokio::spawn(async move {
-                while let Some((uri, diags, version)) = rx.recv().await {
-                    publisher.publish_diagnostics(uri, diags, version).await;
+                while let Some(out) = rx.recv().await {
+                    match out {
+                        Out::Publish(uri, diags, version) => {
+                            publisher.publish_diagnostics(uri, diags, version).await
+                        }
+                        Out::Refresh => {
+                            // Never wait long on the client: a refresh that gets no answer is dropped.
+                            let _ = tokio::time::timeout(
+                                Duration::from_secs(5),
+                                publisher.workspace_diagnostic_refresh(),
+                            )
+                            .await;
+                        }
+                    }
                 }
             });
             Backend {
                 client,
                 state: Arc::new(Mutex::new(State::default())),
                 publish: tx,
-                pull: Arc::new(Mutex::new(false)),
+                pull: Arc::new(AtomicBool::new(false)),
             }
         });
         Server::new(tokio::io::stdin(), tokio::io::stdout(), socket)

@@ -1,0 +1,165 @@
+// VS Code client for catalogue-lsp: starts `catalogue-lsp serve` for catalogue
+// files, mirrors settings to the server, and adds commands and a status item.
+import * as vscode from 'vscode';
+import * as fs from 'fs';
+import * as path from 'path';
+import { execFile } from 'child_process';
+import { LanguageClient, LanguageClientOptions, ServerOptions, DocumentSelector } from 'vscode-languageclient/node';
+
+const SECTION = 'catalogueLsp';
+let client: LanguageClient | undefined;
+let output: vscode.OutputChannel;
+let status: vscode.StatusBarItem;
+
+/** The server binary: the setting, else the bundled one, else `catalogue-lsp` on PATH. */
+export function findServer(context: vscode.ExtensionContext): string | undefined {
+  const configured = vscode.workspace.getConfiguration(SECTION).get<string>('server.path', '').trim();
+  if (configured) {
+    return isExecutable(configured) ? configured : undefined;
+  }
+  const exe = process.platform === 'win32' ? 'catalogue-lsp.exe' : 'catalogue-lsp';
+  const bundled = context.asAbsolutePath(path.join('bin', exe));
+  if (isExecutable(bundled)) {
+    return bundled;
+  }
+  for (const dir of (process.env.PATH || '').split(path.delimiter)) {
+    const candidate = path.join(dir, exe);
+    if (dir && isExecutable(candidate)) {
+      return candidate;
+    }
+  }
+  return undefined;
+}
+
+function isExecutable(p: string): boolean {
+  try {
+    fs.accessSync(p, fs.constants.X_OK);
+    return fs.statSync(p).isFile();
+  } catch {
+    return false;
+  }
+}
+
+function settings(): Record<string, unknown> {
+  const c = vscode.workspace.getConfiguration(SECTION);
+  return { asOf: c.get('asOf', ''), rules: c.get('rules', ''), severity: c.get('severity', {}) };
+}
+
+function selector(): DocumentSelector {
+  const extra = vscode.workspace.getConfiguration(SECTION).get<string[]>('files', []);
+  const patterns = ['**/*.catalogue.toml', '**/catalogue.toml', ...extra];
+  return patterns.map((pattern) => ({ scheme: 'file', pattern }));
+}
+
+async function start(context: vscode.ExtensionContext): Promise<void> {
+  const server = findServer(context);
+  if (!server) {
+    const configured = vscode.workspace.getConfiguration(SECTION).get<string>('server.path', '');
+    const why = configured
+      ? `catalogueLsp.server.path is set to "${configured}", which is not an executable file.`
+      : 'No catalogue-lsp binary is bundled with this extension and none is on PATH.';
+    const choice = await vscode.window.showErrorMessage(
+      `Catalogue LSP cannot start: ${why} Install it with \`cargo install --path .\` in the catalogue-lsp repository, or set catalogueLsp.server.path.`,
+      'Open Settings',
+    );
+    if (choice === 'Open Settings') {
+      await vscode.commands.executeCommand('workbench.action.openSettings', 'catalogueLsp.server.path');
+    }
+    status.text = '$(error) catalogue-lsp: not found';
+    status.show();
+    return;
+  }
+  const serverOptions: ServerOptions = { command: server, args: ['serve'], options: { env: { ...process.env, CATALOGUE_LSP_LOG: 'info' } } };
+  const clientOptions: LanguageClientOptions = {
+    documentSelector: selector(),
+    outputChannel: output,
+    initializationOptions: settings(),
+    synchronize: { configurationSection: SECTION },
+  };
+  client = new LanguageClient('catalogueLsp', 'Catalogue LSP', serverOptions, clientOptions);
+  await client.start();
+  output.appendLine(`catalogue-lsp started: ${server}`);
+  await updateStatus(server);
+}
+
+/** Status item: the rule pack id/version and the evaluation date. */
+async function updateStatus(server: string): Promise<void> {
+  const s = settings();
+  const args = ['rules', '--format', 'json'];
+  const rules = String(s.rules || '');
+  if (rules) {
+    const root = vscode.workspace.workspaceFolders?.[0]?.uri.fsPath;
+    args.push('--rules', path.isAbsolute(rules) || !root ? rules : path.join(root, rules));
+  }
+  execFile(server, args, { maxBuffer: 16 * 1024 * 1024 }, (err, stdout) => {
+    const asOf = String(s.asOf || '') || 'catalogue as_of / today';
+    if (err) {
+      status.text = '$(warning) catalogue-lsp: rule pack error';
+      status.tooltip = String(err.message);
+    } else {
+      try {
+        const pack = JSON.parse(stdout).rule_pack;
+        status.text = `$(law) ${pack.id} ${pack.version} · as of ${asOf}`;
+        status.tooltip = `Rule pack ${pack.id} ${pack.version}, reviewed through ${pack.reviewed_through}\nsha256 ${pack.sha256}`;
+      } catch {
+        status.text = '$(law) catalogue-lsp';
+      }
+    }
+    status.command = 'catalogueLsp.showOutput';
+    status.show();
+  });
+}
+
+async function restart(context: vscode.ExtensionContext): Promise<void> {
+  if (client) {
+    await client.stop();
+    client = undefined;
+  }
+  await start(context);
+}
+
+/** Writes the verdict of every product of the current file to the output channel. */
+async function showClassification(): Promise<void> {
+  const editor = vscode.window.activeTextEditor;
+  if (!editor || !client) {
+    vscode.window.showInformationMessage('Open a catalogue file first.');
+    return;
+  }
+  const symbols = (await client.sendRequest('textDocument/documentSymbol', {
+    textDocument: { uri: editor.document.uri.toString() },
+  })) as { name: string; detail?: string; range: { start: { line: number } } }[] | null;
+  output.appendLine(`Classification of ${vscode.workspace.asRelativePath(editor.document.uri)}:`);
+  for (const s of symbols || []) {
+    output.appendLine(`  line ${s.range.start.line + 1}: ${s.name} — ${s.detail || ''}`);
+  }
+  output.show(true);
+}
+
+export async function activate(context: vscode.ExtensionContext): Promise<void> {
+  output = vscode.window.createOutputChannel('Catalogue LSP');
+  status = vscode.window.createStatusBarItem(vscode.StatusBarAlignment.Right, 100);
+  context.subscriptions.push(
+    output,
+    status,
+    vscode.commands.registerCommand('catalogueLsp.restartServer', () => restart(context)),
+    vscode.commands.registerCommand('catalogueLsp.showOutput', () => output.show(true)),
+    vscode.commands.registerCommand('catalogueLsp.showClassification', showClassification),
+    vscode.workspace.onDidChangeConfiguration(async (e) => {
+      if (e.affectsConfiguration(`${SECTION}.server.path`) || e.affectsConfiguration(`${SECTION}.files`)) {
+        await restart(context);
+      } else if (e.affectsConfiguration(SECTION)) {
+        const server = findServer(context);
+        if (server) {
+          await updateStatus(server);
+        }
+      }
+    }),
+  );
+  await start(context);
+}
+
+export async function deactivate(): Promise<void> {
+  if (client) {
+    await client.stop();
+  }
+}

@@ -1,0 +1,86 @@
+// End-to-end test in real VS Code (code-server) driven by headless Chromium.
+// Asserts what a person sees: the error squiggle and Problems entry for a
+// controlled product without a licence, the hover naming the control code
+// and its source, and that the quick fix adds the licence and clears the error.
+// Env: PORT, FOLDER (workspace), E2E_ARTIFACTS (screenshots), CHROMIUM.
+const { chromium } = require('playwright-core');
+const path = require('path');
+const fs = require('fs');
+
+const port = process.env.PORT;
+const folder = process.env.FOLDER;
+const artifacts = process.env.E2E_ARTIFACTS || path.join(__dirname, '..', '.e2e-artifacts');
+fs.mkdirSync(artifacts, { recursive: true });
+
+let failures = 0;
+function check(cond, what) {
+  console.log(`${cond ? 'ok  ' : 'FAIL'} ${what}`);
+  if (!cond) failures++;
+}
+
+(async () => {
+  const browser = await chromium.launch({
+    executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
+    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run', '--disable-sync', '--disable-quic'],
+  });
+  const page = await browser.newPage({ viewport: { width: 1500, height: 950 } });
+  try {
+    await page.goto(`http://127.0.0.1:${port}/?folder=${encodeURIComponent(folder)}`);
+    await page.waitForSelector('.monaco-workbench', { timeout: 90000 });
+    await page.waitForTimeout(3000);
+    await page.keyboard.press('Control+P');
+    await page.waitForSelector('.quick-input-widget input', { timeout: 30000 });
+    await page.keyboard.type('e2e.catalogue.toml');
+    await page.waitForTimeout(1000);
+    await page.keyboard.press('Enter');
+    await page.waitForSelector('.monaco-editor .view-lines', { timeout: 30000 });
+
+    const squiggle = await page.waitForSelector('.squiggly-error', { timeout: 90000 }).catch(() => null);
+    check(squiggle !== null, 'error squiggle shown for the controlled product without a licence');
+
+    await page.keyboard.press('Control+Shift+M');
+    const row = await page.waitForSelector('.markers-panel .monaco-list-row', { timeout: 30000 }).catch(() => null);
+    const problems = row ? await page.locator('.markers-panel').innerText() : '';
+    check(/missing-licence/.test(problems), 'Problems panel lists missing-licence');
+    await page.screenshot({ path: path.join(artifacts, 'vscode-diagnostics.png') });
+
+    if (squiggle) {
+      // The panel re-rendered the editor: find the squiggle again.
+      const box = await (await page.waitForSelector('.squiggly-error', { timeout: 30000 })).boundingBox();
+      await page.mouse.move(box.x + box.width / 2, box.y + box.height / 2);
+      const hover = await page.waitForSelector('.monaco-hover:not(.hidden)', { timeout: 30000 }).catch(() => null);
+      await page.waitForTimeout(1500);
+      const text = hover ? await page.locator('.monaco-hover').allInnerTexts().then((t) => t.join('\n')) : '';
+      check(text.includes('1C905.a.4'), 'hover names the control code 1C905.a.4');
+      check(text.includes('Announcement No. 18'), 'hover names its source (Announcement No. 18 of 2025)');
+      check(text.includes('Evaluated as of 2026-06-01'), "hover shows the server's explanation (verdict, trace, evaluation date)");
+      await page.screenshot({ path: path.join(artifacts, 'vscode-hover.png') });
+      await page.keyboard.press('Escape');
+
+      // Quick fix on the squiggle: Ctrl+. then the licence that covers the export.
+      await page.mouse.click(box.x + 3, box.y + box.height / 2);
+      await page.keyboard.press('Control+.');
+      const item = await page.waitForSelector('text=Use licence GL-2026-0042', { timeout: 30000 }).catch(() => null);
+      check(item !== null, 'quick fix "Use licence GL-2026-0042" offered');
+      await page.screenshot({ path: path.join(artifacts, 'vscode-quickfix.png') });
+      if (item) {
+        await item.click();
+        const cleared = await page
+          .waitForFunction(() => document.querySelectorAll('.squiggly-error').length === 0, null, { timeout: 60000 })
+          .then(() => true)
+          .catch(() => false);
+        check(cleared, 'the error squiggle is gone after the quick fix');
+        const content = (await page.locator('.editor-instance .monaco-editor .view-lines').first().innerText()).replace(/\u00a0/g, ' ');
+        check(content.includes('licence = "GL-2026-0042"'), 'the licence line was inserted');
+        await page.screenshot({ path: path.join(artifacts, 'vscode-fixed.png') });
+      }
+    }
+  } catch (e) {
+    failures++;
+    console.log(`FAIL ${e}`);
+    await page.screenshot({ path: path.join(artifacts, 'vscode-failure.png') }).catch(() => {});
+  }
+  await browser.close();
+  console.log(failures === 0 ? 'vscode e2e: all passed' : `vscode e2e: ${failures} failed`);
+  process.exit(failures === 0 ? 0 : 1);
+})();
