@@ -647,3 +647,69 @@ fn editing_the_rule_pack_file_rechecks_without_restart() {
     );
     c.diagnostics_until(&mag, |d| !codes(d).contains(&"missing-licence".to_string()));
 }
+
+#[test]
+fn exits_when_the_parent_process_dies() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut parent = std::process::Command::new("sleep")
+        .arg("1")
+        .spawn()
+        .unwrap();
+    let mut c = Client::spawn();
+    let r = c.request(
+        "initialize",
+        json!({"processId": parent.id(), "rootUri": url(dir.path()), "capabilities": {}}),
+    );
+    assert!(r["result"].is_object());
+    c.notify("initialized", json!({}));
+    let _ = parent.wait();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while std::time::Instant::now() < deadline {
+        if let Ok(Some(_)) = c.child.try_wait() {
+            return;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    panic!("server outlived its parent");
+}
+
+#[test]
+fn unknown_field_and_unknown_component_fixes() {
+    let (dir, _lic, mag) = workspace();
+    let mut c = start(dir.path(), &["utf-16"]);
+    let text = MAGNETS
+        .replace(
+            "end_user = \"Example Motors GmbH\"\n",
+            "end_user = \"Example Motors GmbH\"\nlicnce = \"GL-1\"\n",
+        )
+        .replace("components = [\"MAG-1\"]", "components = [\"MAG-I\"]");
+    c.open(&mag, &text, 1);
+    let d = c.diagnostics(&mag, Some(1));
+    let mut fixed = text.clone();
+    for code in ["unknown-field", "unknown-component"] {
+        let diag = find(&d, code).clone();
+        let r = c.request("textDocument/codeAction", json!({"textDocument": {"uri": mag}, "range": diag["range"], "context": {"diagnostics": [diag]}}));
+        let a = r["result"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|a| a["isPreferred"] == true)
+            .unwrap_or_else(|| panic!("{code}: {r}"))
+            .clone();
+        fixed = apply_edits(
+            &fixed,
+            a["edit"]["changes"][&mag].as_array().unwrap(),
+            Encoding::Utf16,
+        );
+    }
+    assert!(
+        fixed.contains("\nlicence = \"GL-1\"\n") && fixed.contains("components = [\"MAG-1\"]"),
+        "{fixed}"
+    );
+    c.change(&mag, 2, json!([{"text": fixed}]));
+    let d = c.diagnostics(&mag, Some(2));
+    assert!(
+        d.iter().all(|x| x["severity"] != 1 && x["severity"] != 2),
+        "{d:#?}"
+    );
+}
