@@ -46,7 +46,23 @@ fn start(root: &Path, enc: &[&str]) -> Client {
     let mut c = Client::spawn();
     let r = c.initialize(root, enc, json!({}));
     assert!(r["result"]["capabilities"].is_object(), "{r}");
+    if root.join("licences.catalogue.toml").exists() {
+        wait_indexed(&mut c);
+    }
     c
+}
+
+/// Waits until the background index holds the licence register (so results are deterministic).
+fn wait_indexed(c: &mut Client) {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    while std::time::Instant::now() < deadline {
+        let r = c.request("workspace/symbol", json!({"query": "GL-1"}));
+        if r["result"].as_array().is_some_and(|a| !a.is_empty()) {
+            return;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+    panic!("workspace was not indexed");
 }
 
 fn pos(line: u32, character: u32) -> Value {
@@ -88,6 +104,21 @@ fn apply_edits(text: &str, edits: &[Value], enc: Encoding) -> String {
         t.replace_range(a..b, &n);
     }
     t
+}
+
+/// Requests the code actions for a diagnostic and applies the preferred one to `text`.
+fn apply_preferred_fix(c: &mut Client, uri: &str, diag: &Value, text: &str) -> String {
+    let r = c.request("textDocument/codeAction", json!({"textDocument": {"uri": uri}, "range": diag["range"], "context": {"diagnostics": [diag]}}));
+    let actions = r["result"].as_array().cloned().unwrap_or_default();
+    let a = actions
+        .iter()
+        .find(|a| a["isPreferred"] == true)
+        .unwrap_or_else(|| panic!("no preferred fix for {diag}: {r}"));
+    apply_edits(
+        text,
+        a["edit"]["changes"][uri].as_array().unwrap(),
+        Encoding::Utf16,
+    )
 }
 
 #[test]
@@ -214,20 +245,7 @@ fn quick_fixes_apply_and_recheck() {
     let d = c.diagnostics(&mag, Some(3));
     let mut text = broken.clone();
     for code in ["unknown-licence", "invalid-value"] {
-        let diag = find(&d, code).clone();
-        let r = c.request("textDocument/codeAction", json!({"textDocument": {"uri": mag}, "range": diag["range"], "context": {"diagnostics": [diag]}}));
-        let a = r["result"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|a| a["isPreferred"] == true)
-            .unwrap_or_else(|| panic!("{code}: {r} {d:#?}"))
-            .clone();
-        text = apply_edits(
-            &text,
-            a["edit"]["changes"][&mag].as_array().unwrap(),
-            Encoding::Utf16,
-        );
+        text = apply_preferred_fix(&mut c, &mag, find(&d, code), &text);
     }
     assert!(
         text.contains("licence = \"GL-1\"") && text.contains("mounting = \"embedded\""),
@@ -456,6 +474,7 @@ fn configuration_changes_recheck_without_restart() {
     let (dir, _lic, mag) = workspace();
     let mut c = Client::spawn();
     c.initialize(dir.path(), &["utf-16"], json!({"asOf": "2025-01-01"}));
+    wait_indexed(&mut c);
     c.open(
         &mag,
         &MAGNETS.replace("[catalogue]\nas_of = 2026-06-01\n", ""),
@@ -478,7 +497,7 @@ fn configuration_changes_recheck_without_restart() {
         "workspace/didChangeConfiguration",
         json!({"settings": {"rules": "/nonexistent/pack.toml"}}),
     );
-    let d = c.diagnostics(&mag, Some(1));
+    let d = c.diagnostics_until(&mag, |d| codes(d).contains(&"rule-pack-error".to_string()));
     assert!(
         find(&d, "rule-pack-error")["message"]
             .as_str()
@@ -633,6 +652,7 @@ fn editing_the_rule_pack_file_rechecks_without_restart() {
         &["utf-16"],
         json!({"rules": pack_path.display().to_string()}),
     );
+    wait_indexed(&mut c);
     c.open(&mag, MAGNETS, 1);
     assert!(codes(&c.diagnostics(&mag, Some(1))).contains(&"missing-licence".to_string()));
     // Remove Dy-NdFeB from the pack; the editor reports the file change.
@@ -687,20 +707,7 @@ fn unknown_field_and_unknown_component_fixes() {
     let d = c.diagnostics(&mag, Some(1));
     let mut fixed = text.clone();
     for code in ["unknown-field", "unknown-component"] {
-        let diag = find(&d, code).clone();
-        let r = c.request("textDocument/codeAction", json!({"textDocument": {"uri": mag}, "range": diag["range"], "context": {"diagnostics": [diag]}}));
-        let a = r["result"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|a| a["isPreferred"] == true)
-            .unwrap_or_else(|| panic!("{code}: {r}"))
-            .clone();
-        fixed = apply_edits(
-            &fixed,
-            a["edit"]["changes"][&mag].as_array().unwrap(),
-            Encoding::Utf16,
-        );
+        fixed = apply_preferred_fix(&mut c, &mag, find(&d, code), &fixed);
     }
     assert!(
         fixed.contains("\nlicence = \"GL-1\"\n") && fixed.contains("components = [\"MAG-1\"]"),

@@ -664,6 +664,15 @@ pub enum Target {
     Sku(String),
 }
 
+/// The licence id or SKU at an LSP position of a file.
+pub fn target_at_position(st: &State, uri: &Url, pos: Position) -> Option<Target> {
+    let f = st.file(uri)?;
+    target_at(
+        f.catalogue,
+        f.lines.offset(f.text, pos.line, pos.character, st.encoding),
+    )
+}
+
 pub fn target_at(cat: &Catalogue, offset: usize) -> Option<Target> {
     let t = table_at(cat, offset)?;
     match t.kind {

@@ -341,11 +341,7 @@ impl LanguageServer for Backend {
         let p = params.text_document_position_params;
         Ok(guard(|| {
             let st = self.state();
-            let f = st.file(&p.text_document.uri)?;
-            let off = f
-                .lines
-                .offset(f.text, p.position.line, p.position.character, st.encoding);
-            let target = features::target_at(f.catalogue, off)?;
+            let target = features::target_at_position(&st, &p.text_document.uri, p.position)?;
             let (uri, span, _) = features::occurrences(&st, &target)
                 .into_iter()
                 .find(|o| o.2)?;
@@ -359,11 +355,7 @@ impl LanguageServer for Backend {
         let include_decl = params.context.include_declaration;
         Ok(guard(|| {
             let st = self.state();
-            let f = st.file(&p.text_document.uri)?;
-            let off = f
-                .lines
-                .offset(f.text, p.position.line, p.position.character, st.encoding);
-            let target = features::target_at(f.catalogue, off)?;
+            let target = features::target_at_position(&st, &p.text_document.uri, p.position)?;
             Some(
                 features::occurrences(&st, &target)
                     .into_iter()
@@ -384,11 +376,7 @@ impl LanguageServer for Backend {
         }
         Ok(guard(|| {
             let st = self.state();
-            let f = st.file(&p.text_document.uri)?;
-            let off = f
-                .lines
-                .offset(f.text, p.position.line, p.position.character, st.encoding);
-            let target = features::target_at(f.catalogue, off)?;
+            let target = features::target_at_position(&st, &p.text_document.uri, p.position)?;
             Some(features::rename(&st, &target, &params.new_name))
         })
         .flatten())
