@@ -282,6 +282,8 @@ pub struct TableRef {
     pub header: Span,
     /// Index into `products` or `licences` for those kinds.
     pub index: usize,
+    /// Syntax and value diagnostics found in this table.
+    pub diagnostics: Vec<Diagnostic>,
 }
 
 /// One parsed catalogue file.
@@ -291,6 +293,153 @@ pub struct Catalogue {
     pub licences: Vec<Licence>,
     pub products: Vec<Product>,
     pub tables: Vec<TableRef>,
-    /// Syntax and value diagnostics found while parsing.
+    /// Diagnostics about the file as a whole (encoding, a second `[catalogue]`).
     pub diagnostics: Vec<Diagnostic>,
+}
+
+impl Catalogue {
+    /// Every parse diagnostic: the file's, then each table's, in order.
+    pub fn all_diagnostics(&self) -> impl Iterator<Item = &Diagnostic> {
+        self.diagnostics
+            .iter()
+            .chain(self.tables.iter().flat_map(|t| t.diagnostics.iter()))
+    }
+}
+
+/// Moves every span by a signed byte delta: a table re-used after an edit
+/// earlier in the file keeps its parse and only moves.
+pub trait Shift {
+    fn shift(&mut self, delta: isize);
+}
+
+impl Shift for Span {
+    fn shift(&mut self, delta: isize) {
+        self.start = self.start.saturating_add_signed(delta);
+        self.end = self.end.saturating_add_signed(delta);
+    }
+}
+
+impl<T: Shift> Shift for Option<T> {
+    fn shift(&mut self, delta: isize) {
+        if let Some(x) = self {
+            x.shift(delta);
+        }
+    }
+}
+
+impl<T: Shift> Shift for Vec<T> {
+    fn shift(&mut self, delta: isize) {
+        for x in self {
+            x.shift(delta);
+        }
+    }
+}
+
+/// Values that carry no span.
+macro_rules! no_shift {
+    ($($t:ty),*) => { $(impl Shift for $t { fn shift(&mut self, _: isize) {} })* };
+}
+no_shift!(
+    String,
+    bool,
+    Date,
+    Form,
+    Mounting,
+    Integrate,
+    Transfer,
+    Purpose,
+    LicenceType
+);
+
+impl<T: Shift> Shift for Field<T> {
+    fn shift(&mut self, delta: isize) {
+        self.value.shift(delta);
+        self.span.shift(delta);
+        self.key.shift(delta);
+    }
+}
+
+impl Shift for CompositionEntry {
+    fn shift(&mut self, delta: isize) {
+        self.key_span.shift(delta);
+        self.value_span.shift(delta);
+    }
+}
+
+impl Shift for Composition {
+    fn shift(&mut self, delta: isize) {
+        self.entries.shift(delta);
+        self.span.shift(delta);
+        self.key.shift(delta);
+    }
+}
+
+impl Shift for (String, Span) {
+    fn shift(&mut self, delta: isize) {
+        self.1.shift(delta);
+    }
+}
+
+impl Shift for Diagnostic {
+    fn shift(&mut self, delta: isize) {
+        self.span.shift(delta);
+        for r in &mut self.related {
+            // Same-file references made while parsing move with the table.
+            if r.file == usize::MAX {
+                r.span.shift(delta);
+            }
+        }
+    }
+}
+
+impl Shift for Product {
+    fn shift(&mut self, d: isize) {
+        self.header.shift(d);
+        self.span.shift(d);
+        self.sku.shift(d);
+        self.name.shift(d);
+        self.form.shift(d);
+        self.composition.shift(d);
+        self.components.shift(d);
+        self.mounting.shift(d);
+        self.integrates.shift(d);
+        self.moulded.shift(d);
+        self.calcined.shift(d);
+        self.category.shift(d);
+        self.hs_code.shift(d);
+        self.control_code.shift(d);
+        self.destination.shift(d);
+        self.end_user.shift(d);
+        self.transfer.shift(d);
+        self.purpose.shift(d);
+        self.licence.shift(d);
+        self.ship_date.shift(d);
+        self.keys.shift(d);
+    }
+}
+
+impl Shift for Licence {
+    fn shift(&mut self, d: isize) {
+        self.header.shift(d);
+        self.span.shift(d);
+        self.id.shift(d);
+        self.kind.shift(d);
+        self.issued.shift(d);
+        self.expires.shift(d);
+        self.items.shift(d);
+        self.end_users.shift(d);
+        self.destinations.shift(d);
+        self.purposes.shift(d);
+    }
+}
+
+impl Shift for CatalogueTable {
+    fn shift(&mut self, d: isize) {
+        self.header.shift(d);
+        self.span.shift(d);
+        self.name.shift(d);
+        self.exporter.shift(d);
+        self.as_of.shift(d);
+        self.rules.shift(d);
+    }
 }

@@ -119,10 +119,165 @@ pub fn assemble(parsed: impl IntoIterator<Item = ParsedChunk>) -> Catalogue {
             span: p.chunk.span,
             header,
             index,
+            diagnostics: p.diagnostics,
         });
-        cat.diagnostics.extend(p.diagnostics);
     }
     cat
+}
+
+/// The licence ids and SKUs an edit may have changed: those defined by the
+/// tables it replaced and by the tables that replace them.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Changed {
+    pub skus: Vec<String>,
+    pub licences: Vec<String>,
+    /// The `[catalogue]` table (evaluation date, rule pack) was touched.
+    pub catalogue: bool,
+}
+
+impl Changed {
+    fn note(&mut self, p: &ParsedChunk) {
+        match &p.table {
+            Parsed::Product(x) => self.skus.extend(x.sku_str().map(str::to_owned)),
+            Parsed::Licence(x) => self.licences.extend(x.id_str().map(str::to_owned)),
+            Parsed::Catalogue(_) => self.catalogue = true,
+            Parsed::Root | Parsed::Other => {}
+        }
+    }
+}
+
+/// Re-parses after an edit, re-using the tables before and after the edited
+/// region (moved, not copied or re-parsed): only the tables the edit touched
+/// are parsed again. Gives the same catalogue as `parse(new_text)`.
+pub fn reparse(old: Catalogue, old_text: &str, new_text: &str) -> (Catalogue, Changed) {
+    let chunks = split(new_text);
+    let same = |c: &Chunk, t: &TableRef, delta: isize| {
+        c.span.len() == t.span.len()
+            && c.span.start as isize == t.span.start as isize + delta
+            && new_text.get(c.span.start..c.span.end) == old_text.get(t.span.start..t.span.end)
+    };
+    let (n_new, n_old) = (chunks.len(), old.tables.len());
+    let second_catalogue = old
+        .tables
+        .iter()
+        .filter(|t| t.kind == TableKind::Catalogue)
+        .count()
+        > 1;
+    if second_catalogue || n_old == 0 {
+        let parsed: Vec<ParsedChunk> = chunks
+            .into_iter()
+            .map(|c| parse_chunk(new_text, c))
+            .collect();
+        let mut changed = Changed {
+            catalogue: true,
+            ..Default::default()
+        };
+        parsed.iter().for_each(|p| changed.note(p));
+        old.products
+            .iter()
+            .filter_map(|p| p.sku_str())
+            .for_each(|s| changed.skus.push(s.to_owned()));
+        old.licences
+            .iter()
+            .filter_map(|l| l.id_str())
+            .for_each(|s| changed.licences.push(s.to_owned()));
+        return (assemble(parsed), changed);
+    }
+    let mut prefix = 0;
+    while prefix < n_new.min(n_old) && same(&chunks[prefix], &old.tables[prefix], 0) {
+        prefix += 1;
+    }
+    let delta = new_text.len() as isize - old_text.len() as isize;
+    let mut suffix = 0;
+    while suffix < (n_new - prefix).min(n_old - prefix)
+        && same(
+            &chunks[n_new - 1 - suffix],
+            &old.tables[n_old - 1 - suffix],
+            delta,
+        )
+    {
+        suffix += 1;
+    }
+    let mut old_parts = into_parts(old);
+    let mut changed = Changed::default();
+    for p in &old_parts[prefix..n_old - suffix] {
+        changed.note(p);
+    }
+    let tail: Vec<ParsedChunk> = old_parts.drain(n_old - suffix..).collect();
+    old_parts.truncate(prefix);
+    let mut chunks = chunks;
+    let tail_chunks: Vec<Chunk> = chunks.drain(n_new - suffix..).collect();
+    let middle: Vec<Chunk> = chunks.drain(prefix..).collect();
+    let mut out = Vec::with_capacity(n_new);
+    for (mut p, c) in old_parts.into_iter().zip(chunks) {
+        p.chunk = c;
+        out.push(p);
+    }
+    for c in middle {
+        let p = parse_chunk(new_text, c);
+        changed.note(&p);
+        out.push(p);
+    }
+    for (mut p, c) in tail.into_iter().zip(tail_chunks) {
+        p.shift(delta);
+        p.chunk = c;
+        out.push(p);
+    }
+    (assemble(out), changed)
+}
+
+/// Splits a catalogue back into its parsed tables (moving, not copying).
+fn into_parts(cat: Catalogue) -> Vec<ParsedChunk> {
+    let mut products: Vec<Option<Product>> = cat.products.into_iter().map(Some).collect();
+    let mut licences: Vec<Option<Licence>> = cat.licences.into_iter().map(Some).collect();
+    let mut catalogue = cat.catalogue;
+    cat.tables
+        .into_iter()
+        .map(|t| {
+            let table = match t.kind {
+                TableKind::Product => products
+                    .get_mut(t.index)
+                    .and_then(Option::take)
+                    .map_or(Parsed::Other, |p| Parsed::Product(Box::new(p))),
+                TableKind::Licence => licences
+                    .get_mut(t.index)
+                    .and_then(Option::take)
+                    .map_or(Parsed::Other, |l| Parsed::Licence(Box::new(l))),
+                TableKind::Catalogue => catalogue
+                    .take()
+                    .map_or(Parsed::Other, |c| Parsed::Catalogue(Box::new(c))),
+                TableKind::Root => Parsed::Root,
+                TableKind::Other => Parsed::Other,
+            };
+            let header = (t.header.start != t.span.start || t.header.end != t.span.start)
+                .then_some(t.header);
+            ParsedChunk {
+                chunk: Chunk {
+                    span: t.span,
+                    header,
+                    name: String::new(),
+                    array: false,
+                    max_depth: 0,
+                },
+                table,
+                diagnostics: t.diagnostics,
+            }
+        })
+        .collect()
+}
+
+impl Shift for ParsedChunk {
+    fn shift(&mut self, d: isize) {
+        self.chunk.span.shift(d);
+        self.chunk.header.shift(d);
+        match &mut self.table {
+            Parsed::Catalogue(c) => c.shift(d),
+            Parsed::Licence(l) => l.shift(d),
+            Parsed::Product(p) => p.shift(d),
+            Parsed::Root | Parsed::Other => {}
+        }
+        self.diagnostics.shift(d);
+    }
 }
 
 /// Parses one chunk of `text`.
@@ -919,4 +1074,64 @@ fn read_product(r: &mut Reader, t: &DeTable, header: Span, span: Span) -> Produc
     };
     p.invalid = std::mem::take(&mut r.invalid);
     p
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const TEXT: &str = "[catalogue]\nas_of = 2026-06-01\n\n[[licence]]\nid = \"L\"\ntype = \"general\"\nissued = 2026-01-01\nexpires = 2026-12-31\n\n[[product]]\nsku = \"A\"\nform = \"magnet\"\ncomposition = { Nd = 28, Dy = 3, Fe = 68, B = 1 }\n\n[[product]]\nsku = \"B\"\nform = \"motr\"\n\n[[product]]\nsku = \"C\"\nform = \"oxide\"\ncomposition = { Dy2O3 = 100 }\n";
+
+    fn edit(text: &str, at: usize, del: usize, ins: &str) -> String {
+        let mut t = text.to_string();
+        t.replace_range(at..(at + del).min(text.len()), ins);
+        t
+    }
+
+    #[test]
+    fn reparse_equals_a_fresh_parse_and_names_what_changed() {
+        let old = parse(TEXT);
+        let at = TEXT.find("motr").unwrap();
+        let new_text = edit(TEXT, at, 4, "motor");
+        let (cat, changed) = reparse(old, TEXT, &new_text);
+        assert_eq!(cat, parse(&new_text));
+        assert_eq!(changed.skus, ["B", "B"]);
+        assert!(changed.licences.is_empty() && !changed.catalogue);
+    }
+
+    #[test]
+    fn reparse_survives_random_edits() {
+        let pieces = [
+            "",
+            "[[product]]\n",
+            "sku = \"Z\"\n",
+            "\"",
+            "[",
+            "]",
+            "\n",
+            "𝄞",
+            "# c\n",
+            "{",
+            "= 1\n",
+            "\r\n",
+        ];
+        let mut text = TEXT.to_string();
+        let mut cat = parse(&text);
+        let mut seed = 11u64;
+        let mut rnd = |n: usize| {
+            seed = seed
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            ((seed >> 33) as usize) % n.max(1)
+        };
+        for _ in 0..400 {
+            let at = crate::text::floor_char_boundary(&text, rnd(text.len() + 1));
+            let end = crate::text::floor_char_boundary(&text, (at + rnd(6)).min(text.len()));
+            let new_text = edit(&text, at, end - at, pieces[rnd(pieces.len())]);
+            let (next, _) = reparse(cat, &text, &new_text);
+            assert_eq!(next, parse(&new_text), "after editing to:\n{new_text}");
+            cat = next;
+            text = new_text;
+        }
+    }
 }

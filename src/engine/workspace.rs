@@ -150,8 +150,7 @@ impl<'a> Workspace<'a> {
         let cat = f.catalogue;
         let pack = &*f.pack;
         let mut diags: Vec<Diagnostic> = cat
-            .diagnostics
-            .iter()
+            .all_diagnostics()
             .cloned()
             .map(|mut d| {
                 for r in &mut d.related {

@@ -2,6 +2,7 @@
 //! positions in the negotiated encoding, and its parsed catalogue. Positions
 //! out of range are clamped, never a panic; CR, LF and CRLF end lines.
 
+use crate::catalogue::parse::{Changed, reparse};
 use crate::catalogue::{self, Catalogue};
 use crate::text::{Encoding, LineIndex};
 use ropey::Rope;
@@ -27,16 +28,17 @@ impl Document {
         }
     }
 
-    /// Applies the changes in order, then re-parses. Returns false (and
-    /// changes nothing) when `version` is not newer than the current one.
+    /// Applies the changes in order, then re-parses the tables they touched.
+    /// Returns what the edit may have changed, or None (and changes nothing)
+    /// when `version` is not newer than the current one.
     pub fn apply(
         &mut self,
         changes: Vec<TextDocumentContentChangeEvent>,
         version: i32,
         enc: Encoding,
-    ) -> bool {
+    ) -> Option<Changed> {
         if version <= self.version {
-            return false;
+            return None;
         }
         for ch in changes {
             match ch.range {
@@ -50,10 +52,12 @@ impl Document {
             }
         }
         self.version = version;
-        self.text = self.rope.to_string();
-        self.lines = LineIndex::new(&self.text);
-        self.catalogue = catalogue::parse(&self.text);
-        true
+        let text = self.rope.to_string();
+        let (catalogue, changed) = reparse(std::mem::take(&mut self.catalogue), &self.text, &text);
+        self.catalogue = catalogue;
+        self.lines = LineIndex::new(&text);
+        self.text = text;
+        Some(changed)
     }
 
     /// The rope char index of an LSP position (clamped).
@@ -104,27 +108,44 @@ mod tests {
     fn utf16_edits_after_non_bmp_characters() {
         let mut d = Document::new("a = \"𝄞x\"\r\nb = 1\r\n".into(), 1);
         // Replace `x` (UTF-16 column 7: a, space, =, space, ", 𝄞 (2 units)).
-        assert!(d.apply(vec![change(0, 7, 0, 8, "y")], 2, Encoding::Utf16));
+        assert!(
+            d.apply(vec![change(0, 7, 0, 8, "y")], 2, Encoding::Utf16)
+                .is_some()
+        );
         assert_eq!(d.text, "a = \"𝄞y\"\r\nb = 1\r\n");
-        assert!(d.apply(vec![change(0, 9, 0, 10, "Z")], 3, Encoding::Utf8));
+        assert!(
+            d.apply(vec![change(0, 9, 0, 10, "Z")], 3, Encoding::Utf8)
+                .is_some()
+        );
         assert_eq!(d.text, "a = \"𝄞Z\"\r\nb = 1\r\n");
-        assert!(d.apply(vec![change(1, 4, 1, 5, "2")], 4, Encoding::Utf32));
+        assert!(
+            d.apply(vec![change(1, 4, 1, 5, "2")], 4, Encoding::Utf32)
+                .is_some()
+        );
         assert_eq!(d.text, "a = \"𝄞Z\"\r\nb = 2\r\n");
     }
 
     #[test]
     fn out_of_range_and_stale_edits_never_panic() {
         let mut d = Document::new("x\n".into(), 1);
-        assert!(d.apply(vec![change(99, 99, 100, 0, "tail")], 2, Encoding::Utf16));
+        assert!(
+            d.apply(vec![change(99, 99, 100, 0, "tail")], 2, Encoding::Utf16)
+                .is_some()
+        );
         assert_eq!(d.text, "x\ntail");
-        assert!(d.apply(vec![change(0, 50, 0, 60, "!")], 3, Encoding::Utf16));
+        assert!(
+            d.apply(vec![change(0, 50, 0, 60, "!")], 3, Encoding::Utf16)
+                .is_some()
+        );
         assert_eq!(d.text, "x!\ntail");
         assert!(
-            d.apply(vec![change(1, 3, 0, 0, "")], 4, Encoding::Utf16),
+            d.apply(vec![change(1, 3, 0, 0, "")], 4, Encoding::Utf16)
+                .is_some(),
             "reversed range is empty"
         );
         assert!(
-            !d.apply(vec![change(0, 0, 0, 0, "old")], 3, Encoding::Utf16),
+            d.apply(vec![change(0, 0, 0, 0, "old")], 3, Encoding::Utf16)
+                .is_none(),
             "older version ignored"
         );
         assert_eq!(d.text, "x!\ntail");

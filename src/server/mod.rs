@@ -243,17 +243,22 @@ impl LanguageServer for Backend {
             return;
         };
         let t = std::time::Instant::now();
-        let before = State::exports(&doc.text, &doc.catalogue);
-        if !doc.apply(params.content_changes, params.text_document.version, enc) {
+        let Some(changed) = doc.apply(params.content_changes, params.text_document.version, enc)
+        else {
             tracing::warn!(%uri, version = params.text_document.version, "didChange with an old version: ignored");
             return;
-        }
-        let after = State::exports(&doc.text, &doc.catalogue);
+        };
         tracing::debug!(
             apply_ms = t.elapsed().as_secs_f64() * 1e3,
             "edit applied and parsed"
         );
-        let targets = st.affected(&uri, State::changed_exports(&before, &after));
+        let keys = changed
+            .skus
+            .iter()
+            .map(|s| format!("p:{s}"))
+            .chain(changed.licences.iter().map(|l| format!("l:{l}")))
+            .collect();
+        let targets = st.affected(&uri, keys);
         self.recheck(&mut st, &targets, Some(&uri));
     }
 
