@@ -502,9 +502,9 @@ fn to_lsp<'a>(
         message,
         related_information: (!related.is_empty()).then_some(related),
         tags: (d.code == Code::UnnecessaryLicence).then(|| vec![lsp::DiagnosticTag::UNNECESSARY]),
-        data: Some(
-            serde_json::json!({ "sku": d.sku, "replacements": d.fix.replacements, "quote": d.fix.quote }),
-        ),
+        // Quick-fix data only where there is a fix: every byte is re-sent on each keystroke.
+        data: (!d.fix.replacements.is_empty())
+            .then(|| serde_json::json!({ "sku": d.sku, "replacements": d.fix.replacements, "quote": d.fix.quote })),
     }
 }
 
