@@ -79,7 +79,9 @@ codes! {
     SuspendedControl = "suspended-control", Information, "A suspended announcement would control the product.";
     UpcomingControl = "upcoming-control", Information, "An announcement not yet in effect will control the product.";
     RulePackStale = "rule-pack-stale", Information, "The evaluation date is later than the rule pack was reviewed through.";
-    RulePackError = "rule-pack-error", Error, "The rule pack named by `[catalogue].rules` could not be loaded.";
+    RulePackError = "rule-pack-error", Error, "The rule pack named by `[catalogue].rules` or the settings could not be loaded.";
+    FileTooLarge = "file-too-large", Error, "The file is larger than the editor limit and is not analysed there; run `check` on it.";
+    InternalError = "internal-error", Error, "The analysis of this file failed inside catalogue-lsp; the rest of the workspace is still checked.";
 }
 
 impl Code {
@@ -97,6 +99,8 @@ impl Code {
                 | Code::ComponentCycle
                 | Code::CompositionOver100
                 | Code::RulePackError
+                | Code::FileTooLarge
+                | Code::InternalError
         )
     }
 }

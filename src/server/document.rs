@@ -4,9 +4,28 @@
 
 use crate::catalogue::parse::{Changed, reparse};
 use crate::catalogue::{self, Catalogue};
+use crate::diagnostic::{Code, Diagnostic};
+use crate::text::Span;
 use crate::text::{Encoding, LineIndex};
 use ropey::Rope;
 use tower_lsp::lsp_types::{Position, TextDocumentContentChangeEvent};
+
+/// Documents larger than this are not analysed in the editor (`check` handles them).
+pub const MAX_DOCUMENT_BYTES: usize = 64 * 1024 * 1024;
+
+/// The parsed catalogue, or a single `file-too-large` diagnostic for huge texts.
+fn parse_or_refuse(text: &str) -> Catalogue {
+    if text.len() <= MAX_DOCUMENT_BYTES {
+        return catalogue::parse(text);
+    }
+    let mut c = Catalogue::default();
+    c.diagnostics.push(Diagnostic::new(
+        Code::FileTooLarge,
+        Span::new(0, 0),
+        format!("this file has {} MiB, more than the {} MiB the editor analyses; split it, or run `catalogue-lsp check` on it", text.len() >> 20, MAX_DOCUMENT_BYTES >> 20),
+    ));
+    c
+}
 
 pub struct Document {
     pub version: i32,
@@ -18,7 +37,7 @@ pub struct Document {
 
 impl Document {
     pub fn new(text: String, version: i32) -> Self {
-        let catalogue = catalogue::parse(&text);
+        let catalogue = parse_or_refuse(&text);
         Document {
             version,
             rope: Rope::from_str(&text),
@@ -53,7 +72,17 @@ impl Document {
         }
         self.version = version;
         let text = self.rope.to_string();
-        let (catalogue, changed) = reparse(std::mem::take(&mut self.catalogue), &self.text, &text);
+        let (catalogue, changed) = if text.len() > MAX_DOCUMENT_BYTES {
+            (
+                parse_or_refuse(&text),
+                Changed {
+                    catalogue: true,
+                    ..Default::default()
+                },
+            )
+        } else {
+            reparse(std::mem::take(&mut self.catalogue), &self.text, &text)
+        };
         self.catalogue = catalogue;
         self.lines = LineIndex::new(&text);
         self.text = text;

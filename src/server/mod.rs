@@ -9,6 +9,7 @@
 mod document;
 mod features;
 mod state;
+mod transport;
 
 use document::Document;
 use state::{Settings, State, read_disk};
@@ -591,7 +592,10 @@ pub fn serve() -> i32 {
                 pull: Arc::new(AtomicBool::new(false)),
             }
         });
-        Server::new(tokio::io::stdin(), tokio::io::stdout(), socket)
+        // Frames pass through `transport`, which drops malformed ones instead of ending the session.
+        let (to_server, from_client) = tokio::io::duplex(1 << 16);
+        tokio::spawn(transport::forward(tokio::io::stdin(), to_server));
+        Server::new(from_client, tokio::io::stdout(), socket)
             .serve(ExitOnExit(service))
             .await;
     });

@@ -272,7 +272,7 @@ impl State {
             let Some(i) = files.iter().position(|f| f.uri == t) else {
                 continue;
             };
-            let mut r = ws.analyse_file(i, &opts);
+            let mut r = contained(t, || ws.analyse_file(i, &opts));
             if let Some(d) = extra.get(t) {
                 r.diagnostics.insert(0, d.clone());
             }
@@ -426,6 +426,34 @@ impl State {
     }
 }
 
+/// Runs one file's analysis so that a bug in it cannot take the server down:
+/// a panic becomes an `internal-error` diagnostic on that file, and is logged.
+pub fn contained(uri: &Url, analyse: impl FnOnce() -> FileResult) -> FileResult {
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(analyse)).unwrap_or_else(|e| {
+        let what = e
+            .downcast_ref::<&str>()
+            .map(|s| s.to_string())
+            .or_else(|| e.downcast_ref::<String>().cloned())
+            .unwrap_or_default();
+        tracing::error!(%uri, panic = %what, "analysis panicked");
+        internal_error(&what)
+    })
+}
+
+/// The result for a file whose analysis failed: one diagnostic that says so.
+pub fn internal_error(what: &str) -> FileResult {
+    FileResult {
+        products: Vec::new(),
+        diagnostics: vec![Diagnostic::new(
+            Code::InternalError,
+            Span::new(0, 0),
+            format!(
+                "catalogue-lsp failed while analysing this file ({what}); the other files are still checked. Please report it with the file attached; `catalogue-lsp check` on it shows whether the CLI fails too"
+            ),
+        )],
+    }
+}
+
 fn normalize(p: &Path) -> PathBuf {
     let mut out = PathBuf::new();
     for c in p.components() {
@@ -526,4 +554,31 @@ pub fn read_disk(path: &Path) -> Option<DiskFile> {
         text,
         catalogue,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_panicking_analysis_becomes_an_internal_error_diagnostic() {
+        let uri = Url::parse("file:///x.catalogue.toml").unwrap();
+        let r = contained(&uri, || panic!("boom"));
+        assert_eq!(r.diagnostics.len(), 1);
+        assert_eq!(r.diagnostics[0].code, Code::InternalError);
+        assert!(r.diagnostics[0].message.contains("boom"));
+    }
+
+    #[test]
+    fn settings_are_read_directly_or_under_their_section() {
+        let a = Settings::from_json(&serde_json::json!({"asOf": "2026-01-01"})).unwrap();
+        let b = Settings::from_json(&serde_json::json!({"catalogueLsp": {"asOf": "2026-01-01"}}))
+            .unwrap();
+        assert_eq!(a, b);
+        assert!(Settings::from_json(&serde_json::json!({"severity": 3})).is_err());
+        assert_eq!(
+            Settings::from_json(&serde_json::Value::Null).unwrap(),
+            Settings::default()
+        );
+    }
 }

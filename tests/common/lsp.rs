@@ -15,6 +15,8 @@ pub struct Client {
     next_id: i64,
     /// Notifications and server requests seen while waiting.
     pub backlog: Vec<Value>,
+    /// Answer server-to-client requests (a client that never answers sets false).
+    pub answer_requests: bool,
 }
 
 pub const TIMEOUT: Duration = Duration::from_secs(20);
@@ -67,6 +69,29 @@ impl Client {
             rx,
             next_id: 1,
             backlog: Vec::new(),
+            answer_requests: true,
+        }
+    }
+
+    /// Sends a request without waiting; returns its id.
+    pub fn send_request(&mut self, method: &str, params: Value) -> i64 {
+        let id = self.next_id;
+        self.next_id += 1;
+        self.send(&json!({"jsonrpc": "2.0", "id": id, "method": method, "params": params}));
+        id
+    }
+
+    /// Waits for the response to request `id`.
+    pub fn response(&mut self, id: i64) -> Value {
+        let deadline = Instant::now() + TIMEOUT;
+        loop {
+            let m = self
+                .recv(deadline)
+                .unwrap_or_else(|| panic!("no response to request {id}"));
+            if m.get("id") == Some(&json!(id)) && m.get("method").is_none() {
+                return m;
+            }
+            self.handle(m);
         }
     }
 
@@ -123,7 +148,7 @@ impl Client {
 
     fn handle(&mut self, m: Value) {
         // Answer server-to-client requests (registerCapability...).
-        if m.get("method").is_some() && m.get("id").is_some() {
+        if self.answer_requests && m.get("method").is_some() && m.get("id").is_some() {
             let id = m["id"].clone();
             self.send(&json!({"jsonrpc": "2.0", "id": id, "result": null}));
         }

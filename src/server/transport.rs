@@ -1,0 +1,118 @@
+//! The stdin side of the protocol: reads Content-Length frames and hands
+//! tower-lsp only well-formed JSON-RPC messages. tower-lsp 0.20 stops serving
+//! at the first body it cannot decode; here a malformed header, body or
+//! message is logged and skipped, and an oversized one is drained, so the
+//! server keeps serving whatever the client sends. End of input ends the
+//! stream (and so the server).
+
+use tokio::io::{AsyncBufReadExt, AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, BufReader};
+use tower_lsp::jsonrpc::{Request, Response};
+
+/// Messages above this size are drained and dropped.
+pub const MAX_MESSAGE_BYTES: usize = 256 * 1024 * 1024;
+
+/// Whether a body is a JSON-RPC request, notification or response tower-lsp can take.
+pub fn is_message(body: &[u8]) -> bool {
+    serde_json::from_slice::<Request>(body).is_ok()
+        || serde_json::from_slice::<Response>(body).is_ok()
+}
+
+/// Copies well-formed frames from `input` to `output` until `input` ends.
+pub async fn forward(input: impl AsyncRead + Unpin, mut output: impl AsyncWrite + Unpin) {
+    let mut input = BufReader::with_capacity(1 << 16, input);
+    loop {
+        let mut len: Option<usize> = None;
+        let mut saw_header = false;
+        loop {
+            let mut line = Vec::new();
+            match input.read_until(b'\n', &mut line).await {
+                Ok(0) | Err(_) => return,
+                Ok(_) => {}
+            }
+            let text = String::from_utf8_lossy(&line);
+            let text = text.trim_end_matches(['\r', '\n']);
+            if text.is_empty() {
+                if saw_header {
+                    break;
+                }
+                continue;
+            }
+            saw_header = true;
+            if let Some((name, value)) = text.split_once(':') {
+                if name.trim().eq_ignore_ascii_case("content-length") {
+                    len = value.trim().parse().ok();
+                }
+            }
+        }
+        let Some(len) = len else {
+            tracing::warn!("dropped a message without a valid Content-Length header");
+            continue;
+        };
+        if len > MAX_MESSAGE_BYTES {
+            tracing::warn!(
+                bytes = len,
+                "dropped a message larger than {} MiB",
+                MAX_MESSAGE_BYTES >> 20
+            );
+            if tokio::io::copy(&mut (&mut input).take(len as u64), &mut tokio::io::sink())
+                .await
+                .is_err()
+            {
+                return;
+            }
+            continue;
+        }
+        let mut body = vec![0; len];
+        if input.read_exact(&mut body).await.is_err() {
+            return;
+        }
+        if !is_message(&body) {
+            tracing::warn!(bytes = len, "dropped a malformed JSON-RPC message");
+            continue;
+        }
+        let header = format!("Content-Length: {len}\r\n\r\n");
+        if output.write_all(header.as_bytes()).await.is_err()
+            || output.write_all(&body).await.is_err()
+            || output.flush().await.is_err()
+        {
+            return;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn malformed_frames_are_skipped_and_good_ones_pass() {
+        let good = br#"{"jsonrpc":"2.0","method":"initialized","params":{}}"#;
+        let mut input = Vec::new();
+        input.extend_from_slice(b"Content-Length: 12\r\n\r\n{not json!!}");
+        input.extend_from_slice(b"Content-Length: 2\r\n\r\n[]");
+        input.extend_from_slice(b"X-Nothing: 1\r\n\r\n");
+        input.extend_from_slice(b"garbage line\r\n\r\n");
+        input.extend_from_slice(
+            format!("content-length: {}\r\nContent-Type: x\r\n\r\n", good.len()).as_bytes(),
+        );
+        input.extend_from_slice(good);
+        let mut out = Vec::new();
+        forward(&input[..], &mut out).await;
+        let expected = format!(
+            "Content-Length: {}\r\n\r\n{}",
+            good.len(),
+            String::from_utf8_lossy(good)
+        );
+        assert_eq!(String::from_utf8(out).unwrap(), expected);
+    }
+
+    #[test]
+    fn messages_are_recognised() {
+        assert!(is_message(
+            br#"{"jsonrpc":"2.0","id":1,"method":"shutdown"}"#
+        ));
+        assert!(is_message(br#"{"jsonrpc":"2.0","id":1,"result":null}"#));
+        assert!(!is_message(br#"{"jsonrpc":"2.0","id":true}"#));
+        assert!(!is_message(b"[]"));
+    }
+}
