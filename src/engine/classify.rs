@@ -76,6 +76,9 @@ impl Classification {
     }
 }
 
+/// Bills of materials deeper than this are not followed (bounded stack and time).
+pub const MAX_COMPONENT_DEPTH: usize = 64;
+
 /// Looks up products by SKU across the workspace.
 pub trait ProductLookup {
     /// The first product with this SKU, as (file, index).
@@ -346,6 +349,11 @@ impl<'a, L: ProductLookup> Classifier<'a, L> {
                 c.step(format!("Component `{sku}` is not defined in the workspace: its contents are unknown."), None);
                 continue;
             };
+            if self.stack.len() >= MAX_COMPONENT_DEPTH {
+                c.missing.push(format!("component `{sku}` (components nested deeper than {MAX_COMPONENT_DEPTH} levels are not followed)"));
+                c.step(format!("Component `{sku}` is nested deeper than {MAX_COMPONENT_DEPTH} levels; its contents are not followed."), None);
+                continue;
+            }
             if self.stack.contains(&at) {
                 c.missing.push(format!(
                     "component `{sku}` (it contains this product: a cycle)"
