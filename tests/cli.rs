@@ -313,3 +313,26 @@ fn explain_and_rules() {
             .all(|i| i["status"] == "in force")
     );
 }
+
+#[test]
+fn a_catalogue_cannot_name_a_rule_pack_outside_the_checked_paths() {
+    let outside = tempfile::tempdir().unwrap();
+    let pack = write(
+        outside.path(),
+        "pack.toml",
+        catalogue_lsp::rules::EMBEDDED.as_bytes(),
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let text =
+        format!("[catalogue]\nrules = \"{pack}\"\n[[product]]\nsku = \"A\"\nform = \"motor\"\n");
+    write(dir.path(), "a.catalogue.toml", text.as_bytes());
+    let (code, _, err) = run(&["check", &dir.path().display().to_string()]);
+    assert_eq!(code, 2);
+    assert!(
+        err.contains("outside the checked paths") && err.contains("--rules"),
+        "{err}"
+    );
+    // The user's own flag may point anywhere.
+    let (code, _, err) = run(&["check", &dir.path().display().to_string(), "--rules", &pack]);
+    assert_eq!(code, 0, "{err}");
+}

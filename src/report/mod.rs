@@ -148,6 +148,18 @@ pub fn run(paths: &[PathBuf], rules: Option<&Path>, opts: &Options) -> Result<Ru
         None => RulePack::embedded(),
     };
     let files = discover(paths)?;
+    // The directories a catalogue's own `rules` pack must lie in.
+    let roots: Vec<PathBuf> = paths
+        .iter()
+        .filter_map(|p| std::fs::canonicalize(p).ok())
+        .map(|p| {
+            if p.is_dir() {
+                p
+            } else {
+                p.parent().map(Path::to_path_buf).unwrap_or(p)
+            }
+        })
+        .collect();
     let mut packs: HashMap<PathBuf, Arc<RulePack>> = HashMap::new();
     let mut loaded = Vec::with_capacity(files.len());
     for path in files {
@@ -162,6 +174,19 @@ pub fn run(paths: &[PathBuf], rules: Option<&Path>, opts: &Options) -> Result<Ru
         ) {
             (None, Some(r)) if r.value != default.id => {
                 let p = path.parent().unwrap_or(Path::new(".")).join(&r.value);
+                // A catalogue may only name a pack inside the paths being checked.
+                let inside = std::fs::canonicalize(&p)
+                    .ok()
+                    .is_some_and(|c| roots.iter().any(|root| c.starts_with(root)));
+                if !inside {
+                    return Err(RunError::Path {
+                        path: path.display().to_string(),
+                        message: format!(
+                            "`[catalogue].rules = \"{}\"` names a rule pack that does not exist or lies outside the checked paths; move it inside them, or pass it with --rules",
+                            r.value
+                        ),
+                    });
+                }
                 match packs.get(&p) {
                     Some(pk) => pk.clone(),
                     None => {
