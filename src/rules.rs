@@ -228,7 +228,12 @@ impl RulePack {
 
     /// Parses and validates pack text; `origin` names it in errors.
     pub fn parse(text: &str, origin: &str) -> Result<RulePack, PackError> {
-        let line_of = |off: usize| text[..off.min(text.len())].lines().count().max(1);
+        let line_of = |off: usize| {
+            text[..crate::text::floor_char_boundary(text, off)]
+                .lines()
+                .count()
+                .max(1)
+        };
         let err = |span: Option<std::ops::Range<usize>>, m: String| PackError {
             file: origin.to_string(),
             line: span.map(|s| line_of(s.start + 1)),
@@ -805,6 +810,20 @@ mod tests {
         assert!(code_covers("1C905.a.4", "1C905.a.4"));
         assert!(!code_covers("1C90", "1C905.a.4"));
         assert!(!code_covers("1C905.a.4", "1C905.a"));
+    }
+
+    #[test]
+    fn errors_next_to_multibyte_text_never_panic() {
+        // Found by the rule_pack fuzz target: a span starting just before a CJK character.
+        let bad = EMBEDDED.replacen(
+            "title_zh = \"金属铽\"",
+            "title_zh = \"金属铽\"\nbogus = 1",
+            1,
+        );
+        let e = RulePack::parse(&bad, "p.toml").unwrap_err();
+        assert!(e.line.is_some(), "{e}");
+        let e = RulePack::parse("[pack]\nid = 铽\n", "p.toml").unwrap_err();
+        assert_eq!(e.line, Some(2), "{e}");
     }
 
     #[test]

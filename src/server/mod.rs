@@ -6,7 +6,7 @@
 //! lifecycle (exit after shutdown even if stdin stays open; exit when the
 //! parent dies). Features live in `features`, state in `state`.
 
-mod document;
+pub mod document;
 mod features;
 mod state;
 mod transport;
