@@ -336,3 +336,24 @@ fn a_catalogue_cannot_name_a_rule_pack_outside_the_checked_paths() {
     let (code, _, err) = run(&["check", &dir.path().display().to_string(), "--rules", &pack]);
     assert_eq!(code, 0, "{err}");
 }
+
+#[cfg(unix)]
+#[test]
+fn a_fifo_is_refused_not_read_forever() {
+    let dir = tempfile::tempdir().unwrap();
+    let fifo = dir.path().join("pipe.catalogue.toml");
+    let ok = Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .map(|s| s.success())
+        .unwrap_or(false);
+    if !ok {
+        return; // no mkfifo on this system
+    }
+    let (code, _, err) = run(&["check", &fifo.display().to_string()]);
+    assert_eq!(code, 2);
+    assert!(err.contains("not a regular file"), "{err}");
+    // In a directory, it is skipped (only regular files are catalogues).
+    let (code, _, _) = run(&["check", &dir.path().display().to_string()]);
+    assert_eq!(code, 0);
+}

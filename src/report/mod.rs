@@ -106,6 +106,12 @@ pub fn read_text(path: &Path) -> Result<(String, Option<Diagnostic>), RunError> 
         message: m,
     };
     let meta = std::fs::metadata(path).map_err(|e| err(format!("cannot read: {e}")))?;
+    if !meta.is_file() {
+        // A FIFO or device would block or never end: only regular files are catalogues.
+        return Err(err(
+            "not a regular file: give a catalogue file or a directory".into(),
+        ));
+    }
     if meta.len() > MAX_FILE_BYTES {
         return Err(err(format!(
             "{} bytes is larger than the {} MiB limit for a catalogue: split it into several files",

@@ -538,7 +538,7 @@ fn to_lsp<'a>(
 
 /// Reads a catalogue file from disk for the index (size-limited; invalid UTF-8 replaced).
 pub fn read_disk(path: &Path) -> Option<DiskFile> {
-    let meta = std::fs::metadata(path).ok()?;
+    let meta = std::fs::metadata(path).ok().filter(|m| m.is_file())?;
     if meta.len() > MAX_INDEX_BYTES {
         tracing::warn!(path = %path.display(), bytes = meta.len(), "catalogue too large to index");
         return None;
