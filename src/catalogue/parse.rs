@@ -504,6 +504,23 @@ impl Reader<'_> {
         self.diags.push(d);
     }
 
+    /// Reports a problem with mechanical fixes (`quote`: the fixes are string values).
+    fn report_fix(
+        &mut self,
+        key: &'static str,
+        code: Code,
+        span: Span,
+        msg: String,
+        fix: Vec<String>,
+        quote: bool,
+    ) {
+        self.report(key, code, span, msg);
+        if let Some(d) = self.diags.last_mut() {
+            d.fix.replacements = fix;
+            d.fix.quote = quote;
+        }
+    }
+
     fn wrong_type(&mut self, key: &'static str, span: Span, v: &DeValue, expected: &str) {
         self.report(
             key,
@@ -608,10 +625,7 @@ impl Reader<'_> {
                 .unwrap_or_default(),
             _ => vec![],
         };
-        self.report(key, Code::InvalidValue, vs, msg);
-        if let Some(d) = self.diags.last_mut() {
-            d.fix.replacements = fix;
-        }
+        self.report_fix(key, Code::InvalidValue, vs, msg, fix, false);
         None
     }
 
@@ -632,11 +646,7 @@ impl Reader<'_> {
             None => {
                 let msg = enum_message(key, &f.value, names);
                 let fix = ordered_choices(&f.value, names);
-                self.report(key, Code::InvalidValue, f.span, msg);
-                if let Some(d) = self.diags.last_mut() {
-                    d.fix.replacements = fix;
-                    d.fix.quote = true;
-                }
+                self.report_fix(key, Code::InvalidValue, f.span, msg, fix, true);
                 None
             }
         }
@@ -647,15 +657,14 @@ impl Reader<'_> {
         let (ks, vs) = (self.span(k.span()), self.span(v.span()));
         let DeValue::Array(a) = v.get_ref() else {
             if let DeValue::String(s) = v.get_ref() {
-                self.report(
+                self.report_fix(
                     key,
                     Code::InvalidValue,
                     vs,
                     format!("`{key}` must be an array: write [\"{s}\"]"),
+                    vec![format!("[\"{s}\"]")],
+                    false,
                 );
-                if let Some(d) = self.diags.last_mut() {
-                    d.fix.replacements = vec![format!("[\"{s}\"]")];
-                }
             } else {
                 self.wrong_type(key, vs, v.get_ref(), "an array of strings");
             }
@@ -709,11 +718,7 @@ impl Reader<'_> {
                 None => {
                     let msg = enum_message(key, &s.value, names);
                     let fix = ordered_choices(&s.value, names);
-                    self.report(key, Code::InvalidValue, s.span, msg);
-                    if let Some(d) = self.diags.last_mut() {
-                        d.fix.replacements = fix;
-                        d.fix.quote = true;
-                    }
+                    self.report_fix(key, Code::InvalidValue, s.span, msg, fix, true);
                 }
             }
         }
@@ -746,11 +751,7 @@ impl Reader<'_> {
                 vec![],
             )
         };
-        self.report(key, Code::InvalidValue, f.span, msg);
-        if let Some(d) = self.diags.last_mut() {
-            d.fix.replacements = fix;
-            d.fix.quote = true;
-        }
+        self.report_fix(key, Code::InvalidValue, f.span, msg, fix, true);
         None
     }
 
@@ -817,10 +818,7 @@ impl Reader<'_> {
                     let fix = crate::chem::suggest_element(&name)
                         .map(|s| vec![s.to_string()])
                         .unwrap_or_default();
-                    self.report("composition", Code::InvalidValue, eks, format!("{}: composition keys are element symbols (Dy) or formulas (Dy2O3, Sm2Co17)", e.message));
-                    if let Some(d) = self.diags.last_mut() {
-                        d.fix.replacements = fix;
-                    }
+                    self.report_fix("composition", Code::InvalidValue, eks, format!("{}: composition keys are element symbols (Dy) or formulas (Dy2O3, Sm2Co17)", e.message), fix, false);
                     continue;
                 }
             };
