@@ -607,14 +607,10 @@ fn exit_after_shutdown_even_with_stdin_open_and_when_stdin_closes() {
     assert!(t.elapsed() < std::time::Duration::from_secs(5));
     let mut c = start(dir.path(), &["utf-16"]);
     c.close_stdin();
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
-    while std::time::Instant::now() < deadline {
-        if let Ok(Some(_)) = c.child.try_wait() {
-            return;
-        }
-        std::thread::sleep(std::time::Duration::from_millis(20));
-    }
-    panic!("server did not exit when stdin closed");
+    assert!(
+        c.wait_exit(std::time::Duration::from_secs(10)).is_some(),
+        "server did not exit when stdin closed"
+    );
 }
 
 #[test]
@@ -683,14 +679,10 @@ fn exits_when_the_parent_process_dies() {
     assert!(r["result"].is_object());
     c.notify("initialized", json!({}));
     let _ = parent.wait();
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
-    while std::time::Instant::now() < deadline {
-        if let Ok(Some(_)) = c.child.try_wait() {
-            return;
-        }
-        std::thread::sleep(std::time::Duration::from_millis(50));
-    }
-    panic!("server outlived its parent");
+    assert!(
+        c.wait_exit(std::time::Duration::from_secs(10)).is_some(),
+        "server outlived its parent"
+    );
 }
 
 #[test]

@@ -240,10 +240,15 @@ impl Client {
         let r = self.request("shutdown", Value::Null);
         assert!(r.get("error").is_none(), "{r}");
         self.notify("exit", Value::Null);
-        let deadline = Instant::now() + Duration::from_secs(10);
+        self.wait_exit(Duration::from_secs(10))
+    }
+
+    /// Waits for the server process to end; its exit code, or None if it is still running.
+    pub fn wait_exit(&mut self, limit: Duration) -> Option<i32> {
+        let deadline = Instant::now() + limit;
         while Instant::now() < deadline {
             if let Ok(Some(status)) = self.child.try_wait() {
-                return status.code();
+                return Some(status.code().unwrap_or(-1));
             }
             std::thread::sleep(Duration::from_millis(20));
         }
