@@ -104,6 +104,7 @@ pub fn run(cli: Cli) -> i32 {
             let opts = Options {
                 as_of,
                 today: today(),
+                explain: false,
             };
             match report::run(&paths, rules.as_deref(), &opts) {
                 Err(e) => {

@@ -804,3 +804,53 @@ fn hostile_structure_never_panics() {
     let dotted = "[[product]]\nsku = \"A\"\nform = \"oxide\"\n[product.composition]\nDy2O3 = 100\n";
     assert_eq!(check(dotted, D).codes("A"), ["1C905.b"]);
 }
+
+/// `check` skips building explanation traces; the verdicts and diagnostics must not change.
+#[test]
+fn traces_do_not_change_results() {
+    use catalogue_lsp::engine::{FileInput, Options, Workspace};
+    let texts: Vec<String> = ["licences", "magnets", "motors"]
+        .iter()
+        .map(|n| std::fs::read_to_string(format!("examples/{n}.catalogue.toml")).unwrap())
+        .collect();
+    let cats: Vec<_> = texts
+        .iter()
+        .map(|t| catalogue_lsp::catalogue::parse(t))
+        .collect();
+    let pack = catalogue_lsp::rules::RulePack::embedded();
+    let ws = Workspace::new(
+        cats.iter()
+            .map(|c| FileInput {
+                path: "f",
+                catalogue: c,
+                pack: pack.clone(),
+            })
+            .collect(),
+    );
+    let run = |explain| {
+        ws.analyse_all(&Options {
+            as_of: Some(date(D)),
+            today: date(D),
+            explain,
+        })
+    };
+    let (with, without) = (run(true), run(false));
+    for (a, b) in with.iter().zip(&without) {
+        assert_eq!(a.diagnostics, b.diagnostics);
+        for (p, q) in a.products.iter().zip(&b.products) {
+            assert_eq!(
+                (
+                    p.verdict(),
+                    &p.classification.codes,
+                    &p.classification.exclusion
+                ),
+                (
+                    q.verdict(),
+                    &q.classification.codes,
+                    &q.classification.exclusion
+                )
+            );
+            assert!(!p.trace().is_empty() && q.trace().is_empty());
+        }
+    }
+}

@@ -11,7 +11,7 @@ fuzz_target!(|data: &[u8]| {
     let cat = catalogue::parse(&text);
     let ws = Workspace::new(vec![FileInput { path: "f", catalogue: &cat, pack: RulePack::embedded() }]);
     let today = jiff::civil::date(2026, 6, 1);
-    let _ = ws.analyse_all(&Options { as_of: None, today });
+    let _ = ws.analyse_all(&Options { as_of: None, today, explain: true });
     // Delete the middle third and check the incremental re-parse.
     let (a, b) = (text.len() / 3, 2 * text.len() / 3);
     let (a, b) = (catalogue_lsp::text::floor_char_boundary(&text, a), catalogue_lsp::text::floor_char_boundary(&text, b));

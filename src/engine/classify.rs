@@ -8,6 +8,15 @@ use jiff::civil::Date;
 use std::collections::{BTreeSet, HashMap};
 use std::sync::Arc;
 
+/// Adds an explanation step; the text is only formatted when traces are wanted.
+macro_rules! step {
+    ($c:expr, $text:expr, $source:expr $(,)?) => {
+        if $c.explain {
+            $c.step($text, $source)
+        }
+    };
+}
+
 /// The contract's four verdicts.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Verdict {
@@ -55,6 +64,8 @@ pub struct Classification {
     pub missing: Vec<String>,
     pub dormant: Vec<Dormant>,
     pub trace: Vec<TraceStep>,
+    /// Whether `trace` is being built (the CLI does not print it).
+    pub explain: bool,
 }
 
 impl Classification {
@@ -66,9 +77,10 @@ impl Classification {
             missing: Vec::new(),
             dormant: Vec::new(),
             trace: Vec::new(),
+            explain: true,
         }
     }
-    fn step(&mut self, text: impl Into<String>, source: Option<SourceRef>) {
+    pub(crate) fn step(&mut self, text: impl Into<String>, source: Option<SourceRef>) {
         self.trace.push(TraceStep {
             text: text.into(),
             source,
@@ -93,6 +105,8 @@ pub struct Classifier<'a, L: ProductLookup> {
     lookup: &'a L,
     memo: HashMap<((usize, usize), Date), Arc<Classification>>,
     stack: Vec<(usize, usize)>,
+    /// Build explanation traces (hovers, `explain`); `check` skips them.
+    explain: bool,
 }
 
 /// Three-valued result of an exclusion test.
@@ -104,13 +118,21 @@ enum Tri {
 }
 
 impl<'a, L: ProductLookup> Classifier<'a, L> {
-    pub fn new(pack: &'a RulePack, lookup: &'a L) -> Self {
+    pub fn new(pack: &'a RulePack, lookup: &'a L, explain: bool) -> Self {
         Classifier {
             pack,
             lookup,
             memo: HashMap::new(),
             stack: Vec::new(),
+            explain,
         }
+    }
+
+    /// A new classification that builds its trace only when wanted.
+    fn fresh(&self, verdict: Verdict) -> Classification {
+        let mut c = Classification::new(verdict);
+        c.explain = self.explain;
+        c
     }
 
     /// Classifies the product at `at` on `date`.
@@ -127,20 +149,30 @@ impl<'a, L: ProductLookup> Classifier<'a, L> {
 
     fn classify_uncached(&mut self, p: &Product, date: Date) -> Classification {
         if p.broken {
-            let mut c = Classification::new(Verdict::Indeterminate);
+            let mut c = self.fresh(Verdict::Indeterminate);
             c.missing.push("a table free of syntax errors".into());
-            c.step("The table has a TOML syntax error, so its facts may be incomplete; it is not classified until the error is fixed.", None);
+            step!(
+                c,
+                "The table has a TOML syntax error, so its facts may be incomplete; it is not classified until the error is fixed.",
+                None
+            );
             return c;
         }
         let Some(form) = p.form.as_ref().map(|f| f.value) else {
-            let mut c = Classification::new(Verdict::Indeterminate);
+            let mut c = self.fresh(Verdict::Indeterminate);
             let what = if p.was_invalid("form") {
                 "a valid `form`"
             } else {
                 "`form`"
             };
             c.missing.push(what.into());
-            c.step(format!("No {what}: what the product physically is decides which items can match (spec §4). Absence of data is never clearance."), None);
+            step!(
+                c,
+                format!(
+                    "No {what}: what the product physically is decides which items can match (spec §4). Absence of data is never clearance."
+                ),
+                None
+            );
             return c;
         };
         if form.is_material() {
@@ -171,22 +203,25 @@ impl<'a, L: ProductLookup> Classifier<'a, L> {
                     })
                     .collect();
                 if outside.is_empty() {
-                    let mut c = Classification::new(Verdict::Excluded);
+                    let mut c = self.fresh(Verdict::Excluded);
                     c.exclusion = Some(e.id.clone());
-                    c.step(
+                    step!(
+                        c,
                         format!("Exclusion `{}`: {}", e.id, e.explanation),
                         Some(pack.source(e.instrument, &e.article)),
                     );
-                    c.step(
+                    step!(
+                        c,
                         "The composition is not given; the exclusion applies to the form itself.",
                         None,
                     );
                     return c;
                 }
-                let mut c = Classification::new(Verdict::Indeterminate);
+                let mut c = self.fresh(Verdict::Indeterminate);
                 c.missing.push("`composition`".into());
                 let codes: BTreeSet<&str> = outside.iter().map(|i| i.code.as_str()).collect();
-                c.step(
+                step!(
+                    c,
                     format!(
                         "Exclusion `{}` covers {} only; without a composition the {} may be {} ({}), which it does not reach.",
                         e.id,
@@ -199,14 +234,20 @@ impl<'a, L: ProductLookup> Classifier<'a, L> {
                 );
                 return c;
             }
-            let mut c = Classification::new(Verdict::Indeterminate);
+            let mut c = self.fresh(Verdict::Indeterminate);
             let what = if p.was_invalid("composition") {
                 "a valid `composition`"
             } else {
                 "`composition`"
             };
             c.missing.push(what.into());
-            c.step(format!("A {form} is classified by the elements it contains; without {what} nothing can be ruled out (absence of data is never clearance)."), None);
+            step!(
+                c,
+                format!(
+                    "A {form} is classified by the elements it contains; without {what} nothing can be ruled out (absence of data is never clearance)."
+                ),
+                None
+            );
             return c;
         };
         let percents = comp.element_percents();
@@ -241,13 +282,14 @@ impl<'a, L: ProductLookup> Classifier<'a, L> {
             .unwrap_or(0);
         matched.retain(|i| i.mode != MatchMode::System || i.elements.len() == widest);
 
-        let mut c = Classification::new(Verdict::NotControlled);
+        let mut c = self.fresh(Verdict::NotControlled);
         let elements_text = present
             .iter()
             .map(|e| e.symbol())
             .collect::<Vec<_>>()
             .join(", ");
-        c.step(
+        step!(
+            c,
             format!(
                 "Form `{form}` with elements present: {}.",
                 if elements_text.is_empty() {
@@ -262,7 +304,8 @@ impl<'a, L: ProductLookup> Classifier<'a, L> {
         for item in matched {
             match self.status_of(item, date) {
                 Status::InForce => {
-                    c.step(
+                    step!(
+                        c,
                         format!(
                             "Matches {} — {} ({}).",
                             item.code,
@@ -282,7 +325,7 @@ impl<'a, L: ProductLookup> Classifier<'a, L> {
             }
         }
         for d in &c.dormant.clone() {
-            c.step(dormant_text(pack, d, date), Some(d.source.clone()));
+            step!(c, dormant_text(pack, d, date), Some(d.source.clone()));
         }
         let possible_in_force: Vec<&Item> = possible
             .into_iter()
@@ -297,10 +340,17 @@ impl<'a, L: ProductLookup> Classifier<'a, L> {
             let codes: BTreeSet<&str> = possible_in_force.iter().map(|i| i.code.as_str()).collect();
             c.verdict = Verdict::Indeterminate;
             c.missing.push("a more specific `form`".into());
-            c.step(
+            step!(
+                c,
                 format!(
                     "An {form} containing {} may be {} ({}); give a specific form (oxide, compound, crystal, alloy...) to decide.",
-                    possible_in_force.iter().flat_map(|i| i.elements.iter().map(|e| e.symbol())).collect::<BTreeSet<_>>().into_iter().collect::<Vec<_>>().join(", "),
+                    possible_in_force
+                        .iter()
+                        .flat_map(|i| i.elements.iter().map(|e| e.symbol()))
+                        .collect::<BTreeSet<_>>()
+                        .into_iter()
+                        .collect::<Vec<_>>()
+                        .join(", "),
                     codes.into_iter().collect::<Vec<_>>().join(", "),
                     possible_in_force[0].title
                 ),
@@ -314,7 +364,7 @@ impl<'a, L: ProductLookup> Classifier<'a, L> {
         let pack = self.pack;
         let exclusion = pack.exclusions.iter().find(|e| e.forms.contains(&form));
         let applies = exclusion.map(|e| exclusion_applies(e, p));
-        let mut c = Classification::new(Verdict::NotControlled);
+        let mut c = self.fresh(Verdict::NotControlled);
         let components: Vec<&str> = p
             .components
             .as_ref()
@@ -324,11 +374,16 @@ impl<'a, L: ProductLookup> Classifier<'a, L> {
             if let (Some(e), Some(Tri::Yes)) = (exclusion, applies) {
                 c.verdict = Verdict::Excluded;
                 c.exclusion = Some(e.id.clone());
-                c.step(
+                step!(
+                    c,
                     format!("Exclusion `{}`: {}", e.id, e.explanation),
                     Some(pack.source(e.instrument, &e.article)),
                 );
-                c.step("Its components are not listed; the exclusion applies to the product's own form and structure.", None);
+                step!(
+                    c,
+                    "Its components are not listed; the exclusion applies to the product's own form and structure.",
+                    None
+                );
                 return c;
             }
             c.verdict = Verdict::Indeterminate;
@@ -337,7 +392,13 @@ impl<'a, L: ProductLookup> Classifier<'a, L> {
             if let (Some(_), Some(Tri::Unknown(field))) = (exclusion, applies) {
                 c.missing.push(format!("`{field}`"));
             }
-            c.step(format!("A {form} is classified by what it contains; list its magnets or materials in `components` (absence of data is never clearance)."), None);
+            step!(
+                c,
+                format!(
+                    "A {form} is classified by what it contains; list its magnets or materials in `components` (absence of data is never clearance)."
+                ),
+                None
+            );
             return c;
         }
         let mut codes: Vec<(String, usize)> = Vec::new();
@@ -346,19 +407,37 @@ impl<'a, L: ProductLookup> Classifier<'a, L> {
             let Some(at) = self.lookup.product(sku) else {
                 c.missing
                     .push(format!("component `{sku}` (no product has this SKU)"));
-                c.step(format!("Component `{sku}` is not defined in the workspace: its contents are unknown."), None);
+                step!(
+                    c,
+                    format!(
+                        "Component `{sku}` is not defined in the workspace: its contents are unknown."
+                    ),
+                    None
+                );
                 continue;
             };
             if self.stack.len() >= MAX_COMPONENT_DEPTH {
                 c.missing.push(format!("component `{sku}` (components nested deeper than {MAX_COMPONENT_DEPTH} levels are not followed)"));
-                c.step(format!("Component `{sku}` is nested deeper than {MAX_COMPONENT_DEPTH} levels; its contents are not followed."), None);
+                step!(
+                    c,
+                    format!(
+                        "Component `{sku}` is nested deeper than {MAX_COMPONENT_DEPTH} levels; its contents are not followed."
+                    ),
+                    None
+                );
                 continue;
             }
             if self.stack.contains(&at) {
                 c.missing.push(format!(
                     "component `{sku}` (it contains this product: a cycle)"
                 ));
-                c.step(format!("Component `{sku}` contains this product again (a cycle); it is not followed."), None);
+                step!(
+                    c,
+                    format!(
+                        "Component `{sku}` contains this product again (a cycle); it is not followed."
+                    ),
+                    None
+                );
                 continue;
             }
             let sub = self.classify(at, date);
@@ -369,7 +448,8 @@ impl<'a, L: ProductLookup> Classifier<'a, L> {
             }
             match sub.verdict {
                 Verdict::Controlled => {
-                    c.step(
+                    step!(
+                        c,
                         format!("Component `{sku}` is controlled: {}.", sub.codes.join(", ")),
                         None,
                     );
@@ -386,7 +466,8 @@ impl<'a, L: ProductLookup> Classifier<'a, L> {
                 }
                 Verdict::Excluded => {
                     let ex = sub.exclusion.clone().unwrap_or_default();
-                    c.step(
+                    step!(
+                        c,
                         format!(
                             "Component `{sku}` is excluded (`{ex}`){}.",
                             if sub.codes.is_empty() {
@@ -407,7 +488,8 @@ impl<'a, L: ProductLookup> Classifier<'a, L> {
                 Verdict::Indeterminate => {
                     c.missing
                         .push(format!("the classification of component `{sku}`"));
-                    c.step(
+                    step!(
+                        c,
                         format!(
                             "Component `{sku}` is indeterminate: {}.",
                             sub.missing.join(", ")
@@ -416,7 +498,7 @@ impl<'a, L: ProductLookup> Classifier<'a, L> {
                     );
                 }
                 Verdict::NotControlled => {
-                    c.step(format!("Component `{sku}` is not controlled."), None)
+                    step!(c, format!("Component `{sku}` is not controlled."), None)
                 }
             }
         }
@@ -443,14 +525,16 @@ impl<'a, L: ProductLookup> Classifier<'a, L> {
             (Some(e), Some(Tri::Yes)) => {
                 let (taken, kept): (Vec<_>, Vec<_>) =
                     codes.into_iter().partition(|(_, inst)| in_scope(e, *inst));
-                c.step(
+                step!(
+                    c,
                     format!("Exclusion `{}` applies: {}", e.id, e.explanation),
                     Some(pack.source(e.instrument, &e.article)),
                 );
                 if !kept.is_empty() {
                     c.verdict = Verdict::Controlled;
                     c.codes = sorted(kept.into_iter().map(|(k, _)| k));
-                    c.step(
+                    step!(
+                        c,
                         format!(
                             "The exclusion covers {} only; {} stay controlled.",
                             scope_names(pack, e),
@@ -476,14 +560,25 @@ impl<'a, L: ProductLookup> Classifier<'a, L> {
             {
                 c.verdict = Verdict::Indeterminate;
                 c.missing.push(format!("`{field}`"));
-                c.step(
-                    format!("Whether exclusion `{}` applies depends on `{field}`, which is not given: {}", e.id, e.explanation),
+                step!(
+                    c,
+                    format!(
+                        "Whether exclusion `{}` applies depends on `{field}`, which is not given: {}",
+                        e.id, e.explanation
+                    ),
                     Some(pack.source(e.instrument, &e.article)),
                 );
             }
             _ => {
                 if let (Some(e), Some(Tri::No)) = (exclusion, applies) {
-                    c.step(format!("Exclusion `{}` does not apply to this {form}: its conditions are not met.", e.id), Some(pack.source(e.instrument, &e.article)));
+                    step!(
+                        c,
+                        format!(
+                            "Exclusion `{}` does not apply to this {form}: its conditions are not met.",
+                            e.id
+                        ),
+                        Some(pack.source(e.instrument, &e.article))
+                    );
                 }
                 if !codes.is_empty() {
                     c.verdict = Verdict::Controlled;
@@ -502,7 +597,7 @@ impl<'a, L: ProductLookup> Classifier<'a, L> {
                 } else {
                     c.verdict = Verdict::NotControlled;
                     if c.dormant.is_empty() {
-                        c.step("No listed item in force matches.", None);
+                        step!(c, "No listed item in force matches.", None);
                     }
                 }
             }

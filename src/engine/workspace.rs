@@ -30,6 +30,8 @@ pub struct Options {
     pub as_of: Option<Date>,
     /// Today, the last fallback.
     pub today: Date,
+    /// Build explanation traces (the language server's hovers); `check` does not print them.
+    pub explain: bool,
 }
 
 /// The verdict and findings for one product.
@@ -167,7 +169,7 @@ impl<'a> Workspace<'a> {
             .par_chunks(CHUNK)
             .enumerate()
             .map(|(ci, chunk)| {
-                let mut classifier = Classifier::new(pack, self);
+                let mut classifier = Classifier::new(pack, self, opts.explain);
                 let mut results = Vec::with_capacity(chunk.len());
                 let mut diags = Vec::new();
                 for (k, p) in chunk.iter().enumerate() {

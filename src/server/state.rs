@@ -176,6 +176,7 @@ impl State {
         Options {
             as_of: self.as_of,
             today: today(),
+            explain: true,
         }
     }
 

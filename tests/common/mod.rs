@@ -37,6 +37,7 @@ pub fn check_files(files: &[&str], as_of: &str) -> Checked {
         ws.analyse_all(&Options {
             as_of: Some(date(as_of)),
             today: date("2026-06-01"),
+            explain: true,
         })
     };
     Checked {
