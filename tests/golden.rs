@@ -821,7 +821,6 @@ fn traces_do_not_change_results() {
     let ws = Workspace::new(
         cats.iter()
             .map(|c| FileInput {
-                path: "f",
                 catalogue: c,
                 pack: pack.clone(),
             })

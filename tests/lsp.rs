@@ -33,6 +33,14 @@ components = ["MAG-1"]
 mounting = "embedded"
 "#;
 
+/// The magnets catalogue with MAG-1 using licence GL-1.
+fn with_licence() -> String {
+    MAGNETS.replace(
+        "end_user = \"Example Motors GmbH\"\n",
+        "end_user = \"Example Motors GmbH\"\nlicence = \"GL-1\"\n",
+    )
+}
+
 fn workspace() -> (tempfile::TempDir, String, String) {
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(dir.path().join("licences.catalogue.toml"), LICENCES).unwrap();
@@ -336,10 +344,7 @@ fn completion_offers_keys_values_and_ids() {
 fn navigation_across_two_files() {
     let (dir, lic, mag) = workspace();
     let mut c = start(dir.path(), &["utf-16"]);
-    let text = MAGNETS.replace(
-        "end_user = \"Example Motors GmbH\"\n",
-        "end_user = \"Example Motors GmbH\"\nlicence = \"GL-1\"\n",
-    );
+    let text = with_licence();
     c.open(&mag, &text, 1);
     c.diagnostics(&mag, Some(1));
     // Definition of the licence reference (line 9) is in the other file.
@@ -617,10 +622,7 @@ fn exit_after_shutdown_even_with_stdin_open_and_when_stdin_closes() {
 fn editing_a_licence_rechecks_the_files_that_use_it() {
     let (dir, lic, mag) = workspace();
     let mut c = start(dir.path(), &["utf-16"]);
-    let text = MAGNETS.replace(
-        "end_user = \"Example Motors GmbH\"\n",
-        "end_user = \"Example Motors GmbH\"\nlicence = \"GL-1\"\n",
-    );
+    let text = with_licence();
     c.open(&mag, &text, 1);
     assert!(!codes(&c.diagnostics(&mag, Some(1))).contains(&"licence-expired".to_string()));
     c.open(&lic, LICENCES, 1);

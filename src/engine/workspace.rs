@@ -17,7 +17,6 @@ use std::sync::Arc;
 /// One file of the workspace.
 #[derive(Clone)]
 pub struct FileInput<'a> {
-    pub path: &'a str,
     pub catalogue: &'a Catalogue,
     /// The rule pack this file is judged by.
     pub pack: Arc<RulePack>,
@@ -107,13 +106,6 @@ impl<'a> Workspace<'a> {
 
     pub fn licence_ids(&self) -> impl Iterator<Item = &str> {
         self.licences.keys().copied()
-    }
-
-    pub fn licences(&self) -> impl Iterator<Item = (usize, &Licence)> {
-        self.files
-            .iter()
-            .enumerate()
-            .flat_map(|(fi, f)| f.catalogue.licences.iter().map(move |l| (fi, l)))
     }
 
     pub fn product_at(&self, sku: &str) -> Option<(usize, &Product)> {

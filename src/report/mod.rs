@@ -218,7 +218,6 @@ pub fn run(paths: &[PathBuf], rules: Option<&Path>, opts: &Options) -> Result<Ru
             loaded
                 .iter()
                 .map(|f| FileInput {
-                    path: &f.path,
                     catalogue: &f.catalogue,
                     pack: f.pack.clone(),
                 })

@@ -253,12 +253,10 @@ impl LanguageServer for Backend {
             apply_ms = t.elapsed().as_secs_f64() * 1e3,
             "edit applied and parsed"
         );
-        let keys = changed
-            .skus
-            .iter()
-            .map(|s| format!("p:{s}"))
-            .chain(changed.licences.iter().map(|l| format!("l:{l}")))
-            .collect();
+        let keys = state::Keys {
+            skus: changed.skus.into_iter().collect(),
+            licences: changed.licences.into_iter().collect(),
+        };
         let targets = st.affected(&uri, keys);
         self.recheck(&mut st, &targets, Some(&uri));
     }

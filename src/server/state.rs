@@ -43,6 +43,13 @@ impl Settings {
     }
 }
 
+/// SKUs and licence ids an edit may have changed.
+#[derive(Clone, Debug, Default)]
+pub struct Keys {
+    pub skus: HashSet<String>,
+    pub licences: HashSet<String>,
+}
+
 /// A catalogue file read from disk and not open in the editor.
 pub struct DiskFile {
     pub text: String,
@@ -262,7 +269,6 @@ impl State {
                 .iter()
                 .zip(&packs)
                 .map(|(f, p)| FileInput {
-                    path: f.uri.as_str(),
                     catalogue: f.catalogue,
                     pack: p.clone(),
                 })
@@ -311,25 +317,28 @@ impl State {
         products.chain(licences).collect()
     }
 
-    /// Keys whose definition differs between two export maps.
-    pub fn changed_exports(
-        before: &HashMap<String, u64>,
-        after: &HashMap<String, u64>,
-    ) -> HashSet<String> {
-        let mut out: HashSet<String> = before
+    /// The SKUs and licence ids whose definition differs between two export maps.
+    pub fn changed_exports(before: &HashMap<String, u64>, after: &HashMap<String, u64>) -> Keys {
+        let mut keys = Keys::default();
+        let differs = before
             .iter()
-            .filter(|(k, v)| after.get(*k) != Some(v))
-            .map(|(k, _)| k.clone())
-            .collect();
-        out.extend(after.keys().filter(|k| !before.contains_key(*k)).cloned());
-        out
+            .filter(|(k, v)| after.get(*k) != Some(*v))
+            .map(|(k, _)| k);
+        for k in differs.chain(after.keys().filter(|k| !before.contains_key(*k))) {
+            if let Some(s) = k.strip_prefix("p:") {
+                keys.skus.insert(s.to_owned());
+            } else if let Some(l) = k.strip_prefix("l:") {
+                keys.licences.insert(l.to_owned());
+            }
+        }
+        keys
     }
 
     /// The open documents whose results depend on the changed keys: those that
     /// reference or define them, directly or through components in any file.
-    pub fn affected(&self, origin: &Url, mut changed: HashSet<String>) -> Vec<Url> {
+    pub fn affected(&self, origin: &Url, mut changed: Keys) -> Vec<Url> {
         let mut hit: HashSet<Url> = HashSet::from([origin.clone()]);
-        if !changed.is_empty() {
+        if !changed.skus.is_empty() || !changed.licences.is_empty() {
             let files = self.files();
             loop {
                 let before = hit.len();
@@ -338,26 +347,26 @@ impl State {
                         continue;
                     }
                     let touches = f.catalogue.products.iter().any(|p| {
-                        p.sku_str()
-                            .is_some_and(|s| changed.contains(&format!("p:{s}")))
+                        p.sku_str().is_some_and(|s| changed.skus.contains(s))
                             || p.licence
                                 .as_ref()
-                                .is_some_and(|l| changed.contains(&format!("l:{}", l.value)))
+                                .is_some_and(|l| changed.licences.contains(&l.value))
                             || p.components
                                 .iter()
                                 .flat_map(|c| c.value.iter())
-                                .any(|c| changed.contains(&format!("p:{}", c.value)))
-                    }) || f.catalogue.licences.iter().any(|l| {
-                        l.id_str()
-                            .is_some_and(|i| changed.contains(&format!("l:{i}")))
-                    });
+                                .any(|c| changed.skus.contains(&c.value))
+                    }) || f
+                        .catalogue
+                        .licences
+                        .iter()
+                        .any(|l| l.id_str().is_some_and(|i| changed.licences.contains(i)));
                     if touches {
                         hit.insert(f.uri.clone());
-                        changed.extend(
+                        changed.skus.extend(
                             f.catalogue
                                 .products
                                 .iter()
-                                .filter_map(|p| Some(format!("p:{}", p.sku_str()?))),
+                                .filter_map(|p| p.sku_str().map(str::to_owned)),
                         );
                     }
                 }

@@ -28,7 +28,6 @@ pub fn check_files(files: &[&str], as_of: &str) -> Checked {
         let ws = Workspace::new(
             cats.iter()
                 .map(|c| FileInput {
-                    path: "t.catalogue.toml",
                     catalogue: c,
                     pack: pack.clone(),
                 })
