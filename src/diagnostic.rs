@@ -198,13 +198,22 @@ pub fn nearest<'a>(word: &str, candidates: impl IntoIterator<Item = &'a str>) ->
         .into_iter()
         .map(|c| (strsim::damerau_levenshtein(&lw, &c.to_lowercase()), c))
         .filter(|(d, c)| *d <= (c.chars().count().max(3) / 3).max(2))
-        .min_by_key(|(d, _)| *d)
+        // Ties go to the smallest candidate, so the answer never depends on hash order.
+        .min()
         .map(|(_, c)| c)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_nearest_word_does_not_depend_on_candidate_order() {
+        assert_eq!(nearest("D", ["E", "A"]), Some("A"));
+        assert_eq!(nearest("D", ["A", "E"]), Some("A"));
+        assert_eq!(nearest("GL-1", ["GL-2", "XX-9"]), Some("GL-2"));
+        assert_eq!(nearest("GL-1", ["completely-different"]), None);
+    }
 
     #[test]
     fn codes_round_trip_and_are_kebab_case() {

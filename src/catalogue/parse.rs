@@ -133,6 +133,34 @@ pub struct Changed {
     pub licences: Vec<String>,
     /// The `[catalogue]` table (evaluation date, rule pack) was touched.
     pub catalogue: bool,
+    /// Which products were kept, moved rather than re-parsed.
+    pub kept: Kept,
+}
+
+/// The products an edit did not touch: the first `prefix` keep their index
+/// and position; the last `suffix` keep their order at the end of the list,
+/// and every span at or after byte `from` of the old text moved by `delta`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Kept {
+    pub prefix: usize,
+    pub suffix: usize,
+    /// Products before the edit.
+    pub old_len: usize,
+    pub from: usize,
+    pub delta: isize,
+}
+
+impl Kept {
+    /// The old index of new product `i`, if it was kept.
+    pub fn old_index(&self, i: usize, new_len: usize) -> Option<usize> {
+        if i < self.prefix {
+            Some(i)
+        } else if i + self.suffix >= new_len && i < new_len {
+            Some(i + self.old_len - new_len)
+        } else {
+            None
+        }
+    }
 }
 
 impl Changed {
@@ -198,8 +226,28 @@ pub fn reparse(old: Catalogue, old_text: &str, new_text: &str) -> (Catalogue, Ch
     {
         suffix += 1;
     }
+    let is_product = |t: &TableRef| t.kind == TableKind::Product;
+    let kept = Kept {
+        prefix: old.tables[..prefix]
+            .iter()
+            .filter(|t| is_product(t))
+            .count(),
+        suffix: old.tables[n_old - suffix..]
+            .iter()
+            .filter(|t| is_product(t))
+            .count(),
+        old_len: old.products.len(),
+        from: old
+            .tables
+            .get(n_old - suffix)
+            .map_or(old_text.len(), |t| t.span.start),
+        delta,
+    };
     let mut old_parts = into_parts(old);
-    let mut changed = Changed::default();
+    let mut changed = Changed {
+        kept,
+        ..Default::default()
+    };
     for p in &old_parts[prefix..n_old - suffix] {
         changed.note(p);
     }

@@ -10,4 +10,4 @@ pub mod licence;
 mod workspace;
 
 pub use classify::{Classification, TraceStep, Verdict};
-pub use workspace::{FileInput, FileResult, Options, ProductResult, Workspace};
+pub use workspace::{FileInput, FileResult, Options, ProductOutcome, ProductResult, Workspace};

@@ -11,7 +11,7 @@ use crate::diagnostic::{Code, Diagnostic, Related, nearest};
 use crate::rules::{RulePack, Status};
 use jiff::civil::Date;
 use rayon::prelude::*;
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
 /// One file of the workspace.
@@ -50,6 +50,13 @@ impl ProductResult {
     pub fn trace(&self) -> &[TraceStep] {
         &self.classification.trace
     }
+}
+
+/// A product's result and the diagnostics anchored in its own table.
+#[derive(Clone, Debug)]
+pub struct ProductOutcome {
+    pub result: ProductResult,
+    pub diagnostics: Vec<Diagnostic>,
 }
 
 /// Results for one file.
@@ -98,6 +105,32 @@ impl<'a> Workspace<'a> {
         }
     }
 
+    /// The given SKUs and every SKU whose product contains one of them, at any depth.
+    pub fn dependents<'s>(&self, skus: impl IntoIterator<Item = &'s str>) -> HashSet<String> {
+        let mut out: HashSet<String> = skus.into_iter().map(str::to_owned).collect();
+        if out.is_empty() {
+            return out;
+        }
+        let mut parents: HashMap<&str, Vec<&str>> = HashMap::new();
+        for f in &self.files {
+            for p in &f.catalogue.products {
+                let Some(sku) = p.sku_str() else { continue };
+                for c in p.components.iter().flat_map(|c| &c.value) {
+                    parents.entry(c.value.as_str()).or_default().push(sku);
+                }
+            }
+        }
+        let mut todo: Vec<String> = out.iter().cloned().collect();
+        while let Some(sku) = todo.pop() {
+            for &parent in parents.get(sku.as_str()).into_iter().flatten() {
+                if out.insert(parent.to_owned()) {
+                    todo.push(parent.to_owned());
+                }
+            }
+        }
+        out
+    }
+
     /// The first licence with this id.
     pub fn licence(&self, id: &str) -> Option<(usize, &Licence)> {
         let &(f, i) = self.licences.get(id)?.first()?;
@@ -140,9 +173,88 @@ impl<'a> Workspace<'a> {
 
     /// Analyses one file: parse diagnostics, classification, licences and workspace checks.
     pub fn analyse_file(&self, file: usize, opts: &Options) -> FileResult {
-        let f = &self.files[file];
-        let cat = f.catalogue;
-        let pack = &*f.pack;
+        let outcomes = self.analyse_products(file, opts, Vec::new());
+        let latest = outcomes.iter().map(|o| o.result.as_of).max();
+        let mut diags = self.file_diagnostics(file, latest);
+        let mut products = Vec::with_capacity(outcomes.len());
+        for o in outcomes {
+            products.push(o.result);
+            diags.extend(o.diagnostics);
+        }
+        diags.sort_by(|a, b| a.span.start.cmp(&b.span.start).then(a.code.cmp(&b.code)));
+        FileResult {
+            products,
+            diagnostics: diags,
+        }
+    }
+
+    /// Classifies the products of a file and finds their own diagnostics, one
+    /// outcome per product in order. `reuse[i]`, when given, is taken as the
+    /// outcome of product `i` instead of computing it (the language server
+    /// passes the products an edit did not touch); the others are computed,
+    /// in parallel when there are many.
+    pub fn analyse_products(
+        &self,
+        file: usize,
+        opts: &Options,
+        mut reuse: Vec<Option<ProductOutcome>>,
+    ) -> Vec<ProductOutcome> {
+        const CHUNK: usize = 2048;
+        let products = &self.files[file].catalogue.products;
+        reuse.resize_with(products.len(), || None);
+        let todo: Vec<usize> = (0..products.len())
+            .filter(|&i| reuse[i].is_none())
+            .collect();
+        let pack = &*self.files[file].pack;
+        let compute = |chunk: &[usize]| {
+            let mut classifier = Classifier::new(pack, self, opts.explain);
+            chunk
+                .iter()
+                .map(|&i| (i, self.product_outcome(file, i, &mut classifier, opts)))
+                .collect::<Vec<_>>()
+        };
+        let computed: Vec<(usize, ProductOutcome)> = if todo.len() > CHUNK {
+            todo.par_chunks(CHUNK).flat_map_iter(compute).collect()
+        } else {
+            compute(&todo)
+        };
+        for (i, o) in computed {
+            reuse[i] = Some(o);
+        }
+        reuse.into_iter().flatten().collect()
+    }
+
+    /// One product's classification and the diagnostics anchored in its table.
+    fn product_outcome(
+        &self,
+        file: usize,
+        index: usize,
+        classifier: &mut Classifier<Self>,
+        opts: &Options,
+    ) -> ProductOutcome {
+        let p = &self.files[file].catalogue.products[index];
+        let date = self.evaluation_date(file, p, opts);
+        let c = classifier.classify((file, index), date);
+        let mut diagnostics = Vec::new();
+        self.product_diagnostics(file, p, date, &c, &mut diagnostics);
+        ProductOutcome {
+            result: ProductResult {
+                index,
+                sku: p.sku.as_ref().map(|s| s.value.clone()),
+                as_of: date,
+                classification: c,
+                licence: p.licence.as_ref().map(|l| l.value.clone()),
+            },
+            diagnostics,
+        }
+    }
+
+    /// The diagnostics of a file that are not one product's own: parse errors,
+    /// licence tables, duplicates across the workspace and a stale rule pack
+    /// (`latest` is the latest evaluation date of its products).
+    pub fn file_diagnostics(&self, file: usize, latest: Option<Date>) -> Vec<Diagnostic> {
+        let cat = self.files[file].catalogue;
+        let pack = &*self.files[file].pack;
         let mut diags: Vec<Diagnostic> = cat
             .all_diagnostics()
             .cloned()
@@ -155,73 +267,37 @@ impl<'a> Workspace<'a> {
                 d
             })
             .collect();
-        const CHUNK: usize = 2048;
-        let per_chunk: Vec<(Vec<ProductResult>, Vec<Diagnostic>)> = cat
-            .products
-            .par_chunks(CHUNK)
-            .enumerate()
-            .map(|(ci, chunk)| {
-                let mut classifier = Classifier::new(pack, self, opts.explain);
-                let mut results = Vec::with_capacity(chunk.len());
-                let mut diags = Vec::new();
-                for (k, p) in chunk.iter().enumerate() {
-                    let index = ci * CHUNK + k;
-                    let date = self.evaluation_date(file, p, opts);
-                    let c = classifier.classify((file, index), date);
-                    self.product_diagnostics(file, p, date, &c, &mut diags);
-                    results.push(ProductResult {
-                        index,
-                        sku: p.sku.as_ref().map(|s| s.value.clone()),
-                        as_of: date,
-                        classification: c,
-                        licence: p.licence.as_ref().map(|l| l.value.clone()),
-                    });
-                }
-                (results, diags)
-            })
-            .collect();
-        let mut products = Vec::with_capacity(cat.products.len());
-        for (r, d) in per_chunk {
-            products.extend(r);
-            diags.extend(d);
-        }
         for l in &cat.licences {
             licence::licence_diagnostics(pack, l, &mut diags);
         }
         self.duplicate_diagnostics(file, &mut diags);
-        if let Some(latest) = products.iter().map(|p| p.as_of).max() {
-            if latest > pack.reviewed_through {
-                let span = cat
-                    .products
-                    .iter()
-                    .find_map(|p| {
-                        p.ship_date
-                            .as_ref()
-                            .filter(|d| d.value == latest)
-                            .map(|d| d.span)
-                    })
-                    .or_else(|| {
-                        cat.catalogue
-                            .as_ref()
-                            .and_then(|c| c.as_of.as_ref().map(|a| a.span))
-                    })
-                    .or_else(|| cat.tables.first().map(|t| t.header))
-                    .unwrap_or_default();
-                diags.push(Diagnostic::new(
-                    Code::RulePackStale,
-                    span,
-                    format!(
-                        "evaluation date {latest} is later than rule pack {} {} was reviewed through ({}): controls may have changed since (e.g. suspensions ending). Check current MOFCOM announcements or update the rule pack",
-                        pack.id, pack.version, pack.reviewed_through
-                    ),
-                ));
-            }
+        if let Some(latest) = latest.filter(|l| *l > pack.reviewed_through) {
+            let span = cat
+                .products
+                .iter()
+                .find_map(|p| {
+                    p.ship_date
+                        .as_ref()
+                        .filter(|d| d.value == latest)
+                        .map(|d| d.span)
+                })
+                .or_else(|| {
+                    cat.catalogue
+                        .as_ref()
+                        .and_then(|c| c.as_of.as_ref().map(|a| a.span))
+                })
+                .or_else(|| cat.tables.first().map(|t| t.header))
+                .unwrap_or_default();
+            diags.push(Diagnostic::new(
+                Code::RulePackStale,
+                span,
+                format!(
+                    "evaluation date {latest} is later than rule pack {} {} was reviewed through ({}): controls may have changed since (e.g. suspensions ending). Check current MOFCOM announcements or update the rule pack",
+                    pack.id, pack.version, pack.reviewed_through
+                ),
+            ));
         }
-        diags.sort_by(|a, b| a.span.start.cmp(&b.span.start).then(a.code.cmp(&b.code)));
-        FileResult {
-            products,
-            diagnostics: diags,
-        }
+        diags
     }
 
     fn product_diagnostics(

@@ -27,6 +27,14 @@ fn parse_or_refuse(text: &str) -> Catalogue {
     c
 }
 
+/// What an edit changed: the catalogue's [`Changed`], and by how many lines
+/// the text after the edit moved.
+#[derive(Clone, Debug, Default)]
+pub struct Edit {
+    pub changed: Changed,
+    pub lines: i64,
+}
+
 pub struct Document {
     pub version: i32,
     rope: Rope,
@@ -55,7 +63,7 @@ impl Document {
         changes: Vec<TextDocumentContentChangeEvent>,
         version: i32,
         enc: Encoding,
-    ) -> Option<Changed> {
+    ) -> Option<Edit> {
         if version <= self.version {
             return None;
         }
@@ -84,9 +92,16 @@ impl Document {
             reparse(std::mem::take(&mut self.catalogue), &self.text, &text)
         };
         self.catalogue = catalogue;
-        self.lines = LineIndex::new(&text);
+        let lines = LineIndex::new(&text);
+        let from = changed.kept.from;
+        let moved_lines = lines.line_of(from.saturating_add_signed(changed.kept.delta)) as i64
+            - self.lines.line_of(from) as i64;
+        self.lines = lines;
         self.text = text;
-        Some(changed)
+        Some(Edit {
+            changed,
+            lines: moved_lines,
+        })
     }
 
     /// The rope char index of an LSP position (clamped).

@@ -32,11 +32,7 @@ fn inside(span: Span, offset: usize) -> bool {
 }
 
 fn result_for<'a>(st: &'a State, uri: &Url, index: usize) -> Option<&'a ProductResult> {
-    st.results
-        .get(uri)?
-        .products
-        .iter()
-        .find(|p| p.index == index)
+    st.analyses.get(uri)?.product(index)
 }
 
 fn link(url: &str, text: &str) -> String {
@@ -281,7 +277,7 @@ fn licence_hover(st: &State, uri: &Url, index: usize, p: &Product, id: &str, md:
 /// Quick fixes for the diagnostics of a range.
 pub fn code_actions(st: &State, uri: &Url, range: Range) -> Vec<CodeActionOrCommand> {
     let Some(f) = st.file(uri) else { return vec![] };
-    let Some(res) = st.results.get(uri) else {
+    let Some(res) = st.analyses.get(uri) else {
         return vec![];
     };
     let start = f
@@ -291,12 +287,11 @@ pub fn code_actions(st: &State, uri: &Url, range: Range) -> Vec<CodeActionOrComm
         .lines
         .offset(f.text, range.end.line, range.end.character, st.encoding);
     let mut out = Vec::new();
-    let uris = st.file_uris();
-    for d in &res.diagnostics {
+    for d in res.diagnostics() {
         if d.span.end < start || d.span.start > end {
             continue;
         }
-        let Some(ld) = st.lsp_diagnostic(uri, &f, d, &uris) else {
+        let Some(ld) = st.lsp_diagnostic(&f, d) else {
             continue;
         };
         let ld = &ld;
@@ -769,7 +764,7 @@ pub fn rename(st: &State, target: &Target, new_name: &str) -> WorkspaceEdit {
 #[allow(deprecated)] // DocumentSymbol::deprecated is a required field
 pub fn document_symbols(st: &State, uri: &Url) -> Vec<DocumentSymbol> {
     let Some(f) = st.file(uri) else { return vec![] };
-    let res = st.results.get(uri);
+    let res = st.analyses.get(uri);
     let mut out = Vec::new();
     for t in &f.catalogue.tables {
         let (name, detail, kind) = match t.kind {
@@ -777,7 +772,7 @@ pub fn document_symbols(st: &State, uri: &Url) -> Vec<DocumentSymbol> {
                 let Some(p) = f.catalogue.products.get(t.index) else {
                     continue;
                 };
-                let r = res.and_then(|r| r.products.iter().find(|x| x.index == t.index));
+                let r = res.and_then(|r| r.product(t.index));
                 let detail = r.map(hint_text).unwrap_or_default();
                 (
                     p.sku_str().unwrap_or("(no sku)").to_string(),
@@ -865,7 +860,7 @@ fn hint_text(r: &ProductResult) -> String {
 
 pub fn inlay_hints(st: &State, uri: &Url, range: Range) -> Vec<InlayHint> {
     let Some(f) = st.file(uri) else { return vec![] };
-    let Some(res) = st.results.get(uri) else {
+    let Some(res) = st.analyses.get(uri) else {
         return vec![];
     };
     let (a, b) = (
@@ -876,6 +871,7 @@ pub fn inlay_hints(st: &State, uri: &Url, range: Range) -> Vec<InlayHint> {
     );
     res.products
         .iter()
+        .map(|o| &o.result)
         .filter_map(|r| {
             let p = f.catalogue.products.get(r.index)?;
             if p.header.end < a || p.header.start > b {

@@ -10,8 +10,9 @@ pub mod document;
 mod features;
 mod state;
 mod transport;
+mod wire;
 
-use document::Document;
+use document::{Document, Edit};
 use state::{Settings, State, read_disk};
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -26,8 +27,8 @@ use crate::text::Encoding;
 
 /// What the publisher task sends to the client, in order.
 enum Out {
-    /// Push diagnostics for a document version.
-    Publish(Url, Vec<Diagnostic>, Option<i32>),
+    /// A framed message for stdout (pushed diagnostics, pre-serialised).
+    Frame(Vec<u8>),
     /// Ask a pull-diagnostics client to pull again (results changed for documents it did not edit).
     Refresh,
 }
@@ -54,7 +55,7 @@ impl Backend {
             &self.publish,
             self.pull.load(Ordering::SeqCst),
             targets,
-            origin,
+            origin.map(|o| (o, None)),
         );
     }
 
@@ -244,7 +245,7 @@ impl LanguageServer for Backend {
             return;
         };
         let t = std::time::Instant::now();
-        let Some(changed) = doc.apply(params.content_changes, params.text_document.version, enc)
+        let Some(edit) = doc.apply(params.content_changes, params.text_document.version, enc)
         else {
             tracing::warn!(%uri, version = params.text_document.version, "didChange with an old version: ignored");
             return;
@@ -254,18 +255,24 @@ impl LanguageServer for Backend {
             "edit applied and parsed"
         );
         let keys = state::Keys {
-            skus: changed.skus.into_iter().collect(),
-            licences: changed.licences.into_iter().collect(),
+            skus: edit.changed.skus.iter().cloned().collect(),
+            licences: edit.changed.licences.iter().cloned().collect(),
         };
         let targets = st.affected(&uri, keys);
-        self.recheck(&mut st, &targets, Some(&uri));
+        deliver(
+            &mut st,
+            &self.publish,
+            self.pull.load(Ordering::SeqCst),
+            &targets,
+            Some((&uri, Some(&edit))),
+        );
     }
 
     async fn did_close(&self, params: DidCloseTextDocumentParams) {
         let uri = params.text_document.uri;
         let mut st = self.state();
         st.docs.remove(&uri);
-        st.results.remove(&uri);
+        st.analyses.remove(&uri);
         let on_disk = uri
             .to_file_path()
             .ok()
@@ -278,7 +285,7 @@ impl LanguageServer for Backend {
             st.disk.remove(&uri);
         }
         if !self.pull.load(Ordering::SeqCst) {
-            let _ = self.publish.send(Out::Publish(uri, Vec::new(), None));
+            let _ = self.publish.send(Out::Frame(wire::publish(&uri, None, [])));
         }
         let open = Self::open_uris(&st);
         self.recheck(&mut st, &open, None);
@@ -420,11 +427,10 @@ impl LanguageServer for Backend {
         let uri = params.text_document.uri;
         let items = guard(|| {
             let mut st = self.state();
-            let r = match st.results.get(&uri) {
-                Some(r) => r.clone(),
-                None => st.analyse(std::slice::from_ref(&uri)).into_iter().next()?.1,
-            };
-            Some(st.lsp_diagnostics(&uri, &r))
+            if !st.analyses.contains_key(&uri) {
+                st.analyse(std::slice::from_ref(&uri), None);
+            }
+            Some(st.lsp_diagnostics(&uri))
         })
         .flatten()
         .unwrap_or_default();
@@ -442,25 +448,33 @@ impl LanguageServer for Backend {
 
 /// Analyses `targets` and sends the results: pushed with their versions, or,
 /// for a pull client, a refresh when documents other than `origin` changed.
+/// `origin` is the document the client just changed, with the edit if any.
 fn deliver(
     st: &mut State,
     out: &mpsc::UnboundedSender<Out>,
     pull: bool,
     targets: &[Url],
-    origin: Option<&Url>,
+    origin: Option<(&Url, Option<&Edit>)>,
 ) {
     let t = std::time::Instant::now();
-    let results = st.analyse(targets);
+    let edit = origin.and_then(|(u, e)| Some((u, e?)));
+    st.analyse(targets, edit);
     let analysed = t.elapsed();
     if pull {
-        if targets.iter().any(|u| Some(u) != origin) {
+        if targets.iter().any(|u| Some(u) != origin.map(|o| o.0)) {
             let _ = out.send(Out::Refresh);
         }
     } else {
-        for (uri, r) in results {
-            let diags = st.lsp_diagnostics(&uri, &r);
-            let version = st.docs.get(&uri).map(|d| d.version);
-            let _ = out.send(Out::Publish(uri, diags, version));
+        let pack_error = st
+            .pack_error_diagnostic()
+            .map(|d| wire::Template::new(d, &[(0, None), (0, None)]));
+        for uri in targets {
+            let Some(a) = st.analyses.get(uri) else {
+                continue;
+            };
+            let version = st.docs.get(uri).map(|d| d.version);
+            let frame = wire::publish(uri, version, pack_error.iter().chain(a.templates()));
+            let _ = out.send(Out::Frame(frame));
         }
     }
     tracing::debug!(
@@ -564,13 +578,17 @@ pub fn serve() -> i32 {
     };
     rt.block_on(async {
         let (tx, mut rx) = mpsc::unbounded_channel::<Out>();
+        // stdout carries tower-lsp's frames and the pre-serialised ones, whole, in order.
+        let (to_stdout, frames) = mpsc::unbounded_channel::<Vec<u8>>();
+        tokio::spawn(transport::write_frames(frames, tokio::io::stdout()));
         let (service, socket) = LspService::new(|client| {
             let publisher = client.clone();
+            let raw = to_stdout.clone();
             tokio::spawn(async move {
                 while let Some(out) = rx.recv().await {
                     match out {
-                        Out::Publish(uri, diags, version) => {
-                            publisher.publish_diagnostics(uri, diags, version).await
+                        Out::Frame(f) => {
+                            let _ = raw.send(f);
                         }
                         Out::Refresh => {
                             // Never wait long on the client: a refresh that gets no answer is dropped.
@@ -593,7 +611,9 @@ pub fn serve() -> i32 {
         // Frames pass through `transport`, which drops malformed ones instead of ending the session.
         let (to_server, from_client) = tokio::io::duplex(1 << 16);
         tokio::spawn(transport::forward(tokio::io::stdin(), to_server));
-        Server::new(from_client, tokio::io::stdout(), socket)
+        let (from_server, server_out) = tokio::io::duplex(1 << 16);
+        tokio::spawn(transport::read_frames(server_out, to_stdout));
+        Server::new(from_client, from_server, socket)
             .serve(ExitOnExit(service))
             .await;
     });

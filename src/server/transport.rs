@@ -5,7 +5,11 @@
 //! server keeps serving whatever the client sends. End of input ends the
 //! stream (and so the server).
 
-use tokio::io::{AsyncBufReadExt, AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, BufReader};
+use super::wire::frame;
+use tokio::io::{
+    AsyncBufRead, AsyncBufReadExt, AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, BufReader,
+};
+use tokio::sync::mpsc::{UnboundedReceiver, UnboundedSender};
 use tower_lsp::jsonrpc::{Request, Response};
 
 /// Messages above this size are drained and dropped.
@@ -17,64 +21,111 @@ pub fn is_message(body: &[u8]) -> bool {
         || serde_json::from_slice::<Response>(body).is_ok()
 }
 
+/// What reading one frame gave.
+enum Read {
+    Body(Vec<u8>),
+    /// A frame without a usable Content-Length header (skipped).
+    NoLength,
+    /// A frame above [`MAX_MESSAGE_BYTES`] (drained).
+    TooLarge(usize),
+    End,
+}
+
+/// Reads the next `Content-Length` frame.
+async fn read_frame(input: &mut (impl AsyncBufRead + Unpin)) -> Read {
+    let mut len: Option<usize> = None;
+    let mut saw_header = false;
+    loop {
+        let mut line = Vec::new();
+        match input.read_until(b'\n', &mut line).await {
+            Ok(0) | Err(_) => return Read::End,
+            Ok(_) => {}
+        }
+        let text = String::from_utf8_lossy(&line);
+        let text = text.trim_end_matches(['\r', '\n']);
+        if text.is_empty() {
+            if saw_header {
+                break;
+            }
+            continue;
+        }
+        saw_header = true;
+        if let Some((name, value)) = text.split_once(':') {
+            if name.trim().eq_ignore_ascii_case("content-length") {
+                len = value.trim().parse().ok();
+            }
+        }
+    }
+    let Some(len) = len else {
+        return Read::NoLength;
+    };
+    if len > MAX_MESSAGE_BYTES {
+        return match tokio::io::copy(&mut input.take(len as u64), &mut tokio::io::sink()).await {
+            Ok(_) => Read::TooLarge(len),
+            Err(_) => Read::End,
+        };
+    }
+    let mut body = vec![0; len];
+    match input.read_exact(&mut body).await {
+        Ok(_) => Read::Body(body),
+        Err(_) => Read::End,
+    }
+}
+
 /// Copies well-formed frames from `input` to `output` until `input` ends.
 pub async fn forward(input: impl AsyncRead + Unpin, mut output: impl AsyncWrite + Unpin) {
     let mut input = BufReader::with_capacity(1 << 16, input);
     loop {
-        let mut len: Option<usize> = None;
-        let mut saw_header = false;
-        loop {
-            let mut line = Vec::new();
-            match input.read_until(b'\n', &mut line).await {
-                Ok(0) | Err(_) => return,
-                Ok(_) => {}
-            }
-            let text = String::from_utf8_lossy(&line);
-            let text = text.trim_end_matches(['\r', '\n']);
-            if text.is_empty() {
-                if saw_header {
-                    break;
-                }
+        let body = match read_frame(&mut input).await {
+            Read::End => return,
+            Read::NoLength => {
+                tracing::warn!("dropped a message without a valid Content-Length header");
                 continue;
             }
-            saw_header = true;
-            if let Some((name, value)) = text.split_once(':') {
-                if name.trim().eq_ignore_ascii_case("content-length") {
-                    len = value.trim().parse().ok();
-                }
+            Read::TooLarge(len) => {
+                tracing::warn!(
+                    bytes = len,
+                    "dropped a message larger than {} MiB",
+                    MAX_MESSAGE_BYTES >> 20
+                );
+                continue;
             }
-        }
-        let Some(len) = len else {
-            tracing::warn!("dropped a message without a valid Content-Length header");
-            continue;
+            Read::Body(body) => body,
         };
-        if len > MAX_MESSAGE_BYTES {
-            tracing::warn!(
-                bytes = len,
-                "dropped a message larger than {} MiB",
-                MAX_MESSAGE_BYTES >> 20
-            );
-            if tokio::io::copy(&mut (&mut input).take(len as u64), &mut tokio::io::sink())
-                .await
-                .is_err()
-            {
-                return;
-            }
+        if !is_message(&body) {
+            tracing::warn!(bytes = body.len(), "dropped a malformed JSON-RPC message");
             continue;
         }
-        let mut body = vec![0; len];
-        if input.read_exact(&mut body).await.is_err() {
+        if output.write_all(&frame(&body)).await.is_err() || output.flush().await.is_err() {
             return;
         }
-        if !is_message(&body) {
-            tracing::warn!(bytes = len, "dropped a malformed JSON-RPC message");
-            continue;
+    }
+}
+
+/// Sends each whole frame tower-lsp writes to `output`, so that they can be
+/// interleaved with pre-serialised ones without splitting either.
+pub async fn read_frames(input: impl AsyncRead + Unpin, output: UnboundedSender<Vec<u8>>) {
+    let mut input = BufReader::with_capacity(1 << 16, input);
+    loop {
+        match read_frame(&mut input).await {
+            Read::End => return,
+            Read::Body(body) => {
+                if output.send(frame(&body)).is_err() {
+                    return;
+                }
+            }
+            Read::NoLength | Read::TooLarge(_) => {}
         }
-        let header = format!("Content-Length: {len}\r\n\r\n");
-        if output.write_all(header.as_bytes()).await.is_err()
-            || output.write_all(&body).await.is_err()
-            || output.flush().await.is_err()
-        {
+    }
+}
+
+/// Writes frames to `output` (stdout) in the order they come.
+pub async fn write_frames(
+    mut frames: UnboundedReceiver<Vec<u8>>,
+    mut output: impl AsyncWrite + Unpin,
+) {
+    while let Some(f) = frames.recv().await {
+        if output.write_all(&f).await.is_err() || output.flush().await.is_err() {
             return;
         }
     }

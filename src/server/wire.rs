@@ -1,0 +1,216 @@
+//! The wire form of pushed diagnostics. A diagnostic is serialised once, when
+//! it is computed, into a [`Template`]: its JSON with the line numbers left as
+//! holes. Products an edit did not touch keep their templates; those below
+//! the edit only have their holes moved. A `publishDiagnostics` notification
+//! is then written by copying templates, without re-rendering or going
+//! through `serde_json::Value` (a 10 000-product catalogue carries ~12 000
+//! diagnostics on every keystroke).
+
+use tower_lsp::lsp_types as lsp;
+
+/// Line numbers at and above this mark holes while a template is built.
+const SENTINEL: u32 = 4_000_000_000;
+
+/// A line number in a template: where it goes, its value, and the byte offset
+/// in the document it was computed from (`None` for another file), so that
+/// it can follow the text when an edit moves it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+struct Hole {
+    pos: usize,
+    line: u32,
+    at: Option<usize>,
+}
+
+/// One diagnostic serialised, its line numbers left as holes.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Template {
+    text: Box<str>,
+    holes: Box<[Hole]>,
+}
+
+/// The line of a range end and the byte offset it came from (`None`: another file).
+pub type Anchor = (u32, Option<usize>);
+
+impl Template {
+    /// Serialises `d`. `anchors` gives, for each line number in serialisation
+    /// order (range start, range end, then each related location's start and
+    /// end), its value and the byte offset it stands for.
+    pub fn new(mut d: lsp::Diagnostic, anchors: &[Anchor]) -> Template {
+        let mut k = SENTINEL;
+        let mut mark = |r: &mut lsp::Range| {
+            r.start.line = k;
+            r.end.line = k + 1;
+            k += 2;
+        };
+        mark(&mut d.range);
+        for r in d.related_information.iter_mut().flatten() {
+            mark(&mut r.location.range);
+        }
+        let json = serde_json::to_string(&d).unwrap_or_else(|_| "{}".into());
+        let mut text = String::with_capacity(json.len());
+        let mut holes = Vec::new();
+        let mut rest = json.as_str();
+        // `"line":` cannot occur inside a JSON string (its quotes are escaped).
+        while let Some(i) = rest.find("\"line\":") {
+            let after = i + "\"line\":".len();
+            let digits = rest[after..]
+                .find(|c: char| !c.is_ascii_digit())
+                .unwrap_or(rest.len() - after);
+            text.push_str(&rest[..after]);
+            let value: u32 = rest[after..after + digits].parse().unwrap_or(0);
+            match value
+                .checked_sub(SENTINEL)
+                .and_then(|n| anchors.get(n as usize))
+            {
+                Some(&(line, at)) => holes.push(Hole {
+                    pos: text.len(),
+                    line,
+                    at,
+                }),
+                None => text.push_str(&rest[after..after + digits]),
+            }
+            rest = &rest[after + digits..];
+        }
+        text.push_str(rest);
+        Template {
+            text: text.into(),
+            holes: holes.into(),
+        }
+    }
+
+    /// Moves the line numbers that stand for offsets at or after `from` by
+    /// `lines`, and their offsets by `bytes` (an edit above them).
+    pub fn shift(&mut self, from: usize, bytes: isize, lines: i64) {
+        for h in self.holes.iter_mut() {
+            if let Some(at) = h.at.filter(|&at| at >= from) {
+                h.at = Some(at.saturating_add_signed(bytes));
+                h.line = u32::try_from(i64::from(h.line) + lines).unwrap_or(0);
+            }
+        }
+    }
+
+    /// Appends the diagnostic's JSON.
+    pub fn write(&self, out: &mut Vec<u8>) {
+        let mut last = 0;
+        let mut buf = itoa::Buffer::new();
+        for h in self.holes.iter() {
+            out.extend_from_slice(&self.text.as_bytes()[last..h.pos]);
+            out.extend_from_slice(buf.format(h.line).as_bytes());
+            last = h.pos;
+        }
+        out.extend_from_slice(&self.text.as_bytes()[last..]);
+    }
+}
+
+/// A framed `textDocument/publishDiagnostics` notification.
+pub fn publish<'a>(
+    uri: &lsp::Url,
+    version: Option<i32>,
+    diagnostics: impl IntoIterator<Item = &'a Template>,
+) -> Vec<u8> {
+    let mut body = Vec::with_capacity(1 << 12);
+    body.extend_from_slice(
+        br#"{"jsonrpc":"2.0","method":"textDocument/publishDiagnostics","params":{"uri":"#,
+    );
+    let _ = serde_json::to_writer(&mut body, uri.as_str());
+    if let Some(v) = version {
+        body.extend_from_slice(br#","version":"#);
+        body.extend_from_slice(itoa::Buffer::new().format(v).as_bytes());
+    }
+    body.extend_from_slice(br#","diagnostics":["#);
+    for (i, t) in diagnostics.into_iter().enumerate() {
+        if i > 0 {
+            body.push(b',');
+        }
+        t.write(&mut body);
+    }
+    body.extend_from_slice(b"]}}");
+    frame(&body)
+}
+
+/// `Content-Length` framing.
+pub fn frame(body: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(body.len() + 32);
+    out.extend_from_slice(b"Content-Length: ");
+    out.extend_from_slice(itoa::Buffer::new().format(body.len()).as_bytes());
+    out.extend_from_slice(b"\r\n\r\n");
+    out.extend_from_slice(body);
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use lsp::{Diagnostic, DiagnosticRelatedInformation, Location, Position, Range, Url};
+
+    fn range(l1: u32, c1: u32, l2: u32, c2: u32) -> Range {
+        Range::new(Position::new(l1, c1), Position::new(l2, c2))
+    }
+
+    fn sample() -> Diagnostic {
+        Diagnostic {
+            range: range(3, 1, 4, 2),
+            message: "a \"line\":4000000000 lookalike in a message".into(),
+            related_information: Some(vec![DiagnosticRelatedInformation {
+                location: Location {
+                    uri: Url::parse("file:///a.catalogue.toml").unwrap(),
+                    range: range(10, 0, 10, 5),
+                },
+                message: "there".into(),
+            }]),
+            ..Default::default()
+        }
+    }
+
+    fn json(t: &Template) -> serde_json::Value {
+        let mut out = Vec::new();
+        t.write(&mut out);
+        serde_json::from_slice(&out).unwrap()
+    }
+
+    #[test]
+    fn a_template_writes_the_diagnostic_it_was_made_from() {
+        let d = sample();
+        let t = Template::new(
+            d.clone(),
+            &[
+                (3, Some(30)),
+                (4, Some(40)),
+                (10, Some(100)),
+                (10, Some(105)),
+            ],
+        );
+        assert_eq!(json(&t), serde_json::to_value(&d).unwrap());
+    }
+
+    #[test]
+    fn shifting_moves_only_the_lines_below_the_edit() {
+        let mut t = Template::new(
+            sample(),
+            &[(3, Some(30)), (4, Some(40)), (10, None), (10, None)],
+        );
+        t.shift(35, 7, 2);
+        let mut expected = sample();
+        expected.range = range(3, 1, 6, 2);
+        assert_eq!(json(&t), serde_json::to_value(&expected).unwrap());
+    }
+
+    #[test]
+    fn a_publication_is_a_framed_notification() {
+        let t = Template::new(sample(), &[(3, None), (4, None), (10, None), (10, None)]);
+        let uri = Url::parse("file:///x%20y.catalogue.toml").unwrap();
+        let framed = publish(&uri, Some(7), [&t, &t]);
+        let text = String::from_utf8(framed).unwrap();
+        let (head, body) = text.split_once("\r\n\r\n").unwrap();
+        assert_eq!(head, format!("Content-Length: {}", body.len()));
+        let v: serde_json::Value = serde_json::from_str(body).unwrap();
+        assert_eq!(v["method"], "textDocument/publishDiagnostics");
+        assert_eq!(v["params"]["uri"], uri.as_str());
+        assert_eq!(v["params"]["version"], 7);
+        assert_eq!(v["params"]["diagnostics"].as_array().unwrap().len(), 2);
+        assert_eq!(
+            v["params"]["diagnostics"][0],
+            serde_json::to_value(sample()).unwrap()
+        );
+    }
+}
