@@ -14,6 +14,9 @@ use std::process::{Command, Stdio};
 use std::sync::mpsc::{Receiver, channel};
 use std::time::{Duration, Instant};
 
+/// How long the client side spends validating each publishDiagnostics (ms).
+static PARSE_US: std::sync::Mutex<Vec<f64>> = std::sync::Mutex::new(Vec::new());
+
 struct Lsp {
     stdin: std::process::ChildStdin,
     rx: Receiver<Value>,
@@ -168,7 +171,12 @@ fn main() {
             if r.read_exact(&mut buf).is_err() {
                 return;
             }
-            if let Some(v) = lean_publish(&buf).or_else(|| serde_json::from_slice(&buf).ok()) {
+            let t = Instant::now();
+            let lean = lean_publish(&buf);
+            if lean.is_some() {
+                PARSE_US.lock().map(|mut v| v.push(t.elapsed().as_micros() as f64 / 1e3)).ok();
+            }
+            if let Some(v) = lean.or_else(|| serde_json::from_slice(&buf).ok()) {
                 let _ = tx.send(v);
             }
         }
@@ -296,6 +304,12 @@ fn main() {
         pct(&mut actions, 0.5),
         pct(&mut actions, 0.95)
     );
+    if let Ok(mut v) = PARSE_US.lock() {
+        println!(
+            "  of which the client reading one publishDiagnostics: p50 {:.2} ms",
+            pct(&mut v, 0.5)
+        );
+    }
     match rss {
         Some(kb) => println!("peak RSS: {:.1} MB", kb as f64 / 1024.0),
         None => println!("peak RSS: unavailable"),

@@ -327,11 +327,17 @@ impl<T: Shift> Shift for Option<T> {
     }
 }
 
-impl<T: Shift> Shift for Vec<T> {
+impl<T: Shift> Shift for [T] {
     fn shift(&mut self, delta: isize) {
         for x in self {
             x.shift(delta);
         }
+    }
+}
+
+impl<T: Shift> Shift for Vec<T> {
+    fn shift(&mut self, delta: isize) {
+        self.as_mut_slice().shift(delta);
     }
 }
 

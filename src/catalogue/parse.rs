@@ -177,7 +177,10 @@ impl Changed {
 /// Re-parses after an edit, re-using the tables before and after the edited
 /// region (moved, not copied or re-parsed): only the tables the edit touched
 /// are parsed again. Gives the same catalogue as `parse(new_text)`.
-pub fn reparse(old: Catalogue, old_text: &str, new_text: &str) -> (Catalogue, Changed) {
+pub fn reparse(mut old: Catalogue, old_text: &str, new_text: &str) -> (Catalogue, Changed) {
+    if let Some(changed) = edit_in_place(&mut old, old_text, new_text) {
+        return (old, changed);
+    }
     let chunks = split(new_text);
     let same = |c: &Chunk, t: &TableRef, delta: isize| {
         c.span.len() == t.span.len()
@@ -272,6 +275,136 @@ pub fn reparse(old: Catalogue, old_text: &str, new_text: &str) -> (Catalogue, Ch
         out.push(p);
     }
     (assemble(out), changed)
+}
+
+/// The fast path of [`reparse`], for typing inside one line of a table: when
+/// the edit adds and removes no character that can start or end a table, a
+/// string, a comment or a bracket, and is not on a header line, the tables
+/// keep their bounds. Only the edited table is parsed again, in place; the
+/// tables after it move. None (and `cat` untouched) when it does not apply.
+fn edit_in_place(cat: &mut Catalogue, old_text: &str, new_text: &str) -> Option<Changed> {
+    // File-level diagnostics (a second `[catalogue]`) point across tables.
+    if !cat.diagnostics.is_empty() {
+        return None;
+    }
+    let (old_b, new_b) = (old_text.as_bytes(), new_text.as_bytes());
+    let p = old_b.iter().zip(new_b).take_while(|(a, b)| a == b).count();
+    let room = old_b.len().min(new_b.len()) - p;
+    let s = old_b
+        .iter()
+        .rev()
+        .zip(new_b.iter().rev())
+        .take(room)
+        .take_while(|(a, b)| a == b)
+        .count();
+    let (removed, inserted) = (&old_b[p..old_b.len() - s], &new_b[p..new_b.len() - s]);
+    // Bytes the splitter looks at (0xEF starts a byte-order mark).
+    let special = |b: &u8| b"\"'[]{}#\\\r\n\xEF".contains(b);
+    if removed.iter().any(special) || inserted.iter().any(special) {
+        return None;
+    }
+    if p > 0 && old_b[p - 1] == b'\\' {
+        return None;
+    }
+    let line_start = old_b[..p]
+        .iter()
+        .rposition(|&b| b == b'\n' || b == b'\r')
+        .map_or(0, |i| i + 1);
+    let lead = old_text
+        .get(line_start..p)?
+        .trim_start_matches(|c: char| c.is_whitespace() || c == '\u{feff}');
+    if lead.is_empty() || lead.starts_with('[') {
+        return None;
+    }
+    let k = cat.tables.partition_point(|t| t.span.start < p).checked_sub(1)?;
+    let t = &cat.tables[k];
+    let delta = new_b.len() as isize - old_b.len() as isize;
+    let old_table = old_text.get(t.span.start..t.span.end)?;
+    if t.kind == TableKind::Catalogue || old_table.contains("\"\"\"") || old_table.contains("'''") {
+        return None;
+    }
+    let span = Span::new(t.span.start, t.span.end.checked_add_signed(delta)?);
+    let mut chunks = split(new_text.get(span.start..span.end)?);
+    let chunk = match chunks.as_mut_slice() {
+        [c] if c.span.len() == span.len() => {
+            let mut c = std::mem::replace(c, chunks_placeholder());
+            c.span = span;
+            c.header = c.header.map(|h| h.shifted(span.start));
+            c
+        }
+        _ => return None,
+    };
+    if chunk.header.unwrap_or(Span::new(span.start, span.start)) != t.header {
+        return None;
+    }
+    let parsed = parse_chunk(new_text, chunk);
+    let mut changed = Changed::default();
+    let products_before = cat.tables[..k]
+        .iter()
+        .filter(|t| t.kind == TableKind::Product)
+        .count();
+    let licences_before = cat.tables[..k]
+        .iter()
+        .filter(|t| t.kind == TableKind::Licence)
+        .count();
+    let t = &mut cat.tables[k];
+    match (t.kind, parsed.table) {
+        (TableKind::Product, Parsed::Product(new)) => {
+            let old = std::mem::replace(&mut cat.products[t.index], *new);
+            changed.skus.extend(old.sku_str().map(str::to_owned));
+            changed
+                .skus
+                .extend(cat.products[t.index].sku_str().map(str::to_owned));
+        }
+        (TableKind::Licence, Parsed::Licence(new)) => {
+            let old = std::mem::replace(&mut cat.licences[t.index], *new);
+            changed.licences.extend(old.id_str().map(str::to_owned));
+            changed
+                .licences
+                .extend(cat.licences[t.index].id_str().map(str::to_owned));
+        }
+        (TableKind::Root, Parsed::Root) | (TableKind::Other, Parsed::Other) => {}
+        // Cannot happen with an unchanged header; parse the whole file to be safe.
+        _ => return None,
+    }
+    let from = cat
+        .tables
+        .get(k + 1)
+        .map_or(old_text.len(), |n| n.span.start);
+    let t = &mut cat.tables[k];
+    t.span = span;
+    t.diagnostics = parsed.diagnostics;
+    let edited_product = usize::from(t.kind == TableKind::Product);
+    let edited_licence = usize::from(t.kind == TableKind::Licence);
+    for t in &mut cat.tables[k + 1..] {
+        t.span.shift(delta);
+        t.header.shift(delta);
+        t.diagnostics.shift(delta);
+    }
+    let first_moved = products_before + edited_product;
+    cat.products[first_moved..].shift(delta);
+    cat.licences[licences_before + edited_licence..].shift(delta);
+    if let Some(c) = cat.catalogue.as_mut().filter(|c| c.span.start >= from) {
+        c.shift(delta);
+    }
+    changed.kept = Kept {
+        prefix: products_before,
+        suffix: cat.products.len() - first_moved,
+        old_len: cat.products.len(),
+        from,
+        delta,
+    };
+    Some(changed)
+}
+
+fn chunks_placeholder() -> Chunk {
+    Chunk {
+        span: Span::new(0, 0),
+        header: None,
+        name: String::new(),
+        array: false,
+        max_depth: 0,
+    }
 }
 
 /// Splits a catalogue back into its parsed tables (moving, not copying).

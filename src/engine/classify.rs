@@ -5,7 +5,8 @@ use crate::chem::Element;
 use crate::diagnostic::SourceRef;
 use crate::rules::{Applies, CondField, Exclusion, Item, MatchMode, RulePack, Status, Test};
 use jiff::civil::Date;
-use std::collections::{BTreeSet, HashMap};
+use rustc_hash::FxHashMap;
+use std::collections::BTreeSet;
 use std::sync::Arc;
 
 /// Adds an explanation step; the text is only formatted when traces are wanted.
@@ -103,7 +104,7 @@ pub trait ProductLookup {
 pub struct Classifier<'a, L: ProductLookup> {
     pack: &'a RulePack,
     lookup: &'a L,
-    memo: HashMap<((usize, usize), Date), Arc<Classification>>,
+    memo: FxHashMap<((usize, usize), Date), Arc<Classification>>,
     stack: Vec<(usize, usize)>,
     /// Build explanation traces (hovers, `explain`); `check` skips them.
     explain: bool,
@@ -122,7 +123,7 @@ impl<'a, L: ProductLookup> Classifier<'a, L> {
         Classifier {
             pack,
             lookup,
-            memo: HashMap::new(),
+            memo: FxHashMap::default(),
             stack: Vec::new(),
             explain,
         }

@@ -11,7 +11,7 @@ use crate::diagnostic::{Code, Diagnostic, Related, nearest};
 use crate::rules::{RulePack, Status};
 use jiff::civil::Date;
 use rayon::prelude::*;
-use std::collections::{HashMap, HashSet};
+use rustc_hash::{FxHashMap, FxHashSet};
 use std::sync::Arc;
 
 /// One file of the workspace.
@@ -66,16 +66,33 @@ pub struct FileResult {
     pub diagnostics: Vec<Diagnostic>,
 }
 
+/// Where a SKU or licence id is defined: (file, index) pairs, in order. The
+/// first needs no allocation (most names are defined once).
+#[derive(Clone, Debug)]
+struct Places {
+    first: (usize, usize),
+    more: Vec<(usize, usize)>,
+}
+
+impl Places {
+    fn len(&self) -> usize {
+        1 + self.more.len()
+    }
+    fn iter(&self) -> impl Iterator<Item = (usize, usize)> + '_ {
+        std::iter::once(self.first).chain(self.more.iter().copied())
+    }
+}
+
 /// The files of one run or editor workspace, indexed.
 pub struct Workspace<'a> {
     pub files: Vec<FileInput<'a>>,
-    skus: HashMap<&'a str, Vec<(usize, usize)>>,
-    licences: HashMap<&'a str, Vec<(usize, usize)>>,
+    skus: FxHashMap<&'a str, Places>,
+    licences: FxHashMap<&'a str, Places>,
 }
 
 impl ProductLookup for Workspace<'_> {
     fn product(&self, sku: &str) -> Option<(usize, usize)> {
-        self.skus.get(sku).and_then(|v| v.first().copied())
+        self.skus.get(sku).map(|p| p.first)
     }
     fn get(&self, at: (usize, usize)) -> &Product {
         &self.files[at.0].catalogue.products[at.1]
@@ -84,17 +101,26 @@ impl ProductLookup for Workspace<'_> {
 
 impl<'a> Workspace<'a> {
     pub fn new(files: Vec<FileInput<'a>>) -> Self {
-        let mut skus: HashMap<&str, Vec<(usize, usize)>> = HashMap::new();
-        let mut licences: HashMap<&str, Vec<(usize, usize)>> = HashMap::new();
+        fn add<'k>(map: &mut FxHashMap<&'k str, Places>, key: &'k str, at: (usize, usize)) {
+            map.entry(key)
+                .and_modify(|p| p.more.push(at))
+                .or_insert(Places {
+                    first: at,
+                    more: Vec::new(),
+                });
+        }
+        let n: usize = files.iter().map(|f| f.catalogue.products.len()).sum();
+        let mut skus = FxHashMap::with_capacity_and_hasher(n, Default::default());
+        let mut licences = FxHashMap::default();
         for (fi, f) in files.iter().enumerate() {
             for (pi, p) in f.catalogue.products.iter().enumerate() {
                 if let Some(s) = p.sku_str() {
-                    skus.entry(s).or_default().push((fi, pi));
+                    add(&mut skus, s, (fi, pi));
                 }
             }
             for (li, l) in f.catalogue.licences.iter().enumerate() {
                 if let Some(id) = l.id_str() {
-                    licences.entry(id).or_default().push((fi, li));
+                    add(&mut licences, id, (fi, li));
                 }
             }
         }
@@ -106,18 +132,24 @@ impl<'a> Workspace<'a> {
     }
 
     /// The given SKUs and every SKU whose product contains one of them, at any depth.
-    pub fn dependents<'s>(&self, skus: impl IntoIterator<Item = &'s str>) -> HashSet<String> {
-        let mut out: HashSet<String> = skus.into_iter().map(str::to_owned).collect();
-        if out.is_empty() {
+    pub fn dependents<'s>(&self, skus: impl IntoIterator<Item = &'s str>) -> FxHashSet<String> {
+        let mut out: FxHashSet<String> = skus.into_iter().map(str::to_owned).collect();
+        let components = || {
+            self.files.iter().flat_map(|f| &f.catalogue.products).flat_map(|p| {
+                p.components
+                    .iter()
+                    .flat_map(|c| &c.value)
+                    .map(move |c| (c.value.as_str(), p))
+            })
+        };
+        // Most edits touch a product nothing contains: no index needed.
+        if !components().any(|(c, _)| out.contains(c)) {
             return out;
         }
-        let mut parents: HashMap<&str, Vec<&str>> = HashMap::new();
-        for f in &self.files {
-            for p in &f.catalogue.products {
-                let Some(sku) = p.sku_str() else { continue };
-                for c in p.components.iter().flat_map(|c| &c.value) {
-                    parents.entry(c.value.as_str()).or_default().push(sku);
-                }
+        let mut parents: FxHashMap<&str, Vec<&str>> = FxHashMap::default();
+        for (c, p) in components() {
+            if let Some(sku) = p.sku_str() {
+                parents.entry(c).or_default().push(sku);
             }
         }
         let mut todo: Vec<String> = out.iter().cloned().collect();
@@ -133,7 +165,7 @@ impl<'a> Workspace<'a> {
 
     /// The first licence with this id.
     pub fn licence(&self, id: &str) -> Option<(usize, &Licence)> {
-        let &(f, i) = self.licences.get(id)?.first()?;
+        let (f, i) = self.licences.get(id)?.first;
         Some((f, &self.files[f].catalogue.licences[i]))
     }
 
@@ -469,7 +501,7 @@ impl<'a> Workspace<'a> {
     /// Whether product `from` reaches SKU `target` through components.
     fn reaches(&self, from: &str, target: Option<&str>) -> bool {
         let Some(target) = target else { return false };
-        let mut seen = std::collections::HashSet::new();
+        let mut seen = FxHashSet::default();
         let mut todo = vec![from];
         while let Some(sku) = todo.pop() {
             if sku == target {
@@ -495,7 +527,7 @@ impl<'a> Workspace<'a> {
             let Some(s) = &p.sku else { continue };
             if let Some(all) = self.skus.get(s.value.as_str()).filter(|v| v.len() > 1) {
                 let mut d = Diagnostic::new(Code::DuplicateSku, s.span, format!("sku `{}` is used by {} products in the workspace: give each product its own sku", s.value, all.len())).with_sku(Some(&s.value));
-                for &(f, i) in all {
+                for (f, i) in all.iter() {
                     let other = &self.files[f].catalogue.products[i];
                     if !(f == file && other.header == p.header) {
                         d = d.with_related(Related {
@@ -520,7 +552,7 @@ impl<'a> Workspace<'a> {
                         all.len()
                     ),
                 );
-                for &(f, i) in all {
+                for (f, i) in all.iter() {
                     let other = &self.files[f].catalogue.licences[i];
                     if !(f == file && other.header == l.header) {
                         d = d.with_related(Related {

@@ -74,10 +74,32 @@ pub struct FileAnalysis {
     /// Diagnostics that are not one product's own (parse errors, licence
     /// tables, duplicates, rule pack): recomputed on every analysis.
     pub file: Vec<Diagnostic>,
-    wire: Vec<Vec<Template>>,
+    wire: Vec<Rendered>,
     wire_file: Vec<Template>,
     /// What the outcomes were computed with; they are reused only while it holds.
     basis: Basis,
+}
+
+/// A product's diagnostics in wire form, with what [`reusable`] asks of them
+/// kept inline (so deciding costs no walk through every diagnostic).
+pub struct Rendered {
+    templates: Vec<Template>,
+    /// Some diagnostic points at another place (a licence, a component).
+    related: bool,
+    unknown_component: bool,
+    unknown_licence: bool,
+}
+
+impl Rendered {
+    fn new(templates: Vec<Template>, diags: &[Diagnostic]) -> Self {
+        let has = |code: Code| diags.iter().any(|d| d.code == code);
+        Rendered {
+            templates,
+            related: diags.iter().any(|d| !d.related.is_empty()),
+            unknown_component: has(Code::UnknownComponent),
+            unknown_licence: has(Code::UnknownLicence),
+        }
+    }
 }
 
 #[derive(Clone)]
@@ -110,7 +132,9 @@ impl FileAnalysis {
 
     /// The wire form of every diagnostic.
     pub fn templates(&self) -> impl Iterator<Item = &Template> {
-        self.wire_file.iter().chain(self.wire.iter().flatten())
+        self.wire_file
+            .iter()
+            .chain(self.wire.iter().flat_map(|r| &r.templates))
     }
 }
 
@@ -421,7 +445,11 @@ impl State {
             let wire = products
                 .iter()
                 .zip(wire_kept)
-                .map(|(p, w)| w.unwrap_or_else(|| self.render(&uri, &p.diagnostics)))
+                .map(|(p, w)| {
+                    w.unwrap_or_else(|| {
+                        Rendered::new(self.render(&uri, &p.diagnostics), &p.diagnostics)
+                    })
+                })
                 .collect();
             let wire_file = self.render(&uri, &file);
             self.analyses.insert(
@@ -627,7 +655,7 @@ fn reusable(
     ws: &Workspace,
     file: usize,
     own: usize,
-) -> Vec<Option<(ProductOutcome, Vec<Template>)>> {
+) -> Vec<Option<(ProductOutcome, Rendered)>> {
     let changed = &edit.changed;
     let kept = changed.kept;
     let products = &ws.files[file].catalogue.products;
@@ -636,7 +664,7 @@ fn reusable(
     }
     let dirty_skus = ws.dependents(changed.skus.iter().map(String::as_str));
     let licences: HashSet<&str> = changed.licences.iter().map(String::as_str).collect();
-    let mut old: Vec<Option<(ProductOutcome, Vec<Template>)>> = std::mem::take(&mut prev.products)
+    let mut old: Vec<Option<(ProductOutcome, Rendered)>> = std::mem::take(&mut prev.products)
         .into_iter()
         .zip(std::mem::take(&mut prev.wire))
         .map(Some)
@@ -644,30 +672,31 @@ fn reusable(
     (0..products.len())
         .map(|i| {
             let j = kept.old_index(i, products.len())?;
-            let p = &products[i];
-            let depends = p.sku_str().is_some_and(|s| dirty_skus.contains(s))
-                || p.components
-                    .iter()
-                    .flat_map(|c| &c.value)
-                    .any(|c| dirty_skus.contains(c.value.as_str()))
-                || p.licence
-                    .as_ref()
-                    .is_some_and(|l| licences.contains(l.value.as_str()));
             let (mut o, mut w) = old.get_mut(j)?.take()?;
-            let unresolved = o.diagnostics.iter().any(|d| {
-                (d.code == Code::UnknownComponent && !changed.skus.is_empty())
-                    || (d.code == Code::UnknownLicence && !changed.licences.is_empty())
-            });
-            if depends || unresolved {
+            let p = &products[i];
+            // A product depends on what it contains (`dirty_skus` is closed
+            // upwards) and on its licence; "did you mean" on every name.
+            let depends = p.components.as_ref().is_some_and(|c| {
+                c.value
+                    .iter()
+                    .any(|c| dirty_skus.contains(c.value.as_str()))
+                    || (w.unknown_component && !changed.skus.is_empty())
+            }) || (!licences.is_empty()
+                && p.licence.as_ref().is_some_and(|l| {
+                    licences.contains(l.value.as_str()) || w.unknown_licence
+                }));
+            if depends {
                 return None;
             }
-            // Products below the edit moved; those above may point below it.
             o.result.index = i;
-            for d in &mut o.diagnostics {
-                shift_local(d, own, kept.from, kept.delta);
-            }
-            for t in &mut w {
-                t.shift(kept.from, kept.delta, edit.lines);
+            // Products below the edit moved; those above may point below it.
+            if i >= kept.prefix || w.related {
+                for d in &mut o.diagnostics {
+                    shift_local(d, own, kept.from, kept.delta);
+                }
+                for t in &mut w.templates {
+                    t.shift(kept.from, kept.delta, edit.lines);
+                }
             }
             Some((o, w))
         })
