@@ -1,7 +1,10 @@
 //! Deterministic catalogue generator for benchmarks:
 //! `cargo run --release --example gen_catalogue -- 100000 > big.catalogue.toml`
 //! A realistic mix of magnets, oxides, alloys, targets, assemblies, sensors
-//! and licences, with component and licence references.
+//! and licences, with component and licence references. As in a maintained
+//! catalogue, products of the kinds that are usually controlled carry a
+//! licence (95 %) and the others rarely do (3 %): the mistakes left over are
+//! what the tool is for.
 
 use std::fmt::Write;
 
@@ -42,6 +45,8 @@ fn main() {
             s,
             "[[product]]\nsku = \"SKU-{i:07}\"\nname = \"Generated product {i}\""
         );
+        // Whether the compliance team would expect this kind to need a licence.
+        let mut usual = true;
         match r.next() % 10 {
             0..=2 => {
                 let dy = (r.next() % 40) as f64 / 10.0;
@@ -53,33 +58,31 @@ fn main() {
             }
             3 => s.push_str("form = \"magnet\"\ncomposition = { Sm2Co17 = 100 }\n"),
             4 => {
-                let _ = writeln!(
-                    s,
-                    "form = \"oxide\"\ncomposition = {{ {} = 99.9 }}",
-                    r.pick(&["Dy2O3", "Tb4O7", "La2O3", "Y2O3", "CeO2"])
-                );
+                let oxide = r.pick(&["Dy2O3", "Tb4O7", "La2O3", "Y2O3", "CeO2"]);
+                usual = matches!(oxide, "Dy2O3" | "Tb4O7" | "Y2O3");
+                let _ = writeln!(s, "form = \"oxide\"\ncomposition = {{ {oxide} = 99.9 }}");
             }
             5 => {
-                let _ = writeln!(
-                    s,
-                    "form = \"alloy\"\ncomposition = {{ {} }}",
-                    r.pick(&[
-                        "Sm = 35, Co = 65",
-                        "Dy = 80, Fe = 20",
-                        "\"Tb0.3Dy0.7Fe2\" = 100",
-                        "Cu = 60, Zn = 40"
-                    ])
-                );
+                let alloy = r.pick(&[
+                    "Sm = 35, Co = 65",
+                    "Dy = 80, Fe = 20",
+                    "\"Tb0.3Dy0.7Fe2\" = 100",
+                    "Cu = 60, Zn = 40",
+                ]);
+                usual = !alloy.starts_with("Cu");
+                let _ = writeln!(s, "form = \"alloy\"\ncomposition = {{ {alloy} }}");
             }
             6 if i > 0 => {
                 let c = r.next() as usize % i;
+                let mounting = r.pick(&["embedded", "loose", "surface-mounted"]);
+                usual = mounting == "loose";
                 let _ = writeln!(
                     s,
-                    "form = \"rotor-assembly\"\ncomponents = [\"SKU-{c:07}\"]\nmounting = \"{}\"",
-                    r.pick(&["embedded", "loose", "surface-mounted"])
+                    "form = \"rotor-assembly\"\ncomponents = [\"SKU-{c:07}\"]\nmounting = \"{mounting}\""
                 );
             }
             7 if i > 0 => {
+                usual = false;
                 let c = r.next() as usize % i;
                 let _ = writeln!(
                     s,
@@ -88,7 +91,10 @@ fn main() {
                 );
             }
             8 => s.push_str("form = \"target\"\ncomposition = { Sm = 99.95 }\n"),
-            _ => s.push_str("form = \"magnet\"\ncomposition = { SrFe12O19 = 100 }\n"),
+            _ => {
+                usual = false;
+                s.push_str("form = \"magnet\"\ncomposition = { SrFe12O19 = 100 }\n");
+            }
         }
         let _ = writeln!(
             s,
@@ -96,7 +102,7 @@ fn main() {
             r.pick(&dests),
             r.next() % 50
         );
-        if r.next() % 10 != 0 {
+        if r.next() % 100 < if usual { 95 } else { 3 } {
             let _ = writeln!(s, "licence = \"GL-{:06}\"", r.next() as usize % licences);
         }
         s.push('\n');

@@ -174,7 +174,10 @@ fn main() {
             let t = Instant::now();
             let lean = lean_publish(&buf);
             if lean.is_some() {
-                PARSE_US.lock().map(|mut v| v.push(t.elapsed().as_micros() as f64 / 1e3)).ok();
+                PARSE_US
+                    .lock()
+                    .map(|mut v| v.push(t.elapsed().as_micros() as f64 / 1e3))
+                    .ok();
             }
             if let Some(v) = lean.or_else(|| serde_json::from_slice(&buf).ok()) {
                 let _ = tx.send(v);

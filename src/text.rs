@@ -89,6 +89,32 @@ impl LineIndex {
         }
     }
 
+    /// Updates the index after `removed` bytes at `at` were replaced by
+    /// `inserted` bytes; `text` is the new text. Only the lines around the
+    /// edit are scanned again; the starts after it move.
+    pub fn update(&mut self, text: &str, at: usize, removed: usize, inserted: usize) {
+        let bytes = text.as_bytes();
+        // A start at p depends on bytes p - 1 and p (CR LF is one line end).
+        let is_start = |p: usize| match bytes.get(p - 1) {
+            Some(b'\n') => true,
+            Some(b'\r') => bytes.get(p) != Some(&b'\n'),
+            _ => false,
+        };
+        // Unchanged up to the line before the edit's (a CR there may pair with an LF)...
+        let lo = self.line_of(at).saturating_sub(1);
+        let from = self.starts[lo];
+        // ...and, after the edit, starts decided by unchanged bytes only move.
+        let hi = self.starts.partition_point(|&s| s <= at + removed + 1);
+        let new_end = (at + inserted + 1).min(bytes.len());
+        let rescanned: Vec<usize> = (from + 1..=new_end).filter(|&p| is_start(p)).collect();
+        let moved_from = lo + 1 + rescanned.len();
+        self.starts.splice(lo + 1..hi, rescanned);
+        for s in &mut self.starts[moved_from..] {
+            *s = (*s + inserted).saturating_sub(removed);
+        }
+        self.len = bytes.len();
+    }
+
     pub fn line_count(&self) -> usize {
         self.starts.len()
     }
@@ -188,6 +214,30 @@ pub fn floor_char_boundary(s: &str, i: usize) -> usize {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_updated_index_equals_a_fresh_one() {
+        let pieces = ["", "x", "\n", "\r", "\r\n", "ab\ncd", "𝄞", "\n\n\r"];
+        let base = "a\r\nb\rc\n\nd𝄞e\r\n";
+        for at in 0..=base.len() {
+            for len in 0..4 {
+                for ins in pieces {
+                    let end = at + len;
+                    if !base.is_char_boundary(at) || end > base.len() || !base.is_char_boundary(end)
+                    {
+                        continue;
+                    }
+                    let mut text = base.to_string();
+                    let mut idx = LineIndex::new(&text);
+                    text.replace_range(at..end, ins);
+                    idx.update(&text, at, len, ins.len());
+                    let fresh = LineIndex::new(&text);
+                    assert_eq!(idx.starts, fresh.starts, "{at} {len} {ins:?}");
+                    assert_eq!(idx.len, fresh.len);
+                }
+            }
+        }
+    }
 
     #[test]
     fn lines_end_at_lf_crlf_and_cr() {

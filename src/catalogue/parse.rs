@@ -283,48 +283,95 @@ pub fn reparse(mut old: Catalogue, old_text: &str, new_text: &str) -> (Catalogue
 /// keep their bounds. Only the edited table is parsed again, in place; the
 /// tables after it move. None (and `cat` untouched) when it does not apply.
 fn edit_in_place(cat: &mut Catalogue, old_text: &str, new_text: &str) -> Option<Changed> {
+    let (old_b, new_b) = (old_text.as_bytes(), new_text.as_bytes());
+    let p = common_prefix(old_b, new_b);
+    let room = old_b.len().min(new_b.len()) - p;
+    let s = common_suffix(old_b, new_b).min(room);
+    let removed = &old_text.get(p..old_b.len() - s)?;
+    edit_at(cat, new_text, p, removed, new_b.len() - s - p)
+}
+
+/// Length of the common prefix of two byte strings (compared block-wise).
+fn common_prefix(a: &[u8], b: &[u8]) -> usize {
+    const BLOCK: usize = 4096;
+    let n = a.len().min(b.len());
+    let mut i = 0;
+    while i + BLOCK <= n && a[i..i + BLOCK] == b[i..i + BLOCK] {
+        i += BLOCK;
+    }
+    i + a[i..n]
+        .iter()
+        .zip(&b[i..n])
+        .take_while(|(x, y)| x == y)
+        .count()
+}
+
+/// Length of the common suffix of two byte strings (compared block-wise).
+fn common_suffix(a: &[u8], b: &[u8]) -> usize {
+    const BLOCK: usize = 4096;
+    let n = a.len().min(b.len());
+    let (ea, eb) = (a.len(), b.len());
+    let mut i = 0;
+    while i + BLOCK <= n && a[ea - i - BLOCK..ea - i] == b[eb - i - BLOCK..eb - i] {
+        i += BLOCK;
+    }
+    i + a[..ea - i]
+        .iter()
+        .rev()
+        .zip(b[..eb - i].iter().rev())
+        .take(n - i)
+        .take_while(|(x, y)| x == y)
+        .count()
+}
+
+/// [`reparse`] for one edit that replaced `removed` at byte `p` by the
+/// `inserted` bytes now at `new_text[p..p + inserted]`: the fast path when
+/// it applies (see [`edit_in_place`]), else None and `cat` untouched.
+pub fn edit_at(
+    cat: &mut Catalogue,
+    new_text: &str,
+    p: usize,
+    removed: &str,
+    inserted: usize,
+) -> Option<Changed> {
     // File-level diagnostics (a second `[catalogue]`) point across tables.
     if !cat.diagnostics.is_empty() {
         return None;
     }
-    let (old_b, new_b) = (old_text.as_bytes(), new_text.as_bytes());
-    let p = old_b.iter().zip(new_b).take_while(|(a, b)| a == b).count();
-    let room = old_b.len().min(new_b.len()) - p;
-    let s = old_b
-        .iter()
-        .rev()
-        .zip(new_b.iter().rev())
-        .take(room)
-        .take_while(|(a, b)| a == b)
-        .count();
-    let (removed, inserted) = (&old_b[p..old_b.len() - s], &new_b[p..new_b.len() - s]);
+    let new_b = new_text.as_bytes();
+    let inserted = new_b.get(p..p.checked_add(inserted)?)?;
     // Bytes the splitter looks at (0xEF starts a byte-order mark).
     let special = |b: &u8| b"\"'[]{}#\\\r\n\xEF".contains(b);
-    if removed.iter().any(special) || inserted.iter().any(special) {
+    if removed.as_bytes().iter().any(special) || inserted.iter().any(special) {
         return None;
     }
-    if p > 0 && old_b[p - 1] == b'\\' {
+    if p > 0 && new_b[p - 1] == b'\\' {
         return None;
     }
-    let line_start = old_b[..p]
+    let line_start = new_b[..p]
         .iter()
         .rposition(|&b| b == b'\n' || b == b'\r')
         .map_or(0, |i| i + 1);
-    let lead = old_text
+    let lead = new_text
         .get(line_start..p)?
         .trim_start_matches(|c: char| c.is_whitespace() || c == '\u{feff}');
     if lead.is_empty() || lead.starts_with('[') {
         return None;
     }
-    let k = cat.tables.partition_point(|t| t.span.start < p).checked_sub(1)?;
+    let delta = inserted.len() as isize - removed.len() as isize;
+    let old_len = new_b.len().checked_add_signed(-delta)?;
+    let k = cat
+        .tables
+        .partition_point(|t| t.span.start < p)
+        .checked_sub(1)?;
     let t = &cat.tables[k];
-    let delta = new_b.len() as isize - old_b.len() as isize;
-    let old_table = old_text.get(t.span.start..t.span.end)?;
-    if t.kind == TableKind::Catalogue || old_table.contains("\"\"\"") || old_table.contains("'''") {
+    let span = Span::new(t.span.start, t.span.end.checked_add_signed(delta)?);
+    let table = new_text.get(span.start..span.end)?;
+    // Multi-line strings make the splitter look across tables.
+    if t.kind == TableKind::Catalogue || table.contains("\"\"\"") || table.contains("'''") {
         return None;
     }
-    let span = Span::new(t.span.start, t.span.end.checked_add_signed(delta)?);
-    let mut chunks = split(new_text.get(span.start..span.end)?);
+    let mut chunks = split(table);
     let chunk = match chunks.as_mut_slice() {
         [c] if c.span.len() == span.len() => {
             let mut c = std::mem::replace(c, chunks_placeholder());
@@ -367,10 +414,7 @@ fn edit_in_place(cat: &mut Catalogue, old_text: &str, new_text: &str) -> Option<
         // Cannot happen with an unchanged header; parse the whole file to be safe.
         _ => return None,
     }
-    let from = cat
-        .tables
-        .get(k + 1)
-        .map_or(old_text.len(), |n| n.span.start);
+    let from = cat.tables.get(k + 1).map_or(old_len, |n| n.span.start);
     let t = &mut cat.tables[k];
     t.span = span;
     t.diagnostics = parsed.diagnostics;
@@ -382,7 +426,10 @@ fn edit_in_place(cat: &mut Catalogue, old_text: &str, new_text: &str) -> Option<
         t.diagnostics.shift(delta);
     }
     let first_moved = products_before + edited_product;
-    cat.products[first_moved..].shift(delta);
+    // Moving thousands of products is most of an edit's cost: on all cores.
+    cat.products[first_moved..]
+        .par_chunks_mut(512)
+        .for_each(|c| c.shift(delta));
     cat.licences[licences_before + edited_licence..].shift(delta);
     if let Some(c) = cat.catalogue.as_mut().filter(|c| c.span.start >= from) {
         c.shift(delta);

@@ -135,12 +135,15 @@ impl<'a> Workspace<'a> {
     pub fn dependents<'s>(&self, skus: impl IntoIterator<Item = &'s str>) -> FxHashSet<String> {
         let mut out: FxHashSet<String> = skus.into_iter().map(str::to_owned).collect();
         let components = || {
-            self.files.iter().flat_map(|f| &f.catalogue.products).flat_map(|p| {
-                p.components
-                    .iter()
-                    .flat_map(|c| &c.value)
-                    .map(move |c| (c.value.as_str(), p))
-            })
+            self.files
+                .iter()
+                .flat_map(|f| &f.catalogue.products)
+                .flat_map(|p| {
+                    p.components
+                        .iter()
+                        .flat_map(|c| &c.value)
+                        .map(move |c| (c.value.as_str(), p))
+                })
         };
         // Most edits touch a product nothing contains: no index needed.
         if !components().any(|(c, _)| out.contains(c)) {
@@ -523,23 +526,33 @@ impl<'a> Workspace<'a> {
 
     fn duplicate_diagnostics(&self, file: usize, out: &mut Vec<Diagnostic>) {
         let cat = self.files[file].catalogue;
-        for p in &cat.products {
-            let Some(s) = &p.sku else { continue };
-            if let Some(all) = self.skus.get(s.value.as_str()).filter(|v| v.len() > 1) {
-                let mut d = Diagnostic::new(Code::DuplicateSku, s.span, format!("sku `{}` is used by {} products in the workspace: give each product its own sku", s.value, all.len())).with_sku(Some(&s.value));
-                for (f, i) in all.iter() {
-                    let other = &self.files[f].catalogue.products[i];
-                    if !(f == file && other.header == p.header) {
-                        d = d.with_related(Related {
-                            file: f,
-                            span: other.sku.as_ref().map_or(other.header, |x| x.span),
-                            message: "also used here".into(),
-                        });
-                    }
+        // From the index (names defined more than once are few), not product by product.
+        let mut dups: Vec<(&str, &Places)> = self
+            .skus
+            .iter()
+            .filter(|(_, all)| all.len() > 1 && all.iter().any(|(f, _)| f == file))
+            .map(|(s, all)| (*s, all))
+            .collect();
+        dups.sort_unstable_by_key(|(s, _)| *s);
+        let mut found = Vec::new();
+        for (sku, all) in dups {
+            for (f, i) in all.iter().filter(|(f, _)| *f == file) {
+                let p = &cat.products[i];
+                let Some(s) = &p.sku else { continue };
+                let mut d = Diagnostic::new(Code::DuplicateSku, s.span, format!("sku `{sku}` is used by {} products in the workspace: give each product its own sku", all.len())).with_sku(Some(sku));
+                for (of, oi) in all.iter().filter(|&o| o != (f, i)) {
+                    let other = &self.files[of].catalogue.products[oi];
+                    d = d.with_related(Related {
+                        file: of,
+                        span: other.sku.as_ref().map_or(other.header, |x| x.span),
+                        message: "also used here".into(),
+                    });
                 }
-                out.push(d);
+                found.push(d);
             }
         }
+        found.sort_by_key(|d| d.span.start);
+        out.extend(found);
         for l in &cat.licences {
             let Some(id) = &l.id else { continue };
             if let Some(all) = self.licences.get(id.value.as_str()).filter(|v| v.len() > 1) {

@@ -2,13 +2,13 @@
 //! positions in the negotiated encoding, and its parsed catalogue. Positions
 //! out of range are clamped, never a panic; CR, LF and CRLF end lines.
 
-use crate::catalogue::parse::{Changed, reparse};
+use crate::catalogue::parse::{self, Changed};
 use crate::catalogue::{self, Catalogue};
 use crate::diagnostic::{Code, Diagnostic};
 use crate::text::Span;
 use crate::text::{Encoding, LineIndex};
 use ropey::Rope;
-use tower_lsp::lsp_types::{Position, TextDocumentContentChangeEvent};
+use tower_lsp::lsp_types::{Position, Range, TextDocumentContentChangeEvent};
 
 /// Documents larger than this are not analysed in the editor (`check` handles them).
 pub const MAX_DOCUMENT_BYTES: usize = 64 * 1024 * 1024;
@@ -60,13 +60,22 @@ impl Document {
     /// when `version` is not newer than the current one.
     pub fn apply(
         &mut self,
-        changes: Vec<TextDocumentContentChangeEvent>,
+        mut changes: Vec<TextDocumentContentChangeEvent>,
         version: i32,
         enc: Encoding,
     ) -> Option<Edit> {
         if version <= self.version {
             return None;
         }
+        self.version = version;
+        if let [change] = changes.as_mut_slice() {
+            if let Some(range) = change.range {
+                if self.text.len() <= MAX_DOCUMENT_BYTES {
+                    return Some(self.apply_one(range, std::mem::take(&mut change.text), enc));
+                }
+            }
+        }
+        let old_text = self.text.clone();
         for ch in changes {
             match ch.range {
                 None => self.rope = Rope::from_str(&ch.text),
@@ -78,30 +87,59 @@ impl Document {
                 }
             }
         }
-        self.version = version;
-        let text = self.rope.to_string();
-        let (catalogue, changed) = if text.len() > MAX_DOCUMENT_BYTES {
+        self.text = self.rope.to_string();
+        let old_lines = std::mem::replace(&mut self.lines, LineIndex::new(&self.text));
+        Some(self.reparse_from(&old_text, &old_lines))
+    }
+
+    /// One ranged change (what editors send while typing): the text and its
+    /// line index are edited in place, and the catalogue re-parsed in place
+    /// when the edit stays inside a line of one table.
+    fn apply_one(&mut self, range: Range, text: String, enc: Encoding) -> Edit {
+        let start = self.char_at(range.start, enc);
+        let end = self.char_at(range.end, enc).max(start);
+        let (a, b) = (self.rope.char_to_byte(start), self.rope.char_to_byte(end));
+        self.rope.remove(start..end);
+        self.rope.insert(start, &text);
+        let removed = self.text.get(a..b).unwrap_or_default().to_owned();
+        self.text.replace_range(a..b, &text);
+        let old_count = self.lines.line_count();
+        self.lines.update(&self.text, a, b - a, text.len());
+        if self.text.len() <= MAX_DOCUMENT_BYTES {
+            if let Some(changed) =
+                parse::edit_at(&mut self.catalogue, &self.text, a, &removed, text.len())
+            {
+                return Edit {
+                    changed,
+                    lines: self.lines.line_count() as i64 - old_count as i64,
+                };
+            }
+        }
+        let mut old_text = self.text.clone();
+        old_text.replace_range(a..a + text.len(), &removed);
+        self.reparse_from(&old_text, &LineIndex::new(&old_text))
+    }
+
+    /// Re-parses after the text changed from `old_text` (whose lines were `old_lines`).
+    fn reparse_from(&mut self, old_text: &str, old_lines: &LineIndex) -> Edit {
+        let (catalogue, changed) = if self.text.len() > MAX_DOCUMENT_BYTES {
             (
-                parse_or_refuse(&text),
+                parse_or_refuse(&self.text),
                 Changed {
                     catalogue: true,
                     ..Default::default()
                 },
             )
         } else {
-            reparse(std::mem::take(&mut self.catalogue), &self.text, &text)
+            parse::reparse(std::mem::take(&mut self.catalogue), old_text, &self.text)
         };
         self.catalogue = catalogue;
-        let lines = LineIndex::new(&text);
         let from = changed.kept.from;
-        let moved_lines = lines.line_of(from.saturating_add_signed(changed.kept.delta)) as i64
-            - self.lines.line_of(from) as i64;
-        self.lines = lines;
-        self.text = text;
-        Some(Edit {
-            changed,
-            lines: moved_lines,
-        })
+        let lines = self
+            .lines
+            .line_of(from.saturating_add_signed(changed.kept.delta)) as i64
+            - old_lines.line_of(from) as i64;
+        Edit { changed, lines }
     }
 
     /// The rope char index of an LSP position (clamped).
@@ -135,7 +173,6 @@ impl Document {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use tower_lsp::lsp_types::Range;
 
     fn change(l1: u32, c1: u32, l2: u32, c2: u32, text: &str) -> TextDocumentContentChangeEvent {
         TextDocumentContentChangeEvent {

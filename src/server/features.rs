@@ -287,10 +287,15 @@ pub fn code_actions(st: &State, uri: &Url, range: Range) -> Vec<CodeActionOrComm
         .lines
         .offset(f.text, range.end.line, range.end.character, st.encoding);
     let mut out = Vec::new();
-    for d in res.diagnostics() {
-        if d.span.end < start || d.span.start > end {
+    for (moved, d) in res.diagnostics() {
+        let at = (
+            d.span.start.saturating_add_signed(moved),
+            d.span.end.saturating_add_signed(moved),
+        );
+        if at.1 < start || at.0 > end {
             continue;
         }
+        let d = &*super::state::placed(moved, d);
         let Some(ld) = st.lsp_diagnostic(&f, d) else {
             continue;
         };

@@ -467,13 +467,13 @@ fn deliver(
     } else {
         let pack_error = st
             .pack_error_diagnostic()
-            .map(|d| wire::Template::new(d, &[(0, None), (0, None)]));
+            .map(|d| wire::Template::new(d, &[(0, None), (0, None)], 0));
         for uri in targets {
-            let Some(a) = st.analyses.get(uri) else {
+            let version = st.docs.get(uri).map(|d| d.version);
+            let Some(a) = st.analyses.get_mut(uri) else {
                 continue;
             };
-            let version = st.docs.get(uri).map(|d| d.version);
-            let frame = wire::publish(uri, version, pack_error.iter().chain(a.templates()));
+            let frame = wire::publish_items(uri, version, a.wire_items(pack_error.as_ref()));
             let _ = out.send(Out::Frame(frame));
         }
     }
@@ -580,7 +580,10 @@ pub fn serve() -> i32 {
         let (tx, mut rx) = mpsc::unbounded_channel::<Out>();
         // stdout carries tower-lsp's frames and the pre-serialised ones, whole, in order.
         let (to_stdout, frames) = mpsc::unbounded_channel::<Vec<u8>>();
-        tokio::spawn(transport::write_frames(frames, tokio::io::stdout()));
+        if let Err(e) = transport::write_frames(frames, std::io::stdout()) {
+            tracing::error!("cannot start the stdout writer: {e}");
+            return;
+        }
         let (service, socket) = LspService::new(|client| {
             let publisher = client.clone();
             let raw = to_stdout.clone();

@@ -75,7 +75,14 @@ pub struct FileAnalysis {
     /// tables, duplicates, rule pack): recomputed on every analysis.
     pub file: Vec<Diagnostic>,
     wire: Vec<Rendered>,
+    /// Where each product is now (products that move keep their outcomes).
+    places: Vec<Place>,
     wire_file: Vec<Template>,
+    /// The items of the last publication, and where each product's are in
+    /// it while they are still valid (the product kept its templates and
+    /// line): an edit then re-sends most bytes with one copy.
+    body: Vec<u8>,
+    segments: Vec<Option<std::ops::Range<usize>>>,
     /// What the outcomes were computed with; they are reused only while it holds.
     basis: Basis,
 }
@@ -84,22 +91,37 @@ pub struct FileAnalysis {
 /// kept inline (so deciding costs no walk through every diagnostic).
 pub struct Rendered {
     templates: Vec<Template>,
+    /// Where the product's table started when its diagnostics were computed:
+    /// their own spans are off by `Anchor::at - base` once the product moves.
+    base: usize,
     /// Some diagnostic points at another place (a licence, a component).
     related: bool,
     unknown_component: bool,
     unknown_licence: bool,
+    /// The product names components or a licence: only then can it depend
+    /// on another table (checked without touching the product itself).
+    refers: bool,
 }
 
 impl Rendered {
-    fn new(templates: Vec<Template>, diags: &[Diagnostic]) -> Self {
+    fn new(templates: Vec<Template>, diags: &[Diagnostic], base: usize, refers: bool) -> Self {
         let has = |code: Code| diags.iter().any(|d| d.code == code);
         Rendered {
             templates,
+            base,
+            refers,
             related: diags.iter().any(|d| !d.related.is_empty()),
             unknown_component: has(Code::UnknownComponent),
             unknown_licence: has(Code::UnknownLicence),
         }
     }
+}
+
+/// Where a product's table starts now: byte offset and line.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Place {
+    pub at: usize,
+    pub line: u32,
 }
 
 #[derive(Clone)]
@@ -118,24 +140,92 @@ impl Basis {
 }
 
 impl FileAnalysis {
-    /// Every diagnostic of the file (file-level first, then per product).
-    pub fn diagnostics(&self) -> impl Iterator<Item = &Diagnostic> {
-        self.file
-            .iter()
-            .chain(self.products.iter().flat_map(|p| &p.diagnostics))
+    /// Every diagnostic of the file (file-level first, then per product),
+    /// each with how far its own span has moved since it was computed (see
+    /// [`placed`]).
+    pub fn diagnostics(&self) -> impl Iterator<Item = (isize, &Diagnostic)> {
+        let moved = |i: usize| {
+            let (Some(p), Some(w)) = (self.places.get(i), self.wire.get(i)) else {
+                return 0;
+            };
+            p.at as isize - w.base as isize
+        };
+        self.file.iter().map(|d| (0, d)).chain(
+            self.products
+                .iter()
+                .enumerate()
+                .flat_map(move |(i, p)| p.diagnostics.iter().map(move |d| (moved(i), d))),
+        )
     }
 
     /// The result of product `index`.
     pub fn product(&self, index: usize) -> Option<&ProductResult> {
         self.products.get(index).map(|p| &p.result)
     }
+}
 
-    /// The wire form of every diagnostic.
-    pub fn templates(&self) -> impl Iterator<Item = &Template> {
-        self.wire_file
-            .iter()
-            .chain(self.wire.iter().flat_map(|r| &r.templates))
+impl FileAnalysis {
+    /// The items of the `diagnostics` array of a publication (`first`, then
+    /// the file's, then each product's), comma-separated.
+    pub fn wire_items(&mut self, first: Option<&Template>) -> &[u8] {
+        let old = std::mem::take(&mut self.body);
+        let mut out = Vec::with_capacity(old.len() + 4096);
+        for t in first.into_iter().chain(&self.wire_file) {
+            t.write(&mut out, 0);
+            out.push(b',');
+        }
+        let n = self.wire.len().min(self.places.len());
+        self.segments.resize(n, None);
+        let mut i = 0;
+        while i < n {
+            match self.segments[i].clone() {
+                Some(r) if r.end <= old.len() => {
+                    // Copy the run of valid products that follow each other in `old` at once.
+                    let mut j = i + 1;
+                    let mut end = r.end;
+                    while let Some(Some(next)) = self.segments.get(j).filter(|_| j < n) {
+                        if next.start != end || next.end > old.len() {
+                            break;
+                        }
+                        end = next.end;
+                        j += 1;
+                    }
+                    let moved = out.len() as isize - r.start as isize;
+                    out.extend_from_slice(&old[r.start..end]);
+                    for s in self.segments[i..j].iter_mut().flatten() {
+                        *s = s.start.saturating_add_signed(moved)
+                            ..s.end.saturating_add_signed(moved);
+                    }
+                    i = j;
+                }
+                _ => {
+                    let start = out.len();
+                    for t in &self.wire[i].templates {
+                        t.write(&mut out, self.places[i].line);
+                        out.push(b',');
+                    }
+                    self.segments[i] = Some(start..out.len());
+                    i += 1;
+                }
+            }
+        }
+        self.body = out;
+        match self.body.split_last() {
+            Some((b',', items)) => items,
+            _ => &self.body,
+        }
     }
+}
+
+/// A kept diagnostic with its own span where it is now (`moved` from [`FileAnalysis::diagnostics`]).
+pub fn placed(moved: isize, d: &Diagnostic) -> std::borrow::Cow<'_, Diagnostic> {
+    use crate::catalogue::Shift;
+    if moved == 0 {
+        return std::borrow::Cow::Borrowed(d);
+    }
+    let mut d = d.clone();
+    d.span.shift(moved);
+    std::borrow::Cow::Owned(d)
 }
 
 pub struct State {
@@ -396,22 +486,35 @@ impl State {
                 .collect(),
         );
         let mut out = Vec::with_capacity(kept.len());
+        let mut bodies = HashMap::new();
         for (i, prev) in kept {
             let f = &files[i];
             let reuse = match (prev, edit) {
-                (Some(prev), Some((_, e))) => reusable(prev, e, &ws, i, ids[i]),
+                (Some(mut prev), Some((_, e))) => {
+                    let body = std::mem::take(&mut prev.body);
+                    let reuse = reusable(prev, e, &ws, i, ids[i]);
+                    let segments = reuse
+                        .iter()
+                        .map(|r| r.as_ref().and_then(|r| r.3.clone()))
+                        .collect();
+                    bodies.insert(f.uri.clone(), (body, segments));
+                    reuse
+                }
                 _ => Vec::new(),
             };
             let fresh: Vec<bool> = (0..f.catalogue.products.len())
                 .map(|k| reuse.get(k).is_none_or(Option::is_none))
                 .collect();
-            let (outcomes, wire_kept): (Vec<_>, Vec<_>) = reuse
-                .into_iter()
-                .map(|r| match r {
-                    Some((o, w)) => (Some(o), Some(w)),
+            let mut outcomes = Vec::with_capacity(reuse.len());
+            let mut wire_kept = Vec::with_capacity(reuse.len());
+            for r in reuse {
+                let (o, w) = match r {
+                    Some((o, w, place, _)) => (Some(o), Some((w, place))),
                     None => (None, None),
-                })
-                .unzip();
+                };
+                outcomes.push(o);
+                wire_kept.push(w);
+            }
             let analysed = contained(f.uri, || {
                 let mut products = ws.analyse_products(i, &opts, outcomes);
                 for (k, p) in products.iter_mut().enumerate() {
@@ -442,31 +545,59 @@ impl State {
         drop(files);
         for (uri, products, file, mut wire_kept, basis) in out {
             wire_kept.resize_with(products.len(), || None);
-            let wire = products
-                .iter()
-                .zip(wire_kept)
-                .map(|(p, w)| {
-                    w.unwrap_or_else(|| {
-                        Rendered::new(self.render(&uri, &p.diagnostics), &p.diagnostics)
-                    })
-                })
-                .collect();
-            let wire_file = self.render(&uri, &file);
+            let mut wire = Vec::with_capacity(products.len());
+            let mut places = Vec::with_capacity(products.len());
+            for (k, w) in wire_kept.into_iter().enumerate() {
+                let (w, place) = match w {
+                    Some(kept) => kept,
+                    None => {
+                        let (place, refers) = self.place(&uri, k);
+                        let diags = &products[k].diagnostics;
+                        let templates = self.render(&uri, diags, place.line);
+                        let w = Rendered::new(templates, diags, place.at, refers);
+                        (w, place)
+                    }
+                };
+                wire.push(w);
+                places.push(place);
+            }
+            let wire_file = self.render(&uri, &file, 0);
+            let (body, segments) = bodies.remove(&uri).unwrap_or_default();
             self.analyses.insert(
                 uri,
                 FileAnalysis {
                     products,
                     file,
                     wire,
+                    places,
                     wire_file,
+                    body,
+                    segments,
                     basis,
                 },
             );
         }
     }
 
-    /// The wire form of diagnostics of `uri`, severity overrides applied.
-    fn render(&self, uri: &Url, diags: &[Diagnostic]) -> Vec<Template> {
+    /// Where product `index` of `uri` starts, and whether it refers to other tables.
+    fn place(&self, uri: &Url, index: usize) -> (Place, bool) {
+        let Some(f) = self.file(uri) else {
+            return (Place { at: 0, line: 0 }, true);
+        };
+        let Some(p) = f.catalogue.products.get(index) else {
+            return (Place { at: 0, line: 0 }, true);
+        };
+        let at = p.header.start;
+        let place = Place {
+            at,
+            line: f.lines.line_of(at) as u32,
+        };
+        (place, p.components.is_some() || p.licence.is_some())
+    }
+
+    /// The wire form of diagnostics of `uri`, severity overrides applied;
+    /// their own lines are kept relative to line `base`.
+    fn render(&self, uri: &Url, diags: &[Diagnostic], base: u32) -> Vec<Template> {
         let Some(f) = self.file(uri) else {
             return Vec::new();
         };
@@ -475,7 +606,7 @@ impl State {
             .iter()
             .filter_map(|d| {
                 let (ld, anchors) = self.lsp_diagnostic_anchored(&f, own, d)?;
-                Some(Template::new(ld, &anchors))
+                Some(Template::new(ld, &anchors, base))
             })
             .collect()
     }
@@ -582,7 +713,10 @@ impl State {
             return Vec::new();
         };
         let mut out: Vec<lsp::Diagnostic> = self.pack_error_diagnostic().into_iter().collect();
-        out.extend(a.diagnostics().filter_map(|d| self.lsp_diagnostic(&f, d)));
+        out.extend(
+            a.diagnostics()
+                .filter_map(|(moved, d)| self.lsp_diagnostic(&f, &placed(moved, d))),
+        );
         out
     }
 
@@ -655,15 +789,22 @@ fn reusable(
     ws: &Workspace,
     file: usize,
     own: usize,
-) -> Vec<Option<(ProductOutcome, Rendered)>> {
+) -> Vec<Option<(ProductOutcome, Rendered, Place, Segment)>> {
     let changed = &edit.changed;
     let kept = changed.kept;
     let products = &ws.files[file].catalogue.products;
-    if changed.catalogue || prev.products.len() != kept.old_len || prev.wire.len() != kept.old_len {
+    let n = kept.old_len;
+    if changed.catalogue
+        || prev.products.len() != n
+        || prev.wire.len() != n
+        || prev.places.len() != n
+    {
         return Vec::new();
     }
     let dirty_skus = ws.dependents(changed.skus.iter().map(String::as_str));
     let licences: HashSet<&str> = changed.licences.iter().map(String::as_str).collect();
+    let places = std::mem::take(&mut prev.places);
+    let segments = std::mem::take(&mut prev.segments);
     let mut old: Vec<Option<(ProductOutcome, Rendered)>> = std::mem::take(&mut prev.products)
         .into_iter()
         .zip(std::mem::take(&mut prev.wire))
@@ -673,42 +814,54 @@ fn reusable(
         .map(|i| {
             let j = kept.old_index(i, products.len())?;
             let (mut o, mut w) = old.get_mut(j)?.take()?;
-            let p = &products[i];
             // A product depends on what it contains (`dirty_skus` is closed
             // upwards) and on its licence; "did you mean" on every name.
-            let depends = p.components.as_ref().is_some_and(|c| {
-                c.value
-                    .iter()
-                    .any(|c| dirty_skus.contains(c.value.as_str()))
-                    || (w.unknown_component && !changed.skus.is_empty())
-            }) || (!licences.is_empty()
-                && p.licence.as_ref().is_some_and(|l| {
-                    licences.contains(l.value.as_str()) || w.unknown_licence
-                }));
+            let p = &products[i];
+            let depends = w.refers
+                && p.components.as_ref().is_some_and(|c| {
+                    c.value
+                        .iter()
+                        .any(|c| dirty_skus.contains(c.value.as_str()))
+                        || (w.unknown_component && !changed.skus.is_empty())
+                })
+                || (!licences.is_empty()
+                    && w.refers
+                    && p.licence
+                        .as_ref()
+                        .is_some_and(|l| licences.contains(l.value.as_str()) || w.unknown_licence));
             if depends {
                 return None;
             }
             o.result.index = i;
-            // Products below the edit moved; those above may point below it.
-            if i >= kept.prefix || w.related {
+            let mut place = *places.get(j)?;
+            if i >= kept.prefix {
+                // Below the edit: the product moved; its own spans and lines follow `place`.
+                place.at = place.at.saturating_add_signed(kept.delta);
+                place.line = u32::try_from(i64::from(place.line) + edit.lines).ok()?;
+            }
+            // Its bytes in the last publication stay valid if no line in them changed.
+            let lines_moved = place.line != places.get(j)?.line || (w.related && edit.lines != 0);
+            let segment = segments.get(j).cloned().flatten().filter(|_| !lines_moved);
+            // What it points at elsewhere in the file may have moved.
+            if w.related {
                 for d in &mut o.diagnostics {
-                    shift_local(d, own, kept.from, kept.delta);
+                    shift_related(d, own, kept.from, kept.delta);
                 }
                 for t in &mut w.templates {
                     t.shift(kept.from, kept.delta, edit.lines);
                 }
             }
-            Some((o, w))
+            Some((o, w, place, segment))
         })
         .collect()
 }
 
-/// Moves the spans of a kept diagnostic that lie in its own file at or after `from`.
-fn shift_local(d: &mut Diagnostic, own: usize, from: usize, delta: isize) {
+/// Where a product's items are in the last publication, if still valid.
+type Segment = Option<std::ops::Range<usize>>;
+
+/// Moves the related locations of a kept diagnostic that lie in its own file at or after `from`.
+fn shift_related(d: &mut Diagnostic, own: usize, from: usize, delta: isize) {
     use crate::catalogue::Shift;
-    if d.span.start >= from {
-        d.span.shift(delta);
-    }
     for r in &mut d.related {
         if r.file == own && r.span.start >= from {
             r.span.shift(delta);
@@ -782,9 +935,12 @@ fn to_lsp(
             ))
             .ok()
         });
+    // Errors and warnings carry their source in the text (the Problems list);
+    // the information and hint marks on every product link to it
+    // (`codeDescription`) and their hovers cite it: the message stays short.
     let message = match &d.source {
-        Some(s) => format!("{}\nSource: {}", d.message, s.cite()),
-        None => d.message.clone(),
+        Some(s) if sev <= Severity::Warning => format!("{}\nSource: {}", d.message, s.cite()),
+        _ => d.message.clone(),
     };
     lsp::Diagnostic {
         range,
@@ -833,10 +989,18 @@ mod tests {
 
     const CATALOGUE: &str = "[catalogue]\nas_of = 2026-06-01\n\n[[licence]]\nid = \"GL-1\"\ntype = \"general\"\nissued = 2026-01-01\nexpires = 2027-01-01\nitems = [\"1C902\"]\nend_users = [\"C\"]\ndestinations = [\"DE\"]\n\n[[product]]\nsku = \"A\"\nform = \"magnet\"\ncomposition = { Nd = 28, Dy = 3, Fe = 68, B = 1 }\ndestination = \"DE\"\nend_user = \"C\"\nlicence = \"GL-1\"\n\n[[product]]\nsku = \"B\"\nform = \"rotor-assembly\"\ncomponents = [\"A\"]\nmounting = \"loose\"\nlicence = \"GL-2\"\n\n[[product]]\nsku = \"C\"\nform = \"sensor\"\ncomponents = [\"B\", \"D\"]\nmoulded = false\n\n[[product]]\nsku = \"E\"\nform = \"oxide\"\ncomposition = { La2O3 = 99 }\nlicence = \"GL-1\"\n";
 
-    /// What the server would publish for `uri`.
-    fn published(st: &State, uri: &Url) -> String {
+    /// What the server would publish for `uri`, and its diagnostics in LSP form.
+    fn published(st: &mut State, uri: &Url) -> String {
+        let f = st.file(uri).unwrap();
         let a = st.analyses.get(uri).expect("analysed");
-        String::from_utf8(super::super::wire::publish(uri, None, a.templates())).unwrap()
+        // Kept diagnostics, moved to where they are now, equal fresh ones too.
+        let engine: Vec<String> = a
+            .diagnostics()
+            .map(|(m, d)| format!("{:?}", st.lsp_diagnostic(&f, &placed(m, d))))
+            .collect();
+        let a = st.analyses.get_mut(uri).expect("analysed");
+        let wire = String::from_utf8(a.wire_items(None).to_vec()).unwrap();
+        format!("{wire}\n{}", engine.join("\n"))
     }
 
     proptest! {
@@ -881,7 +1045,7 @@ mod tests {
                 let mut fresh = State { encoding, ..State::default() };
                 fresh.docs.insert(uri.clone(), Document::new(text.clone(), 1));
                 fresh.analyse(std::slice::from_ref(&uri), None);
-                prop_assert_eq!(published(&st, &uri), published(&fresh, &uri), "after edit {} of {:?}", k, text);
+                prop_assert_eq!(published(&mut st, &uri), published(&mut fresh, &uri), "after edit {} of {:?}", k, text);
             }
         }
     }

@@ -119,16 +119,22 @@ pub async fn read_frames(input: impl AsyncRead + Unpin, output: UnboundedSender<
     }
 }
 
-/// Writes frames to `output` (stdout) in the order they come.
-pub async fn write_frames(
+/// Writes frames to `output` (stdout) in the order they come, on a thread
+/// of its own: a large frame goes straight from its buffer to the pipe,
+/// without the copy and hand-off of tokio's stdout.
+pub fn write_frames(
     mut frames: UnboundedReceiver<Vec<u8>>,
-    mut output: impl AsyncWrite + Unpin,
-) {
-    while let Some(f) = frames.recv().await {
-        if output.write_all(&f).await.is_err() || output.flush().await.is_err() {
-            return;
-        }
-    }
+    mut output: impl std::io::Write + Send + 'static,
+) -> std::io::Result<std::thread::JoinHandle<()>> {
+    std::thread::Builder::new()
+        .name("stdout".into())
+        .spawn(move || {
+            while let Some(f) = frames.blocking_recv() {
+                if output.write_all(&f).and_then(|_| output.flush()).is_err() {
+                    return;
+                }
+            }
+        })
 }
 
 #[cfg(test)]

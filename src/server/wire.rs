@@ -1,7 +1,8 @@
 //! The wire form of pushed diagnostics. A diagnostic is serialised once, when
 //! it is computed, into a [`Template`]: its JSON with the line numbers left as
-//! holes. Products an edit did not touch keep their templates; those below
-//! the edit only have their holes moved. A `publishDiagnostics` notification
+//! holes. The lines of its own range are kept relative to its product's
+//! first line, so a product that moves keeps its templates untouched; only
+//! related locations in the same file are moved, eagerly. A `publishDiagnostics` notification
 //! is then written by copying templates, without re-rendering or going
 //! through `serde_json::Value` (a 10 000-product catalogue carries ~12 000
 //! diagnostics on every keystroke).
@@ -11,14 +12,22 @@ use tower_lsp::lsp_types as lsp;
 /// Line numbers at and above this mark holes while a template is built.
 const SENTINEL: u32 = 4_000_000_000;
 
-/// A line number in a template: where it goes, its value, and the byte offset
-/// in the document it was computed from (`None` for another file), so that
-/// it can follow the text when an edit moves it.
+/// A line number in a template and where it goes.
 #[derive(Clone, Debug, PartialEq, Eq)]
 struct Hole {
     pos: usize,
-    line: u32,
-    at: Option<usize>,
+    line: Line,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+enum Line {
+    /// The diagnostic's own range: this many lines below the base line.
+    Own(i64),
+    /// A related location in the same file, with the byte offset it stands
+    /// for, so that it can follow the text when an edit moves it.
+    Local(u32, usize),
+    /// A related location in another file.
+    Foreign(u32),
 }
 
 /// One diagnostic serialised, its line numbers left as holes.
@@ -34,8 +43,9 @@ pub type Anchor = (u32, Option<usize>);
 impl Template {
     /// Serialises `d`. `anchors` gives, for each line number in serialisation
     /// order (range start, range end, then each related location's start and
-    /// end), its value and the byte offset it stands for.
-    pub fn new(mut d: lsp::Diagnostic, anchors: &[Anchor]) -> Template {
+    /// end), its value and the byte offset it stands for (`None`: another
+    /// file). The diagnostic's own lines are stored relative to `base`.
+    pub fn new(mut d: lsp::Diagnostic, anchors: &[Anchor], base: u32) -> Template {
         let mut k = SENTINEL;
         let mut mark = |r: &mut lsp::Range| {
             r.start.line = k;
@@ -58,14 +68,15 @@ impl Template {
                 .unwrap_or(rest.len() - after);
             text.push_str(&rest[..after]);
             let value: u32 = rest[after..after + digits].parse().unwrap_or(0);
-            match value
-                .checked_sub(SENTINEL)
-                .and_then(|n| anchors.get(n as usize))
-            {
-                Some(&(line, at)) => holes.push(Hole {
+            let hole = value.checked_sub(SENTINEL).map(|n| n as usize);
+            match hole.and_then(|n| Some((n, anchors.get(n)?))) {
+                Some((n, &(line, at))) => holes.push(Hole {
                     pos: text.len(),
-                    line,
-                    at,
+                    line: match at {
+                        _ if n < 2 => Line::Own(i64::from(line) - i64::from(base)),
+                        Some(at) => Line::Local(line, at),
+                        None => Line::Foreign(line),
+                    },
                 }),
                 None => text.push_str(&rest[after..after + digits]),
             }
@@ -78,24 +89,30 @@ impl Template {
         }
     }
 
-    /// Moves the line numbers that stand for offsets at or after `from` by
-    /// `lines`, and their offsets by `bytes` (an edit above them).
+    /// Moves the related locations in the same file at or after byte `from`
+    /// by `lines` lines and `bytes` bytes (an edit above them).
     pub fn shift(&mut self, from: usize, bytes: isize, lines: i64) {
         for h in self.holes.iter_mut() {
-            if let Some(at) = h.at.filter(|&at| at >= from) {
-                h.at = Some(at.saturating_add_signed(bytes));
-                h.line = u32::try_from(i64::from(h.line) + lines).unwrap_or(0);
+            if let Line::Local(line, at) = &mut h.line {
+                if *at >= from {
+                    *at = at.saturating_add_signed(bytes);
+                    *line = u32::try_from(i64::from(*line) + lines).unwrap_or(0);
+                }
             }
         }
     }
 
-    /// Appends the diagnostic's JSON.
-    pub fn write(&self, out: &mut Vec<u8>) {
+    /// Appends the diagnostic's JSON, its own lines counted from `base`.
+    pub fn write(&self, out: &mut Vec<u8>, base: u32) {
         let mut last = 0;
         let mut buf = itoa::Buffer::new();
         for h in self.holes.iter() {
             out.extend_from_slice(&self.text.as_bytes()[last..h.pos]);
-            out.extend_from_slice(buf.format(h.line).as_bytes());
+            let line = match h.line {
+                Line::Own(rel) => u32::try_from(i64::from(base) + rel).unwrap_or(0),
+                Line::Local(line, _) | Line::Foreign(line) => line,
+            };
+            out.extend_from_slice(buf.format(line).as_bytes());
             last = h.pos;
         }
         out.extend_from_slice(&self.text.as_bytes()[last..]);
@@ -103,12 +120,26 @@ impl Template {
 }
 
 /// A framed `textDocument/publishDiagnostics` notification.
+/// `diagnostics` are templates with the base line of each.
 pub fn publish<'a>(
     uri: &lsp::Url,
     version: Option<i32>,
-    diagnostics: impl IntoIterator<Item = &'a Template>,
+    diagnostics: impl IntoIterator<Item = (&'a Template, u32)>,
 ) -> Vec<u8> {
-    let mut body = Vec::with_capacity(1 << 12);
+    let mut items = Vec::with_capacity(1 << 12);
+    for (i, (t, base)) in diagnostics.into_iter().enumerate() {
+        if i > 0 {
+            items.push(b',');
+        }
+        t.write(&mut items, base);
+    }
+    publish_items(uri, version, &items)
+}
+
+/// A framed `textDocument/publishDiagnostics` notification whose
+/// `diagnostics` array holds `items` (JSON values separated by commas).
+pub fn publish_items(uri: &lsp::Url, version: Option<i32>, items: &[u8]) -> Vec<u8> {
+    let mut body = Vec::with_capacity(items.len() + 256);
     body.extend_from_slice(
         br#"{"jsonrpc":"2.0","method":"textDocument/publishDiagnostics","params":{"uri":"#,
     );
@@ -118,12 +149,7 @@ pub fn publish<'a>(
         body.extend_from_slice(itoa::Buffer::new().format(v).as_bytes());
     }
     body.extend_from_slice(br#","diagnostics":["#);
-    for (i, t) in diagnostics.into_iter().enumerate() {
-        if i > 0 {
-            body.push(b',');
-        }
-        t.write(&mut body);
-    }
+    body.extend_from_slice(items);
     body.extend_from_slice(b"]}}");
     frame(&body)
 }
@@ -162,44 +188,58 @@ mod tests {
         }
     }
 
-    fn json(t: &Template) -> serde_json::Value {
+    fn json(t: &Template, base: u32) -> serde_json::Value {
         let mut out = Vec::new();
-        t.write(&mut out);
+        t.write(&mut out, base);
         serde_json::from_slice(&out).unwrap()
     }
 
     #[test]
     fn a_template_writes_the_diagnostic_it_was_made_from() {
         let d = sample();
-        let t = Template::new(
-            d.clone(),
-            &[
-                (3, Some(30)),
-                (4, Some(40)),
-                (10, Some(100)),
-                (10, Some(105)),
-            ],
-        );
-        assert_eq!(json(&t), serde_json::to_value(&d).unwrap());
+        let anchors = [
+            (3, Some(30)),
+            (4, Some(40)),
+            (10, Some(100)),
+            (10, Some(105)),
+        ];
+        let t = Template::new(d.clone(), &anchors, 2);
+        assert_eq!(json(&t, 2), serde_json::to_value(&d).unwrap());
     }
 
     #[test]
-    fn shifting_moves_only_the_lines_below_the_edit() {
-        let mut t = Template::new(
-            sample(),
-            &[(3, Some(30)), (4, Some(40)), (10, None), (10, None)],
-        );
-        t.shift(35, 7, 2);
+    fn own_lines_follow_the_base_and_local_related_lines_follow_shifts() {
+        let anchors = [
+            (3, Some(30)),
+            (4, Some(40)),
+            (10, Some(100)),
+            (10, Some(105)),
+        ];
+        let mut t = Template::new(sample(), &anchors, 3);
+        // An edit at byte 50 adds two lines: the related location moves.
+        t.shift(50, 7, 2);
+        // The product itself moved down five lines.
         let mut expected = sample();
-        expected.range = range(3, 1, 6, 2);
-        assert_eq!(json(&t), serde_json::to_value(&expected).unwrap());
+        expected.range = range(8, 1, 9, 2);
+        expected.related_information.as_mut().unwrap()[0]
+            .location
+            .range = range(12, 0, 12, 5);
+        assert_eq!(json(&t, 8), serde_json::to_value(&expected).unwrap());
+    }
+
+    #[test]
+    fn related_lines_in_other_files_never_move() {
+        let anchors = [(3, None), (4, None), (10, None), (10, None)];
+        let mut t = Template::new(sample(), &anchors, 0);
+        t.shift(0, 100, 100);
+        assert_eq!(json(&t, 0), serde_json::to_value(sample()).unwrap());
     }
 
     #[test]
     fn a_publication_is_a_framed_notification() {
-        let t = Template::new(sample(), &[(3, None), (4, None), (10, None), (10, None)]);
+        let t = Template::new(sample(), &[(3, None), (4, None), (10, None), (10, None)], 0);
         let uri = Url::parse("file:///x%20y.catalogue.toml").unwrap();
-        let framed = publish(&uri, Some(7), [&t, &t]);
+        let framed = publish(&uri, Some(7), [(&t, 0), (&t, 0)]);
         let text = String::from_utf8(framed).unwrap();
         let (head, body) = text.split_once("\r\n\r\n").unwrap();
         assert_eq!(head, format!("Content-Length: {}", body.len()));
