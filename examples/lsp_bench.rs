@@ -108,9 +108,14 @@ fn pct(v: &mut [f64], p: f64) -> f64 {
 }
 
 fn peak_rss_kb(pid: u32) -> Option<u64> {
+    status_kb(pid, "VmHWM:")
+}
+
+/// A memory figure of /proc/PID/status, in KiB.
+fn status_kb(pid: u32, field: &str) -> Option<u64> {
     let s = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
     s.lines()
-        .find(|l| l.starts_with("VmHWM:"))?
+        .find(|l| l.starts_with(field))?
         .split_whitespace()
         .nth(1)?
         .parse()
@@ -203,6 +208,7 @@ fn main() {
     );
     let (count, bytes) = lsp.wait_diags(&uri, 1);
     let open_ms = t.elapsed().as_secs_f64() * 1e3;
+    let open_rss = (status_kb(pid, "VmRSS:"), peak_rss_kb(pid));
 
     // One-character edits inside the name of a product in the middle of the file.
     let lines: Vec<&str> = text.lines().collect();
@@ -233,6 +239,7 @@ fn main() {
         lsp.wait_diags(&uri, version);
         change.push(t.elapsed().as_secs_f64() * 1e3);
     }
+    let edits_rss = status_kb(pid, "VmHWM:");
     let mut full = Vec::new();
     for _ in 0..(edits / 10).max(1) {
         version += 1;
@@ -241,6 +248,7 @@ fn main() {
         lsp.wait_diags(&uri, version);
         full.push(t.elapsed().as_secs_f64() * 1e3);
     }
+    let full_rss = status_kb(pid, "VmHWM:");
     let mut req = |method: &str, params: Value| {
         let mut v = Vec::new();
         for _ in 0..edits.max(20) {
@@ -280,6 +288,13 @@ fn main() {
         bytes as f64 / 1e6
     );
     println!("open → diagnostics: {open_ms:.1} ms");
+    if let (Some(now), Some(peak)) = open_rss {
+        println!(
+            "  RSS after open: {:.1} MB (peak so far {:.1} MB)",
+            now as f64 / 1024.0,
+            peak as f64 / 1024.0
+        );
+    }
     println!(
         "one-char didChange → publishDiagnostics ({} edits): p50 {:.2} ms, p95 {:.2} ms",
         change.len(),
@@ -311,6 +326,13 @@ fn main() {
         println!(
             "  of which the client reading one publishDiagnostics: p50 {:.2} ms",
             pct(&mut v, 0.5)
+        );
+    }
+    if let (Some(a), Some(b)) = (edits_rss, full_rss) {
+        println!(
+            "  peak RSS after the one-char edits {:.1} MB, after the full-text changes {:.1} MB",
+            a as f64 / 1024.0,
+            b as f64 / 1024.0
         );
     }
     match rss {

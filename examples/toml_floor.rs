@@ -2,7 +2,7 @@
 //! `toml::Table` with the `toml` crate and nothing else.
 //! `hyperfine 'target/release/examples/toml_floor big.catalogue.toml'`
 
-fn main() {
+pub fn main() {
     let path = std::env::args().nth(1).expect("usage: toml_floor FILE");
     let text = std::fs::read_to_string(&path).expect("read");
     match text.parse::<toml::Table>() {

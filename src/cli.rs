@@ -128,7 +128,10 @@ pub fn run(cli: Cli) -> i32 {
                             return 2;
                         }
                     }
-                    return run.exit_code();
+                    let code = run.exit_code();
+                    // The process ends next: freeing every product one by one would only cost time.
+                    std::mem::forget(run);
+                    return code;
                 }
             }
         }

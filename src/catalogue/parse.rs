@@ -164,6 +164,20 @@ impl Kept {
 }
 
 impl Changed {
+    /// An edit that changed nothing: every product kept where it is.
+    pub fn unchanged(cat: &Catalogue, len: usize) -> Changed {
+        Changed {
+            kept: Kept {
+                prefix: cat.products.len(),
+                suffix: 0,
+                old_len: cat.products.len(),
+                from: len,
+                delta: 0,
+            },
+            ..Changed::default()
+        }
+    }
+
     fn note(&mut self, p: &ParsedChunk) {
         match &p.table {
             Parsed::Product(x) => self.skus.extend(x.sku_str().map(str::to_owned)),
@@ -292,7 +306,7 @@ fn edit_in_place(cat: &mut Catalogue, old_text: &str, new_text: &str) -> Option<
 }
 
 /// Length of the common prefix of two byte strings (compared block-wise).
-fn common_prefix(a: &[u8], b: &[u8]) -> usize {
+pub fn common_prefix(a: &[u8], b: &[u8]) -> usize {
     const BLOCK: usize = 4096;
     let n = a.len().min(b.len());
     let mut i = 0;
@@ -307,7 +321,7 @@ fn common_prefix(a: &[u8], b: &[u8]) -> usize {
 }
 
 /// Length of the common suffix of two byte strings (compared block-wise).
-fn common_suffix(a: &[u8], b: &[u8]) -> usize {
+pub fn common_suffix(a: &[u8], b: &[u8]) -> usize {
     const BLOCK: usize = 4096;
     let n = a.len().min(b.len());
     let (ea, eb) = (a.len(), b.len());

@@ -198,6 +198,12 @@ impl<'a> Workspace<'a> {
             .unwrap_or(opts.today)
     }
 
+    /// The classification of one product with its explanation trace (for
+    /// hovers; analyses may skip traces).
+    pub fn explain(&self, file: usize, index: usize, date: Date) -> Arc<Classification> {
+        Classifier::new(&self.files[file].pack, self, true).classify((file, index), date)
+    }
+
     /// Analyses every file, in parallel.
     pub fn analyse_all(&self, opts: &Options) -> Vec<FileResult> {
         (0..self.files.len())

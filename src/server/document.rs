@@ -8,7 +8,7 @@ use crate::diagnostic::{Code, Diagnostic};
 use crate::text::Span;
 use crate::text::{Encoding, LineIndex};
 use ropey::Rope;
-use tower_lsp::lsp_types::{Position, Range, TextDocumentContentChangeEvent};
+use tower_lsp::lsp_types::{Position, TextDocumentContentChangeEvent};
 
 /// Documents larger than this are not analysed in the editor (`check` handles them).
 pub const MAX_DOCUMENT_BYTES: usize = 64 * 1024 * 1024;
@@ -69,10 +69,30 @@ impl Document {
         }
         self.version = version;
         if let [change] = changes.as_mut_slice() {
-            if let Some(range) = change.range {
-                if self.text.len() <= MAX_DOCUMENT_BYTES {
-                    return Some(self.apply_one(range, std::mem::take(&mut change.text), enc));
-                }
+            if self.text.len() <= MAX_DOCUMENT_BYTES {
+                let text = std::mem::take(&mut change.text);
+                return Some(match change.range {
+                    Some(range) => {
+                        let start = self.char_at(range.start, enc);
+                        let end = self.char_at(range.end, enc).max(start);
+                        let (a, b) = (self.rope.char_to_byte(start), self.rope.char_to_byte(end));
+                        self.apply_one(a, b, &text)
+                    }
+                    // A whole new text (formatters, some clients): edit only what differs.
+                    None => {
+                        let (old, new) = (self.text.as_bytes(), text.as_bytes());
+                        let mut a = parse::common_prefix(old, new);
+                        while !self.text.is_char_boundary(a) {
+                            a -= 1;
+                        }
+                        let mut s =
+                            parse::common_suffix(old, new).min(old.len().min(new.len()) - a);
+                        while !self.text.is_char_boundary(old.len() - s) {
+                            s -= 1;
+                        }
+                        self.apply_one(a, old.len() - s, &text[a..new.len() - s])
+                    }
+                });
             }
         }
         let old_text = self.text.clone();
@@ -92,17 +112,22 @@ impl Document {
         Some(self.reparse_from(&old_text, &old_lines))
     }
 
-    /// One ranged change (what editors send while typing): the text and its
-    /// line index are edited in place, and the catalogue re-parsed in place
-    /// when the edit stays inside a line of one table.
-    fn apply_one(&mut self, range: Range, text: String, enc: Encoding) -> Edit {
-        let start = self.char_at(range.start, enc);
-        let end = self.char_at(range.end, enc).max(start);
-        let (a, b) = (self.rope.char_to_byte(start), self.rope.char_to_byte(end));
+    /// One change, bytes `a..b` replaced by `text` (what editors send while
+    /// typing): the text and its line index are edited in place, and the
+    /// catalogue re-parsed in place when the edit stays inside a line of one
+    /// table.
+    fn apply_one(&mut self, a: usize, b: usize, text: &str) -> Edit {
+        if a == b && text.is_empty() {
+            return Edit {
+                changed: parse::Changed::unchanged(&self.catalogue, self.text.len()),
+                lines: 0,
+            };
+        }
+        let (start, end) = (self.rope.byte_to_char(a), self.rope.byte_to_char(b));
         self.rope.remove(start..end);
-        self.rope.insert(start, &text);
+        self.rope.insert(start, text);
         let removed = self.text.get(a..b).unwrap_or_default().to_owned();
-        self.text.replace_range(a..b, &text);
+        self.text.replace_range(a..b, text);
         let old_count = self.lines.line_count();
         self.lines.update(&self.text, a, b - a, text.len());
         if self.text.len() <= MAX_DOCUMENT_BYTES {
@@ -173,6 +198,7 @@ impl Document {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use tower_lsp::lsp_types::Range;
 
     fn change(l1: u32, c1: u32, l2: u32, c2: u32, text: &str) -> TextDocumentContentChangeEvent {
         TextDocumentContentChangeEvent {

@@ -194,7 +194,8 @@ fn product_hover(st: &State, uri: &Url, index: usize, p: &Product, md: &mut Stri
         st.pack.id,
         st.pack.version
     );
-    for step in r.trace() {
+    let explained = st.explained(uri, index);
+    for step in explained.iter().flat_map(|c| &c.trace) {
         match &step.source {
             Some(s) => {
                 let _ = writeln!(md, "- {} — {}", step.text, link(&s.url, &s.cite()));

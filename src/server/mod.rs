@@ -190,7 +190,9 @@ impl LanguageServer for Backend {
             let mut st = state.lock().unwrap_or_else(|e| e.into_inner());
             let n = loaded.len();
             for (u, f) in loaded {
-                st.disk.insert(u, f);
+                if !st.docs.contains_key(&u) {
+                    st.disk.insert(u, f);
+                }
             }
             tracing::info!(files = n, "workspace indexed");
             let open: Vec<Url> = st.docs.keys().cloned().collect();
@@ -232,6 +234,8 @@ impl LanguageServer for Backend {
         let new = Document::new(doc.text, doc.version);
         let after = State::exports(&new.text, &new.catalogue);
         st.docs.insert(doc.uri.clone(), new);
+        // The editor's text is the truth now; the disk copy is read again on close.
+        st.disk.remove(&doc.uri);
         let targets = st.affected(&doc.uri, State::changed_exports(&before, &after));
         self.recheck(&mut st, &targets, Some(&doc.uri));
     }

@@ -137,21 +137,29 @@ pub fn publish<'a>(
 }
 
 /// A framed `textDocument/publishDiagnostics` notification whose
-/// `diagnostics` array holds `items` (JSON values separated by commas).
+/// `diagnostics` array holds `items` (JSON values separated by commas),
+/// built in one buffer of the exact size.
 pub fn publish_items(uri: &lsp::Url, version: Option<i32>, items: &[u8]) -> Vec<u8> {
-    let mut body = Vec::with_capacity(items.len() + 256);
-    body.extend_from_slice(
+    let mut head = Vec::with_capacity(256);
+    head.extend_from_slice(
         br#"{"jsonrpc":"2.0","method":"textDocument/publishDiagnostics","params":{"uri":"#,
     );
-    let _ = serde_json::to_writer(&mut body, uri.as_str());
+    let _ = serde_json::to_writer(&mut head, uri.as_str());
     if let Some(v) = version {
-        body.extend_from_slice(br#","version":"#);
-        body.extend_from_slice(itoa::Buffer::new().format(v).as_bytes());
+        head.extend_from_slice(br#","version":"#);
+        head.extend_from_slice(itoa::Buffer::new().format(v).as_bytes());
     }
-    body.extend_from_slice(br#","diagnostics":["#);
-    body.extend_from_slice(items);
-    body.extend_from_slice(b"]}}");
-    frame(&body)
+    head.extend_from_slice(br#","diagnostics":["#);
+    const TAIL: &[u8] = b"]}}";
+    let len = head.len() + items.len() + TAIL.len();
+    let mut out = Vec::with_capacity(len + 32);
+    out.extend_from_slice(b"Content-Length: ");
+    out.extend_from_slice(itoa::Buffer::new().format(len).as_bytes());
+    out.extend_from_slice(b"\r\n\r\n");
+    out.extend_from_slice(&head);
+    out.extend_from_slice(items);
+    out.extend_from_slice(TAIL);
+    out
 }
 
 /// `Content-Length` framing.
