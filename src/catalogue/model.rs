@@ -250,8 +250,11 @@ pub struct Product {
     /// Keys that were present but whose value was invalid (reported already).
     pub invalid: Vec<&'static str>,
     /// Every key of the table with its span, in source order.
-    pub keys: Vec<(String, Span)>,
+    pub keys: Vec<(Key, Span)>,
 }
+
+/// A key name as written: one of the known names, or an unknown one.
+pub type Key = std::borrow::Cow<'static, str>;
 
 impl Product {
     pub fn sku_str(&self) -> Option<&str> {
@@ -380,7 +383,7 @@ impl Shift for Composition {
     }
 }
 
-impl Shift for (String, Span) {
+impl Shift for (Key, Span) {
     fn shift(&mut self, delta: isize) {
         self.1.shift(delta);
     }

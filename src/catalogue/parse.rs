@@ -1006,12 +1006,22 @@ impl Reader<'_> {
     }
 
     /// Keys not in `known` are unknown fields, with the nearest known key suggested.
-    fn unknown_keys(&mut self, t: &DeTable, known: &[&str], what: &str) -> Vec<(String, Span)> {
+    fn unknown_keys(
+        &mut self,
+        t: &DeTable,
+        known: &'static [&'static str],
+        what: &str,
+    ) -> Vec<(Key, Span)> {
         let mut keys = Vec::with_capacity(t.len());
         for (k, _) in t.iter() {
             let span = self.span(k.span());
-            let name = k.get_ref().to_string();
-            if !known.contains(&name.as_str()) {
+            let key: &str = k.get_ref();
+            // Known keys are not copied: a large catalogue has millions of them.
+            let name = match known.iter().find(|n| **n == key) {
+                Some(n) => Key::Borrowed(n),
+                None => Key::Owned(key.to_string()),
+            };
+            if matches!(name, Key::Owned(_)) {
                 let near = nearest(&name, known.iter().copied());
                 let msg = match near {
                     Some(n) => format!("unknown key `{name}` in {what}: did you mean `{n}`?"),

@@ -557,7 +557,7 @@ pub fn completion(st: &State, uri: &Url, pos: Position) -> Vec<CompletionItem> {
             TableKind::Product => (
                 catalogue::PRODUCT_KEYS,
                 product_at(f.catalogue, offset)
-                    .map(|(_, p)| p.keys.iter().map(|k| k.0.clone()).collect())
+                    .map(|(_, p)| p.keys.iter().map(|k| k.0.to_string()).collect())
                     .unwrap_or_default(),
             ),
             TableKind::Licence => (catalogue::LICENCE_KEYS, vec![]),

@@ -182,8 +182,19 @@ impl LanguageServer for Backend {
         tokio::task::spawn_blocking(move || {
             let files = crate::report::discover(&roots).unwrap_or_default();
             let mut loaded = Vec::new();
+            let is_open = |uri: &Url| {
+                let st = state.lock().unwrap_or_else(|e| e.into_inner());
+                st.docs.contains_key(uri)
+            };
             for p in files {
-                if let (Ok(uri), Some(f)) = (Url::from_file_path(&p), read_disk(&p)) {
+                let Ok(uri) = Url::from_file_path(&p) else {
+                    continue;
+                };
+                // An open document is analysed from the editor's text: do not parse it twice.
+                if is_open(&uri) {
+                    continue;
+                }
+                if let Some(f) = read_disk(&p) {
                     loaded.push((uri, f));
                 }
             }
@@ -195,8 +206,11 @@ impl LanguageServer for Backend {
                 }
             }
             tracing::info!(files = n, "workspace indexed");
-            let open: Vec<Url> = st.docs.keys().cloned().collect();
-            deliver(&mut st, &publish, pull, &open, None);
+            if n > 0 {
+                // Open documents may refer to what the index now holds.
+                let open: Vec<Url> = st.docs.keys().cloned().collect();
+                deliver(&mut st, &publish, pull, &open, None);
+            }
         });
         // Watch catalogue files; a client that cannot is fine.
         let client = self.client.clone();
