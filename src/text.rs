@@ -58,8 +58,8 @@ pub enum Encoding {
     Utf32,
 }
 
-/// Offsets of line starts in a text. Built once per text in O(n).
-#[derive(Clone, Debug)]
+/// Offsets of line starts in a text. Built in O(n), updated around an edit.
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct LineIndex {
     starts: Vec<usize>,
     len: usize,

@@ -10,6 +10,8 @@ use tower_lsp::lsp_types::{Position, Range, TextDocumentContentChangeEvent};
 
 #[derive(Arbitrary, Debug)]
 struct Edit {
+    /// Send the edited text whole (no range), as some clients do.
+    whole: bool,
     l1: u8,
     c1: u8,
     l2: u8,
@@ -33,8 +35,16 @@ fuzz_target!(|input: Input| {
     let mut doc = Document::new(input.start, 1);
     for (i, e) in input.edits.into_iter().take(64).enumerate() {
         let range = Range { start: Position::new(e.l1.into(), e.c1.into()), end: Position::new(e.l2.into(), e.c2.into()) };
-        let change = TextDocumentContentChangeEvent { range: Some(range), range_length: None, text: e.text };
+        let change = if e.whole {
+            let mut text = doc.text.clone();
+            let at = catalogue_lsp::text::floor_char_boundary(&text, usize::from(e.c1) * 7);
+            text.insert_str(at, &e.text);
+            TextDocumentContentChangeEvent { range: None, range_length: None, text }
+        } else {
+            TextDocumentContentChangeEvent { range: Some(range), range_length: None, text: e.text }
+        };
         let _ = doc.apply(vec![change], i as i32 + 2, enc);
     }
     assert_eq!(doc.catalogue, catalogue::parse(&doc.text));
+    assert_eq!(doc.lines, catalogue_lsp::text::LineIndex::new(&doc.text));
 });
