@@ -195,11 +195,7 @@ pub fn explain(p: &RulePack, code: &str, date: Date) -> Result<String, String> {
         if !e.text_zh.is_empty() {
             let _ = writeln!(s, "Text: {}", e.text_zh);
         }
-        let scope: Vec<&str> = e
-            .scope
-            .iter()
-            .map(|i| p.instruments[*i].title.as_str())
-            .collect();
+        let scope: Vec<&str> = e.scope.iter().map(|i| &*p.instruments[*i].title).collect();
         let forms: Vec<&str> = e.forms.iter().map(|f| f.as_str()).collect();
         let _ = writeln!(
             s,

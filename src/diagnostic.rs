@@ -4,6 +4,7 @@
 
 use crate::text::Span;
 use serde::Serialize;
+use std::sync::Arc;
 
 /// Severity, in the spec's words.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
@@ -108,15 +109,15 @@ impl Code {
 /// Where a rule comes from: instrument, article or FAQ answer, link.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct SourceRef {
-    pub instrument: String,
-    pub article: String,
-    pub url: String,
+    pub instrument: Arc<str>,
+    pub article: Arc<str>,
+    pub url: Arc<str>,
 }
 
 impl SourceRef {
     pub fn cite(&self) -> String {
         if self.article.is_empty() {
-            self.instrument.clone()
+            self.instrument.to_string()
         } else {
             format!("{}, {}", self.instrument, self.article)
         }

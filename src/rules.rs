@@ -59,10 +59,10 @@ pub struct Suspension {
 #[derive(Clone, Debug, PartialEq)]
 pub struct Instrument {
     pub id: String,
-    pub title: String,
+    pub title: Arc<str>,
     pub issued: Option<Date>,
     pub effective: Option<Date>,
-    pub url: String,
+    pub url: Arc<str>,
     pub confidence: String,
     pub note: String,
     pub suspensions: Vec<Suspension>,
@@ -100,7 +100,7 @@ impl Instrument {
 pub struct Item {
     pub code: String,
     pub instrument: usize,
-    pub article: String,
+    pub article: Arc<str>,
     pub title: String,
     pub title_zh: String,
     pub forms: Vec<Form>,
@@ -149,7 +149,7 @@ pub struct Exclusion {
     pub forms: Vec<Form>,
     pub applies: Applies,
     pub instrument: usize,
-    pub article: String,
+    pub article: Arc<str>,
     pub confidence: String,
     pub text_zh: String,
     pub explanation: String,
@@ -170,7 +170,7 @@ pub struct LicenceRule {
     pub end_users: EndUserRule,
     pub purposes: Option<Vec<Purpose>>,
     pub instrument: usize,
-    pub article: String,
+    pub article: Arc<str>,
     pub confidence: String,
     pub explanation: String,
 }
@@ -191,7 +191,7 @@ pub struct RulePack {
     pub exclusions: Vec<Exclusion>,
     pub licence_rules: Vec<LicenceRule>,
     pub transfers: Vec<(String, String)>,
-    pub transfer_source: (usize, String, String),
+    pub transfer_source: (usize, Arc<str>, String),
 }
 
 static DEFAULT: OnceLock<Arc<RulePack>> = OnceLock::new();
@@ -260,14 +260,14 @@ impl RulePack {
             }
             instruments.push(Instrument {
                 id: i.id.clone(),
-                title: i.title.clone(),
+                title: i.title.as_str().into(),
                 issued: i.issued.as_ref().map(|d| date(d, "issued")).transpose()?,
                 effective: i
                     .effective
                     .as_ref()
                     .map(|d| date(d, "effective"))
                     .transpose()?,
-                url: i.url.clone(),
+                url: i.url.as_str().into(),
                 confidence: i.confidence.clone(),
                 note: i.note.clone().unwrap_or_default(),
                 suspensions: Vec::new(),
@@ -384,7 +384,7 @@ impl RulePack {
             items.push(Item {
                 code: i.code.clone(),
                 instrument: find_inst(&i.instrument, ri.span())?,
-                article: i.article.clone(),
+                article: i.article.as_str().into(),
                 title: i.title.clone(),
                 title_zh: i.title_zh.clone().unwrap_or_default(),
                 forms: forms(&i.r#match.forms)?,
@@ -431,7 +431,7 @@ impl RulePack {
                 forms: forms(&e.forms)?,
                 applies,
                 instrument: find_inst(&e.instrument, re.span())?,
-                article: e.article.clone(),
+                article: e.article.as_str().into(),
                 confidence: e.confidence.clone(),
                 text_zh: e.text_zh.clone().unwrap_or_default(),
                 explanation: e.explanation.clone(),
@@ -485,7 +485,7 @@ impl RulePack {
                 end_users,
                 purposes,
                 instrument: find_inst(&l.instrument, rl.span())?,
-                article: l.article.clone(),
+                article: l.article.as_str().into(),
                 confidence: l.confidence.clone(),
                 explanation: l.explanation.clone(),
             });
@@ -503,7 +503,7 @@ impl RulePack {
         let ts = &raw.transfers;
         let transfer_source = (
             find_inst(&ts.instrument, 0..0)?,
-            ts.article.clone(),
+            ts.article.as_str().into(),
             ts.explanation.clone(),
         );
         let pack = raw.pack;
@@ -524,11 +524,13 @@ impl RulePack {
         })
     }
 
-    pub fn source(&self, instrument: usize, article: &str) -> SourceRef {
+    /// The source of a record: shared strings, so the thousands of
+    /// diagnostics that cite the same article cost one pointer each.
+    pub fn source(&self, instrument: usize, article: &Arc<str>) -> SourceRef {
         let i = &self.instruments[instrument];
         SourceRef {
             instrument: i.title.clone(),
-            article: article.to_string(),
+            article: article.clone(),
             url: i.url.clone(),
         }
     }

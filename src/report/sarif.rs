@@ -31,7 +31,7 @@ fn help_uri(run: &Run, code: Code) -> String {
         pack.instruments
             .iter()
             .find(|i| i.id == id)
-            .map(|i| i.url.clone())
+            .map(|i| i.url.to_string())
     };
     let inst = match code {
         Code::Controlled
