@@ -28,7 +28,7 @@ use crate::text::Encoding;
 /// What the publisher task sends to the client, in order.
 enum Out {
     /// A framed message for stdout (pushed diagnostics, pre-serialised).
-    Frame(Vec<u8>),
+    Frame(wire::Frame),
     /// Ask a pull-diagnostics client to pull again (results changed for documents it did not edit).
     Refresh,
 }
@@ -491,7 +491,8 @@ fn deliver(
             let Some(a) = st.analyses.get_mut(uri) else {
                 continue;
             };
-            let frame = wire::publish_items(uri, version, a.wire_items(pack_error.as_ref()));
+            let (items, range) = a.wire_items(pack_error.as_ref());
+            let frame = wire::publish_items(uri, version, items, range);
             let _ = out.send(Out::Frame(frame));
         }
     }
@@ -597,7 +598,7 @@ pub fn serve() -> i32 {
     rt.block_on(async {
         let (tx, mut rx) = mpsc::unbounded_channel::<Out>();
         // stdout carries tower-lsp's frames and the pre-serialised ones, whole, in order.
-        let (to_stdout, frames) = mpsc::unbounded_channel::<Vec<u8>>();
+        let (to_stdout, frames) = mpsc::unbounded_channel::<wire::Frame>();
         if let Err(e) = transport::write_frames(frames, std::io::stdout()) {
             tracing::error!("cannot start the stdout writer: {e}");
             return;

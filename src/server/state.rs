@@ -82,7 +82,7 @@ pub struct FileAnalysis {
     /// The items of the last publication, and where each product's are in
     /// it while they are still valid (the product kept its templates and
     /// line): an edit then re-sends most bytes with one copy.
-    body: Vec<u8>,
+    body: Arc<Vec<u8>>,
     segments: Vec<Option<std::ops::Range<usize>>>,
     /// The buffer of the publication before (reused: no megabytes allocated per keystroke).
     spare: Vec<u8>,
@@ -170,7 +170,10 @@ impl FileAnalysis {
 impl FileAnalysis {
     /// The items of the `diagnostics` array of a publication (`first`, then
     /// the file's, then each product's), comma-separated.
-    pub fn wire_items(&mut self, first: Option<&Template>) -> &[u8] {
+    pub fn wire_items(
+        &mut self,
+        first: Option<&Template>,
+    ) -> (Arc<Vec<u8>>, std::ops::Range<usize>) {
         let old = std::mem::take(&mut self.body);
         let mut out = std::mem::take(&mut self.spare);
         out.clear();
@@ -214,12 +217,14 @@ impl FileAnalysis {
                 }
             }
         }
-        self.body = out;
-        self.spare = old;
-        match self.body.split_last() {
-            Some((b',', items)) => items,
-            _ => &self.body,
-        }
+        let len = match out.last() {
+            Some(b',') => out.len() - 1,
+            _ => out.len(),
+        };
+        self.body = Arc::new(out);
+        // The writer may still be sending the old one: then start afresh.
+        self.spare = Arc::try_unwrap(old).unwrap_or_default();
+        (self.body.clone(), 0..len)
     }
 }
 
@@ -1030,7 +1035,8 @@ mod tests {
             .map(|(m, d)| format!("{:?}", st.lsp_diagnostic(&f, &placed(m, d))))
             .collect();
         let a = st.analyses.get_mut(uri).expect("analysed");
-        let wire = String::from_utf8(a.wire_items(None).to_vec()).unwrap();
+        let (items, range) = a.wire_items(None);
+        let wire = String::from_utf8(items[range].to_vec()).unwrap();
         format!("{wire}\n{}", engine.join("\n"))
     }
 

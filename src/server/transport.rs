@@ -5,7 +5,7 @@
 //! server keeps serving whatever the client sends. End of input ends the
 //! stream (and so the server).
 
-use super::wire::frame;
+use super::wire::{Frame, frame};
 use tokio::io::{
     AsyncBufRead, AsyncBufReadExt, AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, BufReader,
 };
@@ -104,13 +104,13 @@ pub async fn forward(input: impl AsyncRead + Unpin, mut output: impl AsyncWrite 
 
 /// Sends each whole frame tower-lsp writes to `output`, so that they can be
 /// interleaved with pre-serialised ones without splitting either.
-pub async fn read_frames(input: impl AsyncRead + Unpin, output: UnboundedSender<Vec<u8>>) {
+pub async fn read_frames(input: impl AsyncRead + Unpin, output: UnboundedSender<Frame>) {
     let mut input = BufReader::with_capacity(1 << 16, input);
     loop {
         match read_frame(&mut input).await {
             Read::End => return,
             Read::Body(body) => {
-                if output.send(frame(&body)).is_err() {
+                if output.send(Frame::whole(frame(&body))).is_err() {
                     return;
                 }
             }
@@ -123,14 +123,15 @@ pub async fn read_frames(input: impl AsyncRead + Unpin, output: UnboundedSender<
 /// of its own: a large frame goes straight from its buffer to the pipe,
 /// without the copy and hand-off of tokio's stdout.
 pub fn write_frames(
-    mut frames: UnboundedReceiver<Vec<u8>>,
+    mut frames: UnboundedReceiver<Frame>,
     mut output: impl std::io::Write + Send + 'static,
 ) -> std::io::Result<std::thread::JoinHandle<()>> {
     std::thread::Builder::new()
         .name("stdout".into())
         .spawn(move || {
             while let Some(f) = frames.blocking_recv() {
-                if output.write_all(&f).and_then(|_| output.flush()).is_err() {
+                let written = f.parts().iter().try_for_each(|p| output.write_all(p));
+                if written.and_then(|_| output.flush()).is_err() {
                     return;
                 }
             }

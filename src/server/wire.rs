@@ -7,6 +7,8 @@
 //! through `serde_json::Value` (a 10 000-product catalogue carries ~12 000
 //! diagnostics on every keystroke).
 
+use std::ops::Range;
+use std::sync::Arc;
 use tower_lsp::lsp_types as lsp;
 
 /// Line numbers at and above this mark holes while a template is built.
@@ -125,7 +127,7 @@ pub fn publish<'a>(
     uri: &lsp::Url,
     version: Option<i32>,
     diagnostics: impl IntoIterator<Item = (&'a Template, u32)>,
-) -> Vec<u8> {
+) -> Frame {
     let mut items = Vec::with_capacity(1 << 12);
     for (i, (t, base)) in diagnostics.into_iter().enumerate() {
         if i > 0 {
@@ -133,13 +135,54 @@ pub fn publish<'a>(
         }
         t.write(&mut items, base);
     }
-    publish_items(uri, version, &items)
+    let range = 0..items.len();
+    publish_items(uri, version, Arc::new(items), range)
+}
+
+/// A message for stdout: `head`, then a shared slice (a publication's
+/// items, still owned by the analysis: not copied), then `tail`.
+#[derive(Debug, Default)]
+pub struct Frame {
+    pub head: Vec<u8>,
+    pub shared: Option<(Arc<Vec<u8>>, Range<usize>)>,
+    pub tail: &'static [u8],
+}
+
+impl Frame {
+    /// A frame already in one buffer (tower-lsp's).
+    pub fn whole(bytes: Vec<u8>) -> Frame {
+        Frame {
+            head: bytes,
+            ..Frame::default()
+        }
+    }
+
+    /// The message's bytes in order.
+    pub fn parts(&self) -> [&[u8]; 3] {
+        let shared = self
+            .shared
+            .as_ref()
+            .and_then(|(b, r)| b.get(r.clone()))
+            .unwrap_or_default();
+        [&self.head, shared, self.tail]
+    }
+
+    /// The whole message in one buffer.
+    #[cfg(test)]
+    pub fn to_vec(&self) -> Vec<u8> {
+        self.parts().concat()
+    }
 }
 
 /// A framed `textDocument/publishDiagnostics` notification whose
-/// `diagnostics` array holds `items` (JSON values separated by commas),
-/// built in one buffer of the exact size.
-pub fn publish_items(uri: &lsp::Url, version: Option<i32>, items: &[u8]) -> Vec<u8> {
+/// `diagnostics` array holds `items[range]` (JSON values separated by
+/// commas); the items are shared, not copied.
+pub fn publish_items(
+    uri: &lsp::Url,
+    version: Option<i32>,
+    items: Arc<Vec<u8>>,
+    range: Range<usize>,
+) -> Frame {
     let mut head = Vec::with_capacity(256);
     head.extend_from_slice(
         br#"{"jsonrpc":"2.0","method":"textDocument/publishDiagnostics","params":{"uri":"#,
@@ -151,15 +194,17 @@ pub fn publish_items(uri: &lsp::Url, version: Option<i32>, items: &[u8]) -> Vec<
     }
     head.extend_from_slice(br#","diagnostics":["#);
     const TAIL: &[u8] = b"]}}";
-    let len = head.len() + items.len() + TAIL.len();
-    let mut out = Vec::with_capacity(len + 32);
-    out.extend_from_slice(b"Content-Length: ");
-    out.extend_from_slice(itoa::Buffer::new().format(len).as_bytes());
-    out.extend_from_slice(b"\r\n\r\n");
-    out.extend_from_slice(&head);
-    out.extend_from_slice(items);
-    out.extend_from_slice(TAIL);
-    out
+    let len = head.len() + range.len() + TAIL.len();
+    let mut framed = Vec::with_capacity(head.len() + 32);
+    framed.extend_from_slice(b"Content-Length: ");
+    framed.extend_from_slice(itoa::Buffer::new().format(len).as_bytes());
+    framed.extend_from_slice(b"\r\n\r\n");
+    framed.extend_from_slice(&head);
+    Frame {
+        head: framed,
+        shared: Some((items, range)),
+        tail: TAIL,
+    }
 }
 
 /// `Content-Length` framing.
@@ -175,7 +220,8 @@ pub fn frame(body: &[u8]) -> Vec<u8> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use lsp::{Diagnostic, DiagnosticRelatedInformation, Location, Position, Range, Url};
+    use lsp::{Diagnostic, DiagnosticRelatedInformation, Location, Position, Url};
+    type Range = lsp::Range;
 
     fn range(l1: u32, c1: u32, l2: u32, c2: u32) -> Range {
         Range::new(Position::new(l1, c1), Position::new(l2, c2))
@@ -247,7 +293,7 @@ mod tests {
     fn a_publication_is_a_framed_notification() {
         let t = Template::new(sample(), &[(3, None), (4, None), (10, None), (10, None)], 0);
         let uri = Url::parse("file:///x%20y.catalogue.toml").unwrap();
-        let framed = publish(&uri, Some(7), [(&t, 0), (&t, 0)]);
+        let framed = publish(&uri, Some(7), [(&t, 0), (&t, 0)]).to_vec();
         let text = String::from_utf8(framed).unwrap();
         let (head, body) = text.split_once("\r\n\r\n").unwrap();
         assert_eq!(head, format!("Content-Length: {}", body.len()));
