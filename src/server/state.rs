@@ -490,7 +490,7 @@ impl State {
             }
         }
         let opts = self.options();
-        let mut kept: Vec<(usize, Option<FileAnalysis>)> = Vec::new();
+        let mut kept: Vec<(usize, Basis, Option<FileAnalysis>)> = Vec::new();
         for t in targets {
             let Some(i) = rules.iter().position(|(u, _)| u == t) else {
                 continue;
@@ -505,7 +505,7 @@ impl State {
                 Some((u, _)) if u == t => prev,
                 _ => None,
             };
-            kept.push((i, prev));
+            kept.push((i, basis, prev));
         }
         let files = self.files();
         let ws = Workspace::new(
@@ -519,42 +519,21 @@ impl State {
                 .collect(),
         );
         let mut out = Vec::with_capacity(kept.len());
-        let mut bodies = HashMap::new();
-        for (i, prev) in kept {
+        for (i, basis, prev) in kept {
             let f = &files[i];
-            let reuse = match (prev, edit) {
-                (Some(mut prev), Some((_, e))) => {
-                    let body = std::mem::take(&mut prev.body);
-                    let spare = std::mem::take(&mut prev.spare);
-                    let reuse = reusable(prev, e, &ws, i, ids[i]);
-                    let segments = reuse
-                        .iter()
-                        .map(|r| r.as_ref().and_then(|r| r.3.clone()))
-                        .collect();
-                    bodies.insert(f.uri.clone(), (body, segments, spare));
-                    reuse
-                }
-                _ => Vec::new(),
+            let mut carried = match (prev, edit) {
+                (Some(prev), Some((_, e))) => carry(prev, e, &ws, i, ids[i]),
+                _ => Carried::default(),
             };
-            let fresh: Vec<bool> = (0..f.catalogue.products.len())
-                .map(|k| reuse.get(k).is_none_or(Option::is_none))
-                .collect();
-            let mut outcomes = Vec::with_capacity(reuse.len());
-            let mut wire_kept = Vec::with_capacity(reuse.len());
-            for r in reuse {
-                let (o, w) = match r {
-                    Some((o, w, place, _)) => (Some(o), Some((w, place))),
-                    None => (None, None),
-                };
-                outcomes.push(o);
-                wire_kept.push(w);
-            }
+            carried
+                .wire
+                .resize_with(f.catalogue.products.len(), || None);
+            let outcomes = std::mem::take(&mut carried.outcomes);
+            let wire = &carried.wire;
             let analysed = contained(f.uri, || {
                 let mut products = ws.analyse_products(i, &opts, outcomes);
-                for (k, p) in products.iter_mut().enumerate() {
-                    if fresh[k] {
-                        p.diagnostics.iter_mut().for_each(|d| stable_ids(d, &ids));
-                    }
+                for (p, _) in products.iter_mut().zip(wire).filter(|(_, w)| w.is_none()) {
+                    p.diagnostics.iter_mut().for_each(|d| stable_ids(d, &ids));
                 }
                 let latest = products.iter().map(|o| o.result.as_of).max();
                 let mut file = ws.file_diagnostics(i, latest);
@@ -568,17 +547,20 @@ impl State {
             if let Some(d) = extra.get(f.uri) {
                 file.insert(0, d.clone());
             }
-            let basis = Basis {
-                generation: self.generation,
-                today: opts.today,
-                pack: packs[i].clone(),
-            };
-            out.push((f.uri.clone(), products, file, wire_kept, basis));
+            out.push((f.uri.clone(), products, file, carried, basis));
         }
         drop(ws);
         drop(files);
-        for (uri, products, file, mut wire_kept, basis) in out {
-            wire_kept.resize_with(products.len(), || None);
+        for (uri, products, file, carried, basis) in out {
+            let Carried {
+                mut wire,
+                body,
+                segments,
+                spare,
+                ..
+            } = carried;
+            // After a contained panic there are no products: nothing to render.
+            wire.resize_with(products.len(), || None);
             let this = &*self;
             let render = |(k, w): (usize, Option<(Rendered, Place)>)| match w {
                 Some(kept) => kept,
@@ -590,14 +572,13 @@ impl State {
                 }
             };
             // Opening a large file renders every product: on all cores.
-            let to_render = wire_kept.iter().filter(|w| w.is_none()).count();
+            let to_render = wire.iter().filter(|w| w.is_none()).count();
             let (wire, places): (Vec<Rendered>, Vec<Place>) = if to_render > 1024 {
-                wire_kept.into_par_iter().enumerate().map(render).unzip()
+                wire.into_par_iter().enumerate().map(render).unzip()
             } else {
-                wire_kept.into_iter().enumerate().map(render).unzip()
+                wire.into_iter().enumerate().map(render).unzip()
             };
             let wire_file = self.render(&uri, &file, 0);
-            let (body, segments, spare) = bodies.remove(&uri).unwrap_or_default();
             self.analyses.insert(
                 uri,
                 FileAnalysis {
@@ -814,11 +795,45 @@ fn stable_ids(d: &mut Diagnostic, ids: &[usize]) {
     }
 }
 
-/// The kept outcomes (and wire form) of a file after `edit`, by new product
-/// index; `None` for products to analyse again: those the edit re-parsed,
-/// and those whose result may depend on what it changed (a component, at any
-/// depth, or a licence it defined or removed; any unresolved reference when
-/// the set of SKUs or licences changed, since "did you mean" may change).
+/// What an analysis carries over from the previous one of the same file.
+/// Per new product index: the kept outcome and wire form, `None` for
+/// products to analyse again (those the edit re-parsed, and those whose
+/// result may depend on what it changed: a component at any depth, or a
+/// licence it defined or removed; any unresolved reference when the set of
+/// SKUs or licences changed, since "did you mean" may change).
+#[derive(Default)]
+struct Carried {
+    outcomes: Vec<Option<ProductOutcome>>,
+    wire: Vec<Option<(Rendered, Place)>>,
+    /// The last publication and where each kept product's items are in it.
+    body: Arc<Vec<u8>>,
+    segments: Vec<Segment>,
+    spare: Vec<u8>,
+}
+
+fn carry(mut prev: FileAnalysis, edit: &Edit, ws: &Workspace, file: usize, own: usize) -> Carried {
+    let (body, spare) = (
+        std::mem::take(&mut prev.body),
+        std::mem::take(&mut prev.spare),
+    );
+    let mut carried = Carried {
+        body,
+        spare,
+        ..Carried::default()
+    };
+    for r in reusable(prev, edit, ws, file, own) {
+        let (o, w, s) = match r {
+            Some((o, w, place, segment)) => (Some(o), Some((w, place)), segment),
+            None => (None, None, None),
+        };
+        carried.outcomes.push(o);
+        carried.wire.push(w);
+        carried.segments.push(s);
+    }
+    carried
+}
+
+/// The kept products of a file after `edit` (see [`Carried`]).
 fn reusable(
     mut prev: FileAnalysis,
     edit: &Edit,
