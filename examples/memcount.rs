@@ -73,7 +73,7 @@ fn main() {
         today: "2026-11-26".parse().expect("date"),
         explain: false,
     };
-    let out = ws.analyse_products(0, &opts, Vec::new());
+    let out = ws.analyse_products(0, &opts);
     report("product outcomes", t);
     let diags: usize = out.iter().map(|o| o.diagnostics.len()).sum();
     println!("  {diags} diagnostics");

@@ -714,3 +714,27 @@ fn unknown_field_and_unknown_component_fixes() {
         "{d:#?}"
     );
 }
+
+/// A document opened with the text the index read from disk takes over that
+/// parse; with any other text it is parsed from the editor's text.
+#[test]
+fn an_opened_document_takes_the_index_parse_only_for_the_same_text() {
+    let (dir, _lic, mag) = workspace();
+    let mut c = start(dir.path(), &["utf-16"]);
+    c.open(&mag, MAGNETS, 1);
+    let same = c.diagnostics(&mag, Some(1));
+    assert!(codes(&same).contains(&"missing-licence".to_string()));
+    // Positions come from the adopted line index: line 3 is MAG-1's `sku`.
+    assert_eq!(find(&same, "missing-licence")["range"]["start"], pos(3, 0));
+    c.notify(
+        "textDocument/didClose",
+        json!({"textDocument": {"uri": mag}}),
+    );
+    c.open(&mag, &with_licence(), 1);
+    let other = c.diagnostics(&mag, Some(1));
+    assert!(
+        !codes(&other).contains(&"missing-licence".to_string()),
+        "{other:#?}"
+    );
+    assert_eq!(c.shutdown_and_exit(), Some(0));
+}

@@ -59,6 +59,32 @@ pub struct ProductOutcome {
     pub diagnostics: Vec<Diagnostic>,
 }
 
+impl ProductOutcome {
+    /// The slot of product `index` while its analysis is on the way
+    /// (indeterminate, no diagnostics): the language server fills it in the
+    /// same step, before anything reads it.
+    pub fn pending(index: usize, as_of: Date) -> Self {
+        ProductOutcome {
+            result: ProductResult {
+                index,
+                sku: None,
+                as_of,
+                classification: Arc::new(Classification {
+                    verdict: Verdict::Indeterminate,
+                    codes: Vec::new(),
+                    exclusion: None,
+                    missing: Vec::new(),
+                    dormant: Vec::new(),
+                    trace: Vec::new(),
+                    explain: false,
+                }),
+                licence: None,
+            },
+            diagnostics: Vec::new(),
+        }
+    }
+}
+
 /// Results for one file.
 #[derive(Clone, Debug, Default)]
 pub struct FileResult {
@@ -214,7 +240,7 @@ impl<'a> Workspace<'a> {
 
     /// Analyses one file: parse diagnostics, classification, licences and workspace checks.
     pub fn analyse_file(&self, file: usize, opts: &Options) -> FileResult {
-        let outcomes = self.analyse_products(file, opts, Vec::new());
+        let outcomes = self.analyse_products(file, opts);
         let latest = outcomes.iter().map(|o| o.result.as_of).max();
         let mut diags = self.file_diagnostics(file, latest);
         let mut products = Vec::with_capacity(outcomes.len());
@@ -229,40 +255,38 @@ impl<'a> Workspace<'a> {
         }
     }
 
-    /// Classifies the products of a file and finds their own diagnostics, one
-    /// outcome per product in order. `reuse[i]`, when given, is taken as the
-    /// outcome of product `i` instead of computing it (the language server
-    /// passes the products an edit did not touch); the others are computed,
-    /// in parallel when there are many.
-    pub fn analyse_products(
+    /// Classifies every product of a file and finds its own diagnostics, one
+    /// outcome per product in order (in parallel when there are many).
+    pub fn analyse_products(&self, file: usize, opts: &Options) -> Vec<ProductOutcome> {
+        let n = self.files[file].catalogue.products.len();
+        self.analyse_some(file, opts, &(0..n).collect::<Vec<_>>())
+    }
+
+    /// The outcomes of the products at `indices` of a file, in that order:
+    /// the language server passes those an edit touched or may have changed.
+    /// Indices out of range are skipped.
+    pub fn analyse_some(
         &self,
         file: usize,
         opts: &Options,
-        mut reuse: Vec<Option<ProductOutcome>>,
+        indices: &[usize],
     ) -> Vec<ProductOutcome> {
         const CHUNK: usize = 2048;
-        let products = &self.files[file].catalogue.products;
-        reuse.resize_with(products.len(), || None);
-        let todo: Vec<usize> = (0..products.len())
-            .filter(|&i| reuse[i].is_none())
-            .collect();
+        let n = self.files[file].catalogue.products.len();
         let pack = &*self.files[file].pack;
         let compute = |chunk: &[usize]| {
             let mut classifier = Classifier::new(pack, self, opts.explain);
             chunk
                 .iter()
-                .map(|&i| (i, self.product_outcome(file, i, &mut classifier, opts)))
+                .filter(|&&i| i < n)
+                .map(|&i| self.product_outcome(file, i, &mut classifier, opts))
                 .collect::<Vec<_>>()
         };
-        let computed: Vec<(usize, ProductOutcome)> = if todo.len() > CHUNK {
-            todo.par_chunks(CHUNK).flat_map_iter(compute).collect()
+        if indices.len() > CHUNK {
+            indices.par_chunks(CHUNK).flat_map_iter(compute).collect()
         } else {
-            compute(&todo)
-        };
-        for (i, o) in computed {
-            reuse[i] = Some(o);
+            compute(indices)
         }
-        reuse.into_iter().flatten().collect()
     }
 
     /// One product's classification and the diagnostics anchored in its table.

@@ -5,6 +5,7 @@
 use crate::catalogue::parse::{self, Changed};
 use crate::catalogue::{self, Catalogue};
 use crate::diagnostic::{Code, Diagnostic};
+use crate::server::state::DiskFile;
 use crate::text::Span;
 use crate::text::{Encoding, LineIndex};
 use ropey::Rope;
@@ -52,6 +53,22 @@ impl Document {
             lines: LineIndex::new(&text),
             text,
             catalogue,
+        }
+    }
+
+    /// A document whose text was already read and parsed from disk (the
+    /// index): no second parse. The caller checks the text is the editor's
+    /// and has no decoding diagnostic.
+    pub fn adopt(f: DiskFile, version: i32) -> Self {
+        if f.text.len() > MAX_DOCUMENT_BYTES {
+            return Document::new(f.text, version);
+        }
+        Document {
+            version,
+            rope: Rope::from_str(&f.text),
+            lines: f.lines,
+            text: f.text,
+            catalogue: f.catalogue,
         }
     }
 

@@ -181,32 +181,29 @@ impl LanguageServer for Backend {
         let pull = self.pull.load(Ordering::SeqCst);
         tokio::task::spawn_blocking(move || {
             let files = crate::report::discover(&roots).unwrap_or_default();
-            let mut loaded = Vec::new();
-            let is_open = |uri: &Url| {
-                let st = state.lock().unwrap_or_else(|e| e.into_inner());
-                st.docs.contains_key(uri)
-            };
+            let lock = || state.lock().unwrap_or_else(|e| e.into_inner());
+            let mut loaded = 0;
             for p in files {
                 let Ok(uri) = Url::from_file_path(&p) else {
                     continue;
                 };
                 // An open document is analysed from the editor's text: do not parse it twice.
-                if is_open(&uri) {
+                if lock().docs.contains_key(&uri) {
                     continue;
                 }
+                // One file at a time, kept as soon as parsed: a document opened
+                // meanwhile adopts the parse when its text is the same.
                 if let Some(f) = read_disk(&p) {
-                    loaded.push((uri, f));
+                    let mut st = lock();
+                    if !st.docs.contains_key(&uri) {
+                        st.disk.insert(uri, f);
+                        loaded += 1;
+                    }
                 }
             }
-            let mut st = state.lock().unwrap_or_else(|e| e.into_inner());
-            let n = loaded.len();
-            for (u, f) in loaded {
-                if !st.docs.contains_key(&u) {
-                    st.disk.insert(u, f);
-                }
-            }
-            tracing::info!(files = n, "workspace indexed");
-            if n > 0 {
+            let mut st = lock();
+            tracing::info!(files = loaded, "workspace indexed");
+            if loaded > 0 {
                 // Open documents may refer to what the index now holds.
                 let open: Vec<Url> = st.docs.keys().cloned().collect();
                 deliver(&mut st, &publish, pull, &open, None);
@@ -245,11 +242,16 @@ impl LanguageServer for Backend {
             .file(&doc.uri)
             .map(|f| State::exports(f.text, f.catalogue))
             .unwrap_or_default();
-        let new = Document::new(doc.text, doc.version);
+        // The editor's text is the truth now; the disk copy is read again on
+        // close. When the index holds this very text, its parse is adopted.
+        let new = match st.disk.remove(&doc.uri) {
+            Some(f) if f.text == doc.text && f.catalogue.diagnostics.is_empty() => {
+                Document::adopt(f, doc.version)
+            }
+            _ => Document::new(doc.text, doc.version),
+        };
         let after = State::exports(&new.text, &new.catalogue);
         st.docs.insert(doc.uri.clone(), new);
-        // The editor's text is the truth now; the disk copy is read again on close.
-        st.disk.remove(&doc.uri);
         let targets = st.affected(&doc.uri, State::changed_exports(&before, &after));
         self.recheck(&mut st, &targets, Some(&doc.uri));
     }
@@ -599,6 +601,7 @@ pub fn serve() -> i32 {
         let (tx, mut rx) = mpsc::unbounded_channel::<Out>();
         // stdout carries tower-lsp's frames and the pre-serialised ones, whole, in order.
         let (to_stdout, frames) = mpsc::unbounded_channel::<wire::Frame>();
+        transport::widen_stdout_pipe();
         if let Err(e) = transport::write_frames(frames, std::io::stdout()) {
             tracing::error!("cannot start the stdout writer: {e}");
             return;

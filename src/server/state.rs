@@ -83,7 +83,7 @@ pub struct FileAnalysis {
     /// it while they are still valid (the product kept its templates and
     /// line): an edit then re-sends most bytes with one copy.
     body: Arc<Vec<u8>>,
-    segments: Vec<Option<std::ops::Range<usize>>>,
+    segments: Vec<Segment>,
     /// The buffer of the publication before (reused: no megabytes allocated per keystroke).
     spare: Vec<u8>,
     /// What the outcomes were computed with; they are reused only while it holds.
@@ -107,6 +107,18 @@ pub struct Rendered {
 }
 
 impl Rendered {
+    /// The wire form of a product whose analysis is on the way (see [`carry`]).
+    fn pending() -> Self {
+        Rendered {
+            templates: Vec::new(),
+            base: 0,
+            related: false,
+            unknown_component: false,
+            unknown_licence: false,
+            refers: true,
+        }
+    }
+
     fn new(templates: Vec<Template>, diags: &[Diagnostic], base: usize, refers: bool) -> Self {
         let has = |code: Code| diags.iter().any(|d| d.code == code);
         Rendered {
@@ -143,6 +155,29 @@ impl Basis {
 }
 
 impl FileAnalysis {
+    /// An analysis with nothing in it yet.
+    fn new(basis: Basis) -> Self {
+        FileAnalysis {
+            products: Vec::new(),
+            file: Vec::new(),
+            wire: Vec::new(),
+            places: Vec::new(),
+            wire_file: Vec::new(),
+            body: Arc::default(),
+            segments: Vec::new(),
+            spare: Vec::new(),
+            basis,
+        }
+    }
+
+    /// Forgets every product (the publication buffers stay).
+    fn clear(&mut self) {
+        self.products.clear();
+        self.wire.clear();
+        self.places.clear();
+        self.segments.clear();
+    }
+
     /// Every diagnostic of the file (file-level first, then per product),
     /// each with how far its own span has moved since it was computed (see
     /// [`placed`]).
@@ -519,81 +554,80 @@ impl State {
                 .collect(),
         );
         let mut out = Vec::with_capacity(kept.len());
+        let this = &*self;
         for (i, basis, prev) in kept {
             let f = &files[i];
-            let mut carried = match (prev, edit) {
-                (Some(prev), Some((_, e))) => carry(prev, e, &ws, i, ids[i]),
-                _ => Carried::default(),
-            };
-            carried
-                .wire
-                .resize_with(f.catalogue.products.len(), || None);
-            let outcomes = std::mem::take(&mut carried.outcomes);
-            let wire = &carried.wire;
-            let analysed = contained(f.uri, || {
-                let mut products = ws.analyse_products(i, &opts, outcomes);
-                for (p, _) in products.iter_mut().zip(wire).filter(|(_, w)| w.is_none()) {
-                    p.diagnostics.iter_mut().for_each(|d| stable_ids(d, &ids));
+            let uri = f.uri;
+            let (mut a, todo) = match (prev, edit) {
+                (Some(mut prev), Some((_, e))) => {
+                    let todo = carry(&mut prev, e, &ws, i, ids[i], opts.today);
+                    (prev, todo)
                 }
-                let latest = products.iter().map(|o| o.result.as_of).max();
-                let mut file = ws.file_diagnostics(i, latest);
-                file.iter_mut().for_each(|d| stable_ids(d, &ids));
-                (products, file)
-            });
-            let (products, mut file) = match analysed {
-                Ok(x) => x,
-                Err(e) => (Vec::new(), vec![*e]),
+                _ => (FileAnalysis::new(basis.clone()), None),
             };
-            if let Some(d) = extra.get(f.uri) {
+            a.basis = basis;
+            let analysed = contained(uri, || {
+                let mut fresh = match &todo {
+                    Some(t) => ws.analyse_some(i, &opts, t),
+                    None => ws.analyse_products(i, &opts),
+                };
+                for o in &mut fresh {
+                    o.diagnostics.iter_mut().for_each(|d| stable_ids(d, &ids));
+                }
+                fresh
+            });
+            let fresh = match analysed {
+                Ok(fresh) => fresh,
+                Err(e) => {
+                    // Nothing of this file can be trusted: no products, the error.
+                    a.clear();
+                    a.file = vec![*e];
+                    a.wire_file = this.render(uri, &a.file, 0);
+                    out.push((uri.clone(), a));
+                    continue;
+                }
+            };
+            let render = |o: &ProductOutcome| {
+                let (place, refers) = this.place(uri, o.result.index);
+                let templates = this.render(uri, &o.diagnostics, place.line);
+                (
+                    Rendered::new(templates, &o.diagnostics, place.at, refers),
+                    place,
+                )
+            };
+            // Opening a large file renders every product: on all cores.
+            let rendered: Vec<(Rendered, Place)> = if fresh.len() > 1024 {
+                fresh.par_iter().map(render).collect()
+            } else {
+                fresh.iter().map(render).collect()
+            };
+            if todo.is_some() {
+                for (o, (w, place)) in fresh.into_iter().zip(rendered) {
+                    let k = o.result.index;
+                    a.products[k] = o;
+                    a.wire[k] = w;
+                    a.places[k] = place;
+                    a.segments[k] = None;
+                }
+            } else {
+                a.segments = vec![None; fresh.len()];
+                a.products = fresh;
+                (a.wire, a.places) = rendered.into_iter().unzip();
+            }
+            let latest = a.products.iter().map(|o| o.result.as_of).max();
+            let mut file =
+                contained(uri, || ws.file_diagnostics(i, latest)).unwrap_or_else(|e| vec![*e]);
+            file.iter_mut().for_each(|d| stable_ids(d, &ids));
+            if let Some(d) = extra.get(uri) {
                 file.insert(0, d.clone());
             }
-            out.push((f.uri.clone(), products, file, carried, basis));
+            a.wire_file = this.render(uri, &file, 0);
+            a.file = file;
+            out.push((uri.clone(), a));
         }
         drop(ws);
         drop(files);
-        for (uri, products, file, carried, basis) in out {
-            let Carried {
-                mut wire,
-                body,
-                segments,
-                spare,
-                ..
-            } = carried;
-            // After a contained panic there are no products: nothing to render.
-            wire.resize_with(products.len(), || None);
-            let this = &*self;
-            let render = |(k, w): (usize, Option<(Rendered, Place)>)| match w {
-                Some(kept) => kept,
-                None => {
-                    let (place, refers) = this.place(&uri, k);
-                    let diags = &products[k].diagnostics;
-                    let templates = this.render(&uri, diags, place.line);
-                    (Rendered::new(templates, diags, place.at, refers), place)
-                }
-            };
-            // Opening a large file renders every product: on all cores.
-            let to_render = wire.iter().filter(|w| w.is_none()).count();
-            let (wire, places): (Vec<Rendered>, Vec<Place>) = if to_render > 1024 {
-                wire.into_par_iter().enumerate().map(render).unzip()
-            } else {
-                wire.into_iter().enumerate().map(render).unzip()
-            };
-            let wire_file = self.render(&uri, &file, 0);
-            self.analyses.insert(
-                uri,
-                FileAnalysis {
-                    products,
-                    file,
-                    wire,
-                    places,
-                    wire_file,
-                    body,
-                    segments,
-                    spare,
-                    basis,
-                },
-            );
-        }
+        self.analyses.extend(out);
     }
 
     /// Where product `index` of `uri` starts, and whether it refers to other tables.
@@ -795,116 +829,96 @@ fn stable_ids(d: &mut Diagnostic, ids: &[usize]) {
     }
 }
 
-/// What an analysis carries over from the previous one of the same file.
-/// Per new product index: the kept outcome and wire form, `None` for
-/// products to analyse again (those the edit re-parsed, and those whose
-/// result may depend on what it changed: a component at any depth, or a
-/// licence it defined or removed; any unresolved reference when the set of
-/// SKUs or licences changed, since "did you mean" may change).
-#[derive(Default)]
-struct Carried {
-    outcomes: Vec<Option<ProductOutcome>>,
-    wire: Vec<Option<(Rendered, Place)>>,
-    /// The last publication and where each kept product's items are in it.
-    body: Arc<Vec<u8>>,
-    segments: Vec<Segment>,
-    spare: Vec<u8>,
-}
-
-fn carry(mut prev: FileAnalysis, edit: &Edit, ws: &Workspace, file: usize, own: usize) -> Carried {
-    let (body, spare) = (
-        std::mem::take(&mut prev.body),
-        std::mem::take(&mut prev.spare),
-    );
-    let mut carried = Carried {
-        body,
-        spare,
-        ..Carried::default()
-    };
-    for r in reusable(prev, edit, ws, file, own) {
-        let (o, w, s) = match r {
-            Some((o, w, place, segment)) => (Some(o), Some((w, place)), segment),
-            None => (None, None, None),
-        };
-        carried.outcomes.push(o);
-        carried.wire.push(w);
-        carried.segments.push(s);
-    }
-    carried
-}
-
-/// The kept products of a file after `edit` (see [`Carried`]).
-fn reusable(
-    mut prev: FileAnalysis,
+/// Brings the previous analysis of a file up to date with `edit`, in place:
+/// the products the edit did not re-parse, and that depend on nothing it
+/// changed, keep their outcome and wire form and move to where they are now.
+/// A product depends on its components at any depth and on its licence, and
+/// an unresolved reference on every name ("did you mean" may change).
+/// Returns the indices of the products to analyse again (their slots hold
+/// [`ProductOutcome::pending`] values until then), or None when nothing can
+/// be kept.
+fn carry(
+    a: &mut FileAnalysis,
     edit: &Edit,
     ws: &Workspace,
     file: usize,
     own: usize,
-) -> Vec<Option<(ProductOutcome, Rendered, Place, Segment)>> {
+    today: Date,
+) -> Option<Vec<usize>> {
     let changed = &edit.changed;
     let kept = changed.kept;
     let products = &ws.files[file].catalogue.products;
-    let n = kept.old_len;
+    let (n_old, n_new) = (kept.old_len, products.len());
+    a.segments.resize(a.products.len(), None);
     if changed.catalogue
-        || prev.products.len() != n
-        || prev.wire.len() != n
-        || prev.places.len() != n
+        || a.products.len() != n_old
+        || a.wire.len() != n_old
+        || a.places.len() != n_old
+        || kept.prefix + kept.suffix > n_old.min(n_new)
     {
-        return Vec::new();
+        return None;
     }
+    // The re-parsed products, between the kept prefix and suffix, get new slots.
+    let (first, old_end, new_end) = (kept.prefix, n_old - kept.suffix, n_new - kept.suffix);
+    let middle = first..new_end;
+    a.products.splice(
+        first..old_end,
+        middle.clone().map(|i| ProductOutcome::pending(i, today)),
+    );
+    a.wire
+        .splice(first..old_end, middle.clone().map(|_| Rendered::pending()));
+    a.places.splice(
+        first..old_end,
+        middle.clone().map(|_| Place { at: 0, line: 0 }),
+    );
+    a.segments
+        .splice(first..old_end, middle.clone().map(|_| None));
     let dirty_skus = ws.dependents(changed.skus.iter().map(String::as_str));
     let licences: HashSet<&str> = changed.licences.iter().map(String::as_str).collect();
-    let places = std::mem::take(&mut prev.places);
-    let segments = std::mem::take(&mut prev.segments);
-    let mut old: Vec<Option<(ProductOutcome, Rendered)>> = std::mem::take(&mut prev.products)
-        .into_iter()
-        .zip(std::mem::take(&mut prev.wire))
-        .map(Some)
-        .collect();
-    (0..products.len())
-        .map(|i| {
-            let j = kept.old_index(i, products.len())?;
-            let (mut o, mut w) = old.get_mut(j)?.take()?;
-            // A product depends on what it contains (`dirty_skus` is closed
-            // upwards) and on its licence; "did you mean" on every name.
-            let p = &products[i];
-            let depends = w.refers
-                && p.components.as_ref().is_some_and(|c| {
-                    c.value
-                        .iter()
-                        .any(|c| dirty_skus.contains(c.value.as_str()))
-                        || (w.unknown_component && !changed.skus.is_empty())
-                })
-                || (!licences.is_empty()
-                    && w.refers
-                    && p.licence
-                        .as_ref()
-                        .is_some_and(|l| licences.contains(l.value.as_str()) || w.unknown_licence));
-            if depends {
-                return None;
+    let mut todo: Vec<usize> = Vec::new();
+    for i in (0..first).chain(new_end..n_new) {
+        let (p, o, w) = (&products[i], &mut a.products[i], &mut a.wire[i]);
+        let depends = w.refers
+            && p.components.as_ref().is_some_and(|c| {
+                c.value
+                    .iter()
+                    .any(|c| dirty_skus.contains(c.value.as_str()))
+                    || (w.unknown_component && !changed.skus.is_empty())
+            })
+            || (!licences.is_empty()
+                && w.refers
+                && p.licence
+                    .as_ref()
+                    .is_some_and(|l| licences.contains(l.value.as_str()) || w.unknown_licence));
+        let place = &mut a.places[i];
+        let before = *place;
+        if i >= new_end {
+            // Below the edit: the product moved; its own spans and lines follow `place`.
+            place.at = place.at.saturating_add_signed(kept.delta);
+            place.line = u32::try_from(i64::from(place.line) + edit.lines).unwrap_or(0);
+        }
+        if depends || (i >= new_end && before.line as i64 + edit.lines < 0) {
+            todo.push(i);
+            continue;
+        }
+        o.result.index = i;
+        // Its bytes in the last publication stay valid if no line in them changed.
+        if place.line != before.line || (w.related && edit.lines != 0) {
+            a.segments[i] = None;
+        }
+        // What it points at elsewhere in the file may have moved.
+        if w.related {
+            for d in &mut o.diagnostics {
+                shift_related(d, own, kept.from, kept.delta);
             }
-            o.result.index = i;
-            let mut place = *places.get(j)?;
-            if i >= kept.prefix {
-                // Below the edit: the product moved; its own spans and lines follow `place`.
-                place.at = place.at.saturating_add_signed(kept.delta);
-                place.line = u32::try_from(i64::from(place.line) + edit.lines).ok()?;
+            for t in &mut w.templates {
+                t.shift(kept.from, kept.delta, edit.lines);
             }
-            // Its bytes in the last publication stay valid if no line in them changed.
-            let lines_moved = place.line != places.get(j)?.line || (w.related && edit.lines != 0);
-            let segment = segments.get(j).cloned().flatten().filter(|_| !lines_moved);
-            // What it points at elsewhere in the file may have moved.
-            if w.related {
-                for d in &mut o.diagnostics {
-                    shift_related(d, own, kept.from, kept.delta);
-                }
-                for t in &mut w.templates {
-                    t.shift(kept.from, kept.delta, edit.lines);
-                }
-            }
-            Some((o, w, place, segment))
-        })
-        .collect()
+        }
+    }
+    todo.extend(middle);
+    todo.sort_unstable();
+    Some(todo)
 }
 
 /// Where a product's items are in the last publication, if still valid.
