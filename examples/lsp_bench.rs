@@ -157,6 +157,7 @@ fn main() {
     let (tx, rx) = channel();
     std::thread::spawn(move || {
         let mut r = BufReader::new(stdout);
+        let mut buf = Vec::new();
         loop {
             let mut len = 0usize;
             loop {
@@ -172,7 +173,8 @@ fn main() {
                     len = v.parse().unwrap_or(0);
                 }
             }
-            let mut buf = vec![0; len];
+            // One buffer for every message, as an editor's reader keeps one.
+            buf.resize(len, 0);
             if r.read_exact(&mut buf).is_err() {
                 return;
             }

@@ -4,31 +4,61 @@
 
 use serde::Serialize;
 
-/// A half-open byte range `[start, end)` into one file's text.
+/// A half-open byte range `[start, end)` into one file's text. Offsets are
+/// 32-bit (a catalogue holds millions of spans; files over 4 GiB are refused
+/// before parsing); `start()` and `end()` give them as `usize`.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct Span {
-    pub start: usize,
-    pub end: usize,
+    start: u32,
+    end: u32,
+}
+
+/// The largest file a span can address.
+pub const MAX_TEXT_BYTES: usize = u32::MAX as usize;
+
+/// An offset as stored in a span (saturating: texts are at most [`MAX_TEXT_BYTES`]).
+fn offset(n: usize) -> u32 {
+    u32::try_from(n).unwrap_or(u32::MAX)
 }
 
 impl Span {
     pub fn new(start: usize, end: usize) -> Self {
         Span {
-            start,
-            end: end.max(start),
+            start: offset(start),
+            end: offset(end.max(start)),
         }
     }
 
+    pub fn start(self) -> usize {
+        self.start as usize
+    }
+
+    pub fn end(self) -> usize {
+        self.end as usize
+    }
+
+    pub fn range(self) -> std::ops::Range<usize> {
+        self.start()..self.end()
+    }
+
     pub fn shifted(self, by: usize) -> Self {
-        Span::new(self.start + by, self.end + by)
+        Span::new(self.start() + by, self.end() + by)
+    }
+
+    /// The span moved by `delta` bytes (saturating at 0).
+    pub fn moved(self, delta: isize) -> Self {
+        Span::new(
+            self.start().saturating_add_signed(delta),
+            self.end().saturating_add_signed(delta),
+        )
     }
 
     pub fn contains(self, offset: usize) -> bool {
-        self.start <= offset && offset < self.end
+        self.start() <= offset && offset < self.end()
     }
 
     pub fn len(self) -> usize {
-        self.end - self.start
+        self.end() - self.start()
     }
 
     pub fn is_empty(self) -> bool {

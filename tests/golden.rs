@@ -709,8 +709,8 @@ fn errors_stay_inside_their_table() {
     assert_eq!(c.verdict("B"), Verdict::Indeterminate);
     let syntax = c.find(Code::SyntaxError);
     assert!(
-        syntax.span.start > t.find("sku = \"B\"").unwrap()
-            && syntax.span.start < t.find("sku = \"C\"").unwrap()
+        syntax.span.start() > t.find("sku = \"B\"").unwrap()
+            && syntax.span.start() < t.find("sku = \"C\"").unwrap()
     );
     // A bad value is local too.
     let c = check(

@@ -249,12 +249,7 @@ pub struct Product {
     pub broken: bool,
     /// Keys that were present but whose value was invalid (reported already).
     pub invalid: Vec<&'static str>,
-    /// Every key of the table with its span, in source order.
-    pub keys: Vec<(Key, Span)>,
 }
-
-/// A key name as written: one of the known names, or an unknown one.
-pub type Key = std::borrow::Cow<'static, str>;
 
 impl Product {
     pub fn sku_str(&self) -> Option<&str> {
@@ -317,8 +312,7 @@ pub trait Shift {
 
 impl Shift for Span {
     fn shift(&mut self, delta: isize) {
-        self.start = self.start.saturating_add_signed(delta);
-        self.end = self.end.saturating_add_signed(delta);
+        *self = self.moved(delta);
     }
 }
 
@@ -383,12 +377,6 @@ impl Shift for Composition {
     }
 }
 
-impl Shift for (Key, Span) {
-    fn shift(&mut self, delta: isize) {
-        self.1.shift(delta);
-    }
-}
-
 impl Shift for Diagnostic {
     fn shift(&mut self, delta: isize) {
         self.span.shift(delta);
@@ -423,7 +411,6 @@ impl Shift for Product {
         self.purpose.shift(d);
         self.licence.shift(d);
         self.ship_date.shift(d);
-        self.keys.shift(d);
     }
 }
 

@@ -71,6 +71,15 @@ pub struct ParsedChunk {
 
 /// Parses a whole catalogue file.
 pub fn parse(text: &str) -> Catalogue {
+    if text.len() > crate::text::MAX_TEXT_BYTES {
+        let mut c = Catalogue::default();
+        c.diagnostics.push(Diagnostic::new(
+            Code::FileTooLarge,
+            Span::new(0, 0),
+            "this text is over 4 GiB, more than a catalogue file can hold: split it",
+        ));
+        return c;
+    }
     let chunks = split(text);
     let parsed: Vec<ParsedChunk> = if chunks.len() >= PARALLEL_CHUNKS {
         chunks
@@ -98,7 +107,7 @@ pub fn assemble(parsed: Vec<ParsedChunk>) -> Catalogue {
         let header = p
             .chunk
             .header
-            .unwrap_or(Span::new(p.chunk.span.start, p.chunk.span.start));
+            .unwrap_or(Span::new(p.chunk.span.start(), p.chunk.span.start()));
         let (kind, index) = match p.table {
             Parsed::Root => (TableKind::Root, 0),
             Parsed::Other => (TableKind::Other, 0),
@@ -206,8 +215,9 @@ pub fn reparse(mut old: Catalogue, old_text: &str, new_text: &str) -> (Catalogue
     let chunks = split(new_text);
     let same = |c: &Chunk, t: &TableRef, delta: isize| {
         c.span.len() == t.span.len()
-            && c.span.start as isize == t.span.start as isize + delta
-            && new_text.get(c.span.start..c.span.end) == old_text.get(t.span.start..t.span.end)
+            && c.span.start() as isize == t.span.start() as isize + delta
+            && new_text.get(c.span.start()..c.span.end())
+                == old_text.get(t.span.start()..t.span.end())
     };
     let (n_new, n_old) = (chunks.len(), old.tables.len());
     let second_catalogue = old
@@ -265,7 +275,7 @@ pub fn reparse(mut old: Catalogue, old_text: &str, new_text: &str) -> (Catalogue
         from: old
             .tables
             .get(n_old - suffix)
-            .map_or(old_text.len(), |t| t.span.start),
+            .map_or(old_text.len(), |t| t.span.start()),
         delta,
     };
     let mut old_parts = into_parts(old);
@@ -384,11 +394,11 @@ pub fn edit_at(
     let old_len = new_b.len().checked_add_signed(-delta)?;
     let k = cat
         .tables
-        .partition_point(|t| t.span.start < p)
+        .partition_point(|t| t.span.start() < p)
         .checked_sub(1)?;
     let t = &cat.tables[k];
-    let span = Span::new(t.span.start, t.span.end.checked_add_signed(delta)?);
-    let table = new_text.get(span.start..span.end)?;
+    let span = Span::new(t.span.start(), t.span.end().checked_add_signed(delta)?);
+    let table = new_text.get(span.start()..span.end())?;
     // Multi-line strings make the splitter look across tables.
     if t.kind == TableKind::Catalogue || table.contains("\"\"\"") || table.contains("'''") {
         return None;
@@ -398,12 +408,16 @@ pub fn edit_at(
         [c] if c.span.len() == span.len() => {
             let mut c = std::mem::replace(c, chunks_placeholder());
             c.span = span;
-            c.header = c.header.map(|h| h.shifted(span.start));
+            c.header = c.header.map(|h| h.shifted(span.start()));
             c
         }
         _ => return None,
     };
-    if chunk.header.unwrap_or(Span::new(span.start, span.start)) != t.header {
+    if chunk
+        .header
+        .unwrap_or(Span::new(span.start(), span.start()))
+        != t.header
+    {
         return None;
     }
     let parsed = parse_chunk(new_text, chunk);
@@ -436,7 +450,7 @@ pub fn edit_at(
         // Cannot happen with an unchanged header; parse the whole file to be safe.
         _ => return None,
     }
-    let from = cat.tables.get(k + 1).map_or(old_len, |n| n.span.start);
+    let from = cat.tables.get(k + 1).map_or(old_len, |n| n.span.start());
     let t = &mut cat.tables[k];
     t.span = span;
     t.diagnostics = parsed.diagnostics;
@@ -453,7 +467,7 @@ pub fn edit_at(
         .par_chunks_mut(512)
         .for_each(|c| c.shift(delta));
     cat.licences[licences_before + edited_licence..].shift(delta);
-    if let Some(c) = cat.catalogue.as_mut().filter(|c| c.span.start >= from) {
+    if let Some(c) = cat.catalogue.as_mut().filter(|c| c.span.start() >= from) {
         c.shift(delta);
     }
     changed.kept = Kept {
@@ -499,7 +513,7 @@ fn into_parts(cat: Catalogue) -> Vec<ParsedChunk> {
                 TableKind::Root => Parsed::Root,
                 TableKind::Other => Parsed::Other,
             };
-            let header = (t.header.start != t.span.start || t.header.end != t.span.start)
+            let header = (t.header.start() != t.span.start() || t.header.end() != t.span.start())
                 .then_some(t.header);
             ParsedChunk {
                 chunk: Chunk {
@@ -533,8 +547,8 @@ impl Shift for ParsedChunk {
 /// Parses one chunk of `text`.
 pub fn parse_chunk(text: &str, chunk: Chunk) -> ParsedChunk {
     let mut diags = Vec::new();
-    let base = chunk.span.start;
-    let src = &text[chunk.span.start..chunk.span.end];
+    let base = chunk.span.start();
+    let src = &text[chunk.span.start()..chunk.span.end()];
     // A byte-order mark is not TOML: blank it out, keeping every offset.
     let unbommed;
     let src = match src.strip_prefix('\u{feff}') {
@@ -703,6 +717,27 @@ fn classify_header(chunk: &Chunk, diags: &mut Vec<Diagnostic>) -> TableKind {
 }
 
 /// The table a chunk declares: `doc[name]` or its last array element.
+/// The keys written in the table of `chunk_span` (a `[name]` or `[[name]]`
+/// table), in source order, read again from the text: what completion
+/// needs to leave out, kept nowhere else (a large catalogue has millions).
+/// A table with syntax errors yields the keys that could be read.
+pub fn table_keys(text: &str, chunk_span: Span, name: &str) -> Vec<String> {
+    let Some(src) = text.get(chunk_span.start()..chunk_span.end()) else {
+        return Vec::new();
+    };
+    let (doc, _) = DeTable::parse_recoverable(src.trim_start_matches('\u{feff}'));
+    let doc = doc.into_inner();
+    let mut keys: Vec<(usize, String)> = find_table(&doc, name)
+        .map(|t| {
+            t.iter()
+                .map(|(k, _)| (k.span().start, k.get_ref().to_string()))
+                .collect()
+        })
+        .unwrap_or_default();
+    keys.sort();
+    keys.into_iter().map(|(_, k)| k).collect()
+}
+
 fn find_table<'a, 'i>(doc: &'a DeTable<'i>, name: &str) -> Option<&'a DeTable<'i>> {
     let (_, v) = doc.iter().find(|(k, _)| k.get_ref() == name)?;
     match v.get_ref() {
@@ -1014,40 +1049,27 @@ impl Reader<'_> {
     }
 
     /// Keys not in `known` are unknown fields, with the nearest known key suggested.
-    fn unknown_keys(
-        &mut self,
-        t: &DeTable,
-        known: &'static [&'static str],
-        what: &str,
-    ) -> Vec<(Key, Span)> {
-        let mut keys = Vec::with_capacity(t.len());
+    fn unknown_keys(&mut self, t: &DeTable, known: &'static [&'static str], what: &str) {
         for (k, _) in t.iter() {
-            let span = self.span(k.span());
-            let key: &str = k.get_ref();
-            // Known keys are not copied: a large catalogue has millions of them.
-            let name = match known.iter().find(|n| **n == key) {
-                Some(n) => Key::Borrowed(n),
-                None => Key::Owned(key.to_string()),
-            };
-            if matches!(name, Key::Owned(_)) {
-                let near = nearest(&name, known.iter().copied());
-                let msg = match near {
-                    Some(n) => format!("unknown key `{name}` in {what}: did you mean `{n}`?"),
-                    None => format!(
-                        "unknown key `{name}` in {what}; known keys: {}",
-                        known.join(", ")
-                    ),
-                };
-                self.diags.push(
-                    Diagnostic::new(Code::UnknownField, span, msg)
-                        .with_sku(self.sku.as_deref())
-                        .with_replacements(near.map(|n| vec![n.to_string()]).unwrap_or_default()),
-                );
+            let name: &str = k.get_ref();
+            if known.contains(&name) {
+                continue;
             }
-            keys.push((name, span));
+            let span = self.span(k.span());
+            let near = nearest(name, known.iter().copied());
+            let msg = match near {
+                Some(n) => format!("unknown key `{name}` in {what}: did you mean `{n}`?"),
+                None => format!(
+                    "unknown key `{name}` in {what}; known keys: {}",
+                    known.join(", ")
+                ),
+            };
+            self.diags.push(
+                Diagnostic::new(Code::UnknownField, span, msg)
+                    .with_sku(self.sku.as_deref())
+                    .with_replacements(near.map(|n| vec![n.to_string()]).unwrap_or_default()),
+            );
         }
-        keys.sort_by_key(|(_, s)| s.start);
-        keys
     }
 
     fn composition(&mut self, t: &DeTable) -> Option<Composition> {
@@ -1122,7 +1144,7 @@ impl Reader<'_> {
                 }
             }
         }
-        comp.entries.sort_by_key(|e| e.key_span.start);
+        comp.entries.sort_by_key(|e| e.key_span.start());
         let total = comp.total();
         if total > 100.5 {
             self.diags.push(
@@ -1272,7 +1294,7 @@ fn read_licence(r: &mut Reader, t: &DeTable, header: Span, span: Span) -> Licenc
 fn read_product(r: &mut Reader, t: &DeTable, header: Span, span: Span) -> Product {
     let sku = r.nonempty_string(t, "sku");
     r.sku = sku.as_ref().map(|s| s.value.clone());
-    let keys = r.unknown_keys(t, PRODUCT_KEYS, "[[product]]");
+    r.unknown_keys(t, PRODUCT_KEYS, "[[product]]");
     if sku.is_none() && r.get(t, "sku").is_none() {
         r.diags.push(Diagnostic::new(Code::MissingField, header, "product has no `sku`: every product needs a unique `sku` so licences, components and reports can name it"));
     }
@@ -1299,7 +1321,6 @@ fn read_product(r: &mut Reader, t: &DeTable, header: Span, span: Span) -> Produc
         ship_date: r.date(t, "ship_date"),
         broken: false,
         invalid: Vec::new(),
-        keys,
     };
     p.destination = r
         .string(t, "destination")
@@ -1339,6 +1360,24 @@ mod tests {
     use super::*;
 
     const TEXT: &str = "[catalogue]\nas_of = 2026-06-01\n\n[[licence]]\nid = \"L\"\ntype = \"general\"\nissued = 2026-01-01\nexpires = 2026-12-31\n\n[[product]]\nsku = \"A\"\nform = \"magnet\"\ncomposition = { Nd = 28, Dy = 3, Fe = 68, B = 1 }\n\n[[product]]\nsku = \"B\"\nform = \"motr\"\n\n[[product]]\nsku = \"C\"\nform = \"oxide\"\ncomposition = { Dy2O3 = 100 }\n";
+
+    #[test]
+    fn table_keys_are_read_again_in_source_order_even_from_a_broken_table() {
+        let cat = parse(TEXT);
+        let p = &cat.products[0];
+        assert_eq!(
+            table_keys(TEXT, p.span, "product"),
+            ["sku", "form", "composition"]
+        );
+        let broken = TEXT.replace("form = \"magnet\"", "form = \"magnet\"\nname = ");
+        let cat = parse(&broken);
+        let keys = table_keys(&broken, cat.products[0].span, "product");
+        assert!(
+            keys.starts_with(&["sku".to_string(), "form".to_string()]),
+            "{keys:?}"
+        );
+        assert!(table_keys(TEXT, Span::new(5, 1 << 30), "product").is_empty());
+    }
 
     fn edit(text: &str, at: usize, del: usize, ins: &str) -> String {
         let mut t = text.to_string();

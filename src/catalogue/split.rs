@@ -68,7 +68,7 @@ pub fn split(text: &str) -> Vec<Chunk> {
                 if (depth == 0 || known) && !is_subtable {
                     depth = 0;
                     if let Some(last) = chunks.last_mut() {
-                        last.span.end = pos;
+                        last.span = Span::new(last.span.start(), pos);
                     }
                     chunks.push(Chunk {
                         span: Span::new(pos, pos),
@@ -101,7 +101,8 @@ pub fn split(text: &str) -> Vec<Chunk> {
                     pos = reopen + 1;
                     depth = 0;
                     // Drop chunks that started after the opening line: they are rescanned.
-                    while chunks.len() > 1 && chunks.last().is_some_and(|c| c.span.start > opened) {
+                    while chunks.len() > 1 && chunks.last().is_some_and(|c| c.span.start() > opened)
+                    {
                         chunks.pop();
                     }
                 }
@@ -109,7 +110,7 @@ pub fn split(text: &str) -> Vec<Chunk> {
         }
     }
     if let Some(last) = chunks.last_mut() {
-        last.span.end = bytes.len();
+        last.span = Span::new(last.span.start(), bytes.len());
     }
     if chunks.len() > 1 && chunks[0].span.is_empty() {
         chunks.remove(0);
@@ -245,13 +246,13 @@ mod tests {
         let t = "# top\n[catalogue]\nname = \"x\"\n\n[[product]]\nsku = \"A\"\n[[licence]] # c\nid = \"L\"\n";
         let cs = split(t);
         assert_eq!(names(t), ["", "catalogue", "product", "licence"]);
-        assert_eq!(cs[0].span.start, 0);
-        assert_eq!(cs.last().unwrap().span.end, t.len());
+        assert_eq!(cs[0].span.start(), 0);
+        assert_eq!(cs.last().unwrap().span.end(), t.len());
         for w in cs.windows(2) {
-            assert_eq!(w[0].span.end, w[1].span.start);
+            assert_eq!(w[0].span.end(), w[1].span.start());
         }
         assert_eq!(
-            &t[cs[2].header.unwrap().start..cs[2].header.unwrap().end],
+            &t[cs[2].header.unwrap().start()..cs[2].header.unwrap().end()],
             "[[product]]"
         );
     }

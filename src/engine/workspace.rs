@@ -248,7 +248,12 @@ impl<'a> Workspace<'a> {
             products.push(o.result);
             diags.extend(o.diagnostics);
         }
-        diags.sort_by(|a, b| a.span.start.cmp(&b.span.start).then(a.code.cmp(&b.code)));
+        diags.sort_by(|a, b| {
+            a.span
+                .start()
+                .cmp(&b.span.start())
+                .then(a.code.cmp(&b.code))
+        });
         FileResult {
             products,
             diagnostics: diags,
@@ -581,7 +586,7 @@ impl<'a> Workspace<'a> {
                 found.push(d);
             }
         }
-        found.sort_by_key(|d| d.span.start);
+        found.sort_by_key(|d| d.span.start());
         out.extend(found);
         for l in &cat.licences {
             let Some(id) = &l.id else { continue };

@@ -21,7 +21,7 @@ pub fn render(run: &Run, color: bool) -> String {
     };
     for (f, r) in run.files.iter().zip(&run.results) {
         for d in &r.diagnostics {
-            let lc = f.lines.line_col(&f.text, d.span.start);
+            let lc = f.lines.line_col(&f.text, d.span.start());
             let label = paint(
                 d.severity,
                 &format!("{}[{}]", d.severity.as_str(), d.code.as_str()),

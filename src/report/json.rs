@@ -101,7 +101,7 @@ struct Product<'a> {
 impl<'a> Product<'a> {
     fn of(f: &'a LoadedFile, p: &'a ProductResult) -> Self {
         let c = &p.classification;
-        let header = f.catalogue.products[p.index].header.start;
+        let header = f.catalogue.products[p.index].header.start();
         Product {
             sku: p.sku.as_deref(),
             line: f.lines.line_of(header) + 1,
@@ -157,8 +157,8 @@ impl<'a> Diag<'a> {
             severity: d.severity.as_str(),
             sku: d.sku.as_deref(),
             range: Range {
-                start: f.lines.line_col(&f.text, d.span.start),
-                end: f.lines.line_col(&f.text, d.span.end),
+                start: f.lines.line_col(&f.text, d.span.start()),
+                end: f.lines.line_col(&f.text, d.span.end()),
             },
             message: &d.message,
             source: d.source.as_ref(),

@@ -17,6 +17,7 @@ use std::sync::Arc;
 
 /// Files above this size are reported, not loaded.
 pub const MAX_FILE_BYTES: u64 = 256 * 1024 * 1024;
+const _: () = assert!(MAX_FILE_BYTES as usize <= crate::text::MAX_TEXT_BYTES);
 
 /// One loaded catalogue file.
 pub struct LoadedFile {

@@ -75,8 +75,8 @@ pub fn render(run: &Run) -> serde_json::Value {
     let mut results = Vec::new();
     for (f, r) in run.files.iter().zip(&run.results) {
         for d in &r.diagnostics {
-            let s = f.lines.line_col(&f.text, d.span.start);
-            let e = f.lines.line_col(&f.text, d.span.end);
+            let s = f.lines.line_col(&f.text, d.span.start());
+            let e = f.lines.line_col(&f.text, d.span.end());
             let region = Region::builder()
                 .start_line(s.line as i64)
                 .start_column(s.column as i64)

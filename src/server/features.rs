@@ -18,7 +18,7 @@ use tower_lsp::lsp_types::*;
 
 /// The table containing a byte offset.
 fn table_at(cat: &Catalogue, offset: usize) -> Option<&catalogue::TableRef> {
-    let i = cat.tables.partition_point(|t| t.span.start <= offset);
+    let i = cat.tables.partition_point(|t| t.span.start() <= offset);
     cat.tables.get(i.checked_sub(1)?)
 }
 
@@ -28,7 +28,7 @@ fn product_at(cat: &Catalogue, offset: usize) -> Option<(usize, &Product)> {
 }
 
 fn inside(span: Span, offset: usize) -> bool {
-    span.start <= offset && offset <= span.end
+    span.start() <= offset && offset <= span.end()
 }
 
 fn result_for<'a>(st: &'a State, uri: &Url, index: usize) -> Option<&'a ProductResult> {
@@ -290,8 +290,8 @@ pub fn code_actions(st: &State, uri: &Url, range: Range) -> Vec<CodeActionOrComm
     let mut out = Vec::new();
     for (moved, d) in res.diagnostics() {
         let at = (
-            d.span.start.saturating_add_signed(moved),
-            d.span.end.saturating_add_signed(moved),
+            d.span.start().saturating_add_signed(moved),
+            d.span.end().saturating_add_signed(moved),
         );
         if at.1 < start || at.0 > end {
             continue;
@@ -303,12 +303,12 @@ pub fn code_actions(st: &State, uri: &Url, range: Range) -> Vec<CodeActionOrComm
         let ld = &ld;
         match d.code {
             Code::MissingLicence => {
-                if let Some((idx, p)) = product_at(f.catalogue, d.span.start) {
+                if let Some((idx, p)) = product_at(f.catalogue, d.span.start()) {
                     missing_licence_actions(st, &f, idx, p, ld, &mut out);
                 }
             }
             _ if !d.fix.replacements.is_empty() => {
-                let current = &f.text[d.span.start..d.span.end];
+                let current = &f.text[d.span.start()..d.span.end()];
                 for (i, r) in d
                     .fix
                     .replacements
@@ -364,10 +364,10 @@ fn action(
 
 /// Where to insert a new `key = value` line in a product table, and its indentation.
 fn insertion_point(f: &FileView, p: &Product) -> (usize, String) {
-    let body = &f.text[p.span.start..p.span.end];
+    let body = &f.text[p.span.start()..p.span.end()];
     // After the last line of the table that holds something other than blanks or comments.
-    let mut end = p.header.end;
-    let mut pos = p.span.start;
+    let mut end = p.header.end();
+    let mut pos = p.span.start();
     for line in body.split_inclusive('\n') {
         let t = line.trim();
         if !t.is_empty() && !t.starts_with('#') {
@@ -379,8 +379,8 @@ fn insertion_point(f: &FileView, p: &Product) -> (usize, String) {
         .sku
         .as_ref()
         .map(|s| {
-            let ls = f.lines.line_start(f.lines.line_of(s.key.start));
-            f.text[ls..s.key.start].to_string()
+            let ls = f.lines.line_start(f.lines.line_of(s.key.start()));
+            f.text[ls..s.key.start()].to_string()
         })
         .unwrap_or_default();
     (end, indent)
@@ -557,7 +557,7 @@ pub fn completion(st: &State, uri: &Url, pos: Position) -> Vec<CompletionItem> {
             TableKind::Product => (
                 catalogue::PRODUCT_KEYS,
                 product_at(f.catalogue, offset)
-                    .map(|(_, p)| p.keys.iter().map(|k| k.0.to_string()).collect())
+                    .map(|(_, p)| catalogue::parse::table_keys(f.text, p.span, "product"))
                     .unwrap_or_default(),
             ),
             TableKind::Licence => (catalogue::LICENCE_KEYS, vec![]),
@@ -880,10 +880,10 @@ pub fn inlay_hints(st: &State, uri: &Url, range: Range) -> Vec<InlayHint> {
         .map(|o| &o.result)
         .filter_map(|r| {
             let p = f.catalogue.products.get(r.index)?;
-            if p.header.end < a || p.header.start > b {
+            if p.header.end() < a || p.header.start() > b {
                 return None;
             }
-            let (l, c) = f.lines.position(f.text, p.header.end, st.encoding);
+            let (l, c) = f.lines.position(f.text, p.header.end(), st.encoding);
             Some(InlayHint {
                 position: Position::new(l, c),
                 label: InlayHintLabel::String(hint_text(r)),

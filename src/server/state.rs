@@ -638,7 +638,7 @@ impl State {
         let Some(p) = f.catalogue.products.get(index) else {
             return (Place { at: 0, line: 0 }, true);
         };
-        let at = p.header.start;
+        let at = p.header.start();
         let place = Place {
             at,
             line: f.lines.line_of(at) as u32,
@@ -667,7 +667,9 @@ impl State {
         use std::hash::{Hash, Hasher};
         let digest = |span: Span| {
             let mut h = std::collections::hash_map::DefaultHasher::new();
-            text.get(span.start..span.end).unwrap_or("").hash(&mut h);
+            text.get(span.start()..span.end())
+                .unwrap_or("")
+                .hash(&mut h);
             h.finish()
         };
         let products = cat
@@ -797,8 +799,8 @@ impl State {
         };
         let mut anchors = Vec::with_capacity(2 + 2 * d.related.len());
         let range = lsp_range(f.text, f.lines, d.span, self.encoding);
-        anchors.push((range.start.line, Some(d.span.start)));
-        anchors.push((range.end.line, Some(d.span.end)));
+        anchors.push((range.start.line, Some(d.span.start())));
+        anchors.push((range.end.line, Some(d.span.end())));
         let related: Vec<lsp::DiagnosticRelatedInformation> = d
             .related
             .iter()
@@ -807,8 +809,8 @@ impl State {
                 let v = self.file(uri)?;
                 let range = lsp_range(v.text, v.lines, r.span, self.encoding);
                 let local = Some(r.file) == own;
-                anchors.push((range.start.line, local.then_some(r.span.start)));
-                anchors.push((range.end.line, local.then_some(r.span.end)));
+                anchors.push((range.start.line, local.then_some(r.span.start())));
+                anchors.push((range.end.line, local.then_some(r.span.end())));
                 Some(lsp::DiagnosticRelatedInformation {
                     location: lsp::Location {
                         uri: uri.clone(),
@@ -928,7 +930,7 @@ type Segment = Option<std::ops::Range<usize>>;
 fn shift_related(d: &mut Diagnostic, own: usize, from: usize, delta: isize) {
     use crate::catalogue::Shift;
     for r in &mut d.related {
-        if r.file == own && r.span.start >= from {
+        if r.file == own && r.span.start() >= from {
             r.span.shift(delta);
         }
     }
@@ -974,8 +976,8 @@ fn normalize(p: &Path) -> PathBuf {
 }
 
 pub fn lsp_range(text: &str, lines: &LineIndex, span: Span, enc: Encoding) -> lsp::Range {
-    let (l1, c1) = lines.position(text, span.start, enc);
-    let (l2, c2) = lines.position(text, span.end, enc);
+    let (l1, c1) = lines.position(text, span.start(), enc);
+    let (l2, c2) = lines.position(text, span.end(), enc);
     lsp::Range {
         start: lsp::Position::new(l1, c1),
         end: lsp::Position::new(l2, c2),

@@ -91,7 +91,7 @@ impl Checked {
     }
     /// The text a diagnostic's span covers (file 0).
     pub fn text_of(&self, d: &Diagnostic) -> &str {
-        &self.texts[0][d.span.start..d.span.end]
+        &self.texts[0][d.span.start()..d.span.end()]
     }
 }
 
