@@ -289,7 +289,8 @@ pub struct TableRef {
 pub struct Catalogue {
     pub catalogue: Option<CatalogueTable>,
     pub licences: Vec<Licence>,
-    pub products: Vec<Product>,
+    /// Boxed: a parse builds each on its own core and the list only takes the pointers.
+    pub products: Vec<Box<Product>>,
     pub tables: Vec<TableRef>,
     /// Diagnostics about the file as a whole (encoding, a second `[catalogue]`).
     pub diagnostics: Vec<Diagnostic>,
@@ -321,6 +322,12 @@ impl<T: Shift> Shift for Option<T> {
         if let Some(x) = self {
             x.shift(delta);
         }
+    }
+}
+
+impl<T: Shift + ?Sized> Shift for Box<T> {
+    fn shift(&mut self, delta: isize) {
+        (**self).shift(delta);
     }
 }
 

@@ -127,7 +127,7 @@ pub fn assemble(parsed: Vec<ParsedChunk>) -> Catalogue {
                 (TableKind::Licence, cat.licences.len() - 1)
             }
             Parsed::Product(pr) => {
-                cat.products.push(*pr);
+                cat.products.push(pr);
                 (TableKind::Product, cat.products.len() - 1)
             }
         };
@@ -433,7 +433,7 @@ pub fn edit_at(
     let t = &mut cat.tables[k];
     match (t.kind, parsed.table) {
         (TableKind::Product, Parsed::Product(new)) => {
-            let old = std::mem::replace(&mut cat.products[t.index], *new);
+            let old = std::mem::replace(&mut cat.products[t.index], new);
             changed.skus.extend(old.sku_str().map(str::to_owned));
             changed
                 .skus
@@ -492,7 +492,7 @@ fn chunks_placeholder() -> Chunk {
 
 /// Splits a catalogue back into its parsed tables (moving, not copying).
 fn into_parts(cat: Catalogue) -> Vec<ParsedChunk> {
-    let mut products: Vec<Option<Product>> = cat.products.into_iter().map(Some).collect();
+    let mut products: Vec<Option<Box<Product>>> = cat.products.into_iter().map(Some).collect();
     let mut licences: Vec<Option<Licence>> = cat.licences.into_iter().map(Some).collect();
     let mut catalogue = cat.catalogue;
     cat.tables
@@ -502,7 +502,7 @@ fn into_parts(cat: Catalogue) -> Vec<ParsedChunk> {
                 TableKind::Product => products
                     .get_mut(t.index)
                     .and_then(Option::take)
-                    .map_or(Parsed::Other, |p| Parsed::Product(Box::new(p))),
+                    .map_or(Parsed::Other, Parsed::Product),
                 TableKind::Licence => licences
                     .get_mut(t.index)
                     .and_then(Option::take)

@@ -24,7 +24,7 @@ fn table_at(cat: &Catalogue, offset: usize) -> Option<&catalogue::TableRef> {
 
 fn product_at(cat: &Catalogue, offset: usize) -> Option<(usize, &Product)> {
     let t = table_at(cat, offset).filter(|t| t.kind == TableKind::Product)?;
-    cat.products.get(t.index).map(|p| (t.index, p))
+    cat.products.get(t.index).map(|p| (t.index, &**p))
 }
 
 fn inside(span: Span, offset: usize) -> bool {

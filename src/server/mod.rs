@@ -8,6 +8,7 @@
 
 pub mod document;
 mod features;
+mod indexer;
 mod state;
 mod transport;
 mod wire;
@@ -39,6 +40,8 @@ pub struct Backend {
     publish: mpsc::UnboundedSender<Out>,
     /// The client pulls diagnostics: results are not pushed.
     pull: Arc<AtomicBool>,
+    /// The file the background index is parsing (handed to `didOpen`).
+    indexing: Arc<indexer::Indexing>,
 }
 
 impl Backend {
@@ -179,29 +182,10 @@ impl LanguageServer for Backend {
         let state = self.state.clone();
         let publish = self.publish.clone();
         let pull = self.pull.load(Ordering::SeqCst);
+        let indexing = self.indexing.clone();
         tokio::task::spawn_blocking(move || {
-            let files = crate::report::discover(&roots).unwrap_or_default();
-            let lock = || state.lock().unwrap_or_else(|e| e.into_inner());
-            let mut loaded = 0;
-            for p in files {
-                let Ok(uri) = Url::from_file_path(&p) else {
-                    continue;
-                };
-                // An open document is analysed from the editor's text: do not parse it twice.
-                if lock().docs.contains_key(&uri) {
-                    continue;
-                }
-                // One file at a time, kept as soon as parsed: a document opened
-                // meanwhile adopts the parse when its text is the same.
-                if let Some(f) = read_disk(&p) {
-                    let mut st = lock();
-                    if !st.docs.contains_key(&uri) {
-                        st.disk.insert(uri, f);
-                        loaded += 1;
-                    }
-                }
-            }
-            let mut st = lock();
+            let loaded = indexer::index(&state, &indexing, &roots);
+            let mut st = state.lock().unwrap_or_else(|e| e.into_inner());
             tracing::info!(files = loaded, "workspace indexed");
             if loaded > 0 {
                 // Open documents may refer to what the index now holds.
@@ -244,7 +228,11 @@ impl LanguageServer for Backend {
             .unwrap_or_default();
         // The editor's text is the truth now; the disk copy is read again on
         // close. When the index holds this very text, its parse is adopted.
-        let new = match st.disk.remove(&doc.uri) {
+        let indexed = st
+            .disk
+            .remove(&doc.uri)
+            .or_else(|| self.indexing.take(&doc.uri));
+        let new = match indexed {
             Some(f) if f.text == doc.text && f.catalogue.diagnostics.is_empty() => {
                 Document::adopt(f, doc.version)
             }
@@ -631,6 +619,7 @@ pub fn serve() -> i32 {
                 state: Arc::new(Mutex::new(State::default())),
                 publish: tx,
                 pull: Arc::new(AtomicBool::new(false)),
+                indexing: Arc::default(),
             }
         });
         // Frames pass through `transport`, which drops malformed ones instead of ending the session.
