@@ -152,6 +152,10 @@ pub struct Changed {
     pub catalogue: bool,
     /// Which products were kept, moved rather than re-parsed.
     pub kept: Kept,
+    /// No table was added or removed, and every SKU, licence id and
+    /// component list is what it was at the same place: an index of names
+    /// by position still holds. False when in doubt.
+    pub names_kept: bool,
 }
 
 /// The products an edit did not touch: the first `prefix` keep their index
@@ -191,6 +195,7 @@ impl Changed {
                 from: len,
                 delta: 0,
             },
+            names_kept: true,
             ..Changed::default()
         }
     }
@@ -434,19 +439,34 @@ pub fn edit_at(
     match (t.kind, parsed.table) {
         (TableKind::Product, Parsed::Product(new)) => {
             let old = std::mem::replace(&mut cat.products[t.index], new);
+            let new = &cat.products[t.index];
+            fn components(p: &Product) -> Option<impl Iterator<Item = &str>> {
+                Some(
+                    p.components
+                        .as_ref()?
+                        .value
+                        .iter()
+                        .map(|c| c.value.as_str()),
+                )
+            }
+            let same_components = match (components(&old), components(new)) {
+                (Some(a), Some(b)) => a.eq(b),
+                (a, b) => a.is_none() && b.is_none(),
+            };
+            changed.names_kept = old.sku_str() == new.sku_str() && same_components;
             changed.skus.extend(old.sku_str().map(str::to_owned));
-            changed
-                .skus
-                .extend(cat.products[t.index].sku_str().map(str::to_owned));
+            changed.skus.extend(new.sku_str().map(str::to_owned));
         }
         (TableKind::Licence, Parsed::Licence(new)) => {
             let old = std::mem::replace(&mut cat.licences[t.index], *new);
+            let new = &cat.licences[t.index];
+            changed.names_kept = old.id_str() == new.id_str();
             changed.licences.extend(old.id_str().map(str::to_owned));
-            changed
-                .licences
-                .extend(cat.licences[t.index].id_str().map(str::to_owned));
+            changed.licences.extend(new.id_str().map(str::to_owned));
         }
-        (TableKind::Root, Parsed::Root) | (TableKind::Other, Parsed::Other) => {}
+        (TableKind::Root, Parsed::Root) | (TableKind::Other, Parsed::Other) => {
+            changed.names_kept = true;
+        }
         // Cannot happen with an unchanged header; parse the whole file to be safe.
         _ => return None,
     }

@@ -5,13 +5,14 @@
 use super::classify::{
     Classification, Classifier, ProductLookup, TraceStep, Verdict, dormant_text,
 };
+use super::index::{Index, Places};
 use super::licence;
 use crate::catalogue::{Catalogue, Licence, Product};
 use crate::diagnostic::{Code, Diagnostic, Related, nearest};
 use crate::rules::{RulePack, Status};
 use jiff::civil::Date;
 use rayon::prelude::*;
-use rustc_hash::{FxHashMap, FxHashSet};
+use rustc_hash::FxHashSet;
 use std::sync::Arc;
 
 /// One file of the workspace.
@@ -92,33 +93,16 @@ pub struct FileResult {
     pub diagnostics: Vec<Diagnostic>,
 }
 
-/// Where a SKU or licence id is defined: (file, index) pairs, in order. The
-/// first needs no allocation (most names are defined once).
-#[derive(Clone, Debug)]
-struct Places {
-    first: (usize, usize),
-    more: Vec<(usize, usize)>,
-}
-
-impl Places {
-    fn len(&self) -> usize {
-        1 + self.more.len()
-    }
-    fn iter(&self) -> impl Iterator<Item = (usize, usize)> + '_ {
-        std::iter::once(self.first).chain(self.more.iter().copied())
-    }
-}
-
 /// The files of one run or editor workspace, indexed.
 pub struct Workspace<'a> {
     pub files: Vec<FileInput<'a>>,
-    skus: FxHashMap<&'a str, Places>,
-    licences: FxHashMap<&'a str, Places>,
+    cats: Vec<&'a Catalogue>,
+    index: Arc<Index>,
 }
 
 impl ProductLookup for Workspace<'_> {
     fn product(&self, sku: &str) -> Option<(usize, usize)> {
-        self.skus.get(sku).map(|p| p.first)
+        self.index.sku(&self.cats, sku).map(|p| p.first)
     }
     fn get(&self, at: (usize, usize)) -> &Product {
         &self.files[at.0].catalogue.products[at.1]
@@ -127,63 +111,32 @@ impl ProductLookup for Workspace<'_> {
 
 impl<'a> Workspace<'a> {
     pub fn new(files: Vec<FileInput<'a>>) -> Self {
-        fn add<'k>(map: &mut FxHashMap<&'k str, Places>, key: &'k str, at: (usize, usize)) {
-            map.entry(key)
-                .and_modify(|p| p.more.push(at))
-                .or_insert(Places {
-                    first: at,
-                    more: Vec::new(),
-                });
-        }
-        let n: usize = files.iter().map(|f| f.catalogue.products.len()).sum();
-        let mut skus = FxHashMap::with_capacity_and_hasher(n, Default::default());
-        let mut licences = FxHashMap::default();
-        for (fi, f) in files.iter().enumerate() {
-            for (pi, p) in f.catalogue.products.iter().enumerate() {
-                if let Some(s) = p.sku_str() {
-                    add(&mut skus, s, (fi, pi));
-                }
-            }
-            for (li, l) in f.catalogue.licences.iter().enumerate() {
-                if let Some(id) = l.id_str() {
-                    add(&mut licences, id, (fi, li));
-                }
-            }
-        }
-        Workspace {
-            files,
-            skus,
-            licences,
-        }
+        let cats: Vec<&Catalogue> = files.iter().map(|f| f.catalogue).collect();
+        let index = Arc::new(Index::build(&cats));
+        Workspace { files, cats, index }
+    }
+
+    /// A workspace with the index of exactly these catalogues, built before
+    /// (the language server keeps it while no edit moves a name).
+    pub fn with_index(files: Vec<FileInput<'a>>, index: Arc<Index>) -> Self {
+        let cats: Vec<&Catalogue> = files.iter().map(|f| f.catalogue).collect();
+        Workspace { files, cats, index }
+    }
+
+    /// The index, to keep for the next workspace of the same catalogues.
+    pub fn index(&self) -> &Arc<Index> {
+        &self.index
     }
 
     /// The given SKUs and every SKU whose product contains one of them, at any depth.
     pub fn dependents<'s>(&self, skus: impl IntoIterator<Item = &'s str>) -> FxHashSet<String> {
         let mut out: FxHashSet<String> = skus.into_iter().map(str::to_owned).collect();
-        let components = || {
-            self.files
-                .iter()
-                .flat_map(|f| &f.catalogue.products)
-                .flat_map(|p| {
-                    p.components
-                        .iter()
-                        .flat_map(|c| &c.value)
-                        .map(move |c| (c.value.as_str(), p))
-                })
-        };
-        // Most edits touch a product nothing contains: no index needed.
-        if !components().any(|(c, _)| out.contains(c)) {
-            return out;
-        }
-        let mut parents: FxHashMap<&str, Vec<&str>> = FxHashMap::default();
-        for (c, p) in components() {
-            if let Some(sku) = p.sku_str() {
-                parents.entry(c).or_default().push(sku);
-            }
-        }
         let mut todo: Vec<String> = out.iter().cloned().collect();
         while let Some(sku) = todo.pop() {
-            for &parent in parents.get(sku.as_str()).into_iter().flatten() {
+            for &(f, i) in self.index.parents(&self.cats, &sku) {
+                let Some(parent) = self.cats[f].products[i].sku_str() else {
+                    continue;
+                };
                 if out.insert(parent.to_owned()) {
                     todo.push(parent.to_owned());
                 }
@@ -194,12 +147,14 @@ impl<'a> Workspace<'a> {
 
     /// The first licence with this id.
     pub fn licence(&self, id: &str) -> Option<(usize, &Licence)> {
-        let (f, i) = self.licences.get(id)?.first;
+        let (f, i) = self.index.licence(&self.cats, id)?.first;
         Some((f, &self.files[f].catalogue.licences[i]))
     }
 
     pub fn licence_ids(&self) -> impl Iterator<Item = &str> {
-        self.licences.keys().copied()
+        self.index
+            .all_licences()
+            .filter_map(|p| self.cats[p.first.0].licences[p.first.1].id_str())
     }
 
     pub fn product_at(&self, sku: &str) -> Option<(usize, &Product)> {
@@ -392,7 +347,10 @@ impl<'a> Workspace<'a> {
             for s in &comps.value {
                 match self.product_at(&s.value) {
                     None => {
-                        let known = self.skus.keys().copied();
+                        let known = self
+                            .index
+                            .all_skus()
+                            .filter_map(|p| self.cats[p.first.0].products[p.first.1].sku_str());
                         let near = nearest(&s.value, known);
                         let msg = match near {
                             Some(n) => format!(
@@ -563,10 +521,10 @@ impl<'a> Workspace<'a> {
         let cat = self.files[file].catalogue;
         // From the index (names defined more than once are few), not product by product.
         let mut dups: Vec<(&str, &Places)> = self
-            .skus
-            .iter()
-            .filter(|(_, all)| all.len() > 1 && all.iter().any(|(f, _)| f == file))
-            .map(|(s, all)| (*s, all))
+            .index
+            .all_skus()
+            .filter(|all| all.len() > 1 && all.iter().any(|(f, _)| f == file))
+            .filter_map(|all| Some((self.cats[all.first.0].products[all.first.1].sku_str()?, all)))
             .collect();
         dups.sort_unstable_by_key(|(s, _)| *s);
         let mut found = Vec::new();
@@ -590,7 +548,11 @@ impl<'a> Workspace<'a> {
         out.extend(found);
         for l in &cat.licences {
             let Some(id) = &l.id else { continue };
-            if let Some(all) = self.licences.get(id.value.as_str()).filter(|v| v.len() > 1) {
+            if let Some(all) = self
+                .index
+                .licence(&self.cats, id.value.as_str())
+                .filter(|v| v.len() > 1)
+            {
                 let mut d = Diagnostic::new(
                     Code::DuplicateLicence,
                     id.span,

@@ -36,8 +36,18 @@ pub struct Edit {
     pub lines: i64,
 }
 
+/// A new value for [`Document::names`] and `DiskFile::names`.
+pub fn next_names() -> u64 {
+    static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
+    NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+}
+
 pub struct Document {
     pub version: i32,
+    /// Which layout of names (SKUs, licence ids, component lists by
+    /// position) the catalogue has: a new value whenever an edit may have
+    /// changed it, so an index of names stays valid while it is the same.
+    pub names: u64,
     rope: Rope,
     pub text: String,
     pub lines: LineIndex,
@@ -49,6 +59,7 @@ impl Document {
         let catalogue = parse_or_refuse(&text);
         Document {
             version,
+            names: next_names(),
             rope: Rope::from_str(&text),
             lines: LineIndex::new(&text),
             text,
@@ -65,6 +76,7 @@ impl Document {
         }
         Document {
             version,
+            names: next_names(),
             rope: Rope::from_str(&f.text),
             lines: f.lines,
             text: f.text,
@@ -77,7 +89,7 @@ impl Document {
     /// when `version` is not newer than the current one.
     pub fn apply(
         &mut self,
-        mut changes: Vec<TextDocumentContentChangeEvent>,
+        changes: Vec<TextDocumentContentChangeEvent>,
         version: i32,
         enc: Encoding,
     ) -> Option<Edit> {
@@ -85,10 +97,22 @@ impl Document {
             return None;
         }
         self.version = version;
+        let edit = self.apply_changes(changes, enc);
+        if !edit.changed.names_kept {
+            self.names = next_names();
+        }
+        Some(edit)
+    }
+
+    fn apply_changes(
+        &mut self,
+        mut changes: Vec<TextDocumentContentChangeEvent>,
+        enc: Encoding,
+    ) -> Edit {
         if let [change] = changes.as_mut_slice() {
             if self.text.len() <= MAX_DOCUMENT_BYTES {
                 let text = std::mem::take(&mut change.text);
-                return Some(match change.range {
+                return match change.range {
                     Some(range) => {
                         let start = self.char_at(range.start, enc);
                         let end = self.char_at(range.end, enc).max(start);
@@ -109,7 +133,7 @@ impl Document {
                         }
                         self.apply_one(a, old.len() - s, &text[a..new.len() - s])
                     }
-                });
+                };
             }
         }
         let old_text = self.text.clone();
@@ -126,7 +150,7 @@ impl Document {
         }
         self.text = self.rope.to_string();
         let old_lines = std::mem::replace(&mut self.lines, LineIndex::new(&self.text));
-        Some(self.reparse_from(&old_text, &old_lines))
+        self.reparse_from(&old_text, &old_lines)
     }
 
     /// One change, bytes `a..b` replaced by `text` (what editors send while

@@ -139,6 +139,7 @@ mod tests {
 
     fn disk(text: &str) -> DiskFile {
         DiskFile {
+            names: crate::server::document::next_names(),
             text: text.to_string(),
             lines: LineIndex::new(text),
             catalogue: catalogue::parse(text),

@@ -7,6 +7,7 @@ use super::document::{Document, Edit};
 use super::wire::{Anchor, Template};
 use crate::catalogue::{self, Catalogue, Field};
 use crate::diagnostic::{Code, Diagnostic, Severity};
+use crate::engine::index::Index;
 use crate::engine::{Classification, FileInput, Options, ProductOutcome, ProductResult, Workspace};
 use crate::rules::RulePack;
 use crate::text::{Encoding, LineIndex, Span};
@@ -54,6 +55,8 @@ pub struct Keys {
 
 /// A catalogue file read from disk and not open in the editor.
 pub struct DiskFile {
+    /// Its layout of names (see `Document::names`): one value per file read.
+    pub names: u64,
     pub text: String,
     pub lines: LineIndex,
     pub catalogue: Catalogue,
@@ -62,6 +65,8 @@ pub struct DiskFile {
 /// A file's text, lines and catalogue, open or from disk.
 pub struct FileView<'a> {
     pub uri: &'a Url,
+    /// Its layout of names (see `Document::names`).
+    pub names: u64,
     pub text: &'a str,
     pub lines: &'a LineIndex,
     pub catalogue: &'a Catalogue,
@@ -293,6 +298,9 @@ pub struct State {
     pub pack_error: Option<String>,
     pub as_of: Option<Date>,
     pack_cache: HashMap<PathBuf, Result<Arc<RulePack>, String>>,
+    /// The index of names of the last analysis, with the layout of names
+    /// of each file it was built from (see `Document::names`).
+    index: Option<(Vec<u64>, Arc<Index>)>,
 }
 
 impl Default for State {
@@ -311,6 +319,7 @@ impl Default for State {
             pack_error: None,
             as_of: None,
             pack_cache: HashMap::new(),
+            index: None,
         }
     }
 }
@@ -363,6 +372,7 @@ impl State {
             .iter()
             .map(|(u, d)| FileView {
                 uri: u,
+                names: d.names,
                 text: &d.text,
                 lines: &d.lines,
                 catalogue: &d.catalogue,
@@ -374,6 +384,7 @@ impl State {
                 .filter(|(u, _)| !self.docs.contains_key(*u))
                 .map(|(u, d)| FileView {
                     uri: u,
+                    names: d.names,
                     text: &d.text,
                     lines: &d.lines,
                     catalogue: &d.catalogue,
@@ -386,6 +397,7 @@ impl State {
         if let Some((uri, d)) = self.docs.get_key_value(uri) {
             return Some(FileView {
                 uri,
+                names: d.names,
                 text: &d.text,
                 lines: &d.lines,
                 catalogue: &d.catalogue,
@@ -393,6 +405,7 @@ impl State {
         }
         self.disk.get_key_value(uri).map(|(uri, d)| FileView {
             uri,
+            names: d.names,
             text: &d.text,
             lines: &d.lines,
             catalogue: &d.catalogue,
@@ -471,16 +484,30 @@ impl State {
         let pack = a.basis.pack.clone();
         let files = self.files();
         let file = files.iter().position(|f| f.uri == uri)?;
-        let ws = Workspace::new(
-            files
-                .iter()
-                .map(|f| FileInput {
-                    catalogue: f.catalogue,
-                    pack: pack.clone(),
-                })
-                .collect(),
+        let ws = self.workspace(
+            &files,
+            files.iter().map(|_| pack.clone()).collect::<Vec<_>>(),
         );
         Some(ws.explain(file, index, date))
+    }
+
+    /// A workspace of `files` (each judged by its pack), with the index of
+    /// names kept from the last analysis when their layout is the same.
+    fn workspace<'f>(&self, files: &[FileView<'f>], packs: Vec<Arc<RulePack>>) -> Workspace<'f> {
+        let inputs = files
+            .iter()
+            .zip(packs)
+            .map(|(f, pack)| FileInput {
+                catalogue: f.catalogue,
+                pack,
+            })
+            .collect();
+        match &self.index {
+            Some((names, index)) if names.iter().eq(files.iter().map(|f| &f.names)) => {
+                Workspace::with_index(inputs, index.clone())
+            }
+            _ => Workspace::new(inputs),
+        }
     }
 
     /// The stable id of a file URI (see `ids`).
@@ -543,16 +570,8 @@ impl State {
             kept.push((i, basis, prev));
         }
         let files = self.files();
-        let ws = Workspace::new(
-            files
-                .iter()
-                .zip(&packs)
-                .map(|(f, p)| FileInput {
-                    catalogue: f.catalogue,
-                    pack: p.clone(),
-                })
-                .collect(),
-        );
+        let names: Vec<u64> = files.iter().map(|f| f.names).collect();
+        let ws = self.workspace(&files, packs);
         let mut out = Vec::with_capacity(kept.len());
         let this = &*self;
         for (i, basis, prev) in kept {
@@ -625,8 +644,10 @@ impl State {
             a.file = file;
             out.push((uri.clone(), a));
         }
+        let index = ws.index().clone();
         drop(ws);
         drop(files);
+        self.index = Some((names, index));
         self.analyses.extend(out);
     }
 
@@ -1043,6 +1064,7 @@ pub fn read_disk(path: &Path) -> Option<DiskFile> {
         catalogue.diagnostics.insert(0, d);
     }
     Some(DiskFile {
+        names: super::document::next_names(),
         lines: LineIndex::new(&text),
         text,
         catalogue,
@@ -1069,6 +1091,49 @@ mod tests {
         let (items, range) = a.wire_items(None);
         let wire = String::from_utf8(items[range].to_vec()).unwrap();
         format!("{wire}\n{}", engine.join("\n"))
+    }
+
+    /// Edits that move no name keep the index of names; renaming a SKU or
+    /// changing a component list builds a new one.
+    #[test]
+    fn the_index_of_names_is_kept_until_a_name_changes() {
+        let uri = Url::parse("file:///w/a.catalogue.toml").unwrap();
+        let mut st = State::default();
+        st.docs
+            .insert(uri.clone(), Document::new(CATALOGUE.into(), 1));
+        st.analyse(std::slice::from_ref(&uri), None);
+        let index = |st: &State| st.index.as_ref().map(|(_, i)| i.clone()).unwrap();
+        let mut version = 1;
+        let mut edit = |st: &mut State, from: &str, to: &str| {
+            let text = st.docs[&uri].text.replacen(from, to, 1);
+            version += 1;
+            let change = tower_lsp::lsp_types::TextDocumentContentChangeEvent {
+                range: None,
+                range_length: None,
+                text,
+            };
+            let doc = st.docs.get_mut(&uri).unwrap();
+            let e = doc.apply(vec![change], version, Encoding::Utf16).unwrap();
+            st.analyse(std::slice::from_ref(&uri), Some((&uri, &e)));
+        };
+        let first = index(&st);
+        edit(&mut st, "form = \"sensor\"", "form = \"motor\"");
+        assert!(
+            Arc::ptr_eq(&first, &index(&st)),
+            "a form changed: index kept"
+        );
+        edit(&mut st, "sku = \"E\"", "sku = \"F\"");
+        let renamed = index(&st);
+        assert!(!Arc::ptr_eq(&first, &renamed), "a SKU renamed: new index");
+        edit(
+            &mut st,
+            "components = [\"B\", \"D\"]",
+            "components = [\"B\"]",
+        );
+        assert!(
+            !Arc::ptr_eq(&renamed, &index(&st)),
+            "components changed: new index"
+        );
     }
 
     proptest! {
@@ -1120,6 +1185,10 @@ mod tests {
                 fresh.docs.insert(uri.clone(), Document::new(text.clone(), 1));
                 fresh.analyse(std::slice::from_ref(&uri), None);
                 prop_assert_eq!(published(&mut st, &uri), published(&mut fresh, &uri), "after edit {} of {:?}", k, text);
+                // Hovers explain with the kept index of names: the same explanations.
+                for i in 0..st.docs[&uri].catalogue.products.len() {
+                    prop_assert_eq!(format!("{:?}", st.explained(&uri, i)), format!("{:?}", fresh.explained(&uri, i)));
+                }
             }
         }
     }
