@@ -26,7 +26,8 @@ impl Places {
         }
     }
 
-    pub fn len(&self) -> usize {
+    /// How many places (never zero).
+    pub fn count(&self) -> usize {
         1 + self.more.len()
     }
 
@@ -183,7 +184,7 @@ mod tests {
         assert_eq!(a_places, [(0, 0), (1, 0)]);
         assert_eq!(ix.sku(&cats, "B").unwrap().first, (0, 1));
         assert!(ix.sku(&cats, "C").is_none());
-        assert_eq!(ix.licence(&cats, "L").unwrap().len(), 2);
+        assert_eq!(ix.licence(&cats, "L").unwrap().count(), 2);
         assert_eq!(ix.parents(&cats, "A"), [(0, 1)], "named twice, listed once");
         assert_eq!(ix.parents(&cats, "B"), [(1, 0)]);
         assert_eq!(ix.parents(&cats, "X"), [(0, 1)]);

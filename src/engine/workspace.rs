@@ -523,7 +523,7 @@ impl<'a> Workspace<'a> {
         let mut dups: Vec<(&str, &Places)> = self
             .index
             .all_skus()
-            .filter(|all| all.len() > 1 && all.iter().any(|(f, _)| f == file))
+            .filter(|all| all.count() > 1 && all.iter().any(|(f, _)| f == file))
             .filter_map(|all| Some((self.cats[all.first.0].products[all.first.1].sku_str()?, all)))
             .collect();
         dups.sort_unstable_by_key(|(s, _)| *s);
@@ -532,7 +532,7 @@ impl<'a> Workspace<'a> {
             for (f, i) in all.iter().filter(|(f, _)| *f == file) {
                 let p = &cat.products[i];
                 let Some(s) = &p.sku else { continue };
-                let mut d = Diagnostic::new(Code::DuplicateSku, s.span, format!("sku `{sku}` is used by {} products in the workspace: give each product its own sku", all.len())).with_sku(Some(sku));
+                let mut d = Diagnostic::new(Code::DuplicateSku, s.span, format!("sku `{sku}` is used by {} products in the workspace: give each product its own sku", all.count())).with_sku(Some(sku));
                 for (of, oi) in all.iter().filter(|&o| o != (f, i)) {
                     let other = &self.files[of].catalogue.products[oi];
                     d = d.with_related(Related {
@@ -551,7 +551,7 @@ impl<'a> Workspace<'a> {
             if let Some(all) = self
                 .index
                 .licence(&self.cats, id.value.as_str())
-                .filter(|v| v.len() > 1)
+                .filter(|v| v.count() > 1)
             {
                 let mut d = Diagnostic::new(
                     Code::DuplicateLicence,
@@ -559,7 +559,7 @@ impl<'a> Workspace<'a> {
                     format!(
                         "licence id `{}` is defined {} times in the workspace: products cannot tell which one they use; rename or remove one",
                         id.value,
-                        all.len()
+                        all.count()
                     ),
                 );
                 for (f, i) in all.iter() {
