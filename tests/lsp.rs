@@ -738,3 +738,32 @@ fn an_opened_document_takes_the_index_parse_only_for_the_same_text() {
     );
     assert_eq!(c.shutdown_and_exit(), Some(0));
 }
+
+/// A catalogue that names its own rule pack is explained with that pack in
+/// hovers, not with the settings' one.
+#[test]
+fn hover_names_the_pack_the_file_was_judged_by() {
+    let (dir, _lic, mag) = workspace();
+    let pack = catalogue_lsp::rules::EMBEDDED.replacen(
+        "id = \"cn-rare-earth-dual-use\"",
+        "id = \"company-review-pack\"",
+        1,
+    );
+    std::fs::write(dir.path().join("company.toml"), pack).unwrap();
+    let text = MAGNETS.replace(
+        "as_of = 2026-06-01\n",
+        "as_of = 2026-06-01\nrules = \"company.toml\"\n",
+    );
+    let mut c = start(dir.path(), &["utf-16"]);
+    c.open(&mag, &text, 1);
+    c.diagnostics(&mag, Some(1));
+    let h = c.request(
+        "textDocument/hover",
+        json!({"textDocument": {"uri": mag}, "position": pos(4, 3)}),
+    );
+    let hover = h["result"]["contents"]["value"]
+        .as_str()
+        .unwrap_or_default();
+    assert!(hover.contains("`company-review-pack`"), "{hover}");
+    assert_eq!(c.shutdown_and_exit(), Some(0));
+}

@@ -128,7 +128,7 @@ pub fn hover(st: &State, uri: &Url, pos: Position) -> Option<Hover> {
         TableKind::Licence => {
             let l = cat.licences.get(t.index)?;
             range = Some(l.header);
-            licence_summary(&st.pack, l, &mut md);
+            licence_summary(&st.pack_of(uri), l, &mut md);
         }
         _ => return None,
     }
@@ -186,13 +186,14 @@ fn product_hover(st: &State, uri: &Url, index: usize, p: &Product, md: &mut Stri
     let Some(r) = result_for(st, uri, index) else {
         return;
     };
+    let pack = st.pack_of(uri);
     let _ = writeln!(
         md,
         "{}\n\nEvaluated as of **{}** with rule pack `{}` {}.\n",
-        verdict_line(&st.pack, r),
+        verdict_line(&pack, r),
         r.as_of,
-        st.pack.id,
-        st.pack.version
+        pack.id,
+        pack.version
     );
     let explained = st.explained(uri, index);
     for step in explained.iter().flat_map(|c| &c.trace) {
@@ -253,7 +254,8 @@ fn licence_hover(st: &State, uri: &Url, index: usize, p: &Product, id: &str, md:
         let _ = writeln!(md, "Licence `{id}` is not defined in the workspace.");
         return;
     };
-    licence_summary(&st.pack, l, md);
+    let pack = st.pack_of(uri);
+    licence_summary(&pack, l, md);
     if let (Some(r), Some(k)) = (result_for(st, uri, index), l.kind.as_ref()) {
         let problems = licence::problems(
             l,
@@ -262,7 +264,7 @@ fn licence_hover(st: &State, uri: &Url, index: usize, p: &Product, id: &str, md:
             r.as_of,
             &r.classification.codes,
             r.verdict(),
-            st.pack.licence_rule(k.value),
+            pack.licence_rule(k.value),
         );
         if problems.is_empty() {
             let _ = writeln!(md, "\n✔ Covers this export on {}.", r.as_of);
@@ -397,6 +399,7 @@ fn missing_licence_actions(
     let Some(r) = result_for(st, f.uri, idx) else {
         return;
     };
+    let pack = st.pack_of(f.uri);
     let eol = if f.text.contains("\r\n") {
         "\r\n"
     } else {
@@ -419,7 +422,7 @@ fn missing_licence_actions(
                 r.as_of,
                 &r.classification.codes,
                 r.verdict(),
-                st.pack.licence_rule(k),
+                pack.licence_rule(k),
             )
             .is_empty()
             .then_some((l, k))

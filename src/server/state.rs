@@ -476,6 +476,14 @@ impl State {
         }
     }
 
+    /// The rule pack `uri` was judged by: its own `rules` pack if it names
+    /// one, else the settings' pack.
+    pub fn pack_of(&self, uri: &Url) -> Arc<RulePack> {
+        self.analyses
+            .get(uri)
+            .map_or_else(|| self.pack.clone(), |a| a.basis.pack.clone())
+    }
+
     /// The classification of product `index` of `uri` with its explanation
     /// trace, computed again for a hover (analyses do not keep traces).
     pub fn explained(&self, uri: &Url, index: usize) -> Option<Arc<Classification>> {
