@@ -1381,6 +1381,37 @@ mod tests {
 
     const TEXT: &str = "[catalogue]\nas_of = 2026-06-01\n\n[[licence]]\nid = \"L\"\ntype = \"general\"\nissued = 2026-01-01\nexpires = 2026-12-31\n\n[[product]]\nsku = \"A\"\nform = \"magnet\"\ncomposition = { Nd = 28, Dy = 3, Fe = 68, B = 1 }\n\n[[product]]\nsku = \"B\"\nform = \"motr\"\n\n[[product]]\nsku = \"C\"\nform = \"oxide\"\ncomposition = { Dy2O3 = 100 }\n";
 
+    /// An index of names by position holds after an edit only if no SKU,
+    /// licence id or component list changed and no table came or went.
+    #[test]
+    fn an_edit_says_whether_names_kept_their_places() {
+        let text = TEXT.replace("sku = \"B\"\n", "sku = \"B\"\ncomponents = [\"A\"]\n");
+        let kept = |from: &str, to: &str| {
+            let new = text.replacen(from, to, 1);
+            assert_ne!(new, text, "{from}");
+            let (cat, changed) = reparse(parse(&text), &text, &new);
+            assert_eq!(cat, parse(&new));
+            changed.names_kept
+        };
+        assert!(kept("form = \"oxide\"", "form = \"oxidex\""));
+        assert!(kept("Dy2O3 = 100", "Dy2O3 = 99"));
+        assert!(kept("type = \"general\"", "type = \"generalx\""));
+        assert!(!kept("sku = \"C\"", "sku = \"Cx\""), "SKU renamed");
+        assert!(!kept("id = \"L\"", "id = \"Lx\""), "licence id renamed");
+        assert!(
+            !kept("components = [\"A\"]", "components = [\"Ax\"]"),
+            "component renamed"
+        );
+        assert!(
+            !kept(
+                "\n[[product]]\nsku = \"C\"",
+                "\n[[product]]\nsku = \"Z\"\n\n[[product]]\nsku = \"C\""
+            ),
+            "product added"
+        );
+        assert!(Changed::unchanged(&parse(&text), text.len()).names_kept);
+    }
+
     #[test]
     fn table_keys_are_read_again_in_source_order_even_from_a_broken_table() {
         let cat = parse(TEXT);
