@@ -404,8 +404,21 @@ pub fn edit_at(
     let t = &cat.tables[k];
     let span = Span::new(t.span.start(), t.span.end().checked_add_signed(delta)?);
     let table = new_text.get(span.start()..span.end())?;
-    // Multi-line strings make the splitter look across tables.
+    // Multi-line strings make the splitter look across tables: none after
+    // the edit, and none before it either. Away from the edit the old text
+    // is the new one, so an old triple quote could only have been where the
+    // edit split it: in the bytes around it (`removed` holds no quote).
     if t.kind == TableKind::Catalogue || table.contains("\"\"\"") || table.contains("'''") {
+        return None;
+    }
+    let end = p + inserted.len();
+    let around = [
+        &new_b[p.saturating_sub(2)..p],
+        removed.as_bytes(),
+        &new_b[end..(end + 2).min(new_b.len())],
+    ]
+    .concat();
+    if around.windows(3).any(|w| w == b"\"\"\"" || w == b"'''") {
         return None;
     }
     let mut chunks = split(table);
@@ -1380,6 +1393,22 @@ mod tests {
     use super::*;
 
     const TEXT: &str = "[catalogue]\nas_of = 2026-06-01\n\n[[licence]]\nid = \"L\"\ntype = \"general\"\nissued = 2026-01-01\nexpires = 2026-12-31\n\n[[product]]\nsku = \"A\"\nform = \"magnet\"\ncomposition = { Nd = 28, Dy = 3, Fe = 68, B = 1 }\n\n[[product]]\nsku = \"B\"\nform = \"motr\"\n\n[[product]]\nsku = \"C\"\nform = \"oxide\"\ncomposition = { Dy2O3 = 100 }\n";
+
+    /// Found by fuzzing (`document_edits`): a character typed between the
+    /// quotes of a `"""` ends a multi-line string the splitter saw before
+    /// the edit; the table bounds change, so the in-place path must not apply.
+    #[test]
+    fn splitting_a_triple_quote_is_not_an_in_place_edit() {
+        let old = "\n\n\n\n[\0\0'!\n\u{1}\"\"t\"\"\0\"\u{1}\n\n\n\n[b]\r \r\u{7}e=\0 !\u{1}!\0t\0\u{1}\n\n\n\n[b]\r\r\0 \r\u{7}e=i\0\u{1}\n\n\n\n[b]\ri\0\0\0'!\n\u{1}\"\"\"\u{13}\u{11}\u{11}\u{11}\u{11}\r_\"\"t\0\u{1}\n\n\n\n[b]\r\n\n\n\n[b]\r=\0 \r\u{7}e=\u{1}!\0t\0\u{1}\n\n\n\n[b]\r\0 ''6\r\u{7}e==\0 \r\u{7}e=\0\u{1}\n\n\n\n[b]\r \r\u{7}e=\0 \0 \r\u{7}\u{1d}\0 \0 \r\u{7}\u{1d}\0 \0 \r\u{7}\n\n\n\n[b]";
+        let new = old.replacen("\"\"\"\u{13}", "\"\"\u{1}\"\u{13}", 1);
+        assert_ne!(new, old);
+        let (cat, changed) = reparse(parse(old), old, &new);
+        assert_eq!(cat, parse(&new));
+        assert!(!changed.names_kept);
+        let simple = "[[product]]\nsku = \"A\"\nname = \"\"\"x\"\"\"\n\n[[product]]\nsku = \"B\"\n";
+        let typed = simple.replacen("\"\"\"x", "\"\"y\"x", 1);
+        assert_eq!(reparse(parse(simple), simple, &typed).0, parse(&typed));
+    }
 
     /// An index of names by position holds after an edit only if no SKU,
     /// licence id or component list changed and no table came or went.
