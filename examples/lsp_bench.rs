@@ -200,8 +200,15 @@ fn main() {
     let dir = path.parent().expect("dir").to_path_buf();
     let uri = format!("file://{}", path.display());
     let text = std::fs::read_to_string(&path).expect("read");
-    lsp.request("initialize", json!({"processId": null, "rootUri": format!("file://{}", dir.display()), "capabilities": {"general": {"positionEncodings": ["utf-16"]}}}));
+    let root = format!("file://{}", dir.display());
+    let init = lsp.request("initialize", json!({"processId": null, "rootUri": root, "workspaceFolders": [{"uri": root, "name": "bench"}], "capabilities": {"general": {"positionEncodings": ["utf-16"]}, "textDocument": {"publishDiagnostics": {"versionSupport": true}}}}));
     lsp.notify("initialized", json!({}));
+    // A server that asks for whole texts (`TextDocumentSyncKind.Full`) gets them, as editors do.
+    let sync = &init["result"]["capabilities"]["textDocumentSync"];
+    let full_sync = sync.as_u64().or_else(|| sync["change"].as_u64()) == Some(1);
+    if full_sync {
+        println!("sync: the server asks for the whole text on every change");
+    }
 
     let t = Instant::now();
     lsp.notify(
@@ -237,7 +244,27 @@ fn main() {
             )
         };
         let t = Instant::now();
-        lsp.notify("textDocument/didChange", json!({"textDocument": {"uri": uri, "version": version}, "contentChanges": [{"range": range, "text": txt}]}));
+        let content = if full_sync {
+            // The same edit, sent whole: `x` typed after `name = "` (8 bytes), or removed again.
+            let at = text
+                .split_inclusive('\n')
+                .take(target)
+                .map(str::len)
+                .sum::<usize>()
+                + 8;
+            let whole = if i % 2 == 0 {
+                format!("{}x{}", &text[..at], &text[at..])
+            } else {
+                text.clone()
+            };
+            json!({"text": whole})
+        } else {
+            json!({"range": range, "text": txt})
+        };
+        lsp.notify(
+            "textDocument/didChange",
+            json!({"textDocument": {"uri": uri, "version": version}, "contentChanges": [content]}),
+        );
         lsp.wait_diags(&uri, version);
         change.push(t.elapsed().as_secs_f64() * 1e3);
     }
