@@ -5,6 +5,7 @@
 
 use super::document::{Document, Edit};
 use super::wire::{Anchor, Template};
+use crate::catalogue::parse::{Changed, Kept};
 use crate::catalogue::{self, Catalogue, Field};
 use crate::diagnostic::{Code, Diagnostic, Severity};
 use crate::engine::index::Index;
@@ -93,6 +94,13 @@ pub struct FileAnalysis {
     spare: Vec<u8>,
     /// What the outcomes were computed with; they are reused only while it holds.
     basis: Basis,
+    /// The stable ids of the files its diagnostics point into (a licence, a
+    /// component defined elsewhere): an edit there may move what they show.
+    points_into: Vec<usize>,
+    /// Some product names a component or licence that does not exist: its
+    /// "did you mean" may change when SKUs or licence ids change anywhere.
+    unknown_components: bool,
+    unknown_licences: bool,
 }
 
 /// A product's diagnostics in wire form, with what [`reusable`] asks of them
@@ -172,6 +180,9 @@ impl FileAnalysis {
             segments: Vec::new(),
             spare: Vec::new(),
             basis,
+            points_into: Vec::new(),
+            unknown_components: false,
+            unknown_licences: false,
         }
     }
 
@@ -365,7 +376,9 @@ impl State {
         self.roots.first().map(|root| root.join(&p)).unwrap_or(p)
     }
 
-    /// Every catalogue file: open documents first, then disk files not open.
+    /// Every catalogue file, in URI order (open documents, and disk files not
+    /// open): the order decides which of two products with one SKU is "the"
+    /// product, so it must not depend on hash order.
     pub fn files(&self) -> Vec<FileView<'_>> {
         let mut v: Vec<FileView> = self
             .docs
@@ -390,6 +403,7 @@ impl State {
                     catalogue: &d.catalogue,
                 }),
         );
+        v.sort_unstable_by(|a, b| a.uri.as_str().cmp(b.uri.as_str()));
         v
     }
 
@@ -570,13 +584,15 @@ impl State {
                 today: opts.today,
                 pack: packs[i].clone(),
             };
-            let prev = self.analyses.remove(t).filter(|a| a.basis.holds(&basis));
-            let prev = match edit {
-                Some((u, _)) if u == t => prev,
-                _ => None,
-            };
+            // Kept only to be brought up to date with an edit (of this file or another).
+            let prev = self
+                .analyses
+                .remove(t)
+                .filter(|a| a.basis.holds(&basis) && edit.is_some());
             kept.push((i, basis, prev));
         }
+        // The stable id of the edited file, for the files that refer to it.
+        let edited = edit.and_then(|(u, _)| Some(ids[rules.iter().position(|(r, _)| r == u)?]));
         let files = self.files();
         let names: Vec<u64> = files.iter().map(|f| f.names).collect();
         let ws = self.workspace(&files, packs);
@@ -586,8 +602,30 @@ impl State {
             let f = &files[i];
             let uri = f.uri;
             let (mut a, todo) = match (prev, edit) {
+                (Some(mut prev), Some((u, e))) if u == uri => {
+                    let todo = carry(&mut prev, e, &ws, i, ids[i], None, opts.today);
+                    (prev, todo)
+                }
                 (Some(mut prev), Some((_, e))) => {
-                    let todo = carry(&mut prev, e, &ws, i, ids[i], opts.today);
+                    // Another file was edited: this one did not move; what
+                    // depends on the names the edit changed is analysed again.
+                    let e = Edit {
+                        changed: Changed {
+                            skus: e.changed.skus.clone(),
+                            licences: e.changed.licences.clone(),
+                            catalogue: false,
+                            kept: Kept {
+                                prefix: f.catalogue.products.len(),
+                                suffix: 0,
+                                old_len: f.catalogue.products.len(),
+                                from: f.text.len(),
+                                delta: 0,
+                            },
+                            names_kept: true,
+                        },
+                        lines: 0,
+                    };
+                    let todo = carry(&mut prev, &e, &ws, i, ids[i], edited, opts.today);
                     (prev, todo)
                 }
                 _ => (FileAnalysis::new(basis.clone()), None),
@@ -608,6 +646,7 @@ impl State {
                 Err(e) => {
                     // Nothing of this file can be trusted: no products, the error.
                     a.clear();
+                    a.points_into.clear();
                     a.file = vec![*e];
                     a.wire_file = this.render(uri, &a.file, 0);
                     out.push((uri.clone(), a));
@@ -650,6 +689,20 @@ impl State {
             }
             a.wire_file = this.render(uri, &file, 0);
             a.file = file;
+            a.points_into = a
+                .wire
+                .iter()
+                .zip(&a.products)
+                .filter(|(w, _)| w.related)
+                .flat_map(|(_, o)| &o.diagnostics)
+                .chain(&a.file)
+                .flat_map(|d| d.related.iter().map(|r| r.file))
+                .filter(|&f| f != ids[i])
+                .collect();
+            a.points_into.sort_unstable();
+            a.points_into.dedup();
+            a.unknown_components = a.wire.iter().any(|w| w.unknown_component);
+            a.unknown_licences = a.wire.iter().any(|w| w.unknown_licence);
             out.push((uri.clone(), a));
         }
         let index = ws.index().clone();
@@ -733,6 +786,20 @@ impl State {
     /// reference or define them, directly or through components in any file.
     pub fn affected(&self, origin: &Url, mut changed: Keys) -> Vec<Url> {
         let mut hit: HashSet<Url> = HashSet::from([origin.clone()]);
+        // Files whose diagnostics point into the origin (what they point at
+        // may have moved), and files with unresolved names when names changed
+        // (their "did you mean" may change).
+        let id = self.id_of.get(origin);
+        hit.extend(
+            self.analyses
+                .iter()
+                .filter(|(_, a)| {
+                    id.is_some_and(|id| a.points_into.binary_search(id).is_ok())
+                        || a.unknown_components && !changed.skus.is_empty()
+                        || a.unknown_licences && !changed.licences.is_empty()
+                })
+                .map(|(u, _)| u.clone()),
+        );
         if !changed.skus.is_empty() || !changed.licences.is_empty() {
             let files = self.files();
             loop {
@@ -865,6 +932,8 @@ fn stable_ids(d: &mut Diagnostic, ids: &[usize]) {
 /// changed, keep their outcome and wire form and move to where they are now.
 /// A product depends on its components at any depth and on its licence, and
 /// an unresolved reference on every name ("did you mean" may change).
+/// `elsewhere` is the stable id of the file edited when it is another one:
+/// products whose diagnostics point into it are analysed again too.
 /// Returns the indices of the products to analyse again (their slots hold
 /// [`ProductOutcome::pending`] values until then), or None when nothing can
 /// be kept.
@@ -874,6 +943,7 @@ fn carry(
     ws: &Workspace,
     file: usize,
     own: usize,
+    elsewhere: Option<usize>,
     today: Date,
 ) -> Option<Vec<usize>> {
     let changed = &edit.changed;
@@ -921,6 +991,14 @@ fn carry(
                 && p.licence
                     .as_ref()
                     .is_some_and(|l| licences.contains(l.value.as_str()) || w.unknown_licence));
+        // When another file was edited, what points into it may have moved.
+        let depends = depends
+            || elsewhere.is_some_and(|e| {
+                w.related
+                    && o.diagnostics
+                        .iter()
+                        .any(|d| d.related.iter().any(|r| r.file == e))
+            });
         let place = &mut a.places[i];
         let before = *place;
         if i >= new_end {
@@ -1142,6 +1220,80 @@ mod tests {
             !Arc::ptr_eq(&renamed, &index(&st)),
             "components changed: new index"
         );
+    }
+
+    /// The items of two publications that differ, one per line.
+    fn differences(got: &str, want: &str) -> String {
+        let items = |s: &str| -> Vec<String> {
+            s.replace("},{\"range\"", "}\n{\"range\"")
+                .lines()
+                .map(str::to_owned)
+                .collect()
+        };
+        let (g, w) = (items(got), items(want));
+        let only = |a: &[String], b: &[String]| -> Vec<String> {
+            a.iter().filter(|x| !b.contains(x)).cloned().collect()
+        };
+        format!(
+            "only incremental: {:#?}\nonly fresh: {:#?}",
+            only(&g, &w),
+            only(&w, &g)
+        )
+    }
+
+    /// A second file that names `CATALOGUE`'s products and licence.
+    const USER: &str = "[catalogue]\nas_of = 2026-06-01\n\n[[product]]\nsku = \"U1\"\nform = \"rotor-assembly\"\ncomponents = [\"A\"]\nmounting = \"loose\"\nlicence = \"GL-1\"\ndestination = \"DE\"\nend_user = \"C\"\n\n[[product]]\nsku = \"U2\"\nform = \"oxide\"\ncomposition = { Dy2O3 = 99 }\n\n[[product]]\nsku = \"U3\"\nform = \"sensor\"\ncomponents = [\"U1\", \"E\"]\nmoulded = false\nlicence = \"GL-1\"\n";
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 48, ..ProptestConfig::default() })]
+
+        /// Edits in one file bring the files that refer to it up to date as
+        /// a fresh analysis of both would.
+        #[test]
+        fn a_file_referring_to_an_edited_one_equals_a_fresh_analysis(
+            edits in proptest::collection::vec((0usize..700, 0usize..8, prop_oneof![
+                Just(""), Just("x"), Just("\n"), Just("A"), Just("GL-"), Just("1"),
+                Just("[[product]]\nsku = \"U1\"\n"),
+                Just("[[licence]]\nid = \"GL-1\"\ntype = \"general\"\n"),
+            ]), 1..10),
+        ) {
+            let a = Url::parse("file:///w/a.catalogue.toml").unwrap();
+            let b = Url::parse("file:///w/b.catalogue.toml").unwrap();
+            let mut st = State::default();
+            st.docs.insert(a.clone(), Document::new(CATALOGUE.into(), 1));
+            st.docs.insert(b.clone(), Document::new(USER.into(), 1));
+            st.analyse(&[a.clone(), b.clone()], None);
+            let mut text = CATALOGUE.to_string();
+            for (k, (at, len, ins)) in edits.into_iter().enumerate() {
+                let from = crate::text::floor_char_boundary(&text, at.min(text.len()));
+                let to = crate::text::floor_char_boundary(&text, (from + len).min(text.len()));
+                let lines = LineIndex::new(&text);
+                let (l1, c1) = lines.position(&text, from, Encoding::Utf16);
+                let (l2, c2) = lines.position(&text, to, Encoding::Utf16);
+                text.replace_range(from..to, ins);
+                let change = tower_lsp::lsp_types::TextDocumentContentChangeEvent {
+                    range: Some(lsp::Range::new(lsp::Position::new(l1, c1), lsp::Position::new(l2, c2))),
+                    range_length: None,
+                    text: ins.into(),
+                };
+                let doc = st.docs.get_mut(&a).unwrap();
+                let edit = doc.apply(vec![change], k as i32 + 2, Encoding::Utf16).unwrap();
+                let keys = Keys {
+                    skus: edit.changed.skus.iter().cloned().collect(),
+                    licences: edit.changed.licences.iter().cloned().collect(),
+                };
+                let targets = st.affected(&a, keys);
+                st.analyse(&targets, Some((&a, &edit)));
+                let mut fresh = State::default();
+                fresh.docs.insert(a.clone(), Document::new(text.clone(), 1));
+                fresh.docs.insert(b.clone(), Document::new(USER.into(), 1));
+                fresh.analyse(&[a.clone(), b.clone()], None);
+                for u in [&a, &b] {
+                    let (got, want) = (published(&mut st, u), published(&mut fresh, u));
+                    prop_assert!(got == want, "{} after edit {} of {:?}:\n{}", u, k, text, differences(&got, &want));
+                }
+            }
+        }
     }
 
     proptest! {
