@@ -186,6 +186,34 @@ impl FileAnalysis {
         }
     }
 
+    /// Notes what other files' edits can change here (see `points_into`,
+    /// `unknown_components`); `own` is this file's stable id.
+    fn note_references(&mut self, own: usize) {
+        let (mut into, mut components, mut licences) = (Vec::new(), false, false);
+        for (w, o) in self.wire.iter().zip(&self.products) {
+            components |= w.unknown_component;
+            licences |= w.unknown_licence;
+            if w.related {
+                into.extend(
+                    o.diagnostics
+                        .iter()
+                        .flat_map(|d| d.related.iter().map(|r| r.file)),
+                );
+            }
+        }
+        into.extend(
+            self.file
+                .iter()
+                .flat_map(|d| d.related.iter().map(|r| r.file)),
+        );
+        into.retain(|&f| f != own);
+        into.sort_unstable();
+        into.dedup();
+        self.points_into = into;
+        self.unknown_components = components;
+        self.unknown_licences = licences;
+    }
+
     /// Forgets every product (the publication buffers stay).
     fn clear(&mut self) {
         self.products.clear();
@@ -689,20 +717,7 @@ impl State {
             }
             a.wire_file = this.render(uri, &file, 0);
             a.file = file;
-            a.points_into = a
-                .wire
-                .iter()
-                .zip(&a.products)
-                .filter(|(w, _)| w.related)
-                .flat_map(|(_, o)| &o.diagnostics)
-                .chain(&a.file)
-                .flat_map(|d| d.related.iter().map(|r| r.file))
-                .filter(|&f| f != ids[i])
-                .collect();
-            a.points_into.sort_unstable();
-            a.points_into.dedup();
-            a.unknown_components = a.wire.iter().any(|w| w.unknown_component);
-            a.unknown_licences = a.wire.iter().any(|w| w.unknown_licence);
+            a.note_references(ids[i]);
             out.push((uri.clone(), a));
         }
         let index = ws.index().clone();
