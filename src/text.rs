@@ -37,10 +37,6 @@ impl Span {
         self.end as usize
     }
 
-    pub fn range(self) -> std::ops::Range<usize> {
-        self.start()..self.end()
-    }
-
     pub fn shifted(self, by: usize) -> Self {
         Span::new(self.start() + by, self.end() + by)
     }

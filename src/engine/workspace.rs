@@ -134,7 +134,7 @@ impl<'a> Workspace<'a> {
         let mut todo: Vec<String> = out.iter().cloned().collect();
         while let Some(sku) = todo.pop() {
             for &(f, i) in self.index.parents(&self.cats, &sku) {
-                let Some(parent) = self.cats[f].products[i].sku_str() else {
+                let Some(parent) = self.get((f, i)).sku_str() else {
                     continue;
                 };
                 if out.insert(parent.to_owned()) {
@@ -350,7 +350,7 @@ impl<'a> Workspace<'a> {
                         let known = self
                             .index
                             .all_skus()
-                            .filter_map(|p| self.cats[p.first.0].products[p.first.1].sku_str());
+                            .filter_map(|p| self.get(p.first).sku_str());
                         let near = nearest(&s.value, known);
                         let msg = match near {
                             Some(n) => format!(
@@ -524,7 +524,7 @@ impl<'a> Workspace<'a> {
             .index
             .all_skus()
             .filter(|all| all.count() > 1 && all.iter().any(|(f, _)| f == file))
-            .filter_map(|all| Some((self.cats[all.first.0].products[all.first.1].sku_str()?, all)))
+            .filter_map(|all| Some((self.get(all.first).sku_str()?, all)))
             .collect();
         dups.sort_unstable_by_key(|(s, _)| *s);
         let mut found = Vec::new();

@@ -5,7 +5,7 @@
 
 use super::document::{Document, Edit};
 use super::wire::{Anchor, Template};
-use crate::catalogue::parse::{Changed, Kept};
+use crate::catalogue::parse::Changed;
 use crate::catalogue::{self, Catalogue, Field};
 use crate::diagnostic::{Code, Diagnostic, Severity};
 use crate::engine::index::Index;
@@ -641,15 +641,7 @@ impl State {
                         changed: Changed {
                             skus: e.changed.skus.clone(),
                             licences: e.changed.licences.clone(),
-                            catalogue: false,
-                            kept: Kept {
-                                prefix: f.catalogue.products.len(),
-                                suffix: 0,
-                                old_len: f.catalogue.products.len(),
-                                from: f.text.len(),
-                                delta: 0,
-                            },
-                            names_kept: true,
+                            ..Changed::unchanged(f.catalogue, f.text.len())
                         },
                         lines: 0,
                     };
@@ -674,9 +666,9 @@ impl State {
                 Err(e) => {
                     // Nothing of this file can be trusted: no products, the error.
                     a.clear();
-                    a.points_into.clear();
                     a.file = vec![*e];
                     a.wire_file = this.render(uri, &a.file, 0);
+                    a.note_references(ids[i]);
                     out.push((uri.clone(), a));
                     continue;
                 }
@@ -1237,6 +1229,28 @@ mod tests {
         );
     }
 
+    /// The change that replaces bytes `from..to` of `text` by `ins`, as a
+    /// client in encoding `enc` sends it.
+    fn ranged_change(
+        text: &str,
+        from: usize,
+        to: usize,
+        ins: &str,
+        enc: Encoding,
+    ) -> tower_lsp::lsp_types::TextDocumentContentChangeEvent {
+        let lines = LineIndex::new(text);
+        let (l1, c1) = lines.position(text, from, enc);
+        let (l2, c2) = lines.position(text, to, enc);
+        tower_lsp::lsp_types::TextDocumentContentChangeEvent {
+            range: Some(lsp::Range::new(
+                lsp::Position::new(l1, c1),
+                lsp::Position::new(l2, c2),
+            )),
+            range_length: None,
+            text: ins.into(),
+        }
+    }
+
     /// The items of two publications that differ, one per line.
     fn differences(got: &str, want: &str) -> String {
         let items = |s: &str| -> Vec<String> {
@@ -1282,15 +1296,8 @@ mod tests {
             for (k, (at, len, ins)) in edits.into_iter().enumerate() {
                 let from = crate::text::floor_char_boundary(&text, at.min(text.len()));
                 let to = crate::text::floor_char_boundary(&text, (from + len).min(text.len()));
-                let lines = LineIndex::new(&text);
-                let (l1, c1) = lines.position(&text, from, Encoding::Utf16);
-                let (l2, c2) = lines.position(&text, to, Encoding::Utf16);
+                let change = ranged_change(&text, from, to, ins, Encoding::Utf16);
                 text.replace_range(from..to, ins);
-                let change = tower_lsp::lsp_types::TextDocumentContentChangeEvent {
-                    range: Some(lsp::Range::new(lsp::Position::new(l1, c1), lsp::Position::new(l2, c2))),
-                    range_length: None,
-                    text: ins.into(),
-                };
                 let doc = st.docs.get_mut(&a).unwrap();
                 let edit = doc.apply(vec![change], k as i32 + 2, Encoding::Utf16).unwrap();
                 let keys = Keys {
@@ -1337,14 +1344,7 @@ mod tests {
                 // LSP cannot address the point between CR and LF.
                 let step_back = |o: usize| if o > 0 && text.as_bytes()[o - 1] == b'\r' && text.as_bytes().get(o) == Some(&b'\n') { o - 1 } else { o };
                 let (a, b) = (step_back(a), step_back(b));
-                let lines = LineIndex::new(&text);
-                let (l1, c1) = lines.position(&text, a, encoding);
-                let (l2, c2) = lines.position(&text, b, encoding);
-                let change = tower_lsp::lsp_types::TextDocumentContentChangeEvent {
-                    range: Some(lsp::Range::new(lsp::Position::new(l1, c1), lsp::Position::new(l2, c2))),
-                    range_length: None,
-                    text: ins.into(),
-                };
+                let change = ranged_change(&text, a, b, ins, encoding);
                 text.replace_range(a..b, ins);
                 // Some clients send the whole text.
                 let change = if whole {
