@@ -4,7 +4,7 @@
 use crate::diagnostic::Code;
 use crate::engine::Options;
 use crate::report;
-use crate::rules::{RulePack, Status};
+use crate::rules::RulePack;
 use clap::{Parser, Subcommand, ValueEnum};
 use jiff::civil::Date;
 use std::io::{IsTerminal, Write};
@@ -162,15 +162,6 @@ fn to_json(v: &serde_json::Value) -> String {
     s
 }
 
-fn status_text(p: &RulePack, s: Status) -> String {
-    match s {
-        Status::InForce => "in force".into(),
-        Status::NotYetEffective { effective } => format!("not yet in effect (from {effective})"),
-        Status::Suspended { by, until } => {
-            format!("suspended by {} until {until}", p.instruments[by].id)
-        }
-    }
-}
 
 /// What a code means, with its sources.
 pub fn explain(p: &RulePack, code: &str, date: Date) -> Result<String, String> {
@@ -252,8 +243,11 @@ pub fn explain(p: &RulePack, code: &str, date: Date) -> Result<String, String> {
         let _ = writeln!(
             s,
             "  status on {date}: {}",
-            status_text(p, inst.status(date))
+            p.status_text(i.instrument, date)
         );
+        if let Some(a) = p.assumption_text(i.instrument, inst.status(date)) {
+            let _ = writeln!(s, "  assumption: {a}");
+        }
         let _ = writeln!(
             s,
             "  matches: form {} with {} ({:?})",
@@ -291,9 +285,12 @@ fn list_rules(p: &RulePack, date: Date, format: Format) -> String {
             .iter()
             .map(|i| {
                 let inst = &p.instruments[i.instrument];
+                let status = inst.status(date);
                 serde_json::json!({
                     "code": i.code, "title": i.title, "title_zh": i.title_zh, "instrument": inst.id,
-                    "status": status_text(p, inst.status(date)), "source": inst.url, "confidence": i.confidence,
+                    "status": status.name(), "status_text": p.status_text(i.instrument, date),
+                    "assumption": p.assumption_text(i.instrument, status),
+                    "source": inst.url, "confidence": i.confidence,
                 })
             })
             .collect();
@@ -314,8 +311,13 @@ fn list_rules(p: &RulePack, date: Date, format: Format) -> String {
             i.code,
             i.title,
             inst.id,
-            status_text(p, inst.status(date))
+            p.status_text(i.instrument, date)
         );
+    }
+    for (n, inst) in p.instruments.iter().enumerate() {
+        if let Some(a) = p.assumption_text(n, inst.status(date)) {
+            let _ = writeln!(s, "\nunconfirmed status of {}: {a}", inst.id);
+        }
     }
     for e in &p.exclusions {
         let _ = writeln!(s, "exclusion {:<22} {}", e.id, e.title);

@@ -54,6 +54,23 @@ pub struct Suspension {
     pub from: Date,
     pub until: Date,
     pub note: String,
+    /// What the pack knows of the days after `until` (contract §6).
+    pub after: After,
+}
+
+/// What happened when a suspension reached its scheduled end.
+#[derive(Clone, Debug, PartialEq)]
+pub enum After {
+    /// A source confirms the instrument applies again after the window.
+    Confirmed { source: String },
+    /// No source confirms what happened: the status after the window is
+    /// `unconfirmed`; the pack applies `assumption` (the careful reading) and
+    /// names the other reading and what the sources say.
+    Unconfirmed {
+        assumption: String,
+        other_reading: String,
+        sources: String,
+    },
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -68,12 +85,42 @@ pub struct Instrument {
     pub suspensions: Vec<Suspension>,
 }
 
-/// Whether an instrument applies on a date.
+/// An instrument's status on a date (contract §6).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Status {
     InForce,
-    NotYetEffective { effective: Date },
-    Suspended { by: usize, until: Date },
+    NotYetEffective {
+        effective: Date,
+    },
+    Suspended {
+        by: usize,
+        until: Date,
+    },
+    /// After the scheduled end of suspension `suspension` of this instrument,
+    /// with no source confirming what happened then. Applied as in force
+    /// (the careful reading); every verdict resting on it says so.
+    Unconfirmed {
+        by: usize,
+        ended: Date,
+        suspension: usize,
+    },
+}
+
+impl Status {
+    /// Whether the instrument's items are applied on the date: in force, or
+    /// unconfirmed and read as in force.
+    pub fn applies(self) -> bool {
+        matches!(self, Status::InForce | Status::Unconfirmed { .. })
+    }
+    /// The contract's name of the status.
+    pub fn name(self) -> &'static str {
+        match self {
+            Status::InForce => "in-force",
+            Status::NotYetEffective { .. } => "not-yet-in-force",
+            Status::Suspended { .. } => "suspended",
+            Status::Unconfirmed { .. } => "unconfirmed",
+        }
+    }
 }
 
 impl Instrument {
@@ -88,8 +135,22 @@ impl Instrument {
                 until: s.until,
             };
         }
-        match self.effective {
-            Some(e) if date < e => Status::NotYetEffective { effective: e },
+        if let Some(e) = self.effective.filter(|e| date < *e) {
+            return Status::NotYetEffective { effective: e };
+        }
+        // The latest window that ended before the date decides what is known.
+        let last = self
+            .suspensions
+            .iter()
+            .enumerate()
+            .filter(|(_, s)| s.until < date)
+            .max_by_key(|(_, s)| s.until);
+        match last {
+            Some((i, s)) if matches!(s.after, After::Unconfirmed { .. }) => Status::Unconfirmed {
+                by: s.by,
+                ended: s.until,
+                suspension: i,
+            },
             _ => Status::InForce,
         }
     }
@@ -106,10 +167,27 @@ pub struct Item {
     pub forms: Vec<Form>,
     pub possible_forms: Vec<Form>,
     pub elements: Vec<Element>,
+    /// Groups of alternatives: at least one element of each group present
+    /// (`[["Nd", "Pr"]]`: neodymium or praseodymium).
+    pub any_of: Vec<Vec<Element>>,
     pub mode: MatchMode,
     pub hs_codes: Vec<String>,
     pub confidence: String,
     pub note: String,
+}
+
+/// A guard against false clearance: a product of one of `forms` that
+/// contains one of `elements` but matches no item (in force or not) is
+/// `indeterminate`, never `not-controlled` (contract §5: a magnet with a
+/// listed element that matches no listed family).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Unmatched {
+    pub id: String,
+    pub forms: Vec<Form>,
+    pub elements: Vec<Element>,
+    pub instrument: usize,
+    pub article: Arc<str>,
+    pub explanation: String,
 }
 
 /// A product field an exclusion condition tests.
@@ -188,6 +266,7 @@ pub struct RulePack {
     pub origin: String,
     pub instruments: Vec<Instrument>,
     pub items: Vec<Item>,
+    pub unmatched: Vec<Unmatched>,
     pub exclusions: Vec<Exclusion>,
     pub licence_rules: Vec<LicenceRule>,
     pub transfers: Vec<(String, String)>,
@@ -303,6 +382,8 @@ impl RulePack {
                         from,
                         until,
                         note: s.note.clone().unwrap_or_default(),
+                        after: after(s.after.as_ref())
+                            .map_err(|m| err(Some(s.until.span()), m))?,
                     },
                 ));
             }
@@ -326,6 +407,18 @@ impl RulePack {
                 })
                 .collect()
         };
+        let elements_of = |v: &[Spanned<String>], what: &str| -> Result<Vec<Element>, PackError> {
+            v.iter()
+                .map(|e| {
+                    Element::from_symbol(e.get_ref()).ok_or_else(|| {
+                        err(
+                            Some(e.span()),
+                            format!("{what}: `{}` is not an element symbol", e.get_ref()),
+                        )
+                    })
+                })
+                .collect()
+        };
         let mut items = Vec::new();
         for ri in &raw.item {
             let i = ri.get_ref();
@@ -335,23 +428,20 @@ impl RulePack {
                     format!("`{}` is not a control code like 1C905.a.4", i.code),
                 ));
             }
-            let elements = i
+            let what = format!("item {}", i.code);
+            let elements = elements_of(&i.r#match.elements, &what)?;
+            let any_of = i
                 .r#match
-                .elements
+                .any_of
                 .iter()
-                .map(|e| {
-                    Element::from_symbol(e.get_ref()).ok_or_else(|| {
-                        err(
-                            Some(e.span()),
-                            format!(
-                                "item {}: `{}` is not an element symbol",
-                                i.code,
-                                e.get_ref()
-                            ),
-                        )
-                    })
-                })
+                .map(|g| elements_of(g, &what))
                 .collect::<Result<Vec<_>, _>>()?;
+            if any_of.iter().any(|g| g.is_empty()) {
+                return Err(err(
+                    Some(ri.span()),
+                    format!("item {}: an `any_of` group is empty", i.code),
+                ));
+            }
             if elements.is_empty() {
                 return Err(err(
                     Some(ri.span()),
@@ -390,10 +480,23 @@ impl RulePack {
                 forms: forms(&i.r#match.forms)?,
                 possible_forms: forms(&i.r#match.possible_forms)?,
                 elements,
+                any_of,
                 mode,
                 hs_codes: i.hs_codes.clone(),
                 confidence: i.confidence.clone(),
                 note: i.note.clone().unwrap_or_default(),
+            });
+        }
+        let mut unmatched = Vec::new();
+        for ru in &raw.unmatched {
+            let u = ru.get_ref();
+            unmatched.push(Unmatched {
+                id: u.id.clone(),
+                forms: forms(&u.forms)?,
+                elements: elements_of(&u.elements, &format!("unmatched {}", u.id))?,
+                instrument: find_inst(&u.instrument, ru.span())?,
+                article: u.article.as_str().into(),
+                explanation: u.explanation.clone(),
             });
         }
         let mut exclusions = Vec::new();
@@ -517,6 +620,7 @@ impl RulePack {
             origin: origin.to_string(),
             instruments,
             items,
+            unmatched,
             exclusions,
             licence_rules,
             transfers: raw.transfer.into_iter().map(|t| (t.id, t.title)).collect(),
@@ -532,6 +636,59 @@ impl RulePack {
             instrument: i.title.clone(),
             article: article.clone(),
             url: i.url.clone(),
+        }
+    }
+
+    /// What the pack assumes for instrument `inst` in an `unconfirmed`
+    /// status, in words: the assumption, since when, the other reading and
+    /// what the sources say. `None` for any other status.
+    pub fn assumption_text(&self, inst: usize, status: Status) -> Option<String> {
+        let Status::Unconfirmed {
+            by,
+            ended,
+            suspension,
+        } = status
+        else {
+            return None;
+        };
+        let i = self.instruments.get(inst)?;
+        let s = i.suspensions.get(suspension)?;
+        let After::Unconfirmed {
+            assumption,
+            other_reading,
+            sources,
+        } = &s.after
+        else {
+            return None;
+        };
+        let by = self.instruments.get(by).map_or("", |b| &*b.title);
+        let sources = if sources.is_empty() {
+            String::new()
+        } else {
+            format!(" Sources: {sources}")
+        };
+        Some(format!(
+            "{} was suspended by {by} until {ended}; no source confirms what happened after that. Assumed: {assumption}. Other reading: {other_reading}.{sources}",
+            i.title
+        ))
+    }
+
+    /// An instrument's status on a date, in words.
+    pub fn status_text(&self, inst: usize, date: Date) -> String {
+        let Some(i) = self.instruments.get(inst) else {
+            return String::new();
+        };
+        let by = |b: usize| self.instruments.get(b).map_or("?", |x| x.id.as_str());
+        match i.status(date) {
+            Status::InForce => "in force".into(),
+            Status::NotYetEffective { effective } => {
+                format!("not yet in force (from {effective})")
+            }
+            Status::Suspended { by: b, until } => format!("suspended by {} until {until}", by(b)),
+            Status::Unconfirmed { by: b, ended, .. } => format!(
+                "unconfirmed: the suspension by {} ended {ended} and no source confirms what followed; applied as in force",
+                by(b)
+            ),
         }
     }
 
@@ -587,6 +744,32 @@ fn to_date(d: &toml::value::Datetime) -> Option<Date> {
     }
 }
 
+/// What a suspension record says of the days after its window; no record
+/// means no source confirms anything (`unconfirmed`, contract §6).
+fn after(a: Option<&RawAfter>) -> Result<After, String> {
+    const ASSUMED: &str = "in force again after the suspension (the careful reading for an exporter)";
+    let Some(a) = a else {
+        return Ok(After::Unconfirmed {
+            assumption: ASSUMED.into(),
+            other_reading: "still suspended".into(),
+            sources: "the pack records no source on what happened after the window".into(),
+        });
+    };
+    match a.status.as_str() {
+        "in-force" => Ok(After::Confirmed {
+            source: a.source.clone().ok_or("`after` with status \"in-force\" needs `source`: what confirms it")?,
+        }),
+        "unconfirmed" => Ok(After::Unconfirmed {
+            assumption: a.assumption.clone().unwrap_or_else(|| ASSUMED.into()),
+            other_reading: a.other_reading.clone().unwrap_or_else(|| "still suspended".into()),
+            sources: a.sources.clone().unwrap_or_default(),
+        }),
+        s => Err(format!(
+            "suspension `after.status` must be \"in-force\" or \"unconfirmed\", not \"{s}\""
+        )),
+    }
+}
+
 fn condition(c: &RawCondition) -> Result<Condition, String> {
     let field = match c.field.as_str() {
         "mounting" => CondField::Mounting,
@@ -629,6 +812,31 @@ struct RawPack {
     transfers: RawTransfers,
     #[serde(default)]
     item: Vec<Spanned<RawItem>>,
+    #[serde(default)]
+    unmatched: Vec<Spanned<RawUnmatched>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawUnmatched {
+    id: String,
+    forms: Vec<Spanned<String>>,
+    elements: Vec<Spanned<String>>,
+    instrument: String,
+    article: String,
+    explanation: String,
+}
+
+/// `after = { status = "unconfirmed", assumption, other_reading, sources }`
+/// or `{ status = "in-force", source }`.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawAfter {
+    status: String,
+    assumption: Option<String>,
+    other_reading: Option<String>,
+    sources: Option<String>,
+    source: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -662,6 +870,7 @@ struct RawSuspension {
     from: Spanned<toml::value::Datetime>,
     until: Spanned<toml::value::Datetime>,
     note: Option<String>,
+    after: Option<RawAfter>,
 }
 
 #[derive(Deserialize)]
@@ -685,6 +894,8 @@ struct RawMatch {
     #[serde(default)]
     forms: Vec<Spanned<String>>,
     elements: Vec<Spanned<String>>,
+    #[serde(default)]
+    any_of: Vec<Vec<Spanned<String>>>,
     mode: String,
     #[serde(default)]
     possible_forms: Vec<Spanned<String>>,
@@ -792,7 +1003,17 @@ mod tests {
             a57.status(date(2026, 11, 10)),
             Status::Suspended { .. }
         ));
-        assert_eq!(a57.status(date(2026, 11, 11)), Status::InForce);
+        // After the window no source confirms what happened (contract §6):
+        // unconfirmed, applied as in force.
+        let after = a57.status(date(2026, 11, 11));
+        assert!(matches!(after, Status::Unconfirmed { ended, .. } if ended == date(2026, 11, 10)));
+        assert!(after.applies());
+        assert_eq!(after.name(), "unconfirmed");
+        assert!(
+            p.assumption_text(p.instruments.iter().position(|i| i.id == "ann-57-2025").unwrap(), after)
+                .unwrap()
+                .contains("2027-01-10")
+        );
         let a18 = p
             .instruments
             .iter()

@@ -310,8 +310,18 @@ fn explain_and_rules() {
             .as_array()
             .unwrap()
             .iter()
-            .all(|i| i["status"] == "in force")
+            .all(|i| i["status"] == "in-force" || i["status"] == "unconfirmed")
     );
+    // After the Ann. 70 window no source confirms Ann. 57's status (contract §6).
+    let ann57: Vec<_> = v["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|i| i["instrument"] == "ann-57-2025")
+        .collect();
+    assert!(!ann57.is_empty());
+    assert!(ann57.iter().all(|i| i["status"] == "unconfirmed"
+        && i["assumption"].as_str().unwrap().contains("no source confirms")));
 }
 
 #[test]

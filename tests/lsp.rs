@@ -655,8 +655,8 @@ fn editing_the_rule_pack_file_rechecks_without_restart() {
     assert!(codes(&c.diagnostics(&mag, Some(1))).contains(&"missing-licence".to_string()));
     // Remove Dy-NdFeB from the pack; the editor reports the file change.
     let edited = catalogue_lsp::rules::EMBEDDED.replace(
-        "elements = [\"Nd\", \"Fe\", \"B\", \"Dy\"]",
-        "elements = [\"Nd\", \"Fe\", \"B\", \"Dy\", \"Ho\"]",
+        "elements = [\"Dy\", \"Fe\"], any_of",
+        "elements = [\"Dy\", \"Fe\", \"Ho\"], any_of",
     );
     std::fs::write(&pack_path, edited).unwrap();
     c.notify(

@@ -54,12 +54,37 @@ pub struct Dormant {
     pub source: SourceRef,
 }
 
+/// A verdict resting on an instrument whose status on the date no source
+/// confirms (contract §6): which instrument, the suspension whose end is
+/// unconfirmed, and the codes that rest on it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Assumption {
+    pub instrument: usize,
+    pub status: Status,
+    pub codes: Vec<String>,
+}
+
+/// What the verdict would be if every unconfirmed instrument were still
+/// suspended (the reading the pack does not apply).
+#[derive(Clone, Debug, PartialEq)]
+pub struct OtherReading {
+    pub verdict: Verdict,
+    pub codes: Vec<String>,
+}
+
 /// The classification of a product on a date.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Classification {
     pub verdict: Verdict,
     /// Controlled: the codes. Excluded: the codes the exclusion took out.
     pub codes: Vec<String>,
+    /// The title of the pack item behind each code of `codes` (same order;
+    /// the item that matched, not the first record sharing its code).
+    pub titles: Vec<String>,
+    /// Unconfirmed statuses the verdict rests on (applied as in force).
+    pub assumptions: Vec<Assumption>,
+    /// The verdict under the other reading, when `assumptions` is not empty.
+    pub other_reading: Option<OtherReading>,
     pub exclusion: Option<String>,
     /// Facts that would decide an indeterminate verdict.
     pub missing: Vec<String>,
@@ -70,15 +95,38 @@ pub struct Classification {
 }
 
 impl Classification {
-    fn new(verdict: Verdict) -> Self {
+    /// An empty classification with `verdict` and no trace.
+    pub fn new(verdict: Verdict) -> Self {
         Classification {
             verdict,
             codes: Vec::new(),
+            titles: Vec::new(),
+            assumptions: Vec::new(),
+            other_reading: None,
             exclusion: None,
             missing: Vec::new(),
             dormant: Vec::new(),
             trace: Vec::new(),
-            explain: true,
+            explain: false,
+        }
+    }
+    /// Notes that `code` rests on an instrument with an unconfirmed status.
+    fn assume(&mut self, instrument: usize, status: Status, code: Option<&str>) {
+        let a = match self.assumptions.iter_mut().find(|a| a.instrument == instrument) {
+            Some(a) => a,
+            None => {
+                self.assumptions.push(Assumption {
+                    instrument,
+                    status,
+                    codes: Vec::new(),
+                });
+                self.assumptions.last_mut().expect("just pushed")
+            }
+        };
+        if let Some(code) = code {
+            if !a.codes.iter().any(|c| c == code) {
+                a.codes.push(code.to_string());
+            }
         }
     }
     pub(crate) fn step(&mut self, text: impl Into<String>, source: Option<SourceRef>) {
@@ -108,6 +156,18 @@ pub struct Classifier<'a, L: ProductLookup> {
     stack: Vec<(usize, usize)>,
     /// Build explanation traces (hovers, `explain`); `check` skips them.
     explain: bool,
+    /// Read unconfirmed instruments as still suspended (the other reading).
+    other: bool,
+    /// The classifier of the other reading, made when first needed.
+    alternative: Option<Box<Classifier<'a, L>>>,
+}
+
+/// How an item stands on a date in the reading being classified.
+enum Standing {
+    Applies,
+    /// Applied although its status is unconfirmed (the careful reading).
+    Assumed(Status),
+    Dormant(Status),
 }
 
 /// Three-valued result of an exclusion test.
@@ -126,6 +186,8 @@ impl<'a, L: ProductLookup> Classifier<'a, L> {
             memo: FxHashMap::default(),
             stack: Vec::new(),
             explain,
+            other: false,
+            alternative: None,
         }
     }
 
@@ -142,10 +204,57 @@ impl<'a, L: ProductLookup> Classifier<'a, L> {
             return c.clone();
         }
         self.stack.push(at);
-        let c = Arc::new(self.classify_uncached(self.lookup.get(at), date));
+        let mut c = self.classify_uncached(self.lookup.get(at), date);
         self.stack.pop();
+        if !c.assumptions.is_empty() && !self.other {
+            let other = self.other_reading(at, date);
+            if other.verdict == c.verdict && other.codes == c.codes {
+                // The verdict does not depend on the unconfirmed status.
+                c.assumptions.clear();
+            } else {
+                c.other_reading = Some(other);
+            }
+        }
+        let c = Arc::new(c);
         self.memo.insert((at, date), c.clone());
         c
+    }
+
+    /// The verdict if every unconfirmed instrument is read as still suspended.
+    fn other_reading(&mut self, at: (usize, usize), date: Date) -> OtherReading {
+        let (pack, lookup) = (self.pack, self.lookup);
+        let alt = self.alternative.get_or_insert_with(|| {
+            let mut a = Classifier::new(pack, lookup, false);
+            a.other = true;
+            Box::new(a)
+        });
+        let c = alt.classify(at, date);
+        OtherReading {
+            verdict: c.verdict,
+            codes: c.codes.clone(),
+        }
+    }
+
+    /// How `item` stands on `date` in this classifier's reading.
+    fn standing(&self, item: &Item, date: Date) -> Standing {
+        match self.status_of(item, date) {
+            Status::InForce => Standing::Applies,
+            s @ Status::Unconfirmed { .. } if !self.other => Standing::Assumed(s),
+            s => Standing::Dormant(s),
+        }
+    }
+
+    /// Whether `item` applies on `date` in this reading; an unconfirmed
+    /// status it rests on is noted in `c`.
+    fn applies(&self, item: &Item, date: Date, c: &mut Classification) -> bool {
+        match self.standing(item, date) {
+            Standing::Applies => true,
+            Standing::Assumed(s) => {
+                c.assume(item.instrument, s, None);
+                true
+            }
+            Standing::Dormant(_) => false,
+        }
     }
 
     fn classify_uncached(&mut self, p: &Product, date: Date) -> Classification {
@@ -194,17 +303,17 @@ impl<'a, L: ProductLookup> Classifier<'a, L> {
         let Some(comp) = p.composition.as_ref().filter(|c| !c.entries.is_empty()) else {
             // Contents unknown: a form-level exclusion decides only if no in-force item outside its scope could match.
             if let (Some(e), Some(Tri::Yes)) = (exclusion, applies) {
+                let mut c = self.fresh(Verdict::Excluded);
                 let outside: Vec<&Item> = pack
                     .items
                     .iter()
                     .filter(|i| {
                         i.forms.contains(&form)
                             && !e.scope.contains(&i.instrument)
-                            && self.status_of(i, date) == Status::InForce
+                            && self.applies(i, date, &mut c)
                     })
                     .collect();
                 if outside.is_empty() {
-                    let mut c = self.fresh(Verdict::Excluded);
                     c.exclusion = Some(e.id.clone());
                     step!(
                         c,
@@ -218,7 +327,7 @@ impl<'a, L: ProductLookup> Classifier<'a, L> {
                     );
                     return c;
                 }
-                let mut c = self.fresh(Verdict::Indeterminate);
+                c.verdict = Verdict::Indeterminate;
                 c.missing.push("`composition`".into());
                 let codes: BTreeSet<&str> = outside.iter().map(|i| i.code.as_str()).collect();
                 step!(
@@ -258,19 +367,26 @@ impl<'a, L: ProductLookup> Classifier<'a, L> {
             .map(|(e, _)| *e)
             .collect();
         let largest = percents.first().map(|(e, _)| *e);
-        let all_present = |els: &[Element]| els.iter().all(|e| present.contains(e));
+        let has = |els: &[Element]| els.iter().all(|e| present.contains(e));
+        let fits = |item: &Item| {
+            has(&item.elements)
+                && item
+                    .any_of
+                    .iter()
+                    .all(|g| g.iter().any(|e| present.contains(e)))
+        };
         let mut matched: Vec<&Item> = Vec::new();
         let mut possible: Vec<&Item> = Vec::new();
         for item in &pack.items {
             if item.forms.contains(&form) {
                 let ok = match item.mode {
                     MatchMode::Largest => largest == item.elements.first().copied(),
-                    MatchMode::System | MatchMode::Contains => all_present(&item.elements),
+                    MatchMode::System | MatchMode::Contains => fits(item),
                 };
                 if ok {
                     matched.push(item);
                 }
-            } else if item.possible_forms.contains(&form) && all_present(&item.elements) {
+            } else if item.possible_forms.contains(&form) && fits(item) {
                 possible.push(item);
             }
         }
@@ -301,10 +417,14 @@ impl<'a, L: ProductLookup> Classifier<'a, L> {
             ),
             None,
         );
-        let mut in_force: Vec<&Item> = Vec::new();
+        let any_match = !matched.is_empty();
+        let mut hits: Vec<Hit> = Vec::new();
         for item in matched {
-            match self.status_of(item, date) {
-                Status::InForce => {
+            match self.standing(item, date) {
+                Standing::Applies | Standing::Assumed(_) => {
+                    if let Standing::Assumed(s) = self.standing(item, date) {
+                        c.assume(item.instrument, s, Some(&item.code));
+                    }
                     step!(
                         c,
                         format!(
@@ -315,9 +435,9 @@ impl<'a, L: ProductLookup> Classifier<'a, L> {
                         ),
                         Some(pack.item_source(item)),
                     );
-                    in_force.push(item);
+                    hits.push(Hit::of(item));
                 }
-                status => c.dormant.push(Dormant {
+                Standing::Dormant(status) => c.dormant.push(Dormant {
                     code: item.code.clone(),
                     title: item.title.clone(),
                     status,
@@ -330,13 +450,9 @@ impl<'a, L: ProductLookup> Classifier<'a, L> {
         }
         let possible_in_force: Vec<&Item> = possible
             .into_iter()
-            .filter(|i| self.status_of(i, date) == Status::InForce)
+            .filter(|i| self.applies(i, date, &mut c))
             .collect();
-        let codes: Vec<(String, usize)> = in_force
-            .iter()
-            .map(|i| (i.code.clone(), i.instrument))
-            .collect();
-        self.decide(p, form, exclusion, applies, codes, Vec::new(), &mut c);
+        self.decide(form, exclusion, applies, hits, Vec::new(), &mut c);
         if c.verdict == Verdict::NotControlled && !possible_in_force.is_empty() {
             let codes: BTreeSet<&str> = possible_in_force.iter().map(|i| i.code.as_str()).collect();
             c.verdict = Verdict::Indeterminate;
@@ -356,6 +472,59 @@ impl<'a, L: ProductLookup> Classifier<'a, L> {
                     possible_in_force[0].title
                 ),
                 Some(pack.item_source(possible_in_force[0])),
+            );
+        }
+        // A listed element in a form whose listed families it matches none of
+        // (a Sm-Fe-N or Gd-NdFeB magnet): never cleared (contract §5).
+        if c.verdict == Verdict::NotControlled && !any_match {
+            let guard = pack.unmatched.iter().find(|u| {
+                u.forms.contains(&form)
+                    && u.elements.iter().any(|e| present.contains(e))
+                    && pack.instruments[u.instrument].status(date).applies()
+            });
+            if let Some(u) = guard {
+                let listed: Vec<&str> = u
+                    .elements
+                    .iter()
+                    .filter(|e| present.contains(e))
+                    .map(|e| e.symbol())
+                    .collect();
+                c.verdict = Verdict::Indeterminate;
+                c.missing.push(format!(
+                    "the {form}'s family (it contains {} but matches no listed family: give its full composition)",
+                    listed.join(", ")
+                ));
+                step!(
+                    c,
+                    format!(
+                        "Contains {} but matches no listed {form} family: {}",
+                        listed.join(", "),
+                        u.explanation
+                    ),
+                    Some(pack.source(u.instrument, &u.article)),
+                );
+            }
+        }
+        // An entry that could not be read may be exactly the element that
+        // controls the product: only the valid entries' own controlled
+        // verdict stands (contract §5, v2).
+        if p.was_invalid("composition") && c.verdict != Verdict::Controlled {
+            c.verdict = Verdict::Indeterminate;
+            c.exclusion = None;
+            c.codes.clear();
+            c.titles.clear();
+            c.missing
+                .push("valid `composition` entries (some could not be read)".into());
+            step!(
+                c,
+                "Some composition entries are invalid; what they stand for may be a listed element, so the product is not cleared until they are fixed.",
+                None,
+            );
+        } else if p.was_invalid("composition") {
+            step!(
+                c,
+                "Some composition entries are invalid; the valid ones already make it controlled, but the codes may be incomplete until they are fixed.",
+                None,
             );
         }
         c
@@ -402,8 +571,8 @@ impl<'a, L: ProductLookup> Classifier<'a, L> {
             );
             return c;
         }
-        let mut codes: Vec<(String, usize)> = Vec::new();
-        let mut inherited: Vec<(String, String)> = Vec::new(); // (code, exclusion) from excluded components
+        let mut hits: Vec<Hit> = Vec::new();
+        let mut inherited: Vec<(Hit, String)> = Vec::new(); // (code, exclusion) from excluded components
         for sku in components {
             let Some(at) = self.lookup.product(sku) else {
                 c.missing
@@ -447,6 +616,12 @@ impl<'a, L: ProductLookup> Classifier<'a, L> {
                     c.dormant.push(d.clone());
                 }
             }
+            for a in &sub.assumptions {
+                c.assume(a.instrument, a.status, None);
+                for code in &a.codes {
+                    c.assume(a.instrument, a.status, Some(code));
+                }
+            }
             match sub.verdict {
                 Verdict::Controlled => {
                     step!(
@@ -454,14 +629,9 @@ impl<'a, L: ProductLookup> Classifier<'a, L> {
                         format!("Component `{sku}` is controlled: {}.", sub.codes.join(", ")),
                         None,
                     );
-                    for code in &sub.codes {
-                        let inst = pack
-                            .items
-                            .iter()
-                            .find(|i| &i.code == code)
-                            .map_or(usize::MAX, |i| i.instrument);
-                        if !codes.iter().any(|(x, _)| x == code) {
-                            codes.push((code.clone(), inst));
+                    for h in Hit::of_classification(pack, &sub) {
+                        if !hits.iter().any(|x| x.code == h.code) {
+                            hits.push(h);
                         }
                     }
                 }
@@ -479,11 +649,11 @@ impl<'a, L: ProductLookup> Classifier<'a, L> {
                         ),
                         None,
                     );
-                    for code in &sub.codes {
-                        inherited.push((code.clone(), ex.clone()));
+                    for h in Hit::of_classification(pack, &sub) {
+                        inherited.push((h, ex.clone()));
                     }
                     if sub.codes.is_empty() {
-                        inherited.push((String::new(), ex));
+                        inherited.push((Hit::none(), ex));
                     }
                 }
                 Verdict::Indeterminate => {
@@ -503,20 +673,18 @@ impl<'a, L: ProductLookup> Classifier<'a, L> {
                 }
             }
         }
-        self.decide(p, form, exclusion, applies, codes, inherited, &mut c);
+        self.decide(form, exclusion, applies, hits, inherited, &mut c);
         c
     }
 
     /// Applies the form's exclusion to the in-force codes and sets the verdict.
-    #[allow(clippy::too_many_arguments)]
     fn decide(
         &self,
-        _p: &Product,
         form: Form,
         exclusion: Option<&Exclusion>,
         applies: Option<Tri>,
-        codes: Vec<(String, usize)>,
-        inherited: Vec<(String, String)>,
+        hits: Vec<Hit>,
+        inherited: Vec<(Hit, String)>,
         c: &mut Classification,
     ) {
         let pack = self.pack;
@@ -525,7 +693,7 @@ impl<'a, L: ProductLookup> Classifier<'a, L> {
         match (exclusion, applies) {
             (Some(e), Some(Tri::Yes)) => {
                 let (taken, kept): (Vec<_>, Vec<_>) =
-                    codes.into_iter().partition(|(_, inst)| in_scope(e, *inst));
+                    hits.into_iter().partition(|h| in_scope(e, h.instrument));
                 step!(
                     c,
                     format!("Exclusion `{}` applies: {}", e.id, e.explanation),
@@ -533,7 +701,7 @@ impl<'a, L: ProductLookup> Classifier<'a, L> {
                 );
                 if !kept.is_empty() {
                     c.verdict = Verdict::Controlled;
-                    c.codes = sorted(kept.into_iter().map(|(k, _)| k));
+                    set_codes(c, kept);
                     step!(
                         c,
                         format!(
@@ -546,18 +714,12 @@ impl<'a, L: ProductLookup> Classifier<'a, L> {
                 } else {
                     c.verdict = Verdict::Excluded;
                     c.exclusion = Some(e.id.clone());
-                    c.codes = sorted(
-                        taken
-                            .into_iter()
-                            .map(|(k, _)| k)
-                            .chain(inherited.into_iter().map(|(k, _)| k))
-                            .filter(|k| !k.is_empty()),
-                    );
+                    set_codes(c, taken.into_iter().chain(inherited.into_iter().map(|(h, _)| h)));
                     c.missing.clear();
                 }
             }
             (Some(e), Some(Tri::Unknown(field)))
-                if codes.iter().any(|(_, inst)| in_scope(e, *inst)) =>
+                if hits.iter().any(|h| in_scope(e, h.instrument)) =>
             {
                 c.verdict = Verdict::Indeterminate;
                 c.missing.push(format!("`{field}`"));
@@ -581,20 +743,15 @@ impl<'a, L: ProductLookup> Classifier<'a, L> {
                         Some(pack.source(e.instrument, &e.article))
                     );
                 }
-                if !codes.is_empty() {
+                if !hits.is_empty() {
                     c.verdict = Verdict::Controlled;
-                    c.codes = sorted(codes.into_iter().map(|(k, _)| k));
+                    set_codes(c, hits);
                 } else if unknown_parts {
                     c.verdict = Verdict::Indeterminate;
                 } else if let Some((_, ex)) = inherited.first() {
                     c.verdict = Verdict::Excluded;
                     c.exclusion = Some(ex.clone());
-                    c.codes = sorted(
-                        inherited
-                            .iter()
-                            .map(|(k, _)| k.clone())
-                            .filter(|k| !k.is_empty()),
-                    );
+                    set_codes(c, inherited.into_iter().map(|(h, _)| h));
                 } else {
                     c.verdict = Verdict::NotControlled;
                     if c.dormant.is_empty() {
@@ -606,9 +763,60 @@ impl<'a, L: ProductLookup> Classifier<'a, L> {
     }
 }
 
-fn sorted(it: impl Iterator<Item = String>) -> Vec<String> {
-    let set: BTreeSet<String> = it.collect();
-    set.into_iter().collect()
+/// A matched code with the instrument and the title of the item behind it.
+#[derive(Clone, Debug)]
+struct Hit {
+    code: String,
+    instrument: usize,
+    title: String,
+}
+
+impl Hit {
+    fn of(item: &Item) -> Hit {
+        Hit {
+            code: item.code.clone(),
+            instrument: item.instrument,
+            title: item.title.clone(),
+        }
+    }
+    /// An excluded component whose contents are unknown: no code.
+    fn none() -> Hit {
+        Hit {
+            code: String::new(),
+            instrument: usize::MAX,
+            title: String::new(),
+        }
+    }
+    /// The codes of a component's classification, with their titles.
+    fn of_classification(pack: &RulePack, c: &Classification) -> Vec<Hit> {
+        c.codes
+            .iter()
+            .enumerate()
+            .map(|(n, code)| Hit {
+                code: code.clone(),
+                instrument: pack
+                    .items
+                    .iter()
+                    .find(|i| &i.code == code)
+                    .map_or(usize::MAX, |i| i.instrument),
+                title: c.titles.get(n).cloned().unwrap_or_default(),
+            })
+            .collect()
+    }
+}
+
+/// Sets `codes` (sorted, distinct, no empty code) and their `titles`; when
+/// several items share a code, their titles are joined.
+fn set_codes(c: &mut Classification, hits: impl IntoIterator<Item = Hit>) {
+    let mut by_code: std::collections::BTreeMap<String, Vec<String>> = Default::default();
+    for h in hits.into_iter().filter(|h| !h.code.is_empty()) {
+        let titles = by_code.entry(h.code).or_default();
+        if !h.title.is_empty() && !titles.contains(&h.title) {
+            titles.push(h.title);
+        }
+    }
+    c.codes = by_code.keys().cloned().collect();
+    c.titles = by_code.into_values().map(|t| t.join("; ")).collect();
 }
 
 fn scope_names(pack: &RulePack, e: &Exclusion) -> String {
@@ -649,6 +857,10 @@ pub(crate) fn dormant_text(pack: &RulePack, d: &Dormant, date: Date) -> String {
                 d.code, d.title
             )
         }
+        Status::Unconfirmed { by, ended, .. } => format!(
+            "Would match {} — {} if its announcement is still suspended by {} after the scheduled end {ended} (the reading the pack does not apply; evaluation date {date}).",
+            d.code, d.title, pack.instruments[by].title
+        ),
         Status::InForce => format!("Matches {}.", d.code),
     }
 }

@@ -70,15 +70,7 @@ impl ProductOutcome {
                 index,
                 sku: None,
                 as_of,
-                classification: Arc::new(Classification {
-                    verdict: Verdict::Indeterminate,
-                    codes: Vec::new(),
-                    exclusion: None,
-                    missing: Vec::new(),
-                    dormant: Vec::new(),
-                    trace: Vec::new(),
-                    explain: false,
-                }),
+                classification: Arc::new(Classification::new(Verdict::Indeterminate)),
                 licence: None,
             },
             diagnostics: Vec::new(),
@@ -392,9 +384,13 @@ impl<'a> Workspace<'a> {
                 let titled: Vec<String> = c
                     .codes
                     .iter()
-                    .map(|code| match pack.item_title(code) {
-                        Some(t) => format!("{code} ({t})"),
-                        None => code.clone(),
+                    .zip(c.titles.iter().map(String::as_str).chain(std::iter::repeat("")))
+                    .map(|(code, t)| {
+                        if t.is_empty() {
+                            code.clone()
+                        } else {
+                            format!("{code} ({t})")
+                        }
                     })
                     .collect();
                 out.push(
@@ -442,6 +438,44 @@ impl<'a> Workspace<'a> {
                 );
             }
             Verdict::NotControlled => {}
+        }
+        if let Some(other) = &c.other_reading {
+            for a in &c.assumptions {
+                let Some(text) = pack.assumption_text(a.instrument, a.status) else {
+                    continue;
+                };
+                let inst = &pack.instruments[a.instrument];
+                let rests = if a.codes.is_empty() {
+                    String::new()
+                } else {
+                    format!(" ({})", a.codes.join(", "))
+                };
+                let other_codes = if other.codes.is_empty() {
+                    String::new()
+                } else {
+                    format!(" {}", other.codes.join(", "))
+                };
+                out.push(
+                    Diagnostic::new(
+                        Code::UnconfirmedStatus,
+                        at,
+                        format!(
+                            "verdict {}{} rests on {}{rests}, whose status on {date} no source confirms. {text}. Under the other reading the verdict is {}{other_codes}. Check current MOFCOM announcements before relying on either",
+                            c.verdict.as_str(),
+                            if c.codes.is_empty() { String::new() } else { format!(" {}", c.codes.join(", ")) },
+                            inst.title,
+                            other.verdict.as_str(),
+                        ),
+                    )
+                    .with_sku(sku)
+                    .with_source(match a.status {
+                        Status::Unconfirmed { by, .. } => {
+                            Some(pack.source(by, &Arc::from("scheduled end of the suspension")))
+                        }
+                        _ => None,
+                    }),
+                );
+            }
         }
         for d in &c.dormant {
             let code = match d.status {
