@@ -749,10 +749,6 @@ fn bad_values_are_clear_errors() {
         ("hs_code = 8505111000", "quote it"),
         ("control_code = \"Dy magnet\"", "not a control code"),
         ("components = \"M\"", "must be an array"),
-        (
-            "integrates = [\"shaft\", \"gearbox\"]",
-            "not a valid `integrates`",
-        ),
         ("transfer = \"donation\"", "valid values"),
         ("sku2 = \"x\"", "did you mean `sku`"),
     ];

@@ -57,6 +57,7 @@ string_enum!(
         Component = "component": "any other part that holds magnets, e.g. a pot magnet",
         FinishedProduct = "finished-product": "finished electronic goods (headphones, speakers...)",
         ConsumerProduct = "consumer-product": "a consumer product (magnetic toys, phone cases, chargers...)",
+        Fixture = "fixture": "an electromagnetic clamp or fixture, or a magnetic machine fixing part (FAQ V 3(3): a downstream product)",
     }
 );
 
@@ -72,6 +73,7 @@ impl Form {
                 | Form::Component
                 | Form::FinishedProduct
                 | Form::ConsumerProduct
+                | Form::Fixture
         )
     }
 }
@@ -87,7 +89,9 @@ string_enum!(
 );
 
 string_enum!(
-    /// Parts integrated into an assembly.
+    /// Parts integrated into an assembly, by the names the FAQ gives. The
+    /// FAQ's lists end in "等零部件" (and other parts): `integrates` accepts
+    /// any name, these are the known ones.
     Integrate {
         Shaft = "shaft": "a shaft",
         Bearing = "bearing": "a bearing",
@@ -233,7 +237,8 @@ pub struct Product {
     pub composition: Option<Composition>,
     pub components: Option<Field<Vec<Field<String>>>>,
     pub mounting: Option<Field<Mounting>>,
-    pub integrates: Option<Field<Vec<Field<Integrate>>>>,
+    /// Part names: known ones (`Integrate`) or any other (the list is open).
+    pub integrates: Option<Field<Vec<Field<String>>>>,
     pub moulded: Option<Field<bool>>,
     pub calcined: Option<Field<bool>>,
     pub category: Option<Field<String>>,

@@ -1047,6 +1047,37 @@ impl Reader<'_> {
         })
     }
 
+    /// `integrates`: any part name counts (the FAQ's list is open, "等零部件");
+    /// a name that is not a known one gets an `unknown-part` hint with the
+    /// nearest known name.
+    fn parts(&mut self, t: &DeTable) -> Option<Field<Vec<Field<String>>>> {
+        let f = self.strings(t, "integrates")?;
+        let names = Integrate::names();
+        for s in &f.value {
+            if Integrate::parse(&s.value).is_some() {
+                continue;
+            }
+            let near = nearest(&s.value, names.iter().copied());
+            let msg = match near {
+                Some(n) => format!(
+                    "`{}` is not a known part name; it still counts as an integrated part (the FAQ's list is open). If you meant \"{n}\", use the known name so exclusions recognise it",
+                    s.value
+                ),
+                None => format!(
+                    "`{}` is not a known part name; it still counts as an integrated part (the FAQ's list is open). Known: {}",
+                    s.value,
+                    names.join(", ")
+                ),
+            };
+            self.diags.push(
+                Diagnostic::new(Code::UnknownPart, s.span, msg)
+                    .with_sku(self.sku.as_deref())
+                    .with_string_replacements(near.map(|n| vec![n.to_string()]).unwrap_or_default()),
+            );
+        }
+        Some(f)
+    }
+
     fn country(&mut self, key: &'static str, f: Field<String>) -> Option<Field<String>> {
         if countries::is_country(&f.value) {
             return Some(f);
@@ -1340,7 +1371,7 @@ fn read_product(r: &mut Reader, t: &DeTable, header: Span, span: Span) -> Produc
         composition: r.composition(t),
         components: r.strings(t, "components"),
         mounting: r.enum_value(t, "mounting", Mounting::parse, &Mounting::names()),
-        integrates: r.enums(t, "integrates", Integrate::parse, &Integrate::names()),
+        integrates: r.parts(t),
         moulded: r.boolean(t, "moulded"),
         calcined: r.boolean(t, "calcined"),
         category: r.string(t, "category"),

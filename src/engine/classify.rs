@@ -895,9 +895,14 @@ fn exclusion_applies(e: &Exclusion, p: &Product) -> Tri {
                     .as_ref()
                     .map(|f| f.value.iter().map(|i| i.value.as_str()).collect())
                     .unwrap_or_default();
+                // The FAQ's lists end in "等零部件" (and other parts): a part
+                // name outside the known ones counts as one of them.
+                let counts = |x: &&str, v: &[String]| {
+                    v.iter().any(|y| y == x) || crate::catalogue::Integrate::parse(x).is_none()
+                };
                 match &cond.test {
                     Test::AnyOf(v) | Test::In(v) => {
-                        if list.iter().any(|x| v.iter().any(|y| y == x)) {
+                        if list.iter().any(|x| counts(x, v)) {
                             Tri::Yes
                         } else {
                             Tri::No

@@ -168,7 +168,13 @@ fn enum_value_at(p: &Product, offset: usize) -> Option<(Span, String)> {
             let f = list.value.iter().find(|f| inside(f.span, offset))?;
             Some((
                 f.span,
-                format!("`{}`: {}", f.value.as_str(), Integrate::describe(f.value)),
+                match Integrate::parse(&f.value) {
+                    Some(i) => format!("`{}`: {}", f.value, i.describe()),
+                    None => format!(
+                        "`{}`: an integrated part not among the known names (the FAQ's list is open: it still counts)",
+                        f.value
+                    ),
+                },
             ))
         })
 }
