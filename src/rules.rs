@@ -382,8 +382,7 @@ impl RulePack {
                         from,
                         until,
                         note: s.note.clone().unwrap_or_default(),
-                        after: after(s.after.as_ref())
-                            .map_err(|m| err(Some(s.until.span()), m))?,
+                        after: after(s.after.as_ref()).map_err(|m| err(Some(s.until.span()), m))?,
                     },
                 ));
             }
@@ -747,7 +746,8 @@ fn to_date(d: &toml::value::Datetime) -> Option<Date> {
 /// What a suspension record says of the days after its window; no record
 /// means no source confirms anything (`unconfirmed`, contract §6).
 fn after(a: Option<&RawAfter>) -> Result<After, String> {
-    const ASSUMED: &str = "in force again after the suspension (the careful reading for an exporter)";
+    const ASSUMED: &str =
+        "in force again after the suspension (the careful reading for an exporter)";
     let Some(a) = a else {
         return Ok(After::Unconfirmed {
             assumption: ASSUMED.into(),
@@ -757,11 +757,17 @@ fn after(a: Option<&RawAfter>) -> Result<After, String> {
     };
     match a.status.as_str() {
         "in-force" => Ok(After::Confirmed {
-            source: a.source.clone().ok_or("`after` with status \"in-force\" needs `source`: what confirms it")?,
+            source: a
+                .source
+                .clone()
+                .ok_or("`after` with status \"in-force\" needs `source`: what confirms it")?,
         }),
         "unconfirmed" => Ok(After::Unconfirmed {
             assumption: a.assumption.clone().unwrap_or_else(|| ASSUMED.into()),
-            other_reading: a.other_reading.clone().unwrap_or_else(|| "still suspended".into()),
+            other_reading: a
+                .other_reading
+                .clone()
+                .unwrap_or_else(|| "still suspended".into()),
             sources: a.sources.clone().unwrap_or_default(),
         }),
         s => Err(format!(
@@ -1010,9 +1016,15 @@ mod tests {
         assert!(after.applies());
         assert_eq!(after.name(), "unconfirmed");
         assert!(
-            p.assumption_text(p.instruments.iter().position(|i| i.id == "ann-57-2025").unwrap(), after)
-                .unwrap()
-                .contains("2027-01-10")
+            p.assumption_text(
+                p.instruments
+                    .iter()
+                    .position(|i| i.id == "ann-57-2025")
+                    .unwrap(),
+                after
+            )
+            .unwrap()
+            .contains("2027-01-10")
         );
         let a18 = p
             .instruments

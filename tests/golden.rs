@@ -516,11 +516,13 @@ fn certificate_purposes() {
             .contains(&Code::CertificatePurposeNotAllowed),
         "purpose missing"
     );
+    // Contract v2 §3: a certificate registered for an unusual purpose is a
+    // warning (the sources say "mainly"), not an error.
     let bad = check(
         &LICENCES.replace("purposes = [\"testing\"]", "purposes = [\"production\"]"),
         D,
     );
-    assert!(bad.has(Code::CertificatePurposeNotAllowed));
+    assert!(bad.has(Code::CertificatePurposeUnusual));
 }
 
 /// Regulations: individual licence ≤ 1 year and one end user; general ≤ 3 years.
@@ -848,4 +850,260 @@ fn traces_do_not_change_results() {
             assert!(!p.trace().is_empty() && q.trace().is_empty());
         }
     }
+}
+
+// ---------------------------------------------------------------------------
+// Contract v2 (issue 11): never a wrong clearance.
+
+/// Ann. 18, items 1C904.a.4 / 1C905.a.4 ("含铽/含镝的钕铁硼永磁材料"): the
+/// family is recognised by Tb or Dy with Fe and Nd or Pr; composition
+/// sheets often omit boron, and PrFeB is the same family (contract v2 §5).
+#[test]
+fn tb_dy_ndfeb_without_boron_or_with_praseodymium_is_controlled() {
+    for (body, code) in [
+        ("composition = { Nd = 30, Dy = 2, Fe = 68 }", "1C905.a.4"),
+        (
+            "composition = { Pr = 29, Dy = 2, Fe = 68, B = 1 }",
+            "1C905.a.4",
+        ),
+        (
+            "composition = { Pr = 29, Tb = 1, Fe = 69, B = 1 }",
+            "1C904.a.4",
+        ),
+        (
+            "composition = { Nd = 22, Pr = 7, Tb = 0.5, Dy = 1, Fe = 69.5 }",
+            "1C904.a.4",
+        ),
+    ] {
+        let c = one(&format!("form = \"magnet\"\n{body}"));
+        assert_eq!(c.verdict("P"), Verdict::Controlled, "{body}");
+        assert!(
+            c.codes("P").contains(&code.to_string()),
+            "{body}: {:?}",
+            c.codes("P")
+        );
+    }
+    // No Dy/Tb: plain NdFeB stays outside Ann. 18.
+    let c = one("form = \"magnet\"\ncomposition = { Nd = 30, Fe = 69, B = 1 }");
+    assert_eq!(c.verdict("P"), Verdict::NotControlled);
+}
+
+/// Contract v2 §5 (pack guard `unlisted-magnet-family`, Ann. 18 items
+/// 1C902.a.4/1C904.a.4/1C905.a.4): a magnet with a listed element that
+/// matches no listed family is indeterminate, never not-controlled.
+#[test]
+fn a_magnet_with_a_listed_element_but_no_listed_family_is_indeterminate() {
+    for body in [
+        "composition = { Sm = 24, Fe = 73, N = 3 }",
+        "composition = { Nd = 29, Gd = 2, Fe = 68, B = 1 }",
+        "composition = { Y = 10, Co = 90 }",
+    ] {
+        let c = one(&format!("form = \"magnet\"\n{body}"));
+        assert_eq!(c.verdict("P"), Verdict::Indeterminate, "{body}");
+        let d = c.find(Code::IndeterminateClassification);
+        assert!(
+            d.message.contains("matches no listed family"),
+            "{}",
+            d.message
+        );
+    }
+    // A ferrite has no listed element: not controlled.
+    let c = one("form = \"magnet\"\ncomposition = { SrFe12O19 = 100 }");
+    assert_eq!(c.verdict("P"), Verdict::NotControlled);
+}
+
+/// Ann. 18 notes to the list: the oxides, compounds and mixtures of .b/.c
+/// "包括但不限于粉末" (include but are not limited to powder): crystals of
+/// listed-element compounds are controlled (contract v2 §5).
+#[test]
+fn crystals_of_listed_element_compounds_are_controlled() {
+    for (formula, code) in [
+        ("Lu2SiO5", "1C906.c"),
+        ("Y3Al5O12", "1C908.c"),
+        ("Gd3Ga5O12", "1C903.c"),
+    ] {
+        let c = one(&format!(
+            "form = \"crystal\"\ncomposition = {{ {formula} = 100 }}"
+        ));
+        assert_eq!(c.verdict("P"), Verdict::Controlled, "{formula}");
+        assert_eq!(c.codes("P"), vec![code.to_string()], "{formula}");
+    }
+}
+
+/// Contract v2 §5: an invalid or unknown composition entry is an
+/// `invalid-value` and the verdict is never `not-controlled`: indeterminate,
+/// unless the valid entries alone already make it controlled. A licence on
+/// such a product is never called unnecessary.
+#[test]
+fn an_invalid_composition_entry_never_clears() {
+    for body in [
+        "composition = { Nd = 30, Dy = \"2\", Fe = 67, B = 1 }",
+        "composition = { Nd = 30, Dy = 120, Fe = 67, B = 1 }",
+        "composition = { Nd = 30, Dyy = 2, Fe = 67, B = 1 }",
+        "composition = { Dy = \"2\" }",
+    ] {
+        let c = one(&format!("form = \"magnet\"\nlicence = \"L\"\n{body}"));
+        assert_eq!(c.verdict("P"), Verdict::Indeterminate, "{body}");
+        assert!(c.has(Code::InvalidValue), "{body}");
+        assert!(!c.has(Code::UnnecessaryLicence), "{body}");
+    }
+    // The valid entries already make it controlled: that verdict stands.
+    let c = one("form = \"magnet\"\ncomposition = { Nd = 30, Dy = 2, Fe = 66, Tbb = 1, B = 1 }");
+    assert_eq!(c.verdict("P"), Verdict::Controlled);
+    assert!(c.has(Code::InvalidValue));
+}
+
+/// Products and the catalogue table written as inline tables are valid TOML
+/// but not read table by table: an error (the run fails), with a fix that
+/// rewrites them as tables; never silence.
+#[test]
+fn inline_table_products_are_an_error_with_a_fix() {
+    let text = "catalogue = { as_of = 2026-06-01 }\nproduct = [ { sku = \"X\", form = \"oxide\", composition = { Dy2O3 = 100 } } ]\n";
+    let c = check(text, D);
+    let errs: Vec<_> = c
+        .diags()
+        .into_iter()
+        .filter(|d| d.code == Code::InvalidValue)
+        .collect();
+    assert_eq!(errs.len(), 2, "{errs:#?}");
+    assert!(
+        errs.iter()
+            .all(|d| d.severity == Severity::Error && d.message.contains("NOT checked"))
+    );
+    let product = errs
+        .iter()
+        .find(|d| d.message.contains("1 products"))
+        .unwrap();
+    assert_eq!(
+        product.fix.replacements,
+        vec![
+            "[[product]]\nsku = \"X\"\nform = \"oxide\"\ncomposition = { Dy2O3 = 100 }".to_string()
+        ]
+    );
+    // The fix gives a catalogue whose product is judged.
+    let fixed = check(&product.fix.replacements[0], D);
+    assert_eq!(fixed.verdict("X"), Verdict::Controlled);
+}
+
+/// A key or table defined twice is a TOML error; the rest of the file is
+/// still judged (spec §1: errors are local).
+#[test]
+fn a_table_defined_twice_is_an_error_and_the_rest_is_judged() {
+    let text = "[[product]]\nsku = \"A\"\nform = \"oxide\"\nform = \"metal\"\ncomposition = { Dy2O3 = 100 }\n\n[[product]]\nsku = \"B\"\nform = \"oxide\"\ncomposition = { Dy2O3 = 100 }\n";
+    let c = check(text, D);
+    assert!(c.has(Code::SyntaxError));
+    assert_eq!(c.verdict("A"), Verdict::Indeterminate);
+    assert_eq!(c.verdict("B"), Verdict::Controlled);
+}
+
+/// FAQ V, answer 3, third paragraph: "电磁夹具、机器固定件" (electromagnetic
+/// clamps and fixtures, machine fixing parts) are downstream products.
+#[test]
+fn fixtures_are_downstream_products() {
+    let text = "[[product]]\nsku = \"M\"\nform = \"magnet\"\ncomposition = { Nd = 29, Dy = 2, Fe = 68, B = 1 }\n\n[[product]]\nsku = \"CLAMP\"\nform = \"fixture\"\ncomponents = [\"M\"]\n";
+    let c = check(text, D);
+    assert_eq!(c.verdict("CLAMP"), Verdict::Excluded);
+    assert_eq!(c.exclusion("CLAMP").as_deref(), Some("downstream-product"));
+    assert_eq!(c.codes("CLAMP"), vec!["1C905.a.4".to_string()]);
+}
+
+/// FAQ V, answer 1: "…编码器等零部件的组件" (encoders and other parts): the
+/// list is open; an unknown part counts, with an `unknown-part` hint.
+#[test]
+fn integrated_parts_are_an_open_list() {
+    let text = "[[product]]\nsku = \"M\"\nform = \"magnet\"\ncomposition = { Nd = 29, Dy = 2, Fe = 68, B = 1 }\n\n[[product]]\nsku = \"R\"\nform = \"rotor-assembly\"\ncomponents = [\"M\"]\nmounting = \"loose\"\nintegrates = [\"end-cap\", \"bearng\"]\n";
+    let c = check(text, D);
+    assert_eq!(c.verdict("R"), Verdict::Excluded);
+    let hints: Vec<_> = c
+        .diags()
+        .into_iter()
+        .filter(|d| d.code == Code::UnknownPart)
+        .collect();
+    assert_eq!(hints.len(), 2);
+    assert!(hints.iter().all(|d| d.severity == Severity::Hint));
+    assert!(
+        hints
+            .iter()
+            .any(|d| d.fix.replacements == vec!["bearing".to_string()])
+    );
+    assert!(!c.has(Code::InvalidValue));
+}
+
+/// A verdict message names the item that matched, not the first record
+/// sharing its code (an Eu phosphor is not "Europium metal").
+#[test]
+fn messages_name_the_item_that_matched() {
+    let c = one("form = \"phosphor\"\ncomposition = { Eu2O3 = 5, Y2O3 = 95 }");
+    // Ann. 57 is suspended on D: excluded from Ann. 18 (phosphor).
+    assert_eq!(c.verdict("P"), Verdict::Excluded);
+    let c = check(
+        &product("form = \"phosphor\"\ncomposition = { Eu2O3 = 5, Y2O3 = 95 }"),
+        "2026-12-01",
+    );
+    let d = c.find(Code::Controlled);
+    assert!(d.message.contains("luminescent"), "{}", d.message);
+    assert!(!d.message.contains("metal"), "{}", d.message);
+}
+
+/// Contract v2 §6 and the domain brief (§0, update of 2026-11-29): Ann. 70
+/// suspended Ann. 57 "自即日起至2026年11月10日"; no source confirms what
+/// happened after. The careful reading (in force) decides the verdict; the
+/// product says so, with the other reading's verdict.
+#[test]
+fn after_the_suspension_the_status_is_unconfirmed_and_said() {
+    let body = "form = \"magnet\"\ncomposition = { Nd = 30, Ho = 2, Fe = 67, B = 1 }";
+    let during = one(body);
+    assert_eq!(during.verdict("P"), Verdict::NotControlled);
+    assert!(during.has(Code::SuspendedControl));
+    assert!(!during.has(Code::UnconfirmedStatus));
+    let after = check(&product(body), "2026-12-01");
+    assert_eq!(after.verdict("P"), Verdict::Controlled);
+    assert_eq!(after.codes("P"), vec!["1C909.a.4".to_string()]);
+    let d = after.find(Code::UnconfirmedStatus);
+    assert_eq!(d.severity, Severity::Warning);
+    assert!(
+        d.message.contains("2026-11-10") && d.message.contains("not-controlled"),
+        "{}",
+        d.message
+    );
+    let p = after.product("P");
+    assert_eq!(p.classification.assumptions.len(), 1);
+    assert_eq!(
+        p.classification.other_reading.as_ref().map(|o| o.verdict),
+        Some(Verdict::NotControlled)
+    );
+    // A verdict that does not depend on Ann. 57 carries no assumption.
+    let dy = check(
+        &product("form = \"magnet\"\ncomposition = { Nd = 30, Dy = 2, Fe = 67, B = 1 }"),
+        "2026-12-01",
+    );
+    assert!(!dy.has(Code::UnconfirmedStatus));
+    // Assumptions pass up to assemblies that contain such magnets.
+    let text = format!(
+        "{}\n[[product]]\nsku = \"S\"\nform = \"sensor\"\ncomponents = [\"P\"]\nmoulded = false\n",
+        product(body)
+    );
+    let c = check(&text, "2026-12-01");
+    assert_eq!(c.verdict("S"), Verdict::Controlled);
+    assert!(c.codes_for("S").contains(&Code::UnconfirmedStatus));
+}
+
+/// Contract v2 §3: certificates are used *mainly* for testing, inspection,
+/// spare parts, repair and exhibitions; another purpose is a warning, a
+/// purpose outside the certificate's own `purposes` stays an error.
+#[test]
+fn an_unusual_certificate_purpose_is_a_warning() {
+    let text = "[[licence]]\nid = \"C\"\ntype = \"certificate\"\nissued = 2026-01-01\nexpires = 2026-12-31\n\n[[product]]\nsku = \"P\"\nform = \"oxide\"\ncomposition = { Dy2O3 = 100 }\nlicence = \"C\"\npurpose = \"research\"\n";
+    let c = check(text, D);
+    assert!(c.codes_for("P").contains(&Code::CertificatePurposeUnusual));
+    assert!(!c.has(Code::CertificatePurposeNotAllowed));
+    let own = text.replace(
+        "expires = 2026-12-31\n",
+        "expires = 2026-12-31\npurposes = [\"testing\"]\n",
+    );
+    let c = check(&own, D);
+    assert!(
+        c.codes_for("P")
+            .contains(&Code::CertificatePurposeNotAllowed)
+    );
 }

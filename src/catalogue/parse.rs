@@ -636,9 +636,14 @@ pub fn parse_chunk(text: &str, chunk: Chunk) -> ParsedChunk {
     let doc = doc.into_inner();
     let table = match kind {
         TableKind::Root => {
-            for (k, _) in doc.iter() {
+            let last_key = doc.iter().map(|(k, _)| k.span().start).max();
+            for (k, v) in doc.iter() {
                 let span = Span::from(k.span()).shifted(base);
                 let name = k.get_ref();
+                if let Some(d) = inline_tables(src, base, k, v, last_key == Some(k.span().start)) {
+                    diags.push(d);
+                    continue;
+                }
                 let hint = nearest(name, PRODUCT_KEYS.iter().chain(LICENCE_KEYS).copied())
                     .map(|n| {
                         format!(" `{n}` belongs inside a `[[product]]` or `[[licence]]` table.")
@@ -685,6 +690,74 @@ pub fn parse_chunk(text: &str, chunk: Chunk) -> ParsedChunk {
         table,
         diagnostics: diags,
     }
+}
+
+/// `product = [ { sku = ... } ]`, `licence = [...]` or `catalogue = { ... }`
+/// at the top level: valid TOML for the same tables, but the catalogue is
+/// read table by table from `[[product]]`, `[[licence]]` and `[catalogue]`
+/// headers, so these would go unchecked. An error (never silence), with a
+/// fix that rewrites them as tables when nothing follows them at the top
+/// level (tables written there would capture the keys after them).
+fn inline_tables(
+    src: &str,
+    base: usize,
+    k: &Spanned<std::borrow::Cow<'_, str>>,
+    v: &Spanned<DeValue<'_>>,
+    last: bool,
+) -> Option<Diagnostic> {
+    let name = k.get_ref().as_ref();
+    let tables: Vec<&DeTable> = match (name, v.get_ref()) {
+        ("product" | "licence", DeValue::Array(a)) => a
+            .iter()
+            .map(|x| match x.get_ref() {
+                DeValue::Table(t) => Some(t),
+                _ => None,
+            })
+            .collect::<Option<_>>()?,
+        ("catalogue", DeValue::Table(t)) => vec![t],
+        _ => return None,
+    };
+    let header = if name == "catalogue" {
+        "[catalogue]".to_string()
+    } else {
+        format!("[[{name}]]")
+    };
+    let text = |r: std::ops::Range<usize>| src.get(r).unwrap_or("");
+    let mut fix = String::new();
+    for (n, t) in tables.iter().enumerate() {
+        if n > 0 {
+            fix.push('\n');
+        }
+        fix.push_str(&header);
+        fix.push('\n');
+        let mut keys: Vec<_> = t.iter().collect();
+        keys.sort_by_key(|(tk, _)| tk.span().start);
+        for (tk, tv) in keys {
+            fix.push_str(text(tk.span()));
+            fix.push_str(" = ");
+            fix.push_str(text(tv.span()));
+            fix.push('\n');
+        }
+    }
+    let span = Span::new(k.span().start + base, v.span().end + base);
+    let what = match name {
+        "catalogue" => "the `[catalogue]` table".to_string(),
+        _ => format!("{} {name}s", tables.len()),
+    };
+    let msg = format!(
+        "`{name} = ...` writes {what} as inline tables; catalogue-lsp reads them only from `{header}` tables, so they are NOT checked: rewrite them as `{header}` tables{}",
+        if last {
+            " (quick fix)"
+        } else {
+            " and put them after the other top-level keys"
+        }
+    );
+    let d = Diagnostic::new(Code::InvalidValue, span, msg);
+    Some(if last && !fix.is_empty() {
+        d.with_replacements(vec![fix.trim_end().to_string()])
+    } else {
+        d
+    })
 }
 
 fn syntax_message(m: &str) -> String {
@@ -1072,7 +1145,9 @@ impl Reader<'_> {
             self.diags.push(
                 Diagnostic::new(Code::UnknownPart, s.span, msg)
                     .with_sku(self.sku.as_deref())
-                    .with_string_replacements(near.map(|n| vec![n.to_string()]).unwrap_or_default()),
+                    .with_string_replacements(
+                        near.map(|n| vec![n.to_string()]).unwrap_or_default(),
+                    ),
             );
         }
         Some(f)

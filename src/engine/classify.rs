@@ -112,7 +112,11 @@ impl Classification {
     }
     /// Notes that `code` rests on an instrument with an unconfirmed status.
     fn assume(&mut self, instrument: usize, status: Status, code: Option<&str>) {
-        let a = match self.assumptions.iter_mut().find(|a| a.instrument == instrument) {
+        let a = match self
+            .assumptions
+            .iter_mut()
+            .find(|a| a.instrument == instrument)
+        {
             Some(a) => a,
             None => {
                 self.assumptions.push(Assumption {
@@ -714,7 +718,12 @@ impl<'a, L: ProductLookup> Classifier<'a, L> {
                 } else {
                     c.verdict = Verdict::Excluded;
                     c.exclusion = Some(e.id.clone());
-                    set_codes(c, taken.into_iter().chain(inherited.into_iter().map(|(h, _)| h)));
+                    set_codes(
+                        c,
+                        taken
+                            .into_iter()
+                            .chain(inherited.into_iter().map(|(h, _)| h)),
+                    );
                     c.missing.clear();
                 }
             }

@@ -63,13 +63,13 @@ pub fn licence_diagnostics(pack: &RulePack, l: &Licence, out: &mut Vec<Diagnosti
             if !allowed.contains(&p.value) {
                 out.push(
                     Diagnostic::new(
-                        Code::CertificatePurposeNotAllowed,
+                        Code::CertificatePurposeUnusual,
                         p.span,
                         format!(
-                            "an export certificate cannot serve `{}`. {} Allowed: {}",
+                            "export certificates are used mainly for {}, not `{}`; no source forbids another purpose, but check that the registration covers it. {}",
+                            names(allowed),
                             p.value,
                             rule.explanation,
-                            names(allowed)
                         ),
                     )
                     .with_source(src.clone()),
@@ -246,7 +246,7 @@ pub fn problems(
         let allowed = rule.purposes.clone().unwrap_or_default();
         match p.purpose.as_ref().map(|x| x.value) {
             None => out.push((Code::CertificatePurposeNotAllowed, format!("licence `{id}` is an export certificate, which serves only {}; the product names no `purpose`: add it", names(&allowed)))),
-            Some(pp) if !allowed.contains(&pp) => out.push((Code::CertificatePurposeNotAllowed, format!("an export certificate serves only {}, not `{pp}`. {} Use an individual or general licence", names(&allowed), rule.explanation))),
+            Some(pp) if !allowed.contains(&pp) && l.purposes.is_none() => out.push((Code::CertificatePurposeUnusual, format!("export certificates are used mainly for {}, not `{pp}`; no source forbids another purpose, but check that the certificate's registration covers it, or use an individual or general licence. {}", names(&allowed), rule.explanation))),
             Some(pp) => {
                 if let Some(lp) = &l.purposes {
                     if !lp.value.iter().any(|x| x.value == pp) {
