@@ -58,14 +58,30 @@ pub enum Command {
         #[arg(long, value_name = "YYYY-MM-DD")]
         as_of: Option<Date>,
     },
-    /// List the rule pack's items with their status on a date.
+    /// List the rule pack's items with their status on a date; `rules test` runs the pack's tests.
     Rules {
+        #[command(subcommand)]
+        action: Option<RulesAction>,
         #[arg(long, value_name = "YYYY-MM-DD")]
         as_of: Option<Date>,
         #[arg(long, value_name = "PATH")]
         rules: Option<PathBuf>,
         #[arg(long, value_enum, default_value_t = Format::Human)]
         format: Format,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum RulesAction {
+    /// Run rule-pack test files (expected verdicts with their sources) and report coverage:
+    /// exit 0 when every case passes and every item, exclusion, licence type and guard is
+    /// exercised, 1 otherwise, 2 when a file cannot be read.
+    Test {
+        /// Test files (*.test.toml) or directories. Default: the embedded pack's tests
+        /// (or `tests/` beside the pack given with --rules).
+        paths: Vec<PathBuf>,
+        #[arg(long, value_name = "PATH")]
+        rules: Option<PathBuf>,
     },
 }
 
@@ -139,6 +155,25 @@ pub fn run(cli: Cli) -> i32 {
             pack(&rules).and_then(|p| explain(&p, &code, as_of.unwrap_or_else(today)))
         }
         Command::Rules {
+            action: Some(RulesAction::Test { paths, rules }),
+            ..
+        } => {
+            let result = pack(&rules)
+                .and_then(|p| test_files(&paths, rules.as_deref()).map(|f| (p, f)))
+                .and_then(|(p, files)| crate::packtest::run(&p, &files));
+            return match result {
+                Ok(r) => {
+                    let _ = out.write_all(r.render().as_bytes());
+                    if r.passed() { 0 } else { 1 }
+                }
+                Err(e) => {
+                    eprintln!("error: {e}");
+                    2
+                }
+            };
+        }
+        Command::Rules {
+            action: None,
             as_of,
             rules,
             format,
@@ -154,6 +189,56 @@ pub fn run(cli: Cli) -> i32 {
             2
         }
     }
+}
+
+/// The test files to run: the paths given (files, or directories searched
+/// for `*.test.toml`), else the tests beside a pack file, else the embedded
+/// pack's own.
+fn test_files(
+    paths: &[PathBuf],
+    pack: Option<&std::path::Path>,
+) -> Result<Vec<(String, String)>, String> {
+    let mut dirs: Vec<PathBuf> = paths.to_vec();
+    if dirs.is_empty() {
+        match pack {
+            None => {
+                return Ok(crate::packtest::EMBEDDED
+                    .iter()
+                    .map(|(n, t)| (n.to_string(), t.to_string()))
+                    .collect());
+            }
+            Some(p) => dirs.push(
+                p.parent()
+                    .unwrap_or(std::path::Path::new("."))
+                    .join("tests"),
+            ),
+        }
+    }
+    let mut files = Vec::new();
+    for d in dirs {
+        let mut found: Vec<PathBuf> = if d.is_dir() {
+            std::fs::read_dir(&d)
+                .map_err(|e| format!("{}: cannot read the folder: {e}", d.display()))?
+                .filter_map(|e| e.ok().map(|e| e.path()))
+                .filter(|p| p.to_string_lossy().ends_with(".test.toml"))
+                .collect()
+        } else {
+            vec![d.clone()]
+        };
+        found.sort();
+        if found.is_empty() {
+            return Err(format!(
+                "{}: no *.test.toml files: a pack's tests are TOML files of [[case]] tables (docs/rule-pack.md)",
+                d.display()
+            ));
+        }
+        for f in found {
+            let text = std::fs::read_to_string(&f)
+                .map_err(|e| format!("{}: cannot read it: {e}", f.display()))?;
+            files.push((f.display().to_string(), text));
+        }
+    }
+    Ok(files)
 }
 
 fn to_json(v: &serde_json::Value) -> String {

@@ -159,6 +159,8 @@ impl Instrument {
 /// A controlled item of the list.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Item {
+    /// Position in `RulePack::items` (coverage, `rules test`).
+    pub index: usize,
     pub code: String,
     pub instrument: usize,
     pub article: Arc<str>,
@@ -471,6 +473,7 @@ impl RulePack {
                 ));
             }
             items.push(Item {
+                index: items.len(),
                 code: i.code.clone(),
                 instrument: find_inst(&i.instrument, ri.span())?,
                 article: i.article.as_str().into(),

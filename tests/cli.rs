@@ -372,3 +372,31 @@ fn a_fifo_is_refused_not_read_forever() {
     let (code, _, _) = run(&["check", &dir.path().display().to_string()]);
     assert_eq!(code, 0);
 }
+
+/// Issue 11: the pack is tested like code; `rules test` runs the pack's
+/// cases and fails on a wrong verdict or a rule no case exercises.
+#[test]
+fn rules_test_runs_the_pack_tests_with_coverage() {
+    let (code, out, _) = run(&["rules", "test"]);
+    assert_eq!(code, 0, "{out}");
+    assert!(
+        out.contains("coverage: ") && out.contains("ok: every case passed"),
+        "{out}"
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let f = dir.path().join("wrong.test.toml");
+    std::fs::write(
+        &f,
+        "[[case]]\nname = \"Dy oxide\"\nsource = \"Ann. 18, 1C905.b\"\nas_of = 2026-06-01\ncatalogue = \"[[product]]\\nsku = 'P'\\nform = 'oxide'\\ncomposition = { Dy2O3 = 100 }\\n\"\nexpect = [{ sku = \"P\", verdict = \"not-controlled\" }]\n",
+    )
+    .unwrap();
+    let (code, out, _) = run(&["rules", "test", f.to_str().unwrap()]);
+    assert_eq!(code, 1, "{out}");
+    assert!(
+        out.contains("FAIL") && out.contains("expected not-controlled, got controlled"),
+        "{out}"
+    );
+    assert!(out.contains("not exercised: item 1C902.a.1"), "{out}");
+    let (code, _, err) = run(&["rules", "test", dir.path().join("none").to_str().unwrap()]);
+    assert_eq!(code, 2, "{err}");
+}

@@ -85,6 +85,11 @@ pub struct Classification {
     pub assumptions: Vec<Assumption>,
     /// The verdict under the other reading, when `assumptions` is not empty.
     pub other_reading: Option<OtherReading>,
+    /// Pack items behind `codes` (indices into `RulePack::items`): what a
+    /// pack's tests exercised.
+    pub items: Vec<usize>,
+    /// The `[[unmatched]]` guard that made the verdict indeterminate.
+    pub unmatched: Option<usize>,
     pub exclusion: Option<String>,
     /// Facts that would decide an indeterminate verdict.
     pub missing: Vec<String>,
@@ -103,6 +108,8 @@ impl Classification {
             titles: Vec::new(),
             assumptions: Vec::new(),
             other_reading: None,
+            items: Vec::new(),
+            unmatched: None,
             exclusion: None,
             missing: Vec::new(),
             dormant: Vec::new(),
@@ -460,6 +467,7 @@ impl<'a, L: ProductLookup> Classifier<'a, L> {
         if c.verdict == Verdict::NotControlled && !possible_in_force.is_empty() {
             let codes: BTreeSet<&str> = possible_in_force.iter().map(|i| i.code.as_str()).collect();
             c.verdict = Verdict::Indeterminate;
+            c.items.extend(possible_in_force.iter().map(|i| i.index));
             c.missing.push("a more specific `form`".into());
             step!(
                 c,
@@ -487,6 +495,7 @@ impl<'a, L: ProductLookup> Classifier<'a, L> {
                     && pack.instruments[u.instrument].status(date).applies()
             });
             if let Some(u) = guard {
+                c.unmatched = pack.unmatched.iter().position(|x| std::ptr::eq(x, u));
                 let listed: Vec<&str> = u
                     .elements
                     .iter()
@@ -778,6 +787,8 @@ struct Hit {
     code: String,
     instrument: usize,
     title: String,
+    /// The item's index in the pack (`usize::MAX`: from a component).
+    item: usize,
 }
 
 impl Hit {
@@ -786,6 +797,7 @@ impl Hit {
             code: item.code.clone(),
             instrument: item.instrument,
             title: item.title.clone(),
+            item: item.index,
         }
     }
     /// An excluded component whose contents are unknown: no code.
@@ -794,6 +806,7 @@ impl Hit {
             code: String::new(),
             instrument: usize::MAX,
             title: String::new(),
+            item: usize::MAX,
         }
     }
     /// The codes of a component's classification, with their titles.
@@ -809,6 +822,7 @@ impl Hit {
                     .find(|i| &i.code == code)
                     .map_or(usize::MAX, |i| i.instrument),
                 title: c.titles.get(n).cloned().unwrap_or_default(),
+                item: usize::MAX,
             })
             .collect()
     }
@@ -819,6 +833,9 @@ impl Hit {
 fn set_codes(c: &mut Classification, hits: impl IntoIterator<Item = Hit>) {
     let mut by_code: std::collections::BTreeMap<String, Vec<String>> = Default::default();
     for h in hits.into_iter().filter(|h| !h.code.is_empty()) {
+        if h.item != usize::MAX && !c.items.contains(&h.item) {
+            c.items.push(h.item);
+        }
         let titles = by_code.entry(h.code).or_default();
         if !h.title.is_empty() && !titles.contains(&h.title) {
             titles.push(h.title);
