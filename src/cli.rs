@@ -332,16 +332,28 @@ pub fn explain(p: &RulePack, code: &str, date: Date) -> Result<String, String> {
         if let Some(a) = p.assumption_text(i.instrument, inst.status(date)) {
             let _ = writeln!(s, "  assumption: {a}");
         }
+        let groups: String = i
+            .any_of
+            .iter()
+            .map(|g| {
+                let g: Vec<&str> = g.iter().map(|e| e.symbol()).collect();
+                format!(" and one of {}", g.join("/"))
+            })
+            .collect();
+        let mode = match i.mode {
+            crate::rules::MatchMode::Largest => "the largest constituent",
+            crate::rules::MatchMode::System => "every element present; the widest system wins",
+            crate::rules::MatchMode::Contains => "every element present",
+        };
         let _ = writeln!(
             s,
-            "  matches: form {} with {} ({:?})",
+            "  matches: form {} with {}{groups} ({mode})",
             if forms.is_empty() {
                 "-".into()
             } else {
                 forms.join("/")
             },
             els.join("-"),
-            i.mode
         );
         if !i.hs_codes.is_empty() {
             let _ = writeln!(
@@ -353,9 +365,14 @@ pub fn explain(p: &RulePack, code: &str, date: Date) -> Result<String, String> {
         if !i.note.is_empty() {
             let _ = writeln!(s, "  note: {}", i.note);
         }
+        let fields: String = i
+            .field_confidence
+            .iter()
+            .map(|(k, c)| format!("; {k}: {c}"))
+            .collect();
         let _ = writeln!(
             s,
-            "  source: {}, {} <{}> [confidence {}]",
+            "  source: {}, {} <{}> [confidence {}{fields}]",
             inst.title, i.article, inst.url, i.confidence
         );
     }

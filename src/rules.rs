@@ -175,6 +175,8 @@ pub struct Item {
     pub mode: MatchMode,
     pub hs_codes: Vec<String>,
     pub confidence: String,
+    /// Fields whose confidence differs from the record's (`hs_codes` → `P`).
+    pub field_confidence: Vec<(String, String)>,
     pub note: String,
 }
 
@@ -486,6 +488,24 @@ impl RulePack {
                 mode,
                 hs_codes: i.hs_codes.clone(),
                 confidence: i.confidence.clone(),
+                field_confidence: {
+                    let mut v = Vec::new();
+                    for (k, c) in &i.field_confidence {
+                        if !["code", "title", "title_zh", "hs_codes", "match"].contains(&k.as_str())
+                            || !["V", "S", "P", "?"].contains(&c.as_str())
+                        {
+                            return Err(err(
+                                Some(ri.span()),
+                                format!(
+                                    "item {}: field_confidence takes code, title, title_zh, hs_codes or match = \"V\" | \"S\" | \"P\" | \"?\", not {k} = \"{c}\"",
+                                    i.code
+                                ),
+                            ));
+                        }
+                        v.push((k.clone(), c.clone()));
+                    }
+                    v
+                },
                 note: i.note.clone().unwrap_or_default(),
             });
         }
@@ -894,6 +914,8 @@ struct RawItem {
     #[serde(default)]
     hs_codes: Vec<String>,
     confidence: String,
+    #[serde(default)]
+    field_confidence: std::collections::BTreeMap<String, String>,
     note: Option<String>,
 }
 

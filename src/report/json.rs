@@ -96,6 +96,28 @@ struct Product<'a> {
     licence: Option<&'a str>,
     #[serde(skip_serializing_if = "Option::is_none")]
     missing: Option<&'a [String]>,
+    /// Contract v2 §6: unconfirmed statuses the verdict rests on.
+    assumptions: Vec<Assumption<'a>>,
+}
+
+/// An unconfirmed status a verdict rests on (contract v2 §6).
+#[derive(Serialize)]
+struct Assumption<'a> {
+    instrument: &'a str,
+    status: &'static str,
+    /// The scheduled end of the suspension, after which no source confirms the status.
+    suspension_ended: Option<String>,
+    /// The codes that rest on it.
+    control_codes: &'a [String],
+    /// What is assumed, the other reading and what the sources say.
+    text: Option<String>,
+    other_reading: Option<OtherReading<'a>>,
+}
+
+#[derive(Serialize)]
+struct OtherReading<'a> {
+    verdict: &'static str,
+    control_codes: &'a [String],
 }
 
 impl<'a> Product<'a> {
@@ -115,6 +137,24 @@ impl<'a> Product<'a> {
             exclusion: c.exclusion.as_deref(),
             licence: p.licence.as_deref(),
             missing: (c.verdict == Verdict::Indeterminate).then_some(c.missing.as_slice()),
+            assumptions: c
+                .assumptions
+                .iter()
+                .map(|a| Assumption {
+                    instrument: f.pack.instruments.get(a.instrument).map_or("", |i| &i.id),
+                    status: a.status.name(),
+                    suspension_ended: match a.status {
+                        crate::rules::Status::Unconfirmed { ended, .. } => Some(ended.to_string()),
+                        _ => None,
+                    },
+                    control_codes: &a.codes,
+                    text: f.pack.assumption_text(a.instrument, a.status),
+                    other_reading: c.other_reading.as_ref().map(|o| OtherReading {
+                        verdict: o.verdict.as_str(),
+                        control_codes: &o.codes,
+                    }),
+                })
+                .collect(),
         }
     }
 }

@@ -39,14 +39,15 @@ fn link(url: &str, text: &str) -> String {
     format!("[{text}]({url})")
 }
 
-fn verdict_line(pack: &RulePack, r: &ProductResult) -> String {
+fn verdict_line(r: &ProductResult) -> String {
     let c = &r.classification;
     match c.verdict {
         Verdict::Controlled => format!(
             "**controlled** — {}",
             c.codes
                 .iter()
-                .map(|code| format!("`{code}` {}", pack.item_title(code).unwrap_or("")))
+                .enumerate()
+                .map(|(n, code)| format!("`{code}` {}", c.titles.get(n).map_or("", String::as_str)))
                 .collect::<Vec<_>>()
                 .join(", ")
         ),
@@ -98,9 +99,9 @@ pub fn hover(st: &State, uri: &Url, pos: Position) -> Option<Hover> {
                         .collect::<Vec<_>>()
                         .join(", ")
                 );
+                let pack = st.pack_of(uri);
                 for (el, _) in &e.shares {
-                    let items: Vec<String> = st
-                        .pack
+                    let items: Vec<String> = pack
                         .items
                         .iter()
                         .filter(|i| i.elements.contains(el))
@@ -196,11 +197,28 @@ fn product_hover(st: &State, uri: &Url, index: usize, p: &Product, md: &mut Stri
     let _ = writeln!(
         md,
         "{}\n\nEvaluated as of **{}** with rule pack `{}` {}.\n",
-        verdict_line(&pack, r),
+        verdict_line(r),
         r.as_of,
         pack.id,
         pack.version
     );
+    let c = &r.classification;
+    if let Some(other) = &c.other_reading {
+        for a in &c.assumptions {
+            if let Some(text) = pack.assumption_text(a.instrument, a.status) {
+                let _ = writeln!(
+                    md,
+                    "**Unconfirmed status** — {text}. Under the other reading: **{}**{}.\n",
+                    other.verdict.as_str(),
+                    if other.codes.is_empty() {
+                        String::new()
+                    } else {
+                        format!(" {}", other.codes.join(", "))
+                    }
+                );
+            }
+        }
+    }
     let explained = st.explained(uri, index);
     for step in explained.iter().flat_map(|c| &c.trace) {
         match &step.source {
