@@ -83,7 +83,6 @@ codes! {
     UnconfirmedStatus = "unconfirmed-status", Warning, "The verdict rests on a rule whose status on the date no source confirms (a suspension reached its scheduled end).";
     UnknownPart = "unknown-part", Hint, "An `integrates` entry that is not a known part name; it still counts as an integrated part.";
     CertificatePurposeUnusual = "certificate-purpose-unusual", Warning, "An export certificate is used for a purpose other than the usual ones (testing, inspection, spare parts, repair, exhibition).";
-    IndividualLicenceSplitShipment = "individual-licence-split-shipment", Warning, "One individual licence is used by exports on different dates (one batch, one licence).";
     RulePackError = "rule-pack-error", Error, "The rule pack named by `[catalogue].rules` or the settings could not be loaded.";
     FileTooLarge = "file-too-large", Error, "The file is larger than the editor limit and is not analysed there; run `check` on it.";
     InternalError = "internal-error", Error, "The analysis of this file failed inside catalogue-lsp; the rest of the workspace is still checked.";
