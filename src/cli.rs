@@ -37,7 +37,7 @@ pub enum Command {
         #[arg(long)]
         stdio: bool,
     },
-    /// Check catalogue files or directories; exit 0 clean, 1 errors found, 2 the run failed.
+    /// Check catalogue files or directories; exit 0 clean, 1 errors found, 2 the run failed (also: nothing judged, or a catalogue path could not be read).
     Check {
         /// Files or directories (searched for *.catalogue.toml and catalogue.toml). Default: the current directory.
         paths: Vec<PathBuf>,
@@ -124,6 +124,11 @@ pub fn run(cli: Cli) -> i32 {
             };
             match report::run(&paths, rules.as_deref(), &opts) {
                 Err(e) => {
+                    if let report::RunError::NothingJudged { skipped, .. } = &e {
+                        for n in report::skip_notes(skipped) {
+                            eprintln!("{n}");
+                        }
+                    }
                     eprintln!("error: {e}");
                     return 2;
                 }
@@ -143,6 +148,19 @@ pub fn run(cli: Cli) -> i32 {
                             eprintln!("error: cannot write the report: {e}");
                             return 2;
                         }
+                    }
+                    if format != Format::Human {
+                        // The human report says this itself; JSON and SARIF keep stdout to their schema.
+                        for n in report::skip_notes(&run.skipped) {
+                            eprintln!("{n}");
+                        }
+                    }
+                    let unread = run.unread();
+                    if unread > 0 {
+                        eprintln!(
+                            "error: {unread} catalogue path{} could not be read (listed above): the run is incomplete, so it fails (exit 2); fix or remove them, or check the other paths by name",
+                            if unread == 1 { "" } else { "s" }
+                        );
                     }
                     let code = run.exit_code();
                     // The process ends next: freeing every product one by one would only cost time.
@@ -233,8 +251,14 @@ fn test_files(
             ));
         }
         for f in found {
-            let text = std::fs::read_to_string(&f)
-                .map_err(|e| format!("{}: cannot read it: {e}", f.display()))?;
+            let guard = crate::fsread::Guard {
+                what: "a rule-pack test file",
+                max_bytes: crate::fsread::MAX_PACK_BYTES,
+                within: None,
+            };
+            let bytes = crate::fsread::read(&f, &guard).map_err(|e| e.to_string())?;
+            let text =
+                String::from_utf8(bytes).map_err(|_| format!("{}: not UTF-8 text", f.display()))?;
             files.push((f.display().to_string(), text));
         }
     }

@@ -8,6 +8,7 @@ pub mod chem;
 pub mod cli;
 pub mod diagnostic;
 pub mod engine;
+pub mod fsread;
 pub mod packtest;
 pub mod report;
 pub mod rules;

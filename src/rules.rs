@@ -290,14 +290,28 @@ impl RulePack {
             .clone()
     }
 
-    /// Loads a pack file.
+    /// Loads a pack file the user named (`--rules`, the `rules` setting):
+    /// anywhere, but through the guarded reader (a regular file of bounded
+    /// size; never a FIFO or device).
     pub fn load(path: &Path) -> Result<RulePack, PackError> {
-        let file = path.display().to_string();
-        let bytes = std::fs::read(path).map_err(|e| PackError {
-            file: file.clone(),
-            line: None,
-            message: format!("cannot read it: {e}"),
-        })?;
+        RulePack::load_within(path, None)
+    }
+
+    /// Loads a pack file through the guarded reader (`fsread`), its resolved
+    /// path inside `within` when given (a pack named by a catalogue).
+    pub fn load_within(
+        path: &Path,
+        within: Option<crate::fsread::Within>,
+    ) -> Result<RulePack, PackError> {
+        let file = crate::fsread::shown(path);
+        let bytes =
+            crate::fsread::read(path, &crate::fsread::Guard::rule_pack(within)).map_err(|e| {
+                PackError {
+                    file: file.clone(),
+                    line: None,
+                    message: e.message,
+                }
+            })?;
         let text = String::from_utf8(bytes).map_err(|e| PackError {
             file: file.clone(),
             line: None,

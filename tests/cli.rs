@@ -126,7 +126,11 @@ fn missing_licence_is_exit_1_with_header_range() {
     assert_eq!(d["sku"], "NDFEB-DY-10");
     let (code, human, _) = run(&["check", &f]);
     assert_eq!(code, 1);
-    assert!(human.contains(":14:1: error[missing-licence]: "), "{human}");
+    // Every product diagnostic names its SKU.
+    assert!(
+        human.contains(":14:1: error[missing-licence] NDFEB-DY-10: "),
+        "{human}"
+    );
     assert!(human.contains("1 error"), "{human}");
 }
 
@@ -175,7 +179,7 @@ fn run_failures_are_exit_2_with_a_clear_message() {
     let (code, _, err) = run(&["check", "/nonexistent/path"]);
     assert_eq!(code, 2);
     assert!(
-        err.contains("/nonexistent/path") && err.contains("cannot read"),
+        err.contains("/nonexistent/path") && err.contains("does not exist"),
         "{err}"
     );
     let dir = tempfile::tempdir().unwrap();
@@ -368,9 +372,14 @@ fn a_fifo_is_refused_not_read_forever() {
     let (code, _, err) = run(&["check", &fifo.display().to_string()]);
     assert_eq!(code, 2);
     assert!(err.contains("not a regular file"), "{err}");
-    // In a directory, it is skipped (only regular files are catalogues).
-    let (code, _, _) = run(&["check", &dir.path().display().to_string()]);
-    assert_eq!(code, 0);
+    // In a directory, it is not read either, and the run says so: a
+    // catalogue that could not be read fails the run.
+    let (code, _, err) = run(&["check", &dir.path().display().to_string()]);
+    assert_eq!(code, 2, "{err}");
+    assert!(
+        err.contains("pipe.catalogue.toml") && err.contains("FIFO"),
+        "{err}"
+    );
 }
 
 /// Issue 11: the pack is tested like code; `rules test` runs the pack's

@@ -1,9 +1,28 @@
-//! Human output, as compilers print it: `path:line:col: severity[code]: message`,
-//! the source line, the rule's source, then a summary.
+//! Human output, as compilers print it: `path:line:col: severity[code] SKU: message`
+//! (the SKU when the diagnostic concerns a product), the source line, the
+//! rule's source; then the products judged not controlled (they carry no
+//! diagnostic), what the search skipped and why, and a summary.
 
 use super::Run;
 use crate::diagnostic::Severity;
+use crate::engine::Verdict;
 use std::fmt::Write;
+
+/// A SKU as shown in a line: control, bidirectional and invisible
+/// formatting characters escaped (a U+202E must not reorder the line).
+pub fn sku_shown(sku: &str) -> String {
+    let mut out = String::with_capacity(sku.len());
+    for c in sku.chars() {
+        let hidden = c.is_control()
+            || matches!(c, '\u{200B}'..='\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2060}'..='\u{2069}' | '\u{FEFF}' | '\u{00AD}');
+        if hidden {
+            let _ = write!(out, "\\u{{{:04X}}}", c as u32);
+        } else {
+            out.push(c);
+        }
+    }
+    crate::fsread::shown_str(&out)
+}
 
 pub fn render(run: &Run, color: bool) -> String {
     let mut out = String::new();
@@ -26,10 +45,15 @@ pub fn render(run: &Run, color: bool) -> String {
                 d.severity,
                 &format!("{}[{}]", d.severity.as_str(), d.code.as_str()),
             );
+            let sku = d.sku.as_deref().map(|s| format!(" {}", sku_shown(s)));
             let _ = writeln!(
                 out,
-                "{}:{}:{}: {label}: {}",
-                f.path, lc.line, lc.column, d.message
+                "{}:{}:{}: {label}{}: {}",
+                f.path,
+                lc.line,
+                lc.column,
+                sku.unwrap_or_default(),
+                d.message
             );
             let line = lc.line - 1;
             let src = &f.text[f.lines.line_start(line)..f.lines.line_end(&f.text, line)];
@@ -40,6 +64,36 @@ pub fn render(run: &Run, color: bool) -> String {
                 let _ = writeln!(out, "  = source: {} <{}>", s.cite(), s.url);
             }
         }
+    }
+    // Products judged not controlled carry no diagnostic: listed, so that
+    // every product of the run appears by its SKU.
+    let mut listed = false;
+    for (f, r) in run.files.iter().zip(&run.results) {
+        for p in r
+            .products
+            .iter()
+            .filter(|p| p.verdict() == Verdict::NotControlled)
+        {
+            if !listed {
+                let _ = writeln!(out, "not controlled (no listed item matches):");
+                listed = true;
+            }
+            let Some(prod) = f.catalogue.products.get(p.index) else {
+                continue;
+            };
+            let lc = f.lines.line_col(&f.text, prod.header.start());
+            let _ = writeln!(
+                out,
+                "  {}:{}:{}: {}",
+                f.path,
+                lc.line,
+                lc.column,
+                p.sku.as_deref().map_or("(no sku)".into(), sku_shown)
+            );
+        }
+    }
+    for n in super::skip_notes(&run.skipped) {
+        let _ = writeln!(out, "{n}");
     }
     let s = run.summary();
     let _ = writeln!(

@@ -1,17 +1,21 @@
-//! The `check` run: finds catalogue files, reads them, picks each file's rule
-//! pack, runs the engine, and renders the results as human text, the
-//! contract's JSON (spec §8) or SARIF 2.1.0.
+//! The `check` run: finds catalogue files (through `fsread`, which reports
+//! what it skipped), reads them through the guarded reader, picks each
+//! file's rule pack (a catalogue's own pack confined to the checked paths),
+//! runs the engine, and renders the results as human text, the contract's
+//! JSON (spec §8) or SARIF 2.1.0. A run that judged nothing, or could not
+//! read a catalogue path, fails (exit 2).
 
 pub mod human;
 pub mod json;
 pub mod sarif;
 
-use crate::catalogue::{self, Catalogue, is_catalogue_name};
+use crate::catalogue::{self, Catalogue};
 use crate::diagnostic::{Code, Diagnostic, Severity};
 use crate::engine::{FileInput, FileResult, Options, Verdict, Workspace};
+use crate::fsread;
 use crate::rules::{PackError, RulePack};
 use crate::text::LineIndex;
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -32,8 +36,16 @@ pub struct LoadedFile {
 /// Why a run failed (exit code 2).
 #[derive(Debug)]
 pub enum RunError {
-    Path { path: String, message: String },
+    Path {
+        path: String,
+        message: String,
+    },
     Pack(PackError),
+    /// No catalogue file was found or could be read: nothing was judged.
+    NothingJudged {
+        paths: Vec<String>,
+        skipped: Vec<fsread::Skip>,
+    },
 }
 
 impl std::fmt::Display for RunError {
@@ -41,86 +53,47 @@ impl std::fmt::Display for RunError {
         match self {
             RunError::Path { path, message } => write!(f, "{path}: {message}"),
             RunError::Pack(e) => e.fmt(f),
+            RunError::NothingJudged { paths, skipped } => {
+                let unread = skipped.iter().filter(|s| s.lost()).count();
+                write!(
+                    f,
+                    "nothing judged: {} under {}; a run that judged nothing is not a pass. Give catalogue files (*.catalogue.toml, catalogue.toml) or folders that hold them",
+                    if unread > 0 {
+                        format!(
+                            "{unread} catalogue path{} could not be read and no other catalogue file was found",
+                            plural(unread)
+                        )
+                    } else {
+                        "no catalogue file was found".to_string()
+                    },
+                    paths.join(", ")
+                )
+            }
         }
     }
 }
 
-/// A finished run: the files, their results, the default pack.
+/// A finished run: the files, their results, the default pack, and what
+/// the search skipped or could not read.
 pub struct Run {
     pub files: Vec<LoadedFile>,
     pub results: Vec<FileResult>,
     pub pack: Arc<RulePack>,
+    pub skipped: Vec<fsread::Skip>,
 }
 
-/// Finds catalogue files under the given paths: files as given, directories
-/// searched recursively for `*.catalogue.toml` and `catalogue.toml`
-/// (symlinked directories are followed once; loops are cut).
-pub fn discover(paths: &[PathBuf]) -> Result<Vec<PathBuf>, RunError> {
-    let mut out = Vec::new();
-    let mut seen_dirs = HashSet::new();
-    for p in paths {
-        let meta = std::fs::metadata(p).map_err(|e| RunError::Path {
-            path: p.display().to_string(),
-            message: format!("cannot read: {e}"),
-        })?;
-        if meta.is_dir() {
-            walk(p, &mut seen_dirs, &mut out)?;
-        } else {
-            out.push(p.clone());
-        }
-    }
-    let mut seen = HashSet::new();
-    out.retain(|p| seen.insert(p.clone()));
-    Ok(out)
+/// Finds catalogue files under the given paths (see [`fsread::find`]):
+/// files as given, directories searched recursively for `*.catalogue.toml`
+/// and `catalogue.toml`, with what was skipped and why.
+pub fn discover(paths: &[PathBuf]) -> fsread::Found {
+    fsread::find(paths)
 }
 
-fn walk(dir: &Path, seen: &mut HashSet<PathBuf>, out: &mut Vec<PathBuf>) -> Result<(), RunError> {
-    let canon = std::fs::canonicalize(dir).unwrap_or_else(|_| dir.to_path_buf());
-    if !seen.insert(canon) {
-        return Ok(());
-    }
-    let rd = std::fs::read_dir(dir).map_err(|e| RunError::Path {
-        path: dir.display().to_string(),
-        message: format!("cannot read directory: {e}"),
-    })?;
-    let mut entries: Vec<PathBuf> = rd.filter_map(|e| e.ok().map(|e| e.path())).collect();
-    entries.sort();
-    for e in entries {
-        let name = e.file_name().and_then(|n| n.to_str()).unwrap_or("");
-        if name.starts_with('.') || name == "target" || name == "node_modules" {
-            continue;
-        }
-        match std::fs::metadata(&e) {
-            Ok(m) if m.is_dir() => walk(&e, seen, out)?,
-            Ok(m) if m.is_file() && is_catalogue_name(name) => out.push(e),
-            _ => {}
-        }
-    }
-    Ok(())
-}
-
-/// Reads a file as text. Invalid UTF-8 is replaced and reported as a
-/// syntax error at the first bad byte; a BOM is dropped.
-pub fn read_text(path: &Path) -> Result<(String, Option<Diagnostic>), RunError> {
-    let err = |m: String| RunError::Path {
-        path: path.display().to_string(),
-        message: m,
-    };
-    let meta = std::fs::metadata(path).map_err(|e| err(format!("cannot read: {e}")))?;
-    if !meta.is_file() {
-        // A FIFO or device would block or never end: only regular files are catalogues.
-        return Err(err(
-            "not a regular file: give a catalogue file or a directory".into(),
-        ));
-    }
-    if meta.len() > MAX_FILE_BYTES {
-        return Err(err(format!(
-            "{} bytes is larger than the {} MiB limit for a catalogue: split it into several files",
-            meta.len(),
-            MAX_FILE_BYTES >> 20
-        )));
-    }
-    let bytes = std::fs::read(path).map_err(|e| err(format!("cannot read: {e}")))?;
+/// Reads a catalogue file as text through the guarded reader (a regular
+/// file, at most [`MAX_FILE_BYTES`]). Invalid UTF-8 is replaced and reported
+/// as a syntax error at the first bad byte; a BOM is dropped.
+pub fn read_text(path: &Path) -> Result<(String, Option<Diagnostic>), fsread::ReadError> {
+    let bytes = fsread::read(path, &fsread::Guard::catalogue(MAX_FILE_BYTES, None))?;
     Ok(decode(bytes))
 }
 
@@ -149,28 +122,35 @@ pub fn decode(bytes: Vec<u8>) -> (String, Option<Diagnostic>) {
 }
 
 /// Loads, parses and analyses the files. `rules` overrides every file's pack.
+/// Fails only for a bad pack or when no catalogue could be judged; files
+/// that could not be read are in [`Run::skipped`] (and fail the run).
 pub fn run(paths: &[PathBuf], rules: Option<&Path>, opts: &Options) -> Result<Run, RunError> {
     let default = match rules {
         Some(p) => Arc::new(RulePack::load(p).map_err(RunError::Pack)?),
         None => RulePack::embedded(),
     };
-    let files = discover(paths)?;
-    // The directories a catalogue's own `rules` pack must lie in.
-    let roots: Vec<PathBuf> = paths
-        .iter()
-        .filter_map(|p| std::fs::canonicalize(p).ok())
-        .map(|p| {
-            if p.is_dir() {
-                p
-            } else {
-                p.parent().map(Path::to_path_buf).unwrap_or(p)
-            }
-        })
-        .collect();
+    let found = discover(paths);
+    let mut skipped = found.skipped;
+    // The directories a catalogue's own `rules` pack must lie in (canonical).
+    let roots = fsread::canonical_roots(paths);
+    let within = fsread::Within {
+        roots: &roots,
+        scope: "the checked paths",
+        advice: "move the pack inside them, or pass it with --rules",
+    };
     let mut packs: HashMap<PathBuf, Arc<RulePack>> = HashMap::new();
-    let mut loaded = Vec::with_capacity(files.len());
-    for path in files {
-        let (text, utf8) = read_text(&path)?;
+    let mut loaded = Vec::with_capacity(found.files.len());
+    for path in found.files {
+        let (text, utf8) = match read_text(&path) {
+            Ok(t) => t,
+            Err(e) => {
+                skipped.push(fsread::Skip {
+                    path,
+                    reason: fsread::Reason::Unreadable(e.message),
+                });
+                continue;
+            }
+        };
         let mut catalogue = catalogue::parse(&text);
         if let Some(d) = utf8 {
             catalogue.diagnostics.insert(0, d);
@@ -181,23 +161,21 @@ pub fn run(paths: &[PathBuf], rules: Option<&Path>, opts: &Options) -> Result<Ru
         ) {
             (None, Some(r)) if r.value != default.id => {
                 let p = path.parent().unwrap_or(Path::new(".")).join(&r.value);
-                // A catalogue may only name a pack inside the paths being checked.
-                let inside = std::fs::canonicalize(&p)
-                    .ok()
-                    .is_some_and(|c| roots.iter().any(|root| c.starts_with(root)));
-                if !inside {
-                    return Err(RunError::Path {
-                        path: path.display().to_string(),
-                        message: format!(
-                            "`[catalogue].rules = \"{}\"` names a rule pack that does not exist or lies outside the checked paths; move it inside them, or pass it with --rules",
-                            r.value
-                        ),
-                    });
-                }
                 match packs.get(&p) {
                     Some(pk) => pk.clone(),
                     None => {
-                        let pk = Arc::new(RulePack::load(&p).map_err(RunError::Pack)?);
+                        // A catalogue may only name a pack inside the paths being checked.
+                        let pk = RulePack::load_within(&p, Some(within)).map_err(|e| {
+                            RunError::Path {
+                                path: path.display().to_string(),
+                                message: format!(
+                                    "`[catalogue].rules = \"{}\"`: {}",
+                                    fsread::shown_str(&r.value),
+                                    e
+                                ),
+                            }
+                        })?;
+                        let pk = Arc::new(pk);
                         packs.insert(p, pk.clone());
                         pk
                     }
@@ -212,6 +190,12 @@ pub fn run(paths: &[PathBuf], rules: Option<&Path>, opts: &Options) -> Result<Ru
             lines,
             catalogue,
             pack,
+        });
+    }
+    if loaded.is_empty() {
+        return Err(RunError::NothingJudged {
+            paths: paths.iter().map(|p| fsread::shown(p)).collect(),
+            skipped,
         });
     }
     let results = {
@@ -230,7 +214,53 @@ pub fn run(paths: &[PathBuf], rules: Option<&Path>, opts: &Options) -> Result<Ru
         files: loaded,
         results,
         pack: default,
+        skipped,
     })
+}
+
+/// Lines that say what the search skipped and why: one per path that may
+/// have hidden a catalogue (`error:`), one per other reason, naming a few
+/// paths (`note:`). For the human report, or stderr beside JSON and SARIF.
+pub fn skip_notes(skipped: &[fsread::Skip]) -> Vec<String> {
+    let mut out = Vec::new();
+    for s in skipped.iter().filter(|s| s.lost()) {
+        out.push(format!(
+            "error: {}: not judged: {}",
+            fsread::shown(&s.path),
+            s.why()
+        ));
+    }
+    // Deliberate skips, grouped by reason.
+    let mut groups: Vec<(String, Vec<&Path>)> = Vec::new();
+    for s in skipped.iter().filter(|s| !s.lost()) {
+        let key = match &s.reason {
+            fsread::Reason::Rule => "hidden entries, target/, node_modules/: not searched; name a path to check it".to_string(),
+            fsread::Reason::Outside { .. } => "symbolic links leading outside the checked paths: not followed; name the folder to check it".to_string(),
+            _ => s.why(),
+        };
+        match groups.iter_mut().find(|(k, _)| *k == key) {
+            Some((_, v)) => v.push(&s.path),
+            None => groups.push((key, vec![&s.path])),
+        }
+    }
+    for (why, paths) in groups {
+        const NAMED: usize = 3;
+        let mut names: Vec<String> = paths.iter().take(NAMED).map(|p| fsread::shown(p)).collect();
+        if paths.len() > NAMED {
+            names.push(format!("and {} more", paths.len() - NAMED));
+        }
+        out.push(format!(
+            "note: skipped {} path{} ({why}): {}",
+            paths.len(),
+            plural(paths.len()),
+            names.join(", ")
+        ));
+    }
+    out
+}
+
+fn plural(n: usize) -> &'static str {
+    if n == 1 { "" } else { "s" }
 }
 
 /// Counts for the summary.
@@ -269,8 +299,21 @@ impl Run {
         s
     }
 
-    /// Exit code of `check`: 1 when any error-severity diagnostic.
+    /// Catalogue paths that could not be read (a folder that could not be
+    /// listed, a file that is not a readable regular file...).
+    pub fn unread(&self) -> usize {
+        self.skipped.iter().filter(|s| s.lost()).count()
+    }
+
+    /// Exit code of `check`: 2 when a catalogue path could not be read (the
+    /// run is incomplete), else 1 when any error-severity diagnostic, else 0.
     pub fn exit_code(&self) -> i32 {
-        if self.summary().errors > 0 { 1 } else { 0 }
+        if self.unread() > 0 {
+            2
+        } else if self.summary().errors > 0 {
+            1
+        } else {
+            0
+        }
     }
 }

@@ -1,11 +1,13 @@
 //! The background index of the workspace's catalogue files (read from disk
-//! so that open documents can refer to them), and its hand-over to
-//! `didOpen`: a document opened while the indexer parses that very file
+//! through the guarded reader, so that open documents can refer to them;
+//! what it skipped or could not read is returned for the log), and its
+//! hand-over to `didOpen`: a document opened while the indexer parses that very file
 //! takes the indexer's parse instead of parsing the text a second time
 //! beside it (twice the memory and half the cores at start-up).
 
 use super::state::{DiskFile, State, read_disk};
-use std::path::PathBuf;
+use crate::fsread::{Reason, Skip, Within};
+use std::path::{Path, PathBuf};
 use std::sync::{Condvar, Mutex, MutexGuard};
 use std::time::Duration;
 use tower_lsp::lsp_types::Url;
@@ -62,11 +64,28 @@ impl Indexing {
 
     /// Parses the file at `path` for the index, unless it is open; hands
     /// the parse to a `didOpen` that waits for it.
-    fn parse(&self, state: &Mutex<State>, uri: &Url, path: &std::path::Path) -> Option<DiskFile> {
+    fn parse(
+        &self,
+        state: &Mutex<State>,
+        uri: &Url,
+        path: &Path,
+        within: Within,
+        skipped: &mut Vec<Skip>,
+    ) -> Option<DiskFile> {
         if !self.claim(state, uri) {
             return None;
         }
-        let parsed = std::panic::catch_unwind(|| read_disk(path)).ok().flatten();
+        let parsed = match std::panic::catch_unwind(|| read_disk(path, Some(within))) {
+            Ok(Ok(f)) => Some(f),
+            Ok(Err(e)) => {
+                skipped.push(Skip {
+                    path: path.to_path_buf(),
+                    reason: Reason::Unreadable(e.message),
+                });
+                None
+            }
+            Err(_) => None,
+        };
         self.finish(parsed)
     }
 
@@ -108,26 +127,76 @@ fn lock(state: &Mutex<State>) -> MutexGuard<'_, State> {
     state.lock().unwrap_or_else(|e| e.into_inner())
 }
 
+/// What indexing did: how many files the index gained, and what it
+/// skipped or could not read, and why.
+#[derive(Debug, Default)]
+pub struct Indexed {
+    pub loaded: usize,
+    pub skipped: Vec<Skip>,
+}
+
+impl Indexed {
+    /// Log lines for the client (`window/logMessage`) and stderr: one per
+    /// path that may have hidden a catalogue, then the deliberate skips
+    /// grouped; at most `max` lines, the rest counted.
+    pub fn log_lines(&self, max: usize) -> Vec<(bool, String)> {
+        let notes = crate::report::skip_notes(&self.skipped);
+        let mut out: Vec<(bool, String)> = notes
+            .iter()
+            .take(max)
+            .map(|n| {
+                let warn = n.starts_with("error:");
+                let text = n
+                    .strip_prefix("error: ")
+                    .or_else(|| n.strip_prefix("note: "))
+                    .unwrap_or(n);
+                (warn, format!("workspace index: {text}"))
+            })
+            .collect();
+        if notes.len() > max {
+            out.push((
+                true,
+                format!(
+                    "workspace index: {} more lines not shown",
+                    notes.len() - max
+                ),
+            ));
+        }
+        out
+    }
+}
+
 /// Reads and parses every catalogue file under `roots` that is not open,
-/// one at a time, each kept as soon as it is parsed. Returns how many files
-/// the index gained.
-pub fn index(state: &Mutex<State>, indexing: &Indexing, roots: &[PathBuf]) -> usize {
-    let files = crate::report::discover(roots).unwrap_or_default();
-    let mut loaded = 0;
-    for p in files {
+/// one at a time, each kept as soon as it is parsed. A folder or file that
+/// cannot be read is skipped and reported; the others are still indexed.
+/// Folders reached through symbolic links leading outside the workspace are
+/// not walked, and every file read must resolve inside it.
+pub fn index(state: &Mutex<State>, indexing: &Indexing, roots: &[PathBuf]) -> Indexed {
+    let found = crate::fsread::find(roots);
+    let canonical = crate::fsread::canonical_roots(roots);
+    let within = Within {
+        roots: &canonical,
+        scope: "the workspace folders",
+        advice: "links leading outside the workspace are not followed",
+    };
+    let mut out = Indexed {
+        loaded: 0,
+        skipped: found.skipped,
+    };
+    for p in found.files {
         let Ok(uri) = Url::from_file_path(&p) else {
             continue;
         };
-        let Some(f) = indexing.parse(state, &uri, &p) else {
+        let Some(f) = indexing.parse(state, &uri, &p, within, &mut out.skipped) else {
             continue;
         };
         let mut st = lock(state);
         if !st.docs.contains_key(&uri) {
             st.disk.insert(uri, f);
-            loaded += 1;
+            out.loaded += 1;
         }
     }
-    loaded
+    out
 }
 
 #[cfg(test)]

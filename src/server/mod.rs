@@ -111,7 +111,7 @@ impl LanguageServer for Backend {
                     roots.push(p);
                 }
             }
-            st.roots = roots;
+            st.set_roots(roots);
             if let Some(opts) = &params.initialization_options {
                 match Settings::from_json(opts) {
                     Ok(s) => st.set_settings(s),
@@ -178,19 +178,42 @@ impl LanguageServer for Backend {
             )
         };
         tracing::info!(roots = ?roots, pack, "initialized");
-        // Index the workspace off the protocol path; publish for open documents when done.
+        // Index the workspace off the protocol path; publish for open
+        // documents when done; say what could not be read or was skipped.
         let state = self.state.clone();
         let publish = self.publish.clone();
         let pull = self.pull.load(Ordering::SeqCst);
         let indexing = self.indexing.clone();
-        tokio::task::spawn_blocking(move || {
-            let loaded = indexer::index(&state, &indexing, &roots);
-            let mut st = state.lock().unwrap_or_else(|e| e.into_inner());
-            tracing::info!(files = loaded, "workspace indexed");
-            if loaded > 0 {
-                // Open documents may refer to what the index now holds.
-                let open: Vec<Url> = st.docs.keys().cloned().collect();
-                deliver(&mut st, &publish, pull, &open, None);
+        let log = self.client.clone();
+        tokio::spawn(async move {
+            let done = tokio::task::spawn_blocking(move || {
+                let indexed = indexer::index(&state, &indexing, &roots);
+                let mut st = state.lock().unwrap_or_else(|e| e.into_inner());
+                tracing::info!(
+                    files = indexed.loaded,
+                    skipped = indexed.skipped.len(),
+                    "workspace indexed"
+                );
+                if indexed.loaded > 0 {
+                    // Open documents may refer to what the index now holds.
+                    let open: Vec<Url> = st.docs.keys().cloned().collect();
+                    deliver(&mut st, &publish, pull, &open, None);
+                }
+                indexed.log_lines(50)
+            })
+            .await;
+            for (warn, line) in done.unwrap_or_default() {
+                if warn {
+                    tracing::warn!("{line}");
+                } else {
+                    tracing::info!("{line}");
+                }
+                let typ = if warn {
+                    MessageType::WARNING
+                } else {
+                    MessageType::INFO
+                };
+                log.log_message(typ, line).await;
             }
         });
         // Watch catalogue files; a client that cannot is fine.
@@ -286,8 +309,12 @@ impl LanguageServer for Backend {
             .ok()
             .filter(|p| p.is_file() && is_catalogue_uri(&uri));
         if let Some(p) = on_disk {
-            if let Some(f) = read_disk(&p) {
-                st.disk.insert(uri.clone(), f);
+            // The user opened it: read it again wherever it is, guarded.
+            match read_disk(&p, None) {
+                Ok(f) => {
+                    st.disk.insert(uri.clone(), f);
+                }
+                Err(e) => tracing::warn!("not re-read after closing: {e}"),
             }
         } else {
             st.disk.remove(&uri);
@@ -323,8 +350,16 @@ impl LanguageServer for Backend {
             }
             if ch.typ == FileChangeType::DELETED {
                 st.disk.remove(&ch.uri);
-            } else if let Some(f) = read_disk(&path) {
-                st.disk.insert(ch.uri.clone(), f);
+            } else {
+                match read_disk(&path, st.within()) {
+                    Ok(f) => {
+                        st.disk.insert(ch.uri.clone(), f);
+                    }
+                    Err(e) => {
+                        tracing::warn!("changed catalogue not read: {e}");
+                        st.disk.remove(&ch.uri);
+                    }
+                }
             }
         }
         if packs_changed {

@@ -332,6 +332,10 @@ pub struct State {
     pub settings: Settings,
     pub encoding: Encoding,
     pub roots: Vec<PathBuf>,
+    /// The workspace folders, canonical (symlinks resolved): where the
+    /// files the server reads on its own (the index, packs named by a
+    /// catalogue) must lie. Set with `set_roots`.
+    canonical_roots: Vec<PathBuf>,
     /// The settings' pack (or the embedded one) and why a configured one failed.
     pub pack: Arc<RulePack>,
     pub pack_error: Option<String>,
@@ -354,6 +358,7 @@ impl Default for State {
             settings: Settings::default(),
             encoding: Encoding::Utf16,
             roots: Vec::new(),
+            canonical_roots: Vec::new(),
             pack: RulePack::embedded(),
             pack_error: None,
             as_of: None,
@@ -368,6 +373,23 @@ pub fn today() -> Date {
 }
 
 impl State {
+    /// Sets the workspace folders (and their canonical forms).
+    pub fn set_roots(&mut self, roots: Vec<PathBuf>) {
+        self.canonical_roots = crate::fsread::canonical_roots(&roots);
+        self.roots = roots;
+    }
+
+    /// Where files the server reads on its own must lie: the workspace
+    /// folders (None without any: then only a catalogue's own pack is
+    /// confined, to the catalogue's folder).
+    pub fn within(&self) -> Option<crate::fsread::Within<'_>> {
+        (!self.canonical_roots.is_empty()).then_some(crate::fsread::Within {
+            roots: &self.canonical_roots,
+            scope: "the workspace folders",
+            advice: "files the server reads on its own must lie inside them",
+        })
+    }
+
     /// Applies settings: loads the pack, parses the date. Errors are kept
     /// and shown as diagnostics; the embedded pack stays in use meanwhile.
     pub fn set_settings(&mut self, s: Settings) {
@@ -380,7 +402,8 @@ impl State {
                 Ok(d) => self.as_of = Some(d),
                 Err(_) => {
                     self.pack_error = Some(format!(
-                        "setting asOf = \"{d}\" is not a date like 2026-06-01; using the catalogue's as_of or today"
+                        "setting asOf = \"{}\" is not a date like 2026-06-01; using the catalogue's as_of or today",
+                        crate::fsread::shown_str(d)
                     ))
                 }
             }
@@ -484,29 +507,39 @@ impl State {
             return (self.pack.clone(), None);
         };
         let path = normalize(&dir.join(&r.value));
-        if !self
-            .roots
-            .iter()
-            .any(|root| path.starts_with(normalize(root)))
-            && !self.roots.is_empty()
-        {
-            let d = Diagnostic::new(
-                Code::RulePackError,
-                r.span,
-                format!(
-                    "rule pack `{}` is outside the workspace; packs named by a catalogue must live inside it (set `rules` in your editor settings to use another). Using {}",
-                    r.value, self.pack.id
-                ),
-            );
-            return (self.pack.clone(), Some(d));
-        }
-        let entry = self.pack_cache.entry(path.clone()).or_insert_with(|| {
-            RulePack::load(&path)
-                .map(Arc::new)
-                .map_err(|e| e.to_string())
-        });
+        let entry = match self.pack_cache.get(&path) {
+            Some(e) => e.clone(),
+            None => {
+                // Confined to the workspace folders, or without any to the
+                // catalogue's own folder and below; canonical paths are
+                // compared, so a symlinked folder leading outside is refused.
+                let (roots, scope, advice) = if self.canonical_roots.is_empty() {
+                    (
+                        crate::fsread::canonical_roots(&[&dir]),
+                        "this catalogue's folder (no workspace folder is open)",
+                        "without a workspace folder, a pack named by a catalogue must live in the catalogue's folder or below (open the folder as a workspace, or set `rules` in your editor settings)",
+                    )
+                } else {
+                    (
+                        self.canonical_roots.clone(),
+                        "the workspace folders",
+                        "packs named by a catalogue must live inside the workspace (set `rules` in your editor settings to use another)",
+                    )
+                };
+                let within = crate::fsread::Within {
+                    roots: &roots,
+                    scope,
+                    advice,
+                };
+                let e = RulePack::load_within(&path, Some(within))
+                    .map(Arc::new)
+                    .map_err(|e| e.to_string());
+                self.pack_cache.insert(path, e.clone());
+                e
+            }
+        };
         match entry {
-            Ok(p) => (p.clone(), None),
+            Ok(p) => (p, None),
             Err(e) => (
                 self.pack.clone(),
                 Some(Diagnostic::new(
@@ -858,7 +891,8 @@ impl State {
                 Code::RulePackError.as_str().into(),
             )),
             source: Some("catalogue-lsp".into()),
-            message: e.clone(),
+            // Sent with every publication: a huge setting is not echoed whole.
+            message: shown_message(e),
             ..Default::default()
         })
     }
@@ -1143,20 +1177,33 @@ fn to_lsp(
     }
 }
 
-/// Reads a catalogue file from disk for the index (size-limited; invalid UTF-8 replaced).
-pub fn read_disk(path: &Path) -> Option<DiskFile> {
-    let meta = std::fs::metadata(path).ok().filter(|m| m.is_file())?;
-    if meta.len() > MAX_INDEX_BYTES {
-        tracing::warn!(path = %path.display(), bytes = meta.len(), "catalogue too large to index");
-        return None;
+/// A configuration message cut to a few lines' length (it is re-sent on
+/// every publication: a 5 MB setting must not be echoed whole).
+fn shown_message(m: &str) -> String {
+    const MAX: usize = 1000;
+    match m.char_indices().nth(MAX) {
+        None => m.to_string(),
+        Some((at, _)) => format!("{}… ({} bytes in all)", &m[..at], m.len()),
     }
-    let bytes = std::fs::read(path).ok()?;
+}
+
+/// Reads a catalogue file from disk for the index through the guarded
+/// reader (a regular file of at most 64 MiB, inside `within` when given;
+/// invalid UTF-8 replaced).
+pub fn read_disk(
+    path: &Path,
+    within: Option<crate::fsread::Within>,
+) -> Result<DiskFile, crate::fsread::ReadError> {
+    let bytes = crate::fsread::read(
+        path,
+        &crate::fsread::Guard::catalogue(MAX_INDEX_BYTES, within),
+    )?;
     let (text, bad) = crate::report::decode(bytes);
     let mut catalogue = catalogue::parse(&text);
     if let Some(d) = bad {
         catalogue.diagnostics.insert(0, d);
     }
-    Some(DiskFile {
+    Ok(DiskFile {
         names: super::document::next_names(),
         lines: LineIndex::new(&text),
         text,

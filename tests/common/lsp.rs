@@ -225,6 +225,28 @@ impl Client {
         }
     }
 
+    /// Waits for a notification `method` whose params satisfy `pred`
+    /// (the backlog first); others are kept in the backlog.
+    pub fn notification(&mut self, method: &str, pred: impl Fn(&Value) -> bool) -> Value {
+        if let Some(i) = self
+            .backlog
+            .iter()
+            .position(|m| m["method"] == method && pred(&m["params"]))
+        {
+            return self.backlog.remove(i);
+        }
+        let deadline = Instant::now() + TIMEOUT;
+        loop {
+            let m = self
+                .recv(deadline)
+                .unwrap_or_else(|| panic!("no {method} notification as expected"));
+            if m["method"] == method && m.get("id").is_none() && pred(&m["params"]) {
+                return m;
+            }
+            self.handle(m);
+        }
+    }
+
     pub fn open(&mut self, uri: &str, text: &str, version: i64) {
         self.notify("textDocument/didOpen", json!({"textDocument": {"uri": uri, "languageId": "toml", "version": version, "text": text}}));
     }
