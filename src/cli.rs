@@ -162,7 +162,6 @@ fn to_json(v: &serde_json::Value) -> String {
     s
 }
 
-
 /// What a code means, with its sources.
 pub fn explain(p: &RulePack, code: &str, date: Date) -> Result<String, String> {
     use std::fmt::Write as _;

@@ -320,8 +320,13 @@ fn explain_and_rules() {
         .filter(|i| i["instrument"] == "ann-57-2025")
         .collect();
     assert!(!ann57.is_empty());
-    assert!(ann57.iter().all(|i| i["status"] == "unconfirmed"
-        && i["assumption"].as_str().unwrap().contains("no source confirms")));
+    assert!(ann57.iter().all(|i| {
+        i["status"] == "unconfirmed"
+            && i["assumption"]
+                .as_str()
+                .unwrap()
+                .contains("no source confirms")
+    }));
 }
 
 #[test]
