@@ -1308,6 +1308,60 @@ mod tests {
     }
 
     #[test]
+    fn announcement_61_limbs_have_their_own_dates_under_the_same_suspension() {
+        let p = RulePack::embedded();
+        let limb = |id: &str| p.extraterritorial.iter().find(|x| x.id == id).unwrap();
+        let (l1, l3) = (limb("ann-61-1-1"), limb("ann-61-1-3"));
+        let inst = &p.instruments[l1.instrument];
+        let st = |l: &Extraterritorial, d| inst.status_from(l.effective.or(inst.effective), d);
+        assert_eq!(st(l3, date(2025, 10, 9)), Status::InForce);
+        assert!(matches!(
+            st(l1, date(2025, 10, 9)),
+            Status::NotYetEffective { effective } if effective == date(2025, 12, 1)
+        ));
+        assert!(matches!(
+            st(l1, date(2025, 12, 1)),
+            Status::Suspended { .. }
+        ));
+        assert!(matches!(
+            st(l1, date(2026, 11, 11)),
+            Status::Unconfirmed { .. }
+        ));
+        assert!(matches!(l1.test, AbroadTest::CnContentValue(t) if t == 0.1));
+        assert_eq!(l1.annex.len(), 1);
+        assert_eq!(l3.annex.len(), 2);
+        for id in ["ann-56-2025", "ann-62-2025"] {
+            let i = p.instruments.iter().find(|i| i.id == id).unwrap();
+            assert!(matches!(
+                i.status(date(2026, 6, 1)),
+                Status::Suspended { .. }
+            ));
+            assert!(matches!(
+                i.status(date(2026, 12, 1)),
+                Status::Unconfirmed { .. }
+            ));
+        }
+        let bad = EMBEDDED.replacen(
+            "annex = [\"ann-61-annex-1-part-ii\"]",
+            "annex = [\"part-iii\"]",
+            1,
+        );
+        assert!(
+            RulePack::parse(&bad, "p")
+                .unwrap_err()
+                .message
+                .contains("unknown annex part `part-iii`")
+        );
+        let bad = EMBEDDED.replacen("cas = [\"298-07-7\"]", "cas = [\"298-07-8\"]", 1);
+        assert!(
+            RulePack::parse(&bad, "p")
+                .unwrap_err()
+                .message
+                .contains("not a valid CAS number")
+        );
+    }
+
+    #[test]
     fn code_cover_is_by_dotted_prefix() {
         assert!(code_covers("1C905", "1C905.a.4"));
         assert!(code_covers("1C905.a", "1C905.a.4"));
