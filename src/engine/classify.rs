@@ -228,6 +228,14 @@ impl<'a, L: ProductLookup> Classifier<'a, L> {
         date: Date,
         contained: bool,
     ) -> Arc<Classification> {
+        // Where it is exported from matters only for a product that says so:
+        // others share one memo entry whether contained or not.
+        let p = self.lookup.get(at);
+        let contained = contained
+            && (p.exported_from.is_some()
+                || p.made_in.is_some()
+                || p.was_invalid("made_in")
+                || p.was_invalid("exported_from"));
         if let Some(c) = self.memo.get(&(at, date, contained)) {
             return c.clone();
         }
