@@ -4,7 +4,7 @@
 //! (the embedded default or a file) and answering "is this instrument in
 //! force on date D". Format: docs/rule-pack.md.
 
-use crate::catalogue::{Form, LicenceType, Purpose};
+use crate::catalogue::{Form, LicenceType, Purpose, TechnologyArea};
 use crate::chem::Element;
 use crate::diagnostic::SourceRef;
 use jiff::civil::Date;
@@ -125,6 +125,12 @@ impl Status {
 
 impl Instrument {
     pub fn status(&self, date: Date) -> Status {
+        self.status_from(self.effective, date)
+    }
+
+    /// The status on `date` of a provision of this instrument that takes
+    /// effect on `effective` (Ann. 61/2025: its limbs have their own dates).
+    pub fn status_from(&self, effective: Option<Date>, date: Date) -> Status {
         if let Some(s) = self
             .suspensions
             .iter()
@@ -135,7 +141,7 @@ impl Instrument {
                 until: s.until,
             };
         }
-        if let Some(e) = self.effective.filter(|e| date < *e) {
+        if let Some(e) = effective.filter(|e| date < *e) {
             return Status::NotYetEffective { effective: e };
         }
         // The latest window that ended before the date decides what is known.
@@ -173,10 +179,81 @@ pub struct Item {
     /// (`[["Nd", "Pr"]]`: neodymium or praseodymium).
     pub any_of: Vec<Vec<Element>>,
     pub mode: MatchMode,
+    /// Fact tests: the item matches a product that states one of these
+    /// CAS numbers, collector classes or technology areas (Ann. 56, 62).
+    pub cas: Vec<String>,
+    pub collectors: Vec<String>,
+    pub technology_area: Vec<TechnologyArea>,
     pub hs_codes: Vec<String>,
     pub confidence: String,
     /// Fields whose confidence differs from the record's (`hs_codes` → `P`).
     pub field_confidence: Vec<(String, String)>,
+    pub note: String,
+}
+
+impl Item {
+    /// Whether the item is matched by stated facts rather than by elements.
+    pub fn by_facts(&self) -> bool {
+        !(self.cas.is_empty() && self.collectors.is_empty() && self.technology_area.is_empty())
+    }
+}
+
+/// A part of Ann. 61/2025's Annex 1 (the items its extraterritorial rules
+/// reach): the list items it consists of, by code, and entries with no list
+/// code, by match.
+#[derive(Clone, Debug, PartialEq)]
+pub struct AnnexPart {
+    pub id: String,
+    pub instrument: usize,
+    pub article: Arc<str>,
+    pub title: String,
+    /// Control codes (each covering its sub-items) of the list items that are
+    /// entries of this part; a part or good containing one is one too.
+    pub items: Vec<String>,
+    /// Entries with no list code: (form, elements, any_of groups, title).
+    pub matches: Vec<AnnexMatch>,
+    /// Part and good forms that contain an entry but may or may not be a
+    /// "part, component or assembly" of the annex: indeterminate.
+    pub possible_forms: Vec<Form>,
+    pub confidence: String,
+    pub note: String,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct AnnexMatch {
+    pub title: String,
+    pub forms: Vec<Form>,
+    pub elements: Vec<Element>,
+    pub any_of: Vec<Vec<Element>>,
+}
+
+/// The fact an extraterritorial limb tests.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum AbroadTest {
+    /// Made abroad, with Chinese-origin Part I material at or above this
+    /// percent of the value (Ann. 61 §1(1)).
+    CnContentValue(f64),
+    /// Made abroad using Chinese-origin rare-earth technology (§1(2)).
+    CnTechnology,
+    /// The item itself is of Chinese origin (§1(3)).
+    CnOrigin,
+}
+
+/// A limb of Ann. 61/2025 §1: exports by operators abroad that need a
+/// MOFCOM licence.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Extraterritorial {
+    pub id: String,
+    pub instrument: usize,
+    pub article: Arc<str>,
+    pub title: String,
+    pub title_zh: String,
+    /// The limb's own effective date (else the instrument's).
+    pub effective: Option<Date>,
+    /// Indices into `RulePack::annex`.
+    pub annex: Vec<usize>,
+    pub test: AbroadTest,
+    pub confidence: String,
     pub note: String,
 }
 
@@ -271,6 +348,8 @@ pub struct RulePack {
     pub instruments: Vec<Instrument>,
     pub items: Vec<Item>,
     pub unmatched: Vec<Unmatched>,
+    pub annex: Vec<AnnexPart>,
+    pub extraterritorial: Vec<Extraterritorial>,
     pub exclusions: Vec<Exclusion>,
     pub licence_rules: Vec<LicenceRule>,
     pub transfers: Vec<(String, String)>,
@@ -459,10 +538,44 @@ impl RulePack {
                     format!("item {}: an `any_of` group is empty", i.code),
                 ));
             }
-            if elements.is_empty() {
+            let technology_area = i
+                .r#match
+                .technology_area
+                .iter()
+                .map(|a| {
+                    TechnologyArea::parse(a).ok_or_else(|| {
+                        err(
+                            Some(ri.span()),
+                            format!(
+                                "item {}: unknown technology area `{a}`; areas: {}",
+                                i.code,
+                                TechnologyArea::names().join(", ")
+                            ),
+                        )
+                    })
+                })
+                .collect::<Result<Vec<_>, _>>()?;
+            if let Some(bad) = i
+                .r#match
+                .cas
+                .iter()
+                .find(|c| !crate::catalogue::parse::is_cas_number(c))
+            {
                 return Err(err(
                     Some(ri.span()),
-                    format!("item {} matches no elements: give match.elements", i.code),
+                    format!("item {}: `{bad}` is not a valid CAS number", i.code),
+                ));
+            }
+            let facts = !(i.r#match.cas.is_empty()
+                && i.r#match.collectors.is_empty()
+                && technology_area.is_empty());
+            if elements.is_empty() && any_of.is_empty() && !facts {
+                return Err(err(
+                    Some(ri.span()),
+                    format!(
+                        "item {} matches nothing: give match.elements, match.any_of, or a fact test (cas, collectors, technology_area)",
+                        i.code
+                    ),
                 ));
             }
             let mode = match i.r#match.mode.as_str() {
@@ -500,6 +613,9 @@ impl RulePack {
                 elements,
                 any_of,
                 mode,
+                cas: i.r#match.cas.clone(),
+                collectors: i.r#match.collectors.clone(),
+                technology_area,
                 hs_codes: i.hs_codes.clone(),
                 confidence: i.confidence.clone(),
                 field_confidence: {
@@ -533,6 +649,102 @@ impl RulePack {
                 instrument: find_inst(&u.instrument, ru.span())?,
                 article: u.article.as_str().into(),
                 explanation: u.explanation.clone(),
+            });
+        }
+        let mut annex: Vec<AnnexPart> = Vec::new();
+        for ra in &raw.annex {
+            let a = ra.get_ref();
+            let what = format!("annex {}", a.id);
+            if let Some(bad) = a
+                .items
+                .iter()
+                .find(|c| !crate::catalogue::parse::is_control_code(c))
+            {
+                return Err(err(
+                    Some(ra.span()),
+                    format!("{what}: `{bad}` is not a control code"),
+                ));
+            }
+            let mut matches = Vec::new();
+            for m in &a.r#match {
+                let elements = elements_of(&m.elements, &what)?;
+                let any_of = m
+                    .any_of
+                    .iter()
+                    .map(|g| elements_of(g, &what))
+                    .collect::<Result<Vec<_>, _>>()?;
+                if elements.is_empty() && (any_of.is_empty() || any_of.iter().any(|g| g.is_empty()))
+                {
+                    return Err(err(
+                        Some(ra.span()),
+                        format!("{what}: a match needs elements or non-empty any_of groups"),
+                    ));
+                }
+                matches.push(AnnexMatch {
+                    title: m.title.clone(),
+                    forms: forms(&m.forms)?,
+                    elements,
+                    any_of,
+                });
+            }
+            annex.push(AnnexPart {
+                id: a.id.clone(),
+                instrument: find_inst(&a.instrument, ra.span())?,
+                article: a.article.as_str().into(),
+                title: a.title.clone(),
+                items: a.items.clone(),
+                matches,
+                possible_forms: forms(&a.possible_forms)?,
+                confidence: a.confidence.clone(),
+                note: a.note.clone().unwrap_or_default(),
+            });
+        }
+        let mut extraterritorial = Vec::new();
+        for rx in &raw.extraterritorial {
+            let x = rx.get_ref();
+            let test = match (x.test.as_str(), x.threshold) {
+                ("cn-content-value", Some(t)) if t.is_finite() && (0.0..=100.0).contains(&t) => {
+                    AbroadTest::CnContentValue(t)
+                }
+                ("cn-technology", None) => AbroadTest::CnTechnology,
+                ("cn-origin", None) => AbroadTest::CnOrigin,
+                (t, _) => {
+                    return Err(err(
+                        Some(rx.span()),
+                        format!(
+                            "extraterritorial {}: test `{t}` must be \"cn-content-value\" (with a `threshold` percent), \"cn-technology\" or \"cn-origin\" (no threshold)",
+                            x.id
+                        ),
+                    ));
+                }
+            };
+            let parts = x
+                .annex
+                .iter()
+                .map(|id| {
+                    annex.iter().position(|a| &a.id == id).ok_or_else(|| {
+                        err(
+                            Some(rx.span()),
+                            format!("extraterritorial {}: unknown annex part `{id}`", x.id),
+                        )
+                    })
+                })
+                .collect::<Result<Vec<_>, _>>()?;
+            extraterritorial.push(Extraterritorial {
+                id: x.id.clone(),
+                instrument: find_inst(&x.instrument, rx.span())?,
+                article: x.article.as_str().into(),
+                title: x.title.clone(),
+                title_zh: x.title_zh.clone().unwrap_or_default(),
+                effective: x
+                    .effective
+                    .as_ref()
+                    .map(|d| date(d, "effective"))
+                    .transpose()?,
+                annex: parts,
+                test,
+                confidence: x.confidence.clone(),
+                note: x.note.clone().unwrap_or_default(),
             });
         }
         let mut exclusions = Vec::new();
@@ -657,6 +869,8 @@ impl RulePack {
             instruments,
             items,
             unmatched,
+            annex,
+            extraterritorial,
             exclusions,
             licence_rules,
             transfers: raw.transfer.into_iter().map(|t| (t.id, t.title)).collect(),
@@ -857,6 +1071,54 @@ struct RawPack {
     item: Vec<Spanned<RawItem>>,
     #[serde(default)]
     unmatched: Vec<Spanned<RawUnmatched>>,
+    #[serde(default)]
+    annex: Vec<Spanned<RawAnnex>>,
+    #[serde(default)]
+    extraterritorial: Vec<Spanned<RawExtraterritorial>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawAnnex {
+    id: String,
+    instrument: String,
+    article: String,
+    title: String,
+    #[serde(default)]
+    items: Vec<String>,
+    #[serde(default)]
+    r#match: Vec<RawAnnexMatch>,
+    #[serde(default)]
+    possible_forms: Vec<Spanned<String>>,
+    confidence: String,
+    note: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawAnnexMatch {
+    title: String,
+    forms: Vec<Spanned<String>>,
+    #[serde(default)]
+    elements: Vec<Spanned<String>>,
+    #[serde(default)]
+    any_of: Vec<Vec<Spanned<String>>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawExtraterritorial {
+    id: String,
+    instrument: String,
+    article: String,
+    title: String,
+    title_zh: Option<String>,
+    effective: Option<Spanned<toml::value::Datetime>>,
+    annex: Vec<String>,
+    test: String,
+    threshold: Option<f64>,
+    confidence: String,
+    note: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -938,12 +1200,19 @@ struct RawItem {
 struct RawMatch {
     #[serde(default)]
     forms: Vec<Spanned<String>>,
+    #[serde(default)]
     elements: Vec<Spanned<String>>,
     #[serde(default)]
     any_of: Vec<Vec<Spanned<String>>>,
     mode: String,
     #[serde(default)]
     possible_forms: Vec<Spanned<String>>,
+    #[serde(default)]
+    cas: Vec<String>,
+    #[serde(default)]
+    collectors: Vec<String>,
+    #[serde(default)]
+    technology_area: Vec<String>,
 }
 
 #[derive(Deserialize)]
@@ -1075,6 +1344,60 @@ mod tests {
             Status::NotYetEffective { .. }
         ));
         assert_eq!(a18.status(date(2025, 4, 4)), Status::InForce);
+    }
+
+    #[test]
+    fn announcement_61_limbs_have_their_own_dates_under_the_same_suspension() {
+        let p = RulePack::embedded();
+        let limb = |id: &str| p.extraterritorial.iter().find(|x| x.id == id).unwrap();
+        let (l1, l3) = (limb("ann-61-1-1"), limb("ann-61-1-3"));
+        let inst = &p.instruments[l1.instrument];
+        let st = |l: &Extraterritorial, d| inst.status_from(l.effective.or(inst.effective), d);
+        assert_eq!(st(l3, date(2025, 10, 9)), Status::InForce);
+        assert!(matches!(
+            st(l1, date(2025, 10, 9)),
+            Status::NotYetEffective { effective } if effective == date(2025, 12, 1)
+        ));
+        assert!(matches!(
+            st(l1, date(2025, 12, 1)),
+            Status::Suspended { .. }
+        ));
+        assert!(matches!(
+            st(l1, date(2026, 11, 11)),
+            Status::Unconfirmed { .. }
+        ));
+        assert!(matches!(l1.test, AbroadTest::CnContentValue(t) if t == 0.1));
+        assert_eq!(l1.annex.len(), 1);
+        assert_eq!(l3.annex.len(), 2);
+        for id in ["ann-56-2025", "ann-62-2025"] {
+            let i = p.instruments.iter().find(|i| i.id == id).unwrap();
+            assert!(matches!(
+                i.status(date(2026, 6, 1)),
+                Status::Suspended { .. }
+            ));
+            assert!(matches!(
+                i.status(date(2026, 12, 1)),
+                Status::Unconfirmed { .. }
+            ));
+        }
+        let bad = EMBEDDED.replacen(
+            "annex = [\"ann-61-annex-1-part-ii\"]",
+            "annex = [\"part-iii\"]",
+            1,
+        );
+        assert!(
+            RulePack::parse(&bad, "p")
+                .unwrap_err()
+                .message
+                .contains("unknown annex part `part-iii`")
+        );
+        let bad = EMBEDDED.replacen("cas = [\"298-07-7\"]", "cas = [\"298-07-8\"]", 1);
+        assert!(
+            RulePack::parse(&bad, "p")
+                .unwrap_err()
+                .message
+                .contains("not a valid CAS number")
+        );
     }
 
     #[test]

@@ -58,6 +58,32 @@ string_enum!(
         FinishedProduct = "finished-product": "finished electronic goods (headphones, speakers...)",
         ConsumerProduct = "consumer-product": "a consumer product (magnetic toys, phone cases, chargers...)",
         Fixture = "fixture": "an electromagnetic clamp or fixture, or a magnetic machine fixing part (FAQ V 3(3): a downstream product)",
+        Ore = "ore": "an ore or concentrate (Ann. 56/2025 1C914.a: rare-earth ores)",
+        Reagent = "reagent": "a process chemical: flotation reagent, extractant (Ann. 56/2025 1C914.b, .c); classified by `cas` and `collectors`",
+        Technology = "technology": "technology or its carrier: drawings, process specifications, parameters, programs, simulation data (Ann. 62/2025 1E902); classified by `technology_area`",
+    }
+);
+
+impl Form {
+    /// Forms classified by stated facts (`cas`, `collectors`,
+    /// `technology_area`) rather than by composition: without those facts
+    /// nothing can be ruled out.
+    pub fn by_facts(self) -> bool {
+        matches!(self, Form::Reagent | Form::Technology)
+    }
+}
+
+string_enum!(
+    /// What a technology is about (Ann. 62/2025 §1: 1E902.a areas, 1E902.b
+    /// production-line services).
+    TechnologyArea {
+        Mining = "mining": "rare-earth mining (稀土开采)",
+        Separation = "separation": "smelting and separation (冶炼分离)",
+        MetalSmelting = "metal-smelting": "metal smelting (金属冶炼)",
+        MagnetManufacturing = "magnet-manufacturing": "magnet manufacturing: SmCo, NdFeB, Ce magnets (磁材制造)",
+        Recycling = "recycling": "rare-earth secondary-resource recycling (稀土二次资源回收利用)",
+        ProductionLineServices = "production-line-services": "assembly, commissioning, maintenance, repair, upgrade of production lines for the areas above (1E902.b)",
+        Other = "other": "none of the areas above",
     }
 );
 
@@ -74,6 +100,7 @@ impl Form {
                 | Form::FinishedProduct
                 | Form::ConsumerProduct
                 | Form::Fixture
+                | Form::Technology
         )
     }
 }
@@ -250,6 +277,25 @@ pub struct Product {
     pub purpose: Option<Field<Purpose>>,
     pub licence: Option<Field<String>>,
     pub ship_date: Option<Field<Date>>,
+    /// Where the product was made (ISO alpha-2); absent: not stated.
+    pub made_in: Option<Field<String>>,
+    /// Where this export leaves from (ISO alpha-2); absent: `made_in`, else
+    /// China. Another country: an export by an operator abroad (Ann. 61/2025).
+    pub exported_from: Option<Field<String>>,
+    /// The item itself is of Chinese origin.
+    pub cn_origin: Option<Field<bool>>,
+    /// Percent of the product's value that is Chinese-origin Annex 1 Part I
+    /// material (Ann. 61/2025 §1(1)).
+    pub cn_content_value: Option<Field<f64>>,
+    /// Produced using Chinese-origin rare-earth technology (Ann. 61/2025 §1(2)).
+    pub cn_technology: Option<Field<bool>>,
+    /// CAS registry numbers of the substance(s).
+    pub cas: Option<Field<Vec<Field<String>>>>,
+    /// Collector classes a flotation reagent contains (`hydroxamic-acid`,
+    /// `phosphate-ester`, any other name); `[]`: none.
+    pub collectors: Option<Field<Vec<Field<String>>>>,
+    /// What a technology is about.
+    pub technology_area: Option<Field<Vec<Field<TechnologyArea>>>>,
     /// The table has a syntax error: its values may be incomplete.
     pub broken: bool,
     /// Keys that were present but whose value was invalid (reported already).
@@ -263,6 +309,18 @@ impl Product {
     /// Whether a key was given with an invalid value.
     pub fn was_invalid(&self, key: &str) -> bool {
         self.invalid.contains(&key)
+    }
+    /// Where the export leaves from: `exported_from`, else `made_in`, else
+    /// China (a PRC export, the contract's default).
+    pub fn export_origin(&self) -> &str {
+        self.exported_from
+            .as_ref()
+            .or(self.made_in.as_ref())
+            .map_or("CN", |f| f.value.as_str())
+    }
+    /// An export by an operator outside mainland China (Ann. 61/2025).
+    pub fn exported_from_abroad(&self) -> bool {
+        self.export_origin() != "CN"
     }
 }
 
@@ -363,7 +421,9 @@ no_shift!(
     Integrate,
     Transfer,
     Purpose,
-    LicenceType
+    LicenceType,
+    TechnologyArea,
+    f64
 );
 
 impl<T: Shift> Shift for Field<T> {
@@ -423,6 +483,14 @@ impl Shift for Product {
         self.purpose.shift(d);
         self.licence.shift(d);
         self.ship_date.shift(d);
+        self.made_in.shift(d);
+        self.exported_from.shift(d);
+        self.cn_origin.shift(d);
+        self.cn_content_value.shift(d);
+        self.cn_technology.shift(d);
+        self.cas.shift(d);
+        self.collectors.shift(d);
+        self.technology_area.shift(d);
     }
 }
 

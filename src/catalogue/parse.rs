@@ -32,6 +32,14 @@ pub const PRODUCT_KEYS: &[&str] = &[
     "purpose",
     "licence",
     "ship_date",
+    "made_in",
+    "exported_from",
+    "cn_origin",
+    "cn_content_value",
+    "cn_technology",
+    "cas",
+    "collectors",
+    "technology_area",
 ];
 pub const LICENCE_KEYS: &[&str] = &[
     "id",
@@ -1090,6 +1098,80 @@ impl Reader<'_> {
         })
     }
 
+    /// A number from 0 to 100 (a percent).
+    fn percent(&mut self, t: &DeTable, key: &'static str) -> Option<Field<f64>> {
+        let (k, v) = self.get(t, key)?;
+        let (ks, vs) = (self.span(k.span()), self.span(v.span()));
+        let n = match v.get_ref() {
+            DeValue::Integer(i) => i64::from_str_radix(i.as_str(), i.radix())
+                .ok()
+                .map(|x| x as f64),
+            DeValue::Float(f) => f.as_str().replace('_', "").parse::<f64>().ok(),
+            other => {
+                self.wrong_type(key, vs, other, "a number from 0 to 100 (percent)");
+                return None;
+            }
+        };
+        match n {
+            Some(x) if x.is_finite() && (0.0..=100.0).contains(&x) => Some(Field {
+                value: x,
+                span: vs,
+                key: ks,
+            }),
+            _ => {
+                self.report(
+                    key,
+                    Code::InvalidValue,
+                    vs,
+                    format!("`{key}` must be a percent from 0 to 100"),
+                );
+                None
+            }
+        }
+    }
+
+    /// A string or an array of strings.
+    fn one_or_many(&mut self, t: &DeTable, key: &'static str) -> Option<Field<Vec<Field<String>>>> {
+        let (k, v) = self.get(t, key)?;
+        if let DeValue::String(s) = v.get_ref() {
+            let (ks, vs) = (self.span(k.span()), self.span(v.span()));
+            return Some(Field {
+                value: vec![Field {
+                    value: s.to_string(),
+                    span: vs,
+                    key: ks,
+                }],
+                span: vs,
+                key: ks,
+            });
+        }
+        self.strings(t, key)
+    }
+
+    /// `cas`: one CAS registry number or an array of them, each checked
+    /// against its check digit.
+    fn cas(&mut self, t: &DeTable) -> Option<Field<Vec<Field<String>>>> {
+        let mut f = self.one_or_many(t, "cas")?;
+        let mut ok = Vec::with_capacity(f.value.len());
+        for s in std::mem::take(&mut f.value) {
+            if is_cas_number(&s.value) {
+                ok.push(s);
+            } else {
+                self.report(
+                    "cas",
+                    Code::InvalidValue,
+                    s.span,
+                    format!(
+                        "`{}` is not a valid CAS registry number (digits-digits-check digit, e.g. \"14802-03-0\"; the check digit must match)",
+                        s.value
+                    ),
+                );
+            }
+        }
+        f.value = ok;
+        Some(f)
+    }
+
     fn enums<E: Copy>(
         &mut self,
         t: &DeTable,
@@ -1324,6 +1406,37 @@ fn ordered_choices(value: &str, names: &[&str]) -> Vec<String> {
     v
 }
 
+/// Whether `s` is a CAS registry number: 2–7 digits, 2 digits, a check
+/// digit equal to the weighted digit sum mod 10.
+pub fn is_cas_number(s: &str) -> bool {
+    let parts: Vec<&str> = s.split('-').collect();
+    let [a, b, c] = parts[..] else {
+        return false;
+    };
+    let digits = |x: &str| !x.is_empty() && x.bytes().all(|d| d.is_ascii_digit());
+    let shaped = digits(a)
+        && digits(b)
+        && digits(c)
+        && (2..=7).contains(&a.len())
+        && b.len() == 2
+        && c.len() == 1;
+    if !shaped {
+        return false;
+    }
+    let body: Vec<u32> = a
+        .bytes()
+        .chain(b.bytes())
+        .map(|d| u32::from(d - b'0'))
+        .collect();
+    let sum: u32 = body
+        .iter()
+        .rev()
+        .enumerate()
+        .map(|(i, d)| (i as u32 + 1) * d)
+        .sum();
+    u32::from(c.as_bytes()[0] - b'0') == sum % 10
+}
+
 /// `1C905`, `1C905.a.4`, `2B902.x`: a digit, a category letter A–E, three
 /// digits, then dot-separated sub-items of letters or digits.
 pub fn is_control_code(s: &str) -> bool {
@@ -1458,9 +1571,50 @@ fn read_product(r: &mut Reader, t: &DeTable, header: Span, span: Span) -> Produc
         purpose: r.enum_value(t, "purpose", Purpose::parse, &Purpose::names()),
         licence: r.nonempty_string(t, "licence"),
         ship_date: r.date(t, "ship_date"),
+        made_in: None,
+        exported_from: None,
+        cn_origin: r.boolean(t, "cn_origin"),
+        cn_content_value: r.percent(t, "cn_content_value"),
+        cn_technology: r.boolean(t, "cn_technology"),
+        cas: r.cas(t),
+        collectors: r.strings(t, "collectors"),
+        technology_area: r.one_or_many(t, "technology_area").map(|f| {
+            let names = TechnologyArea::names();
+            let mut out = Vec::with_capacity(f.value.len());
+            for s in f.value {
+                match TechnologyArea::parse(&s.value) {
+                    Some(a) => out.push(Field {
+                        value: a,
+                        span: s.span,
+                        key: s.key,
+                    }),
+                    None => {
+                        let msg = enum_message("technology_area", &s.value, &names);
+                        let fix = ordered_choices(&s.value, &names);
+                        r.report_fix(
+                            "technology_area",
+                            Code::InvalidValue,
+                            s.span,
+                            msg,
+                            fix,
+                            true,
+                        );
+                    }
+                }
+            }
+            Field {
+                value: out,
+                span: f.span,
+                key: f.key,
+            }
+        }),
         broken: false,
         invalid: Vec::new(),
     };
+    p.made_in = r.string(t, "made_in").and_then(|f| r.country("made_in", f));
+    p.exported_from = r
+        .string(t, "exported_from")
+        .and_then(|f| r.country("exported_from", f));
     p.destination = r
         .string(t, "destination")
         .and_then(|f| r.country("destination", f));
@@ -1503,6 +1657,31 @@ mod tests {
     /// Found by fuzzing (`document_edits`): a character typed between the
     /// quotes of a `"""` ends a multi-line string the splitter saw before
     /// the edit; the table bounds change, so the in-place path must not apply.
+    #[test]
+    fn cas_numbers_are_checked_by_their_check_digit() {
+        // Ann. 56/2025 1C914.c: the five extractants' CAS numbers.
+        for ok in [
+            "14802-03-0",
+            "298-07-7",
+            "1338-24-5",
+            "68814-95-9",
+            "83411-71-6",
+        ] {
+            assert!(is_cas_number(ok), "{ok}");
+        }
+        for bad in [
+            "14802-03-1",
+            "298-7-7",
+            "1-03-0",
+            "abc",
+            "",
+            "14802-03-0-1",
+            "12345678-03-0",
+        ] {
+            assert!(!is_cas_number(bad), "{bad}");
+        }
+    }
+
     #[test]
     fn splitting_a_triple_quote_is_not_an_in_place_edit() {
         let old = "\n\n\n\n[\0\0'!\n\u{1}\"\"t\"\"\0\"\u{1}\n\n\n\n[b]\r \r\u{7}e=\0 !\u{1}!\0t\0\u{1}\n\n\n\n[b]\r\r\0 \r\u{7}e=i\0\u{1}\n\n\n\n[b]\ri\0\0\0'!\n\u{1}\"\"\"\u{13}\u{11}\u{11}\u{11}\u{11}\r_\"\"t\0\u{1}\n\n\n\n[b]\r\n\n\n\n[b]\r=\0 \r\u{7}e=\u{1}!\0t\0\u{1}\n\n\n\n[b]\r\0 ''6\r\u{7}e==\0 \r\u{7}e=\0\u{1}\n\n\n\n[b]\r \r\u{7}e=\0 \0 \r\u{7}\u{1d}\0 \0 \r\u{7}\u{1d}\0 \0 \r\u{7}\n\n\n\n[b]";

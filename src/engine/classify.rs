@@ -3,7 +3,10 @@
 use crate::catalogue::{Form, Product};
 use crate::chem::Element;
 use crate::diagnostic::SourceRef;
-use crate::rules::{Applies, CondField, Exclusion, Item, MatchMode, RulePack, Status, Test};
+use crate::rules::{
+    AbroadTest, AnnexPart, Applies, CondField, Exclusion, Extraterritorial, Item, MatchMode,
+    RulePack, Status, Test, code_covers,
+};
 use jiff::civil::Date;
 use rustc_hash::FxHashMap;
 use std::collections::BTreeSet;
@@ -163,7 +166,9 @@ pub trait ProductLookup {
 pub struct Classifier<'a, L: ProductLookup> {
     pack: &'a RulePack,
     lookup: &'a L,
-    memo: FxHashMap<((usize, usize), Date), Arc<Classification>>,
+    /// Keyed by product, date and whether it is classified as a component
+    /// of another product (then where it is exported from does not matter).
+    memo: FxHashMap<((usize, usize), Date, bool), Arc<Classification>>,
     stack: Vec<(usize, usize)>,
     /// Build explanation traces (hovers, `explain`); `check` skips them.
     explain: bool,
@@ -171,6 +176,11 @@ pub struct Classifier<'a, L: ProductLookup> {
     other: bool,
     /// The classifier of the other reading, made when first needed.
     alternative: Option<Box<Classifier<'a, L>>>,
+    /// Identify what list items a product is, whatever their status and
+    /// with no exclusion (what Ann. 61/2025's annex refers to).
+    identify: bool,
+    /// The identifying classifier, made when first needed.
+    identifier: Option<Box<Classifier<'a, L>>>,
 }
 
 /// How an item stands on a date in the reading being classified.
@@ -199,6 +209,8 @@ impl<'a, L: ProductLookup> Classifier<'a, L> {
             explain,
             other: false,
             alternative: None,
+            identify: false,
+            identifier: None,
         }
     }
 
@@ -211,11 +223,31 @@ impl<'a, L: ProductLookup> Classifier<'a, L> {
 
     /// Classifies the product at `at` on `date`.
     pub fn classify(&mut self, at: (usize, usize), date: Date) -> Arc<Classification> {
-        if let Some(c) = self.memo.get(&(at, date)) {
+        self.classify_in(at, date, false)
+    }
+
+    /// Classifies the product at `at` on `date`; `contained`: as a component
+    /// of another product, exported with it (its own `exported_from` and
+    /// `made_in` do not decide).
+    fn classify_in(
+        &mut self,
+        at: (usize, usize),
+        date: Date,
+        contained: bool,
+    ) -> Arc<Classification> {
+        // Where it is exported from matters only for a product that says so:
+        // others share one memo entry whether contained or not.
+        let p = self.lookup.get(at);
+        let contained = contained
+            && (p.exported_from.is_some()
+                || p.made_in.is_some()
+                || p.was_invalid("made_in")
+                || p.was_invalid("exported_from"));
+        if let Some(c) = self.memo.get(&(at, date, contained)) {
             return c.clone();
         }
         self.stack.push(at);
-        let mut c = self.classify_uncached(self.lookup.get(at), date);
+        let mut c = self.classify_uncached(at, self.lookup.get(at), date, contained);
         self.stack.pop();
         if !c.assumptions.is_empty() && !self.other {
             let other = self.other_reading(at, date);
@@ -227,7 +259,7 @@ impl<'a, L: ProductLookup> Classifier<'a, L> {
             }
         }
         let c = Arc::new(c);
-        self.memo.insert((at, date), c.clone());
+        self.memo.insert((at, date, contained), c.clone());
         c
     }
 
@@ -246,9 +278,27 @@ impl<'a, L: ProductLookup> Classifier<'a, L> {
         }
     }
 
+    /// What list items the product at `at` is, whatever their status.
+    fn identity(&mut self, at: (usize, usize), date: Date) -> Arc<Classification> {
+        let (pack, lookup) = (self.pack, self.lookup);
+        let id = self.identifier.get_or_insert_with(|| {
+            let mut a = Classifier::new(pack, lookup, false);
+            a.identify = true;
+            Box::new(a)
+        });
+        id.classify(at, date)
+    }
+
     /// How `item` stands on `date` in this classifier's reading.
     fn standing(&self, item: &Item, date: Date) -> Standing {
-        match self.status_of(item, date) {
+        self.standing_of(self.status_of(item, date))
+    }
+
+    fn standing_of(&self, status: Status) -> Standing {
+        if self.identify {
+            return Standing::Applies;
+        }
+        match status {
             Status::InForce => Standing::Applies,
             s @ Status::Unconfirmed { .. } if !self.other => Standing::Assumed(s),
             s => Standing::Dormant(s),
@@ -268,7 +318,13 @@ impl<'a, L: ProductLookup> Classifier<'a, L> {
         }
     }
 
-    fn classify_uncached(&mut self, p: &Product, date: Date) -> Classification {
+    fn classify_uncached(
+        &mut self,
+        at: (usize, usize),
+        p: &Product,
+        date: Date,
+        contained: bool,
+    ) -> Classification {
         if p.broken {
             let mut c = self.fresh(Verdict::Indeterminate);
             c.missing.push("a table free of syntax errors".into());
@@ -296,20 +352,325 @@ impl<'a, L: ProductLookup> Classifier<'a, L> {
             );
             return c;
         };
-        if form.is_material() {
+        // Technology stays under Ann. 62 wherever it is provided: its
+        // "export" includes provision abroad by Chinese persons (§2).
+        if !contained && !self.identify && form != Form::Technology {
+            if p.was_invalid("made_in") || p.was_invalid("exported_from") {
+                return self.origin_unknown(at, p, form, date);
+            }
+            if p.exported_from_abroad() {
+                return self.abroad(at, p, form, date);
+            }
+        }
+        self.at_home(p, form, date)
+    }
+
+    /// Where the export leaves from could not be read: the verdicts of an
+    /// export from China and of one from abroad must agree, else the product
+    /// is indeterminate (a wrong guess could clear it).
+    fn origin_unknown(
+        &mut self,
+        at: (usize, usize),
+        p: &Product,
+        form: Form,
+        date: Date,
+    ) -> Classification {
+        let mut home = self.at_home(p, form, date);
+        let away = self.abroad(at, p, form, date);
+        if home.verdict != away.verdict || home.codes != away.codes {
+            home.verdict = Verdict::Indeterminate;
+            home.exclusion = None;
+            home.codes.clear();
+            home.titles.clear();
+            home.missing
+                .push("a valid `made_in` / `exported_from` (where the export leaves from decides which rules apply)".into());
+            step!(
+                home,
+                format!(
+                    "`made_in` or `exported_from` could not be read: exported from China the verdict is the one above, exported from abroad it would be {}; not decided until it is fixed.",
+                    away.verdict.as_str()
+                ),
+                None
+            );
+        }
+        home
+    }
+
+    /// A product exported from China (or a component exported with one).
+    fn at_home(&mut self, p: &Product, form: Form, date: Date) -> Classification {
+        let no_composition = p.composition.as_ref().is_none_or(|c| c.entries.is_empty());
+        let mut c = if form == Form::Technology || (form == Form::Reagent && no_composition) {
+            let mut c = self.fresh(Verdict::NotControlled);
+            step!(
+                c,
+                format!(
+                    "A {form} is classified by the facts it states (`cas`, `collectors`, `technology_area`)."
+                ),
+                None
+            );
+            c
+        } else if form.is_material() {
             self.material(p, form, date)
         } else {
             self.part(p, form, date)
+        };
+        let (hits, unknown) = self.facts(p, form, date, &mut c);
+        if !hits.is_empty() {
+            let mut all = if c.verdict == Verdict::Controlled {
+                Hit::of_classification(self.pack, &c)
+            } else {
+                Vec::new()
+            };
+            all.extend(hits);
+            c.verdict = Verdict::Controlled;
+            c.exclusion = None;
+            c.missing.clear();
+            set_codes(&mut c, all);
+        } else if !unknown.is_empty() && c.verdict == Verdict::NotControlled {
+            c.verdict = Verdict::Indeterminate;
+            c.missing.extend(unknown);
+        } else if c.verdict == Verdict::NotControlled
+            && form == Form::Technology
+            && c.dormant.is_empty()
+        {
+            step!(c, "No listed item in force matches.", None);
         }
+        c
+    }
+
+    /// Items matched by stated facts (Ann. 56 CAS numbers and collectors,
+    /// Ann. 62 technology areas): the codes that apply, and the facts whose
+    /// absence leaves an applying item undecided.
+    fn facts(
+        &self,
+        p: &Product,
+        form: Form,
+        date: Date,
+        c: &mut Classification,
+    ) -> (Vec<Hit>, Vec<String>) {
+        let pack = self.pack;
+        let mut hits = Vec::new();
+        let mut unknown: Vec<String> = Vec::new();
+        for item in pack
+            .items
+            .iter()
+            .filter(|i| i.by_facts() && i.forms.contains(&form))
+        {
+            match fact_test(item, p, form) {
+                Tri::No => {}
+                Tri::Yes => match self.standing(item, date) {
+                    Standing::Applies | Standing::Assumed(_) => {
+                        if let Standing::Assumed(s) = self.standing(item, date) {
+                            c.assume(item.instrument, s, Some(&item.code));
+                        }
+                        step!(
+                            c,
+                            format!(
+                                "Matches {} — {} (by the stated `{}`).",
+                                item.code,
+                                item.title,
+                                fact_field(item)
+                            ),
+                            Some(pack.item_source(item)),
+                        );
+                        hits.push(Hit::of(item));
+                    }
+                    Standing::Dormant(status) => {
+                        let d = Dormant {
+                            code: item.code.clone(),
+                            title: item.title.clone(),
+                            status,
+                            source: pack.item_source(item),
+                        };
+                        step!(c, dormant_text(pack, &d, date), Some(d.source.clone()));
+                        c.dormant.push(d);
+                    }
+                },
+                Tri::Unknown(field) => {
+                    if self.applies(item, date, c) {
+                        let f = format!("`{field}`");
+                        if !unknown.contains(&f) {
+                            unknown.push(f);
+                        }
+                        step!(
+                            c,
+                            format!(
+                                "Without `{field}` it cannot be told whether this {form} is {} — {} (absence of data is never clearance).",
+                                item.code, item.title
+                            ),
+                            Some(pack.item_source(item)),
+                        );
+                    }
+                }
+            }
+        }
+        (hits, unknown)
+    }
+
+    /// An export by an operator outside China (contract addition, Ann.
+    /// 61/2025 §1): the PRC announcements on exports from China do not reach
+    /// it; each limb of Ann. 61 tests what the product is (its annex) and one
+    /// fact (value share, technology, origin). Missing facts never clear.
+    fn abroad(
+        &mut self,
+        at: (usize, usize),
+        p: &Product,
+        form: Form,
+        date: Date,
+    ) -> Classification {
+        let pack = self.pack;
+        let mut c = self.fresh(Verdict::NotControlled);
+        let from = p.export_origin().to_string();
+        step!(
+            c,
+            format!(
+                "Exported from {from}, not from China (`exported_from`, else `made_in`): announcements on exports from China do not reach it; the extraterritorial rules (Ann. 61/2025 §1) decide."
+            ),
+            pack.extraterritorial
+                .first()
+                .map(|x| pack.source(x.instrument, &x.article)),
+        );
+        if p.destination.as_ref().is_some_and(|d| d.value == "CN") {
+            step!(
+                c,
+                "Its destination is China: Ann. 61 §1 concerns exports to countries and regions other than China.",
+                None
+            );
+            return c;
+        }
+        let id = self.identity(at, date);
+        if self.explain && id.verdict == Verdict::Controlled {
+            c.step(
+                format!(
+                    "By description it is {} ({}), whatever the status of those items' announcements.",
+                    id.codes.join(", "),
+                    id.titles.join("; ")
+                ),
+                None,
+            );
+        }
+        let present: Vec<Element> = p
+            .composition
+            .as_ref()
+            .map(|comp| {
+                comp.element_percents()
+                    .into_iter()
+                    .filter(|(_, x)| *x > 0.0)
+                    .map(|(e, _)| e)
+                    .collect()
+            })
+            .unwrap_or_default();
+        let mut hits: Vec<Hit> = Vec::new();
+        let mut unknown: Vec<String> = Vec::new();
+        for limb in &pack.extraterritorial {
+            let mut member = Member::No;
+            for &a in &limb.annex {
+                member = member.max(membership(&pack.annex[a], &id, p, form, &present));
+            }
+            let test = abroad_test(limb, p);
+            let inst = &pack.instruments[limb.instrument];
+            let status = inst.status_from(limb.effective.or(inst.effective), date);
+            let source = pack.source(limb.instrument, &limb.article);
+            let (lh, missing): (Vec<Hit>, Vec<String>) = match (&member, test) {
+                (Member::No, _) | (_, Tri::No) => continue,
+                (Member::Yes(h), Tri::Yes) => (h.clone(), Vec::new()),
+                (Member::Yes(_), Tri::Unknown(f)) => (Vec::new(), vec![format!("`{f}`")]),
+                (Member::Maybe(m), Tri::Yes) => (Vec::new(), vec![m.clone()]),
+                (Member::Maybe(m), Tri::Unknown(f)) => {
+                    (Vec::new(), vec![m.clone(), format!("`{f}`")])
+                }
+            };
+            match self.standing_of(status) {
+                Standing::Dormant(status) => {
+                    if !lh.is_empty() {
+                        let codes: Vec<&str> = lh
+                            .iter()
+                            .map(|h| h.code.as_str())
+                            .filter(|x| !x.is_empty())
+                            .collect();
+                        let d = Dormant {
+                            code: if codes.is_empty() {
+                                limb.article.to_string()
+                            } else {
+                                codes.join(", ")
+                            },
+                            title: limb.title.clone(),
+                            status,
+                            source,
+                        };
+                        step!(c, dormant_text(pack, &d, date), Some(d.source.clone()));
+                        c.dormant.push(d);
+                    }
+                }
+                standing => {
+                    if let Standing::Assumed(s) = standing {
+                        c.assume(limb.instrument, s, None);
+                        for h in lh.iter().filter(|h| !h.code.is_empty()) {
+                            c.assume(limb.instrument, s, Some(&h.code));
+                        }
+                    }
+                    if lh.is_empty() {
+                        step!(
+                            c,
+                            format!(
+                                "{} ({}) may apply; it cannot be decided without {}.",
+                                limb.title,
+                                limb.article,
+                                missing.join(", ")
+                            ),
+                            Some(source),
+                        );
+                        for m in missing {
+                            if !unknown.contains(&m) {
+                                unknown.push(m);
+                            }
+                        }
+                    } else {
+                        step!(
+                            c,
+                            format!("Controlled under {} ({}).", limb.title, limb.article),
+                            Some(source),
+                        );
+                        hits.extend(lh.into_iter().map(|mut h| {
+                            h.instrument = limb.instrument;
+                            h.title = format!(
+                                "{}; exported from abroad: {} {}",
+                                h.title, pack.instruments[limb.instrument].id, limb.article
+                            );
+                            h
+                        }));
+                    }
+                }
+            }
+        }
+        if !hits.is_empty() {
+            c.verdict = Verdict::Controlled;
+            set_codes(&mut c, hits);
+        } else if !unknown.is_empty() {
+            c.verdict = Verdict::Indeterminate;
+            c.missing = unknown;
+        } else if c.dormant.is_empty() {
+            step!(c, "No extraterritorial rule in force reaches it.", None);
+        }
+        c
     }
 
     fn status_of(&self, item: &Item, date: Date) -> Status {
         self.pack.instruments[item.instrument].status(date)
     }
 
+    /// The exclusion that concerns `form` (none when identifying).
+    fn exclusion_for(&self, form: Form) -> Option<&'a Exclusion> {
+        let pack: &'a RulePack = self.pack;
+        if self.identify {
+            return None;
+        }
+        pack.exclusions.iter().find(|e| e.forms.contains(&form))
+    }
+
     fn material(&mut self, p: &Product, form: Form, date: Date) -> Classification {
         let pack = self.pack;
-        let exclusion = pack.exclusions.iter().find(|e| e.forms.contains(&form));
+        let exclusion = self.exclusion_for(form);
         let applies = exclusion.map(|e| exclusion_applies(e, p));
         let Some(comp) = p.composition.as_ref().filter(|c| !c.entries.is_empty()) else {
             // Contents unknown: a form-level exclusion decides only if no in-force item outside its scope could match.
@@ -389,6 +750,9 @@ impl<'a, L: ProductLookup> Classifier<'a, L> {
         let mut matched: Vec<&Item> = Vec::new();
         let mut possible: Vec<&Item> = Vec::new();
         for item in &pack.items {
+            if item.by_facts() {
+                continue;
+            }
             if item.forms.contains(&form) {
                 let ok = match item.mode {
                     MatchMode::Largest => largest == item.elements.first().copied(),
@@ -492,7 +856,7 @@ impl<'a, L: ProductLookup> Classifier<'a, L> {
             let guard = pack.unmatched.iter().find(|u| {
                 u.forms.contains(&form)
                     && u.elements.iter().any(|e| present.contains(e))
-                    && pack.instruments[u.instrument].status(date).applies()
+                    && (self.identify || pack.instruments[u.instrument].status(date).applies())
             });
             if let Some(u) = guard {
                 c.unmatched = pack.unmatched.iter().position(|x| std::ptr::eq(x, u));
@@ -545,7 +909,7 @@ impl<'a, L: ProductLookup> Classifier<'a, L> {
 
     fn part(&mut self, p: &Product, form: Form, date: Date) -> Classification {
         let pack = self.pack;
-        let exclusion = pack.exclusions.iter().find(|e| e.forms.contains(&form));
+        let exclusion = self.exclusion_for(form);
         let applies = exclusion.map(|e| exclusion_applies(e, p));
         let mut c = self.fresh(Verdict::NotControlled);
         let components: Vec<&str> = p
@@ -623,7 +987,7 @@ impl<'a, L: ProductLookup> Classifier<'a, L> {
                 );
                 continue;
             }
-            let sub = self.classify(at, date);
+            let sub = self.classify_in(at, date, true);
             for d in &sub.dormant {
                 if !c.dormant.iter().any(|x| x.code == d.code) {
                     c.dormant.push(d.clone());
@@ -888,6 +1252,178 @@ pub(crate) fn dormant_text(pack: &RulePack, d: &Dormant, date: Date) -> String {
             d.code, d.title, pack.instruments[by].title
         ),
         Status::InForce => format!("Matches {}.", d.code),
+    }
+}
+
+/// Whether a product is an entry of an annex part: by the list items it is
+/// (or, for parts and goods, contains), or by an entry with no list code.
+#[derive(Clone, Debug)]
+enum Member {
+    No,
+    /// Undecided: the fact that would decide it.
+    Maybe(String),
+    Yes(Vec<Hit>),
+}
+
+impl Member {
+    fn rank(&self) -> u8 {
+        match self {
+            Member::No => 0,
+            Member::Maybe(_) => 1,
+            Member::Yes(_) => 2,
+        }
+    }
+    fn max(self, other: Member) -> Member {
+        match (self, other) {
+            (Member::Yes(mut a), Member::Yes(b)) => {
+                a.extend(b);
+                Member::Yes(a)
+            }
+            (a, b) => {
+                if b.rank() > a.rank() {
+                    b
+                } else {
+                    a
+                }
+            }
+        }
+    }
+}
+
+fn membership(
+    part: &AnnexPart,
+    id: &Classification,
+    p: &Product,
+    form: Form,
+    present: &[Element],
+) -> Member {
+    let mut hits: Vec<Hit> = Vec::new();
+    if id.verdict == Verdict::Controlled {
+        for (n, code) in id.codes.iter().enumerate() {
+            if part.items.iter().any(|i| code_covers(i, code)) {
+                hits.push(Hit {
+                    code: code.clone(),
+                    instrument: part.instrument,
+                    title: id.titles.get(n).cloned().unwrap_or_default(),
+                    item: usize::MAX,
+                });
+            }
+        }
+    }
+    let invalid = p.was_invalid("composition");
+    for m in &part.matches {
+        if m.forms.contains(&form)
+            && m.elements.iter().all(|e| present.contains(e))
+            && m.any_of
+                .iter()
+                .all(|g| g.iter().any(|e| present.contains(e)))
+        {
+            hits.push(Hit {
+                code: String::new(),
+                instrument: part.instrument,
+                title: m.title.clone(),
+                item: usize::MAX,
+            });
+        }
+    }
+    if !hits.is_empty() {
+        if part.possible_forms.contains(&form) {
+            return Member::Maybe(format!(
+                "whether a {form} counts as a part, component or assembly under {} (the annex text was not read)",
+                part.title
+            ));
+        }
+        return Member::Yes(hits);
+    }
+    if id.verdict == Verdict::Indeterminate || invalid {
+        let what = if id.missing.is_empty() {
+            "valid `composition` entries".to_string()
+        } else {
+            id.missing.join(", ")
+        };
+        return Member::Maybe(format!("what it is under the list ({what})"));
+    }
+    Member::No
+}
+
+/// The fact an extraterritorial limb tests, on the product.
+fn abroad_test(limb: &Extraterritorial, p: &Product) -> Tri {
+    let made_abroad = match (&p.made_in, &p.cn_origin) {
+        (Some(m), _) => Some(m.value != "CN"),
+        (None, Some(o)) if !o.value => Some(true),
+        _ => None,
+    };
+    let made = |then: Tri| match made_abroad {
+        Some(true) => then,
+        Some(false) => Tri::No,
+        None => Tri::Unknown("made_in"),
+    };
+    match limb.test {
+        AbroadTest::CnContentValue(t) => match &p.cn_content_value {
+            Some(v) if v.value < t => Tri::No,
+            Some(_) => made(Tri::Yes),
+            None => made(Tri::Unknown("cn_content_value")),
+        },
+        AbroadTest::CnTechnology => match &p.cn_technology {
+            Some(b) if !b.value => Tri::No,
+            Some(_) => made(Tri::Yes),
+            None => made(Tri::Unknown("cn_technology")),
+        },
+        AbroadTest::CnOrigin => match (&p.cn_origin, &p.made_in) {
+            (Some(o), _) => {
+                if o.value {
+                    Tri::Yes
+                } else {
+                    Tri::No
+                }
+            }
+            (None, Some(m)) if m.value == "CN" => Tri::Yes,
+            _ => Tri::Unknown("cn_origin"),
+        },
+    }
+}
+
+/// The fact key an item is matched by.
+fn fact_field(item: &Item) -> &'static str {
+    if !item.cas.is_empty() {
+        "cas"
+    } else if !item.collectors.is_empty() {
+        "collectors"
+    } else {
+        "technology_area"
+    }
+}
+
+/// Whether the product states a fact the item is matched by; a form
+/// classified by facts that does not state it (or states it invalidly) is
+/// undecided, other forms simply do not match.
+fn fact_test(item: &Item, p: &Product, form: Form) -> Tri {
+    let field = fact_field(item);
+    let given: Option<Vec<&str>> = match field {
+        "cas" => p
+            .cas
+            .as_ref()
+            .map(|f| f.value.iter().map(|x| x.value.as_str()).collect()),
+        "collectors" => p
+            .collectors
+            .as_ref()
+            .map(|f| f.value.iter().map(|x| x.value.as_str()).collect()),
+        _ => p
+            .technology_area
+            .as_ref()
+            .map(|f| f.value.iter().map(|x| x.value.as_str()).collect()),
+    };
+    let wanted: Vec<&str> = match field {
+        "cas" => item.cas.iter().map(String::as_str).collect(),
+        "collectors" => item.collectors.iter().map(String::as_str).collect(),
+        _ => item.technology_area.iter().map(|a| a.as_str()).collect(),
+    };
+    match given {
+        Some(g) if g.iter().any(|x| wanted.contains(x)) => Tri::Yes,
+        _ if p.was_invalid(field) => Tri::Unknown(field),
+        Some(_) => Tri::No,
+        None if form.by_facts() => Tri::Unknown(field),
+        None => Tri::No,
     }
 }
 
