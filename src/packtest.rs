@@ -22,6 +22,10 @@ pub const EMBEDDED: &[(&str, &str)] = &[
         include_str!("../rules/tests/ann-18.test.toml"),
     ),
     (
+        "rules/tests/ann-56-61-62.test.toml",
+        include_str!("../rules/tests/ann-56-61-62.test.toml"),
+    ),
+    (
         "rules/tests/ann-57.test.toml",
         include_str!("../rules/tests/ann-57.test.toml"),
     ),
@@ -86,6 +90,7 @@ pub struct Coverage {
     pub exclusions: Vec<String>,
     pub licence_types: Vec<String>,
     pub unmatched: Vec<String>,
+    pub extraterritorial: Vec<String>,
     pub totals: (usize, usize),
 }
 
@@ -95,6 +100,7 @@ impl Coverage {
             && self.exclusions.is_empty()
             && self.licence_types.is_empty()
             && self.unmatched.is_empty()
+            && self.extraterritorial.is_empty()
     }
 }
 
@@ -135,6 +141,7 @@ impl Report {
             ("exclusion", &c.exclusions),
             ("licence type", &c.licence_types),
             ("guard", &c.unmatched),
+            ("extraterritorial rule", &c.extraterritorial),
         ] {
             for x in list {
                 let _ = writeln!(s, "  not exercised: {what} {x}");
@@ -154,6 +161,7 @@ pub fn run(pack: &Arc<RulePack>, files: &[(String, String)]) -> Result<Report, S
     let mut items = vec![false; pack.items.len()];
     let mut exclusions = vec![false; pack.exclusions.len()];
     let mut guards = vec![false; pack.unmatched.len()];
+    let mut limbs = vec![false; pack.extraterritorial.len()];
     let mut licence_types: BTreeSet<LicenceType> = BTreeSet::new();
     for (name, text) in files {
         let raw: RawFile =
@@ -209,6 +217,11 @@ pub fn run(pack: &Arc<RulePack>, files: &[(String, String)]) -> Result<Report, S
                 }
                 if let Some(g) = c.unmatched {
                     if let Some(x) = guards.get_mut(g) {
+                        *x = true;
+                    }
+                }
+                for &l in &c.limbs {
+                    if let Some(x) = limbs.get_mut(l) {
                         *x = true;
                     }
                 }
@@ -313,10 +326,23 @@ pub fn run(pack: &Arc<RulePack>, files: &[(String, String)]) -> Result<Report, S
         .filter(|(_, hit)| !**hit)
         .map(|(u, _)| u.id.clone())
         .collect();
-    let total =
-        pack.items.len() + pack.exclusions.len() + pack.licence_rules.len() + pack.unmatched.len();
-    let missed =
-        cov.items.len() + cov.exclusions.len() + cov.licence_types.len() + cov.unmatched.len();
+    cov.extraterritorial = pack
+        .extraterritorial
+        .iter()
+        .zip(&limbs)
+        .filter(|(_, hit)| !**hit)
+        .map(|(l, _)| l.id.clone())
+        .collect();
+    let total = pack.items.len()
+        + pack.exclusions.len()
+        + pack.licence_rules.len()
+        + pack.unmatched.len()
+        + pack.extraterritorial.len();
+    let missed = cov.items.len()
+        + cov.exclusions.len()
+        + cov.licence_types.len()
+        + cov.unmatched.len()
+        + cov.extraterritorial.len();
     cov.totals = (total - missed, total);
     Ok(report)
 }

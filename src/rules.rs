@@ -1286,7 +1286,7 @@ mod tests {
     fn embedded_pack_loads_with_every_announcement_18_and_57_code_family() {
         let p = RulePack::embedded();
         assert_eq!(p.id, "cn-rare-earth-dual-use");
-        assert_eq!(p.reviewed_through, date(2026, 7, 31));
+        assert_eq!(p.reviewed_through, date(2026, 11, 29));
         for fam in [
             "1C902", "1C903", "1C904", "1C905", "1C906", "1C907", "1C908", "1C909", "1C910",
             "1C911", "1C912", "1C913",

@@ -267,7 +267,7 @@ fn catalogue_rules_key_loads_a_pack_relative_to_the_file() {
     let pack = catalogue_lsp::rules::EMBEDDED
         .replace("id = \"cn-rare-earth-dual-use\"", "id = \"my-pack\"")
         .replace(
-            "reviewed_through = 2026-07-31",
+            "reviewed_through = 2026-11-29",
             "reviewed_through = 2030-01-01",
         );
     write(dir.path(), "my-pack.toml", pack.as_bytes());

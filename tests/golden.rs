@@ -651,7 +651,19 @@ fn every_diagnostic_code_is_produced() {
         ),
         (
             Code::RulePackStale,
-            "[[product]]\nsku = \"A\"\nform = \"motor\"\nship_date = 2026-08-01\n",
+            "[[product]]\nsku = \"A\"\nform = \"motor\"\nship_date = 2026-12-01\n",
+        ),
+        (
+            Code::UnconfirmedStatus,
+            "[[product]]\nsku = \"A\"\nform = \"oxide\"\ncomposition = { Ho2O3 = 100 }\nship_date = 2026-12-01\n",
+        ),
+        (
+            Code::UnknownPart,
+            "[[product]]\nsku = \"A\"\nform = \"rotor-assembly\"\nintegrates = [\"end-cap\"]\n",
+        ),
+        (
+            Code::CertificatePurposeUnusual,
+            "[[licence]]\nid = \"C\"\ntype = \"certificate\"\nissued = 2026-01-01\nexpires = 2026-12-31\npurposes = [\"research\"]\n",
         ),
     ];
     for (code, text) in cases {
@@ -1106,4 +1118,33 @@ fn an_unusual_certificate_purpose_is_a_warning() {
         c.codes_for("P")
             .contains(&Code::CertificatePurposeNotAllowed)
     );
+}
+
+/// FAQ V's exclusions reach Ann. 18 items only ("一般不属于18号公告管制范围").
+/// Once Ann. 57 applies (after 2026-11-10, as assumed), an assembly whose
+/// magnets are unknown may hold a Ho magnet the exclusion does not reach:
+/// indeterminate, and the other reading (still suspended) is named.
+#[test]
+fn an_exclusion_does_not_decide_unknown_contents_it_cannot_reach() {
+    let text = "[[product]]\nsku = \"R\"\nform = \"rotor-assembly\"\nmounting = \"embedded\"\n\n[[product]]\nsku = \"M\"\nform = \"magnet\"\n\n[[product]]\nsku = \"RM\"\nform = \"rotor-assembly\"\nmounting = \"embedded\"\ncomponents = [\"M\"]\n";
+    let during = check(text, D);
+    assert_eq!(during.verdict("R"), Verdict::Excluded);
+    assert_eq!(during.verdict("RM"), Verdict::Excluded);
+    let after = check(text, "2026-12-01");
+    for sku in ["R", "RM"] {
+        assert_eq!(after.verdict(sku), Verdict::Indeterminate, "{sku}");
+        let p = after.product(sku);
+        assert_eq!(
+            p.classification.other_reading.as_ref().map(|o| o.verdict),
+            Some(Verdict::Excluded),
+            "{sku}"
+        );
+        assert!(
+            after.codes_for(sku).contains(&Code::UnconfirmedStatus),
+            "{sku}"
+        );
+    }
+    // Known Dy-NdFeB magnets: the exclusion decides on either reading.
+    let known = "[[product]]\nsku = \"M\"\nform = \"magnet\"\ncomposition = { Nd = 29, Dy = 2, Fe = 68, B = 1 }\n\n[[product]]\nsku = \"RM\"\nform = \"rotor-assembly\"\nmounting = \"embedded\"\ncomponents = [\"M\"]\n";
+    assert_eq!(check(known, "2026-12-01").verdict("RM"), Verdict::Excluded);
 }

@@ -93,6 +93,9 @@ pub struct Classification {
     pub items: Vec<usize>,
     /// The `[[unmatched]]` guard that made the verdict indeterminate.
     pub unmatched: Option<usize>,
+    /// The `[[extraterritorial]]` limbs that reached the product (decided
+    /// it, or would have on another date or with the missing facts).
+    pub limbs: Vec<usize>,
     pub exclusion: Option<String>,
     /// Facts that would decide an indeterminate verdict.
     pub missing: Vec<String>,
@@ -113,6 +116,7 @@ impl Classification {
             other_reading: None,
             items: Vec::new(),
             unmatched: None,
+            limbs: Vec::new(),
             exclusion: None,
             missing: Vec::new(),
             dormant: Vec::new(),
@@ -562,7 +566,7 @@ impl<'a, L: ProductLookup> Classifier<'a, L> {
             .unwrap_or_default();
         let mut hits: Vec<Hit> = Vec::new();
         let mut unknown: Vec<String> = Vec::new();
-        for limb in &pack.extraterritorial {
+        for (li, limb) in pack.extraterritorial.iter().enumerate() {
             let mut member = Member::No;
             for &a in &limb.annex {
                 member = member.max(membership(&pack.annex[a], &id, p, form, &present));
@@ -580,6 +584,7 @@ impl<'a, L: ProductLookup> Classifier<'a, L> {
                     (Vec::new(), vec![m.clone(), format!("`{f}`")])
                 }
             };
+            c.limbs.push(li);
             match self.standing_of(status) {
                 Standing::Dormant(status) => {
                     if !lh.is_empty() {
@@ -827,7 +832,7 @@ impl<'a, L: ProductLookup> Classifier<'a, L> {
             .into_iter()
             .filter(|i| self.applies(i, date, &mut c))
             .collect();
-        self.decide(form, exclusion, applies, hits, Vec::new(), &mut c);
+        self.decide(form, date, exclusion, applies, hits, Vec::new(), &mut c);
         if c.verdict == Verdict::NotControlled && !possible_in_force.is_empty() {
             let codes: BTreeSet<&str> = possible_in_force.iter().map(|i| i.code.as_str()).collect();
             c.verdict = Verdict::Indeterminate;
@@ -919,6 +924,26 @@ impl<'a, L: ProductLookup> Classifier<'a, L> {
             .unwrap_or_default();
         if components.is_empty() {
             if let (Some(e), Some(Tri::Yes)) = (exclusion, applies) {
+                // Unknown contents: the exclusion decides only while no item
+                // it does not reach (Ann. 57's Ho magnets once it applies)
+                // could be inside.
+                if let Some(first) = self.unreached_magnet(e, date, &mut c) {
+                    c.verdict = Verdict::Indeterminate;
+                    c.missing
+                        .push("`components` (the magnets it contains)".into());
+                    step!(
+                        c,
+                        format!(
+                            "Exclusion `{}` covers {} only; without `components` this {form} may hold {} ({}), which it does not reach.",
+                            e.id,
+                            scope_names(pack, e),
+                            first.code,
+                            first.title
+                        ),
+                        Some(pack.item_source(first)),
+                    );
+                    return c;
+                }
                 c.verdict = Verdict::Excluded;
                 c.exclusion = Some(e.id.clone());
                 step!(
@@ -1050,14 +1075,35 @@ impl<'a, L: ProductLookup> Classifier<'a, L> {
                 }
             }
         }
-        self.decide(form, exclusion, applies, hits, inherited, &mut c);
+        self.decide(form, date, exclusion, applies, hits, inherited, &mut c);
         c
     }
 
+    /// A magnet item that applies on `date` and that exclusion `e` does not
+    /// reach (Ann. 57's Ho magnets for the FAQ V exclusions of Ann. 18): an
+    /// assembly whose magnets are unknown may hold one.
+    fn unreached_magnet(
+        &self,
+        e: &Exclusion,
+        date: Date,
+        c: &mut Classification,
+    ) -> Option<&'a Item> {
+        let pack = self.pack;
+        pack.items.iter().find(|i| {
+            !e.scope.contains(&i.instrument)
+                && i.forms
+                    .iter()
+                    .any(|f| matches!(f, Form::Magnet | Form::MagnetPowder))
+                && self.applies(i, date, c)
+        })
+    }
+
     /// Applies the form's exclusion to the in-force codes and sets the verdict.
+    #[allow(clippy::too_many_arguments)]
     fn decide(
         &self,
         form: Form,
+        date: Date,
         exclusion: Option<&Exclusion>,
         applies: Option<Tri>,
         hits: Vec<Hit>,
@@ -1087,6 +1133,24 @@ impl<'a, L: ProductLookup> Classifier<'a, L> {
                             c.codes.join(", ")
                         ),
                         None,
+                    );
+                } else if let Some(first) = unknown_parts
+                    .then(|| self.unreached_magnet(e, date, c))
+                    .flatten()
+                {
+                    // Some components are unknown and may be magnets the
+                    // exclusion does not reach: not decided.
+                    c.verdict = Verdict::Indeterminate;
+                    step!(
+                        c,
+                        format!(
+                            "Exclusion `{}` covers {} only; an unknown component may be {} ({}), which it does not reach.",
+                            e.id,
+                            scope_names(pack, e),
+                            first.code,
+                            first.title
+                        ),
+                        Some(pack.item_source(first)),
                     );
                 } else {
                     c.verdict = Verdict::Excluded;
