@@ -285,7 +285,7 @@ pub fn explain(p: &RulePack, code: &str, date: Date) -> Result<String, String> {
         );
         let _ = writeln!(
             s,
-            "Documented in docs/diagnostics.md; the contract is spec §7."
+            "Documented in docs/diagnostics.md and docs/format.md §7."
         );
         return Ok(s);
     }

@@ -1,4 +1,4 @@
-//! Diagnostics: the stable codes of the contract (spec §7) with their
+//! Diagnostics: the stable codes of the contract (docs/format.md §7) with their
 //! default severities and help, and the diagnostic value the parser and the
 //! engine produce and every front end (CLI reports, language server) renders.
 

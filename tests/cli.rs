@@ -22,7 +22,7 @@ fn write(dir: &Path, name: &str, text: &[u8]) -> String {
     p.display().to_string()
 }
 
-/// The example of spec §9, verbatim.
+/// The example of docs/format.md §9, verbatim.
 const SPEC_EXAMPLE: &str = r#"[catalogue]
 name = "Example magnets"
 as_of = 2026-06-01

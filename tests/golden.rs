@@ -584,7 +584,7 @@ fn unnecessary_licence_and_declared_code_mismatch() {
     );
 }
 
-/// Every diagnostic code of the contract (spec §7) is produced by some input.
+/// Every diagnostic code of the contract (docs/format.md §7) is produced by some input.
 #[test]
 fn every_diagnostic_code_is_produced() {
     let cases: &[(Code, &str)] = &[
@@ -998,7 +998,7 @@ fn inline_table_products_are_an_error_with_a_fix() {
 }
 
 /// A key or table defined twice is a TOML error; the rest of the file is
-/// still judged (spec §1: errors are local).
+/// still judged (docs/format.md §1: errors are local).
 #[test]
 fn a_table_defined_twice_is_an_error_and_the_rest_is_judged() {
     let text = "[[product]]\nsku = \"A\"\nform = \"oxide\"\nform = \"metal\"\ncomposition = { Dy2O3 = 100 }\n\n[[product]]\nsku = \"B\"\nform = \"oxide\"\ncomposition = { Dy2O3 = 100 }\n";

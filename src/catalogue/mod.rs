@@ -1,4 +1,4 @@
-//! Catalogue files: the TOML format of the contract (spec §1–4) parsed into
+//! Catalogue files: the TOML format of the contract (docs/format.md §1–4) parsed into
 //! typed products, licences and the `[catalogue]` table, each value with its
 //! span, table by table so errors stay local.
 

@@ -37,7 +37,7 @@ macro_rules! string_enum {
 }
 
 string_enum!(
-    /// What a product physically is (spec §4).
+    /// What a product physically is (docs/format.md §4).
     Form {
         Metal = "metal": "a metal; it is the metal of its largest constituent",
         Alloy = "alloy": "an alloy (ingot, block, bar, wire, sheet, rod, plate, tube, granule, powder...)",

@@ -1,4 +1,4 @@
-//! Classification of one product on one date (spec §5, §6).
+//! Classification of one product on one date (docs/format.md §5, §6).
 
 use crate::catalogue::{Form, Product};
 use crate::chem::Element;
@@ -350,7 +350,7 @@ impl<'a, L: ProductLookup> Classifier<'a, L> {
             step!(
                 c,
                 format!(
-                    "No {what}: what the product physically is decides which items can match (spec §4). Absence of data is never clearance."
+                    "No {what}: what the product physically is decides which items can match (docs/format.md §4). Absence of data is never clearance."
                 ),
                 None
             );

@@ -1,4 +1,4 @@
-//! Licence rules (Regulations, Decree 792; spec §3): the licence's own
+//! Licence rules (Regulations, Decree 792; docs/format.md §3): the licence's own
 //! validity, and whether the licence a product names covers its export.
 
 use super::classify::{Classification, Verdict};

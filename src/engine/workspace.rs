@@ -23,7 +23,7 @@ pub struct FileInput<'a> {
     pub pack: Arc<RulePack>,
 }
 
-/// Evaluation-date settings (spec §6).
+/// Evaluation-date settings (docs/format.md §6).
 #[derive(Clone, Copy, Debug)]
 pub struct Options {
     /// `--as-of` or the editor setting: overrides `[catalogue].as_of`, not `ship_date`.
@@ -154,7 +154,7 @@ impl<'a> Workspace<'a> {
         Some((at.0, self.get(at)))
     }
 
-    /// The evaluation date of a product (spec §6).
+    /// The evaluation date of a product (docs/format.md §6).
     pub fn evaluation_date(&self, file: usize, p: &Product, opts: &Options) -> Date {
         p.ship_date
             .as_ref()

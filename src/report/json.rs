@@ -1,4 +1,4 @@
-//! The contract's JSON report (spec §8), streamed to the writer without an
+//! The contract's JSON report (docs/format.md §8), streamed to the writer without an
 //! intermediate tree. Added keys: per-diagnostic `source`, per-product
 //! `missing` facts for indeterminate verdicts, per-file `rule_pack` when a
 //! file uses another pack than the run's, `reviewed_through` in `rule_pack`.

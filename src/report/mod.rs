@@ -2,7 +2,7 @@
 //! what it skipped), reads them through the guarded reader, picks each
 //! file's rule pack (a catalogue's own pack confined to the checked paths),
 //! runs the engine, and renders the results as human text, the contract's
-//! JSON (spec §8) or SARIF 2.1.0. A run that judged nothing, or could not
+//! JSON (docs/format.md §8) or SARIF 2.1.0. A run that judged nothing, or could not
 //! read a catalogue path, fails (exit 2).
 
 pub mod human;
