@@ -225,6 +225,8 @@ fn invalid_utf8_and_bom_files_are_reported_not_fatal() {
         &dir.path().display().to_string(),
         "--format",
         "json",
+        "--as-of",
+        "2026-06-01",
     ]);
     assert_eq!(code, 1);
     let v: serde_json::Value = serde_json::from_str(&out).unwrap();

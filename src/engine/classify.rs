@@ -96,6 +96,12 @@ pub struct Classification {
     /// The `[[extraterritorial]]` limbs that reached the product (decided
     /// it, or would have on another date or with the missing facts).
     pub limbs: Vec<usize>,
+    /// Where the first code is listed (instrument, article): the source of
+    /// the verdict's diagnostics.
+    pub source: Option<(usize, Arc<str>)>,
+    /// Rules that control the product without a list code (Ann. 61 annex
+    /// entries), by title.
+    pub uncoded: Vec<String>,
     pub exclusion: Option<String>,
     /// Facts that would decide an indeterminate verdict.
     pub missing: Vec<String>,
@@ -117,6 +123,8 @@ impl Classification {
             items: Vec::new(),
             unmatched: None,
             limbs: Vec::new(),
+            source: None,
+            uncoded: Vec::new(),
             exclusion: None,
             missing: Vec::new(),
             dormant: Vec::new(),
@@ -124,6 +132,13 @@ impl Classification {
             explain: false,
         }
     }
+    /// The codes in one line, or the rules that control it without a code.
+    pub fn codes_text(&self) -> String {
+        let mut v: Vec<&str> = self.codes.iter().map(String::as_str).collect();
+        v.extend(self.uncoded.iter().map(String::as_str));
+        v.join(", ")
+    }
+
     /// Notes that `code` rests on an instrument with an unconfirmed status.
     fn assume(&mut self, instrument: usize, status: Status, code: Option<&str>) {
         let a = match self
@@ -638,6 +653,7 @@ impl<'a, L: ProductLookup> Classifier<'a, L> {
                         );
                         hits.extend(lh.into_iter().map(|mut h| {
                             h.instrument = limb.instrument;
+                            h.article = limb.article.clone();
                             h.title = format!(
                                 "{}; exported from abroad: {} {}",
                                 h.title, pack.instruments[limb.instrument].id, limb.article
@@ -895,6 +911,8 @@ impl<'a, L: ProductLookup> Classifier<'a, L> {
             c.exclusion = None;
             c.codes.clear();
             c.titles.clear();
+            c.uncoded.clear();
+            c.source = None;
             c.missing
                 .push("valid `composition` entries (some could not be read)".into());
             step!(
@@ -1217,6 +1235,8 @@ struct Hit {
     title: String,
     /// The item's index in the pack (`usize::MAX`: from a component).
     item: usize,
+    /// Where it is listed: the item's article, or the rule's (Ann. 61 limb).
+    article: Arc<str>,
 }
 
 impl Hit {
@@ -1226,6 +1246,7 @@ impl Hit {
             instrument: item.instrument,
             title: item.title.clone(),
             item: item.index,
+            article: item.article.clone(),
         }
     }
     /// An excluded component whose contents are unknown: no code.
@@ -1235,6 +1256,7 @@ impl Hit {
             instrument: usize::MAX,
             title: String::new(),
             item: usize::MAX,
+            article: Arc::from(""),
         }
     }
     /// The codes of a component's classification, with their titles.
@@ -1242,15 +1264,19 @@ impl Hit {
         c.codes
             .iter()
             .enumerate()
-            .map(|(n, code)| Hit {
-                code: code.clone(),
-                instrument: pack
-                    .items
-                    .iter()
-                    .find(|i| &i.code == code)
-                    .map_or(usize::MAX, |i| i.instrument),
-                title: c.titles.get(n).cloned().unwrap_or_default(),
-                item: usize::MAX,
+            .map(|(n, code)| {
+                let listed = pack.items.iter().find(|i| &i.code == code);
+                Hit {
+                    code: code.clone(),
+                    instrument: listed.map_or(usize::MAX, |i| i.instrument),
+                    title: c.titles.get(n).cloned().unwrap_or_default(),
+                    item: usize::MAX,
+                    article: match (&c.source, listed) {
+                        (Some((_, a)), _) if n == 0 => a.clone(),
+                        (_, Some(i)) => i.article.clone(),
+                        _ => Arc::from(""),
+                    },
+                }
             })
             .collect()
     }
@@ -1259,18 +1285,37 @@ impl Hit {
 /// Sets `codes` (sorted, distinct, no empty code) and their `titles`; when
 /// several items share a code, their titles are joined.
 fn set_codes(c: &mut Classification, hits: impl IntoIterator<Item = Hit>) {
-    let mut by_code: std::collections::BTreeMap<String, Vec<String>> = Default::default();
-    for h in hits.into_iter().filter(|h| !h.code.is_empty()) {
+    let mut by_code: std::collections::BTreeMap<String, (Vec<String>, usize, Arc<str>)> =
+        Default::default();
+    c.uncoded.clear();
+    for h in hits {
+        if h.code.is_empty() {
+            // Controlled by a rule that gives no list code (an Ann. 61
+            // annex entry): named by its title, never by an invented code.
+            if !h.title.is_empty() && !c.uncoded.contains(&h.title) {
+                c.uncoded.push(h.title);
+                c.source = c.source.take().or(Some((h.instrument, h.article)));
+            }
+            continue;
+        }
         if h.item != usize::MAX && !c.items.contains(&h.item) {
             c.items.push(h.item);
         }
-        let titles = by_code.entry(h.code).or_default();
+        let (titles, _, _) = by_code
+            .entry(h.code)
+            .or_insert_with(|| (Vec::new(), h.instrument, h.article.clone()));
         if !h.title.is_empty() && !titles.contains(&h.title) {
             titles.push(h.title);
         }
     }
+    if let Some((_, (_, inst, article))) = by_code.iter().next() {
+        c.source = Some((*inst, article.clone()));
+    }
     c.codes = by_code.keys().cloned().collect();
-    c.titles = by_code.into_values().map(|t| t.join("; ")).collect();
+    c.titles = by_code
+        .into_values()
+        .map(|(t, _, _)| t.join("; "))
+        .collect();
 }
 
 fn scope_names(pack: &RulePack, e: &Exclusion) -> String {
@@ -1370,6 +1415,7 @@ fn membership(
                     instrument: part.instrument,
                     title: id.titles.get(n).cloned().unwrap_or_default(),
                     item: usize::MAX,
+                    article: part.article.clone(),
                 });
             }
         }
@@ -1387,6 +1433,7 @@ fn membership(
                 instrument: part.instrument,
                 title: m.title.clone(),
                 item: usize::MAX,
+                article: part.article.clone(),
             });
         }
     }

@@ -106,7 +106,7 @@ pub fn product_licence_diagnostics(
                     p.header,
                     format!(
                         "controlled item ({}) exported ({transfer}) without a licence: every export of a controlled item, whether trade, gift, exhibition, cooperation or aid, needs an individual licence, a general licence or an export certificate. Add `licence = \"...\"` naming one",
-                        c.codes.join(", ")
+                        c.codes_text()
                     ),
                 )
                 .with_sku(sku)

@@ -328,11 +328,19 @@ impl<'a> Workspace<'a> {
         let pack = &*self.files[file].pack;
         let sku = p.sku_str();
         let at = p.header;
+        // Where the verdict's first code is listed (an Ann. 61 limb for an
+        // export from abroad), else the first item with that code.
         let first_source = |codes: &[String]| {
-            codes
-                .first()
-                .and_then(|code| pack.items.iter().find(|i| &i.code == code))
-                .map(|i| pack.item_source(i))
+            c.source
+                .as_ref()
+                .filter(|(inst, _)| *inst < pack.instruments.len())
+                .map(|(inst, article)| pack.source(*inst, article))
+                .or_else(|| {
+                    codes
+                        .first()
+                        .and_then(|code| pack.items.iter().find(|i| &i.code == code))
+                        .map(|i| pack.item_source(i))
+                })
         };
         // Components: unknown and cyclic references.
         if let Some(comps) = &p.components {
@@ -397,6 +405,7 @@ impl<'a> Workspace<'a> {
                             format!("{code} ({t})")
                         }
                     })
+                    .chain(c.uncoded.iter().map(|t| format!("{t}, no list code given")))
                     .collect();
                 out.push(
                     Diagnostic::new(
