@@ -285,7 +285,9 @@ impl Suggestions {
         }
         keys.sort_unstable();
         keys.dedup();
-        let bits = (usize::BITS - keys.len().leading_zeros()).saturating_sub(2).clamp(1, 24);
+        let bits = (usize::BITS - keys.len().leading_zeros())
+            .saturating_sub(2)
+            .clamp(1, 24);
         let mut dir = Vec::with_capacity((1 << bits) + 1);
         let mut k = 0;
         for prefix in 0..=(1u64 << bits) {
@@ -317,7 +319,11 @@ impl Suggestions {
     /// The id of the nearest name to `word` (see the type), with the work done
     /// (variants looked up plus candidates compared) for complexity tests.
     /// `name` gives the text of an id.
-    pub fn nearest<'n>(&self, word: &str, name: impl Fn(u32) -> &'n str) -> (Option<&'n str>, usize) {
+    pub fn nearest<'n>(
+        &self,
+        word: &str,
+        name: impl Fn(u32) -> &'n str,
+    ) -> (Option<&'n str>, usize) {
         let (lw, hs) = variants(word);
         let lw: String = lw.into_iter().collect();
         let mut work = hs.len();
@@ -335,9 +341,7 @@ impl Suggestions {
                 work += 1;
                 let c = name(self.ids[rank as usize]);
                 let d = strsim::damerau_levenshtein(&lw, &c.to_lowercase());
-                if d <= (c.chars().count().max(3) / 3).max(2)
-                    && best.is_none_or(|b| (d, c) < b)
-                {
+                if d <= (c.chars().count().max(3) / 3).max(2) && best.is_none_or(|b| (d, c) < b) {
                     best = Some((d, c));
                 }
             }
@@ -371,26 +375,38 @@ mod tests {
     }
 
     fn suggest<'a>(word: &str, names: &[&'a str]) -> Option<&'a str> {
-        Suggestions::new(names).nearest(word, |i| names[i as usize]).0
+        Suggestions::new(names)
+            .nearest(word, |i| names[i as usize])
+            .0
     }
 
     #[test]
     fn suggestions_find_one_character_typos_like_nearest() {
-        let names = ["GL-2026-0042", "IL-1", "PART-000123", "PART-000124", "licence"];
+        let names = [
+            "GL-2026-0042",
+            "IL-1",
+            "PART-000123",
+            "PART-000124",
+            "licence",
+        ];
         for (word, want) in [
-            ("GL-2026-0O42", Some("GL-2026-0042")), // wrong
-            ("GL-2026-042", Some("GL-2026-0042")),  // missing
+            ("GL-2026-0O42", Some("GL-2026-0042")),  // wrong
+            ("GL-2026-042", Some("GL-2026-0042")),   // missing
             ("GL-2026-00042", Some("GL-2026-0042")), // extra
-            ("PRAT-000123", Some("PART-000123")),   // swapped
-            ("part-000125", Some("PART-000123")),   // case, then ties to the smallest
-            ("IL1-", Some("IL-1")),                 // missing and extra
+            ("PRAT-000123", Some("PART-000123")),    // swapped
+            ("part-000125", Some("PART-000123")),    // case, then ties to the smallest
+            ("IL1-", Some("IL-1")),                  // missing and extra
             ("LICENCE", Some("licence")),
             ("zzzzzz", None),
             ("", None),
         ] {
             assert_eq!(suggest(word, &names), want, "{word}");
             if want.is_some() {
-                assert_eq!(nearest(word, names), want, "{word}: agrees with the full scan");
+                assert_eq!(
+                    nearest(word, names),
+                    want,
+                    "{word}: agrees with the full scan"
+                );
             }
         }
         // The answer does not depend on the order of the names.
@@ -402,7 +418,9 @@ mod tests {
     #[test]
     fn suggestion_work_is_bounded_per_name() {
         // 5 000 names one character apart from the word: at most the cap is compared.
-        let names: Vec<String> = (0..5000).map(|i| format!("a{}", char::from_u32(0x4e00 + i).unwrap())).collect();
+        let names: Vec<String> = (0..5000)
+            .map(|i| format!("a{}", char::from_u32(0x4e00 + i).unwrap()))
+            .collect();
         let refs: Vec<&str> = names.iter().map(String::as_str).collect();
         let s = Suggestions::new(&refs);
         let (hit, work) = s.nearest("ab", |i| refs[i as usize]);

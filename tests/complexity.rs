@@ -28,9 +28,16 @@ fn cost(kind: &str, n: usize) -> Cost {
     let text = hostile_gen::hostile(kind, n).expect("known kind");
     let cat = parse(&text);
     let pack = RulePack::embedded();
-    let ws = Workspace::new(vec![FileInput { catalogue: &cat, pack }]);
+    let ws = Workspace::new(vec![FileInput {
+        catalogue: &cat,
+        pack,
+    }]);
     let today = jiff::civil::date(2026, 6, 1);
-    let opts = Options { as_of: None, today, explain: false };
+    let opts = Options {
+        as_of: None,
+        today,
+        explain: false,
+    };
     let results = ws.analyse_all(&opts);
     let diags = results.iter().flat_map(|r| r.diagnostics.iter());
     let mut c = Cost {
@@ -43,7 +50,8 @@ fn cost(kind: &str, n: usize) -> Cost {
     for d in diags {
         c.diagnostics += 1;
         c.related += d.related.len() as u64;
-        c.message_bytes += (d.message.len() + d.related.iter().map(|r| r.message.len()).sum::<usize>()) as u64;
+        c.message_bytes +=
+            (d.message.len() + d.related.iter().map(|r| r.message.len()).sum::<usize>()) as u64;
     }
     let w = ws.work();
     c.graph_edges = w.graph_edges;
@@ -63,7 +71,10 @@ fn assert_linear(kind: &str, what: &str, count: impl Fn(&Cost) -> u64, grows: bo
             "{kind}: {what} grows faster than linearly: {counts:?} at {SIZES:?}"
         );
         if grows {
-            assert!(w[1] > w[0], "{kind}: {what} does not grow: {counts:?} — the test measures nothing");
+            assert!(
+                w[1] > w[0],
+                "{kind}: {what} does not grow: {counts:?} — the test measures nothing"
+            );
         }
     }
 }
@@ -89,14 +100,24 @@ fn shared_licence_id_grows_linearly() {
 fn layered_bill_of_materials_grows_linearly() {
     // Each product lists the 40 of the next layer: 40 n references, each
     // followed once by the cycle check (it was once per reference and layer below).
-    assert_linear("layered-bom", "component references followed", |c| c.graph_edges, true);
+    assert_linear(
+        "layered-bom",
+        "component references followed",
+        |c| c.graph_edges,
+        true,
+    );
     let c = cost("layered-bom", 1000);
     assert!(c.graph_edges <= 40 * 1000, "{c:?}");
 }
 
 #[test]
 fn unknown_components_grow_linearly() {
-    assert_linear("unknown-components", "did-you-mean work", |c| c.suggestions, true);
+    assert_linear(
+        "unknown-components",
+        "did-you-mean work",
+        |c| c.suggestions,
+        true,
+    );
     assert_linear("unknown-components", "diagnostics", |c| c.diagnostics, true);
     // Each unknown name costs a bounded amount, not a scan of every SKU.
     let c = cost("unknown-components", 4000);

@@ -76,7 +76,10 @@ fn describe_invisible(c: char) -> String {
         Ok(i) => format!("{code} {} (invisible)", NAMES[i].1),
         Err(_) if c.is_control() => format!("{code} (a control character)"),
         Err(_) if ('\u{FE00}'..='\u{FE0F}').contains(&c) => {
-            format!("{code} VARIATION SELECTOR-{} (invisible)", c as u32 - 0xFE00 + 1)
+            format!(
+                "{code} VARIATION SELECTOR-{} (invisible)",
+                c as u32 - 0xFE00 + 1
+            )
         }
         Err(_) => format!("{code} (an invisible or formatting character)"),
     }
@@ -210,12 +213,19 @@ mod tests {
         let m = message("sku", "MAG\u{200B}1").unwrap();
         assert!(m.contains("U+200B ZERO WIDTH SPACE"), "{m}");
         let m = message("sku", "NDFEB-\u{0421}1").unwrap();
-        assert!(m.contains("Cyrillic \u{0421} U+0421 looks like Latin C"), "{m}");
+        assert!(
+            m.contains("Cyrillic \u{0421} U+0421 looks like Latin C"),
+            "{m}"
+        );
         // Alone with digits and punctuation, a Cyrillic С is still a disguise.
         assert!(message("sku", "\u{0421}-100").is_some());
         // Fullwidth letters look like ASCII.
         assert!(message("sku", "\u{FF21}BC").is_some());
-        assert!(message("sku", "a\u{00A0}b").unwrap().contains("NO-BREAK SPACE"));
+        assert!(
+            message("sku", "a\u{00A0}b")
+                .unwrap()
+                .contains("NO-BREAK SPACE")
+        );
         assert!(message("sku", "a\tb").unwrap().contains("U+0009"));
         // Three described at most, the rest counted.
         let m = message("sku", "\u{200B}\u{200C}\u{200D}\u{2060}\u{FEFF}").unwrap();
@@ -224,7 +234,14 @@ mod tests {
 
     #[test]
     fn plain_and_wholly_foreign_names_pass() {
-        for ok in ["NDFEB-DY-10", "GL 2026/0042", "МАГНИТ-1", "钕铁硼-01", "MÜLLER-3", ""] {
+        for ok in [
+            "NDFEB-DY-10",
+            "GL 2026/0042",
+            "МАГНИТ-1",
+            "钕铁硼-01",
+            "MÜLLER-3",
+            "",
+        ] {
             assert_eq!(message("sku", ok), None, "{ok}");
         }
     }

@@ -77,7 +77,10 @@ fn duplicates(table: &HashTable<Places>) -> Vec<Places> {
 /// The groups of distinct names with one skeleton, when some name is not
 /// plain ASCII (otherwise nothing is computed).
 fn lookalikes<'n>(table: &HashTable<Places>, name_of: impl Fn(At) -> &'n str) -> Vec<Vec<At>> {
-    if table.iter().all(|p| !ident::needs_skeleton(name_of(p.first))) {
+    if table
+        .iter()
+        .all(|p| !ident::needs_skeleton(name_of(p.first)))
+    {
         return Vec::new();
     }
     let mut groups: FxHashMap<String, Vec<At>> = FxHashMap::default();
@@ -100,7 +103,10 @@ fn lookalikes<'n>(table: &HashTable<Places>, name_of: impl Fn(At) -> &'n str) ->
 }
 
 /// A "did you mean" index of the names of a table, by their first places.
-fn suggestions<'n>(table: &HashTable<Places>, name_of: impl Fn(At) -> &'n str) -> (Vec<At>, Suggestions) {
+fn suggestions<'n>(
+    table: &HashTable<Places>,
+    name_of: impl Fn(At) -> &'n str,
+) -> (Vec<At>, Suggestions) {
     let at: Vec<At> = table.iter().map(|p| p.first).collect();
     let names: Vec<&str> = at.iter().map(|&a| name_of(a)).collect();
     let s = Suggestions::new(&names);
@@ -214,7 +220,11 @@ impl Index {
     }
 
     /// The SKU nearest to an unknown one (see [`Suggestions`]), with the work done.
-    pub fn suggest_sku<'c>(&self, cats: &'c [&'c Catalogue], word: &str) -> (Option<&'c str>, usize) {
+    pub fn suggest_sku<'c>(
+        &self,
+        cats: &'c [&'c Catalogue],
+        word: &str,
+    ) -> (Option<&'c str>, usize) {
         let names = Names(cats);
         let (at, s) = self
             .suggest_skus
@@ -223,12 +233,18 @@ impl Index {
     }
 
     /// The licence id nearest to an unknown one, with the work done.
-    pub fn suggest_licence<'c>(&self, cats: &'c [&'c Catalogue], word: &str) -> (Option<&'c str>, usize) {
+    pub fn suggest_licence<'c>(
+        &self,
+        cats: &'c [&'c Catalogue],
+        word: &str,
+    ) -> (Option<&'c str>, usize) {
         let names = Names(cats);
         let (at, s) = self
             .suggest_licences
             .get_or_init(|| suggestions(&self.licences, |a| names.licence(a)));
-        s.nearest(word, |i| at.get(i as usize).map_or("", |&a| names.licence(a)))
+        s.nearest(word, |i| {
+            at.get(i as usize).map_or("", |&a| names.licence(a))
+        })
     }
 
     /// Where products with this SKU are (`cats` as built from).

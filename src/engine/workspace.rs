@@ -422,7 +422,11 @@ impl<'a> Workspace<'a> {
             .sku
             .iter()
             .map(|f| ("sku", f))
-            .chain(p.components.iter().flat_map(|c| c.value.iter().map(|s| ("component", s))))
+            .chain(
+                p.components
+                    .iter()
+                    .flat_map(|c| c.value.iter().map(|s| ("component", s))),
+            )
             .chain(p.licence.iter().map(|f| ("licence", f)));
         for (what, f) in names {
             if let Some(m) = ident::message(what, &f.value) {
@@ -615,7 +619,11 @@ impl<'a> Workspace<'a> {
                 0 => places.first,
                 p => *places.more.get(p - 1)?,
             };
-            let comps = self.get(at).components.as_ref().map_or(&[][..], |c| &c.value[..]);
+            let comps = self
+                .get(at)
+                .components
+                .as_ref()
+                .map_or(&[][..], |c| &c.value[..]);
             if let Some(c) = comps.get(cur.1) {
                 cur.1 += 1;
                 return Some(self.product(&c.value));
@@ -746,7 +754,13 @@ impl<'a> Workspace<'a> {
                         } else {
                             String::new()
                         };
-                        let mut d = Diagnostic::new(code, span, format!("{what} `{name}` is defined {n} times in the workspace; this is the first, the others are linked{more}: {fix}"));
+                        let mut d = Diagnostic::new(
+                            code,
+                            span,
+                            format!(
+                                "{what} `{name}` is defined {n} times in the workspace; this is the first, the others are linked{more}: {fix}"
+                            ),
+                        );
                         for o in all.more.iter().take(MAX_RELATED) {
                             d = d.with_related(Related {
                                 file: o.0,
@@ -801,7 +815,11 @@ impl<'a> Workspace<'a> {
                         Kind::Sku => self.index.sku(&self.cats, name),
                         Kind::Licence => self.index.licence(&self.cats, name),
                     };
-                    for at in places.into_iter().flat_map(|p| p.iter()).filter(|a| a.0 == file) {
+                    for at in places
+                        .into_iter()
+                        .flat_map(|p| p.iter())
+                        .filter(|a| a.0 == file)
+                    {
                         let mut d = Diagnostic::new(
                             Code::ConfusableIdentifier,
                             self.name_span(kind, at),

@@ -35,7 +35,8 @@ pub fn hostile(kind: &str, n: usize) -> Option<String> {
                         s.push_str("form = \"component\"\n");
                         s.push_str("components = [");
                         for j in 0..BOM_WIDTH {
-                            let _ = write!(s, "{}\"L{}-{j}\"", if j > 0 { ", " } else { "" }, l + 1);
+                            let _ =
+                                write!(s, "{}\"L{}-{j}\"", if j > 0 { ", " } else { "" }, l + 1);
                         }
                         s.push_str("]\n");
                     } else {
