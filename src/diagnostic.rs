@@ -86,6 +86,7 @@ codes! {
     RulePackError = "rule-pack-error", Error, "The rule pack named by `[catalogue].rules` or the settings could not be loaded.";
     FileTooLarge = "file-too-large", Error, "The file is larger than the editor limit and is not analysed there; run `check` on it.";
     InternalError = "internal-error", Error, "The analysis of this file failed inside catalogue-lsp; the rest of the workspace is still checked.";
+    ConfusableIdentifier = "confusable-identifier", Warning, "A SKU, licence id or reference holds an invisible character or one that looks like another, or looks the same as a different name of the workspace.";
 }
 
 impl Code {
@@ -105,6 +106,7 @@ impl Code {
                 | Code::RulePackError
                 | Code::FileTooLarge
                 | Code::InternalError
+                | Code::ConfusableIdentifier
         )
     }
 }
@@ -126,6 +128,11 @@ impl SourceRef {
         }
     }
 }
+
+/// At most this many related locations are attached to one diagnostic (a
+/// name used 10 000 times would otherwise relate every use to every other);
+/// the message says how many more there are.
+pub const MAX_RELATED: usize = 10;
 
 /// A place in a file of the run or workspace, by file index.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -207,6 +214,145 @@ pub fn nearest<'a>(word: &str, candidates: impl IntoIterator<Item = &'a str>) ->
         .map(|(_, c)| c)
 }
 
+/// Names longer than this (in characters) are only suggested for, or
+/// suggested, on a case-insensitive exact match: the variants of a name
+/// number its length, each as long as the name.
+const SUGGEST_MAX_CHARS: usize = 64;
+
+/// At most this many candidates are compared with one unknown name.
+const SUGGEST_MAX_CANDIDATES: usize = 64;
+
+/// "Did you mean" over a large set of names (the SKUs or licence ids of a
+/// workspace) without comparing an unknown name with every one of them.
+///
+/// Candidates are the names that become equal to the unknown one,
+/// ignoring case, after deleting at most one character from each
+/// (symmetric deletion): a wrong, missing, extra or swapped character, or a
+/// missing one and an extra one. Each name is indexed under the hashes of
+/// itself and of its one-character deletions, so a lookup costs the length of
+/// the unknown name, and at most [`SUGGEST_MAX_CANDIDATES`] candidates are
+/// compared (the first by name order, so the answer depends only on the set
+/// of names). Of the candidates, the nearest by edit distance wins, ties to
+/// the smallest name, as with [`nearest`].
+#[derive(Debug, Default)]
+pub struct Suggestions {
+    /// (hash of a variant, rank of the name in name order), sorted.
+    keys: Vec<(u32, u32)>,
+    /// Where the keys whose hash starts with each `bits`-bit prefix begin
+    /// (one more entry at the end): a lookup is two reads, not a binary search.
+    dir: Vec<u32>,
+    bits: u32,
+    /// The caller's id of the name of each rank.
+    ids: Vec<u32>,
+}
+
+fn variant_hash(chars: &[char], skip: Option<usize>) -> u32 {
+    use std::hash::{BuildHasher, Hasher};
+    let mut h = rustc_hash::FxBuildHasher.build_hasher();
+    for (i, c) in chars.iter().enumerate() {
+        if Some(i) != skip {
+            h.write_u32(*c as u32);
+        }
+    }
+    h.write_u8(0xff);
+    let x = h.finish();
+    (x ^ (x >> 32)) as u32
+}
+
+/// The lower-case characters of a name and the hashes of its variants (itself,
+/// then each one-character deletion), without repeats.
+fn variants(name: &str) -> (Vec<char>, Vec<u32>) {
+    let chars: Vec<char> = name.to_lowercase().chars().collect();
+    let mut hs = vec![variant_hash(&chars, None)];
+    if chars.len() <= SUGGEST_MAX_CHARS {
+        for i in 0..chars.len() {
+            // Deleting either of two equal neighbours gives the same variant.
+            if i > 0 && chars[i] == chars[i - 1] {
+                continue;
+            }
+            hs.push(variant_hash(&chars, Some(i)));
+        }
+    }
+    (chars, hs)
+}
+
+impl Suggestions {
+    /// Indexes `names`; a name's id is its position in the list.
+    pub fn new(names: &[&str]) -> Self {
+        let mut order: Vec<u32> = (0..names.len() as u32).collect();
+        order.sort_by(|&a, &b| names[a as usize].cmp(names[b as usize]));
+        let mut keys = Vec::with_capacity(names.len() * 8);
+        for (rank, &id) in order.iter().enumerate() {
+            let (_, hs) = variants(names[id as usize]);
+            keys.extend(hs.into_iter().map(|h| (h, rank as u32)));
+        }
+        keys.sort_unstable();
+        keys.dedup();
+        let bits = (usize::BITS - keys.len().leading_zeros())
+            .saturating_sub(2)
+            .clamp(1, 24);
+        let mut dir = Vec::with_capacity((1 << bits) + 1);
+        let mut k = 0;
+        for prefix in 0..=(1u64 << bits) {
+            while k < keys.len() && u64::from(keys[k].0 >> (32 - bits)) < prefix {
+                k += 1;
+            }
+            dir.push(k as u32);
+        }
+        Suggestions {
+            keys,
+            dir,
+            bits,
+            ids: order,
+        }
+    }
+
+    /// The keys of one variant hash.
+    fn bucket(&self, h: u32) -> &[(u32, u32)] {
+        let t = (h >> (32 - self.bits)) as usize;
+        let (Some(&a), Some(&b)) = (self.dir.get(t), self.dir.get(t + 1)) else {
+            return &[];
+        };
+        let keys = self.keys.get(a as usize..b as usize).unwrap_or_default();
+        let from = keys.partition_point(|k| k.0 < h);
+        let to = from + keys[from..].partition_point(|k| k.0 == h);
+        &keys[from..to]
+    }
+
+    /// The id of the nearest name to `word` (see the type), with the work done
+    /// (variants looked up plus candidates compared) for complexity tests.
+    /// `name` gives the text of an id.
+    pub fn nearest<'n>(
+        &self,
+        word: &str,
+        name: impl Fn(u32) -> &'n str,
+    ) -> (Option<&'n str>, usize) {
+        let (lw, hs) = variants(word);
+        let lw: String = lw.into_iter().collect();
+        let mut work = hs.len();
+        let mut seen: Vec<u32> = Vec::new();
+        let mut best: Option<(usize, &str)> = None;
+        'variants: for h in hs {
+            for &(_, rank) in self.bucket(h) {
+                if seen.contains(&rank) {
+                    continue;
+                }
+                if seen.len() == SUGGEST_MAX_CANDIDATES {
+                    break 'variants;
+                }
+                seen.push(rank);
+                work += 1;
+                let c = name(self.ids[rank as usize]);
+                let d = strsim::damerau_levenshtein(&lw, &c.to_lowercase());
+                if d <= (c.chars().count().max(3) / 3).max(2) && best.is_none_or(|b| (d, c) < b) {
+                    best = Some((d, c));
+                }
+            }
+        }
+        (best.map(|(_, c)| c), work)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -229,6 +375,64 @@ mod tests {
                     .all(|ch| ch.is_ascii_lowercase() || ch.is_ascii_digit() || ch == '-')
             );
         }
+    }
+
+    fn suggest<'a>(word: &str, names: &[&'a str]) -> Option<&'a str> {
+        Suggestions::new(names)
+            .nearest(word, |i| names[i as usize])
+            .0
+    }
+
+    #[test]
+    fn suggestions_find_one_character_typos_like_nearest() {
+        let names = [
+            "GL-2026-0042",
+            "IL-1",
+            "PART-000123",
+            "PART-000124",
+            "licence",
+        ];
+        for (word, want) in [
+            ("GL-2026-0O42", Some("GL-2026-0042")),  // wrong
+            ("GL-2026-042", Some("GL-2026-0042")),   // missing
+            ("GL-2026-00042", Some("GL-2026-0042")), // extra
+            ("PRAT-000123", Some("PART-000123")),    // swapped
+            ("part-000125", Some("PART-000123")),    // case, then ties to the smallest
+            ("IL1-", Some("IL-1")),                  // missing and extra
+            ("LICENCE", Some("licence")),
+            ("zzzzzz", None),
+            ("", None),
+        ] {
+            assert_eq!(suggest(word, &names), want, "{word}");
+            if want.is_some() {
+                assert_eq!(
+                    nearest(word, names),
+                    want,
+                    "{word}: agrees with the full scan"
+                );
+            }
+        }
+        // The answer does not depend on the order of the names.
+        let mut rev = names;
+        rev.reverse();
+        assert_eq!(suggest("part-000125", &rev), Some("PART-000123"));
+    }
+
+    #[test]
+    fn suggestion_work_is_bounded_per_name() {
+        // 5 000 names one character apart from the word: at most the cap is compared.
+        let names: Vec<String> = (0..5000)
+            .map(|i| format!("a{}", char::from_u32(0x4e00 + i).unwrap()))
+            .collect();
+        let refs: Vec<&str> = names.iter().map(String::as_str).collect();
+        let s = Suggestions::new(&refs);
+        let (hit, work) = s.nearest("ab", |i| refs[i as usize]);
+        assert!(hit.is_some());
+        assert!(work <= 3 + SUGGEST_MAX_CANDIDATES, "{work}");
+        // A very long word costs one lookup, not its length squared.
+        let long = "x".repeat(100_000);
+        let (hit, work) = s.nearest(&long, |i| refs[i as usize]);
+        assert_eq!((hit, work), (None, 1));
     }
 
     #[test]

@@ -343,7 +343,7 @@ fn human_output_names_the_sku_on_every_product_line_and_lists_not_controlled_pro
         .filter(|l| l.contains("a.catalogue.toml:") && !l.starts_with("  "))
     {
         assert!(
-            line.contains("] DY-OX: "),
+            line.contains("] DY-OX: ") || line.contains("] EVIL\\u{202E}txt: "),
             "a product diagnostic without its SKU: {line}"
         );
     }

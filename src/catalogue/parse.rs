@@ -1379,6 +1379,18 @@ impl Reader<'_> {
                 .with_sku(self.sku.as_deref()),
             );
         }
+        if !bad && total == 0.0 {
+            // Nothing in it: a composition of zeros would classify the
+            // product as free of every controlled element.
+            self.diags.push(
+                Diagnostic::new(
+                    Code::InvalidValue,
+                    vs,
+                    "composition sums to 0 %: it says the product contains nothing, which no product does, and would read as free of every controlled element; give the mass percents, or remove the key if they are not known",
+                )
+                .with_sku(self.sku.as_deref()),
+            );
+        }
         if bad && comp.entries.is_empty() {
             return None;
         }

@@ -3,9 +3,13 @@
 //! so the language server keeps it between edits that move no name, and it
 //! is only ever used with the catalogues it was built from.
 
+use super::ident;
 use crate::catalogue::Catalogue;
+use crate::diagnostic::Suggestions;
 use hashbrown::HashTable;
+use rustc_hash::FxHashMap;
 use std::hash::BuildHasher;
+use std::sync::OnceLock;
 
 /// A product or licence: (file, index in that file's list).
 pub type At = (usize, usize);
@@ -50,6 +54,63 @@ pub struct Index {
     skus: HashTable<Places>,
     licences: HashTable<Places>,
     parents: HashTable<Parents>,
+    /// The names defined more than once, by their first place.
+    dup_skus: Vec<Places>,
+    dup_licences: Vec<Places>,
+    /// Distinct names that look the same (equal TR39 skeletons, different
+    /// text), each group by the first places of its names in (file, index)
+    /// order; only groups with a name that is not plain ASCII.
+    lookalike_skus: Vec<Vec<At>>,
+    lookalike_licences: Vec<Vec<At>>,
+    /// "Did you mean" indexes, built on the first unknown name.
+    suggest_skus: OnceLock<(Vec<At>, Suggestions)>,
+    suggest_licences: OnceLock<(Vec<At>, Suggestions)>,
+}
+
+/// The names defined more than once, in first-place order.
+fn duplicates(table: &HashTable<Places>) -> Vec<Places> {
+    let mut v: Vec<Places> = table.iter().filter(|p| p.count() > 1).cloned().collect();
+    v.sort_unstable_by_key(|p| p.first);
+    v
+}
+
+/// The groups of distinct names with one skeleton, when some name is not
+/// plain ASCII (otherwise nothing is computed).
+fn lookalikes<'n>(table: &HashTable<Places>, name_of: impl Fn(At) -> &'n str) -> Vec<Vec<At>> {
+    if table
+        .iter()
+        .all(|p| !ident::needs_skeleton(name_of(p.first)))
+    {
+        return Vec::new();
+    }
+    let mut groups: FxHashMap<String, Vec<At>> = FxHashMap::default();
+    for p in table.iter() {
+        groups
+            .entry(ident::skeleton(name_of(p.first)))
+            .or_default()
+            .push(p.first);
+    }
+    let mut out: Vec<Vec<At>> = groups
+        .into_values()
+        .filter(|g| g.len() > 1 && g.iter().any(|&a| ident::needs_skeleton(name_of(a))))
+        .map(|mut g| {
+            g.sort_unstable();
+            g
+        })
+        .collect();
+    out.sort_unstable();
+    out
+}
+
+/// A "did you mean" index of the names of a table, by their first places.
+fn suggestions<'n>(
+    table: &HashTable<Places>,
+    name_of: impl Fn(At) -> &'n str,
+) -> (Vec<At>, Suggestions) {
+    let at: Vec<At> = table.iter().map(|p| p.first).collect();
+    let names: Vec<&str> = at.iter().map(|&a| name_of(a)).collect();
+    let s = Suggestions::new(&names);
+    (at, s)
 }
 
 fn hash(name: &str) -> u64 {
@@ -95,7 +156,7 @@ impl Index {
         let mut ix = Index {
             skus: HashTable::with_capacity(products),
             licences: HashTable::with_capacity(licences),
-            parents: HashTable::new(),
+            ..Index::default()
         };
         for (f, c) in cats.iter().enumerate() {
             for (i, p) in c.products.iter().enumerate() {
@@ -131,7 +192,59 @@ impl Index {
                 }
             }
         }
+        ix.dup_skus = duplicates(&ix.skus);
+        ix.dup_licences = duplicates(&ix.licences);
+        ix.lookalike_skus = lookalikes(&ix.skus, |at| names.sku(at));
+        ix.lookalike_licences = lookalikes(&ix.licences, |at| names.licence(at));
         ix
+    }
+
+    /// The SKUs defined more than once, in order of their first place.
+    pub fn duplicate_skus(&self) -> &[Places] {
+        &self.dup_skus
+    }
+
+    /// The licence ids defined more than once, in order of their first place.
+    pub fn duplicate_licences(&self) -> &[Places] {
+        &self.dup_licences
+    }
+
+    /// Groups of distinct SKUs that look the same (see `Index`).
+    pub fn lookalike_skus(&self) -> &[Vec<At>] {
+        &self.lookalike_skus
+    }
+
+    /// Groups of distinct licence ids that look the same.
+    pub fn lookalike_licences(&self) -> &[Vec<At>] {
+        &self.lookalike_licences
+    }
+
+    /// The SKU nearest to an unknown one (see [`Suggestions`]), with the work done.
+    pub fn suggest_sku<'c>(
+        &self,
+        cats: &'c [&'c Catalogue],
+        word: &str,
+    ) -> (Option<&'c str>, usize) {
+        let names = Names(cats);
+        let (at, s) = self
+            .suggest_skus
+            .get_or_init(|| suggestions(&self.skus, |a| names.sku(a)));
+        s.nearest(word, |i| at.get(i as usize).map_or("", |&a| names.sku(a)))
+    }
+
+    /// The licence id nearest to an unknown one, with the work done.
+    pub fn suggest_licence<'c>(
+        &self,
+        cats: &'c [&'c Catalogue],
+        word: &str,
+    ) -> (Option<&'c str>, usize) {
+        let names = Names(cats);
+        let (at, s) = self
+            .suggest_licences
+            .get_or_init(|| suggestions(&self.licences, |a| names.licence(a)));
+        s.nearest(word, |i| {
+            at.get(i as usize).map_or("", |&a| names.licence(a))
+        })
     }
 
     /// Where products with this SKU are (`cats` as built from).

@@ -4,7 +4,7 @@
 use super::classify::{Classification, Verdict};
 use super::workspace::Workspace;
 use crate::catalogue::{Licence, LicenceType, Product, Purpose};
-use crate::diagnostic::{Code, Diagnostic, Related, nearest};
+use crate::diagnostic::{Code, Diagnostic, Related};
 use crate::rules::{EndUserRule, RulePack, code_covers};
 use jiff::ToSpan;
 use jiff::civil::Date;
@@ -116,7 +116,7 @@ pub fn product_licence_diagnostics(
         return;
     };
     let Some((lf, l)) = ws.licence(&lref.value) else {
-        let near = nearest(&lref.value, ws.licence_ids());
+        let near = ws.suggest_licence(&lref.value);
         let msg = match near {
             Some(n) => format!(
                 "licence `{}` is not defined in the workspace: did you mean `{n}`?",

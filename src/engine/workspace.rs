@@ -5,15 +5,18 @@
 use super::classify::{
     Classification, Classifier, ProductLookup, TraceStep, Verdict, dormant_text,
 };
-use super::index::{Index, Places};
+use super::ident;
+use super::index::{At, Index, Places};
 use super::licence;
 use crate::catalogue::{Catalogue, Licence, Product};
-use crate::diagnostic::{Code, Diagnostic, Related, nearest};
+use crate::diagnostic::{Code, Diagnostic, MAX_RELATED, Related};
 use crate::rules::{RulePack, Status};
+use crate::text::Span;
 use jiff::civil::Date;
 use rayon::prelude::*;
-use rustc_hash::FxHashSet;
-use std::sync::Arc;
+use rustc_hash::{FxHashMap, FxHashSet};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
 
 /// One file of the workspace.
 #[derive(Clone)]
@@ -90,6 +93,38 @@ pub struct Workspace<'a> {
     pub files: Vec<FileInput<'a>>,
     cats: Vec<&'a Catalogue>,
     index: Arc<Index>,
+    /// The strongly connected components of the bill of materials, found
+    /// once per workspace, as far as the products asked about reach.
+    sccs: Mutex<Sccs>,
+    work: Counters,
+}
+
+/// Work done by the workspace checks, counted for complexity tests (machine
+/// independent, unlike time).
+#[derive(Default)]
+struct Counters {
+    suggest: AtomicU64,
+    graph: AtomicU64,
+}
+
+/// Work done by one workspace so far.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Work {
+    /// Variants looked up and candidates compared for "did you mean".
+    pub suggestions: u64,
+    /// Component references followed by the cycle check.
+    pub graph_edges: u64,
+}
+
+/// Tarjan's strongly connected components over the SKUs (a node is a name,
+/// by the first place it is defined at; its edges are the components of every
+/// product with that name), computed lazily: a query runs the search from its
+/// node if no earlier one reached it. A component reference is in a cycle
+/// exactly when it and the product naming it are in one component.
+#[derive(Default)]
+struct Sccs {
+    component: FxHashMap<At, u32>,
+    next: u32,
 }
 
 impl ProductLookup for Workspace<'_> {
@@ -105,14 +140,48 @@ impl<'a> Workspace<'a> {
     pub fn new(files: Vec<FileInput<'a>>) -> Self {
         let cats: Vec<&Catalogue> = files.iter().map(|f| f.catalogue).collect();
         let index = Arc::new(Index::build(&cats));
-        Workspace { files, cats, index }
+        Workspace {
+            files,
+            cats,
+            index,
+            sccs: Mutex::default(),
+            work: Counters::default(),
+        }
     }
 
     /// A workspace with the index of exactly these catalogues, built before
     /// (the language server keeps it while no edit moves a name).
     pub fn with_index(files: Vec<FileInput<'a>>, index: Arc<Index>) -> Self {
         let cats: Vec<&Catalogue> = files.iter().map(|f| f.catalogue).collect();
-        Workspace { files, cats, index }
+        Workspace {
+            files,
+            cats,
+            index,
+            sccs: Mutex::default(),
+            work: Counters::default(),
+        }
+    }
+
+    /// The work the workspace checks have done so far (for complexity tests).
+    pub fn work(&self) -> Work {
+        Work {
+            suggestions: self.work.suggest.load(Ordering::Relaxed),
+            graph_edges: self.work.graph.load(Ordering::Relaxed),
+        }
+    }
+
+    /// The SKU nearest to an unknown one ("did you mean").
+    pub fn suggest_sku(&self, word: &str) -> Option<&str> {
+        let (near, work) = self.index.suggest_sku(&self.cats, word);
+        self.work.suggest.fetch_add(work as u64, Ordering::Relaxed);
+        near
+    }
+
+    /// The licence id nearest to an unknown one ("did you mean").
+    pub fn suggest_licence(&self, word: &str) -> Option<&str> {
+        let (near, work) = self.index.suggest_licence(&self.cats, word);
+        self.work.suggest.fetch_add(work as u64, Ordering::Relaxed);
+        near
     }
 
     /// The index, to keep for the next workspace of the same catalogues.
@@ -286,8 +355,14 @@ impl<'a> Workspace<'a> {
             .collect();
         for l in &cat.licences {
             licence::licence_diagnostics(pack, l, &mut diags);
+            if let Some(id) = &l.id {
+                if let Some(m) = ident::message("licence id", &id.value) {
+                    diags.push(Diagnostic::new(Code::ConfusableIdentifier, id.span, m));
+                }
+            }
         }
         self.duplicate_diagnostics(file, &mut diags);
+        self.lookalike_diagnostics(file, &mut diags);
         if let Some(latest) = latest.filter(|l| *l > pack.reviewed_through) {
             let span = cat
                 .products
@@ -342,16 +417,28 @@ impl<'a> Workspace<'a> {
                         .map(|i| pack.item_source(i))
                 })
         };
+        // Invisible and look-alike characters in the names it defines and uses.
+        let names = p
+            .sku
+            .iter()
+            .map(|f| ("sku", f))
+            .chain(
+                p.components
+                    .iter()
+                    .flat_map(|c| c.value.iter().map(|s| ("component", s))),
+            )
+            .chain(p.licence.iter().map(|f| ("licence", f)));
+        for (what, f) in names {
+            if let Some(m) = ident::message(what, &f.value) {
+                out.push(Diagnostic::new(Code::ConfusableIdentifier, f.span, m).with_sku(sku));
+            }
+        }
         // Components: unknown and cyclic references.
         if let Some(comps) = &p.components {
             for s in &comps.value {
                 match self.product_at(&s.value) {
                     None => {
-                        let known = self
-                            .index
-                            .all_skus()
-                            .filter_map(|p| self.get(p.first).sku_str());
-                        let near = nearest(&s.value, known);
+                        let near = self.suggest_sku(&s.value);
                         let msg = match near {
                             Some(n) => format!(
                                 "component `{}` names no product in the workspace: did you mean `{n}`? Its contents count as unknown until it is defined",
@@ -371,7 +458,7 @@ impl<'a> Workspace<'a> {
                         );
                     }
                     Some((cf, cp)) => {
-                        if self.reaches(&s.value, sku) {
+                        if self.in_cycle(sku, &s.value) {
                             out.push(
                                 Diagnostic::new(Code::ComponentCycle, s.span, format!("component `{}` contains `{}` again: a product cannot contain itself; remove one of the references", s.value, sku.unwrap_or("this product")))
                                     .with_sku(sku)
@@ -542,86 +629,268 @@ impl<'a> Workspace<'a> {
         licence::product_licence_diagnostics(self, pack, p, date, c, out);
     }
 
-    /// Whether product `from` reaches SKU `target` through components.
-    fn reaches(&self, from: &str, target: Option<&str>) -> bool {
-        let Some(target) = target else { return false };
-        let mut seen = FxHashSet::default();
-        let mut todo = vec![from];
-        while let Some(sku) = todo.pop() {
-            if sku == target {
-                return true;
-            }
-            if !seen.insert(sku) {
-                continue;
-            }
-            if let Some((_, p)) = self.product_at(sku) {
-                todo.extend(
-                    p.components
-                        .iter()
-                        .flat_map(|c| c.value.iter().map(|s| s.value.as_str())),
-                );
-            }
+    /// Whether the reference from a product named `from` to component `to`
+    /// closes a cycle: `to` leads back to `from` (the same strongly
+    /// connected component), or names it.
+    fn in_cycle(&self, from: Option<&str>, to: &str) -> bool {
+        let Some(from) = from else { return false };
+        if from == to {
+            return true;
         }
-        false
+        let (Some(a), Some(b)) = (self.product(from), self.product(to)) else {
+            return false;
+        };
+        // A poisoned lock only means another thread panicked mid-search;
+        // its half-built state is dropped and the search starts again.
+        let mut sccs = self.sccs.lock().unwrap_or_else(|e| {
+            let mut g = e.into_inner();
+            *g = Sccs::default();
+            g
+        });
+        let ca = self.scc_of(&mut sccs, a);
+        let cb = self.scc_of(&mut sccs, b);
+        ca == cb
     }
 
-    fn duplicate_diagnostics(&self, file: usize, out: &mut Vec<Diagnostic>) {
-        let cat = self.files[file].catalogue;
-        // From the index (names defined more than once are few), not product by product.
-        let mut dups: Vec<(&str, &Places)> = self
-            .index
-            .all_skus()
-            .filter(|all| all.count() > 1 && all.iter().any(|(f, _)| f == file))
-            .filter_map(|all| Some((self.get(all.first).sku_str()?, all)))
-            .collect();
-        dups.sort_unstable_by_key(|(s, _)| *s);
-        let mut found = Vec::new();
-        for (sku, all) in dups {
-            for (f, i) in all.iter().filter(|(f, _)| *f == file) {
-                let p = &cat.products[i];
-                let Some(s) = &p.sku else { continue };
-                let mut d = Diagnostic::new(Code::DuplicateSku, s.span, format!("sku `{sku}` is used by {} products in the workspace: give each product its own sku", all.count())).with_sku(Some(sku));
-                for (of, oi) in all.iter().filter(|&o| o != (f, i)) {
-                    let other = &self.files[of].catalogue.products[oi];
-                    d = d.with_related(Related {
-                        file: of,
-                        span: other.sku.as_ref().map_or(other.header, |x| x.span),
-                        message: "also used here".into(),
-                    });
+    /// Every product with the name of `node`: its edges are their components.
+    fn places_of(&self, node: At) -> Option<&Places> {
+        self.index.sku(&self.cats, self.get(node).sku_str()?)
+    }
+
+    /// The next component reference of the products `places` after the
+    /// cursor (place, position in its list), resolved to its first place
+    /// (`None` if unknown); `None` when there are no more.
+    fn next_edge(&self, places: Option<&Places>, cur: &mut (usize, usize)) -> Option<Option<At>> {
+        let places = places?;
+        loop {
+            let at = match cur.0 {
+                0 => places.first,
+                p => *places.more.get(p - 1)?,
+            };
+            let comps = self
+                .get(at)
+                .components
+                .as_ref()
+                .map_or(&[][..], |c| &c.value[..]);
+            if let Some(c) = comps.get(cur.1) {
+                cur.1 += 1;
+                return Some(self.product(&c.value));
+            }
+            *cur = (cur.0 + 1, 0);
+        }
+    }
+
+    /// The strongly connected component of `root`, running Tarjan's search
+    /// (iteratively: bills of materials may be deep) over what it reaches
+    /// that no earlier search has.
+    fn scc_of(&self, sccs: &mut Sccs, root: At) -> u32 {
+        if let Some(&c) = sccs.component.get(&root) {
+            return c;
+        }
+        // Per node of this search: its discovery number and lowest reachable one.
+        let mut num: FxHashMap<At, (u32, u32)> = FxHashMap::default();
+        let mut stack: Vec<At> = Vec::new();
+        let mut on_stack: FxHashSet<At> = FxHashSet::default();
+        // Frames: node, the products with its name and the cursor of the next edge.
+        let mut frames: Vec<(At, Option<&Places>, (usize, usize))> =
+            vec![(root, self.places_of(root), (0, 0))];
+        num.insert(root, (0, 0));
+        stack.push(root);
+        on_stack.insert(root);
+        let mut edges = 0u64;
+        while let Some(&mut (node, places, ref mut cur)) = frames.last_mut() {
+            match self.next_edge(places, cur) {
+                Some(next) => {
+                    edges += 1;
+                    let Some(next) = next else { continue };
+                    if sccs.component.contains_key(&next) {
+                        continue; // finished by an earlier search: not on any cycle through here
+                    }
+                    match num.get(&next) {
+                        None => {
+                            let n = num.len() as u32;
+                            num.insert(next, (n, n));
+                            stack.push(next);
+                            on_stack.insert(next);
+                            frames.push((next, self.places_of(next), (0, 0)));
+                        }
+                        Some(&(n, _)) if on_stack.contains(&next) => {
+                            if let Some(e) = num.get_mut(&node) {
+                                e.1 = e.1.min(n);
+                            }
+                        }
+                        Some(_) => {}
+                    }
                 }
-                found.push(d);
+                None => {
+                    frames.pop();
+                    let (n, low) = num.get(&node).copied().unwrap_or_default();
+                    if let Some(&(parent, _, _)) = frames.last() {
+                        if let Some(e) = num.get_mut(&parent) {
+                            e.1 = e.1.min(low);
+                        }
+                    }
+                    if n == low {
+                        let id = sccs.next;
+                        sccs.next += 1;
+                        while let Some(x) = stack.pop() {
+                            on_stack.remove(&x);
+                            sccs.component.insert(x, id);
+                            if x == node {
+                                break;
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        self.work.graph.fetch_add(edges, Ordering::Relaxed);
+        sccs.component.get(&root).copied().unwrap_or(u32::MAX)
+    }
+
+    /// The span of the name at a product's or licence's place.
+    fn name_span(&self, kind: Kind, (f, i): At) -> Span {
+        let cat = self.files[f].catalogue;
+        match kind {
+            Kind::Sku => {
+                let p = &cat.products[i];
+                p.sku.as_ref().map_or(p.header, |x| x.span)
+            }
+            Kind::Licence => {
+                let l = &cat.licences[i];
+                l.id.as_ref().map_or(l.header, |x| x.span)
+            }
+        }
+    }
+
+    fn name_at(&self, kind: Kind, (f, i): At) -> &str {
+        let cat = self.files[f].catalogue;
+        match kind {
+            Kind::Sku => cat.products[i].sku_str(),
+            Kind::Licence => cat.licences[i].id_str(),
+        }
+        .unwrap_or_default()
+    }
+
+    /// Names defined more than once: one diagnostic per place of this file.
+    /// The first place relates to the others (at most [`MAX_RELATED`], the
+    /// message says how many more); every other place relates to the first
+    /// only, so the output grows with the number of places, not its square.
+    fn duplicate_diagnostics(&self, file: usize, out: &mut Vec<Diagnostic>) {
+        let mut found = Vec::new();
+        for (kind, dups) in [
+            (Kind::Sku, self.index.duplicate_skus()),
+            (Kind::Licence, self.index.duplicate_licences()),
+        ] {
+            for all in dups.iter().filter(|all| all.iter().any(|(f, _)| f == file)) {
+                let name = self.name_at(kind, all.first);
+                let n = all.count();
+                let (code, what, fix) = match kind {
+                    Kind::Sku => (Code::DuplicateSku, "sku", "give each product its own sku"),
+                    Kind::Licence => (
+                        Code::DuplicateLicence,
+                        "licence id",
+                        "products cannot tell which one they use; rename or remove all but one",
+                    ),
+                };
+                for at in all.iter().filter(|(f, _)| *f == file) {
+                    let span = self.name_span(kind, at);
+                    let mut d = if at == all.first {
+                        let others = n - 1;
+                        let more = if others > MAX_RELATED {
+                            format!(" ({} more not linked)", others - MAX_RELATED)
+                        } else {
+                            String::new()
+                        };
+                        let mut d = Diagnostic::new(
+                            code,
+                            span,
+                            format!(
+                                "{what} `{name}` is defined {n} times in the workspace; this is the first, the others are linked{more}: {fix}"
+                            ),
+                        );
+                        for o in all.more.iter().take(MAX_RELATED) {
+                            d = d.with_related(Related {
+                                file: o.0,
+                                span: self.name_span(kind, *o),
+                                message: "also defined here".into(),
+                            });
+                        }
+                        d
+                    } else {
+                        Diagnostic::new(code, span, format!("{what} `{name}` is defined {n} times in the workspace; the first is linked: {fix}"))
+                            .with_related(Related {
+                                file: all.first.0,
+                                span: self.name_span(kind, all.first),
+                                message: "first defined here".into(),
+                            })
+                    };
+                    if kind == Kind::Sku {
+                        d = d.with_sku(Some(name));
+                    }
+                    found.push(d);
+                }
             }
         }
         found.sort_by_key(|d| d.span.start());
         out.extend(found);
-        for l in &cat.licences {
-            let Some(id) = &l.id else { continue };
-            if let Some(all) = self
-                .index
-                .licence(&self.cats, id.value.as_str())
-                .filter(|v| v.count() > 1)
-            {
-                let mut d = Diagnostic::new(
-                    Code::DuplicateLicence,
-                    id.span,
-                    format!(
-                        "licence id `{}` is defined {} times in the workspace: products cannot tell which one they use; rename or remove one",
-                        id.value,
-                        all.count()
-                    ),
-                );
-                for (f, i) in all.iter() {
-                    let other = &self.files[f].catalogue.licences[i];
-                    if !(f == file && other.header == l.header) {
-                        d = d.with_related(Related {
-                            file: f,
-                            span: other.id.as_ref().map_or(other.header, |x| x.span),
-                            message: "also defined here".into(),
+    }
+
+    /// Names of this file that look the same as another name of the
+    /// workspace (equal TR39 skeletons, different text): each place of a
+    /// name that is not plain ASCII relates to the first other name.
+    fn lookalike_diagnostics(&self, file: usize, out: &mut Vec<Diagnostic>) {
+        for (kind, groups) in [
+            (Kind::Sku, self.index.lookalike_skus()),
+            (Kind::Licence, self.index.lookalike_licences()),
+        ] {
+            let what = match kind {
+                Kind::Sku => "sku",
+                Kind::Licence => "licence id",
+            };
+            for g in groups {
+                for &first in g {
+                    let name = self.name_at(kind, first);
+                    let shown = ident::shown(name);
+                    if !ident::needs_skeleton(name) {
+                        continue;
+                    }
+                    let Some(&other) = g.iter().find(|&&o| o != first) else {
+                        continue;
+                    };
+                    let other_name = ident::shown(self.name_at(kind, other));
+                    let places = match kind {
+                        Kind::Sku => self.index.sku(&self.cats, name),
+                        Kind::Licence => self.index.licence(&self.cats, name),
+                    };
+                    for at in places
+                        .into_iter()
+                        .flat_map(|p| p.iter())
+                        .filter(|a| a.0 == file)
+                    {
+                        let mut d = Diagnostic::new(
+                            Code::ConfusableIdentifier,
+                            self.name_span(kind, at),
+                            format!("{what} `{shown}` looks the same as {what} `{other_name}` but is a different name (Unicode look-alike or invisible characters): a reader, or a search, cannot tell them apart; rename one"),
+                        )
+                        .with_related(Related {
+                            file: other.0,
+                            span: self.name_span(kind, other),
+                            message: format!("`{other_name}` is defined here"),
                         });
+                        if kind == Kind::Sku {
+                            d = d.with_sku(Some(name));
+                        }
+                        out.push(d);
                     }
                 }
-                out.push(d);
             }
         }
     }
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    Sku,
+    Licence,
 }
