@@ -542,8 +542,13 @@ fn watch_parent(pid: u32) {
     });
 }
 
-/// Set once `shutdown` was answered: `exit` then ends with code 0, else 1 (LSP spec).
+/// Set once `shutdown` was accepted: `exit` then ends with code 0, else 1 (LSP spec).
 static SHUTDOWN: AtomicBool = AtomicBool::new(false);
+/// Set once `initialize` was answered without error. tower-lsp takes no
+/// other request until then, and accepts `shutdown` from then on (its params
+/// are normalised by `transport`), so `shutdown` is known to be accepted as
+/// soon as it is read: `exit` sent right behind it still ends with 0.
+static INITIALIZED: AtomicBool = AtomicBool::new(false);
 
 /// How long a request to the client waits for its reply (registration,
 /// diagnostic refresh); `CATALOGUE_LSP_CLIENT_TIMEOUT_MS` changes it (tests).
@@ -579,7 +584,10 @@ where
     }
 
     fn call(&mut self, req: tower_lsp::jsonrpc::Request) -> Self::Future {
-        let shutdown = req.method() == "shutdown";
+        let initialize = req.method() == "initialize";
+        if req.method() == "shutdown" && INITIALIZED.load(Ordering::SeqCst) {
+            SHUTDOWN.store(true, Ordering::SeqCst);
+        }
         if req.method() == "exit" {
             tokio::spawn(async {
                 // Let the responses already queued reach stdout first.
@@ -594,9 +602,8 @@ where
         let fut = self.0.call(req);
         Box::pin(async move {
             let answer = fut.await?;
-            // Shut down only when the client was told so.
-            if shutdown && answer.as_ref().is_some_and(|r| r.is_ok()) {
-                SHUTDOWN.store(true, Ordering::SeqCst);
+            if initialize && answer.as_ref().is_some_and(|r| r.is_ok()) {
+                INITIALIZED.store(true, Ordering::SeqCst);
             }
             Ok(answer)
         })
