@@ -12,7 +12,8 @@
 //! line and must be one JSON text.
 //!
 //! - A bad header block (no number, a negative or non-numeric length, a line
-//!   that is not a header, more than [`MAX_HEADER_BYTES`]) is dropped from its
+//!   that is not a header or that ends in a `Content-Length` line glued to it,
+//!   more than [`MAX_HEADER_BYTES`]) is dropped from its
 //!   first byte only: the search for the next `Content-Length:` starts one
 //!   byte further on, so the body that followed it is skipped as garbage.
 //! - A body that is not JSON (the length was short, long or wrong) is
@@ -347,6 +348,11 @@ fn parse_header(bytes: &[u8]) -> Header {
         };
         let line = &bytes[at..at + nl];
         let line = line.strip_suffix(b"\r").unwrap_or(line);
+        // A `Content-Length` line glued to the end of this one is the next
+        // frame's header, not part of this block.
+        if header_line_ending_at(bytes, at, at + nl).is_some_and(|s| s > at) {
+            return Header::Bad("a header line that ends in another frame's header");
+        }
         at += nl + 1;
         if line.is_empty() {
             return match len {
@@ -646,6 +652,8 @@ mod tests {
             b"Content-Length: 1",
             b"Content-Length: 300\r\n\r\n\"",
             b"Content-Length: 3\r\n\r\n1 ",
+            // Found by the fuzzer: the next header glued to a header value.
+            b"ConTent-Length: 136\r\nength: 576\r\xf5\x06",
         ] {
             recovers(cut);
         }
