@@ -7,14 +7,17 @@ use catalogue_lsp::diagnostic::Code;
 use catalogue_lsp::engine::Verdict;
 use common::*;
 use proptest::prelude::*;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 const D: &str = "2026-06-01";
 
-fn timed<T>(what: &str, limit: Duration, f: impl FnOnce() -> T) -> T {
+/// Runs `f` and prints how long it took. Not asserted: a test must not
+/// depend on the machine's speed (a hang still never ends, and growth is
+/// tested by counting, not timing).
+fn timed<T>(what: &str, f: impl FnOnce() -> T) -> T {
     let t = Instant::now();
     let r = f();
-    assert!(t.elapsed() < limit, "{what} took {:?}", t.elapsed());
+    eprintln!("{what}: {:?}", t.elapsed());
     r
 }
 
@@ -24,14 +27,14 @@ fn a_five_megabyte_line() {
         "[[product]]\nsku = \"A\"\nname = \"{}\"\nform = \"motor\"\n",
         "n".repeat(5 << 20)
     );
-    let c = timed("5 MB line", Duration::from_secs(20), || check(&text, D));
+    let c = timed("5 MB line", || check(&text, D));
     assert_eq!(c.verdict("A"), Verdict::Excluded);
 }
 
 #[test]
 fn two_hundred_thousand_empty_table_headers() {
     let text = "[[product]]\n".repeat(200_000);
-    let c = timed("200k headers", Duration::from_secs(60), || check(&text, D));
+    let c = timed("200k headers", || check(&text, D));
     assert_eq!(c.results[0].products.len(), 200_000);
     assert!(c.has(Code::MissingField));
 }
@@ -45,9 +48,7 @@ fn twenty_thousand_composition_keys() {
         "[[product]]\nsku = \"A\"\nform = \"alloy\"\ncomposition = {{ {} }}\n",
         keys.join(", ")
     );
-    let c = timed("20k composition keys", Duration::from_secs(20), || {
-        check(&text, D)
-    });
+    let c = timed("20k composition keys", || check(&text, D));
     assert_eq!(c.verdict("A"), Verdict::NotControlled);
 }
 
@@ -64,7 +65,7 @@ fn random_bytes_nul_bytes_and_odd_numbers() {
         "[[product]]\nsku.a.b.c = 1\nform.x = \"motor\"\n",
         "[[product]]\nsku = 1\nform = [\"motor\"]\ncomposition = [1, 2]\ncomponents = { a = 1 }\nmoulded = \"yes\"\n",
     ] {
-        let _ = timed("odd text", Duration::from_secs(5), || check(text, D));
+        let _ = timed("odd text", || check(text, D));
     }
 }
 
@@ -82,7 +83,7 @@ fn deep_nesting_in_every_position() {
         ),
         format!("[{}]\n", "a.".repeat(50_000)),
     ] {
-        let _ = timed("deep nesting", Duration::from_secs(10), || check(&text, D));
+        let _ = timed("deep nesting", || check(&text, D));
     }
 }
 
@@ -95,9 +96,7 @@ fn long_component_chains_and_cycles_are_bounded() {
             (i + 1) % 5_000
         ));
     }
-    let c = timed("5000-long cycle", Duration::from_secs(60), || {
-        check(&text, D)
-    });
+    let c = timed("5000-long cycle", || check(&text, D));
     assert!(c.has(Code::ComponentCycle));
     assert_eq!(c.verdict("P0"), Verdict::Indeterminate);
 }

@@ -62,7 +62,7 @@ fn start(root: &Path, enc: &[&str]) -> Client {
 
 /// Waits until the background index holds the licence register (so results are deterministic).
 fn wait_indexed(c: &mut Client) {
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    let deadline = std::time::Instant::now() + common::lsp::TIMEOUT;
     while std::time::Instant::now() < deadline {
         let r = c.request("workspace/symbol", json!({"query": "GL-1"}));
         if r["result"].as_array().is_some_and(|a| !a.is_empty()) {
@@ -607,13 +607,12 @@ fn random_edits_end_in_the_state_of_a_fresh_open() {
 fn exit_after_shutdown_even_with_stdin_open_and_when_stdin_closes() {
     let dir = tempfile::tempdir().unwrap();
     let mut c = start(dir.path(), &["utf-16"]);
-    let t = std::time::Instant::now();
+    // Ends (by itself: stdin stays open) with 0.
     assert_eq!(c.shutdown_and_exit(), Some(0));
-    assert!(t.elapsed() < std::time::Duration::from_secs(5));
     let mut c = start(dir.path(), &["utf-16"]);
     c.close_stdin();
     assert!(
-        c.wait_exit(std::time::Duration::from_secs(10)).is_some(),
+        c.wait_exit(common::lsp::TIMEOUT).is_some(),
         "server did not exit when stdin closed"
     );
 }
@@ -682,7 +681,7 @@ fn exits_when_the_parent_process_dies() {
     c.notify("initialized", json!({}));
     let _ = parent.wait();
     assert!(
-        c.wait_exit(std::time::Duration::from_secs(10)).is_some(),
+        c.wait_exit(common::lsp::TIMEOUT).is_some(),
         "server outlived its parent"
     );
 }

@@ -8,9 +8,10 @@
 
 pub mod document;
 mod features;
+pub mod framing;
 mod indexer;
 mod state;
-mod transport;
+pub mod transport;
 mod wire;
 
 use document::{Document, Edit};
@@ -22,7 +23,8 @@ use std::time::Duration;
 use tokio::sync::mpsc;
 use tower_lsp::jsonrpc::Result;
 use tower_lsp::lsp_types::*;
-use tower_lsp::{Client, LanguageServer, LspService, Server};
+use tower_lsp::{LanguageServer, LspService, Server};
+use transport::Outbox;
 
 use crate::text::Encoding;
 
@@ -35,11 +37,14 @@ enum Out {
 }
 
 pub struct Backend {
-    client: Client,
+    /// The server's requests to the client (never tower-lsp's `Client`: see `transport`).
+    outbox: Arc<Outbox>,
     state: Arc<Mutex<State>>,
     publish: mpsc::UnboundedSender<Out>,
     /// The client pulls diagnostics: results are not pushed.
     pull: Arc<AtomicBool>,
+    /// The client can register file watchers dynamically.
+    watch: AtomicBool,
     /// The file the background index is parsing (handed to `didOpen`).
     indexing: Arc<indexer::Indexing>,
 }
@@ -96,6 +101,14 @@ impl LanguageServer for Backend {
             .and_then(|t| t.diagnostic.as_ref())
             .is_some();
         self.pull.store(pull, Ordering::SeqCst);
+        let watch = params
+            .capabilities
+            .workspace
+            .as_ref()
+            .and_then(|w| w.did_change_watched_files.as_ref())
+            .and_then(|d| d.dynamic_registration)
+            .unwrap_or(false);
+        self.watch.store(watch, Ordering::SeqCst);
         {
             let mut st = self.state();
             st.encoding = enc;
@@ -184,7 +197,7 @@ impl LanguageServer for Backend {
         let publish = self.publish.clone();
         let pull = self.pull.load(Ordering::SeqCst);
         let indexing = self.indexing.clone();
-        let log = self.client.clone();
+        let log = self.outbox.clone();
         tokio::spawn(async move {
             let done = tokio::task::spawn_blocking(move || {
                 let indexed = indexer::index(&state, &indexing, &roots);
@@ -213,29 +226,40 @@ impl LanguageServer for Backend {
                 } else {
                     MessageType::INFO
                 };
-                log.log_message(typ, line).await;
+                let params = LogMessageParams { typ, message: line };
+                log.notify(
+                    "window/logMessage",
+                    serde_json::to_value(params).unwrap_or_default(),
+                );
             }
         });
-        // Watch catalogue files; a client that cannot is fine.
-        let client = self.client.clone();
-        tokio::spawn(async move {
+        // Watch catalogue files, if the client can register watchers. The
+        // request is sent before this returns; its reply is awaited apart
+        // (and a reply that comes after the outbox gave up is dropped).
+        if self.watch.load(Ordering::SeqCst) {
             let opts = DidChangeWatchedFilesRegistrationOptions {
                 watchers: vec![FileSystemWatcher {
                     glob_pattern: GlobPattern::String("**/*.toml".into()),
                     kind: None,
                 }],
             };
-            let reg = Registration {
-                id: "catalogue-watch".into(),
-                method: "workspace/didChangeWatchedFiles".into(),
-                register_options: serde_json::to_value(opts).ok(),
+            let params = RegistrationParams {
+                registrations: vec![Registration {
+                    id: "catalogue-watch".into(),
+                    method: "workspace/didChangeWatchedFiles".into(),
+                    register_options: serde_json::to_value(opts).ok(),
+                }],
             };
-            let _ = tokio::time::timeout(
-                Duration::from_secs(5),
-                client.register_capability(vec![reg]),
-            )
-            .await;
-        });
+            let waiting = self.outbox.send(
+                "client/registerCapability",
+                serde_json::to_value(params).ok(),
+            );
+            tokio::spawn(async move {
+                if let Some(Err(e)) = waiting.reply().await {
+                    tracing::info!(%e, "the client refused to watch files");
+                }
+            });
+        }
     }
 
     async fn shutdown(&self) -> Result<()> {
@@ -557,20 +581,39 @@ fn watch_parent(pid: u32) {
     });
 }
 
-/// Set once `shutdown` was received: `exit` then ends with code 0, else 1 (LSP spec).
+/// Set once `shutdown` was accepted: `exit` then ends with code 0, else 1 (LSP spec).
 static SHUTDOWN: AtomicBool = AtomicBool::new(false);
+/// Set once `initialize` was answered without error. tower-lsp takes no
+/// other request until then, and accepts `shutdown` from then on (its params
+/// are normalised by `transport`), so `shutdown` is known to be accepted as
+/// soon as it is read: `exit` sent right behind it still ends with 0.
+static INITIALIZED: AtomicBool = AtomicBool::new(false);
+
+/// How long a request to the client waits for its reply (registration,
+/// diagnostic refresh); `CATALOGUE_LSP_CLIENT_TIMEOUT_MS` changes it (tests).
+fn client_timeout() -> Duration {
+    std::env::var("CATALOGUE_LSP_CLIENT_TIMEOUT_MS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .map_or(Duration::from_secs(5), Duration::from_millis)
+}
 
 /// Wraps the LSP service to end the process on `exit`: tower-lsp 0.20 stops
 /// serving but keeps reading stdin while the client holds it open (#399).
 struct ExitOnExit<S>(S);
 
+type Answer = Option<tower_lsp::jsonrpc::Response>;
+
 impl<S> tower::Service<tower_lsp::jsonrpc::Request> for ExitOnExit<S>
 where
-    S: tower::Service<tower_lsp::jsonrpc::Request>,
+    S: tower::Service<tower_lsp::jsonrpc::Request, Response = Answer>,
+    S::Future: Send + 'static,
 {
-    type Response = S::Response;
+    type Response = Answer;
     type Error = S::Error;
-    type Future = S::Future;
+    type Future = std::pin::Pin<
+        Box<dyn std::future::Future<Output = std::result::Result<Answer, S::Error>> + Send>,
+    >;
 
     fn poll_ready(
         &mut self,
@@ -580,22 +623,29 @@ where
     }
 
     fn call(&mut self, req: tower_lsp::jsonrpc::Request) -> Self::Future {
-        match req.method() {
-            "shutdown" => SHUTDOWN.store(true, Ordering::SeqCst),
-            "exit" => {
-                tokio::spawn(async {
-                    // Let the responses already queued reach stdout first.
-                    tokio::time::sleep(Duration::from_millis(50)).await;
-                    std::process::exit(if SHUTDOWN.load(Ordering::SeqCst) {
-                        0
-                    } else {
-                        1
-                    });
-                });
-            }
-            _ => {}
+        let initialize = req.method() == "initialize";
+        if req.method() == "shutdown" && INITIALIZED.load(Ordering::SeqCst) {
+            SHUTDOWN.store(true, Ordering::SeqCst);
         }
-        self.0.call(req)
+        if req.method() == "exit" {
+            tokio::spawn(async {
+                // Let the responses already queued reach stdout first.
+                tokio::time::sleep(Duration::from_millis(50)).await;
+                std::process::exit(if SHUTDOWN.load(Ordering::SeqCst) {
+                    0
+                } else {
+                    1
+                });
+            });
+        }
+        let fut = self.0.call(req);
+        Box::pin(async move {
+            let answer = fut.await?;
+            if initialize && answer.as_ref().is_some_and(|r| r.is_ok()) {
+                INITIALIZED.store(true, Ordering::SeqCst);
+            }
+            Ok(answer)
+        })
     }
 }
 
@@ -620,17 +670,18 @@ pub fn serve() -> i32 {
             return 2;
         }
     };
-    rt.block_on(async {
+    let served = rt.block_on(async {
         let (tx, mut rx) = mpsc::unbounded_channel::<Out>();
         // stdout carries tower-lsp's frames and the pre-serialised ones, whole, in order.
         let (to_stdout, frames) = mpsc::unbounded_channel::<wire::Frame>();
         transport::widen_stdout_pipe();
         if let Err(e) = transport::write_frames(frames, std::io::stdout()) {
             tracing::error!("cannot start the stdout writer: {e}");
-            return;
+            return false;
         }
-        let (service, socket) = LspService::new(|client| {
-            let publisher = client.clone();
+        let outbox = Arc::new(Outbox::new(to_stdout.clone(), client_timeout()));
+        let (service, socket) = LspService::new(|_client| {
+            let publisher = outbox.clone();
             let raw = to_stdout.clone();
             tokio::spawn(async move {
                 while let Some(out) = rx.recv().await {
@@ -640,35 +691,45 @@ pub fn serve() -> i32 {
                         }
                         Out::Refresh => {
                             // Never wait long on the client: a refresh that gets no answer is dropped.
-                            let _ = tokio::time::timeout(
-                                Duration::from_secs(5),
-                                publisher.workspace_diagnostic_refresh(),
-                            )
-                            .await;
+                            let _ = publisher
+                                .request("workspace/diagnostic/refresh", None)
+                                .await;
                         }
                     }
                 }
             });
             Backend {
-                client,
+                outbox: outbox.clone(),
                 state: Arc::new(Mutex::new(State::default())),
                 publish: tx,
                 pull: Arc::new(AtomicBool::new(false)),
+                watch: AtomicBool::new(false),
                 indexing: Arc::default(),
             }
         });
-        // Frames pass through `transport`, which drops malformed ones instead of ending the session.
+        // Frames pass through `transport`, which checks them before tower-lsp sees them.
         let (to_server, from_client) = tokio::io::duplex(1 << 16);
-        tokio::spawn(transport::forward(tokio::io::stdin(), to_server));
+        let answers = to_stdout.clone();
+        let replies = outbox.clone();
+        tokio::spawn(async move {
+            transport::forward(tokio::io::stdin(), to_server, answers, &replies).await;
+        });
         let (from_server, server_out) = tokio::io::duplex(1 << 16);
         tokio::spawn(transport::read_frames(server_out, to_stdout));
-        Server::new(from_client, from_server, socket)
-            .serve(ExitOnExit(service))
-            .await;
+        // A panic inside tower-lsp must end the process, not leave it deaf.
+        let served =
+            tokio::spawn(Server::new(from_client, from_server, socket).serve(ExitOnExit(service)));
+        match served.await {
+            Ok(()) => true,
+            Err(e) => {
+                tracing::error!("the protocol layer stopped: {e}");
+                false
+            }
+        }
     });
     // Do not wait for the blocking stdin reader: it may never return while the client keeps stdin open.
     rt.shutdown_background();
-    if SHUTDOWN.load(Ordering::SeqCst) {
+    if served && SHUTDOWN.load(Ordering::SeqCst) {
         0
     } else {
         1

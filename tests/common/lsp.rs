@@ -12,6 +12,8 @@ pub struct Client {
     pub child: Child,
     stdin: Option<ChildStdin>,
     rx: Receiver<Value>,
+    /// The server's log lines (stderr), when spawned with [`Client::spawn_logged`].
+    log: Option<Receiver<String>>,
     next_id: i64,
     /// Notifications and server requests seen while waiting.
     pub backlog: Vec<Value>,
@@ -19,18 +21,46 @@ pub struct Client {
     pub answer_requests: bool,
 }
 
-pub const TIMEOUT: Duration = Duration::from_secs(20);
+/// Only so that a broken server cannot hang CI: tests wait on events (a
+/// reply, a notification, a log line, the process ending), never on a
+/// budget; a slow machine only makes them slower.
+pub const TIMEOUT: Duration = Duration::from_secs(600);
 
 impl Client {
     pub fn spawn() -> Client {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_catalogue-lsp"))
-            .arg("serve")
+        Client::start(&[], false)
+    }
+
+    /// Spawns with extra environment variables, reading the server's log (level `warn`).
+    pub fn spawn_logged(env: &[(&str, &str)]) -> Client {
+        Client::start(env, true)
+    }
+
+    fn start(env: &[(&str, &str)], logged: bool) -> Client {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_catalogue-lsp"));
+        cmd.arg("serve")
             .env("CATALOGUE_LSP_LOG", "warn")
+            .envs(env.iter().copied())
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("spawn server");
+            .stderr(if logged {
+                Stdio::piped()
+            } else {
+                Stdio::null()
+            });
+        let mut child = cmd.spawn().expect("spawn server");
+        let log = child.stderr.take().map(|stderr| {
+            let (tx, rx) = channel();
+            std::thread::spawn(move || {
+                for line in BufReader::new(stderr).lines() {
+                    let Ok(line) = line else { return };
+                    if tx.send(line).is_err() {
+                        return;
+                    }
+                }
+            });
+            rx
+        });
         let stdout = child.stdout.take().unwrap();
         let (tx, rx) = channel();
         std::thread::spawn(move || {
@@ -67,6 +97,7 @@ impl Client {
             child,
             stdin,
             rx,
+            log,
             next_id: 1,
             backlog: Vec::new(),
             answer_requests: true,
@@ -83,6 +114,10 @@ impl Client {
 
     /// Waits for the response to request `id`.
     pub fn response(&mut self, id: i64) -> Value {
+        let is_it = |m: &Value| m.get("id") == Some(&json!(id)) && m.get("method").is_none();
+        if let Some(i) = self.backlog.iter().position(is_it) {
+            return self.backlog.remove(i);
+        }
         let deadline = Instant::now() + TIMEOUT;
         loop {
             let m = self
@@ -92,6 +127,41 @@ impl Client {
                 return m;
             }
             self.handle(m);
+        }
+    }
+
+    /// Waits until the server logs a line containing `text`; returns the line.
+    pub fn wait_log(&mut self, text: &str) -> String {
+        let log = self.log.as_ref().expect("spawned with spawn_logged");
+        let deadline = Instant::now() + TIMEOUT;
+        loop {
+            let left = deadline.saturating_duration_since(Instant::now());
+            match log.recv_timeout(left) {
+                Ok(line) if line.contains(text) => return line,
+                Ok(_) => {}
+                Err(_) => panic!("the server never logged {text:?}"),
+            }
+        }
+    }
+
+    /// Waits for the next server-to-client request with this method (answered
+    /// if `answer_requests`); returns it.
+    pub fn server_request(&mut self, method: &str) -> Value {
+        let is_it = |m: &Value| m["method"] == method && m.get("id").is_some();
+        if let Some(i) = self.backlog.iter().position(is_it) {
+            return self.backlog.remove(i);
+        }
+        let deadline = Instant::now() + TIMEOUT;
+        loop {
+            let m = self
+                .recv(deadline)
+                .unwrap_or_else(|| panic!("the server never sent {method}"));
+            let found = is_it(&m);
+            self.handle(m.clone());
+            if found {
+                self.backlog.pop();
+                return m;
+            }
         }
     }
 
@@ -262,7 +332,7 @@ impl Client {
         let r = self.request("shutdown", Value::Null);
         assert!(r.get("error").is_none(), "{r}");
         self.notify("exit", Value::Null);
-        self.wait_exit(Duration::from_secs(10))
+        self.wait_exit(TIMEOUT)
     }
 
     /// Waits for the server process to end; its exit code, or None if it is still running.
