@@ -389,7 +389,13 @@ fn a_client_that_never_answers_server_requests_still_gets_diagnostics() {
     let uri = url(&dir.path().join("a.catalogue.toml"));
     c.open(&uri, DOC, 1);
     assert!(codes(&c.diagnostics(&uri, Some(1))).contains(&"missing-licence".to_string()));
-    c.change(&uri, 2, json!([{"text": DOC.replace("oxide", "motor")}]));
+    // A motor on a date Ann. 18's exclusions decide it (FAQ IV); after
+    // 2026-11-10 a motor of unknown contents is indeterminate (Ann. 57).
+    let motor = format!(
+        "[catalogue]\nas_of = 2026-06-01\n{}",
+        DOC.replace("oxide", "motor")
+    );
+    c.change(&uri, 2, json!([{"text": motor}]));
     assert!(codes(&c.diagnostics(&uri, Some(2))).contains(&"excluded".to_string()));
 }
 
