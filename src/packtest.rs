@@ -205,7 +205,7 @@ pub fn run(pack: &Arc<RulePack>, files: &[(String, String)]) -> Result<Report, S
                 }
                 for d in &c.dormant {
                     for (n, it) in pack.items.iter().enumerate() {
-                        if it.code == d.code && it.title == d.title {
+                        if it.code == d.code && *it.title == *d.title {
                             items[n] = true;
                         }
                     }

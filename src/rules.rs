@@ -170,7 +170,8 @@ pub struct Item {
     pub code: String,
     pub instrument: usize,
     pub article: Arc<str>,
-    pub title: String,
+    /// Shared: every classification that matches it names it.
+    pub title: Arc<str>,
     pub title_zh: String,
     pub forms: Vec<Form>,
     pub possible_forms: Vec<Form>,
@@ -221,7 +222,7 @@ pub struct AnnexPart {
 
 #[derive(Clone, Debug, PartialEq)]
 pub struct AnnexMatch {
-    pub title: String,
+    pub title: Arc<str>,
     pub forms: Vec<Form>,
     pub elements: Vec<Element>,
     pub any_of: Vec<Vec<Element>>,
@@ -606,7 +607,7 @@ impl RulePack {
                 code: i.code.clone(),
                 instrument: find_inst(&i.instrument, ri.span())?,
                 article: i.article.as_str().into(),
-                title: i.title.clone(),
+                title: i.title.as_str().into(),
                 title_zh: i.title_zh.clone().unwrap_or_default(),
                 forms: forms(&i.r#match.forms)?,
                 possible_forms: forms(&i.r#match.possible_forms)?,
@@ -681,7 +682,7 @@ impl RulePack {
                     ));
                 }
                 matches.push(AnnexMatch {
-                    title: m.title.clone(),
+                    title: m.title.as_str().into(),
                     forms: forms(&m.forms)?,
                     elements,
                     any_of,
@@ -970,7 +971,7 @@ impl RulePack {
         self.items
             .iter()
             .find(|i| i.code == code)
-            .map(|i| i.title.as_str())
+            .map(|i| &*i.title)
     }
 
     pub fn transfer_sourceref(&self) -> SourceRef {

@@ -83,7 +83,7 @@ pub struct Classification {
     pub codes: Vec<String>,
     /// The title of the pack item behind each code of `codes` (same order;
     /// the item that matched, not the first record sharing its code).
-    pub titles: Vec<String>,
+    pub titles: Vec<Arc<str>>,
     /// Unconfirmed statuses the verdict rests on (applied as in force).
     pub assumptions: Vec<Assumption>,
     /// The verdict under the other reading, when `assumptions` is not empty.
@@ -497,7 +497,7 @@ impl<'a, L: ProductLookup> Classifier<'a, L> {
                     Standing::Dormant(status) => {
                         let d = Dormant {
                             code: item.code.clone(),
-                            title: item.title.clone(),
+                            title: item.title.to_string(),
                             status,
                             source: pack.item_source(item),
                         };
@@ -657,7 +657,8 @@ impl<'a, L: ProductLookup> Classifier<'a, L> {
                             h.title = format!(
                                 "{}; exported from abroad: {} {}",
                                 h.title, pack.instruments[limb.instrument].id, limb.article
-                            );
+                            )
+                            .into();
                             h
                         }));
                     }
@@ -835,7 +836,7 @@ impl<'a, L: ProductLookup> Classifier<'a, L> {
                 }
                 Standing::Dormant(status) => c.dormant.push(Dormant {
                     code: item.code.clone(),
-                    title: item.title.clone(),
+                    title: item.title.to_string(),
                     status,
                     source: pack.item_source(item),
                 }),
@@ -1232,7 +1233,7 @@ impl<'a, L: ProductLookup> Classifier<'a, L> {
 struct Hit {
     code: String,
     instrument: usize,
-    title: String,
+    title: Arc<str>,
     /// The item's index in the pack (`usize::MAX`: from a component).
     item: usize,
     /// Where it is listed: the item's article, or the rule's (Ann. 61 limb).
@@ -1254,7 +1255,7 @@ impl Hit {
         Hit {
             code: String::new(),
             instrument: usize::MAX,
-            title: String::new(),
+            title: Arc::from(""),
             item: usize::MAX,
             article: Arc::from(""),
         }
@@ -1285,15 +1286,16 @@ impl Hit {
 /// Sets `codes` (sorted, distinct, no empty code) and their `titles`; when
 /// several items share a code, their titles are joined.
 fn set_codes(c: &mut Classification, hits: impl IntoIterator<Item = Hit>) {
-    let mut by_code: std::collections::BTreeMap<String, (Vec<String>, usize, Arc<str>)> =
-        Default::default();
+    /// Per code: the titles of the items behind it, and where it is listed.
+    type Listed = (Vec<Arc<str>>, usize, Arc<str>);
+    let mut by_code: std::collections::BTreeMap<String, Listed> = Default::default();
     c.uncoded.clear();
     for h in hits {
         if h.code.is_empty() {
             // Controlled by a rule that gives no list code (an Ann. 61
             // annex entry): named by its title, never by an invented code.
-            if !h.title.is_empty() && !c.uncoded.contains(&h.title) {
-                c.uncoded.push(h.title);
+            if !h.title.is_empty() && !c.uncoded.iter().any(|u| **u == *h.title) {
+                c.uncoded.push(h.title.to_string());
                 c.source = c.source.take().or(Some((h.instrument, h.article)));
             }
             continue;
@@ -1312,9 +1314,13 @@ fn set_codes(c: &mut Classification, hits: impl IntoIterator<Item = Hit>) {
         c.source = Some((*inst, article.clone()));
     }
     c.codes = by_code.keys().cloned().collect();
+    // One title (the common case) is shared with the pack, not copied.
     c.titles = by_code
         .into_values()
-        .map(|(t, _, _)| t.join("; "))
+        .map(|(t, _, _)| match t.as_slice() {
+            [one] => one.clone(),
+            many => many.join("; ").into(),
+        })
         .collect();
 }
 

@@ -479,12 +479,7 @@ impl<'a> Workspace<'a> {
                 let titled: Vec<String> = c
                     .codes
                     .iter()
-                    .zip(
-                        c.titles
-                            .iter()
-                            .map(String::as_str)
-                            .chain(std::iter::repeat("")),
-                    )
+                    .zip(c.titles.iter().map(|t| &**t).chain(std::iter::repeat("")))
                     .map(|(code, t)| {
                         if t.is_empty() {
                             code.clone()

@@ -47,7 +47,7 @@ fn verdict_line(r: &ProductResult) -> String {
             c.codes
                 .iter()
                 .enumerate()
-                .map(|(n, code)| format!("`{code}` {}", c.titles.get(n).map_or("", String::as_str)))
+                .map(|(n, code)| format!("`{code}` {}", c.titles.get(n).map_or("", |t| &**t)))
                 .collect::<Vec<_>>()
                 .join(", ")
         ),
