@@ -129,6 +129,11 @@ impl SourceRef {
     }
 }
 
+/// Where the diagnostic codes are documented: the link of a diagnostic
+/// without a rule-specific source (`#<code>` appended), in SARIF and LSP alike.
+pub const SPEC_URI: &str =
+    "https://github.com/catalogue-lsp/catalogue-lsp/blob/main/docs/diagnostics.md";
+
 /// At most this many related locations are attached to one diagnostic (a
 /// name used 10 000 times would otherwise relate every use to every other);
 /// the message says how many more there are.

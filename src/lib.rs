@@ -6,6 +6,7 @@
 pub mod catalogue;
 pub mod chem;
 pub mod cli;
+pub mod clock;
 pub mod diagnostic;
 pub mod engine;
 pub mod fsread;
@@ -13,4 +14,5 @@ pub mod packtest;
 pub mod report;
 pub mod rules;
 pub mod server;
+pub mod source;
 pub mod text;

@@ -136,6 +136,15 @@ impl ProductLookup for Workspace<'_> {
     }
 }
 
+impl licence::LicenceLookup for Workspace<'_> {
+    fn licence(&self, id: &str) -> Option<(usize, &Licence)> {
+        Workspace::licence(self, id)
+    }
+    fn suggest_licence(&self, id: &str) -> Option<&str> {
+        Workspace::suggest_licence(self, id)
+    }
+}
+
 impl<'a> Workspace<'a> {
     pub fn new(files: Vec<FileInput<'a>>) -> Self {
         let cats: Vec<&Catalogue> = files.iter().map(|f| f.catalogue).collect();

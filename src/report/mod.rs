@@ -1,5 +1,5 @@
-//! The `check` run: finds catalogue files (through `fsread`, which reports
-//! what it skipped), reads them through the guarded reader, picks each
+//! The `check` run: finds and reads catalogue files (through `source`,
+//! which reports what it skipped), picks each
 //! file's rule pack (a catalogue's own pack confined to the checked paths),
 //! runs the engine, and renders the results as human text, the contract's
 //! JSON (docs/format.md §8) or SARIF 2.1.0. A run that judged nothing, or could not
@@ -9,19 +9,19 @@ pub mod human;
 pub mod json;
 pub mod sarif;
 
+/// Kept for `fuzz/` until its targets call [`crate::source::decode`].
+pub use crate::source::decode;
+
 use crate::catalogue::{self, Catalogue};
-use crate::diagnostic::{Code, Diagnostic, Severity};
+use crate::diagnostic::Severity;
 use crate::engine::{FileInput, FileResult, Options, Verdict, Workspace};
 use crate::fsread;
 use crate::rules::{PackError, RulePack};
+use crate::source;
 use crate::text::LineIndex;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-
-/// Files above this size are reported, not loaded.
-pub const MAX_FILE_BYTES: u64 = 256 * 1024 * 1024;
-const _: () = assert!(MAX_FILE_BYTES as usize <= crate::text::MAX_TEXT_BYTES);
 
 /// One loaded catalogue file.
 pub struct LoadedFile {
@@ -82,45 +82,6 @@ pub struct Run {
     pub skipped: Vec<fsread::Skip>,
 }
 
-/// Finds catalogue files under the given paths (see [`fsread::find`]):
-/// files as given, directories searched recursively for `*.catalogue.toml`
-/// and `catalogue.toml`, with what was skipped and why.
-pub fn discover(paths: &[PathBuf]) -> fsread::Found {
-    fsread::find(paths)
-}
-
-/// Reads a catalogue file as text through the guarded reader (a regular
-/// file, at most [`MAX_FILE_BYTES`]). Invalid UTF-8 is replaced and reported
-/// as a syntax error at the first bad byte; a BOM is dropped.
-pub fn read_text(path: &Path) -> Result<(String, Option<Diagnostic>), fsread::ReadError> {
-    let bytes = fsread::read(path, &fsread::Guard::catalogue(MAX_FILE_BYTES, None))?;
-    Ok(decode(bytes))
-}
-
-/// Decodes file bytes: BOM dropped, invalid UTF-8 replaced and reported.
-pub fn decode(bytes: Vec<u8>) -> (String, Option<Diagnostic>) {
-    let bytes = if bytes.starts_with(b"\xEF\xBB\xBF") {
-        bytes[3..].to_vec()
-    } else {
-        bytes
-    };
-    match String::from_utf8(bytes) {
-        Ok(s) => (s, None),
-        Err(e) => {
-            let at = e.utf8_error().valid_up_to();
-            let text = String::from_utf8_lossy(e.as_bytes()).into_owned();
-            let d = Diagnostic::new(
-                Code::SyntaxError,
-                crate::text::Span::new(at, (at + 1).min(text.len())),
-                format!(
-                    "the file is not valid UTF-8 (bad byte at offset {at}); TOML files are UTF-8: re-save it as UTF-8"
-                ),
-            );
-            (text, Some(d))
-        }
-    }
-}
-
 /// Loads, parses and analyses the files. `rules` overrides every file's pack.
 /// Fails only for a bad pack or when no catalogue could be judged; files
 /// that could not be read are in [`Run::skipped`] (and fail the run).
@@ -129,7 +90,7 @@ pub fn run(paths: &[PathBuf], rules: Option<&Path>, opts: &Options) -> Result<Ru
         Some(p) => Arc::new(RulePack::load(p).map_err(RunError::Pack)?),
         None => RulePack::embedded(),
     };
-    let found = discover(paths);
+    let found = source::discover(paths);
     let mut skipped = found.skipped;
     // The directories a catalogue's own `rules` pack must lie in (canonical).
     let roots = fsread::canonical_roots(paths);
@@ -141,7 +102,7 @@ pub fn run(paths: &[PathBuf], rules: Option<&Path>, opts: &Options) -> Result<Ru
     let mut packs: HashMap<PathBuf, Arc<RulePack>> = HashMap::new();
     let mut loaded = Vec::with_capacity(found.files.len());
     for path in found.files {
-        let (text, utf8) = match read_text(&path) {
+        let (text, utf8) = match source::read_text(&path) {
             Ok(t) => t,
             Err(e) => {
                 skipped.push(fsread::Skip {
@@ -218,50 +179,7 @@ pub fn run(paths: &[PathBuf], rules: Option<&Path>, opts: &Options) -> Result<Ru
     })
 }
 
-/// Lines that say what the search skipped and why: one per path that may
-/// have hidden a catalogue (`error:`), one per other reason, naming a few
-/// paths (`note:`). For the human report, or stderr beside JSON and SARIF.
-pub fn skip_notes(skipped: &[fsread::Skip]) -> Vec<String> {
-    let mut out = Vec::new();
-    for s in skipped.iter().filter(|s| s.lost()) {
-        out.push(format!(
-            "error: {}: not judged: {}",
-            fsread::shown(&s.path),
-            s.why()
-        ));
-    }
-    // Deliberate skips, grouped by reason.
-    let mut groups: Vec<(String, Vec<&Path>)> = Vec::new();
-    for s in skipped.iter().filter(|s| !s.lost()) {
-        let key = match &s.reason {
-            fsread::Reason::Rule => "hidden entries, target/, node_modules/: not searched; name a path to check it".to_string(),
-            fsread::Reason::Outside { .. } => "symbolic links leading outside the checked paths: not followed; name the folder to check it".to_string(),
-            _ => s.why(),
-        };
-        match groups.iter_mut().find(|(k, _)| *k == key) {
-            Some((_, v)) => v.push(&s.path),
-            None => groups.push((key, vec![&s.path])),
-        }
-    }
-    for (why, paths) in groups {
-        const NAMED: usize = 3;
-        let mut names: Vec<String> = paths.iter().take(NAMED).map(|p| fsread::shown(p)).collect();
-        if paths.len() > NAMED {
-            names.push(format!("and {} more", paths.len() - NAMED));
-        }
-        out.push(format!(
-            "note: skipped {} path{} ({why}): {}",
-            paths.len(),
-            plural(paths.len()),
-            names.join(", ")
-        ));
-    }
-    out
-}
-
-fn plural(n: usize) -> &'static str {
-    if n == 1 { "" } else { "s" }
-}
+use crate::source::plural;
 
 /// Counts for the summary.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize)]

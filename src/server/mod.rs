@@ -14,8 +14,9 @@ mod state;
 pub mod transport;
 mod wire;
 
+use document::read_disk;
 use document::{Document, Edit};
-use state::{Settings, State, read_disk};
+use state::{Settings, State};
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};

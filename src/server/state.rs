@@ -3,10 +3,10 @@
 //! them into per-file results. Every method is synchronous: handlers mutate
 //! state and compute under the lock, then publish after releasing it.
 
-use super::document::{Document, Edit};
+use super::document::{DiskFile, Document, Edit};
 use super::wire::{Anchor, Template};
 use crate::catalogue::parse::Changed;
-use crate::catalogue::{self, Catalogue, Field};
+use crate::catalogue::{Catalogue, Field};
 use crate::diagnostic::{Code, Diagnostic, Severity};
 use crate::engine::index::Index;
 use crate::engine::{Classification, FileInput, Options, ProductOutcome, ProductResult, Workspace};
@@ -19,9 +19,6 @@ use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use tower_lsp::lsp_types::{self as lsp, Url};
-
-/// Files above this size are not loaded from disk into the index.
-pub const MAX_INDEX_BYTES: u64 = 64 * 1024 * 1024;
 
 /// User settings (initializationOptions / workspace/didChangeConfiguration).
 #[derive(Clone, Debug, Default, Deserialize, PartialEq)]
@@ -52,15 +49,6 @@ impl Settings {
 pub struct Keys {
     pub skus: HashSet<String>,
     pub licences: HashSet<String>,
-}
-
-/// A catalogue file read from disk and not open in the editor.
-pub struct DiskFile {
-    /// Its layout of names (see `Document::names`): one value per file read.
-    pub names: u64,
-    pub text: String,
-    pub lines: LineIndex,
-    pub catalogue: Catalogue,
 }
 
 /// A file's text, lines and catalogue, open or from disk.
@@ -368,10 +356,6 @@ impl Default for State {
     }
 }
 
-pub fn today() -> Date {
-    crate::cli::today()
-}
-
 impl State {
     /// Sets the workspace folders (and their canonical forms).
     pub fn set_roots(&mut self, roots: Vec<PathBuf>) {
@@ -480,7 +464,7 @@ impl State {
     pub fn options(&self) -> Options {
         Options {
             as_of: self.as_of,
-            today: today(),
+            today: crate::clock::today(),
             // Traces are built on demand for a hover (`explained`): kept for
             // every product they would be most of the server's memory.
             explain: false,
@@ -1145,7 +1129,7 @@ fn to_lsp(
         .or_else(|| {
             Url::parse(&format!(
                 "{}#{}",
-                crate::report::sarif::SPEC_URI,
+                crate::diagnostic::SPEC_URI,
                 d.code.as_str()
             ))
             .ok()
@@ -1185,30 +1169,6 @@ fn shown_message(m: &str) -> String {
         None => m.to_string(),
         Some((at, _)) => format!("{}… ({} bytes in all)", &m[..at], m.len()),
     }
-}
-
-/// Reads a catalogue file from disk for the index through the guarded
-/// reader (a regular file of at most 64 MiB, inside `within` when given;
-/// invalid UTF-8 replaced).
-pub fn read_disk(
-    path: &Path,
-    within: Option<crate::fsread::Within>,
-) -> Result<DiskFile, crate::fsread::ReadError> {
-    let bytes = crate::fsread::read(
-        path,
-        &crate::fsread::Guard::catalogue(MAX_INDEX_BYTES, within),
-    )?;
-    let (text, bad) = crate::report::decode(bytes);
-    let mut catalogue = catalogue::parse(&text);
-    if let Some(d) = bad {
-        catalogue.diagnostics.insert(0, d);
-    }
-    Ok(DiskFile {
-        names: super::document::next_names(),
-        lines: LineIndex::new(&text),
-        text,
-        catalogue,
-    })
 }
 
 #[cfg(test)]
