@@ -88,7 +88,7 @@ pub enum RulesAction {
 
 fn pack(rules: &Option<PathBuf>) -> Result<Arc<RulePack>, String> {
     match rules {
-        Some(p) => RulePack::load(p).map(Arc::new).map_err(|e| e.to_string()),
+        Some(p) => crate::packs::Resolver::load_user(p).map_err(|e| e.to_string()),
         None => Ok(RulePack::embedded()),
     }
 }

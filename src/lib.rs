@@ -10,6 +10,7 @@ pub mod clock;
 pub mod diagnostic;
 pub mod engine;
 pub mod fsread;
+pub mod packs;
 pub mod packtest;
 pub mod report;
 pub mod rules;

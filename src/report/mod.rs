@@ -16,10 +16,10 @@ use crate::catalogue::{self, Catalogue};
 use crate::diagnostic::Severity;
 use crate::engine::{FileInput, FileResult, Options, Verdict, Workspace};
 use crate::fsread;
+use crate::packs::{Confine, Resolver};
 use crate::rules::{PackError, RulePack};
 use crate::source;
 use crate::text::LineIndex;
-use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -86,10 +86,12 @@ pub struct Run {
 /// Fails only for a bad pack or when no catalogue could be judged; files
 /// that could not be read are in [`Run::skipped`] (and fail the run).
 pub fn run(paths: &[PathBuf], rules: Option<&Path>, opts: &Options) -> Result<Run, RunError> {
-    let default = match rules {
-        Some(p) => Arc::new(RulePack::load(p).map_err(RunError::Pack)?),
-        None => RulePack::embedded(),
+    // Which pack judges which file: see `packs` (the policy shared with the server).
+    let user = match rules {
+        Some(p) => Some(Resolver::load_user(p).map_err(RunError::Pack)?),
+        None => None,
     };
+    let mut packs = Resolver::new(user);
     let found = source::discover(paths);
     let mut skipped = found.skipped;
     // The directories a catalogue's own `rules` pack must lie in (canonical).
@@ -99,7 +101,6 @@ pub fn run(paths: &[PathBuf], rules: Option<&Path>, opts: &Options) -> Result<Ru
         scope: "the checked paths",
         advice: "move the pack inside them, or pass it with --rules",
     };
-    let mut packs: HashMap<PathBuf, Arc<RulePack>> = HashMap::new();
     let mut loaded = Vec::with_capacity(found.files.len());
     for path in found.files {
         let (text, utf8) = match source::read_text(&path) {
@@ -116,34 +117,15 @@ pub fn run(paths: &[PathBuf], rules: Option<&Path>, opts: &Options) -> Result<Ru
         if let Some(d) = utf8 {
             catalogue.diagnostics.insert(0, d);
         }
-        let pack = match (
-            rules,
-            catalogue.catalogue.as_ref().and_then(|c| c.rules.as_ref()),
-        ) {
-            (None, Some(r)) if r.value != default.id => {
-                let p = path.parent().unwrap_or(Path::new(".")).join(&r.value);
-                match packs.get(&p) {
-                    Some(pk) => pk.clone(),
-                    None => {
-                        // A catalogue may only name a pack inside the paths being checked.
-                        let pk = RulePack::load_within(&p, Some(within)).map_err(|e| {
-                            RunError::Path {
-                                path: path.display().to_string(),
-                                message: format!(
-                                    "`[catalogue].rules = \"{}\"`: {}",
-                                    fsread::shown_str(&r.value),
-                                    e
-                                ),
-                            }
-                        })?;
-                        let pk = Arc::new(pk);
-                        packs.insert(p, pk.clone());
-                        pk
-                    }
-                }
-            }
-            _ => default.clone(),
-        };
+        // A catalogue may only name a pack inside the paths being checked;
+        // one that cannot be used stops the run (exit 2).
+        let rules = catalogue.catalogue.as_ref().and_then(|c| c.rules.as_ref());
+        let pack = packs
+            .resolve(Some(&path), rules, Confine::Within(within))
+            .map_err(|e| RunError::Path {
+                path: path.display().to_string(),
+                message: e.message,
+            })?;
         let lines = LineIndex::new(&text);
         loaded.push(LoadedFile {
             path: path.display().to_string(),
@@ -174,7 +156,7 @@ pub fn run(paths: &[PathBuf], rules: Option<&Path>, opts: &Options) -> Result<Ru
     Ok(Run {
         files: loaded,
         results,
-        pack: default,
+        pack: packs.default_pack().clone(),
         skipped,
     })
 }

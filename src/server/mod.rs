@@ -188,7 +188,11 @@ impl LanguageServer for Backend {
             let st = self.state();
             (
                 st.roots.clone(),
-                format!("{} {}", st.pack.id, st.pack.version),
+                format!(
+                    "{} {}",
+                    st.packs.default_pack().id,
+                    st.packs.default_pack().version
+                ),
             )
         };
         tracing::info!(roots = ?roots, pack, "initialized");

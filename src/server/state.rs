@@ -10,13 +10,14 @@ use crate::catalogue::{Catalogue, Field};
 use crate::diagnostic::{Code, Diagnostic, Severity};
 use crate::engine::index::Index;
 use crate::engine::{Classification, FileInput, Options, ProductOutcome, ProductResult, Workspace};
+use crate::packs::{Confine, Resolver};
 use crate::rules::RulePack;
 use crate::text::{Encoding, LineIndex, Span};
 use jiff::civil::Date;
 use rayon::prelude::*;
 use serde::Deserialize;
 use std::collections::{HashMap, HashSet};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::Arc;
 use tower_lsp::lsp_types::{self as lsp, Url};
 
@@ -324,11 +325,11 @@ pub struct State {
     /// files the server reads on its own (the index, packs named by a
     /// catalogue) must lie. Set with `set_roots`.
     canonical_roots: Vec<PathBuf>,
-    /// The settings' pack (or the embedded one) and why a configured one failed.
-    pub pack: Arc<RulePack>,
+    /// Which pack judges which file (`crate::packs`), its default the
+    /// settings' pack (or the embedded one); and why a configured one failed.
+    pub packs: Resolver,
     pub pack_error: Option<String>,
     pub as_of: Option<Date>,
-    pack_cache: HashMap<PathBuf, Result<Arc<RulePack>, String>>,
     /// The index of names of the last analysis, with the layout of names
     /// of each file it was built from (see `Document::names`).
     index: Option<(Vec<u64>, Arc<Index>)>,
@@ -347,10 +348,9 @@ impl Default for State {
             encoding: Encoding::Utf16,
             roots: Vec::new(),
             canonical_roots: Vec::new(),
-            pack: RulePack::embedded(),
+            packs: Resolver::new(None),
             pack_error: None,
             as_of: None,
-            pack_cache: HashMap::new(),
             index: None,
         }
     }
@@ -378,7 +378,6 @@ impl State {
     /// and shown as diagnostics; the embedded pack stays in use meanwhile.
     pub fn set_settings(&mut self, s: Settings) {
         self.generation += 1;
-        self.pack_cache.clear();
         self.pack_error = None;
         self.as_of = None;
         if let Some(d) = s.as_of.as_deref().filter(|d| !d.is_empty()) {
@@ -392,14 +391,17 @@ impl State {
                 }
             }
         }
-        self.pack = RulePack::embedded();
+        let mut user = None;
         if let Some(r) = s.rules.as_deref().filter(|r| !r.is_empty()) {
             let path = self.resolve_setting_path(r);
-            match RulePack::load(&path) {
-                Ok(p) => self.pack = Arc::new(p),
+            match Resolver::load_user(&path) {
+                Ok(p) => user = Some(p),
                 Err(e) => self.pack_error = Some(format!("{e}; using the embedded rule pack")),
             }
         }
+        // A `rules` setting (even empty, or one that failed) overrides every catalogue's own pack.
+        self.packs =
+            Resolver::with_default(user.unwrap_or_else(RulePack::embedded), s.rules.is_some());
         self.settings = s;
     }
 
@@ -471,76 +473,55 @@ impl State {
         }
     }
 
-    /// The pack for a file: its `[catalogue].rules` (inside a workspace root) or the settings' pack.
+    /// The pack for a file (see `crate::packs`); a pack it names that
+    /// cannot be used is a `rule-pack-error` on its `rules` value, and the
+    /// settings' pack judges it meanwhile.
     fn pack_for(
         &mut self,
         uri: &Url,
         rules: Option<&Field<String>>,
     ) -> (Arc<RulePack>, Option<Diagnostic>) {
-        let Some(r) = rules else {
-            return (self.pack.clone(), None);
+        let path = uri.to_file_path().ok();
+        // Confined to the workspace folders, or without any to the
+        // catalogue's own folder and below; canonical paths are compared,
+        // so a symlinked folder leading outside is refused.
+        let confine = match self.canonical_roots.is_empty() {
+            false => Confine::Within(crate::fsread::Within {
+                roots: &self.canonical_roots,
+                scope: "the workspace folders",
+                advice: "packs named by a catalogue must live inside the workspace (set `rules` in your editor settings to use another)",
+            }),
+            true => Confine::OwnFolder {
+                scope: "this catalogue's folder (no workspace folder is open)",
+                advice: "without a workspace folder, a pack named by a catalogue must live in the catalogue's folder or below (open the folder as a workspace, or set `rules` in your editor settings)",
+            },
         };
-        if r.value == self.pack.id || self.settings.rules.is_some() {
-            return (self.pack.clone(), None);
-        }
-        let Some(dir) = uri
-            .to_file_path()
-            .ok()
-            .and_then(|p| p.parent().map(Path::to_path_buf))
-        else {
-            return (self.pack.clone(), None);
-        };
-        let path = normalize(&dir.join(&r.value));
-        let entry = match self.pack_cache.get(&path) {
-            Some(e) => e.clone(),
-            None => {
-                // Confined to the workspace folders, or without any to the
-                // catalogue's own folder and below; canonical paths are
-                // compared, so a symlinked folder leading outside is refused.
-                let (roots, scope, advice) = if self.canonical_roots.is_empty() {
-                    (
-                        crate::fsread::canonical_roots(&[&dir]),
-                        "this catalogue's folder (no workspace folder is open)",
-                        "without a workspace folder, a pack named by a catalogue must live in the catalogue's folder or below (open the folder as a workspace, or set `rules` in your editor settings)",
-                    )
-                } else {
-                    (
-                        self.canonical_roots.clone(),
-                        "the workspace folders",
-                        "packs named by a catalogue must live inside the workspace (set `rules` in your editor settings to use another)",
-                    )
-                };
-                let within = crate::fsread::Within {
-                    roots: &roots,
-                    scope,
-                    advice,
-                };
-                let e = RulePack::load_within(&path, Some(within))
-                    .map(Arc::new)
-                    .map_err(|e| e.to_string());
-                self.pack_cache.insert(path, e.clone());
-                e
-            }
-        };
-        match entry {
+        let default = self.packs.default_pack().clone();
+        match self.packs.resolve(path.as_deref(), rules, confine) {
             Ok(p) => (p, None),
             Err(e) => (
-                self.pack.clone(),
+                default.clone(),
                 Some(Diagnostic::new(
                     Code::RulePackError,
-                    r.span,
-                    format!("{e}; using {} instead", self.pack.id),
+                    e.span,
+                    format!("{e}; using {} instead", default.id),
                 )),
             ),
         }
     }
 
-    /// The rule pack `uri` was judged by: its own `rules` pack if it names
-    /// one, else the settings' pack.
+    /// The rule pack `uri` is judged by: its own `rules` pack if it names
+    /// one, else the settings' pack. Every per-file feature (hover,
+    /// completion, code actions) must take the file's pack from here.
     pub fn pack_of(&self, uri: &Url) -> Arc<RulePack> {
-        self.analyses
-            .get(uri)
-            .map_or_else(|| self.pack.clone(), |a| a.basis.pack.clone())
+        if let Some(a) = self.analyses.get(uri) {
+            return a.basis.pack.clone();
+        }
+        let rules = self
+            .file(uri)
+            .and_then(|f| f.catalogue.catalogue.as_ref().and_then(|c| c.rules.clone()));
+        self.packs
+            .resolved(uri.to_file_path().ok().as_deref(), rules.as_ref())
     }
 
     /// The classification of product `index` of `uri` with its explanation
@@ -1091,20 +1072,6 @@ pub fn internal_error(what: &str) -> Diagnostic {
             "catalogue-lsp failed while analysing this file ({what}); the other files are still checked. Please report it with the file attached; `catalogue-lsp check` on it shows whether the CLI fails too"
         ),
     )
-}
-
-fn normalize(p: &Path) -> PathBuf {
-    let mut out = PathBuf::new();
-    for c in p.components() {
-        match c {
-            std::path::Component::ParentDir => {
-                out.pop();
-            }
-            std::path::Component::CurDir => {}
-            c => out.push(c),
-        }
-    }
-    out
 }
 
 pub fn lsp_range(text: &str, lines: &LineIndex, span: Span, enc: Encoding) -> lsp::Range {
