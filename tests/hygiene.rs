@@ -5,7 +5,7 @@
 
 use catalogue_lsp::catalogue::parse;
 use catalogue_lsp::diagnostic::{Code, Diagnostic};
-use catalogue_lsp::engine::{FileInput, Options, Workspace};
+use catalogue_lsp::engine::{Analysis, Options};
 use catalogue_lsp::rules::RulePack;
 use proptest::prelude::*;
 use std::collections::{BTreeMap, BTreeSet};
@@ -13,14 +13,7 @@ use std::collections::{BTreeMap, BTreeSet};
 fn diagnostics(texts: &[&str]) -> Vec<Vec<Diagnostic>> {
     let cats: Vec<_> = texts.iter().map(|t| parse(t)).collect();
     let pack = RulePack::embedded();
-    let ws = Workspace::new(
-        cats.iter()
-            .map(|c| FileInput {
-                catalogue: c,
-                pack: pack.clone(),
-            })
-            .collect(),
-    );
+    let ws = Analysis::new().files(&cats, &pack).build();
     let opts = Options {
         as_of: None,
         today: jiff::civil::date(2026, 6, 1),

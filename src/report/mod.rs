@@ -14,7 +14,7 @@ pub use crate::source::decode;
 
 use crate::catalogue::{self, Catalogue};
 use crate::diagnostic::Severity;
-use crate::engine::{FileInput, FileResult, Options, Verdict, Workspace};
+use crate::engine::{Analysis, FileResult, Options, Verdict};
 use crate::fsread;
 use crate::packs::{Confine, Resolver};
 use crate::rules::{PackError, RulePack};
@@ -142,15 +142,9 @@ pub fn run(paths: &[PathBuf], rules: Option<&Path>, opts: &Options) -> Result<Ru
         });
     }
     let results = {
-        let ws = Workspace::new(
-            loaded
-                .iter()
-                .map(|f| FileInput {
-                    catalogue: &f.catalogue,
-                    pack: f.pack.clone(),
-                })
-                .collect(),
-        );
+        let ws = Analysis::new()
+            .judged(loaded.iter().map(|f| (&f.catalogue, f.pack.clone())))
+            .build();
         ws.analyse_all(opts)
     };
     Ok(Run {

@@ -9,7 +9,7 @@ use crate::catalogue::parse::Changed;
 use crate::catalogue::{Catalogue, Field};
 use crate::diagnostic::{Code, Diagnostic, Severity};
 use crate::engine::index::Index;
-use crate::engine::{Classification, FileInput, Options, ProductOutcome, ProductResult, Workspace};
+use crate::engine::{Analysis, Classification, Options, ProductOutcome, ProductResult, Workspace};
 use crate::packs::{Confine, Resolver};
 use crate::rules::RulePack;
 use crate::text::{Encoding, LineIndex, Span};
@@ -542,19 +542,12 @@ impl State {
     /// A workspace of `files` (each judged by its pack), with the index of
     /// names kept from the last analysis when their layout is the same.
     fn workspace<'f>(&self, files: &[FileView<'f>], packs: Vec<Arc<RulePack>>) -> Workspace<'f> {
-        let inputs = files
-            .iter()
-            .zip(packs)
-            .map(|(f, pack)| FileInput {
-                catalogue: f.catalogue,
-                pack,
-            })
-            .collect();
+        let analysis = Analysis::new().judged(files.iter().map(|f| f.catalogue).zip(packs));
         match &self.index {
             Some((names, index)) if names.iter().eq(files.iter().map(|f| &f.names)) => {
-                Workspace::with_index(inputs, index.clone())
+                analysis.with_index(index.clone()).build()
             }
-            _ => Workspace::new(inputs),
+            _ => analysis.build(),
         }
     }
 
