@@ -3,7 +3,7 @@
 
 use super::classify::{Classification, Verdict};
 use crate::catalogue::{Licence, LicenceType, Product, Purpose};
-use crate::diagnostic::{Code, Diagnostic, Related};
+use crate::diagnostic::{Code, Diagnostic, FileRef, Related};
 use crate::rules::{EndUserRule, RulePack, code_covers};
 use jiff::ToSpan;
 use jiff::civil::Date;
@@ -142,7 +142,7 @@ pub fn product_licence_diagnostics(
         return;
     };
     let related = || Related {
-        file: lf,
+        file: FileRef::Index(lf),
         span: l.id.as_ref().map_or(l.header, |f| f.span),
         message: format!("licence `{}`", lref.value),
     };

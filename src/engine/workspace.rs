@@ -9,7 +9,7 @@ use super::ident;
 use super::index::{At, Index, Places};
 use super::licence;
 use crate::catalogue::{Catalogue, Licence, Product};
-use crate::diagnostic::{Code, Diagnostic, MAX_RELATED, Related};
+use crate::diagnostic::{Code, Diagnostic, FileRef, MAX_RELATED, Related};
 use crate::rules::{RulePack, Status};
 use crate::text::Span;
 use jiff::civil::Date;
@@ -430,8 +430,8 @@ impl<'a> Workspace<'a> {
             .cloned()
             .map(|mut d| {
                 for r in &mut d.related {
-                    if r.file == usize::MAX {
-                        r.file = file;
+                    if r.file == FileRef::Same {
+                        r.file = FileRef::Index(file);
                     }
                 }
                 d
@@ -546,7 +546,7 @@ impl<'a> Workspace<'a> {
                             out.push(
                                 Diagnostic::new(Code::ComponentCycle, s.span, format!("component `{}` contains `{}` again: a product cannot contain itself; remove one of the references", s.value, sku.unwrap_or("this product")))
                                     .with_sku(sku)
-                                    .with_related(Related { file: cf, span: cp.header, message: format!("`{}` is defined here", s.value) }),
+                                    .with_related(Related { file: FileRef::Index(cf), span: cp.header, message: format!("`{}` is defined here", s.value) }),
                             );
                         }
                     }
@@ -895,7 +895,7 @@ impl<'a> Workspace<'a> {
                         );
                         for o in all.more.iter().take(MAX_RELATED) {
                             d = d.with_related(Related {
-                                file: o.0,
+                                file: FileRef::Index(o.0),
                                 span: self.name_span(kind, *o),
                                 message: "also defined here".into(),
                             });
@@ -904,7 +904,7 @@ impl<'a> Workspace<'a> {
                     } else {
                         Diagnostic::new(code, span, format!("{what} `{name}` is defined {n} times in the workspace; the first is linked: {fix}"))
                             .with_related(Related {
-                                file: all.first.0,
+                                file: FileRef::Index(all.first.0),
                                 span: self.name_span(kind, all.first),
                                 message: "first defined here".into(),
                             })
@@ -958,7 +958,7 @@ impl<'a> Workspace<'a> {
                             format!("{what} `{shown}` looks the same as {what} `{other_name}` but is a different name (Unicode look-alike or invisible characters): a reader, or a search, cannot tell them apart; rename one"),
                         )
                         .with_related(Related {
-                            file: other.0,
+                            file: FileRef::Index(other.0),
                             span: self.name_span(kind, other),
                             message: format!("`{other_name}` is defined here"),
                         });

@@ -7,7 +7,7 @@ use super::document::{DiskFile, Document, Edit};
 use super::wire::{Anchor, Template};
 use crate::catalogue::parse::Changed;
 use crate::catalogue::{Catalogue, Field};
-use crate::diagnostic::{Code, Diagnostic, Severity};
+use crate::diagnostic::{Code, Diagnostic, FileId, FileRef, Severity};
 use crate::engine::index::Index;
 use crate::engine::{Analysis, Classification, Options, ProductOutcome, ProductResult, Workspace};
 use crate::packs::{Confine, Resolver};
@@ -85,7 +85,7 @@ pub struct FileAnalysis {
     basis: Basis,
     /// The stable ids of the files its diagnostics point into (a licence, a
     /// component defined elsewhere): an edit there may move what they show.
-    points_into: Vec<usize>,
+    points_into: Vec<FileId>,
     /// Some product names a component or licence that does not exist: its
     /// "did you mean" may change when SKUs or licence ids change anywhere.
     unknown_components: bool,
@@ -177,7 +177,7 @@ impl FileAnalysis {
 
     /// Notes what other files' edits can change here (see `points_into`,
     /// `unknown_components`); `own` is this file's stable id.
-    fn note_references(&mut self, own: usize) {
+    fn note_references(&mut self, own: FileId) {
         let (mut into, mut components, mut licences) = (Vec::new(), false, false);
         for (w, o) in self.wire.iter().zip(&self.products) {
             components |= w.unknown_component;
@@ -186,14 +186,14 @@ impl FileAnalysis {
                 into.extend(
                     o.diagnostics
                         .iter()
-                        .flat_map(|d| d.related.iter().map(|r| r.file)),
+                        .flat_map(|d| d.related.iter().filter_map(|r| stable(r.file))),
                 );
             }
         }
         into.extend(
             self.file
                 .iter()
-                .flat_map(|d| d.related.iter().map(|r| r.file)),
+                .flat_map(|d| d.related.iter().filter_map(|r| stable(r.file))),
         );
         into.retain(|&f| f != own);
         into.sort_unstable();
@@ -315,7 +315,7 @@ pub struct State {
     /// results the server keeps indexes this list, which only grows, so
     /// kept results stay valid when files are opened or closed.
     ids: Vec<Url>,
-    id_of: HashMap<Url, usize>,
+    id_of: HashMap<Url, FileId>,
     /// Bumped whenever settings or rule packs change: kept results are then stale.
     generation: u64,
     pub settings: Settings,
@@ -552,18 +552,19 @@ impl State {
     }
 
     /// The stable id of a file URI (see `ids`).
-    fn id(&mut self, uri: &Url) -> usize {
+    fn id(&mut self, uri: &Url) -> FileId {
         if let Some(&i) = self.id_of.get(uri) {
             return i;
         }
+        let id = FileId(self.ids.len());
         self.ids.push(uri.clone());
-        self.id_of.insert(uri.clone(), self.ids.len() - 1);
-        self.ids.len() - 1
+        self.id_of.insert(uri.clone(), id);
+        id
     }
 
     /// The URI of a stable file id.
-    pub fn uri_of(&self, id: usize) -> Option<&Url> {
-        self.ids.get(id)
+    pub fn uri_of(&self, id: FileId) -> Option<&Url> {
+        self.ids.get(id.0)
     }
 
     /// Analyses the given files against the whole workspace and stores the
@@ -879,7 +880,7 @@ impl State {
     fn lsp_diagnostic_anchored(
         &self,
         f: &FileView,
-        own: Option<usize>,
+        own: Option<FileId>,
         d: &Diagnostic,
     ) -> Option<(lsp::Diagnostic, Vec<Anchor>)> {
         let sev = match self
@@ -900,10 +901,15 @@ impl State {
             .related
             .iter()
             .filter_map(|r| {
-                let uri = self.uri_of(r.file)?;
+                let id = match r.file {
+                    FileRef::Id(id) => id,
+                    FileRef::Same => own?,
+                    FileRef::Index(_) => return None,
+                };
+                let uri = self.uri_of(id)?;
                 let v = self.file(uri)?;
                 let range = lsp_range(v.text, v.lines, r.span, self.encoding);
-                let local = Some(r.file) == own;
+                let local = Some(id) == own;
                 anchors.push((range.start.line, local.then_some(r.span.start())));
                 anchors.push((range.end.line, local.then_some(r.span.end())));
                 Some(lsp::DiagnosticRelatedInformation {
@@ -920,9 +926,21 @@ impl State {
 }
 
 /// Maps `Related.file` from the workspace's file indexes to stable ids.
-fn stable_ids(d: &mut Diagnostic, ids: &[usize]) {
+fn stable_ids(d: &mut Diagnostic, ids: &[FileId]) {
     for r in &mut d.related {
-        r.file = ids.get(r.file).copied().unwrap_or(usize::MAX);
+        if let FileRef::Index(i) = r.file {
+            if let Some(&id) = ids.get(i) {
+                r.file = FileRef::Id(id);
+            }
+        }
+    }
+}
+
+/// The stable id a kept related location points into, if it has one.
+fn stable(f: FileRef) -> Option<FileId> {
+    match f {
+        FileRef::Id(id) => Some(id),
+        _ => None,
     }
 }
 
@@ -941,8 +959,8 @@ fn carry(
     edit: &Edit,
     ws: &Workspace,
     file: usize,
-    own: usize,
-    elsewhere: Option<usize>,
+    own: FileId,
+    elsewhere: Option<FileId>,
     today: Date,
 ) -> Option<Vec<usize>> {
     let changed = &edit.changed;
@@ -996,7 +1014,7 @@ fn carry(
                 w.related
                     && o.diagnostics
                         .iter()
-                        .any(|d| d.related.iter().any(|r| r.file == e))
+                        .any(|d| d.related.iter().any(|r| r.file == FileRef::Id(e)))
             });
         let place = &mut a.places[i];
         let before = *place;
@@ -1033,10 +1051,10 @@ fn carry(
 type Segment = Option<std::ops::Range<usize>>;
 
 /// Moves the related locations of a kept diagnostic that lie in its own file at or after `from`.
-fn shift_related(d: &mut Diagnostic, own: usize, from: usize, delta: isize) {
+fn shift_related(d: &mut Diagnostic, own: FileId, from: usize, delta: isize) {
     use crate::catalogue::Shift;
     for r in &mut d.related {
-        if r.file == own && r.span.start() >= from {
+        if r.file == FileRef::Id(own) && r.span.start() >= from {
             r.span.shift(delta);
         }
     }
