@@ -7,7 +7,7 @@
 //! cargo bench --bench engine
 
 use catalogue_lsp::catalogue;
-use catalogue_lsp::engine::{FileInput, Options, Workspace};
+use catalogue_lsp::engine::{Analysis, Options};
 use catalogue_lsp::rules::RulePack;
 use catalogue_lsp::server::document::Document;
 use catalogue_lsp::text::Encoding;
@@ -52,10 +52,7 @@ fn benches(c: &mut Criterion) {
     let cat = catalogue::parse(&text);
     g.bench_function("classify and diagnose", |b| {
         b.iter(|| {
-            let ws = Workspace::new(vec![FileInput {
-                catalogue: &cat,
-                pack: pack.clone(),
-            }]);
+            let ws = Analysis::new().file(&cat, pack.clone()).build();
             ws.analyse_file(0, &options())
         })
     });

@@ -62,10 +62,9 @@ fn main() {
     let doc = catalogue_lsp::server::document::Document::new(text.clone(), 1);
     report("editor document (text, rope, line index, catalogue)", t);
     let t = start();
-    let ws = catalogue_lsp::engine::Workspace::new(vec![catalogue_lsp::engine::FileInput {
-        catalogue: &cat,
-        pack: catalogue_lsp::rules::RulePack::embedded(),
-    }]);
+    let ws = catalogue_lsp::engine::Analysis::new()
+        .file(&cat, catalogue_lsp::rules::RulePack::embedded())
+        .build();
     report("workspace index", t);
     let t = start();
     let opts = catalogue_lsp::engine::Options {

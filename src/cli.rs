@@ -1,6 +1,7 @@
 //! The command line: `check` (CI), `explain` (what a code means, with
 //! sources) and `rules` (the pack's items and their status on a date).
 
+use crate::clock::today;
 use crate::diagnostic::Code;
 use crate::engine::Options;
 use crate::report;
@@ -85,13 +86,9 @@ pub enum RulesAction {
     },
 }
 
-pub fn today() -> Date {
-    jiff::ZonedDateTime::now().date()
-}
-
 fn pack(rules: &Option<PathBuf>) -> Result<Arc<RulePack>, String> {
     match rules {
-        Some(p) => RulePack::load(p).map(Arc::new).map_err(|e| e.to_string()),
+        Some(p) => crate::packs::Resolver::load_user(p).map_err(|e| e.to_string()),
         None => Ok(RulePack::embedded()),
     }
 }
@@ -125,7 +122,7 @@ pub fn run(cli: Cli) -> i32 {
             match report::run(&paths, rules.as_deref(), &opts) {
                 Err(e) => {
                     if let report::RunError::NothingJudged { skipped, .. } = &e {
-                        for n in report::skip_notes(skipped) {
+                        for n in crate::source::skip_notes(skipped) {
                             eprintln!("{n}");
                         }
                     }
@@ -151,7 +148,7 @@ pub fn run(cli: Cli) -> i32 {
                     }
                     if format != Format::Human {
                         // The human report says this itself; JSON and SARIF keep stdout to their schema.
-                        for n in report::skip_notes(&run.skipped) {
+                        for n in crate::source::skip_notes(&run.skipped) {
                             eprintln!("{n}");
                         }
                     }

@@ -129,15 +129,40 @@ impl SourceRef {
     }
 }
 
+/// Where the diagnostic codes are documented: the link of a diagnostic
+/// without a rule-specific source (`#<code>` appended), in SARIF and LSP alike.
+pub const SPEC_URI: &str =
+    "https://github.com/catalogue-lsp/catalogue-lsp/blob/main/docs/diagnostics.md";
+
 /// At most this many related locations are attached to one diagnostic (a
 /// name used 10 000 times would otherwise relate every use to every other);
 /// the message says how many more there are.
 pub const MAX_RELATED: usize = 10;
 
-/// A place in a file of the run or workspace, by file index.
+/// A file's stable id, given by a holder of results that outlives one
+/// analysis (the language server numbers every file URI it sees, in order of
+/// first sight; the numbers are never reused).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct FileId(pub usize);
+
+/// Which file a related location is in. Each stage of the pipeline names
+/// files its own way, and the variant says which way.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FileRef {
+    /// The diagnostic's own file (the parser, which knows no other file).
+    Same,
+    /// A file of the run or workspace, by its index among the files analysed
+    /// together (the engine; `check`'s files are in this order).
+    Index(usize),
+    /// A file by its [`FileId`] (the language server, whose kept results
+    /// outlive workspace indexes).
+    Id(FileId),
+}
+
+/// A place in a file of the run or workspace.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Related {
-    pub file: usize,
+    pub file: FileRef,
     pub span: Span,
     pub message: String,
 }

@@ -6,11 +6,14 @@
 pub mod catalogue;
 pub mod chem;
 pub mod cli;
+pub mod clock;
 pub mod diagnostic;
 pub mod engine;
 pub mod fsread;
+pub mod packs;
 pub mod packtest;
 pub mod report;
 pub mod rules;
 pub mod server;
+pub mod source;
 pub mod text;

@@ -7,7 +7,7 @@
 
 use crate::catalogue::{self, LicenceType};
 use crate::diagnostic::Code;
-use crate::engine::{FileInput, Options, Verdict, Workspace};
+use crate::engine::{Analysis, Options, Verdict};
 use crate::rules::RulePack;
 use jiff::civil::Date;
 use serde::Deserialize;
@@ -171,10 +171,7 @@ pub fn run(pack: &Arc<RulePack>, files: &[(String, String)]) -> Result<Report, S
             let as_of = to_date(&case.as_of)
                 .ok_or_else(|| format!("{name}: case `{}`: as_of must be a date", case.name))?;
             let cat = catalogue::parse(&case.catalogue);
-            let ws = Workspace::new(vec![FileInput {
-                catalogue: &cat,
-                pack: pack.clone(),
-            }]);
+            let ws = Analysis::new().file(&cat, pack.clone()).build();
             let result = ws.analyse_file(
                 0,
                 &Options {

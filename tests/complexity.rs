@@ -6,7 +6,7 @@
 //! bound used is 2.5 per doubling.
 
 use catalogue_lsp::catalogue::parse;
-use catalogue_lsp::engine::{FileInput, Options, Workspace};
+use catalogue_lsp::engine::{Analysis, Options};
 use catalogue_lsp::rules::RulePack;
 
 #[path = "common/hostile_gen.rs"]
@@ -28,10 +28,7 @@ fn cost(kind: &str, n: usize) -> Cost {
     let text = hostile_gen::hostile(kind, n).expect("known kind");
     let cat = parse(&text);
     let pack = RulePack::embedded();
-    let ws = Workspace::new(vec![FileInput {
-        catalogue: &cat,
-        pack,
-    }]);
+    let ws = Analysis::new().file(&cat, pack).build();
     let today = jiff::civil::date(2026, 6, 1);
     let opts = Options {
         as_of: None,

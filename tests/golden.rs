@@ -818,7 +818,7 @@ fn hostile_structure_never_panics() {
 /// `check` skips building explanation traces; the verdicts and diagnostics must not change.
 #[test]
 fn traces_do_not_change_results() {
-    use catalogue_lsp::engine::{FileInput, Options, Workspace};
+    use catalogue_lsp::engine::{Analysis, Options};
     let texts: Vec<String> = ["licences", "magnets", "motors"]
         .iter()
         .map(|n| std::fs::read_to_string(format!("examples/{n}.catalogue.toml")).unwrap())
@@ -828,14 +828,7 @@ fn traces_do_not_change_results() {
         .map(|t| catalogue_lsp::catalogue::parse(t))
         .collect();
     let pack = catalogue_lsp::rules::RulePack::embedded();
-    let ws = Workspace::new(
-        cats.iter()
-            .map(|c| FileInput {
-                catalogue: c,
-                pack: pack.clone(),
-            })
-            .collect(),
-    );
+    let ws = Analysis::new().files(&cats, &pack).build();
     let run = |explain| {
         ws.analyse_all(&Options {
             as_of: Some(date(D)),

@@ -4,8 +4,8 @@
 //! pointing at the first, and the cycle check against a brute-force one.
 
 use catalogue_lsp::catalogue::parse;
-use catalogue_lsp::diagnostic::{Code, Diagnostic};
-use catalogue_lsp::engine::{FileInput, Options, Workspace};
+use catalogue_lsp::diagnostic::{Code, Diagnostic, FileRef};
+use catalogue_lsp::engine::{Analysis, Options};
 use catalogue_lsp::rules::RulePack;
 use proptest::prelude::*;
 use std::collections::{BTreeMap, BTreeSet};
@@ -13,14 +13,7 @@ use std::collections::{BTreeMap, BTreeSet};
 fn diagnostics(texts: &[&str]) -> Vec<Vec<Diagnostic>> {
     let cats: Vec<_> = texts.iter().map(|t| parse(t)).collect();
     let pack = RulePack::embedded();
-    let ws = Workspace::new(
-        cats.iter()
-            .map(|c| FileInput {
-                catalogue: c,
-                pack: pack.clone(),
-            })
-            .collect(),
-    );
+    let ws = Analysis::new().files(&cats, &pack).build();
     let opts = Options {
         as_of: None,
         today: jiff::civil::date(2026, 6, 1),
@@ -113,7 +106,8 @@ fn names_that_look_the_same_are_flagged_across_files() {
     let same = of(&ds[1], Code::ConfusableIdentifier);
     assert!(
         same.iter()
-            .any(|d| d.message.contains("looks the same as sku `CAM-1`") && d.related[0].file == 0)
+            .any(|d| d.message.contains("looks the same as sku `CAM-1`")
+                && d.related[0].file == FileRef::Index(0))
     );
     // No duplicate-sku: the texts differ.
     assert!(ds.iter().all(|d| of(d, Code::DuplicateSku).is_empty()));
@@ -155,7 +149,7 @@ fn duplicates_point_at_the_first_and_cap_related_locations() {
     assert_eq!(second.len(), 1);
     assert_eq!(
         (second[0].related[0].file, second[0].related[0].span),
-        (0, first[0].span)
+        (FileRef::Index(0), first[0].span)
     );
 }
 

@@ -766,3 +766,73 @@ fn hover_names_the_pack_the_file_was_judged_by() {
     assert!(hover.contains("`company-review-pack`"), "{hover}");
     assert_eq!(c.shutdown_and_exit(), Some(0));
 }
+
+/// A catalogue judged by its own `[catalogue].rules` pack gets completion and
+/// hovers from that pack, not from the default one (a file beside it that
+/// names no pack keeps the embedded pack's).
+#[test]
+fn completion_and_hover_use_the_files_own_pack() {
+    let dir = tempfile::tempdir().unwrap();
+    let embedded = catalogue_lsp::rules::EMBEDDED;
+    let own = embedded
+        .replacen(
+            "id = \"cn-rare-earth-dual-use\"",
+            "id = \"test-own-pack\"",
+            1,
+        )
+        .replacen("version = \"", "version = \"9.9.9-", 1)
+        .replacen(
+            "title = \"Samarium metal\"",
+            "title = \"Samarium metal (own pack)\"",
+            1,
+        );
+    assert_ne!(own, embedded, "the test pack differs from the embedded one");
+    std::fs::write(dir.path().join("own.toml"), &own).unwrap();
+    let body = "\n[[product]]\nsku = \"SM-1\"\nform = \"metal\"\ncomposition = { Sm = 100 }\ncontrol_code = \"\"\ndestination = \"DE\"\n";
+    let a_text = format!("[catalogue]\nas_of = 2026-06-01\nrules = \"own.toml\"\n{body}");
+    let b_text = format!("[catalogue]\nas_of = 2026-06-01\n{body}");
+    std::fs::write(dir.path().join("a.catalogue.toml"), &a_text).unwrap();
+    std::fs::write(dir.path().join("b.catalogue.toml"), &b_text).unwrap();
+    let a = url(&dir.path().join("a.catalogue.toml"));
+    let b = url(&dir.path().join("b.catalogue.toml"));
+    let mut c = start(dir.path(), &["utf-16"]);
+    c.open(&a, &a_text, 1);
+    let d = c.diagnostics(&a, Some(1));
+    assert!(
+        !codes(&d).contains(&"rule-pack-error".to_string()),
+        "{d:#?}"
+    );
+    c.open(&b, &b_text, 1);
+    c.diagnostics(&b, Some(1));
+    // The detail of 1C902.a.1 when completing `control_code = "`.
+    let detail = |c: &mut Client, uri: &str, line: u32| {
+        let r = c.request(
+            "textDocument/completion",
+            json!({"textDocument": {"uri": uri}, "position": pos(line, 16)}),
+        );
+        r["result"]
+            .as_array()
+            .unwrap_or_else(|| panic!("{r}"))
+            .iter()
+            .find(|i| i["label"] == "1C902.a.1")
+            .unwrap_or_else(|| panic!("1C902.a.1 offered: {r}"))["detail"]
+            .clone()
+    };
+    assert_eq!(detail(&mut c, &a, 8), "Samarium metal (own pack)");
+    assert_eq!(detail(&mut c, &b, 7), "Samarium metal");
+    // The product hover names the pack that judged it.
+    let hover = |c: &mut Client, uri: &str, line: u32| {
+        let r = c.request(
+            "textDocument/hover",
+            json!({"textDocument": {"uri": uri}, "position": pos(line, 2)}),
+        );
+        r["result"]["contents"]["value"]
+            .as_str()
+            .unwrap_or_else(|| panic!("{r}"))
+            .to_string()
+    };
+    let h = hover(&mut c, &a, 4);
+    assert!(h.contains("rule pack `test-own-pack` 9.9.9-"), "{h}");
+    let h = hover(&mut c, &b, 3);
+    assert!(h.contains("rule pack `cn-rare-earth-dual-use`"), "{h}");
+}

@@ -454,7 +454,7 @@ impl Shift for Diagnostic {
         self.span.shift(delta);
         for r in &mut self.related {
             // Same-file references made while parsing move with the table.
-            if r.file == usize::MAX {
+            if r.file == crate::diagnostic::FileRef::Same {
                 r.span.shift(delta);
             }
         }

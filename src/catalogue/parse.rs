@@ -123,7 +123,7 @@ pub fn assemble(parsed: Vec<ParsedChunk>) -> Catalogue {
                 if let Some(first) = &cat.catalogue {
                     cat.diagnostics.push(
                         Diagnostic::new(Code::InvalidValue, header, "a second `[catalogue]` table: a file holds at most one; merge it into the first")
-                            .with_related(crate::diagnostic::Related { file: usize::MAX, span: first.header, message: "first `[catalogue]` table".into() }),
+                            .with_related(crate::diagnostic::Related { file: crate::diagnostic::FileRef::Same, span: first.header, message: "first `[catalogue]` table".into() }),
                     );
                 } else {
                     cat.catalogue = Some(*c);

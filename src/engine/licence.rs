@@ -2,9 +2,8 @@
 //! validity, and whether the licence a product names covers its export.
 
 use super::classify::{Classification, Verdict};
-use super::workspace::Workspace;
 use crate::catalogue::{Licence, LicenceType, Product, Purpose};
-use crate::diagnostic::{Code, Diagnostic, Related};
+use crate::diagnostic::{Code, Diagnostic, FileRef, Related};
 use crate::rules::{EndUserRule, RulePack, code_covers};
 use jiff::ToSpan;
 use jiff::civil::Date;
@@ -83,9 +82,17 @@ fn names(ps: &[Purpose]) -> String {
     ps.iter().map(|p| p.as_str()).collect::<Vec<_>>().join(", ")
 }
 
+/// What the licence checks need of the files analysed together: a licence
+/// by id (with the index of the file defining it) and the nearest known id.
+/// The workspace implements it; the checks know nothing else of it.
+pub trait LicenceLookup {
+    fn licence(&self, id: &str) -> Option<(usize, &Licence)>;
+    fn suggest_licence(&self, id: &str) -> Option<&str>;
+}
+
 /// Findings on the licence a product uses (or lacks).
 pub fn product_licence_diagnostics(
-    ws: &Workspace,
+    ws: &impl LicenceLookup,
     pack: &RulePack,
     p: &Product,
     date: Date,
@@ -135,7 +142,7 @@ pub fn product_licence_diagnostics(
         return;
     };
     let related = || Related {
-        file: lf,
+        file: FileRef::Index(lf),
         span: l.id.as_ref().map_or(l.header, |f| f.span),
         message: format!("licence `{}`", lref.value),
     };

@@ -12,4 +12,6 @@ pub mod licence;
 mod workspace;
 
 pub use classify::{Classification, TraceStep, Verdict};
-pub use workspace::{FileInput, FileResult, Options, ProductOutcome, ProductResult, Workspace};
+pub use workspace::{
+    Analysis, FileInput, FileResult, Options, ProductOutcome, ProductResult, Workspace,
+};

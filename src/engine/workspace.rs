@@ -9,7 +9,7 @@ use super::ident;
 use super::index::{At, Index, Places};
 use super::licence;
 use crate::catalogue::{Catalogue, Licence, Product};
-use crate::diagnostic::{Code, Diagnostic, MAX_RELATED, Related};
+use crate::diagnostic::{Code, Diagnostic, FileRef, MAX_RELATED, Related};
 use crate::rules::{RulePack, Status};
 use crate::text::Span;
 use jiff::civil::Date;
@@ -88,7 +88,80 @@ pub struct FileResult {
     pub diagnostics: Vec<Diagnostic>,
 }
 
-/// The files of one run or editor workspace, indexed.
+/// The engine's front door: the catalogues analysed together, each with the
+/// rule pack that judges it (see `crate::packs` for which). [`Analysis::build`]
+/// indexes them into a [`Workspace`], which answers per file or per product:
+///
+/// ```
+/// # use catalogue_lsp::{catalogue, engine::{Analysis, Options}, rules::RulePack};
+/// let cat = catalogue::parse("[[product]]\nsku = \"A\"\nform = \"oxide\"\n");
+/// let ws = Analysis::new().file(&cat, RulePack::embedded()).build();
+/// let today = jiff::civil::date(2026, 6, 1);
+/// let results = ws.analyse_all(&Options { as_of: None, today, explain: false });
+/// assert_eq!(results[0].products.len(), 1);
+/// ```
+#[derive(Default)]
+pub struct Analysis<'a> {
+    files: Vec<FileInput<'a>>,
+    index: Option<Arc<Index>>,
+}
+
+impl<'a> Analysis<'a> {
+    pub fn new() -> Self {
+        Analysis::default()
+    }
+
+    /// Adds one file, judged by `pack`.
+    pub fn file(mut self, catalogue: &'a Catalogue, pack: Arc<RulePack>) -> Self {
+        self.files.push(FileInput { catalogue, pack });
+        self
+    }
+
+    /// Adds files, all judged by `pack`.
+    pub fn files(
+        mut self,
+        catalogues: impl IntoIterator<Item = &'a Catalogue>,
+        pack: &Arc<RulePack>,
+    ) -> Self {
+        self.files
+            .extend(catalogues.into_iter().map(|catalogue| FileInput {
+                catalogue,
+                pack: pack.clone(),
+            }));
+        self
+    }
+
+    /// Adds files, each with its own pack.
+    pub fn judged(
+        mut self,
+        files: impl IntoIterator<Item = (&'a Catalogue, Arc<RulePack>)>,
+    ) -> Self {
+        self.files.extend(
+            files
+                .into_iter()
+                .map(|(catalogue, pack)| FileInput { catalogue, pack }),
+        );
+        self
+    }
+
+    /// Reuses the index of names built before for exactly these catalogues,
+    /// in this order (the language server keeps it while no edit moves a
+    /// name); without it `build` indexes them.
+    pub fn with_index(mut self, index: Arc<Index>) -> Self {
+        self.index = Some(index);
+        self
+    }
+
+    /// The indexed workspace.
+    pub fn build(self) -> Workspace<'a> {
+        match self.index {
+            Some(index) => Workspace::with_index(self.files, index),
+            None => Workspace::new(self.files),
+        }
+    }
+}
+
+/// The files of one run or editor workspace, indexed (built by [`Analysis`]).
 pub struct Workspace<'a> {
     pub files: Vec<FileInput<'a>>,
     cats: Vec<&'a Catalogue>,
@@ -136,7 +209,18 @@ impl ProductLookup for Workspace<'_> {
     }
 }
 
+impl licence::LicenceLookup for Workspace<'_> {
+    fn licence(&self, id: &str) -> Option<(usize, &Licence)> {
+        Workspace::licence(self, id)
+    }
+    fn suggest_licence(&self, id: &str) -> Option<&str> {
+        Workspace::suggest_licence(self, id)
+    }
+}
+
 impl<'a> Workspace<'a> {
+    /// Prefer [`Analysis`]; public only for `fuzz/` until its targets switch.
+    #[doc(hidden)]
     pub fn new(files: Vec<FileInput<'a>>) -> Self {
         let cats: Vec<&Catalogue> = files.iter().map(|f| f.catalogue).collect();
         let index = Arc::new(Index::build(&cats));
@@ -151,7 +235,7 @@ impl<'a> Workspace<'a> {
 
     /// A workspace with the index of exactly these catalogues, built before
     /// (the language server keeps it while no edit moves a name).
-    pub fn with_index(files: Vec<FileInput<'a>>, index: Arc<Index>) -> Self {
+    fn with_index(files: Vec<FileInput<'a>>, index: Arc<Index>) -> Self {
         let cats: Vec<&Catalogue> = files.iter().map(|f| f.catalogue).collect();
         Workspace {
             files,
@@ -346,8 +430,8 @@ impl<'a> Workspace<'a> {
             .cloned()
             .map(|mut d| {
                 for r in &mut d.related {
-                    if r.file == usize::MAX {
-                        r.file = file;
+                    if r.file == FileRef::Same {
+                        r.file = FileRef::Index(file);
                     }
                 }
                 d
@@ -462,7 +546,7 @@ impl<'a> Workspace<'a> {
                             out.push(
                                 Diagnostic::new(Code::ComponentCycle, s.span, format!("component `{}` contains `{}` again: a product cannot contain itself; remove one of the references", s.value, sku.unwrap_or("this product")))
                                     .with_sku(sku)
-                                    .with_related(Related { file: cf, span: cp.header, message: format!("`{}` is defined here", s.value) }),
+                                    .with_related(Related { file: FileRef::Index(cf), span: cp.header, message: format!("`{}` is defined here", s.value) }),
                             );
                         }
                     }
@@ -806,7 +890,7 @@ impl<'a> Workspace<'a> {
                         );
                         for o in all.more.iter().take(MAX_RELATED) {
                             d = d.with_related(Related {
-                                file: o.0,
+                                file: FileRef::Index(o.0),
                                 span: self.name_span(kind, *o),
                                 message: "also defined here".into(),
                             });
@@ -815,7 +899,7 @@ impl<'a> Workspace<'a> {
                     } else {
                         Diagnostic::new(code, span, format!("{what} `{name}` is defined {n} times in the workspace; the first is linked: {fix}"))
                             .with_related(Related {
-                                file: all.first.0,
+                                file: FileRef::Index(all.first.0),
                                 span: self.name_span(kind, all.first),
                                 message: "first defined here".into(),
                             })
@@ -869,7 +953,7 @@ impl<'a> Workspace<'a> {
                             format!("{what} `{shown}` looks the same as {what} `{other_name}` but is a different name (Unicode look-alike or invisible characters): a reader, or a search, cannot tell them apart; rename one"),
                         )
                         .with_related(Related {
-                            file: other.0,
+                            file: FileRef::Index(other.0),
                             span: self.name_span(kind, other),
                             message: format!("`{other_name}` is defined here"),
                         });

@@ -92,7 +92,7 @@ pub fn render(run: &Run, color: bool) -> String {
             );
         }
     }
-    for n in super::skip_notes(&run.skipped) {
+    for n in crate::source::skip_notes(&run.skipped) {
         let _ = writeln!(out, "{n}");
     }
     let s = run.summary();

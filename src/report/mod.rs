@@ -1,5 +1,5 @@
-//! The `check` run: finds catalogue files (through `fsread`, which reports
-//! what it skipped), reads them through the guarded reader, picks each
+//! The `check` run: finds and reads catalogue files (through `source`,
+//! which reports what it skipped), picks each
 //! file's rule pack (a catalogue's own pack confined to the checked paths),
 //! runs the engine, and renders the results as human text, the contract's
 //! JSON (docs/format.md §8) or SARIF 2.1.0. A run that judged nothing, or could not
@@ -9,19 +9,19 @@ pub mod human;
 pub mod json;
 pub mod sarif;
 
+/// Kept for `fuzz/` until its targets call [`crate::source::decode`].
+pub use crate::source::decode;
+
 use crate::catalogue::{self, Catalogue};
-use crate::diagnostic::{Code, Diagnostic, Severity};
-use crate::engine::{FileInput, FileResult, Options, Verdict, Workspace};
+use crate::diagnostic::Severity;
+use crate::engine::{Analysis, FileResult, Options, Verdict};
 use crate::fsread;
+use crate::packs::{Confine, Resolver};
 use crate::rules::{PackError, RulePack};
+use crate::source;
 use crate::text::LineIndex;
-use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-
-/// Files above this size are reported, not loaded.
-pub const MAX_FILE_BYTES: u64 = 256 * 1024 * 1024;
-const _: () = assert!(MAX_FILE_BYTES as usize <= crate::text::MAX_TEXT_BYTES);
 
 /// One loaded catalogue file.
 pub struct LoadedFile {
@@ -82,54 +82,17 @@ pub struct Run {
     pub skipped: Vec<fsread::Skip>,
 }
 
-/// Finds catalogue files under the given paths (see [`fsread::find`]):
-/// files as given, directories searched recursively for `*.catalogue.toml`
-/// and `catalogue.toml`, with what was skipped and why.
-pub fn discover(paths: &[PathBuf]) -> fsread::Found {
-    fsread::find(paths)
-}
-
-/// Reads a catalogue file as text through the guarded reader (a regular
-/// file, at most [`MAX_FILE_BYTES`]). Invalid UTF-8 is replaced and reported
-/// as a syntax error at the first bad byte; a BOM is dropped.
-pub fn read_text(path: &Path) -> Result<(String, Option<Diagnostic>), fsread::ReadError> {
-    let bytes = fsread::read(path, &fsread::Guard::catalogue(MAX_FILE_BYTES, None))?;
-    Ok(decode(bytes))
-}
-
-/// Decodes file bytes: BOM dropped, invalid UTF-8 replaced and reported.
-pub fn decode(bytes: Vec<u8>) -> (String, Option<Diagnostic>) {
-    let bytes = if bytes.starts_with(b"\xEF\xBB\xBF") {
-        bytes[3..].to_vec()
-    } else {
-        bytes
-    };
-    match String::from_utf8(bytes) {
-        Ok(s) => (s, None),
-        Err(e) => {
-            let at = e.utf8_error().valid_up_to();
-            let text = String::from_utf8_lossy(e.as_bytes()).into_owned();
-            let d = Diagnostic::new(
-                Code::SyntaxError,
-                crate::text::Span::new(at, (at + 1).min(text.len())),
-                format!(
-                    "the file is not valid UTF-8 (bad byte at offset {at}); TOML files are UTF-8: re-save it as UTF-8"
-                ),
-            );
-            (text, Some(d))
-        }
-    }
-}
-
 /// Loads, parses and analyses the files. `rules` overrides every file's pack.
 /// Fails only for a bad pack or when no catalogue could be judged; files
 /// that could not be read are in [`Run::skipped`] (and fail the run).
 pub fn run(paths: &[PathBuf], rules: Option<&Path>, opts: &Options) -> Result<Run, RunError> {
-    let default = match rules {
-        Some(p) => Arc::new(RulePack::load(p).map_err(RunError::Pack)?),
-        None => RulePack::embedded(),
+    // Which pack judges which file: see `packs` (the policy shared with the server).
+    let user = match rules {
+        Some(p) => Some(Resolver::load_user(p).map_err(RunError::Pack)?),
+        None => None,
     };
-    let found = discover(paths);
+    let mut packs = Resolver::new(user);
+    let found = source::discover(paths);
     let mut skipped = found.skipped;
     // The directories a catalogue's own `rules` pack must lie in (canonical).
     let roots = fsread::canonical_roots(paths);
@@ -138,10 +101,9 @@ pub fn run(paths: &[PathBuf], rules: Option<&Path>, opts: &Options) -> Result<Ru
         scope: "the checked paths",
         advice: "move the pack inside them, or pass it with --rules",
     };
-    let mut packs: HashMap<PathBuf, Arc<RulePack>> = HashMap::new();
     let mut loaded = Vec::with_capacity(found.files.len());
     for path in found.files {
-        let (text, utf8) = match read_text(&path) {
+        let (text, utf8) = match source::read_text(&path) {
             Ok(t) => t,
             Err(e) => {
                 skipped.push(fsread::Skip {
@@ -155,34 +117,15 @@ pub fn run(paths: &[PathBuf], rules: Option<&Path>, opts: &Options) -> Result<Ru
         if let Some(d) = utf8 {
             catalogue.diagnostics.insert(0, d);
         }
-        let pack = match (
-            rules,
-            catalogue.catalogue.as_ref().and_then(|c| c.rules.as_ref()),
-        ) {
-            (None, Some(r)) if r.value != default.id => {
-                let p = path.parent().unwrap_or(Path::new(".")).join(&r.value);
-                match packs.get(&p) {
-                    Some(pk) => pk.clone(),
-                    None => {
-                        // A catalogue may only name a pack inside the paths being checked.
-                        let pk = RulePack::load_within(&p, Some(within)).map_err(|e| {
-                            RunError::Path {
-                                path: path.display().to_string(),
-                                message: format!(
-                                    "`[catalogue].rules = \"{}\"`: {}",
-                                    fsread::shown_str(&r.value),
-                                    e
-                                ),
-                            }
-                        })?;
-                        let pk = Arc::new(pk);
-                        packs.insert(p, pk.clone());
-                        pk
-                    }
-                }
-            }
-            _ => default.clone(),
-        };
+        // A catalogue may only name a pack inside the paths being checked;
+        // one that cannot be used stops the run (exit 2).
+        let rules = catalogue.catalogue.as_ref().and_then(|c| c.rules.as_ref());
+        let pack = packs
+            .resolve(Some(&path), rules, Confine::Within(within))
+            .map_err(|e| RunError::Path {
+                path: path.display().to_string(),
+                message: e.message,
+            })?;
         let lines = LineIndex::new(&text);
         loaded.push(LoadedFile {
             path: path.display().to_string(),
@@ -199,69 +142,20 @@ pub fn run(paths: &[PathBuf], rules: Option<&Path>, opts: &Options) -> Result<Ru
         });
     }
     let results = {
-        let ws = Workspace::new(
-            loaded
-                .iter()
-                .map(|f| FileInput {
-                    catalogue: &f.catalogue,
-                    pack: f.pack.clone(),
-                })
-                .collect(),
-        );
+        let ws = Analysis::new()
+            .judged(loaded.iter().map(|f| (&f.catalogue, f.pack.clone())))
+            .build();
         ws.analyse_all(opts)
     };
     Ok(Run {
         files: loaded,
         results,
-        pack: default,
+        pack: packs.default_pack().clone(),
         skipped,
     })
 }
 
-/// Lines that say what the search skipped and why: one per path that may
-/// have hidden a catalogue (`error:`), one per other reason, naming a few
-/// paths (`note:`). For the human report, or stderr beside JSON and SARIF.
-pub fn skip_notes(skipped: &[fsread::Skip]) -> Vec<String> {
-    let mut out = Vec::new();
-    for s in skipped.iter().filter(|s| s.lost()) {
-        out.push(format!(
-            "error: {}: not judged: {}",
-            fsread::shown(&s.path),
-            s.why()
-        ));
-    }
-    // Deliberate skips, grouped by reason.
-    let mut groups: Vec<(String, Vec<&Path>)> = Vec::new();
-    for s in skipped.iter().filter(|s| !s.lost()) {
-        let key = match &s.reason {
-            fsread::Reason::Rule => "hidden entries, target/, node_modules/: not searched; name a path to check it".to_string(),
-            fsread::Reason::Outside { .. } => "symbolic links leading outside the checked paths: not followed; name the folder to check it".to_string(),
-            _ => s.why(),
-        };
-        match groups.iter_mut().find(|(k, _)| *k == key) {
-            Some((_, v)) => v.push(&s.path),
-            None => groups.push((key, vec![&s.path])),
-        }
-    }
-    for (why, paths) in groups {
-        const NAMED: usize = 3;
-        let mut names: Vec<String> = paths.iter().take(NAMED).map(|p| fsread::shown(p)).collect();
-        if paths.len() > NAMED {
-            names.push(format!("and {} more", paths.len() - NAMED));
-        }
-        out.push(format!(
-            "note: skipped {} path{} ({why}): {}",
-            paths.len(),
-            plural(paths.len()),
-            names.join(", ")
-        ));
-    }
-    out
-}
-
-fn plural(n: usize) -> &'static str {
-    if n == 1 { "" } else { "s" }
-}
+use crate::source::plural;
 
 /// Counts for the summary.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize)]

@@ -3,7 +3,7 @@
 //! run properties.
 
 use super::Run;
-use crate::diagnostic::{Code, Severity};
+use crate::diagnostic::{Code, SPEC_URI, Severity};
 use serde_json::json;
 use serde_sarif::sarif::{
     ArtifactLocation, Location, Message, MultiformatMessageString, PhysicalLocation, PropertyBag,
@@ -11,10 +11,6 @@ use serde_sarif::sarif::{
     Run as SarifRun, Sarif, Tool, ToolComponent,
 };
 use std::collections::BTreeMap;
-
-/// Where the contract documents codes without a rule-specific source.
-pub const SPEC_URI: &str =
-    "https://github.com/catalogue-lsp/catalogue-lsp/blob/main/docs/diagnostics.md";
 
 fn level(s: Severity) -> &'static str {
     match s {

@@ -5,11 +5,23 @@
 use crate::catalogue::parse::{self, Changed};
 use crate::catalogue::{self, Catalogue};
 use crate::diagnostic::{Code, Diagnostic};
-use crate::server::state::DiskFile;
 use crate::text::Span;
 use crate::text::{Encoding, LineIndex};
 use ropey::Rope;
+use std::path::Path;
 use tower_lsp::lsp_types::{Position, TextDocumentContentChangeEvent};
+
+/// Files above this size are not loaded from disk into the index.
+pub const MAX_INDEX_BYTES: u64 = 64 * 1024 * 1024;
+
+/// A catalogue file read from disk and not open in the editor.
+pub struct DiskFile {
+    /// Its layout of names (see `Document::names`): one value per file read.
+    pub names: u64,
+    pub text: String,
+    pub lines: LineIndex,
+    pub catalogue: Catalogue,
+}
 
 /// Documents larger than this are not analysed in the editor (`check` handles them).
 pub const MAX_DOCUMENT_BYTES: usize = 64 * 1024 * 1024;
@@ -234,6 +246,30 @@ impl Document {
         }
         start + slice.len_chars()
     }
+}
+
+/// Reads a catalogue file from disk for the index through the guarded
+/// reader (a regular file of at most 64 MiB, inside `within` when given;
+/// invalid UTF-8 replaced).
+pub fn read_disk(
+    path: &Path,
+    within: Option<crate::fsread::Within>,
+) -> Result<DiskFile, crate::fsread::ReadError> {
+    let bytes = crate::fsread::read(
+        path,
+        &crate::fsread::Guard::catalogue(MAX_INDEX_BYTES, within),
+    )?;
+    let (text, bad) = crate::source::decode(bytes);
+    let mut catalogue = catalogue::parse(&text);
+    if let Some(d) = bad {
+        catalogue.diagnostics.insert(0, d);
+    }
+    Ok(DiskFile {
+        names: next_names(),
+        lines: LineIndex::new(&text),
+        text,
+        catalogue,
+    })
 }
 
 #[cfg(test)]

@@ -601,6 +601,8 @@ pub fn completion(st: &State, uri: &Url, pos: Position) -> Vec<CompletionItem> {
     let value = &before[eq + 1..];
     let in_inline_key =
         value.contains('{') && !value.rsplit(['{', ',']).next().unwrap_or("").contains('=');
+    // The file's own pack: the one its verdicts come from.
+    let pack = st.pack_of(uri);
     match (kind, key) {
         (TableKind::Product, "form") => values(Form::names(), &|n| {
             Form::parse(n).map(Form::describe).unwrap_or("")
@@ -661,8 +663,7 @@ pub fn completion(st: &State, uri: &Url, pos: Position) -> Vec<CompletionItem> {
             .iter()
             .enumerate()
             .map(|(i, (sym, name, _))| {
-                let listed = st
-                    .pack
+                let listed = pack
                     .items
                     .iter()
                     .any(|it| it.elements.contains(&Element(i as u8)));
@@ -673,8 +674,7 @@ pub fn completion(st: &State, uri: &Url, pos: Position) -> Vec<CompletionItem> {
                 )
             })
             .collect(),
-        (TableKind::Product, "control_code") | (TableKind::Licence, "items") => st
-            .pack
+        (TableKind::Product, "control_code") | (TableKind::Licence, "items") => pack
             .items
             .iter()
             .map(|i| (i.code.clone(), i.title.clone()))

@@ -5,7 +5,8 @@
 //! takes the indexer's parse instead of parsing the text a second time
 //! beside it (twice the memory and half the cores at start-up).
 
-use super::state::{DiskFile, State, read_disk};
+use super::document::{DiskFile, read_disk};
+use super::state::State;
 use crate::fsread::{Reason, Skip, Within};
 use std::path::{Path, PathBuf};
 use std::sync::{Condvar, Mutex, MutexGuard};
@@ -140,7 +141,7 @@ impl Indexed {
     /// path that may have hidden a catalogue, then the deliberate skips
     /// grouped; at most `max` lines, the rest counted.
     pub fn log_lines(&self, max: usize) -> Vec<(bool, String)> {
-        let notes = crate::report::skip_notes(&self.skipped);
+        let notes = crate::source::skip_notes(&self.skipped);
         let mut out: Vec<(bool, String)> = notes
             .iter()
             .take(max)

@@ -14,8 +14,9 @@ mod state;
 pub mod transport;
 mod wire;
 
+use document::read_disk;
 use document::{Document, Edit};
-use state::{Settings, State, read_disk};
+use state::{Settings, State};
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -187,7 +188,11 @@ impl LanguageServer for Backend {
             let st = self.state();
             (
                 st.roots.clone(),
-                format!("{} {}", st.pack.id, st.pack.version),
+                format!(
+                    "{} {}",
+                    st.packs.default_pack().id,
+                    st.packs.default_pack().version
+                ),
             )
         };
         tracing::info!(roots = ?roots, pack, "initialized");

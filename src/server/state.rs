@@ -3,25 +3,23 @@
 //! them into per-file results. Every method is synchronous: handlers mutate
 //! state and compute under the lock, then publish after releasing it.
 
-use super::document::{Document, Edit};
+use super::document::{DiskFile, Document, Edit};
 use super::wire::{Anchor, Template};
 use crate::catalogue::parse::Changed;
-use crate::catalogue::{self, Catalogue, Field};
-use crate::diagnostic::{Code, Diagnostic, Severity};
+use crate::catalogue::{Catalogue, Field};
+use crate::diagnostic::{Code, Diagnostic, FileId, FileRef, Severity};
 use crate::engine::index::Index;
-use crate::engine::{Classification, FileInput, Options, ProductOutcome, ProductResult, Workspace};
+use crate::engine::{Analysis, Classification, Options, ProductOutcome, ProductResult, Workspace};
+use crate::packs::{Confine, Resolver};
 use crate::rules::RulePack;
 use crate::text::{Encoding, LineIndex, Span};
 use jiff::civil::Date;
 use rayon::prelude::*;
 use serde::Deserialize;
 use std::collections::{HashMap, HashSet};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::Arc;
 use tower_lsp::lsp_types::{self as lsp, Url};
-
-/// Files above this size are not loaded from disk into the index.
-pub const MAX_INDEX_BYTES: u64 = 64 * 1024 * 1024;
 
 /// User settings (initializationOptions / workspace/didChangeConfiguration).
 #[derive(Clone, Debug, Default, Deserialize, PartialEq)]
@@ -52,15 +50,6 @@ impl Settings {
 pub struct Keys {
     pub skus: HashSet<String>,
     pub licences: HashSet<String>,
-}
-
-/// A catalogue file read from disk and not open in the editor.
-pub struct DiskFile {
-    /// Its layout of names (see `Document::names`): one value per file read.
-    pub names: u64,
-    pub text: String,
-    pub lines: LineIndex,
-    pub catalogue: Catalogue,
 }
 
 /// A file's text, lines and catalogue, open or from disk.
@@ -96,7 +85,7 @@ pub struct FileAnalysis {
     basis: Basis,
     /// The stable ids of the files its diagnostics point into (a licence, a
     /// component defined elsewhere): an edit there may move what they show.
-    points_into: Vec<usize>,
+    points_into: Vec<FileId>,
     /// Some product names a component or licence that does not exist: its
     /// "did you mean" may change when SKUs or licence ids change anywhere.
     unknown_components: bool,
@@ -188,7 +177,7 @@ impl FileAnalysis {
 
     /// Notes what other files' edits can change here (see `points_into`,
     /// `unknown_components`); `own` is this file's stable id.
-    fn note_references(&mut self, own: usize) {
+    fn note_references(&mut self, own: FileId) {
         let (mut into, mut components, mut licences) = (Vec::new(), false, false);
         for (w, o) in self.wire.iter().zip(&self.products) {
             components |= w.unknown_component;
@@ -197,14 +186,14 @@ impl FileAnalysis {
                 into.extend(
                     o.diagnostics
                         .iter()
-                        .flat_map(|d| d.related.iter().map(|r| r.file)),
+                        .flat_map(|d| d.related.iter().filter_map(|r| stable(r.file))),
                 );
             }
         }
         into.extend(
             self.file
                 .iter()
-                .flat_map(|d| d.related.iter().map(|r| r.file)),
+                .flat_map(|d| d.related.iter().filter_map(|r| stable(r.file))),
         );
         into.retain(|&f| f != own);
         into.sort_unstable();
@@ -326,7 +315,7 @@ pub struct State {
     /// results the server keeps indexes this list, which only grows, so
     /// kept results stay valid when files are opened or closed.
     ids: Vec<Url>,
-    id_of: HashMap<Url, usize>,
+    id_of: HashMap<Url, FileId>,
     /// Bumped whenever settings or rule packs change: kept results are then stale.
     generation: u64,
     pub settings: Settings,
@@ -336,11 +325,11 @@ pub struct State {
     /// files the server reads on its own (the index, packs named by a
     /// catalogue) must lie. Set with `set_roots`.
     canonical_roots: Vec<PathBuf>,
-    /// The settings' pack (or the embedded one) and why a configured one failed.
-    pub pack: Arc<RulePack>,
+    /// Which pack judges which file (`crate::packs`), its default the
+    /// settings' pack (or the embedded one); and why a configured one failed.
+    pub packs: Resolver,
     pub pack_error: Option<String>,
     pub as_of: Option<Date>,
-    pack_cache: HashMap<PathBuf, Result<Arc<RulePack>, String>>,
     /// The index of names of the last analysis, with the layout of names
     /// of each file it was built from (see `Document::names`).
     index: Option<(Vec<u64>, Arc<Index>)>,
@@ -359,17 +348,12 @@ impl Default for State {
             encoding: Encoding::Utf16,
             roots: Vec::new(),
             canonical_roots: Vec::new(),
-            pack: RulePack::embedded(),
+            packs: Resolver::new(None),
             pack_error: None,
             as_of: None,
-            pack_cache: HashMap::new(),
             index: None,
         }
     }
-}
-
-pub fn today() -> Date {
-    crate::cli::today()
 }
 
 impl State {
@@ -394,7 +378,6 @@ impl State {
     /// and shown as diagnostics; the embedded pack stays in use meanwhile.
     pub fn set_settings(&mut self, s: Settings) {
         self.generation += 1;
-        self.pack_cache.clear();
         self.pack_error = None;
         self.as_of = None;
         if let Some(d) = s.as_of.as_deref().filter(|d| !d.is_empty()) {
@@ -408,14 +391,17 @@ impl State {
                 }
             }
         }
-        self.pack = RulePack::embedded();
+        let mut user = None;
         if let Some(r) = s.rules.as_deref().filter(|r| !r.is_empty()) {
             let path = self.resolve_setting_path(r);
-            match RulePack::load(&path) {
-                Ok(p) => self.pack = Arc::new(p),
+            match Resolver::load_user(&path) {
+                Ok(p) => user = Some(p),
                 Err(e) => self.pack_error = Some(format!("{e}; using the embedded rule pack")),
             }
         }
+        // A `rules` setting (even empty, or one that failed) overrides every catalogue's own pack.
+        self.packs =
+            Resolver::with_default(user.unwrap_or_else(RulePack::embedded), s.rules.is_some());
         self.settings = s;
     }
 
@@ -480,83 +466,62 @@ impl State {
     pub fn options(&self) -> Options {
         Options {
             as_of: self.as_of,
-            today: today(),
+            today: crate::clock::today(),
             // Traces are built on demand for a hover (`explained`): kept for
             // every product they would be most of the server's memory.
             explain: false,
         }
     }
 
-    /// The pack for a file: its `[catalogue].rules` (inside a workspace root) or the settings' pack.
+    /// The pack for a file (see `crate::packs`); a pack it names that
+    /// cannot be used is a `rule-pack-error` on its `rules` value, and the
+    /// settings' pack judges it meanwhile.
     fn pack_for(
         &mut self,
         uri: &Url,
         rules: Option<&Field<String>>,
     ) -> (Arc<RulePack>, Option<Diagnostic>) {
-        let Some(r) = rules else {
-            return (self.pack.clone(), None);
+        let path = uri.to_file_path().ok();
+        // Confined to the workspace folders, or without any to the
+        // catalogue's own folder and below; canonical paths are compared,
+        // so a symlinked folder leading outside is refused.
+        let confine = match self.canonical_roots.is_empty() {
+            false => Confine::Within(crate::fsread::Within {
+                roots: &self.canonical_roots,
+                scope: "the workspace folders",
+                advice: "packs named by a catalogue must live inside the workspace (set `rules` in your editor settings to use another)",
+            }),
+            true => Confine::OwnFolder {
+                scope: "this catalogue's folder (no workspace folder is open)",
+                advice: "without a workspace folder, a pack named by a catalogue must live in the catalogue's folder or below (open the folder as a workspace, or set `rules` in your editor settings)",
+            },
         };
-        if r.value == self.pack.id || self.settings.rules.is_some() {
-            return (self.pack.clone(), None);
-        }
-        let Some(dir) = uri
-            .to_file_path()
-            .ok()
-            .and_then(|p| p.parent().map(Path::to_path_buf))
-        else {
-            return (self.pack.clone(), None);
-        };
-        let path = normalize(&dir.join(&r.value));
-        let entry = match self.pack_cache.get(&path) {
-            Some(e) => e.clone(),
-            None => {
-                // Confined to the workspace folders, or without any to the
-                // catalogue's own folder and below; canonical paths are
-                // compared, so a symlinked folder leading outside is refused.
-                let (roots, scope, advice) = if self.canonical_roots.is_empty() {
-                    (
-                        crate::fsread::canonical_roots(&[&dir]),
-                        "this catalogue's folder (no workspace folder is open)",
-                        "without a workspace folder, a pack named by a catalogue must live in the catalogue's folder or below (open the folder as a workspace, or set `rules` in your editor settings)",
-                    )
-                } else {
-                    (
-                        self.canonical_roots.clone(),
-                        "the workspace folders",
-                        "packs named by a catalogue must live inside the workspace (set `rules` in your editor settings to use another)",
-                    )
-                };
-                let within = crate::fsread::Within {
-                    roots: &roots,
-                    scope,
-                    advice,
-                };
-                let e = RulePack::load_within(&path, Some(within))
-                    .map(Arc::new)
-                    .map_err(|e| e.to_string());
-                self.pack_cache.insert(path, e.clone());
-                e
-            }
-        };
-        match entry {
+        let default = self.packs.default_pack().clone();
+        match self.packs.resolve(path.as_deref(), rules, confine) {
             Ok(p) => (p, None),
             Err(e) => (
-                self.pack.clone(),
+                default.clone(),
                 Some(Diagnostic::new(
                     Code::RulePackError,
-                    r.span,
-                    format!("{e}; using {} instead", self.pack.id),
+                    e.span,
+                    format!("{e}; using {} instead", default.id),
                 )),
             ),
         }
     }
 
-    /// The rule pack `uri` was judged by: its own `rules` pack if it names
-    /// one, else the settings' pack.
+    /// The rule pack `uri` is judged by: its own `rules` pack if it names
+    /// one, else the settings' pack. Every per-file feature (hover,
+    /// completion, code actions) must take the file's pack from here.
     pub fn pack_of(&self, uri: &Url) -> Arc<RulePack> {
-        self.analyses
-            .get(uri)
-            .map_or_else(|| self.pack.clone(), |a| a.basis.pack.clone())
+        if let Some(a) = self.analyses.get(uri) {
+            return a.basis.pack.clone();
+        }
+        let rules = self
+            .file(uri)
+            .and_then(|f| f.catalogue.catalogue.as_ref().and_then(|c| c.rules.clone()));
+        self.packs
+            .resolved(uri.to_file_path().ok().as_deref(), rules.as_ref())
     }
 
     /// The classification of product `index` of `uri` with its explanation
@@ -577,35 +542,29 @@ impl State {
     /// A workspace of `files` (each judged by its pack), with the index of
     /// names kept from the last analysis when their layout is the same.
     fn workspace<'f>(&self, files: &[FileView<'f>], packs: Vec<Arc<RulePack>>) -> Workspace<'f> {
-        let inputs = files
-            .iter()
-            .zip(packs)
-            .map(|(f, pack)| FileInput {
-                catalogue: f.catalogue,
-                pack,
-            })
-            .collect();
+        let analysis = Analysis::new().judged(files.iter().map(|f| f.catalogue).zip(packs));
         match &self.index {
             Some((names, index)) if names.iter().eq(files.iter().map(|f| &f.names)) => {
-                Workspace::with_index(inputs, index.clone())
+                analysis.with_index(index.clone()).build()
             }
-            _ => Workspace::new(inputs),
+            _ => analysis.build(),
         }
     }
 
     /// The stable id of a file URI (see `ids`).
-    fn id(&mut self, uri: &Url) -> usize {
+    fn id(&mut self, uri: &Url) -> FileId {
         if let Some(&i) = self.id_of.get(uri) {
             return i;
         }
+        let id = FileId(self.ids.len());
         self.ids.push(uri.clone());
-        self.id_of.insert(uri.clone(), self.ids.len() - 1);
-        self.ids.len() - 1
+        self.id_of.insert(uri.clone(), id);
+        id
     }
 
     /// The URI of a stable file id.
-    pub fn uri_of(&self, id: usize) -> Option<&Url> {
-        self.ids.get(id)
+    pub fn uri_of(&self, id: FileId) -> Option<&Url> {
+        self.ids.get(id.0)
     }
 
     /// Analyses the given files against the whole workspace and stores the
@@ -921,7 +880,7 @@ impl State {
     fn lsp_diagnostic_anchored(
         &self,
         f: &FileView,
-        own: Option<usize>,
+        own: Option<FileId>,
         d: &Diagnostic,
     ) -> Option<(lsp::Diagnostic, Vec<Anchor>)> {
         let sev = match self
@@ -942,10 +901,15 @@ impl State {
             .related
             .iter()
             .filter_map(|r| {
-                let uri = self.uri_of(r.file)?;
+                let id = match r.file {
+                    FileRef::Id(id) => id,
+                    FileRef::Same => own?,
+                    FileRef::Index(_) => return None,
+                };
+                let uri = self.uri_of(id)?;
                 let v = self.file(uri)?;
                 let range = lsp_range(v.text, v.lines, r.span, self.encoding);
-                let local = Some(r.file) == own;
+                let local = Some(id) == own;
                 anchors.push((range.start.line, local.then_some(r.span.start())));
                 anchors.push((range.end.line, local.then_some(r.span.end())));
                 Some(lsp::DiagnosticRelatedInformation {
@@ -962,9 +926,21 @@ impl State {
 }
 
 /// Maps `Related.file` from the workspace's file indexes to stable ids.
-fn stable_ids(d: &mut Diagnostic, ids: &[usize]) {
+fn stable_ids(d: &mut Diagnostic, ids: &[FileId]) {
     for r in &mut d.related {
-        r.file = ids.get(r.file).copied().unwrap_or(usize::MAX);
+        if let FileRef::Index(i) = r.file {
+            if let Some(&id) = ids.get(i) {
+                r.file = FileRef::Id(id);
+            }
+        }
+    }
+}
+
+/// The stable id a kept related location points into, if it has one.
+fn stable(f: FileRef) -> Option<FileId> {
+    match f {
+        FileRef::Id(id) => Some(id),
+        _ => None,
     }
 }
 
@@ -983,8 +959,8 @@ fn carry(
     edit: &Edit,
     ws: &Workspace,
     file: usize,
-    own: usize,
-    elsewhere: Option<usize>,
+    own: FileId,
+    elsewhere: Option<FileId>,
     today: Date,
 ) -> Option<Vec<usize>> {
     let changed = &edit.changed;
@@ -1038,7 +1014,7 @@ fn carry(
                 w.related
                     && o.diagnostics
                         .iter()
-                        .any(|d| d.related.iter().any(|r| r.file == e))
+                        .any(|d| d.related.iter().any(|r| r.file == FileRef::Id(e)))
             });
         let place = &mut a.places[i];
         let before = *place;
@@ -1075,10 +1051,10 @@ fn carry(
 type Segment = Option<std::ops::Range<usize>>;
 
 /// Moves the related locations of a kept diagnostic that lie in its own file at or after `from`.
-fn shift_related(d: &mut Diagnostic, own: usize, from: usize, delta: isize) {
+fn shift_related(d: &mut Diagnostic, own: FileId, from: usize, delta: isize) {
     use crate::catalogue::Shift;
     for r in &mut d.related {
-        if r.file == own && r.span.start() >= from {
+        if r.file == FileRef::Id(own) && r.span.start() >= from {
             r.span.shift(delta);
         }
     }
@@ -1109,20 +1085,6 @@ pub fn internal_error(what: &str) -> Diagnostic {
     )
 }
 
-fn normalize(p: &Path) -> PathBuf {
-    let mut out = PathBuf::new();
-    for c in p.components() {
-        match c {
-            std::path::Component::ParentDir => {
-                out.pop();
-            }
-            std::path::Component::CurDir => {}
-            c => out.push(c),
-        }
-    }
-    out
-}
-
 pub fn lsp_range(text: &str, lines: &LineIndex, span: Span, enc: Encoding) -> lsp::Range {
     let (l1, c1) = lines.position(text, span.start(), enc);
     let (l2, c2) = lines.position(text, span.end(), enc);
@@ -1145,7 +1107,7 @@ fn to_lsp(
         .or_else(|| {
             Url::parse(&format!(
                 "{}#{}",
-                crate::report::sarif::SPEC_URI,
+                crate::diagnostic::SPEC_URI,
                 d.code.as_str()
             ))
             .ok()
@@ -1185,30 +1147,6 @@ fn shown_message(m: &str) -> String {
         None => m.to_string(),
         Some((at, _)) => format!("{}… ({} bytes in all)", &m[..at], m.len()),
     }
-}
-
-/// Reads a catalogue file from disk for the index through the guarded
-/// reader (a regular file of at most 64 MiB, inside `within` when given;
-/// invalid UTF-8 replaced).
-pub fn read_disk(
-    path: &Path,
-    within: Option<crate::fsread::Within>,
-) -> Result<DiskFile, crate::fsread::ReadError> {
-    let bytes = crate::fsread::read(
-        path,
-        &crate::fsread::Guard::catalogue(MAX_INDEX_BYTES, within),
-    )?;
-    let (text, bad) = crate::report::decode(bytes);
-    let mut catalogue = catalogue::parse(&text);
-    if let Some(d) = bad {
-        catalogue.diagnostics.insert(0, d);
-    }
-    Ok(DiskFile {
-        names: super::document::next_names(),
-        lines: LineIndex::new(&text),
-        text,
-        catalogue,
-    })
 }
 
 #[cfg(test)]

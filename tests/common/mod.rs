@@ -5,7 +5,7 @@ pub mod lsp;
 
 use catalogue_lsp::catalogue::{self, Catalogue};
 use catalogue_lsp::diagnostic::{Code, Diagnostic};
-use catalogue_lsp::engine::{FileInput, FileResult, Options, ProductResult, Verdict, Workspace};
+use catalogue_lsp::engine::{Analysis, FileResult, Options, ProductResult, Verdict};
 use catalogue_lsp::rules::RulePack;
 use jiff::civil::Date;
 
@@ -25,14 +25,7 @@ pub fn check_files(files: &[&str], as_of: &str) -> Checked {
     let cats: Vec<Catalogue> = texts.iter().map(|t| catalogue::parse(t)).collect();
     let pack = RulePack::embedded();
     let results = {
-        let ws = Workspace::new(
-            cats.iter()
-                .map(|c| FileInput {
-                    catalogue: c,
-                    pack: pack.clone(),
-                })
-                .collect(),
-        );
+        let ws = Analysis::new().files(&cats, &pack).build();
         ws.analyse_all(&Options {
             as_of: Some(date(as_of)),
             today: date("2026-06-01"),
