@@ -120,6 +120,15 @@ impl Framer {
 
     /// Adds bytes read from the input.
     pub fn push(&mut self, bytes: &[u8]) {
+        if matches!(self.state, State::Seek) && self.pos == self.buf.len() {
+            // All consumed: start afresh, and give back what a large message took.
+            self.base += self.pos as u64;
+            self.pos = 0;
+            self.buf.clear();
+            if self.buf.capacity() > 1 << 20 {
+                self.buf = Vec::new();
+            }
+        }
         // Drop consumed bytes when they are most of the buffer (keeping a
         // little before `pos`, which a header line found by looking back
         // from a line end while draining may start in).
@@ -200,6 +209,10 @@ impl Framer {
                             };
                         }
                         Header::Complete { len, body } => {
+                            // Room for the whole body at once, not doubling
+                            // on the way (pages not yet written cost no memory).
+                            let end = self.pos + len + body;
+                            self.buf.reserve_exact(end.saturating_sub(self.buf.len()));
                             self.state = State::Body {
                                 header: len,
                                 len: body,
@@ -245,8 +258,18 @@ impl Framer {
                     self.state = State::Seek;
                     let body = &self.buf[start..end];
                     if is_json(body) {
-                        let body = body.to_vec();
-                        self.pos = end;
+                        let body = if end == self.buf.len() && start <= 1 << 16 {
+                            // The usual case, the body last in the buffer:
+                            // hand the buffer itself over, no copy kept.
+                            let mut b = std::mem::take(&mut self.buf);
+                            b.drain(..start);
+                            self.base += end as u64;
+                            self.pos = 0;
+                            b
+                        } else {
+                            self.pos = end;
+                            body.to_vec()
+                        };
                         return Some(Event::Message(body));
                     }
                     // Search again from just after this header's start: the

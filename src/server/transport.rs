@@ -77,7 +77,10 @@ pub fn classify(body: &[u8]) -> Incoming {
         .and_then(|s| serde_json::from_str::<Message>(s).ok());
     match decoded {
         Some(Message::Request(req)) if !req.method().is_empty() => {
-            Incoming::Request(frame(&normalise(req, body)))
+            Incoming::Request(match normalise(req) {
+                Some(changed) => frame(&changed),
+                None => frame(body),
+            })
         }
         Some(Message::Response(res)) => {
             let (id, reply) = res.into_parts();
@@ -129,21 +132,22 @@ pub fn answer_damaged(body: &[u8]) -> Option<Vec<u8>> {
     ))
 }
 
-/// A request as tower-lsp should see it: `"params": null` dropped (JSON-RPC
-/// allows structured params or none), and any params of the methods that take none.
-fn normalise(req: Request, body: &[u8]) -> Vec<u8> {
+/// The request as tower-lsp should see it, if it must change: `"params":
+/// null` dropped (JSON-RPC allows structured params or none), and any params
+/// of the methods that take none.
+fn normalise(req: Request) -> Option<Vec<u8>> {
     let takes_none = matches!(req.method(), "shutdown" | "exit");
     match req.params() {
         Some(Value::Null) => {}
         Some(_) if takes_none => {}
-        _ => return body.to_vec(),
+        _ => return None,
     }
     let (method, id, _) = req.into_parts();
     let mut b = Request::build(method);
     if let Some(id) = id {
         b = b.id(id);
     }
-    serde_json::to_vec(&b.finish()).unwrap_or_else(|_| body.to_vec())
+    serde_json::to_vec(&b.finish()).ok()
 }
 
 fn error_frame(id: Id, code: ErrorCode, message: &'static str) -> Vec<u8> {
