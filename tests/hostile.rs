@@ -52,39 +52,109 @@ fn twenty_thousand_composition_keys() {
     assert_eq!(c.verdict("A"), Verdict::NotControlled);
 }
 
+/// Each odd input gets the diagnostic that says what is wrong, at the text
+/// that is wrong (code, then the text its span covers, or a part of it), and
+/// the product is never cleared by it.
 #[test]
 fn random_bytes_nul_bytes_and_odd_numbers() {
-    for text in [
-        "\0\0[[product]]\0sku = \"A\"\0",
-        "[[product]]\nsku = \"A\"\nform = \"oxide\"\ncomposition = { Dy = 1e999999 }\n",
-        "[[product]]\nsku = \"A\"\nform = \"oxide\"\ncomposition = { Dy = -inf, La = nan }\n",
-        "[[product]]\nsku = \"A\"\nship_date = 9999-12-31\nform = \"motor\"\n",
-        "[[product]]\nsku = \"A\"\nship_date = 2026-02-30\n",
-        "[[licence]]\nid = \"L\"\ntype = \"individual\"\nissued = 0001-01-01\nexpires = 9999-12-31\nend_users = [\"x\"]\n",
-        "\r\r\r[[product]]\rsku = \"A\"\rform = \"motor\"\r",
-        "[[product]]\nsku.a.b.c = 1\nform.x = \"motor\"\n",
-        "[[product]]\nsku = 1\nform = [\"motor\"]\ncomposition = [1, 2]\ncomponents = { a = 1 }\nmoulded = \"yes\"\n",
-    ] {
-        let _ = timed("odd text", || check(text, D));
+    let cases: &[(&str, Code, &str)] = &[
+        ("\0\0[[product]]\0sku = \"A\"\0", Code::SyntaxError, "\0"),
+        (
+            "[[product]]\nsku = \"A\"\nform = \"oxide\"\ncomposition = { Dy = 1e999999 }\n",
+            Code::InvalidValue,
+            "1e999999",
+        ),
+        (
+            "[[product]]\nsku = \"A\"\nform = \"oxide\"\ncomposition = { Dy = -inf, La = nan }\n",
+            Code::InvalidValue,
+            "-inf",
+        ),
+        (
+            "[[product]]\nsku = \"A\"\nship_date = 2026-02-30\n",
+            Code::SyntaxError,
+            "",
+        ),
+        (
+            "[[licence]]\nid = \"L\"\ntype = \"individual\"\nissued = 0001-01-01\nexpires = 9999-12-31\nend_users = [\"x\"]\n",
+            Code::LicenceValidityTooLong,
+            "9999-12-31",
+        ),
+        (
+            "[[product]]\nsku.a.b.c = 1\nform.x = \"motor\"\n",
+            Code::InvalidValue,
+            "",
+        ),
+        (
+            "[[product]]\nsku = 1\nform = [\"motor\"]\ncomposition = [1, 2]\ncomponents = { a = 1 }\nmoulded = \"yes\"\n",
+            Code::InvalidValue,
+            "[\"motor\"]",
+        ),
+    ];
+    for (text, code, at) in cases {
+        let c = timed("odd text", || check(text, D));
+        let ds: Vec<_> = c.diags().into_iter().filter(|d| d.code == *code).collect();
+        assert!(!ds.is_empty(), "{text:?}: no {code:?} in {:#?}", c.diags());
+        assert!(
+            ds.iter().any(|d| c.text_of(d).contains(at)),
+            "{text:?}: no {code:?} at {at:?}: {:?}",
+            ds.iter().map(|d| c.text_of(d)).collect::<Vec<_>>()
+        );
+        for r in c.results.iter().flat_map(|r| &r.products) {
+            assert_ne!(
+                r.verdict(),
+                Verdict::NotControlled,
+                "{text:?} cleared a product"
+            );
+        }
     }
+    // A far date is judged as usual.
+    let c = check(
+        "[[product]]\nsku = \"A\"\nship_date = 9999-12-31\nform = \"motor\"\n",
+        D,
+    );
+    assert_eq!(c.product("A").as_of.to_string(), "9999-12-31");
+    // CR alone ends lines for positions, but TOML newlines are LF or CRLF:
+    // a syntax error, and the product is not cleared.
+    let c = check("\r\r\r[[product]]\rsku = \"A\"\rform = \"motor\"\r", D);
+    assert!(c.has(Code::SyntaxError));
+    assert_eq!(c.results[0].products[0].verdict(), Verdict::Indeterminate);
 }
 
+/// Nesting deeper than the format ever needs is refused with a clear
+/// syntax error on the table it is in, before the TOML parser sees it.
 #[test]
 fn deep_nesting_in_every_position() {
-    for text in [
-        format!("a = {}\n", "[".repeat(50_000)),
-        format!(
-            "[[product]]\nsku = \"A\"\ncomposition = {}\n",
-            "{a=".repeat(50_000)
+    for (text, product) in [
+        (format!("a = {}\n", "[".repeat(50_000)), false),
+        (
+            format!(
+                "[[product]]\nsku = \"A\"\ncomposition = {}\n",
+                "{a=".repeat(50_000)
+            ),
+            true,
         ),
-        format!(
-            "[[product]]\nsku = \"A\"\nname = \"{}\"\n",
-            "[".repeat(50_000)
-        ),
-        format!("[{}]\n", "a.".repeat(50_000)),
+        (format!("[{}]\n", "a.".repeat(50_000)), false),
     ] {
-        let _ = timed("deep nesting", || check(&text, D));
+        let c = timed("deep nesting", || check(&text, D));
+        assert!(
+            c.has(Code::SyntaxError) || c.has(Code::UnknownField),
+            "{:#?}",
+            c.diags()
+        );
+        if product {
+            // The product is still there (its table refused), and not cleared.
+            assert_eq!(c.results[0].products.len(), 1);
+            assert_eq!(c.results[0].products[0].verdict(), Verdict::Indeterminate);
+        }
     }
+    // Brackets inside a string are text, not nesting: read as it is.
+    let name = "[".repeat(50_000);
+    let c = check(
+        &format!("[[product]]\nsku = \"A\"\nname = \"{name}\"\nform = \"motor\"\n"),
+        D,
+    );
+    assert!(!c.has(Code::SyntaxError));
+    assert_eq!(c.verdict("A"), Verdict::Excluded);
 }
 
 #[test]
