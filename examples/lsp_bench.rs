@@ -6,7 +6,11 @@
 //! Scenario: open FILE and wait for its diagnostics; N one-character
 //! incremental edits, each waited for (publishDiagnostics of that version);
 //! N/10 full-text changes, each waited for; hover, completion and code-action
-//! requests at a product. Default server: target/release/catalogue-lsp serve.
+//! requests at a product; then N more one-character edits, each followed by
+//! the requests an editor repeats after every edit (`documentSymbol`, then
+//! `inlayHint` and `codeLens` for a screenful of lines around the edit),
+//! each timed from request to response. Default server:
+//! target/release/catalogue-lsp serve.
 
 use serde_json::{Value, json};
 use std::io::{BufRead, BufReader, Read, Write};
@@ -96,6 +100,13 @@ fn lean_publish(body: &[u8]) -> Option<Value> {
     (m.method == "textDocument/publishDiagnostics").then(|| {
         json!({"method": m.method, "params": {"uri": m.params.uri, "version": m.params.version,
             "count": m.params.diagnostics.len(), "bytes": body.len()}})
+    })
+}
+
+/// Symbols in a documentSymbol answer, children included.
+fn count_symbols(v: &Value) -> usize {
+    v.as_array().map_or(0, |a| {
+        a.iter().map(|s| 1 + count_symbols(&s["children"])).sum()
     })
 }
 
@@ -300,6 +311,47 @@ fn main() {
         "textDocument/codeAction",
         json!({"textDocument": {"uri": uri}, "range": {"start": pos, "end": pos}, "context": {"diagnostics": []}}),
     );
+    // What an editor asks again after every edit: the outline (breadcrumbs,
+    // sticky scroll), then inlay hints and code lenses for the visible lines.
+    let (mut symbols, mut hints, mut lenses) = (Vec::new(), Vec::new(), Vec::new());
+    let (mut symbol_bytes, mut symbol_count, mut hint_count, mut lens_count) = (0, 0, 0, 0);
+    let screen = json!({"start": {"line": target.saturating_sub(30), "character": 0}, "end": {"line": target + 30, "character": 0}});
+    for i in 0..edits {
+        version += 1;
+        let at = if i % 2 == 0 { 9 } else { 8 };
+        let range = json!({"start": {"line": target, "character": 8}, "end": {"line": target, "character": at}});
+        let txt = if i % 2 == 0 { "" } else { "x" };
+        if full_sync {
+            break;
+        }
+        lsp.notify(
+            "textDocument/didChange",
+            json!({"textDocument": {"uri": uri, "version": version}, "contentChanges": [{"range": range, "text": txt}]}),
+        );
+        lsp.wait_diags(&uri, version);
+        let t = Instant::now();
+        let r = lsp.request(
+            "textDocument/documentSymbol",
+            json!({"textDocument": {"uri": uri}}),
+        );
+        symbols.push(t.elapsed().as_secs_f64() * 1e3);
+        symbol_bytes = serde_json::to_vec(&r["result"]).map_or(0, |b| b.len());
+        symbol_count = count_symbols(&r["result"]);
+        let t = Instant::now();
+        let r = lsp.request(
+            "textDocument/inlayHint",
+            json!({"textDocument": {"uri": uri}, "range": screen}),
+        );
+        hints.push(t.elapsed().as_secs_f64() * 1e3);
+        hint_count = r["result"].as_array().map_or(0, Vec::len);
+        let t = Instant::now();
+        let r = lsp.request(
+            "textDocument/codeLens",
+            json!({"textDocument": {"uri": uri}}),
+        );
+        lenses.push(t.elapsed().as_secs_f64() * 1e3);
+        lens_count = r["result"].as_array().map_or(0, Vec::len);
+    }
     let rss = peak_rss_kb(pid);
     let _ = lsp.request("shutdown", Value::Null);
     lsp.notify("exit", Value::Null);
@@ -350,6 +402,22 @@ fn main() {
         "codeAction: p50 {:.2} ms, p95 {:.2} ms",
         pct(&mut actions, 0.5),
         pct(&mut actions, 0.95)
+    );
+    println!(
+        "after an edit, documentSymbol ({symbol_count} symbols, {:.2} MB): p50 {:.2} ms, p95 {:.2} ms",
+        symbol_bytes as f64 / 1e6,
+        pct(&mut symbols, 0.5),
+        pct(&mut symbols, 0.95)
+    );
+    println!(
+        "after an edit, inlayHint for 60 lines ({hint_count} hints): p50 {:.2} ms, p95 {:.2} ms",
+        pct(&mut hints, 0.5),
+        pct(&mut hints, 0.95)
+    );
+    println!(
+        "after an edit, codeLens ({lens_count} lenses): p50 {:.2} ms, p95 {:.2} ms",
+        pct(&mut lenses, 0.5),
+        pct(&mut lenses, 0.95)
     );
     if let Ok(mut v) = PARSE_US.lock() {
         println!(

@@ -145,13 +145,9 @@ fn diagnostics_after_open_and_incremental_edits() {
             .unwrap()
             .starts_with("http")
     );
-    let ex = find(&d, "excluded");
-    assert!(
-        ex["message"]
-            .as_str()
-            .unwrap()
-            .contains("rotor-stator-assembly")
-    );
+    // The verdict marks are off by default (contract §11): the verdict is an inlay hint and a code lens.
+    assert!(!codes(&d).contains(&"excluded".to_string()), "{d:#?}");
+    assert!(!codes(&d).contains(&"controlled".to_string()), "{d:#?}");
     // Insert the licence line after `end_user` (line 8), incrementally.
     c.change(&mag, 2, json!([{"range": {"start": pos(8, 32), "end": pos(8, 32)}, "text": "\nlicence = \"GL-1\""}]));
     let d = c.diagnostics(&mag, Some(2));
@@ -159,7 +155,7 @@ fn diagnostics_after_open_and_incremental_edits() {
         !codes(&d).contains(&"missing-licence".to_string()),
         "{d:#?}"
     );
-    assert!(codes(&d).contains(&"controlled".to_string()));
+    assert!(d.is_empty(), "nothing needs action: {d:#?}");
     // The licence file lives on disk only: it was indexed at start-up.
     let _ = lic;
     assert_eq!(c.shutdown_and_exit(), Some(0));
@@ -376,7 +372,7 @@ fn navigation_across_two_files() {
     let syms = r["result"].as_array().unwrap();
     assert!(
         syms.iter()
-            .any(|s| s["name"] == "MAG-1" && s["detail"] == "controlled 1C905.a.4"),
+            .any(|s| s["name"] == "MAG-1" && s["detail"] == "controlled"),
         "{syms:#?}"
     );
     let r = c.request("workspace/symbol", json!({"query": "gl-"}));
@@ -393,7 +389,10 @@ fn navigation_across_two_files() {
         .collect();
     assert_eq!(
         labels,
-        ["controlled 1C905.a.4", "excluded: rotor-stator-assembly"]
+        [
+            "controlled 1C905.a.4 · licence GL-1",
+            "excluded: rotor-stator-assembly"
+        ]
     );
 }
 
@@ -490,14 +489,16 @@ fn configuration_changes_recheck_without_restart() {
         codes(&d).contains(&"upcoming-control".to_string()),
         "{d:#?}"
     );
-    c.notify("workspace/didChangeConfiguration", json!({"settings": {"catalogueLsp": {"asOf": "2026-06-01", "severity": {"missing-licence": "warning", "excluded": "off"}}}}));
+    c.notify("workspace/didChangeConfiguration", json!({"settings": {"catalogueLsp": {"asOf": "2026-06-01", "severity": {"missing-licence": "warning", "excluded": "hint"}}}}));
     let d = c.diagnostics_until(&mag, |d| {
         d.iter()
             .any(|x| x["code"] == "missing-licence" && x["severity"] == 2)
     });
     let ml = find(&d, "missing-licence");
     assert_eq!(ml["severity"], 2);
-    assert!(!codes(&d).contains(&"excluded".to_string()));
+    // Named in `severity`, a mark that is off by default is on again; the other stays off.
+    assert_eq!(find(&d, "excluded")["severity"], 4);
+    assert!(!codes(&d).contains(&"controlled".to_string()), "{d:#?}");
     c.notify(
         "workspace/didChangeConfiguration",
         json!({"settings": {"rules": "/nonexistent/pack.toml"}}),
@@ -835,4 +836,175 @@ fn completion_and_hover_use_the_files_own_pack() {
     assert!(h.contains("rule pack `test-own-pack` 9.9.9-"), "{h}");
     let h = hover(&mut c, &b, 3);
     assert!(h.contains("rule pack `cn-rare-earth-dual-use`"), "{h}");
+}
+
+/// The lines of each `[[product]]` header in MAGNETS.
+const MAG_HEADER: u32 = 3;
+const ROTOR_HEADER: u32 = 10;
+
+fn inlay_labels(c: &mut Client, uri: &str, from: u32, to: u32) -> Vec<String> {
+    let r = c.request(
+        "textDocument/inlayHint",
+        json!({"textDocument": {"uri": uri}, "range": {"start": pos(from, 0), "end": pos(to, 0)}}),
+    );
+    r["result"]
+        .as_array()
+        .unwrap_or_else(|| panic!("{r}"))
+        .iter()
+        .map(|h| h["label"].as_str().unwrap().to_string())
+        .collect()
+}
+
+#[test]
+fn every_verdict_is_a_code_lens_above_its_header() {
+    let (dir, _lic, mag) = workspace();
+    let mut c = Client::spawn();
+    let r = c.initialize(dir.path(), &["utf-16"], json!({}));
+    assert_eq!(
+        r["result"]["capabilities"]["codeLensProvider"]["resolveProvider"], false,
+        "{r}"
+    );
+    wait_indexed(&mut c);
+    c.open(&mag, MAGNETS, 1);
+    c.diagnostics(&mag, Some(1));
+    let r = c.request(
+        "textDocument/codeLens",
+        json!({"textDocument": {"uri": mag}}),
+    );
+    let lenses: Vec<(u64, &str)> = r["result"]
+        .as_array()
+        .unwrap_or_else(|| panic!("{r}"))
+        .iter()
+        .map(|l| {
+            (
+                l["range"]["start"]["line"].as_u64().unwrap(),
+                l["command"]["title"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        lenses,
+        [
+            (u64::from(MAG_HEADER), "controlled 1C905.a.4 · no licence"),
+            (u64::from(ROTOR_HEADER), "excluded: rotor-stator-assembly")
+        ]
+    );
+    // The lens follows an edit: with the licence, it names it.
+    c.change(&mag, 2, json!([{"range": {"start": pos(8, 32), "end": pos(8, 32)}, "text": "\nlicence = \"GL-1\""}]));
+    c.diagnostics(&mag, Some(2));
+    let r = c.request(
+        "textDocument/codeLens",
+        json!({"textDocument": {"uri": mag}}),
+    );
+    assert_eq!(
+        r["result"][0]["command"]["title"],
+        "controlled 1C905.a.4 · licence GL-1"
+    );
+    assert_eq!(r["result"][1]["range"]["start"]["line"], ROTOR_HEADER + 1);
+    assert_eq!(c.shutdown_and_exit(), Some(0));
+}
+
+#[test]
+fn inlay_hints_cover_only_the_requested_lines() {
+    let (dir, _lic, mag) = workspace();
+    let mut c = start(dir.path(), &["utf-16"]);
+    c.open(&mag, MAGNETS, 1);
+    c.diagnostics(&mag, Some(1));
+    assert_eq!(
+        inlay_labels(&mut c, &mag, 0, 99),
+        [
+            "controlled 1C905.a.4 · no licence",
+            "excluded: rotor-stator-assembly"
+        ]
+    );
+    assert_eq!(
+        inlay_labels(&mut c, &mag, 0, MAG_HEADER + 1),
+        ["controlled 1C905.a.4 · no licence"]
+    );
+    assert_eq!(
+        inlay_labels(&mut c, &mag, ROTOR_HEADER, ROTOR_HEADER + 1),
+        ["excluded: rotor-stator-assembly"]
+    );
+    // Lines inside a product's body, with no header: nothing.
+    assert!(inlay_labels(&mut c, &mag, MAG_HEADER + 1, ROTOR_HEADER - 1).is_empty());
+    assert_eq!(c.shutdown_and_exit(), Some(0));
+}
+
+#[test]
+fn verdict_marks_are_off_by_default_and_on_through_severity() {
+    let (dir, _lic, mag) = workspace();
+    let mut c = start(dir.path(), &["utf-16"]);
+    c.open(&mag, MAGNETS, 1);
+    let d = c.diagnostics(&mag, Some(1));
+    assert!(codes(&d).contains(&"missing-licence".to_string()), "{d:#?}");
+    assert!(!codes(&d).contains(&"controlled".to_string()), "{d:#?}");
+    assert!(!codes(&d).contains(&"excluded".to_string()), "{d:#?}");
+    c.shutdown_and_exit();
+
+    let mut c = Client::spawn();
+    c.initialize(
+        dir.path(),
+        &["utf-16"],
+        json!({"severity": {"controlled": "information", "excluded": "hint"}}),
+    );
+    wait_indexed(&mut c);
+    c.open(&mag, MAGNETS, 1);
+    let d = c.diagnostics(&mag, Some(1));
+    assert_eq!(find(&d, "controlled")["severity"], 3);
+    assert_eq!(find(&d, "controlled")["range"]["start"], pos(MAG_HEADER, 0));
+    let ex = find(&d, "excluded");
+    assert_eq!(ex["severity"], 4);
+    assert!(
+        ex["message"]
+            .as_str()
+            .unwrap()
+            .contains("rotor-stator-assembly")
+    );
+    assert_eq!(c.shutdown_and_exit(), Some(0));
+}
+
+/// A catalogue of `n` magnets, each a table of seven lines.
+fn magnets(n: usize) -> String {
+    let mut s = String::from("[catalogue]\nas_of = 2026-06-01\n\n");
+    for i in 0..n {
+        s.push_str(&format!(
+            "[[product]]\nsku = \"MAG-{i:06}\"\nform = \"magnet\"\ncomposition = {{ Nd = 27.5, Dy = 2.5, Fe = 69, B = 1 }}\ndestination = \"DE\"\nend_user = \"Example Motors GmbH\"\n\n"
+        ));
+    }
+    s
+}
+
+#[test]
+fn the_outline_costs_a_bounded_number_of_bytes_per_product() {
+    let mut per_symbol = Vec::new();
+    for n in [100, 3000] {
+        let dir = tempfile::tempdir().unwrap();
+        let mut c = start(dir.path(), &["utf-16"]);
+        let uri = url(&dir.path().join("m.catalogue.toml"));
+        c.open(&uri, &magnets(n), 1);
+        c.diagnostics(&uri, Some(1));
+        let r = c.request(
+            "textDocument/documentSymbol",
+            json!({"textDocument": {"uri": uri}}),
+        );
+        let syms = r["result"].as_array().unwrap_or_else(|| panic!("{r}"));
+        assert_eq!(syms.len(), n + 1, "the catalogue table and each product");
+        assert_eq!(syms[1]["name"], "MAG-000000");
+        assert_eq!(syms[1]["detail"], "controlled");
+        assert!(syms.iter().all(|s| s.get("children").is_none()));
+        let bytes = serde_json::to_vec(&r["result"]).unwrap().len();
+        per_symbol.push(bytes / syms.len());
+        assert_eq!(c.shutdown_and_exit(), Some(0));
+    }
+    // A product's symbol is its SKU, one word of verdict and its two ranges
+    // (~190 bytes of JSON by themselves): no children, no codes, whatever
+    // the size of the file but for the digits of its line numbers.
+    assert!(
+        per_symbol.iter().all(|&b| b <= 228),
+        "bytes per symbol: {per_symbol:?}"
+    );
+    assert!(
+        per_symbol[1] <= per_symbol[0] + 8,
+        "bytes per symbol: {per_symbol:?}"
+    );
 }

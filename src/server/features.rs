@@ -1,6 +1,6 @@
 //! Read-only language features over the server state: hover, code actions,
-//! completion, navigation (definition, references, rename, symbols) and
-//! inlay hints. Each is a pure function of the state and the request.
+//! completion, navigation (definition, references, rename, symbols), and
+//! each product's verdict as an inlay hint and a code lens (contract §11). Each is a pure function of the state and the request.
 
 use super::state::{FileView, State, lsp_range};
 use crate::catalogue::{
@@ -794,22 +794,24 @@ pub fn rename(st: &State, target: &Target, new_name: &str) -> WorkspaceEdit {
     }
 }
 
+/// The outline: one symbol per table, without children; a product's detail
+/// is its verdict in one word. Editors ask for it after every edit
+/// (breadcrumbs, sticky scroll), so every byte counts: 10 000 products.
 #[allow(deprecated)] // DocumentSymbol::deprecated is a required field
 pub fn document_symbols(st: &State, uri: &Url) -> Vec<DocumentSymbol> {
     let Some(f) = st.file(uri) else { return vec![] };
     let res = st.analyses.get(uri);
-    let mut out = Vec::new();
+    let mut out = Vec::with_capacity(f.catalogue.tables.len());
     for t in &f.catalogue.tables {
         let (name, detail, kind) = match t.kind {
             TableKind::Product => {
                 let Some(p) = f.catalogue.products.get(t.index) else {
                     continue;
                 };
-                let r = res.and_then(|r| r.product(t.index));
-                let detail = r.map(hint_text).unwrap_or_default();
+                let verdict = res.and_then(|r| r.product(t.index)).map(|r| r.verdict());
                 (
                     p.sku_str().unwrap_or("(no sku)").to_string(),
-                    detail,
+                    verdict.map(|v| v.as_str().to_string()),
                     SymbolKind::OBJECT,
                 )
             }
@@ -819,23 +821,16 @@ pub fn document_symbols(st: &State, uri: &Url) -> Vec<DocumentSymbol> {
                 };
                 (
                     l.id_str().unwrap_or("(no id)").to_string(),
-                    l.kind
-                        .as_ref()
-                        .map(|k| k.value.to_string())
-                        .unwrap_or_default(),
+                    l.kind.as_ref().map(|k| k.value.as_str().to_string()),
                     SymbolKind::KEY,
                 )
             }
-            TableKind::Catalogue => (
-                "catalogue".to_string(),
-                String::new(),
-                SymbolKind::NAMESPACE,
-            ),
+            TableKind::Catalogue => ("catalogue".to_string(), None, SymbolKind::NAMESPACE),
             _ => continue,
         };
         out.push(DocumentSymbol {
             name,
-            detail: Some(detail),
+            detail,
             kind,
             tags: None,
             deprecated: None,
@@ -881,44 +876,92 @@ pub fn workspace_symbols(st: &State, query: &str) -> Vec<SymbolInformation> {
     out
 }
 
-fn hint_text(r: &ProductResult) -> String {
+/// A product's verdict in one line (contract §11): the verdict, its codes
+/// or exclusion, and the licence it names.
+fn verdict_text(r: &ProductResult) -> String {
     let c = &r.classification;
-    match c.verdict {
+    let mut s = match c.verdict {
         Verdict::Controlled => format!("controlled {}", c.codes.join(", ")),
-        Verdict::Excluded => format!("excluded: {}", c.exclusion.clone().unwrap_or_default()),
+        Verdict::Excluded => format!("excluded: {}", c.exclusion.as_deref().unwrap_or("")),
         Verdict::NotControlled => "not-controlled".into(),
-        Verdict::Indeterminate => "indeterminate".into(),
+        Verdict::Indeterminate if c.missing.is_empty() => "indeterminate".into(),
+        Verdict::Indeterminate => format!("indeterminate: missing {}", c.missing.join(", ")),
+    };
+    match (&r.licence, c.verdict) {
+        (Some(l), _) => {
+            let _ = write!(s, " · licence {l}");
+        }
+        (None, Verdict::Controlled) => s.push_str(" · no licence"),
+        _ => {}
     }
+    s
 }
 
+/// The product tables whose header lies in `range` (or touches it), found
+/// by binary search: editors ask for the visible lines after every edit.
+fn products_in<'a>(
+    f: &'a FileView,
+    range: Range,
+    enc: crate::text::Encoding,
+) -> impl Iterator<Item = &'a catalogue::TableRef> + 'a {
+    let a = f
+        .lines
+        .offset(f.text, range.start.line, range.start.character, enc);
+    let b = f
+        .lines
+        .offset(f.text, range.end.line, range.end.character, enc);
+    let tables = &f.catalogue.tables;
+    let first = tables.partition_point(|t| t.header.end() < a);
+    tables[first..]
+        .iter()
+        .take_while(move |t| t.header.start() <= b)
+        .filter(|t| t.kind == TableKind::Product)
+}
+
+/// Each product's verdict after its header, for the requested range only.
 pub fn inlay_hints(st: &State, uri: &Url, range: Range) -> Vec<InlayHint> {
     let Some(f) = st.file(uri) else { return vec![] };
     let Some(res) = st.analyses.get(uri) else {
         return vec![];
     };
-    let (a, b) = (
-        f.lines
-            .offset(f.text, range.start.line, range.start.character, st.encoding),
-        f.lines
-            .offset(f.text, range.end.line, range.end.character, st.encoding),
-    );
-    res.products
-        .iter()
-        .map(|o| &o.result)
-        .filter_map(|r| {
-            let p = f.catalogue.products.get(r.index)?;
-            if p.header.end() < a || p.header.start() > b {
-                return None;
-            }
-            let (l, c) = f.lines.position(f.text, p.header.end(), st.encoding);
+    products_in(&f, range, st.encoding)
+        .filter_map(|t| {
+            let r = res.product(t.index)?;
+            let (l, c) = f.lines.position(f.text, t.header.end(), st.encoding);
             Some(InlayHint {
                 position: Position::new(l, c),
-                label: InlayHintLabel::String(hint_text(r)),
+                label: InlayHintLabel::String(verdict_text(r)),
                 kind: None,
                 text_edits: None,
                 tooltip: None,
                 padding_left: Some(true),
                 padding_right: None,
+                data: None,
+            })
+        })
+        .collect()
+}
+
+/// Each product's verdict above its header (the request has no range).
+/// The lens runs no command: it is a label.
+pub fn code_lenses(st: &State, uri: &Url) -> Vec<CodeLens> {
+    let Some(f) = st.file(uri) else { return vec![] };
+    let Some(res) = st.analyses.get(uri) else {
+        return vec![];
+    };
+    f.catalogue
+        .tables
+        .iter()
+        .filter(|t| t.kind == TableKind::Product)
+        .filter_map(|t| {
+            let r = res.product(t.index)?;
+            Some(CodeLens {
+                range: lsp_range(f.text, f.lines, t.header, st.encoding),
+                command: Some(Command {
+                    title: verdict_text(r),
+                    command: String::new(),
+                    arguments: None,
+                }),
                 data: None,
             })
         })

@@ -71,6 +71,27 @@ impl Backend {
     fn open_uris(st: &State) -> Vec<Url> {
         st.docs.keys().cloned().collect()
     }
+
+    /// Tells the user something (see [`log`]).
+    fn log(&self, typ: MessageType, message: String) {
+        log(&self.outbox, typ, message);
+    }
+}
+
+/// What the user should see goes to the client's log (`window/logMessage`,
+/// at its level: editors show stderr as errors, whatever it says); stderr
+/// carries it as debug tracing only. Errors go to both.
+fn log(outbox: &Outbox, typ: MessageType, message: String) {
+    if typ == MessageType::ERROR {
+        tracing::error!("{message}");
+    } else {
+        tracing::debug!("{message}");
+    }
+    let params = LogMessageParams { typ, message };
+    outbox.notify(
+        "window/logMessage",
+        serde_json::to_value(params).unwrap_or_default(),
+    );
 }
 
 fn is_catalogue_uri(uri: &Url) -> bool {
@@ -164,6 +185,9 @@ impl LanguageServer for Backend {
             document_symbol_provider: Some(OneOf::Left(true)),
             workspace_symbol_provider: Some(OneOf::Left(true)),
             inlay_hint_provider: Some(OneOf::Left(true)),
+            code_lens_provider: Some(CodeLensOptions {
+                resolve_provider: Some(false),
+            }),
             diagnostic_provider: pull.then(|| {
                 DiagnosticServerCapabilities::Options(DiagnosticOptions {
                     identifier: Some("catalogue-lsp".into()),
@@ -195,7 +219,22 @@ impl LanguageServer for Backend {
                 ),
             )
         };
-        tracing::info!(roots = ?roots, pack, "initialized");
+        self.log(
+            MessageType::INFO,
+            format!(
+                "catalogue-lsp {}: rule pack {pack}; workspace folders: {}",
+                env!("CARGO_PKG_VERSION"),
+                if roots.is_empty() {
+                    "none".to_string()
+                } else {
+                    roots
+                        .iter()
+                        .map(|r| r.display().to_string())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                }
+            ),
+        );
         // Index the workspace off the protocol path; publish for open
         // documents when done; say what could not be read or was skipped.
         let state = self.state.clone();
@@ -207,35 +246,33 @@ impl LanguageServer for Backend {
             let done = tokio::task::spawn_blocking(move || {
                 let indexed = indexer::index(&state, &indexing, &roots);
                 let mut st = state.lock().unwrap_or_else(|e| e.into_inner());
-                tracing::info!(
-                    files = indexed.loaded,
-                    skipped = indexed.skipped.len(),
-                    "workspace indexed"
-                );
                 if indexed.loaded > 0 {
                     // Open documents may refer to what the index now holds.
                     let open: Vec<Url> = st.docs.keys().cloned().collect();
                     deliver(&mut st, &publish, pull, &open, None);
                 }
-                indexed.log_lines(50)
+                let summary = (
+                    false,
+                    format!(
+                        "workspace indexed: {} catalogue file{}, {} path{} skipped",
+                        indexed.loaded,
+                        if indexed.loaded == 1 { "" } else { "s" },
+                        indexed.skipped.len(),
+                        if indexed.skipped.len() == 1 { "" } else { "s" },
+                    ),
+                );
+                std::iter::once(summary)
+                    .chain(indexed.log_lines(50))
+                    .collect::<Vec<_>>()
             })
             .await;
             for (warn, line) in done.unwrap_or_default() {
-                if warn {
-                    tracing::warn!("{line}");
-                } else {
-                    tracing::info!("{line}");
-                }
                 let typ = if warn {
                     MessageType::WARNING
                 } else {
                     MessageType::INFO
                 };
-                let params = LogMessageParams { typ, message: line };
-                log.notify(
-                    "window/logMessage",
-                    serde_json::to_value(params).unwrap_or_default(),
-                );
+                self::log(&log, typ, line);
             }
         });
         // Watch catalogue files, if the client can register watchers. The
@@ -261,7 +298,7 @@ impl LanguageServer for Backend {
             );
             tokio::spawn(async move {
                 if let Some(Err(e)) = waiting.reply().await {
-                    tracing::info!(%e, "the client refused to watch files");
+                    tracing::debug!(%e, "the client refused to watch files");
                 }
             });
         }
@@ -301,13 +338,22 @@ impl LanguageServer for Backend {
         let mut st = self.state();
         let enc = st.encoding;
         let Some(doc) = st.docs.get_mut(&uri) else {
-            tracing::warn!(%uri, "didChange for a document that is not open: ignored");
+            drop(st);
+            self.log(
+                MessageType::WARNING,
+                format!("didChange for {uri}, which is not open: ignored"),
+            );
             return;
         };
         let t = std::time::Instant::now();
         let Some(edit) = doc.apply(params.content_changes, params.text_document.version, enc)
         else {
-            tracing::warn!(%uri, version = params.text_document.version, "didChange with an old version: ignored");
+            let version = params.text_document.version;
+            drop(st);
+            self.log(
+                MessageType::WARNING,
+                format!("didChange for {uri} with an old version ({version}): ignored"),
+            );
             return;
         };
         tracing::debug!(
@@ -343,7 +389,10 @@ impl LanguageServer for Backend {
                 Ok(f) => {
                     st.disk.insert(uri.clone(), f);
                 }
-                Err(e) => tracing::warn!("not re-read after closing: {e}"),
+                Err(e) => self.log(
+                    MessageType::WARNING,
+                    format!("not re-read after closing: {e}"),
+                ),
             }
         } else {
             st.disk.remove(&uri);
@@ -385,7 +434,10 @@ impl LanguageServer for Backend {
                         st.disk.insert(ch.uri.clone(), f);
                     }
                     Err(e) => {
-                        tracing::warn!("changed catalogue not read: {e}");
+                        self.log(
+                            MessageType::WARNING,
+                            format!("changed catalogue not read: {e}"),
+                        );
                         st.disk.remove(&ch.uri);
                     }
                 }
@@ -469,12 +521,15 @@ impl LanguageServer for Backend {
         &self,
         params: DocumentSymbolParams,
     ) -> Result<Option<DocumentSymbolResponse>> {
-        Ok(guard(|| {
+        let t = std::time::Instant::now();
+        let symbols = guard(|| {
             DocumentSymbolResponse::Nested(features::document_symbols(
                 &self.state(),
                 &params.text_document.uri,
             ))
-        }))
+        });
+        tracing::debug!(ms = t.elapsed().as_secs_f64() * 1e3, "documentSymbol built");
+        Ok(symbols)
     }
 
     async fn symbol(
@@ -490,6 +545,13 @@ impl LanguageServer for Backend {
         Ok(guard(|| {
             features::inlay_hints(&self.state(), &params.text_document.uri, params.range)
         }))
+    }
+
+    async fn code_lens(&self, params: CodeLensParams) -> Result<Option<Vec<CodeLens>>> {
+        let t = std::time::Instant::now();
+        let lenses = guard(|| features::code_lenses(&self.state(), &params.text_document.uri));
+        tracing::debug!(ms = t.elapsed().as_secs_f64() * 1e3, "codeLens built");
+        Ok(lenses)
     }
 
     async fn diagnostic(
@@ -579,7 +641,7 @@ fn watch_parent(pid: u32) {
         loop {
             tokio::time::sleep(Duration::from_secs(3)).await;
             if !proc_dir.exists() {
-                tracing::info!(pid, "parent process exited; exiting");
+                tracing::debug!(pid, "parent process exited; exiting");
                 std::process::exit(0);
             }
         }
@@ -658,7 +720,10 @@ where
 pub fn serve() -> i32 {
     let filter = tracing_subscriber::EnvFilter::try_from_env("CATALOGUE_LSP_LOG")
         .or_else(|_| tracing_subscriber::EnvFilter::try_from_default_env())
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+        // stderr is for tracing: editors show every line of it as an error
+        // (Neovim's LSP log), so only warnings by default; what the user
+        // should read goes through `window/logMessage`.
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn"));
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)

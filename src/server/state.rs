@@ -891,6 +891,9 @@ impl State {
         {
             Some("off") | Some("none") => return None,
             Some(s) => Severity::parse(s).unwrap_or(d.severity),
+            // The verdict marks are off unless asked for: the verdict is an
+            // inlay hint and a code lens (contract §11).
+            None if OFF_BY_DEFAULT.contains(&d.code) => return None,
             None => d.severity,
         };
         let mut anchors = Vec::with_capacity(2 + 2 * d.related.len());
@@ -924,6 +927,12 @@ impl State {
         Some((to_lsp(d, sev, range, related), anchors))
     }
 }
+
+/// Codes the server does not publish unless the `severity` setting names
+/// them (`check` reports them): every product's verdict is shown as an
+/// inlay hint and a code lens instead (contract §11). Thousands of
+/// information and hint marks cost the editor more than the server.
+pub const OFF_BY_DEFAULT: [Code; 2] = [Code::Controlled, Code::Excluded];
 
 /// Maps `Related.file` from the workspace's file indexes to stable ids.
 fn stable_ids(d: &mut Diagnostic, ids: &[FileId]) {

@@ -10,6 +10,10 @@ local function is_catalogue(name)
   return name:match('%.catalogue%.toml$') ~= nil or vim.fs.basename(name) == 'catalogue.toml'
 end
 
+-- Each product's verdict as an inlay hint and a code lens in catalogue
+-- buffers (vim.g.catalogue_lsp_verdicts = false turns them off).
+require('catalogue_lsp').setup_attach()
+
 ---@type vim.lsp.Config
 return {
   -- The binary: g:catalogue_lsp_path, else `catalogue-lsp` on PATH.
@@ -28,6 +32,7 @@ return {
   end,
   -- Mirrored to the server as initializationOptions and workspace/didChangeConfiguration.
   -- asOf = 'YYYY-MM-DD', rules = 'path/to/pack.toml', severity = { ['missing-licence'] = 'warning' }
+  -- (the `controlled` and `excluded` marks are off: severity = { controlled = 'information' } turns them on)
   settings = { catalogueLsp = {} },
   before_init = function(params, config)
     params.initializationOptions = (config.settings or {}).catalogueLsp or {}

@@ -1,6 +1,7 @@
 -- End-to-end test in real Neovim: nvim --headless --clean -l editors/nvim/test/e2e.lua BIN REPO
 -- Starts the real server through this plugin on a copy of the examples and
--- asserts diagnostics, hover, a quick fix, and the negotiated encoding.
+-- asserts diagnostics, each verdict as an inlay hint and a code lens, hover,
+-- a quick fix, and the negotiated encoding.
 local bin, repo = arg[1], arg[2]
 assert(bin and repo, 'usage: e2e.lua BIN REPO')
 
@@ -73,8 +74,35 @@ vim.wait(15000, function() return diag('missing-licence') ~= nil end, 50)
 local ml = diag('missing-licence')
 check(ml ~= nil and ml.lnum == 4 and ml.col == 0 and ml.end_col == 11, 'missing-licence on the [[product]] header (line 5, col 1-12)')
 check(ml ~= nil and ml.severity == vim.diagnostic.severity.ERROR, 'missing-licence is an error')
-local ctl = diag('controlled')
-check(ctl ~= nil and ctl.message:find('1C905.a.4', 1, true) ~= nil, 'controlled mark names 1C905.a.4')
+check(diag('controlled') == nil, 'no controlled mark by default (the verdict is a hint and a lens)')
+
+-- Each verdict inline (contract §11): an inlay hint after the header and a code lens.
+check(vim.lsp.inlay_hint.is_enabled({ bufnr = buf }), 'inlay hints enabled for the catalogue buffer')
+local function hint_label(line)
+  for _, h in ipairs(vim.lsp.inlay_hint.get({ bufnr = buf })) do
+    local ih = h.inlay_hint
+    if ih.position.line == line then
+      local label = ih.label
+      if type(label) == 'table' then
+        label = table.concat(vim.tbl_map(function(p) return p.value end, label))
+      end
+      return label
+    end
+  end
+end
+vim.wait(15000, function() return hint_label(4) ~= nil end, 50)
+local hint = hint_label(4)
+check(hint == 'controlled 1C905.a.4 · no licence', 'inlay hint on the header shows the verdict (got ' .. tostring(hint) .. ')')
+local function lens_title(line)
+  for _, l in ipairs(vim.lsp.codelens.get(buf)) do
+    if l.range.start.line == line and l.command then
+      return l.command.title
+    end
+  end
+end
+vim.wait(15000, function() return lens_title(4) ~= nil end, 50)
+local lens = lens_title(4)
+check(lens == 'controlled 1C905.a.4 · no licence', 'code lens on the header shows the verdict (got ' .. tostring(lens) .. ')')
 local syn = diag('syntax-error')
 -- `name = "磁体𝄞" ; oops`: the `;` is at byte 20 (UTF-16 column 14): round-trips only if the encoding is honoured.
 check(syn ~= nil and syn.lnum == 14 and syn.col == 20, ('syntax error after non-ASCII text at byte column 20 (got %s:%s)'):format(syn and syn.lnum, syn and syn.col))
@@ -101,8 +129,11 @@ check(action ~= nil, 'quick fix "Use licence GL-2026-0042" offered')
 if action then
   vim.lsp.util.apply_workspace_edit(action.edit, client.offset_encoding)
   check(vim.api.nvim_buf_get_lines(buf, 11, 12, false)[1] == 'licence = "GL-2026-0042"', 'quick fix inserted the licence line after end_user')
-  local cleared = vim.wait(15000, function() return diag('missing-licence') == nil and diag('controlled') ~= nil end, 50)
+  local cleared = vim.wait(15000, function() return diag('missing-licence') == nil end, 50)
   check(cleared, 'missing-licence cleared after the quick fix')
+  vim.lsp.codelens.refresh({ bufnr = buf })
+  local named = vim.wait(15000, function() return lens_title(4) == 'controlled 1C905.a.4 · licence GL-2026-0042' end, 50)
+  check(named, 'the code lens names the licence after the quick fix (got ' .. tostring(lens_title(4)) .. ')')
 end
 
 -- Typing after non-ASCII text (line 16 now): remove ` ; oops` to fix the syntax error.

@@ -1,6 +1,6 @@
 // End-to-end test in real VS Code (code-server) driven by headless Chromium.
 // Asserts what a person sees: the error squiggle and Problems entry for a
-// controlled product without a licence, the hover naming the control code
+// controlled product without a licence, the verdict's code lens, the hover naming the control code
 // and its source, and that the quick fix adds the licence and clears the error.
 // Env: PORT, FOLDER (workspace), E2E_ARTIFACTS (screenshots), CHROMIUM.
 const { chromium } = require('playwright-core');
@@ -38,6 +38,19 @@ function check(cond, what) {
     const squiggle = await page.waitForSelector('.squiggly-error', { timeout: 90000 }).catch(() => null);
     check(squiggle !== null, 'error squiggle shown for the controlled product without a licence');
 
+    // Each verdict above its product as a code lens (contract §11), the marks off.
+    const lensText = () =>
+      [...document.querySelectorAll('.codelens-decoration')].map((e) => e.textContent).join('\n');
+    const lens = await page
+      .waitForFunction((want) => {
+        const t = [...document.querySelectorAll('.codelens-decoration')].map((e) => e.textContent).join('\n');
+        return t.includes(want) ? t : false;
+      }, 'controlled 1C905.a.4 · no licence', { timeout: 60000 })
+      .then((h) => h.jsonValue())
+      .catch(() => page.evaluate(lensText));
+    check(lens.includes('controlled 1C905.a.4 · no licence'), `code lens shows the verdict above the product (got ${JSON.stringify(lens)})`);
+    await page.screenshot({ path: path.join(artifacts, 'vscode-codelens.png') });
+
     await page.keyboard.press('Control+Shift+M');
     const row = await page.waitForSelector('.markers-panel .monaco-list-row', { timeout: 30000 }).catch(() => null);
     const problems = row ? await page.locator('.markers-panel').innerText() : '';
@@ -72,6 +85,11 @@ function check(cond, what) {
         check(cleared, 'the error squiggle is gone after the quick fix');
         const content = (await page.locator('.editor-instance .monaco-editor .view-lines').first().innerText()).replace(/\u00a0/g, ' ');
         check(content.includes('licence = "GL-2026-0042"'), 'the licence line was inserted');
+        const named = await page
+          .waitForFunction(() => [...document.querySelectorAll('.codelens-decoration')].some((e) => e.textContent.includes('licence GL-2026-0042')), null, { timeout: 60000 })
+          .then(() => true)
+          .catch(() => false);
+        check(named, 'the code lens names the licence after the quick fix');
         await page.screenshot({ path: path.join(artifacts, 'vscode-fixed.png') });
       }
     }

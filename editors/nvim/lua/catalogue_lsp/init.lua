@@ -30,6 +30,45 @@ function M.rule_pack()
   return doc.rule_pack, nil
 end
 
+--- Shows each product's verdict in a catalogue buffer (contract §11): inlay
+--- hints after each `[[product]]` header, and code lenses, refreshed when
+--- the buffer is entered, when the cursor rests and when insert mode ends
+--- (not on every keystroke: the lenses of a large catalogue weigh a megabyte).
+---@param client vim.lsp.Client
+---@param bufnr integer
+function M.show_verdicts(client, bufnr)
+  if client:supports_method('textDocument/inlayHint', bufnr) then
+    vim.lsp.inlay_hint.enable(true, { bufnr = bufnr })
+  end
+  if client:supports_method('textDocument/codeLens', bufnr) then
+    vim.lsp.codelens.refresh({ bufnr = bufnr })
+    local group = vim.api.nvim_create_augroup('catalogue_lsp_codelens_' .. bufnr, { clear = true })
+    vim.api.nvim_create_autocmd({ 'BufEnter', 'CursorHold', 'InsertLeave' }, {
+      group = group,
+      buffer = bufnr,
+      callback = function()
+        vim.lsp.codelens.refresh({ bufnr = bufnr })
+      end,
+    })
+  end
+end
+
+--- Calls show_verdicts whenever the catalogue_lsp client attaches to a
+--- buffer (an LspAttach autocommand: a user's own on_attach stays theirs).
+--- Set vim.g.catalogue_lsp_verdicts = false to keep them hidden.
+function M.setup_attach()
+  local group = vim.api.nvim_create_augroup('catalogue_lsp_attach', { clear = true })
+  vim.api.nvim_create_autocmd('LspAttach', {
+    group = group,
+    callback = function(ev)
+      local client = vim.lsp.get_client_by_id(ev.data.client_id)
+      if client and client.name == 'catalogue_lsp' and vim.g.catalogue_lsp_verdicts ~= false then
+        M.show_verdicts(client, ev.buf)
+      end
+    end,
+  })
+end
+
 --- Lines describing the set-up, for :CatalogueLspInfo.
 function M.info()
   local bin, path = M.binary()
