@@ -1008,3 +1008,61 @@ fn the_outline_costs_a_bounded_number_of_bytes_per_product() {
         "bytes per symbol: {per_symbol:?}"
     );
 }
+
+/// Issue 16: a pulled diagnostic is never answered from a half-built index
+/// (the licence register on disk, not open, would read as unknown), and
+/// `workspace/diagnostic/refresh` goes only to clients that declared
+/// `refreshSupport`.
+#[test]
+fn pull_diagnostics_wait_for_the_index_and_refresh_needs_refresh_support() {
+    let (dir, _lic, mag) = workspace();
+    // Enough files that indexing takes a while after `initialized`.
+    for i in 0..400 {
+        std::fs::write(
+            dir.path().join(format!("filler{i:03}.catalogue.toml")),
+            format!("[[product]]\nsku = \"F{i}\"\nform = \"motor\"\n"),
+        )
+        .unwrap();
+    }
+    for refresh in [false, true] {
+        // The index is slowed down: an answer from it half-built would miss the licence.
+        let mut c = Client::spawn_logged(&[("CATALOGUE_LSP_INDEX_DELAY_MS", "300")]);
+        let mut caps = json!({"textDocument": {"diagnostic": {"dynamicRegistration": false}}});
+        if refresh {
+            caps["workspace"] = json!({"diagnostics": {"refreshSupport": true}});
+        }
+        c.request(
+            "initialize",
+            json!({"processId": null, "rootUri": url(dir.path()), "capabilities": caps}),
+        );
+        c.notify("initialized", json!({}));
+        let text = with_licence();
+        c.open(&mag, &text, 1);
+        let r = c.request(
+            "textDocument/diagnostic",
+            json!({"textDocument": {"uri": mag}}),
+        );
+        let got = codes(r["result"]["items"].as_array().unwrap());
+        // GL-1 is defined in the licence register, which only the index reads.
+        assert!(!got.contains(&"unknown-licence".to_string()), "{got:?}");
+        assert!(!got.contains(&"missing-licence".to_string()), "{got:?}");
+        // Two more round trips: a refresh queued when the index was built
+        // has reached the client by then.
+        c.request("workspace/symbol", json!({"query": "GL-1"}));
+        c.request("workspace/symbol", json!({"query": "F1"}));
+        let refreshed = c
+            .backlog
+            .iter()
+            .any(|m| m["method"] == "workspace/diagnostic/refresh");
+        if refresh {
+            // Results changed for the open document when the index came in.
+            let _ = c.server_request("workspace/diagnostic/refresh");
+        } else {
+            assert!(
+                !refreshed,
+                "refresh sent to a client without refreshSupport"
+            );
+        }
+        assert_eq!(c.shutdown_and_exit(), Some(0));
+    }
+}

@@ -48,6 +48,13 @@ pub struct Backend {
     watch: AtomicBool,
     /// The file the background index is parsing (handed to `didOpen`).
     indexing: Arc<indexer::Indexing>,
+    /// The client declared `workspace.diagnostics.refreshSupport`: only then
+    /// is `workspace/diagnostic/refresh` sent.
+    refresh: Arc<AtomicBool>,
+    /// True once the background index of the workspace is built: a pulled
+    /// diagnostic waits for it, so no answer comes from a half-built index
+    /// (a licence in a file not yet indexed would read as unknown).
+    indexed: Arc<tokio::sync::watch::Sender<bool>>,
 }
 
 impl Backend {
@@ -123,6 +130,14 @@ impl LanguageServer for Backend {
             .and_then(|t| t.diagnostic.as_ref())
             .is_some();
         self.pull.store(pull, Ordering::SeqCst);
+        let refresh = params
+            .capabilities
+            .workspace
+            .as_ref()
+            .and_then(|w| w.diagnostic.as_ref())
+            .and_then(|d| d.refresh_support)
+            .unwrap_or(false);
+        self.refresh.store(refresh, Ordering::SeqCst);
         let watch = params
             .capabilities
             .workspace
@@ -242,8 +257,16 @@ impl LanguageServer for Backend {
         let pull = self.pull.load(Ordering::SeqCst);
         let indexing = self.indexing.clone();
         let log = self.outbox.clone();
+        let indexed_flag = self.indexed.clone();
         tokio::spawn(async move {
             let done = tokio::task::spawn_blocking(move || {
+                // Tests slow the index down to see that nothing answers from it half-built.
+                if let Some(ms) = std::env::var("CATALOGUE_LSP_INDEX_DELAY_MS")
+                    .ok()
+                    .and_then(|v| v.parse::<u64>().ok())
+                {
+                    std::thread::sleep(Duration::from_millis(ms.min(60_000)));
+                }
                 let indexed = indexer::index(&state, &indexing, &roots);
                 let mut st = state.lock().unwrap_or_else(|e| e.into_inner());
                 if indexed.loaded > 0 {
@@ -266,6 +289,9 @@ impl LanguageServer for Backend {
                     .collect::<Vec<_>>()
             })
             .await;
+            // Pulled diagnostics may be answered now (also after a failed index:
+            // never wait for ever).
+            indexed_flag.send_replace(true);
             for (warn, line) in done.unwrap_or_default() {
                 let typ = if warn {
                     MessageType::WARNING
@@ -559,6 +585,11 @@ impl LanguageServer for Backend {
         params: DocumentDiagnosticParams,
     ) -> Result<DocumentDiagnosticReportResult> {
         let uri = params.text_document.uri;
+        // Not from a half-built index: wait until the background index is
+        // built (bounded: a client that never sends `initialized` still gets
+        // an answer).
+        let mut ready = self.indexed.subscribe();
+        let _ = tokio::time::timeout(INDEX_WAIT, ready.wait_for(|done| *done)).await;
         let items = guard(|| {
             let mut st = self.state();
             if !st.analyses.contains_key(&uri) {
@@ -579,6 +610,9 @@ impl LanguageServer for Backend {
         ))
     }
 }
+
+/// How long a pulled diagnostic waits for the background index at most.
+const INDEX_WAIT: Duration = Duration::from_secs(120);
 
 /// Analyses `targets` and sends the results: pushed with their versions, or,
 /// for a pull client, a refresh when documents other than `origin` changed.
@@ -750,21 +784,25 @@ pub fn serve() -> i32 {
             return false;
         }
         let outbox = Arc::new(Outbox::new(to_stdout.clone(), client_timeout()));
+        let refresh = Arc::new(AtomicBool::new(false));
         let (service, socket) = LspService::new(|_client| {
             let publisher = outbox.clone();
             let raw = to_stdout.clone();
+            let refresh_ok = refresh.clone();
             tokio::spawn(async move {
                 while let Some(out) = rx.recv().await {
                     match out {
                         Out::Frame(f) => {
                             let _ = raw.send(f);
                         }
-                        Out::Refresh => {
-                            // Never wait long on the client: a refresh that gets no answer is dropped.
+                        // Only to a client that declared `refreshSupport`; never
+                        // wait long on it: a refresh that gets no answer is dropped.
+                        Out::Refresh if refresh_ok.load(Ordering::SeqCst) => {
                             let _ = publisher
                                 .request("workspace/diagnostic/refresh", None)
                                 .await;
                         }
+                        Out::Refresh => {}
                     }
                 }
             });
@@ -775,6 +813,8 @@ pub fn serve() -> i32 {
                 pull: Arc::new(AtomicBool::new(false)),
                 watch: AtomicBool::new(false),
                 indexing: Arc::default(),
+                refresh: refresh.clone(),
+                indexed: Arc::new(tokio::sync::watch::channel(false).0),
             }
         });
         // Frames pass through `transport`, which checks them before tower-lsp sees them.

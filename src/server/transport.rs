@@ -119,6 +119,36 @@ pub fn classify(body: &[u8]) -> Incoming {
     }
 }
 
+/// LSP 3.17 names the workspace's diagnostic capabilities
+/// `workspace.diagnostics` (with `refreshSupport`); lsp-types 0.94 (under
+/// tower-lsp 0.20) reads `workspace.diagnostic`, so a client's
+/// `refreshSupport` would go unseen. The spec's name is copied to the one the
+/// library reads.
+fn spec_diagnostics_capability(req: Request) -> Option<Vec<u8>> {
+    let d = req
+        .params()?
+        .pointer("/capabilities/workspace/diagnostics")?
+        .clone();
+    if req
+        .params()?
+        .pointer("/capabilities/workspace/diagnostic")
+        .is_some()
+    {
+        return None;
+    }
+    let (method, id, params) = req.into_parts();
+    let mut params = params?;
+    params
+        .pointer_mut("/capabilities/workspace")?
+        .as_object_mut()?
+        .insert("diagnostic".into(), d);
+    let mut b = Request::build(method).params(params);
+    if let Some(id) = id {
+        b = b.id(id);
+    }
+    serde_json::to_vec(&b.finish()).ok()
+}
+
 /// The error frame answering a damaged body (cut short or run long by a wrong
 /// Content-Length, or not JSON), when it was a request whose id can be read.
 pub fn answer_damaged(body: &[u8]) -> Option<Vec<u8>> {
@@ -136,6 +166,9 @@ pub fn answer_damaged(body: &[u8]) -> Option<Vec<u8>> {
 /// null` dropped (JSON-RPC allows structured params or none), and any params
 /// of the methods that take none.
 fn normalise(req: Request) -> Option<Vec<u8>> {
+    if req.method() == "initialize" {
+        return spec_diagnostics_capability(req);
+    }
     let takes_none = matches!(req.method(), "shutdown" | "exit");
     match req.params() {
         Some(Value::Null) => {}
