@@ -157,7 +157,7 @@ fn main() {
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(
-            std::fs::File::create("/tmp/lsp_bench_server.log")
+            std::fs::File::create(std::env::temp_dir().join("lsp_bench_server.log"))
                 .map(Stdio::from)
                 .unwrap_or_else(|_| Stdio::null()),
         )
