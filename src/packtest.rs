@@ -8,8 +8,7 @@
 use crate::catalogue::{self, LicenceType};
 use crate::diagnostic::Code;
 use crate::engine::{Analysis, Options, Verdict};
-use crate::rules::RulePack;
-use jiff::civil::Date;
+use crate::rules::{RulePack, to_date};
 use serde::Deserialize;
 use std::collections::BTreeSet;
 use std::fmt::Write as _;
@@ -342,13 +341,6 @@ pub fn run(pack: &Arc<RulePack>, files: &[(String, String)]) -> Result<Report, S
         + cov.extraterritorial.len();
     cov.totals = (total - missed, total);
     Ok(report)
-}
-
-fn to_date(d: &toml::value::Datetime) -> Option<Date> {
-    match (d.date, d.time, d.offset) {
-        (Some(x), None, None) => Date::new(x.year as i16, x.month as i8, x.day as i8).ok(),
-        _ => None,
-    }
 }
 
 #[cfg(test)]

@@ -988,7 +988,8 @@ fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
-fn to_date(d: &toml::value::Datetime) -> Option<Date> {
+/// A TOML local date (no time, no offset) as a civil date.
+pub(crate) fn to_date(d: &toml::value::Datetime) -> Option<Date> {
     match (d.date, d.time, d.offset) {
         (Some(x), None, None) => Date::new(x.year as i16, x.month as i8, x.day as i8).ok(),
         _ => None,

@@ -478,8 +478,8 @@ impl<'a, L: ProductLookup> Classifier<'a, L> {
             match fact_test(item, p, form) {
                 Tri::No => {}
                 Tri::Yes => match self.standing(item, date) {
-                    Standing::Applies | Standing::Assumed(_) => {
-                        if let Standing::Assumed(s) = self.standing(item, date) {
+                    standing @ (Standing::Applies | Standing::Assumed(_)) => {
+                        if let Standing::Assumed(s) = standing {
                             c.assume(item.instrument, s, Some(&item.code));
                         }
                         step!(
@@ -818,8 +818,8 @@ impl<'a, L: ProductLookup> Classifier<'a, L> {
         let mut hits: Vec<Hit> = Vec::new();
         for item in matched {
             match self.standing(item, date) {
-                Standing::Applies | Standing::Assumed(_) => {
-                    if let Standing::Assumed(s) = self.standing(item, date) {
+                standing @ (Standing::Applies | Standing::Assumed(_)) => {
+                    if let Standing::Assumed(s) = standing {
                         c.assume(item.instrument, s, Some(&item.code));
                     }
                     step!(
