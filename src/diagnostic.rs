@@ -87,6 +87,13 @@ codes! {
     FileTooLarge = "file-too-large", Error, "The file is larger than the editor limit and is not analysed there; run `check` on it.";
     InternalError = "internal-error", Error, "The analysis of this file failed inside catalogue-lsp; the rest of the workspace is still checked.";
     ConfusableIdentifier = "confusable-identifier", Warning, "A SKU, licence id or reference holds an invisible character or one that looks like another, or looks the same as a different name of the workspace.";
+    UnknownSku = "unknown-sku", Error, "A `[[shipment]]` names a SKU no product has.";
+    LicenceQuantityExceeded = "licence-quantity-exceeded", Error, "The exports under a licence, in date order, exceed its quantity limit from this export on.";
+    LicenceValueExceeded = "licence-value-exceeded", Error, "The exports under a licence, in date order, exceed its value limit from this export on.";
+    LicenceNearlyUsed = "licence-nearly-used", Warning, "This export takes a licence's use to 90 % of its limit or more.";
+    LicenceUnitMismatch = "licence-unit-mismatch", Warning, "An export's amount cannot be counted against its licence's limit (pieces against mass, or another currency).";
+    IndividualLicenceSplitShipment = "individual-licence-split-shipment", Warning, "One individual licence is used by exports on different dates (one batch, one licence).";
+    MissingEndUseEvidence = "missing-end-use-evidence", Warning, "A controlled export without a general licence or certificate lacks facts a licence application needs (end user, end use, contract, end-user certificate).";
 }
 
 impl Code {
@@ -107,6 +114,7 @@ impl Code {
                 | Code::FileTooLarge
                 | Code::InternalError
                 | Code::ConfusableIdentifier
+                | Code::UnknownSku
         )
     }
 }

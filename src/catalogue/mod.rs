@@ -8,7 +8,7 @@ pub mod parse;
 pub mod split;
 
 pub use model::*;
-pub use parse::{CATALOGUE_KEYS, LICENCE_KEYS, PRODUCT_KEYS, parse};
+pub use parse::{CATALOGUE_KEYS, LICENCE_KEYS, PRODUCT_KEYS, SHIPMENT_KEYS, parse};
 
 /// Whether a file name is a catalogue by the contract's naming rule.
 pub fn is_catalogue_name(name: &str) -> bool {

@@ -170,6 +170,59 @@ string_enum!(
     }
 );
 
+string_enum!(
+    /// Units of a quantity (docs/format.md §3, §4a): mass or pieces.
+    Unit {
+        Kg = "kg": "kilograms",
+        G = "g": "grams",
+        T = "t": "tonnes (1000 kg)",
+        Pcs = "pcs": "pieces",
+    }
+);
+
+impl Unit {
+    /// Grams in one unit of mass; None for pieces.
+    pub fn grams(self) -> Option<f64> {
+        match self {
+            Unit::G => Some(1.0),
+            Unit::Kg => Some(1_000.0),
+            Unit::T => Some(1_000_000.0),
+            Unit::Pcs => None,
+        }
+    }
+}
+
+/// An amount (`quantity` with `unit`, or `value` with `currency`): v2
+/// licence limits, and the amount of an export (docs/format.md §3, §4a).
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Amounts {
+    pub quantity: Option<Field<f64>>,
+    pub unit: Option<Field<Unit>>,
+    pub value: Option<Field<f64>>,
+    /// ISO 4217 code, upper case.
+    pub currency: Option<Field<String>>,
+}
+
+impl Amounts {
+    /// The quantity with its unit, when both are given.
+    pub fn quantity(&self) -> Option<(f64, Unit)> {
+        Some((self.quantity.as_ref()?.value, self.unit.as_ref()?.value))
+    }
+    /// The value with its currency, when both are given.
+    pub fn value(&self) -> Option<(f64, &str)> {
+        Some((
+            self.value.as_ref()?.value,
+            self.currency.as_ref()?.value.as_str(),
+        ))
+    }
+    pub fn is_empty(&self) -> bool {
+        self.quantity.is_none()
+            && self.unit.is_none()
+            && self.value.is_none()
+            && self.currency.is_none()
+    }
+}
+
 /// A value with the span of its value and of its key.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Field<T> {
@@ -243,6 +296,8 @@ pub struct Licence {
     pub end_users: Option<Field<Vec<Field<String>>>>,
     pub destinations: Option<Field<Vec<Field<String>>>>,
     pub purposes: Option<Field<Vec<Field<Purpose>>>>,
+    /// v2 limits: at most this quantity and value over all its exports.
+    pub limits: Amounts,
     /// The table has a syntax error: its values may be incomplete.
     pub broken: bool,
 }
@@ -296,6 +351,9 @@ pub struct Product {
     pub collectors: Option<Field<Vec<Field<String>>>>,
     /// What a technology is about.
     pub technology_area: Option<Field<Vec<Field<TechnologyArea>>>>,
+    /// v2 export evidence and amount (docs/format.md §4): boxed, most
+    /// products of a large catalogue have none.
+    pub export: Option<Box<ExportFacts>>,
     /// The table has a syntax error: its values may be incomplete.
     pub broken: bool,
     /// Keys that were present but whose value was invalid (reported already).
@@ -324,6 +382,54 @@ impl Product {
     }
 }
 
+/// The v2 facts of an export (docs/format.md §4): the parties and papers a
+/// licence application needs, and the amount.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct ExportFacts {
+    pub importer: Option<Field<String>>,
+    pub end_use: Option<Field<String>>,
+    pub contract: Option<Field<String>>,
+    pub euc: Option<Field<String>>,
+    pub amounts: Amounts,
+}
+
+impl Product {
+    /// The v2 export facts, empty when none are given.
+    pub fn export_facts(&self) -> &ExportFacts {
+        static NONE: std::sync::OnceLock<ExportFacts> = std::sync::OnceLock::new();
+        self.export
+            .as_deref()
+            .unwrap_or_else(|| NONE.get_or_init(ExportFacts::default))
+    }
+}
+
+/// A `[[shipment]]` table (docs/format.md §4a): one more export of a
+/// product, judged on its own date with the product's facts. Absent keys
+/// default to the product's own.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Shipment {
+    pub header: Span,
+    pub span: Span,
+    pub sku: Option<Field<String>>,
+    pub ship_date: Option<Field<Date>>,
+    pub destination: Option<Field<String>>,
+    pub end_user: Option<Field<String>>,
+    pub licence: Option<Field<String>>,
+    pub transfer: Option<Field<Transfer>>,
+    pub purpose: Option<Field<Purpose>>,
+    pub facts: ExportFacts,
+    /// The table has a syntax error: its values may be incomplete.
+    pub broken: bool,
+    /// Keys that were present but whose value was invalid (reported already).
+    pub invalid: Vec<&'static str>,
+}
+
+impl Shipment {
+    pub fn sku_str(&self) -> Option<&str> {
+        self.sku.as_ref().map(|f| f.value.as_str())
+    }
+}
+
 /// What kind of table a chunk of the file is.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum TableKind {
@@ -332,6 +438,8 @@ pub enum TableKind {
     Catalogue,
     Licence,
     Product,
+    /// v2: `[[shipment]]`.
+    Shipment,
     Other,
 }
 
@@ -354,6 +462,8 @@ pub struct Catalogue {
     pub licences: Vec<Licence>,
     /// Boxed: a parse builds each on its own core and the list only takes the pointers.
     pub products: Vec<Box<Product>>,
+    /// v2: `[[shipment]]` tables, in file order.
+    pub shipments: Vec<Shipment>,
     pub tables: Vec<TableRef>,
     /// Diagnostics about the file as a whole (encoding, a second `[catalogue]`).
     pub diagnostics: Vec<Diagnostic>,
@@ -423,6 +533,7 @@ no_shift!(
     Purpose,
     LicenceType,
     TechnologyArea,
+    Unit,
     f64
 );
 
@@ -491,6 +602,43 @@ impl Shift for Product {
         self.cas.shift(d);
         self.collectors.shift(d);
         self.technology_area.shift(d);
+        if let Some(e) = self.export.as_mut() {
+            e.shift(d);
+        }
+    }
+}
+
+impl Shift for Amounts {
+    fn shift(&mut self, d: isize) {
+        self.quantity.shift(d);
+        self.unit.shift(d);
+        self.value.shift(d);
+        self.currency.shift(d);
+    }
+}
+
+impl Shift for ExportFacts {
+    fn shift(&mut self, d: isize) {
+        self.importer.shift(d);
+        self.end_use.shift(d);
+        self.contract.shift(d);
+        self.euc.shift(d);
+        self.amounts.shift(d);
+    }
+}
+
+impl Shift for Shipment {
+    fn shift(&mut self, d: isize) {
+        self.header.shift(d);
+        self.span.shift(d);
+        self.sku.shift(d);
+        self.ship_date.shift(d);
+        self.destination.shift(d);
+        self.end_user.shift(d);
+        self.licence.shift(d);
+        self.transfer.shift(d);
+        self.purpose.shift(d);
+        self.facts.shift(d);
     }
 }
 
@@ -506,6 +654,7 @@ impl Shift for Licence {
         self.end_users.shift(d);
         self.destinations.shift(d);
         self.purposes.shift(d);
+        self.limits.shift(d);
     }
 }
 

@@ -13,6 +13,9 @@ use rayon::prelude::*;
 use toml::Spanned;
 use toml::de::{DeTable, DeValue};
 
+mod shipment;
+pub use shipment::SHIPMENT_KEYS;
+
 pub const PRODUCT_KEYS: &[&str] = &[
     "sku",
     "name",
@@ -40,6 +43,14 @@ pub const PRODUCT_KEYS: &[&str] = &[
     "cas",
     "collectors",
     "technology_area",
+    "importer",
+    "end_use",
+    "contract",
+    "euc",
+    "quantity",
+    "unit",
+    "value",
+    "currency",
 ];
 pub const LICENCE_KEYS: &[&str] = &[
     "id",
@@ -50,9 +61,13 @@ pub const LICENCE_KEYS: &[&str] = &[
     "end_users",
     "destinations",
     "purposes",
+    "quantity",
+    "unit",
+    "value",
+    "currency",
 ];
 pub const CATALOGUE_KEYS: &[&str] = &["name", "exporter", "as_of", "rules"];
-const TABLE_NAMES: &[&str] = &["product", "licence", "catalogue"];
+const TABLE_NAMES: &[&str] = &["product", "licence", "catalogue", "shipment"];
 
 /// Nesting deeper than this is refused before TOML parsing (stack safety).
 pub const MAX_NESTING: usize = 128;
@@ -66,6 +81,7 @@ pub enum Parsed {
     Catalogue(Box<CatalogueTable>),
     Licence(Box<Licence>),
     Product(Box<Product>),
+    Shipment(Box<Shipment>),
     Other,
 }
 
@@ -108,6 +124,7 @@ pub fn assemble(parsed: Vec<ParsedChunk>) -> Catalogue {
     let mut cat = Catalogue {
         products: Vec::with_capacity(count(|t| matches!(t, Parsed::Product(_)))),
         licences: Vec::with_capacity(count(|t| matches!(t, Parsed::Licence(_)))),
+        shipments: Vec::with_capacity(count(|t| matches!(t, Parsed::Shipment(_)))),
         tables: Vec::with_capacity(parsed.len()),
         ..Catalogue::default()
     };
@@ -137,6 +154,10 @@ pub fn assemble(parsed: Vec<ParsedChunk>) -> Catalogue {
             Parsed::Product(pr) => {
                 cat.products.push(pr);
                 (TableKind::Product, cat.products.len() - 1)
+            }
+            Parsed::Shipment(sh) => {
+                cat.shipments.push(*sh);
+                (TableKind::Shipment, cat.shipments.len() - 1)
             }
         };
         cat.tables.push(TableRef {
@@ -213,7 +234,9 @@ impl Changed {
             Parsed::Product(x) => self.skus.extend(x.sku_str().map(str::to_owned)),
             Parsed::Licence(x) => self.licences.extend(x.id_str().map(str::to_owned)),
             Parsed::Catalogue(_) => self.catalogue = true,
-            Parsed::Root | Parsed::Other => {}
+            // A shipment defines no name: it changes only the exports and
+            // licence balances, which are judged again with every analysis.
+            Parsed::Shipment(_) | Parsed::Root | Parsed::Other => {}
         }
     }
 }
@@ -456,6 +479,10 @@ pub fn edit_at(
         .iter()
         .filter(|t| t.kind == TableKind::Licence)
         .count();
+    let shipments_before = cat.tables[..k]
+        .iter()
+        .filter(|t| t.kind == TableKind::Shipment)
+        .count();
     let t = &mut cat.tables[k];
     match (t.kind, parsed.table) {
         (TableKind::Product, Parsed::Product(new)) => {
@@ -485,6 +512,10 @@ pub fn edit_at(
             changed.licences.extend(old.id_str().map(str::to_owned));
             changed.licences.extend(new.id_str().map(str::to_owned));
         }
+        (TableKind::Shipment, Parsed::Shipment(new)) => {
+            cat.shipments[t.index] = *new;
+            changed.names_kept = true;
+        }
         (TableKind::Root, Parsed::Root) | (TableKind::Other, Parsed::Other) => {
             changed.names_kept = true;
         }
@@ -497,6 +528,7 @@ pub fn edit_at(
     t.diagnostics = parsed.diagnostics;
     let edited_product = usize::from(t.kind == TableKind::Product);
     let edited_licence = usize::from(t.kind == TableKind::Licence);
+    let edited_shipment = usize::from(t.kind == TableKind::Shipment);
     for t in &mut cat.tables[k + 1..] {
         t.span.shift(delta);
         t.header.shift(delta);
@@ -508,6 +540,7 @@ pub fn edit_at(
         .par_chunks_mut(512)
         .for_each(|c| c.shift(delta));
     cat.licences[licences_before + edited_licence..].shift(delta);
+    cat.shipments[shipments_before + edited_shipment..].shift(delta);
     if let Some(c) = cat.catalogue.as_mut().filter(|c| c.span.start() >= from) {
         c.shift(delta);
     }
@@ -535,6 +568,7 @@ fn chunks_placeholder() -> Chunk {
 fn into_parts(cat: Catalogue) -> Vec<ParsedChunk> {
     let mut products: Vec<Option<Box<Product>>> = cat.products.into_iter().map(Some).collect();
     let mut licences: Vec<Option<Licence>> = cat.licences.into_iter().map(Some).collect();
+    let mut shipments: Vec<Option<Shipment>> = cat.shipments.into_iter().map(Some).collect();
     let mut catalogue = cat.catalogue;
     cat.tables
         .into_iter()
@@ -548,6 +582,10 @@ fn into_parts(cat: Catalogue) -> Vec<ParsedChunk> {
                     .get_mut(t.index)
                     .and_then(Option::take)
                     .map_or(Parsed::Other, |l| Parsed::Licence(Box::new(l))),
+                TableKind::Shipment => shipments
+                    .get_mut(t.index)
+                    .and_then(Option::take)
+                    .map_or(Parsed::Other, |x| Parsed::Shipment(Box::new(x))),
                 TableKind::Catalogue => catalogue
                     .take()
                     .map_or(Parsed::Other, |c| Parsed::Catalogue(Box::new(c))),
@@ -579,6 +617,7 @@ impl Shift for ParsedChunk {
             Parsed::Catalogue(c) => c.shift(d),
             Parsed::Licence(l) => l.shift(d),
             Parsed::Product(p) => p.shift(d),
+            Parsed::Shipment(x) => x.shift(d),
             Parsed::Root | Parsed::Other => {}
         }
         self.diagnostics.shift(d);
@@ -615,6 +654,12 @@ pub fn parse_chunk(text: &str, chunk: Chunk) -> ParsedChunk {
                 ..Default::default()
             })),
             TableKind::Licence => Parsed::Licence(Box::new(Licence {
+                header,
+                span: chunk.span,
+                broken: true,
+                ..Default::default()
+            })),
+            TableKind::Shipment => Parsed::Shipment(Box::new(Shipment {
                 header,
                 span: chunk.span,
                 broken: true,
@@ -666,7 +711,7 @@ pub fn parse_chunk(text: &str, chunk: Chunk) -> ParsedChunk {
             Parsed::Root
         }
         TableKind::Other => Parsed::Other,
-        TableKind::Catalogue | TableKind::Licence | TableKind::Product => {
+        TableKind::Catalogue | TableKind::Licence | TableKind::Product | TableKind::Shipment => {
             let inner = find_table(&doc, &chunk.name);
             let mut r = Reader {
                 base,
@@ -684,6 +729,11 @@ pub fn parse_chunk(text: &str, chunk: Chunk) -> ParsedChunk {
                     let mut l = read_licence(&mut r, t, header, chunk.span);
                     l.broken = broken;
                     Parsed::Licence(Box::new(l))
+                }
+                TableKind::Shipment => {
+                    let mut x = shipment::read_shipment(&mut r, t, header, chunk.span);
+                    x.broken = broken;
+                    Parsed::Shipment(Box::new(x))
                 }
                 _ => {
                     let mut p = read_product(&mut r, t, header, chunk.span);
@@ -715,7 +765,7 @@ fn inline_tables(
 ) -> Option<Diagnostic> {
     let name = k.get_ref().as_ref();
     let tables: Vec<&DeTable> = match (name, v.get_ref()) {
-        ("product" | "licence", DeValue::Array(a)) => a
+        ("product" | "licence" | "shipment", DeValue::Array(a)) => a
             .iter()
             .map(|x| match x.get_ref() {
                 DeValue::Table(t) => Some(t),
@@ -783,17 +833,18 @@ fn classify_header(chunk: &Chunk, diags: &mut Vec<Diagnostic>) -> TableKind {
     match (name, chunk.array) {
         ("product", true) => TableKind::Product,
         ("licence", true) => TableKind::Licence,
+        ("shipment", true) => TableKind::Shipment,
         ("catalogue", false) => TableKind::Catalogue,
-        ("product" | "licence", false) => {
+        ("product" | "licence" | "shipment", false) => {
             diags.push(Diagnostic::new(
                 Code::InvalidValue,
                 header,
                 format!("`[{name}]` declares one table, but {name}s are an array of tables: write `[[{name}]]`"),
             ).with_replacements(vec![format!("[[{name}]]")]));
-            if name == "product" {
-                TableKind::Product
-            } else {
-                TableKind::Licence
+            match name {
+                "product" => TableKind::Product,
+                "shipment" => TableKind::Shipment,
+                _ => TableKind::Licence,
             }
         }
         ("catalogue", true) => {
@@ -819,7 +870,7 @@ fn classify_header(chunk: &Chunk, diags: &mut Vec<Diagnostic>) -> TableKind {
                 }
                 None => (
                     format!(
-                        "unknown table `{name}`: a catalogue has `[catalogue]`, `[[licence]]` and `[[product]]` tables only; its keys are not checked"
+                        "unknown table `{name}`: a catalogue has `[catalogue]`, `[[licence]]`, `[[product]]` and `[[shipment]]` tables only; its keys are not checked"
                     ),
                     vec![],
                 ),
@@ -1505,6 +1556,7 @@ fn read_licence(r: &mut Reader, t: &DeTable, header: Span, span: Span) -> Licenc
             .collect();
     }
     let purposes = r.enums(t, "purposes", Purpose::parse, &Purpose::names());
+    let limits = r.amounts(t);
     let mut missing = Vec::new();
     for (name, present) in [
         ("id", id.is_some()),
@@ -1551,6 +1603,7 @@ fn read_licence(r: &mut Reader, t: &DeTable, header: Span, span: Span) -> Licenc
         end_users,
         destinations,
         purposes,
+        limits,
         broken: false,
     }
 }
@@ -1620,9 +1673,11 @@ fn read_product(r: &mut Reader, t: &DeTable, header: Span, span: Span) -> Produc
                 key: f.key,
             }
         }),
+        export: None,
         broken: false,
         invalid: Vec::new(),
     };
+    p.export = r.export_facts(t).map(Box::new);
     p.made_in = r.string(t, "made_in").and_then(|f| r.country("made_in", f));
     p.exported_from = r
         .string(t, "exported_from")

@@ -29,7 +29,12 @@ pub struct Chunk {
 
 const MAX_RESTARTS: u32 = 8;
 
-const KNOWN: [(&str, bool); 3] = [("product", true), ("licence", true), ("catalogue", false)];
+const KNOWN: [(&str, bool); 4] = [
+    ("product", true),
+    ("licence", true),
+    ("shipment", true),
+    ("catalogue", false),
+];
 
 /// Splits `text` into chunks; the chunks cover the text without gaps.
 pub fn split(text: &str) -> Vec<Chunk> {

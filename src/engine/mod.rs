@@ -6,6 +6,7 @@
 //! diagnostics; the engine never reads files itself.
 
 mod classify;
+pub mod exports;
 pub mod ident;
 pub mod index;
 pub mod licence;

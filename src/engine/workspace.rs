@@ -86,6 +86,8 @@ impl ProductOutcome {
 pub struct FileResult {
     pub products: Vec<ProductResult>,
     pub diagnostics: Vec<Diagnostic>,
+    /// The exports and licence balances of the workspace (shared by its files).
+    pub ledger: Option<Arc<super::exports::Ledger>>,
 }
 
 /// The engine's front door: the catalogues analysed together, each with the
@@ -170,7 +172,12 @@ pub struct Workspace<'a> {
     /// once per workspace, as far as the products asked about reach.
     sccs: Mutex<Sccs>,
     work: Counters,
+    /// The exports and licence balances, built when first asked for (keyed
+    /// by the evaluation-date options they were built with).
+    ledger: Mutex<Option<LedgerFor>>,
 }
+
+type LedgerFor = (Option<Date>, Date, Arc<super::exports::Ledger>);
 
 /// Work done by the workspace checks, counted for complexity tests (machine
 /// independent, unlike time).
@@ -230,6 +237,7 @@ impl<'a> Workspace<'a> {
             index,
             sccs: Mutex::default(),
             work: Counters::default(),
+            ledger: Mutex::default(),
         }
     }
 
@@ -243,6 +251,28 @@ impl<'a> Workspace<'a> {
             index,
             sccs: Mutex::default(),
             work: Counters::default(),
+            ledger: Mutex::default(),
+        }
+    }
+
+    /// The ledger built with these options, built by `build` when there is none.
+    pub(super) fn ledger_cache(
+        &self,
+        opts: &Options,
+        build: impl FnOnce() -> super::exports::Ledger,
+    ) -> Arc<super::exports::Ledger> {
+        let mut g = self.ledger.lock().unwrap_or_else(|e| {
+            let mut g = e.into_inner();
+            *g = None;
+            g
+        });
+        match &*g {
+            Some((a, t, l)) if *a == opts.as_of && *t == opts.today => l.clone(),
+            _ => {
+                let l = Arc::new(build());
+                *g = Some((opts.as_of, opts.today, l.clone()));
+                l
+            }
         }
     }
 
@@ -343,6 +373,7 @@ impl<'a> Workspace<'a> {
         let outcomes = self.analyse_products(file, opts);
         let latest = outcomes.iter().map(|o| o.result.as_of).max();
         let mut diags = self.file_diagnostics(file, latest);
+        diags.extend(self.export_diagnostics(file, opts));
         let mut products = Vec::with_capacity(outcomes.len());
         for o in outcomes {
             products.push(o.result);
@@ -357,6 +388,7 @@ impl<'a> Workspace<'a> {
         FileResult {
             products,
             diagnostics: diags,
+            ledger: Some(self.ledger(opts)),
         }
     }
 
@@ -706,6 +738,7 @@ impl<'a> Workspace<'a> {
             }
         }
         licence::product_licence_diagnostics(self, pack, p, date, c, out);
+        out.extend(super::exports::product_evidence(self, pack, p, c));
     }
 
     /// Whether the reference from a product named `from` to component `to`

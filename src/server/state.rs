@@ -693,8 +693,12 @@ impl State {
                 (a.wire, a.places) = rendered.into_iter().unzip();
             }
             let latest = a.products.iter().map(|o| o.result.as_of).max();
-            let mut file =
-                contained(uri, || ws.file_diagnostics(i, latest)).unwrap_or_else(|e| vec![*e]);
+            let mut file = contained(uri, || {
+                let mut d = ws.file_diagnostics(i, latest);
+                d.extend(ws.export_diagnostics(i, &opts));
+                d
+            })
+            .unwrap_or_else(|e| vec![*e]);
             file.iter_mut().for_each(|d| stable_ids(d, &ids));
             if let Some(d) = extra.get(uri) {
                 file.insert(0, d.clone());

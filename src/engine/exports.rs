@@ -1,0 +1,788 @@
+//! Exports and licence balances (docs/format.md §4a).
+//!
+//! The exports of a workspace are each product with a `destination` (on its
+//! evaluation date) and each `[[shipment]]` (on its `ship_date`, with the
+//! product's facts and its own overrides). The [`Ledger`] lists them and
+//! uses up each licence's limits in date order; it reads no classification,
+//! so it is cheap to build again after an edit. A shipment's own judgement
+//! (its classification on its date, the licence checks, end-use evidence)
+//! is [`Workspace::export_diagnostics`].
+//!
+//! Order of use: `ship_date` (a product without one: its evaluation date),
+//! then the order of the files in the workspace (the order `check` lists
+//! them, the order the editor indexed them), then the order of the tables in
+//! the file. Every export that names a licence counts against it, whatever
+//! its verdict: it is what the catalogue says ships under that licence.
+
+use super::classify::{Classification, Classifier, ProductLookup, Verdict};
+use super::licence;
+use super::workspace::{Options, Workspace};
+use crate::catalogue::{
+    Amounts, ExportFacts, Field, LicenceType, Product, Shipment, TableKind, Unit,
+};
+use crate::diagnostic::{Code, Diagnostic, FileRef, Related};
+use crate::rules::RulePack;
+use crate::text::Span;
+use jiff::civil::Date;
+use rayon::prelude::*;
+use rustc_hash::FxHashMap;
+use std::sync::Arc;
+
+/// Where an export is written.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Source {
+    /// A product with a `destination`: product index in its file.
+    Product(usize),
+    /// A `[[shipment]]`: shipment index in its file.
+    Shipment(usize),
+}
+
+/// One export of the workspace.
+#[derive(Clone, Debug)]
+pub struct Export {
+    /// The file it is written in.
+    pub file: usize,
+    pub source: Source,
+    /// The product exported, as (file, index).
+    pub product: (usize, usize),
+    pub date: Date,
+    /// The licence it names (its own or, for a shipment, the product's).
+    pub licence: Option<String>,
+    pub quantity: Option<(f64, Unit)>,
+    pub value: Option<(f64, String)>,
+    /// Where findings on its amount are shown: the amount, else the licence
+    /// reference in its own table, else its header.
+    pub anchor: Span,
+    /// Byte offset of its table, for the order within a file.
+    at: usize,
+}
+
+/// A licence's use after one export, in the licence's units.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Use {
+    /// Quantity used so far, when the licence limits quantity.
+    pub quantity: Option<f64>,
+    /// Value used so far, when the licence limits value.
+    pub value: Option<f64>,
+}
+
+/// A licence's limits and their use by its exports.
+#[derive(Clone, Debug)]
+pub struct Balance {
+    pub id: String,
+    /// The licence table, as (file, index).
+    pub at: (usize, usize),
+    pub kind: Option<LicenceType>,
+    pub quantity_limit: Option<(f64, Unit)>,
+    pub value_limit: Option<(f64, String)>,
+    pub expires: Option<Date>,
+    /// Indices into [`Ledger::exports`], in order of use.
+    pub exports: Vec<usize>,
+    /// Use after all of them.
+    pub used: Use,
+}
+
+impl Balance {
+    /// The larger of the used shares of the limits, in percent.
+    pub fn share(&self, used: &Use) -> Option<f64> {
+        let q = self
+            .quantity_limit
+            .as_ref()
+            .zip(used.quantity)
+            .map(|(l, u)| 100.0 * u / l.0);
+        let v = self
+            .value_limit
+            .as_ref()
+            .zip(used.value)
+            .map(|(l, u)| 100.0 * u / l.0);
+        match (q, v) {
+            (Some(a), Some(b)) => Some(a.max(b)),
+            (a, b) => a.or(b),
+        }
+    }
+
+    /// What is left of each limit (never below zero), as text: "120 kg, 3000 CNY".
+    pub fn remaining_text(&self) -> String {
+        let mut parts = Vec::new();
+        if let (Some((l, u)), Some(used)) = (&self.quantity_limit, self.used.quantity) {
+            parts.push(format!("{} {u}", num((l - used).max(0.0))));
+        }
+        if let (Some((l, c)), Some(used)) = (&self.value_limit, self.used.value) {
+            parts.push(format!("{} {c}", num((l - used).max(0.0))));
+        }
+        parts.join(", ")
+    }
+
+    /// Used of limit, as text: "900 of 1000 kg (90 %)".
+    pub fn used_text(&self) -> String {
+        let mut parts = Vec::new();
+        if let (Some((l, u)), Some(used)) = (&self.quantity_limit, self.used.quantity) {
+            parts.push(format!("{} of {} {u}", num(used), num(*l)));
+        }
+        if let (Some((l, c)), Some(used)) = (&self.value_limit, self.used.value) {
+            parts.push(format!("{} of {} {c}", num(used), num(*l)));
+        }
+        let share = self
+            .share(&self.used)
+            .map(|s| format!(" ({} %)", num(s)))
+            .unwrap_or_default();
+        format!("{}{share}", parts.join(", "))
+    }
+}
+
+/// A finding on one export from its licence's balance.
+#[derive(Clone, Debug)]
+struct Finding {
+    code: Code,
+    message: String,
+}
+
+/// The exports of a workspace and the balances of the licences they use.
+#[derive(Debug, Default)]
+pub struct Ledger {
+    /// Every export, by file, then in file order.
+    pub exports: Vec<Export>,
+    /// The exports of each file: `exports[first[f]..first[f + 1]]`.
+    first: Vec<usize>,
+    /// Per export: the licence's use after it (when its licence has limits).
+    pub after: Vec<Option<Use>>,
+    findings: Vec<Vec<Finding>>,
+    /// Balances of the licences used by exports, by licence id.
+    pub balances: FxHashMap<String, Balance>,
+    /// Per product (file, index): its exports in order of date.
+    pub by_product: FxHashMap<(usize, usize), Vec<usize>>,
+}
+
+impl Ledger {
+    /// The exports written in file `f`, with their indices.
+    pub fn of_file(&self, f: usize) -> impl Iterator<Item = (usize, &Export)> {
+        let range = match (self.first.get(f), self.first.get(f + 1)) {
+            (Some(&a), Some(&b)) => a..b,
+            _ => 0..0,
+        };
+        range.map(move |i| (i, &self.exports[i]))
+    }
+
+    /// The balance of the licence `id` (when some export uses it).
+    pub fn balance(&self, id: &str) -> Option<&Balance> {
+        self.balances.get(id)
+    }
+
+    /// The ledger of a workspace (no classification involved).
+    pub fn build(ws: &Workspace, opts: &Options) -> Ledger {
+        let mut l = Ledger::default();
+        for (f, input) in ws.files.iter().enumerate() {
+            l.first.push(l.exports.len());
+            let cat = input.catalogue;
+            for t in &cat.tables {
+                match t.kind {
+                    TableKind::Product => {
+                        let Some(p) = cat.products.get(t.index) else {
+                            continue;
+                        };
+                        if p.destination.is_none() {
+                            continue;
+                        }
+                        let a = &p.export_facts().amounts;
+                        l.exports.push(Export {
+                            file: f,
+                            source: Source::Product(t.index),
+                            product: (f, t.index),
+                            date: ws.evaluation_date(f, p, opts),
+                            licence: p.licence.as_ref().map(|x| x.value.clone()),
+                            quantity: a.quantity(),
+                            value: a.value().map(|(v, c)| (v, c.to_owned())),
+                            anchor: amount_span(a)
+                                .or(p.licence.as_ref().map(|x| x.span))
+                                .unwrap_or(p.header),
+                            at: p.span.start(),
+                        });
+                    }
+                    TableKind::Shipment => {
+                        let Some(s) = cat.shipments.get(t.index) else {
+                            continue;
+                        };
+                        let (Some(sku), Some(date)) = (s.sku_str(), &s.ship_date) else {
+                            continue;
+                        };
+                        let Some(at) = ws.product(sku) else { continue };
+                        let p = ws.get(at);
+                        let own = &s.facts.amounts;
+                        let pa = &p.export_facts().amounts;
+                        let quantity = if own.quantity.is_some() || own.unit.is_some() {
+                            own.quantity()
+                        } else {
+                            pa.quantity()
+                        };
+                        let value = if own.value.is_some() || own.currency.is_some() {
+                            own.value()
+                        } else {
+                            pa.value()
+                        };
+                        l.exports.push(Export {
+                            file: f,
+                            source: Source::Shipment(t.index),
+                            product: at,
+                            date: date.value,
+                            licence: s
+                                .licence
+                                .as_ref()
+                                .or(p.licence.as_ref())
+                                .map(|x| x.value.clone()),
+                            quantity,
+                            value: value.map(|(v, c)| (v, c.to_owned())),
+                            anchor: amount_span(own)
+                                .or(s.licence.as_ref().map(|x| x.span))
+                                .unwrap_or(s.header),
+                            at: s.span.start(),
+                        });
+                    }
+                    _ => {}
+                }
+            }
+        }
+        l.first.push(l.exports.len());
+        l.after = vec![None; l.exports.len()];
+        l.findings = vec![Vec::new(); l.exports.len()];
+        for (i, e) in l.exports.iter().enumerate() {
+            l.by_product.entry(e.product).or_default().push(i);
+        }
+        let order = |e: &Export| (e.date, e.file, e.at);
+        for v in l.by_product.values_mut() {
+            v.sort_by_key(|&i| order(&l.exports[i]));
+        }
+        let mut groups: FxHashMap<String, Vec<usize>> = FxHashMap::default();
+        for (i, e) in l.exports.iter().enumerate() {
+            if let Some(id) = &e.licence {
+                groups.entry(id.clone()).or_default().push(i);
+            }
+        }
+        for (id, mut members) in groups {
+            let Some((lf, lic)) = ws.licence(&id) else {
+                continue;
+            };
+            members.sort_by_key(|&i| order(&l.exports[i]));
+            let lat = ws.files[lf]
+                .catalogue
+                .licences
+                .iter()
+                .position(|x| std::ptr::eq(x, lic))
+                .unwrap_or(0);
+            let mut b = Balance {
+                id: id.clone(),
+                at: (lf, lat),
+                kind: lic.kind.as_ref().map(|k| k.value),
+                quantity_limit: lic.limits.quantity(),
+                value_limit: lic.limits.value().map(|(v, c)| (v, c.to_owned())),
+                expires: lic.expires.as_ref().map(|e| e.value),
+                exports: members.clone(),
+                used: Use::default(),
+            };
+            l.walk(&mut b);
+            l.balances.insert(id, b);
+        }
+        l
+    }
+
+    /// Uses up one licence's limits by its exports in order, noting the use
+    /// after each and the findings.
+    fn walk(&mut self, b: &mut Balance) {
+        let id = b.id.clone();
+        let mut used = Use {
+            quantity: b.quantity_limit.as_ref().map(|_| 0.0),
+            value: b.value_limit.as_ref().map(|_| 0.0),
+        };
+        let first_date = b.exports.first().map(|&i| self.exports[i].date);
+        let mut exceeded_q: Option<Date> = None;
+        let mut exceeded_v: Option<Date> = None;
+        for &i in &b.exports {
+            let e = &self.exports[i];
+            let mut found = Vec::new();
+            if b.kind == Some(LicenceType::Individual) {
+                if let Some(first) = first_date.filter(|d| *d != e.date) {
+                    found.push(Finding {
+                        code: Code::IndividualLicenceSplitShipment,
+                        message: format!(
+                            "individual licence `{id}` is already used by an export on {first}, and this export ships on {}: an individual licence covers one batch (\"one batch, one licence\"), so exports on different dates need one licence each. Ship the batch together on one date, or apply for another individual licence (or a general licence) for this export",
+                            e.date
+                        ),
+                    });
+                }
+            }
+            if let (Some((limit, lunit)), Some(u)) = (b.quantity_limit, used.quantity.as_mut()) {
+                let before = *u;
+                match e.quantity {
+                    Some((q, unit)) => match convert(q, unit, lunit) {
+                        Some(q) => {
+                            *u += q;
+                            found.extend(limit_finding(
+                                &id,
+                                "quantity",
+                                Code::LicenceQuantityExceeded,
+                                before,
+                                *u,
+                                limit,
+                                lunit.as_str(),
+                                &format!("{} {unit}", num(q_in(q, lunit, unit))),
+                                e.date,
+                                &mut exceeded_q,
+                            ));
+                        }
+                        None => found.push(Finding {
+                            code: Code::LicenceUnitMismatch,
+                            message: format!(
+                                "this export's quantity is in {unit} but licence `{id}` limits {} in {lunit}: {} cannot be counted against the other, so it is NOT counted and the licence's balance may be understated. State the export's quantity in the licence's kind of unit ({}) or check the licence's terms",
+                                if lunit == Unit::Pcs { "pieces" } else { "mass" },
+                                if lunit == Unit::Pcs { "a mass" } else { "pieces" },
+                                if lunit == Unit::Pcs { "pcs" } else { "kg, g or t" },
+                            ),
+                        }),
+                    },
+                    None => {
+                        if let Some(first) = exceeded_q {
+                            found.push(already(&id, "quantity", Code::LicenceQuantityExceeded, first));
+                        }
+                    }
+                }
+            }
+            if let (Some((limit, currency)), Some(u)) = (&b.value_limit, used.value.as_mut()) {
+                let before = *u;
+                match &e.value {
+                    Some((v, c)) if c == currency => {
+                        *u += v;
+                        found.extend(limit_finding(
+                            &id,
+                            "value",
+                            Code::LicenceValueExceeded,
+                            before,
+                            *u,
+                            *limit,
+                            currency,
+                            &format!("{} {c}", num(*v)),
+                            e.date,
+                            &mut exceeded_v,
+                        ));
+                    }
+                    Some((_, c)) => found.push(Finding {
+                        code: Code::LicenceUnitMismatch,
+                        message: format!(
+                            "this export's value is in {c} but licence `{id}` limits value in {currency}: catalogue-lsp does not convert currencies (no exchange rate is part of the catalogue), so this value is NOT counted and the licence's balance may be understated. State the value in {currency}, at the rate your licence application used"
+                        ),
+                    }),
+                    None => {
+                        if let Some(first) = exceeded_v {
+                            found.push(already(&id, "value", Code::LicenceValueExceeded, first));
+                        }
+                    }
+                }
+            }
+            if b.quantity_limit.is_some() || b.value_limit.is_some() {
+                self.after[i] = Some(used.clone());
+            }
+            self.findings[i] = found;
+        }
+        b.used = used;
+    }
+
+    /// The diagnostics of the balance findings on the exports of file `f`.
+    fn balance_diagnostics(&self, ws: &Workspace, f: usize, out: &mut Vec<Diagnostic>) {
+        for (i, e) in self.of_file(f) {
+            if self.findings[i].is_empty() {
+                continue;
+            }
+            let sku = ws.get(e.product).sku_str();
+            let b = e.licence.as_deref().and_then(|id| self.balances.get(id));
+            let source = b.and_then(|b| {
+                let pack = &ws.files[b.at.0].pack;
+                let kind = b.kind?;
+                let rule = pack.licence_rule(kind);
+                Some(pack.source(rule.instrument, &rule.article))
+            });
+            for x in &self.findings[i] {
+                let mut d = Diagnostic::new(x.code, e.anchor, x.message.clone())
+                    .with_sku(sku)
+                    .with_source(source.clone());
+                if let Some(b) = b {
+                    let l = &ws.files[b.at.0].catalogue.licences[b.at.1];
+                    d = d.with_related(Related {
+                        file: FileRef::Index(b.at.0),
+                        span: l.id.as_ref().map_or(l.header, |x| x.span),
+                        message: format!("licence `{}`: {}", b.id, b.used_text()),
+                    });
+                }
+                out.push(d);
+            }
+        }
+    }
+}
+
+/// The finding when an export's amount takes the use from `before` to
+/// `after` against `limit` (exactly the limit is not over it; exactly 90 %
+/// is nearly used).
+#[allow(clippy::too_many_arguments)]
+fn limit_finding(
+    id: &str,
+    what: &str,
+    code: Code,
+    before: f64,
+    after: f64,
+    limit: f64,
+    unit: &str,
+    amount: &str,
+    date: Date,
+    exceeded: &mut Option<Date>,
+) -> Option<Finding> {
+    let share = 100.0 * after / limit;
+    if let Some(first) = *exceeded {
+        return Some(already(id, what, code, first));
+    }
+    if over(after, limit) {
+        *exceeded = Some(date);
+        return Some(Finding {
+            code,
+            message: format!(
+                "this export ({amount}) takes licence `{id}` to {} of its {} {unit} {what} limit ({} %), {} {unit} over: the part beyond the limit is not licensed. Reduce or split this export, or have the licence amended (or apply for a new one) before it ships; later exports under this licence are over the limit too",
+                num(after),
+                num(limit),
+                num(share),
+                num(after - limit),
+            ),
+        });
+    }
+    if !nearly(before, limit) && nearly(after, limit) {
+        return Some(Finding {
+            code: Code::LicenceNearlyUsed,
+            message: format!(
+                "this export ({amount}) takes licence `{id}` to {} of its {} {unit} {what} limit ({} %): {} {unit} are left. If more exports are planned, apply for a new licence now: MOFCOM takes up to 45 working days to decide",
+                num(after),
+                num(limit),
+                num(share),
+                num((limit - after).max(0.0)),
+            ),
+        });
+    }
+    None
+}
+
+fn already(id: &str, what: &str, code: Code, first: Date) -> Finding {
+    Finding {
+        code,
+        message: format!(
+            "licence `{id}`'s {what} limit was already exceeded by an export on {first}: this export is not covered by it. Ship it under another licence, or have this one amended first"
+        ),
+    }
+}
+
+/// Tolerance for sums of decimal amounts (0.1 + 0.2 is not 0.3 in floats).
+const EPS: f64 = 1e-9;
+
+fn over(used: f64, limit: f64) -> bool {
+    used > limit * (1.0 + EPS)
+}
+
+fn nearly(used: f64, limit: f64) -> bool {
+    used * 10.0 >= limit * 9.0 * (1.0 - EPS)
+}
+
+/// `q` of `from` in units of `to`; None between pieces and mass.
+pub fn convert(q: f64, from: Unit, to: Unit) -> Option<f64> {
+    match (from.grams(), to.grams()) {
+        (Some(a), Some(b)) => Some(q * a / b),
+        (None, None) => Some(q),
+        _ => None,
+    }
+}
+
+/// Back from the licence's unit to the export's own (for messages).
+fn q_in(q: f64, lunit: Unit, unit: Unit) -> f64 {
+    convert(q, lunit, unit).unwrap_or(q)
+}
+
+/// A number as people write it: at most 3 decimals, no trailing zeros.
+pub fn num(x: f64) -> String {
+    let s = format!("{x:.3}");
+    let s = s.trim_end_matches('0').trim_end_matches('.');
+    if s == "-0" { "0".into() } else { s.into() }
+}
+
+fn amount_span(a: &Amounts) -> Option<Span> {
+    a.quantity
+        .as_ref()
+        .map(|q| q.span)
+        .or(a.value.as_ref().map(|v| v.span))
+}
+
+/// `missing-end-use-evidence`: a controlled export naming no licence or an
+/// individual one that lacks any of the facts a licence application needs.
+#[allow(clippy::too_many_arguments)]
+pub fn end_use_evidence(
+    pack: &RulePack,
+    at: Span,
+    sku: Option<&str>,
+    what: &str,
+    kind: Option<LicenceType>,
+    licence: Option<&str>,
+    c: &Classification,
+    have: [bool; 4],
+) -> Option<Diagnostic> {
+    if c.verdict != Verdict::Controlled {
+        return None;
+    }
+    let under = match (kind, licence) {
+        (Some(LicenceType::General | LicenceType::Certificate), Some(_)) => return None,
+        (Some(LicenceType::Individual), Some(id)) => format!("under individual licence `{id}`"),
+        _ => "without a licence yet".to_string(),
+    };
+    let lacking: Vec<&str> = ["end_user", "end_use", "contract", "euc"]
+        .into_iter()
+        .zip(have)
+        .filter(|(_, h)| !h)
+        .map(|(k, _)| k)
+        .collect();
+    if lacking.is_empty() {
+        return None;
+    }
+    let list = lacking
+        .iter()
+        .map(|k| format!("`{k}`"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    Some(
+        Diagnostic::new(
+            Code::MissingEndUseEvidence,
+            at,
+            format!(
+                "{what} of a controlled item ({}) {under} lacks {list}: an individual licence application to MOFCOM (through the provincial commerce department) needs the contract, a technical description or test report (e.g. XRF/ICP composition), and an end-user and end-use certificate naming the end user, the item and model, the quantity matching the contract, the contract number, the specific civil end use and a no-transfer undertaking; MOFCOM decides within 45 working days. Add {list} (`euc`: the certificate's reference) before applying",
+                c.codes_text()
+            ),
+        )
+        .with_sku(sku)
+        .with_source(Some(pack.transfer_sourceref())),
+    )
+}
+
+/// Which of end_user, end_use, contract, euc are given.
+fn evidence(end_user: bool, f: &ExportFacts) -> [bool; 4] {
+    [
+        end_user,
+        f.end_use.is_some(),
+        f.contract.is_some(),
+        f.euc.is_some(),
+    ]
+}
+
+/// `missing-end-use-evidence` for a product's own export (one with a destination).
+pub fn product_evidence(
+    ws: &Workspace,
+    pack: &RulePack,
+    p: &Product,
+    c: &Classification,
+) -> Option<Diagnostic> {
+    p.destination.as_ref()?;
+    let licence = p.licence.as_ref().map(|l| l.value.as_str());
+    let kind = licence
+        .and_then(|id| ws.licence(id))
+        .and_then(|(_, l)| l.kind.as_ref().map(|k| k.value));
+    end_use_evidence(
+        pack,
+        p.header,
+        p.sku_str(),
+        "export",
+        kind,
+        licence,
+        c,
+        evidence(p.end_user.is_some(), p.export_facts()),
+    )
+}
+
+/// A shipment seen as the product it exports, for the licence checks: the
+/// product's facts with the shipment's own overrides, anchored on the
+/// shipment (an inherited licence reference points at its header).
+fn as_product(s: &Shipment, p: &Product) -> (Product, bool) {
+    let inherited = s.licence.is_none() && p.licence.is_some();
+    let licence = s.licence.clone().or_else(|| {
+        p.licence.as_ref().map(|l| Field {
+            value: l.value.clone(),
+            span: s.header,
+            key: s.header,
+        })
+    });
+    let view = Product {
+        header: s.header,
+        span: s.span,
+        sku: s.sku.clone(),
+        destination: s.destination.clone().or_else(|| p.destination.clone()),
+        end_user: s.end_user.clone().or_else(|| p.end_user.clone()),
+        transfer: s.transfer.clone().or_else(|| p.transfer.clone()),
+        purpose: s.purpose.clone().or_else(|| p.purpose.clone()),
+        licence,
+        ..Product::default()
+    };
+    (view, inherited)
+}
+
+impl Workspace<'_> {
+    /// The ledger of this workspace for these options (built once).
+    pub fn ledger(&self, opts: &Options) -> Arc<Ledger> {
+        self.ledger_cache(opts, || Ledger::build(self, opts))
+    }
+
+    /// The diagnostics of the exports written in file `f`: each shipment
+    /// judged on its date (unknown SKU, the licence checks, end-use
+    /// evidence) and the balance findings of every export of the file.
+    pub fn export_diagnostics(&self, f: usize, opts: &Options) -> Vec<Diagnostic> {
+        let cat = self.files[f].catalogue;
+        let mut out = Vec::new();
+        if cat.shipments.is_empty() && !cat.products.iter().any(|p| p.destination.is_some()) {
+            return out;
+        }
+        let ledger = self.ledger(opts);
+        // Shipments to judge, grouped by product so a classifier's memo of
+        // (product, date) serves a product's shipments.
+        let mut todo: Vec<(usize, (usize, usize), Date)> = Vec::new();
+        for (i, s) in cat.shipments.iter().enumerate() {
+            let Some(sku) = s.sku.as_ref() else { continue };
+            match self.product(&sku.value) {
+                None => {
+                    let near = self.suggest_sku(&sku.value);
+                    let msg = match near {
+                        Some(n) => format!(
+                            "shipment of `{}`, which names no product in the workspace: did you mean `{n}`? A shipment is judged with its product's facts, so it is not judged until the sku names one",
+                            sku.value
+                        ),
+                        None => format!(
+                            "shipment of `{}`, which names no product in the workspace: add a [[product]] with this sku or fix the sku; a shipment is judged with its product's facts, so it is not judged until then",
+                            sku.value
+                        ),
+                    };
+                    out.push(
+                        Diagnostic::new(Code::UnknownSku, sku.span, msg)
+                            .with_sku(Some(&sku.value))
+                            .with_string_replacements(
+                                near.map(|n| vec![n.to_string()]).unwrap_or_default(),
+                            ),
+                    );
+                }
+                Some(at) => {
+                    if let Some(d) = &s.ship_date {
+                        todo.push((i, at, d.value));
+                    }
+                }
+            }
+        }
+        todo.sort_by_key(|&(i, at, d)| (at, d, i));
+        let judge = |chunk: &[(usize, (usize, usize), Date)]| {
+            let mut out = Vec::new();
+            let mut classifiers: FxHashMap<usize, Classifier<Self>> = FxHashMap::default();
+            for &(i, at, date) in chunk {
+                let pack = &self.files[at.0].pack;
+                let classifier = classifiers
+                    .entry(at.0)
+                    .or_insert_with(|| Classifier::new(pack, self, false));
+                let c = classifier.classify(at, date);
+                self.shipment_diagnostics(&cat.shipments[i], at, date, &c, &mut out);
+            }
+            out
+        };
+        const CHUNK: usize = 2048;
+        if todo.len() > CHUNK {
+            out.extend(
+                todo.par_chunks(CHUNK)
+                    .flat_map_iter(judge)
+                    .collect::<Vec<_>>(),
+            );
+        } else {
+            out.extend(judge(&todo));
+        }
+        ledger.balance_diagnostics(self, f, &mut out);
+        out.sort_by(|a, b| {
+            a.span
+                .start()
+                .cmp(&b.span.start())
+                .then(a.code.cmp(&b.code))
+        });
+        out
+    }
+
+    fn shipment_diagnostics(
+        &self,
+        s: &Shipment,
+        at: (usize, usize),
+        date: Date,
+        c: &Classification,
+        out: &mut Vec<Diagnostic>,
+    ) {
+        let p = self.get(at);
+        let pack = &*self.files[at.0].pack;
+        let (view, inherited) = as_product(s, p);
+        let mut found = Vec::new();
+        licence::product_licence_diagnostics(self, pack, &view, date, c, &mut found);
+        if inherited {
+            // Reported on the product's own reference already.
+            found.retain(|d| d.code != Code::UnknownLicence);
+            for d in &mut found {
+                d.fix = Default::default();
+                d.message = format!(
+                    "{} (the licence is the product's: the shipment names none)",
+                    d.message
+                );
+            }
+        }
+        out.extend(found);
+        let licence = view.licence.as_ref().map(|l| l.value.as_str());
+        let kind = licence
+            .and_then(|id| self.licence(id))
+            .and_then(|(_, l)| l.kind.as_ref().map(|k| k.value));
+        let facts = ExportFacts {
+            end_use: s
+                .facts
+                .end_use
+                .clone()
+                .or_else(|| p.export_facts().end_use.clone()),
+            contract: s
+                .facts
+                .contract
+                .clone()
+                .or_else(|| p.export_facts().contract.clone()),
+            euc: s.facts.euc.clone().or_else(|| p.export_facts().euc.clone()),
+            ..ExportFacts::default()
+        };
+        out.extend(end_use_evidence(
+            pack,
+            s.header,
+            s.sku_str(),
+            &format!("shipment on {date}"),
+            kind,
+            licence,
+            c,
+            evidence(view.end_user.is_some(), &facts),
+        ));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn mass_units_convert_and_pieces_do_not() {
+        assert_eq!(convert(1500.0, Unit::G, Unit::Kg), Some(1.5));
+        assert_eq!(convert(2.0, Unit::T, Unit::Kg), Some(2000.0));
+        assert_eq!(convert(3.0, Unit::Pcs, Unit::Pcs), Some(3.0));
+        assert_eq!(convert(3.0, Unit::Pcs, Unit::Kg), None);
+        assert_eq!(convert(3.0, Unit::Kg, Unit::Pcs), None);
+    }
+
+    #[test]
+    fn limits_are_inclusive_and_ninety_percent_counts() {
+        assert!(!over(100.0, 100.0));
+        assert!(over(100.001, 100.0));
+        assert!(nearly(90.0, 100.0));
+        assert!(!nearly(89.99, 100.0));
+        // Decimal sums that floats get slightly wrong still count as exact.
+        assert!(!over(0.1 + 0.2, 0.3));
+        assert!(nearly(0.3 + 0.6, 1.0));
+        assert_eq!(num(0.1 + 0.2), "0.3");
+        assert_eq!(num(1000.0), "1000");
+    }
+}
