@@ -665,6 +665,35 @@ fn every_diagnostic_code_is_produced() {
             Code::CertificatePurposeUnusual,
             "[[licence]]\nid = \"C\"\ntype = \"certificate\"\nissued = 2026-01-01\nexpires = 2026-12-31\npurposes = [\"research\"]\n",
         ),
+        // v2 §4a: shipments and licence balances (boundaries in golden_shipments.rs).
+        (
+            Code::UnknownSku,
+            "[[shipment]]\nsku = \"A\"\nship_date = 2026-02-01\n",
+        ),
+        (
+            Code::LicenceQuantityExceeded,
+            "[[licence]]\nid = \"L\"\ntype = \"general\"\nissued = 2026-01-01\nexpires = 2026-12-31\nquantity = 100\nunit = \"kg\"\nvalue = 1000\ncurrency = \"CNY\"\n[[product]]\nsku = \"A\"\nform = \"oxide\"\ncomposition = { Dy2O3 = 100 }\ndestination = \"DE\"\nlicence = \"L\"\nquantity = 101\nunit = \"kg\"\n",
+        ),
+        (
+            Code::LicenceValueExceeded,
+            "[[licence]]\nid = \"L\"\ntype = \"general\"\nissued = 2026-01-01\nexpires = 2026-12-31\nquantity = 100\nunit = \"kg\"\nvalue = 1000\ncurrency = \"CNY\"\n[[product]]\nsku = \"A\"\nform = \"oxide\"\ncomposition = { Dy2O3 = 100 }\ndestination = \"DE\"\nlicence = \"L\"\nvalue = 1001\ncurrency = \"CNY\"\n",
+        ),
+        (
+            Code::LicenceNearlyUsed,
+            "[[licence]]\nid = \"L\"\ntype = \"general\"\nissued = 2026-01-01\nexpires = 2026-12-31\nquantity = 100\nunit = \"kg\"\nvalue = 1000\ncurrency = \"CNY\"\n[[product]]\nsku = \"A\"\nform = \"oxide\"\ncomposition = { Dy2O3 = 100 }\ndestination = \"DE\"\nlicence = \"L\"\nquantity = 90\nunit = \"kg\"\n",
+        ),
+        (
+            Code::LicenceUnitMismatch,
+            "[[licence]]\nid = \"L\"\ntype = \"general\"\nissued = 2026-01-01\nexpires = 2026-12-31\nquantity = 100\nunit = \"kg\"\nvalue = 1000\ncurrency = \"CNY\"\n[[product]]\nsku = \"A\"\nform = \"oxide\"\ncomposition = { Dy2O3 = 100 }\ndestination = \"DE\"\nlicence = \"L\"\nquantity = 90\nunit = \"pcs\"\n",
+        ),
+        (
+            Code::IndividualLicenceSplitShipment,
+            "[[licence]]\nid = \"L\"\ntype = \"individual\"\nissued = 2026-01-01\nexpires = 2026-12-31\nend_users = [\"E\"]\n[[product]]\nsku = \"A\"\nform = \"oxide\"\ncomposition = { Dy2O3 = 100 }\ndestination = \"DE\"\nlicence = \"L\"\nend_user = \"E\"\nship_date = 2026-02-01\n[[shipment]]\nsku = \"A\"\nship_date = 2026-03-01\n",
+        ),
+        (
+            Code::MissingEndUseEvidence,
+            "[[product]]\nsku = \"A\"\nform = \"oxide\"\ncomposition = { Dy2O3 = 100 }\ndestination = \"DE\"\n",
+        ),
     ];
     for (code, text) in cases {
         let c = check(text, D);
