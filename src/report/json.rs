@@ -6,6 +6,7 @@
 use super::{LoadedFile, Run, Summary};
 use crate::diagnostic::{Diagnostic, SourceRef};
 use crate::engine::{FileResult, ProductResult, Verdict};
+
 use crate::rules::RulePack;
 use crate::text::LineCol;
 use serde::Serialize;
@@ -51,11 +52,12 @@ impl Serialize for Files<'_> {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         let run = self.0;
         let mut seq = s.serialize_seq(Some(run.files.len()))?;
-        for (f, r) in run.files.iter().zip(&run.results) {
+        for (i, (f, r)) in run.files.iter().zip(&run.results).enumerate() {
             seq.serialize_element(&File {
                 path: &f.path,
                 rule_pack: (f.pack.sha256 != run.pack.sha256).then(|| Pack::of(&f.pack)),
-                products: Products(f, r),
+                products: Products(run, i),
+                licences: super::exports::licences(f, i, r.ledger.as_deref()),
                 diagnostics: Diagnostics(f, r),
             })?;
         }
@@ -69,17 +71,22 @@ struct File<'a> {
     #[serde(skip_serializing_if = "Option::is_none")]
     rule_pack: Option<Pack<'a>>,
     products: Products<'a>,
+    /// v2 §8: the licences defined in this file, their limits and use.
+    licences: Vec<super::exports::LicenceJson<'a>>,
     diagnostics: Diagnostics<'a>,
 }
 
-struct Products<'a>(&'a LoadedFile, &'a FileResult);
+struct Products<'a>(&'a Run, usize);
 
 impl Serialize for Products<'_> {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        let (f, r) = (self.0, self.1);
+        let (run, i) = (self.0, self.1);
+        let (f, r) = (&run.files[i], &run.results[i]);
         let mut seq = s.serialize_seq(Some(r.products.len()))?;
         for p in &r.products {
-            seq.serialize_element(&Product::of(f, p))?;
+            let mut out = Product::of(f, p);
+            out.exports = super::exports::of_product(run, i, p.index);
+            seq.serialize_element(&out)?;
         }
         seq.end()
     }
@@ -98,6 +105,8 @@ struct Product<'a> {
     missing: Option<&'a [String]>,
     /// Contract v2 §6: unconfirmed statuses the verdict rests on.
     assumptions: Vec<Assumption<'a>>,
+    /// Contract v2 §4a, §8: its exports in date order.
+    exports: Vec<super::exports::ExportJson<'a>>,
 }
 
 /// An unconfirmed status a verdict rests on (contract v2 §6).
@@ -155,6 +164,7 @@ impl<'a> Product<'a> {
                     }),
                 })
                 .collect(),
+            exports: Vec::new(),
         }
     }
 }
