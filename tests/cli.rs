@@ -411,3 +411,72 @@ fn rules_test_runs_the_pack_tests_with_coverage() {
     let (code, _, err) = run(&["rules", "test", dir.path().join("none").to_str().unwrap()]);
     assert_eq!(code, 2, "{err}");
 }
+
+/// v2 §4a, §8: per product `exports` with the licence's use after each, per
+/// file `licences` with limits, use, share and what is left.
+#[test]
+fn json_lists_exports_and_licence_balances() {
+    let (code, out, _) = run(&[
+        "check",
+        "examples/shipments.catalogue.toml",
+        "--format",
+        "json",
+        "--as-of",
+        "2026-06-01",
+    ]);
+    assert_eq!(code, 1);
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    let file = &v["files"][0];
+    let magnet = &file["products"][0];
+    assert_eq!(magnet["sku"], "NDFEB-DY-12");
+    let exports = magnet["exports"].as_array().unwrap();
+    let dates: Vec<&str> = exports
+        .iter()
+        .map(|e| e["date"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        dates,
+        [
+            "2026-03-02",
+            "2026-04-06",
+            "2026-05-04",
+            "2026-06-01",
+            "2026-06-15"
+        ]
+    );
+    assert_eq!(exports[0]["kind"], "product");
+    assert_eq!(exports[1]["kind"], "shipment");
+    assert_eq!(exports[1]["quantity"], 500000.0);
+    assert_eq!(exports[1]["unit"], "g");
+    assert_eq!(exports[1]["licence"], "GL-2026-0300");
+    // 0.4 t then 0.9 t of the 1 t limit, in the licence's unit.
+    assert_eq!(
+        exports[1]["licence_use"],
+        serde_json::json!({"quantity": 0.9, "unit": "t", "value": 1700000.0, "currency": "CNY", "share": 90.0})
+    );
+    // The EUR value is not counted: the use stays at 1 700 000 CNY.
+    assert_eq!(exports[2]["licence_use"]["value"], 1700000.0);
+    let licences = file["licences"].as_array().unwrap();
+    let gl = licences.iter().find(|l| l["id"] == "GL-2026-0300").unwrap();
+    assert_eq!(gl["type"], "general");
+    assert_eq!(gl["expires"], "2026-09-30");
+    assert_eq!(
+        gl["limits"],
+        serde_json::json!({"quantity": 1.0, "unit": "t", "value": 2000000.0, "currency": "CNY"})
+    );
+    assert_eq!(gl["used"]["quantity"], 1.05);
+    assert_eq!(gl["used"]["value"], 2050000.0);
+    assert_eq!(gl["share"], 105.0);
+    assert_eq!(gl["remaining"]["quantity"], 0.0);
+    assert_eq!(gl["exports"], 5);
+    // A product without exports has an empty list, not a missing key.
+    let (_, out, _) = run(&[
+        "check",
+        "examples/motors.catalogue.toml",
+        "--format",
+        "json",
+    ]);
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert!(v["files"][0]["products"][0]["exports"].is_array());
+    assert!(v["files"][0]["licences"].is_array());
+}

@@ -440,3 +440,25 @@ fn licence_limits_are_validated() {
                 && d.message.contains("`value` without `currency`"))
     );
 }
+
+#[test]
+fn every_export_after_the_limit_is_crossed_is_over_whatever_its_amount() {
+    let text = format!(
+        "{}{}{}{}{}",
+        licence("general", "quantity = 100\nunit = \"kg\""),
+        product("quantity = 101\nunit = \"kg\""),
+        shipment("2026-03-01", "quantity = 5\nunit = \"pcs\""),
+        shipment("2026-04-01", ""),
+        shipment("2026-05-01", "quantity = 1\nunit = \"g\""),
+    );
+    let c = check(&text, D);
+    // The product crosses it; the pieces, the product's own amount again
+    // (a shipment without amount takes the product's) and the gram are all over.
+    assert_eq!(
+        at(&c, Code::LicenceQuantityExceeded).len(),
+        4,
+        "{:#?}",
+        c.diags()
+    );
+    assert_eq!(at(&c, Code::LicenceUnitMismatch).len(), 1);
+}

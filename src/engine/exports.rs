@@ -328,7 +328,11 @@ impl Ledger {
                                 &mut exceeded_q,
                             ));
                         }
-                        None => found.push(Finding {
+                        None => found.extend(
+                            exceeded_q
+                                .map(|first| already(&id, "quantity", Code::LicenceQuantityExceeded, first))
+                                .into_iter()
+                                .chain([Finding {
                             code: Code::LicenceUnitMismatch,
                             message: format!(
                                 "this export's quantity is in {unit} but licence `{id}` limits {} in {lunit}: {} cannot be counted against the other, so it is NOT counted and the licence's balance may be understated. State the export's quantity in the licence's kind of unit ({}) or check the licence's terms",
@@ -336,7 +340,8 @@ impl Ledger {
                                 if lunit == Unit::Pcs { "a mass" } else { "pieces" },
                                 if lunit == Unit::Pcs { "pcs" } else { "kg, g or t" },
                             ),
-                        }),
+                        }]),
+                        ),
                     },
                     None => {
                         if let Some(first) = exceeded_q {
@@ -363,12 +368,17 @@ impl Ledger {
                             &mut exceeded_v,
                         ));
                     }
-                    Some((_, c)) => found.push(Finding {
-                        code: Code::LicenceUnitMismatch,
-                        message: format!(
-                            "this export's value is in {c} but licence `{id}` limits value in {currency}: catalogue-lsp does not convert currencies (no exchange rate is part of the catalogue), so this value is NOT counted and the licence's balance may be understated. State the value in {currency}, at the rate your licence application used"
-                        ),
-                    }),
+                    Some((_, c)) => {
+                        if let Some(first) = exceeded_v {
+                            found.push(already(&id, "value", Code::LicenceValueExceeded, first));
+                        }
+                        found.push(Finding {
+                            code: Code::LicenceUnitMismatch,
+                            message: format!(
+                                "this export's value is in {c} but licence `{id}` limits value in {currency}: catalogue-lsp does not convert currencies (no exchange rate is part of the catalogue), so this value is NOT counted and the licence's balance may be understated. State the value in {currency}, at the rate your licence application used"
+                            ),
+                        });
+                    }
                     None => {
                         if let Some(first) = exceeded_v {
                             found.push(already(&id, "value", Code::LicenceValueExceeded, first));

@@ -115,7 +115,11 @@ pub fn of_product(run: &Run, file: usize, index: usize) -> Vec<ExportJson<'_>> {
 }
 
 /// The licences defined in file `file`, with their use by the workspace's exports.
-pub fn licences<'a>(f: &'a LoadedFile, file: usize, ledger: Option<&'a Ledger>) -> Vec<LicenceJson<'a>> {
+pub fn licences<'a>(
+    f: &'a LoadedFile,
+    file: usize,
+    ledger: Option<&'a Ledger>,
+) -> Vec<LicenceJson<'a>> {
     f.catalogue
         .licences
         .iter()
@@ -154,9 +158,10 @@ pub fn licences<'a>(f: &'a LoadedFile, file: usize, ledger: Option<&'a Ledger>) 
                     value: used.value.map(round),
                     currency: v.map(|v| v.1),
                 },
-                share: b.and_then(|b| b.share(&b.used)).map(round).or(
-                    (q.is_some() || v.is_some()).then_some(0.0),
-                ),
+                share: b
+                    .and_then(|b| b.share(&b.used))
+                    .map(round)
+                    .or((q.is_some() || v.is_some()).then_some(0.0)),
                 remaining: AmountsJson {
                     quantity: left(q.map(|q| q.0), used.quantity),
                     unit: q.map(|q| q.1.as_str()),
