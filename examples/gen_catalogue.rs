@@ -1,5 +1,9 @@
 //! Deterministic catalogue generator for benchmarks:
 //! `cargo run --release --example gen_catalogue -- 100000 > big.catalogue.toml`
+//! `cargo run --release --example gen_catalogue -- 100000 3 > big.catalogue.toml`
+//! adds 3 `[[shipment]]` tables per product (v2 §4a), amounts on products and
+//! quantity and value limits on the licences; without it the output is what
+//! it always was.
 //! A realistic mix of magnets, oxides, alloys, targets, assemblies, sensors
 //! and licences, with component and licence references. As in a maintained
 //! catalogue, products of the kinds that are usually controlled carry a
@@ -27,17 +31,30 @@ fn main() {
         .nth(1)
         .and_then(|s| s.parse().ok())
         .unwrap_or(10_000);
+    let shipments: usize = std::env::args()
+        .nth(2)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(0);
     let mut r = Lcg(42);
-    let mut s = String::with_capacity(n * 200);
+    let mut s = String::with_capacity(n * (200 + 90 * shipments));
     s.push_str("[catalogue]\nname = \"Generated catalogue\"\nas_of = 2026-06-01\n\n");
     let licences = (n / 100).max(1);
     for i in 0..licences {
         let customers: Vec<String> = (0..50).map(|c| format!("\"Customer {c}\"")).collect();
         let _ = write!(
             s,
-            "[[licence]]\nid = \"GL-{i:06}\"\ntype = \"general\"\nissued = 2026-01-01\nexpires = 2028-12-31\nitems = [\"1C902\", \"1C904\", \"1C905\", \"1C908\"]\nend_users = [{}]\ndestinations = [\"DE\", \"US\", \"JP\", \"SE\", \"KR\", \"FR\"]\n\n",
+            "[[licence]]\nid = \"GL-{i:06}\"\ntype = \"general\"\nissued = 2026-01-01\nexpires = 2028-12-31\nitems = [\"1C902\", \"1C904\", \"1C905\", \"1C908\"]\nend_users = [{}]\ndestinations = [\"DE\", \"US\", \"JP\", \"SE\", \"KR\", \"FR\"]\n",
             customers.join(", ")
         );
+        if shipments > 0 {
+            // About 100 products use each licence: some licences run out.
+            let _ = write!(
+                s,
+                "quantity = {}\nunit = \"t\"\nvalue = 50000000\ncurrency = \"CNY\"\n",
+                20 + i % 40
+            );
+        }
+        s.push('\n');
     }
     let dests = ["DE", "US", "JP", "SE", "KR", "FR"];
     for i in 0..n {
@@ -105,7 +122,35 @@ fn main() {
         if r.next() % 100 < if usual { 95 } else { 3 } {
             let _ = writeln!(s, "licence = \"GL-{:06}\"", r.next() as usize % licences);
         }
+        if shipments > 0 {
+            let _ = writeln!(
+                s,
+                "ship_date = 2026-02-{:02}\nquantity = {}\nunit = \"kg\"\nvalue = {}\ncurrency = \"CNY\"",
+                1 + r.next() % 28,
+                10 + r.next() % 90,
+                10_000 + r.next() % 90_000
+            );
+        }
         s.push('\n');
+        for k in 0..shipments {
+            let unit = r.pick(&["kg", "kg", "g", "t"]);
+            let q = match unit {
+                "g" => 1000 * (10 + r.next() % 90),
+                "t" => 1 + r.next() % 2,
+                _ => 10 + r.next() % 90,
+            };
+            let _ = writeln!(
+                s,
+                "[[shipment]]\nsku = \"SKU-{i:07}\"\nship_date = 2026-{:02}-{:02}\nquantity = {q}\nunit = \"{unit}\"\nvalue = {}\ncurrency = \"CNY\"",
+                3 + k % 9,
+                1 + r.next() % 28,
+                10_000 + r.next() % 90_000
+            );
+            if r.next() % 10 == 0 {
+                let _ = writeln!(s, "contract = \"C-{i:07}-{k}\"");
+            }
+            s.push('\n');
+        }
     }
     print!("{s}");
 }

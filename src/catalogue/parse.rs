@@ -234,9 +234,11 @@ impl Changed {
             Parsed::Product(x) => self.skus.extend(x.sku_str().map(str::to_owned)),
             Parsed::Licence(x) => self.licences.extend(x.id_str().map(str::to_owned)),
             Parsed::Catalogue(_) => self.catalogue = true,
-            // A shipment defines no name: it changes only the exports and
-            // licence balances, which are judged again with every analysis.
-            Parsed::Shipment(_) | Parsed::Root | Parsed::Other => {}
+            // A shipment defines no name, but it is an export of the product
+            // it names: what depends on that product's exports (its
+            // licence's balance) is judged again.
+            Parsed::Shipment(x) => self.skus.extend(x.sku_str().map(str::to_owned)),
+            Parsed::Root | Parsed::Other => {}
         }
     }
 }
@@ -513,7 +515,11 @@ pub fn edit_at(
             changed.licences.extend(new.id_str().map(str::to_owned));
         }
         (TableKind::Shipment, Parsed::Shipment(new)) => {
-            cat.shipments[t.index] = *new;
+            let old = std::mem::replace(&mut cat.shipments[t.index], *new);
+            changed.skus.extend(old.sku_str().map(str::to_owned));
+            changed
+                .skus
+                .extend(cat.shipments[t.index].sku_str().map(str::to_owned));
             changed.names_kept = true;
         }
         (TableKind::Root, Parsed::Root) | (TableKind::Other, Parsed::Other) => {

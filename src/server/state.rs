@@ -765,7 +765,13 @@ impl State {
             .licences
             .iter()
             .filter_map(|l| Some((format!("l:{}", l.id_str()?), digest(l.span))));
-        products.chain(licences).collect()
+        // Shipments are exports of the product they name (v2 §4a).
+        let shipments = cat
+            .shipments
+            .iter()
+            .enumerate()
+            .filter_map(|(i, x)| Some((format!("s:{}#{i}", x.sku_str()?), digest(x.span))));
+        products.chain(licences).chain(shipments).collect()
     }
 
     /// The SKUs and licence ids whose definition differs between two export maps.
@@ -780,6 +786,8 @@ impl State {
                 keys.skus.insert(s.to_owned());
             } else if let Some(l) = k.strip_prefix("l:") {
                 keys.licences.insert(l.to_owned());
+            } else if let Some((s, _)) = k.strip_prefix("s:").and_then(|x| x.rsplit_once('#')) {
+                keys.skus.insert(s.to_owned());
             }
         }
         keys
@@ -805,6 +813,31 @@ impl State {
         );
         if !changed.skus.is_empty() || !changed.licences.is_empty() {
             let files = self.files();
+            // Licence balances (v2 §4a) join the exports of every file that
+            // uses a licence with limits, or an individual one: a changed
+            // product, shipment or licence may move any of them.
+            let balances = files.iter().any(|f| {
+                f.catalogue.licences.iter().any(|l| {
+                    !l.limits.is_empty()
+                        || l.kind
+                            .as_ref()
+                            .is_some_and(|k| k.value == crate::catalogue::LicenceType::Individual)
+                })
+            });
+            if balances {
+                hit.extend(
+                    files
+                        .iter()
+                        .filter(|f| {
+                            !f.catalogue.shipments.is_empty()
+                                || f.catalogue
+                                    .products
+                                    .iter()
+                                    .any(|p| p.destination.is_some() && p.licence.is_some())
+                        })
+                        .map(|f| f.uri.clone()),
+                );
+            }
             loop {
                 let before = hit.len();
                 for f in &files {
@@ -824,7 +857,13 @@ impl State {
                         .catalogue
                         .licences
                         .iter()
-                        .any(|l| l.id_str().is_some_and(|i| changed.licences.contains(i)));
+                        .any(|l| l.id_str().is_some_and(|i| changed.licences.contains(i)))
+                        || f.catalogue.shipments.iter().any(|x| {
+                            x.sku_str().is_some_and(|s| changed.skus.contains(s))
+                                || x.licence
+                                    .as_ref()
+                                    .is_some_and(|l| changed.licences.contains(&l.value))
+                        });
                     if touches {
                         hit.insert(f.uri.clone());
                         changed.skus.extend(
@@ -1364,6 +1403,86 @@ mod tests {
                 }
             }
         }
+    }
+
+    /// v2 §4a: a licence with limits used by exports in two files: shipments
+    /// in one, the licence, a product and shipments of the other's product
+    /// in the other.
+    const SHIPPED_A: &str = "[catalogue]\nas_of = 2026-06-01\n\n[[licence]]\nid = \"GL-9\"\ntype = \"general\"\nissued = 2026-01-01\nexpires = 2026-12-31\nquantity = 100\nunit = \"kg\"\nvalue = 1000\ncurrency = \"CNY\"\n\n[[licence]]\nid = \"IL-9\"\ntype = \"individual\"\nissued = 2026-01-01\nexpires = 2026-12-31\nend_users = [\"C\"]\n\n[[product]]\nsku = \"S\"\nform = \"oxide\"\ncomposition = { Dy2O3 = 100 }\ndestination = \"DE\"\nend_user = \"C\"\nlicence = \"GL-9\"\nship_date = 2026-02-01\nquantity = 40\nunit = \"kg\"\n\n[[shipment]]\nsku = \"T\"\nship_date = 2026-03-01\nquantity = 30000\nunit = \"g\"\n\n[[shipment]]\nsku = \"S\"\nship_date = 2026-03-01\nlicence = \"IL-9\"\nvalue = 500\ncurrency = \"CNY\"\n";
+    const SHIPPED_B: &str = "[catalogue]\nas_of = 2026-06-01\n\n[[product]]\nsku = \"T\"\nform = \"oxide\"\ncomposition = { Tb4O7 = 100 }\ndestination = \"DE\"\nlicence = \"GL-9\"\nquantity = 0.025\nunit = \"t\"\n\n[[shipment]]\nsku = \"S\"\nship_date = 2026-04-01\nquantity = 20\nunit = \"kg\"\nvalue = 600\ncurrency = \"CNY\"\n";
+    /// A third file whose only link to the others is the licence it uses.
+    const SHIPPED_C: &str = "[[product]]\nsku = \"U\"\nform = \"oxide\"\ncomposition = { Dy2O3 = 100 }\ndestination = \"DE\"\nlicence = \"GL-9\"\nship_date = 2026-03-15\nquantity = 15\nunit = \"kg\"\n";
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 48, ..ProptestConfig::default() })]
+
+        /// Edits of shipments, amounts and limits bring the files (each
+        /// holding exports of the other's licence or product) up to date as
+        /// a fresh analysis of both would.
+        #[test]
+        fn balances_across_files_equal_a_fresh_analysis(
+            edits in proptest::collection::vec((0usize..800, 0usize..8, prop_oneof![
+                Just(""), Just("1"), Just("9"), Just("\n"), Just("g"), Just("S"), Just("T"),
+                Just("[[shipment]]\nsku = \"T\"\nship_date = 2026-02-01\nquantity = 50\nunit = \"kg\"\n"),
+                Just("[[shipment]]\nsku = \"S\"\nship_date = 2026-05-01\n"),
+                Just("quantity = 7\nunit = \"pcs\"\n"),
+                Just("licence = \"IL-9\"\n"),
+            ]), 1..10),
+        ) {
+            let a = Url::parse("file:///w/a.catalogue.toml").unwrap();
+            let b = Url::parse("file:///w/b.catalogue.toml").unwrap();
+            let c = Url::parse("file:///w/c.catalogue.toml").unwrap();
+            let mut st = State::default();
+            st.docs.insert(a.clone(), Document::new(SHIPPED_A.into(), 1));
+            st.docs.insert(b.clone(), Document::new(SHIPPED_B.into(), 1));
+            st.docs.insert(c.clone(), Document::new(SHIPPED_C.into(), 1));
+            st.analyse(&[a.clone(), b.clone(), c.clone()], None);
+            let mut text = SHIPPED_A.to_string();
+            for (k, (at, len, ins)) in edits.into_iter().enumerate() {
+                let from = crate::text::floor_char_boundary(&text, at.min(text.len()));
+                let to = crate::text::floor_char_boundary(&text, (from + len).min(text.len()));
+                let change = ranged_change(&text, from, to, ins, Encoding::Utf16);
+                text.replace_range(from..to, ins);
+                let doc = st.docs.get_mut(&a).unwrap();
+                let edit = doc.apply(vec![change], k as i32 + 2, Encoding::Utf16).unwrap();
+                let keys = Keys {
+                    skus: edit.changed.skus.iter().cloned().collect(),
+                    licences: edit.changed.licences.iter().cloned().collect(),
+                };
+                let targets = st.affected(&a, keys);
+                st.analyse(&targets, Some((&a, &edit)));
+                let mut fresh = State::default();
+                fresh.docs.insert(a.clone(), Document::new(text.clone(), 1));
+                fresh.docs.insert(b.clone(), Document::new(SHIPPED_B.into(), 1));
+                fresh.docs.insert(c.clone(), Document::new(SHIPPED_C.into(), 1));
+                fresh.analyse(&[a.clone(), b.clone(), c.clone()], None);
+                for u in [&a, &b, &c] {
+                    let (got, want) = (published(&mut st, u), published(&mut fresh, u));
+                    prop_assert!(got == want, "{} after edit {} of {:?}:\n{}", u, k, text, differences(&got, &want));
+                }
+            }
+        }
+    }
+
+    /// The shipment fixture shows balance findings in both files, so the
+    /// property above compares something.
+    #[test]
+    fn the_shipment_fixture_has_balance_findings_in_both_files() {
+        let a = Url::parse("file:///w/a.catalogue.toml").unwrap();
+        let b = Url::parse("file:///w/b.catalogue.toml").unwrap();
+        let mut st = State::default();
+        st.docs
+            .insert(a.clone(), Document::new(SHIPPED_A.into(), 1));
+        st.docs
+            .insert(b.clone(), Document::new(SHIPPED_B.into(), 1));
+        st.analyse(&[a.clone(), b.clone()], None);
+        // 40 kg (S, 2026-02-01), 30 kg (shipment of T, 2026-03-01), 20 kg
+        // (shipment of S in b, 2026-04-01: 90 %), 25 kg (T in b, dated by
+        // as_of 2026-06-01: over).
+        let (pa, pb) = (published(&mut st, &a), published(&mut st, &b));
+        assert!(pb.contains("licence-quantity-exceeded"), "{pb}");
+        assert!(pa.contains("licence-nearly-used") || pb.contains("licence-nearly-used"));
+        assert!(pa.contains("missing-end-use-evidence"), "{pa}");
     }
 
     #[test]
