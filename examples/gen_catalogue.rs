@@ -47,11 +47,12 @@ fn main() {
             customers.join(", ")
         );
         if shipments > 0 {
-            // About 100 products use each licence: some licences run out.
+            // About 65 products (260 exports, some 14 t) use each licence:
+            // most stay within their limits, some run out.
             let _ = write!(
                 s,
                 "quantity = {}\nunit = \"t\"\nvalue = 50000000\ncurrency = \"CNY\"\n",
-                20 + i % 40
+                14 + i % 10
             );
         }
         s.push('\n');
@@ -134,10 +135,10 @@ fn main() {
         s.push('\n');
         for k in 0..shipments {
             let unit = r.pick(&["kg", "kg", "g", "t"]);
-            let q = match unit {
-                "g" => 1000 * (10 + r.next() % 90),
-                "t" => 1 + r.next() % 2,
-                _ => 10 + r.next() % 90,
+            let q: f64 = match unit {
+                "g" => (1000 * (10 + r.next() % 90)) as f64,
+                "t" => (1 + r.next() % 9) as f64 / 100.0,
+                _ => (10 + r.next() % 90) as f64,
             };
             let _ = writeln!(
                 s,

@@ -1,15 +1,18 @@
 #!/bin/sh
 # `check --format json` against the toml-crate floor, side by side in one
 # hyperfine run; prints the median of each and the ratios.
-#   scripts/bench-check.sh [PRODUCTS] [RUNS]      (default 100000 products, 15 runs)
+#   scripts/bench-check.sh [PRODUCTS] [RUNS] [SHIPMENTS]
+#   (default 100000 products, 15 runs, no shipments; SHIPMENTS: [[shipment]]
+#   tables per product, e.g. 3 for 100k products + 300k shipments)
 # Needs hyperfine (cargo install hyperfine --locked) and python3.
 set -eu
 n=${1:-100000}
 runs=${2:-15}
+ships=${3:-0}
 cd "$(dirname "$0")/.."
 cargo build --release --quiet --bins --examples
 file=$(mktemp -d)/gen$n.catalogue.toml
-target/release/examples/gen_catalogue "$n" > "$file"
+target/release/examples/gen_catalogue "$n" "$ships" > "$file"
 out=$(mktemp)
 hyperfine -N -i -w 2 -r "$runs" --export-json "$out" \
   "target/release/examples/toml_floor $file" \

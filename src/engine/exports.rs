@@ -649,8 +649,23 @@ impl Workspace<'_> {
         let ledger = self.ledger(opts);
         // Shipments to judge, grouped by product so a classifier's memo of
         // (product, date) serves a product's shipments.
-        let mut todo: Vec<(usize, (usize, usize), Date)> = Vec::new();
+        // The ledger resolved the shipments it holds: only the others
+        // (no date, or an unknown SKU) are looked up again.
+        let mut todo: Vec<(usize, (usize, usize), Date)> = ledger
+            .of_file(f)
+            .filter_map(|(_, e)| match e.source {
+                Source::Shipment(i) => Some((i, e.product, e.date)),
+                Source::Product(_) => None,
+            })
+            .collect();
+        let mut held = vec![false; cat.shipments.len()];
+        for &(i, _, _) in &todo {
+            held[i] = true;
+        }
         for (i, s) in cat.shipments.iter().enumerate() {
+            if held[i] {
+                continue;
+            }
             let Some(sku) = s.sku.as_ref() else { continue };
             match self.product(&sku.value) {
                 None => {
