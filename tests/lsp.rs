@@ -1066,3 +1066,133 @@ fn pull_diagnostics_wait_for_the_index_and_refresh_needs_refresh_support() {
         assert_eq!(c.shutdown_and_exit(), Some(0));
     }
 }
+
+/// v2 §4a: a licence with a limit in the register, used by a product and a
+/// shipment of another file.
+const LIMITED: &str = "[[licence]]\nid = \"GL-1\"\ntype = \"general\"\nissued = 2026-01-01\nexpires = 2028-12-31\nquantity = 100\nunit = \"kg\"\n";
+const SHIPPED: &str = "[catalogue]\nas_of = 2026-06-01\n\n[[product]]\nsku = \"MAG-1\"\nform = \"magnet\"\ncomposition = { Nd = 27.5, Dy = 2.5, Fe = 69, B = 1 }\ndestination = \"DE\"\nlicence = \"GL-1\"\nship_date = 2026-02-01\nquantity = 50\nunit = \"kg\"\n\n[[shipment]]\nsku = \"MAG-1\"\nship_date = 2026-03-01\nquantity = 40000\nunit = \"g\"\n";
+
+fn shipped_workspace() -> (tempfile::TempDir, String, String) {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("licences.catalogue.toml"), LIMITED).unwrap();
+    std::fs::write(dir.path().join("shipped.catalogue.toml"), SHIPPED).unwrap();
+    let lic = url(&dir.path().join("licences.catalogue.toml"));
+    let shipped = url(&dir.path().join("shipped.catalogue.toml"));
+    (dir, lic, shipped)
+}
+
+fn lens_titles(c: &mut Client, uri: &str) -> Vec<String> {
+    let r = c.request(
+        "textDocument/codeLens",
+        json!({"textDocument": {"uri": uri}}),
+    );
+    r["result"]
+        .as_array()
+        .unwrap_or_else(|| panic!("{r}"))
+        .iter()
+        .map(|l| l["command"]["title"].as_str().unwrap().to_string())
+        .collect()
+}
+
+#[test]
+fn a_licences_hover_and_code_lens_show_its_use() {
+    let (dir, lic, shipped) = shipped_workspace();
+    let mut c = start(dir.path(), &["utf-16"]);
+    c.open(&lic, LIMITED, 1);
+    c.diagnostics(&lic, Some(1));
+    // 50 kg on 2026-02-01, then 40 000 g on 2026-03-01: 90 of 100 kg.
+    assert_eq!(
+        lens_titles(&mut c, &lic),
+        ["90 of 100 kg used (90 %), 10 kg left · 2 exports · expires 2028-12-31"]
+    );
+    let r = c.request(
+        "textDocument/hover",
+        json!({"textDocument": {"uri": lic}, "position": pos(0, 3)}),
+    );
+    let md = r["result"]["contents"]["value"]
+        .as_str()
+        .unwrap_or_else(|| panic!("{r}"));
+    for want in [
+        "90 of 100 kg used (90 %), 10 kg left",
+        "- 2026-02-01 `MAG-1` (product, shipped.catalogue.toml:4): 50 kg → 50 %",
+        "- 2026-03-01 `MAG-1` (shipment, shipped.catalogue.toml:14): 40000 g → 90 %",
+        "Valid through 2028-12-31",
+    ] {
+        assert!(md.contains(want), "{want:?} not in:\n{md}");
+    }
+    // The product's lens names its licence and what is left; an edit of the
+    // shipment moves both.
+    c.open(&shipped, SHIPPED, 1);
+    let diags = c.diagnostics(&shipped, Some(1));
+    assert!(
+        codes(&diags).contains(&"licence-nearly-used".to_string()),
+        "{diags:?}"
+    );
+    let titles = lens_titles(&mut c, &shipped);
+    assert!(
+        titles[0].ends_with(" · licence GL-1 · GL-1: 10 kg left"),
+        "{titles:?}"
+    );
+    c.change(
+        &shipped,
+        2,
+        json!([{"range": {"start": pos(16, 11), "end": pos(16, 16)}, "text": "60000"}]),
+    );
+    let diags = c.diagnostics(&shipped, Some(2));
+    assert!(
+        codes(&diags).contains(&"licence-quantity-exceeded".to_string()),
+        "{diags:?}"
+    );
+    assert!(lens_titles(&mut c, &shipped)[0].ends_with("GL-1: 0 kg left"));
+    assert_eq!(
+        lens_titles(&mut c, &lic),
+        ["110 of 100 kg used (110 %), 0 kg left · 2 exports · expires 2028-12-31"]
+    );
+    assert_eq!(c.shutdown_and_exit(), Some(0));
+}
+
+#[test]
+fn completion_offers_shipment_keys_units_and_skus() {
+    let (dir, _lic, shipped) = shipped_workspace();
+    let mut c = start(dir.path(), &["utf-16"]);
+    let text = format!("{SHIPPED}\n[[shipment]]\nsku = \"\"\nunit = \"\"\n\n");
+    c.open(&shipped, &text, 1);
+    c.diagnostics(&shipped, Some(1));
+    let labels = |r: &Value| {
+        r["result"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|i| i["label"].as_str().unwrap().to_string())
+            .collect::<Vec<_>>()
+    };
+    let base = SHIPPED.lines().count() as u32 + 1;
+    let at = |c: &mut Client, line: u32, ch: u32| {
+        labels(&c.request(
+            "textDocument/completion",
+            json!({"textDocument": {"uri": shipped}, "position": pos(line, ch)}),
+        ))
+    };
+    assert!(at(&mut c, base + 1, 7).contains(&"MAG-1".to_string()));
+    let units = at(&mut c, base + 2, 8);
+    assert_eq!(units, ["kg", "g", "t", "pcs"]);
+    let keys = at(&mut c, base + 3, 0);
+    for k in [
+        "ship_date",
+        "quantity",
+        "value",
+        "currency",
+        "contract",
+        "euc",
+    ] {
+        assert!(keys.contains(&k.to_string()), "{k}: {keys:?}");
+    }
+    assert!(
+        !keys.contains(&"sku".to_string()) && !keys.contains(&"form".to_string()),
+        "{keys:?}"
+    );
+    // Headers offer the shipment table; a product offers the new fields.
+    let headers = at(&mut c, base, 1);
+    assert!(headers.contains(&"[[shipment]]".to_string()), "{headers:?}");
+    assert_eq!(c.shutdown_and_exit(), Some(0));
+}

@@ -18,7 +18,7 @@ use super::classify::{Classification, Classifier, ProductLookup, Verdict};
 use super::licence;
 use super::workspace::{Options, Workspace};
 use crate::catalogue::{
-    Amounts, ExportFacts, Field, LicenceType, Product, Shipment, TableKind, Unit,
+    Amounts, ExportFacts, Field, Licence, LicenceType, Product, Shipment, TableKind, Unit,
 };
 use crate::diagnostic::{Code, Diagnostic, FileRef, Related};
 use crate::rules::RulePack;
@@ -115,6 +115,18 @@ impl Balance {
 
     /// Used of limit, as text: "900 of 1000 kg (90 %)".
     pub fn used_text(&self) -> String {
+        format!("{}{}", self.used_amounts(), self.share_text())
+    }
+
+    /// The used share in brackets: " (90 %)", or nothing.
+    fn share_text(&self) -> String {
+        self.share(&self.used)
+            .map(|s| format!(" ({} %)", num(s)))
+            .unwrap_or_default()
+    }
+
+    /// Used of each limit: "900 of 1000 kg, 10 of 50 CNY".
+    fn used_amounts(&self) -> String {
         let mut parts = Vec::new();
         if let (Some((l, u)), Some(used)) = (&self.quantity_limit, self.used.quantity) {
             parts.push(format!("{} of {} {u}", num(used), num(*l)));
@@ -122,11 +134,7 @@ impl Balance {
         if let (Some((l, c)), Some(used)) = (&self.value_limit, self.used.value) {
             parts.push(format!("{} of {} {c}", num(used), num(*l)));
         }
-        let share = self
-            .share(&self.used)
-            .map(|s| format!(" ({} %)", num(s)))
-            .unwrap_or_default();
-        format!("{}{share}", parts.join(", "))
+        parts.join(", ")
     }
 }
 
@@ -783,6 +791,98 @@ impl Workspace<'_> {
             evidence(view.end_user.is_some(), &facts),
         ));
     }
+}
+
+/// What a licence's limits are, as text: "1000 kg, 50000 CNY".
+fn limits_text(l: &Licence) -> Option<String> {
+    let mut parts = Vec::new();
+    if let Some((q, u)) = l.limits.quantity() {
+        parts.push(format!("{} {u}", num(q)));
+    }
+    if let Some((v, c)) = l.limits.value() {
+        parts.push(format!("{} {c}", num(v)));
+    }
+    (!parts.is_empty()).then(|| parts.join(", "))
+}
+
+/// A licence's use in one line (its code lens): "900 of 1000 kg used
+/// (90 %), 100 kg left · 3 exports · expires 2026-12-31".
+pub fn licence_line(l: &Licence, b: Option<&Balance>) -> String {
+    let n = b.map_or(0, |b| b.exports.len());
+    let exports = match n {
+        0 => "no exports".to_string(),
+        1 => "1 export".to_string(),
+        n => format!("{n} exports"),
+    };
+    let usage = match (b, limits_text(l)) {
+        (Some(b), Some(_)) if b.quantity_limit.is_some() || b.value_limit.is_some() => {
+            format!(
+                "{} used{}, {} left",
+                b.used_amounts(),
+                b.share_text(),
+                b.remaining_text()
+            )
+        }
+        (_, Some(limits)) => format!("0 of {limits} used"),
+        (_, None) => "no limits".to_string(),
+    };
+    let expires = l
+        .expires
+        .as_ref()
+        .map(|e| format!(" · expires {}", e.value))
+        .unwrap_or_default();
+    format!("{usage} · {exports}{expires}")
+}
+
+/// A licence's use for its hover (Markdown): used / limit, share, the
+/// exports in order with their dates and the use after each, what is left,
+/// when it expires. `label` names an export (its SKU and where it is).
+pub fn licence_markdown(l: &Licence, ledger: &Ledger, label: impl Fn(&Export) -> String) -> String {
+    let id = l.id_str().unwrap_or("?");
+    let b = ledger.balance(id);
+    let mut md = String::from("\n#### Use\n");
+    md.push_str(&licence_line(l, b));
+    md.push('\n');
+    let Some(b) = b else {
+        md.push_str("\nNo export names this licence.\n");
+        return md;
+    };
+    md.push('\n');
+    for &i in &b.exports {
+        let e = &ledger.exports[i];
+        let amount = [
+            e.quantity.map(|(q, u)| format!("{} {u}", num(q))),
+            e.value.as_ref().map(|(v, c)| format!("{} {c}", num(*v))),
+        ]
+        .into_iter()
+        .flatten()
+        .collect::<Vec<_>>()
+        .join(", ");
+        let after = ledger.after[i]
+            .as_ref()
+            .and_then(|u| b.share(u))
+            .map(|s| format!(" → {} %", num(s)))
+            .unwrap_or_default();
+        let amount = if amount.is_empty() {
+            "no amount".to_string()
+        } else {
+            amount
+        };
+        md.push_str(&format!("- {} {}: {amount}{after}\n", e.date, label(e)));
+    }
+    if let Some(x) = b.expires {
+        md.push_str(&format!("\nValid through {x}.\n"));
+    }
+    md
+}
+
+/// What is left of a product's licence, for its lens: "GL-1: 100 kg left".
+pub fn left_line(ledger: &Ledger, id: &str) -> Option<String> {
+    let b = ledger.balance(id)?;
+    if b.quantity_limit.is_none() && b.value_limit.is_none() {
+        return None;
+    }
+    Some(format!("{id}: {} left", b.remaining_text()))
 }
 
 #[cfg(test)]

@@ -130,6 +130,7 @@ pub fn hover(st: &State, uri: &Url, pos: Position) -> Option<Hover> {
             let l = cat.licences.get(t.index)?;
             range = Some(l.header);
             licence_summary(&st.pack_of(uri), l, &mut md);
+            md.push_str(&licence_use(st, l));
         }
         _ => return None,
     }
@@ -280,6 +281,7 @@ fn licence_hover(st: &State, uri: &Url, index: usize, p: &Product, id: &str, md:
     };
     let pack = st.pack_of(uri);
     licence_summary(&pack, l, md);
+    md.push_str(&licence_use(st, l));
     if let (Some(r), Some(k)) = (result_for(st, uri, index), l.kind.as_ref()) {
         let problems = licence::problems(
             l,
@@ -299,6 +301,39 @@ fn licence_hover(st: &State, uri: &Url, index: usize, p: &Product, id: &str, md:
             }
         }
     }
+}
+
+/// A licence's use by the workspace's exports (v2 §4a), for its hover.
+fn licence_use(st: &State, l: &catalogue::Licence) -> String {
+    let Some(ledger) = st.ledger.as_deref() else {
+        return String::new();
+    };
+    let files = st.files();
+    crate::engine::exports::licence_markdown(l, ledger, |e| {
+        let Some(f) = files.get(e.file) else {
+            return String::new();
+        };
+        let (what, header) = match e.source {
+            crate::engine::exports::Source::Product(i) => {
+                ("product", f.catalogue.products.get(i).map(|p| p.header))
+            }
+            crate::engine::exports::Source::Shipment(i) => {
+                ("shipment", f.catalogue.shipments.get(i).map(|x| x.header))
+            }
+        };
+        let sku = files
+            .get(e.product.0)
+            .and_then(|pf| pf.catalogue.products.get(e.product.1))
+            .and_then(|p| p.sku_str())
+            .unwrap_or("?");
+        let line = header.map_or(0, |h| f.lines.line_of(h.start()) + 1);
+        let name = f
+            .uri
+            .path_segments()
+            .and_then(|mut s| s.next_back())
+            .unwrap_or("");
+        format!("`{sku}` ({what}, {name}:{line})")
+    })
 }
 
 /// Quick fixes for the diagnostics of a range.
@@ -573,7 +608,7 @@ pub fn completion(st: &State, uri: &Url, pos: Position) -> Vec<CompletionItem> {
             .collect()
     };
     if before.trim_start().starts_with('[') || kind == TableKind::Root && !before.contains('=') {
-        return ["[[product]]", "[[licence]]", "[catalogue]"]
+        return ["[[product]]", "[[licence]]", "[[shipment]]", "[catalogue]"]
             .iter()
             .map(|h| item(h, "table", CompletionItemKind::MODULE))
             .collect();
@@ -589,6 +624,12 @@ pub fn completion(st: &State, uri: &Url, pos: Position) -> Vec<CompletionItem> {
             ),
             TableKind::Licence => (catalogue::LICENCE_KEYS, vec![]),
             TableKind::Catalogue => (catalogue::CATALOGUE_KEYS, vec![]),
+            TableKind::Shipment => (
+                catalogue::SHIPMENT_KEYS,
+                table_at(f.catalogue, offset)
+                    .map(|t| catalogue::parse::table_keys(f.text, t.span, "shipment"))
+                    .unwrap_or_default(),
+            ),
             _ => (&[], vec![]),
         };
         return keys
@@ -613,10 +654,17 @@ pub fn completion(st: &State, uri: &Url, pos: Position) -> Vec<CompletionItem> {
         (TableKind::Product, "integrates") => values(Integrate::names(), &|n| {
             Integrate::parse(n).map(Integrate::describe).unwrap_or("")
         }),
-        (TableKind::Product, "transfer") => values(Transfer::names(), &|n| {
+        (TableKind::Product | TableKind::Licence | TableKind::Shipment, "unit") => {
+            values(catalogue::Unit::names(), &|n| {
+                catalogue::Unit::parse(n)
+                    .map(catalogue::Unit::describe)
+                    .unwrap_or("")
+            })
+        }
+        (TableKind::Product | TableKind::Shipment, "transfer") => values(Transfer::names(), &|n| {
             Transfer::parse(n).map(Transfer::describe).unwrap_or("")
         }),
-        (TableKind::Product | TableKind::Licence, "purpose" | "purposes") => {
+        (TableKind::Product | TableKind::Licence | TableKind::Shipment, "purpose" | "purposes") => {
             values(Purpose::names(), &|n| {
                 Purpose::parse(n).map(Purpose::describe).unwrap_or("")
             })
@@ -630,7 +678,7 @@ pub fn completion(st: &State, uri: &Url, pos: Position) -> Vec<CompletionItem> {
             item("true", "", CompletionItemKind::VALUE),
             item("false", "", CompletionItemKind::VALUE),
         ],
-        (TableKind::Product, "licence") => st
+        (TableKind::Product | TableKind::Shipment, "licence") => st
             .files()
             .iter()
             .flat_map(|v| v.catalogue.licences.iter())
@@ -642,7 +690,7 @@ pub fn completion(st: &State, uri: &Url, pos: Position) -> Vec<CompletionItem> {
                 ))
             })
             .collect(),
-        (TableKind::Product, "components") => st
+        (TableKind::Product, "components") | (TableKind::Shipment, "sku") => st
             .files()
             .iter()
             .flat_map(|v| v.catalogue.products.iter())
@@ -654,11 +702,12 @@ pub fn completion(st: &State, uri: &Url, pos: Position) -> Vec<CompletionItem> {
                 ))
             })
             .collect(),
-        (TableKind::Product | TableKind::Licence, "destination" | "destinations") => {
-            catalogue::countries::all()
-                .map(|c| item(c, "ISO 3166-1", CompletionItemKind::CONSTANT))
-                .collect()
-        }
+        (
+            TableKind::Product | TableKind::Licence | TableKind::Shipment,
+            "destination" | "destinations",
+        ) => catalogue::countries::all()
+            .map(|c| item(c, "ISO 3166-1", CompletionItemKind::CONSTANT))
+            .collect(),
         (TableKind::Product, "composition") if in_inline_key => crate::chem::ELEMENTS
             .iter()
             .enumerate()
@@ -949,16 +998,35 @@ pub fn code_lenses(st: &State, uri: &Url) -> Vec<CodeLens> {
     let Some(res) = st.analyses.get(uri) else {
         return vec![];
     };
+    let ledger = st.ledger.as_deref();
     f.catalogue
         .tables
         .iter()
-        .filter(|t| t.kind == TableKind::Product)
+        .filter(|t| matches!(t.kind, TableKind::Product | TableKind::Licence))
         .filter_map(|t| {
-            let r = res.product(t.index)?;
+            let title = match t.kind {
+                TableKind::Licence => {
+                    let l = f.catalogue.licences.get(t.index)?;
+                    let b = ledger.and_then(|x| x.balance(l.id_str()?));
+                    crate::engine::exports::licence_line(l, b)
+                }
+                _ => {
+                    let r = res.product(t.index)?;
+                    // The licence a product uses and what is left of it (v2 §4a).
+                    let left = r
+                        .licence
+                        .as_deref()
+                        .zip(ledger)
+                        .and_then(|(id, x)| crate::engine::exports::left_line(x, id))
+                        .map(|l| format!(" · {l}"))
+                        .unwrap_or_default();
+                    format!("{}{left}", verdict_text(r))
+                }
+            };
             Some(CodeLens {
                 range: lsp_range(f.text, f.lines, t.header, st.encoding),
                 command: Some(Command {
-                    title: verdict_text(r),
+                    title,
                     command: String::new(),
                     arguments: None,
                 }),

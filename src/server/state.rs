@@ -333,6 +333,8 @@ pub struct State {
     /// The index of names of the last analysis, with the layout of names
     /// of each file it was built from (see `Document::names`).
     index: Option<(Vec<u64>, Arc<Index>)>,
+    /// The exports and licence balances of the last analysis (hovers, lenses).
+    pub ledger: Option<Arc<crate::engine::exports::Ledger>>,
 }
 
 impl Default for State {
@@ -352,6 +354,7 @@ impl Default for State {
             pack_error: None,
             as_of: None,
             index: None,
+            ledger: None,
         }
     }
 }
@@ -709,9 +712,13 @@ impl State {
             out.push((uri.clone(), a));
         }
         let index = ws.index().clone();
+        // Built already when a file with exports was analysed; kept for hovers.
+        let ledger =
+            std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| ws.ledger(&opts))).ok();
         drop(ws);
         drop(files);
         self.index = Some((names, index));
+        self.ledger = ledger;
         self.analyses.extend(out);
     }
 
