@@ -280,7 +280,18 @@ fn licence_stub_quick_fix_goes_to_the_register() {
     let d = c.diagnostics(&mag, Some(1));
     let ml = find(&d, "missing-licence").clone();
     let r = c.request("textDocument/codeAction", json!({"textDocument": {"uri": mag}, "range": ml["range"], "context": {"diagnostics": [ml]}}));
-    let actions = r["result"].as_array().unwrap();
+    // Besides the shipment skeleton every product offers.
+    let actions: Vec<&Value> = r["result"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|a| {
+            !a["title"]
+                .as_str()
+                .unwrap()
+                .starts_with("Add a [[shipment]]")
+        })
+        .collect();
     assert_eq!(actions.len(), 1, "no licence fits FR: {actions:#?}");
     let changes = &actions[0]["edit"]["changes"];
     let stub = apply_edits(LICENCES, changes[&lic].as_array().unwrap(), Encoding::Utf16);
@@ -1147,6 +1158,48 @@ fn a_licences_hover_and_code_lens_show_its_use() {
     assert_eq!(
         lens_titles(&mut c, &lic),
         ["110 of 100 kg used (110 %), 0 kg left · 2 exports · expires 2028-12-31"]
+    );
+    assert_eq!(c.shutdown_and_exit(), Some(0));
+}
+
+#[test]
+fn a_product_offers_a_shipment_skeleton_that_invents_nothing() {
+    let (dir, _lic, shipped) = shipped_workspace();
+    let mut c = start(dir.path(), &["utf-16"]);
+    c.open(&shipped, SHIPPED, 1);
+    c.diagnostics(&shipped, Some(1));
+    let r = c.request(
+        "textDocument/codeAction",
+        json!({"textDocument": {"uri": shipped}, "range": {"start": pos(5, 3), "end": pos(5, 3)}, "context": {"diagnostics": []}}),
+    );
+    let a = r["result"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["title"] == "Add a [[shipment]] of MAG-1")
+        .unwrap_or_else(|| panic!("{r}"))
+        .clone();
+    let text = apply_edits(
+        SHIPPED,
+        a["edit"]["changes"][&shipped].as_array().unwrap(),
+        Encoding::Utf16,
+    );
+    // After the product's table, before the shipment that followed it.
+    let at = text
+        .find("[[shipment]]\nsku = \"MAG-1\"\n# TO FILL IN")
+        .unwrap();
+    assert!(
+        at > text.find("unit = \"kg\"").unwrap()
+            && at < text.find("ship_date = 2026-03-01").unwrap(),
+        "{text}"
+    );
+    c.change(&shipped, 2, json!([{"text": text}]));
+    let diags = c.diagnostics(&shipped, Some(2));
+    // Nothing invented: the date is missing until the user writes it.
+    let missing = find(&diags, "missing-field");
+    assert!(
+        missing["message"].as_str().unwrap().contains("`ship_date`"),
+        "{missing}"
     );
     assert_eq!(c.shutdown_and_exit(), Some(0));
 }

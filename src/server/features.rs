@@ -396,7 +396,48 @@ pub fn code_actions(st: &State, uri: &Url, range: Range) -> Vec<CodeActionOrComm
             _ => {}
         }
     }
+    if let Some((_, p)) = product_at(f.catalogue, start) {
+        out.extend(shipment_skeleton(st, &f, uri, p));
+    }
     out
+}
+
+/// Adds a `[[shipment]]` of the product after its table (v2 §4a): the SKU
+/// filled in, nothing invented. `ship_date` stays missing (reported until
+/// it is written) and comments say what to fill in.
+fn shipment_skeleton(
+    st: &State,
+    f: &FileView,
+    uri: &Url,
+    p: &Product,
+) -> Option<CodeActionOrCommand> {
+    let sku = p.sku_str()?;
+    let at = p.span.end();
+    let before = &f.text[p.span.start()..at];
+    let lead = if before.ends_with("\n\n") || before.ends_with("\r\n\r\n") {
+        ""
+    } else if before.ends_with('\n') {
+        "\n"
+    } else {
+        "\n\n"
+    };
+    let new_text = format!(
+        "{lead}[[shipment]]\nsku = {}\n# TO FILL IN: ship_date = YYYY-MM-DD (required: the shipment is reported as missing it until then),\n# and its amount: quantity with unit (\"kg\", \"g\", \"t\" or \"pcs\"), value with currency (e.g. \"CNY\").\n# Not given: destination, end_user, importer, licence, end_use, contract, euc, transfer and\n# purpose are the product's; write any that differ for this shipment.\n\n",
+        quote(sku)
+    );
+    let range = lsp_range(f.text, f.lines, Span::new(at, at), st.encoding);
+    Some(CodeActionOrCommand::CodeAction(CodeAction {
+        title: format!("Add a [[shipment]] of {sku}"),
+        kind: Some(CodeActionKind::QUICKFIX),
+        edit: Some(WorkspaceEdit {
+            changes: Some(HashMap::from([(
+                uri.clone(),
+                vec![TextEdit { range, new_text }],
+            )])),
+            ..Default::default()
+        }),
+        ..Default::default()
+    }))
 }
 
 fn quote(s: &str) -> String {
