@@ -266,16 +266,13 @@ impl Ledger {
             }
         }
         for (id, mut members) in groups {
-            let Some((lf, lic)) = ws.licence(&id) else {
+            let Some((lf, lat)) = ws.licence_place(&id) else {
+                continue;
+            };
+            let Some(lic) = ws.files[lf].catalogue.licences.get(lat) else {
                 continue;
             };
             members.sort_by_key(|&i| order(&l.exports[i]));
-            let lat = ws.files[lf]
-                .catalogue
-                .licences
-                .iter()
-                .position(|x| std::ptr::eq(x, lic))
-                .unwrap_or(0);
             let mut b = Balance {
                 id: id.clone(),
                 at: (lf, lat),

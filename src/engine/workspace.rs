@@ -326,6 +326,11 @@ impl<'a> Workspace<'a> {
         Some((f, &self.files[f].catalogue.licences[i]))
     }
 
+    /// Where the first licence with this id is, as (file, index).
+    pub fn licence_place(&self, id: &str) -> Option<(usize, usize)> {
+        Some(self.index.licence(&self.cats, id)?.first)
+    }
+
     pub fn licence_ids(&self) -> impl Iterator<Item = &str> {
         self.index
             .all_licences()
