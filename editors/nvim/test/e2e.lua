@@ -22,6 +22,7 @@ end
 local dir = vim.fn.tempname()
 vim.fn.mkdir(dir, 'p')
 vim.fn.writefile(vim.fn.readfile(repo .. '/examples/licences.catalogue.toml'), dir .. '/licences.catalogue.toml')
+vim.fn.writefile(vim.fn.readfile(repo .. '/examples/shipments.catalogue.toml'), dir .. '/shipments.catalogue.toml')
 local fixture = {
   '# Catalogue 目录 — non-ASCII text before the products: 𝄞',
   '[catalogue]',
@@ -140,6 +141,31 @@ end
 vim.api.nvim_buf_set_text(buf, 15, 19, 15, 26, {})
 local fixed = vim.wait(15000, function() return diag('syntax-error') == nil end, 50)
 check(fixed, 'editing after non-ASCII text clears the syntax error: ' .. vim.api.nvim_buf_get_lines(buf, 15, 16, false)[1])
+
+-- v2 §4a: a licence's code lens shows its use (the shipments example: licence
+-- GL-2026-0300 at line 13, used by a product and four shipments).
+vim.cmd.edit(dir .. '/shipments.catalogue.toml')
+local sbuf = vim.api.nvim_get_current_buf()
+vim.wait(10000, function() return #vim.lsp.get_clients({ bufnr = sbuf, name = 'catalogue_lsp' }) > 0 end, 50)
+local function lens_in(b, line)
+  for _, l in ipairs(vim.lsp.codelens.get(b)) do
+    if l.range.start.line == line and l.command then
+      return l.command.title
+    end
+  end
+end
+local last = 0
+local use_shown = vim.wait(15000, function()
+  if vim.uv.now() - last > 1000 then
+    last = vim.uv.now()
+    vim.lsp.codelens.refresh({ bufnr = sbuf })
+  end
+  local t = lens_in(sbuf, 12)
+  return t ~= nil and t:find('1.05 of 1 t', 1, true) ~= nil
+end, 50)
+local use = lens_in(sbuf, 12)
+check(use_shown and use:find('(105 %)', 1, true) ~= nil and use:find('5 exports', 1, true) ~= nil and use:find('expires 2026-09-30', 1, true) ~= nil,
+  'a licence\'s code lens shows its use (got ' .. tostring(use) .. ')')
 
 vim.cmd('checkhealth catalogue_lsp')
 local report = table.concat(vim.api.nvim_buf_get_lines(0, 0, -1, false), '\n')
