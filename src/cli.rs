@@ -30,6 +30,12 @@ pub enum Format {
     Sarif,
 }
 
+#[derive(Copy, Clone, Debug, PartialEq, Eq, ValueEnum)]
+pub enum DossierFormat {
+    Markdown,
+    Json,
+}
+
 #[derive(Subcommand, Debug)]
 pub enum Command {
     /// Run the language server on stdin/stdout (editors start this).
@@ -50,6 +56,29 @@ pub enum Command {
         /// Rule pack file to use instead of the embedded pack (and of [catalogue].rules).
         #[arg(long, value_name = "PATH")]
         rules: Option<PathBuf>,
+    },
+    /// Licence-application dossiers for controlled exports without a usable licence (docs/dossier.md);
+    /// exit 0 written, 2 nothing matched or the run failed.
+    Dossier {
+        /// Files or directories, as for `check`. Default: the current directory.
+        paths: Vec<PathBuf>,
+        /// Only exports to this end user (case and surrounding spaces ignored).
+        #[arg(long, value_name = "NAME")]
+        end_user: Option<String>,
+        /// Only exports to this destination (ISO 3166-1 alpha-2).
+        #[arg(long, value_name = "CC")]
+        destination: Option<String>,
+        /// The dossier's date (deadlines are judged against it), also the evaluation date for
+        /// products without ship_date. Default: today.
+        #[arg(long, value_name = "YYYY-MM-DD")]
+        as_of: Option<Date>,
+        #[arg(long, value_name = "PATH")]
+        rules: Option<PathBuf>,
+        #[arg(long, value_enum, default_value_t = DossierFormat::Markdown)]
+        format: DossierFormat,
+        /// Write to this new file (never over an existing one) instead of stdout.
+        #[arg(long, value_name = "FILE")]
+        output: Option<PathBuf>,
     },
     /// Explain a diagnostic code, a control code (or family, e.g. 1C905), an exclusion or a licence type.
     Explain {
@@ -166,6 +195,21 @@ pub fn run(cli: Cli) -> i32 {
                 }
             }
         }
+        Command::Dossier {
+            paths,
+            end_user,
+            destination,
+            as_of,
+            rules,
+            format,
+            output,
+        } => {
+            let sel = report::dossier::Selection {
+                end_user,
+                destination,
+            };
+            return dossier(paths, sel, as_of, rules, format, output, &mut out);
+        }
         Command::Explain { code, rules, as_of } => {
             pack(&rules).and_then(|p| explain(&p, &code, as_of.unwrap_or_else(today)))
         }
@@ -203,6 +247,92 @@ pub fn run(cli: Cli) -> i32 {
             eprintln!("error: {e}");
             2
         }
+    }
+}
+
+/// `dossier`: runs the engine as `check` does, builds the dossier and writes
+/// it; exit 0 written, 2 when nothing matched or the run failed.
+fn dossier(
+    paths: Vec<PathBuf>,
+    sel: report::dossier::Selection,
+    as_of: Option<Date>,
+    rules: Option<PathBuf>,
+    format: DossierFormat,
+    output: Option<PathBuf>,
+    out: &mut impl Write,
+) -> i32 {
+    use report::dossier;
+    let paths = if paths.is_empty() {
+        vec![PathBuf::from(".")]
+    } else {
+        paths
+    };
+    let date = as_of.unwrap_or_else(today);
+    let opts = Options {
+        as_of,
+        today: today(),
+        explain: false,
+    };
+    let run = match report::run(&paths, rules.as_deref(), &opts) {
+        Ok(run) => run,
+        Err(e) => {
+            if let report::RunError::NothingJudged { skipped, .. } = &e {
+                for n in crate::source::skip_notes(skipped) {
+                    eprintln!("{n}");
+                }
+            }
+            eprintln!("error: {e}");
+            return 2;
+        }
+    };
+    for n in crate::source::skip_notes(&run.skipped) {
+        eprintln!("{n}");
+    }
+    let unread = run.unread();
+    if unread > 0 {
+        eprintln!(
+            "error: {unread} catalogue path{} could not be read (listed above): a dossier from part of the catalogues could leave items out, so none is written; fix or remove them, or name the other paths",
+            if unread == 1 { "" } else { "s" }
+        );
+        return 2;
+    }
+    let d = match dossier::build(&run, &sel, date) {
+        Ok(d) => d,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return 2;
+        }
+    };
+    let text = match format {
+        DossierFormat::Markdown => dossier::markdown::render(&d),
+        DossierFormat::Json => dossier::to_json(&d),
+    };
+    match output {
+        Some(p) => match dossier::write_new(&p, &text) {
+            Ok(()) => {
+                let items: usize = d.applications.iter().map(|a| a.items.len()).sum();
+                eprintln!(
+                    "wrote {}: {} application{}, {items} export{}",
+                    p.display(),
+                    d.applications.len(),
+                    if d.applications.len() == 1 { "" } else { "s" },
+                    if items == 1 { "" } else { "s" }
+                );
+                0
+            }
+            Err(e) => {
+                eprintln!("error: {e}");
+                2
+            }
+        },
+        None => match out.write_all(text.as_bytes()).and_then(|_| out.flush()) {
+            Ok(()) => 0,
+            Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => 0,
+            Err(e) => {
+                eprintln!("error: cannot write the dossier: {e}");
+                2
+            }
+        },
     }
 }
 
