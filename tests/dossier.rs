@@ -70,8 +70,9 @@ fn markdown_has_the_sections_items_codes_and_missing_fields() {
     ] {
         assert!(out.contains(section), "no {section}:\n{out}");
     }
-    // Four applications: Beta (US), Alpha (DE, two items), Delta (KR), no end user (JP).
-    assert_eq!(out.matches("\n## Application ").count(), 4, "{out}");
+    // Five applications: Beta (US), Alpha (DE, two items), Epsilon (SE),
+    // Delta (KR), no end user (JP).
+    assert_eq!(out.matches("\n## Application ").count(), 5, "{out}");
     assert!(
         out.contains("## Application 2: Alpha Motors GmbH (DE)"),
         "{out}"
@@ -113,6 +114,13 @@ fn markdown_has_the_sections_items_codes_and_missing_fields() {
     );
     assert!(out.contains("TOO LATE TO FILE IN TIME"));
     assert!(out.contains("\"one batch, one licence\""));
+    assert!(out.contains("The end user is written differently on A3-OXIDE \"alpha motors gmbh \""));
+    // A verdict resting on an unconfirmed status says so, with the other reading.
+    assert!(
+        out.contains("> **WARNING** E1-HO: MOFCOM/GAC Announcement No. 57 of 2025")
+            && out.contains("Under the other reading the verdict would be not-controlled."),
+        "{out}"
+    );
     // Holiday notices named with their sources.
     assert!(out.contains("国办发明电〔2024〕12号"));
     assert!(out.contains("2026年部分节假日安排"));
@@ -140,9 +148,9 @@ fn json_shape() {
         2
     );
     let apps = v["applications"].as_array().unwrap();
-    assert_eq!(apps.len(), 4);
+    assert_eq!(apps.len(), 5);
     let numbers: Vec<u64> = apps.iter().map(|a| a["number"].as_u64().unwrap()).collect();
-    assert_eq!(numbers, [1, 2, 3, 4]);
+    assert_eq!(numbers, [1, 2, 3, 4, 5]);
 
     let alpha = app_for(&v, "Alpha Motors GmbH");
     assert_eq!(skus(alpha), ["A2-TB", "A3-OXIDE"]);
@@ -222,6 +230,16 @@ fn json_shape() {
             .contains("TOO LATE TO FILE IN TIME")
     );
 
+    // Controlled under an unconfirmed status (contract §6): said per item.
+    let eps = app_for(&v, "Epsilon Drives AB");
+    assert_eq!(eps["items"][0]["control_codes"][0]["code"], "1C909.a.4");
+    assert!(
+        eps["items"][0]["assumptions"][0]
+            .as_str()
+            .unwrap()
+            .contains("Announcement No. 57 of 2025")
+    );
+
     // A year without a verified holiday schedule: the margin is said.
     let delta = app_for(&v, "Delta Display Co.");
     assert_eq!(
@@ -290,7 +308,7 @@ fn filters_narrow_and_nothing_matched_is_exit_2() {
         "{err}"
     );
     assert!(
-        err.contains("5 controlled exports without a usable licence"),
+        err.contains("6 controlled exports without a usable licence"),
         "{err}"
     );
     let (code, _, err) = dossier(&["--end-user", "Alpha Motors", "--destination", "US"]);
@@ -331,7 +349,7 @@ fn output_refuses_to_overwrite() {
     let (code, stdout, err) = dossier(&["--output", p]);
     assert_eq!(code, 0, "{err}");
     assert!(stdout.is_empty());
-    assert!(err.contains("4 applications, 5 exports"), "{err}");
+    assert!(err.contains("5 applications, 6 exports"), "{err}");
     let written = std::fs::read_to_string(&out).unwrap();
     assert!(written.starts_with("# Licence-application dossier"));
 

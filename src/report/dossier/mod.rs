@@ -764,6 +764,37 @@ fn application(run: &Run, pack: &RulePack, exports: Vec<Export<'_>>, date: Date)
                 .join(", ")
         ));
     }
+    // Licences compare names character for character: one spelling per party.
+    for (what, name, of) in [
+        (
+            "end user",
+            end_user.name.as_deref(),
+            exports
+                .iter()
+                .map(|e| (sku_of(e), e.end_user.as_deref()))
+                .collect::<Vec<_>>(),
+        ),
+        (
+            "importer",
+            importer.name.as_deref(),
+            exports
+                .iter()
+                .map(|e| (sku_of(e), e.stated.importer.as_deref()))
+                .collect(),
+        ),
+    ] {
+        let Some(name) = name else { continue };
+        let other: Vec<String> = of
+            .iter()
+            .filter_map(|(sku, n)| n.filter(|n| *n != name).map(|n| format!("{sku} \"{n}\"")))
+            .collect();
+        if !other.is_empty() {
+            warnings.push(format!(
+                "The {what} is written differently on {}: grouped with \"{name}\" (case and spaces aside), but a licence compares names character for character; use one spelling, the one on the contract.",
+                other.join(", ")
+            ));
+        }
+    }
     for i in &items {
         for a in &i.assumptions {
             warnings.push(format!("{}: {a}", i.sku));
@@ -895,7 +926,8 @@ fn item(run: &Run, e: &Export<'_>) -> Item {
         .filter_map(|a| pack.assumption_text(a.instrument, a.status))
         .map(|t| match &c.other_reading {
             Some(o) => format!(
-                "{t} Under the other reading the verdict would be {}.",
+                "{}. Under the other reading the verdict would be {}.",
+                t.trim_end().trim_end_matches('.'),
                 o.verdict.as_str()
             ),
             None => t,
@@ -995,7 +1027,7 @@ fn dates(exports: &[Export<'_>], items: &[Item], date: Date, warnings: &mut Vec<
     }
     if first < date {
         warnings.push(format!(
-            "The first ship date {first} is before the dossier's date {date}: the export cannot lawfully have shipped without a licence; check the ship date."
+            "The first ship date {first} is before the dossier's date {date}: if the export has left, it left without a usable licence; check the ship date."
         ));
     } else if passed {
         let due = due_today
