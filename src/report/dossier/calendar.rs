@@ -141,6 +141,18 @@ fn note_year(years: &mut Vec<i16>, d: Date) {
 /// working days have been passed, and returns the `n`-th; `None` at the
 /// ends of the calendar.
 fn walk(from: Date, n: u32, forward: bool, years: &mut Vec<i16>) -> Option<Date> {
+    walk_with(from, n, forward, years, &counts)
+}
+
+/// [`walk`] over any calendar (`counts` says whether a day is a working day
+/// and whether that was assumed): the tests compare with made-up years.
+fn walk_with(
+    from: Date,
+    n: u32,
+    forward: bool,
+    years: &mut Vec<i16>,
+    counts: &impl Fn(Date) -> (bool, bool),
+) -> Option<Date> {
     let mut d = from;
     let mut seen = 0;
     while seen < n {
@@ -372,6 +384,55 @@ mod tests {
             (due.margin, due.unverified_years.clone()),
             (MARGIN, vec![2027])
         );
+    }
+
+    /// Whatever a year without a schedule turns out to be, the date given is
+    /// not later than the true one, as long as the year is no worse than the
+    /// verified ones: here 2027 is given 2026's holidays and worked weekends
+    /// (the worst stretch of the verified years), then 2025's, shifted to
+    /// the same days, and every ship date of 2027 is checked.
+    #[test]
+    fn the_margin_is_never_later_than_a_year_like_the_verified_ones() {
+        for pattern in [2026, 2025] {
+            let truth = |d: Date| -> (bool, bool) {
+                if d.year() != 2027 {
+                    return (counts(d).0, false);
+                }
+                // The same month and day in the pattern year (29 Feb cannot occur in 2027).
+                let same = date(pattern, d.month(), d.day());
+                let s = schedule(pattern).unwrap();
+                let x = md(same);
+                let w = if s.working_weekends.contains(&x) {
+                    weekend(d)
+                } else if s.breaks.iter().any(|b| b.from <= x && x <= b.to) {
+                    false
+                } else {
+                    !weekend(d)
+                };
+                (w, false)
+            };
+            let mut ship = d("2027-01-01");
+            while ship.year() == 2027 {
+                let ours = latest_filing_day(ship, 45).unwrap();
+                let mut y = Vec::new();
+                let first = walk_with(ship, 45, false, &mut y, &truth).unwrap();
+                let true_day = walk_with(first, 1, false, &mut y, &truth).unwrap();
+                assert!(
+                    ours.date <= true_day,
+                    "ship {ship}: {} is later than the true {true_day} (pattern {pattern})",
+                    ours.date
+                );
+                let filed = ship;
+                let due = decision_due(filed, 45).unwrap();
+                let true_due = walk_with(filed, 45, true, &mut y, &truth).unwrap();
+                assert!(
+                    due.date >= true_due,
+                    "filed {filed}: {} < {true_due}",
+                    due.date
+                );
+                ship = ship.tomorrow().unwrap();
+            }
+        }
     }
 
     /// Counting 45 weekdays with no holidays at all, for comparison.
