@@ -532,6 +532,7 @@ pub fn build(run: &Run, sel: &Selection, date: Date) -> Result<Dossier, NothingM
     // Group by exporter, end user, destination and importer (file order).
     type Key = (Option<String>, Option<String>, String, Option<String>);
     let mut groups: Vec<(Key, Vec<Export<'_>>)> = Vec::new();
+    let mut slot: rustc_hash::FxHashMap<Key, usize> = Default::default();
     for e in chosen {
         let exporter = exporter_of(&run.files[e.file]);
         let key: Key = (
@@ -543,9 +544,12 @@ pub fn build(run: &Run, sel: &Selection, date: Date) -> Result<Dossier, NothingM
                 .as_deref()
                 .map(|x| x.trim().to_lowercase()),
         );
-        match groups.iter_mut().find(|(k, _)| *k == key) {
-            Some((_, v)) => v.push(e),
-            None => groups.push((key, vec![e])),
+        match slot.get(&key) {
+            Some(&i) => groups[i].1.push(e),
+            None => {
+                slot.insert(key.clone(), groups.len());
+                groups.push((key, vec![e]));
+            }
         }
     }
     let mut applications: Vec<Application> = groups
