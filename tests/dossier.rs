@@ -384,3 +384,28 @@ fn the_readme_example_runs_on_examples() {
         "not included, with the reason"
     );
 }
+
+/// Text from the catalogue stays on its line: a line break in a name cannot
+/// start a heading or a list item of the dossier, and a pipe cannot split a
+/// table cell.
+#[test]
+fn catalogue_text_cannot_break_the_markdown() {
+    let dir = tempfile::tempdir().unwrap();
+    let f = dir.path().join("x.catalogue.toml");
+    std::fs::write(
+        &f,
+        "[[product]]\nsku = \"S|1\\n## Fake\"\nname = \"a | b\"\nform = \"oxide\"\ncomposition = { Dy2O3 = 100 }\ndestination = \"DE\"\nend_user = \"Evil\\n# Fake heading\"\n",
+    )
+    .unwrap();
+    let (code, out, err) = run(&["dossier", f.to_str().unwrap(), "--as-of", DATE]);
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        !out.lines()
+            .any(|l| l.starts_with("# Fake") || l.starts_with("## Fake")),
+        "{out}"
+    );
+    assert!(
+        out.contains("| S\\|1 ## Fake | a \\| b | 1C905.b |"),
+        "{out}"
+    );
+}

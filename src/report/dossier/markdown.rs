@@ -4,7 +4,8 @@
 use super::{Application, Dossier, Party, amount};
 use std::fmt::Write;
 
-/// Escapes text for a Markdown table cell (pipes, line breaks).
+/// Keeps text the catalogue supplied on its line: pipes escaped (table
+/// cells), line breaks as spaces (a name cannot start a heading or a list).
 fn cell(s: &str) -> String {
     s.replace('\\', "\\\\")
         .replace('|', "\\|")
@@ -75,7 +76,14 @@ pub fn render(d: &Dossier) -> String {
     if !d.not_included.is_empty() {
         let _ = writeln!(s, "## Not included\n");
         for l in &d.not_included {
-            let _ = writeln!(s, "- `{}` ({}:{}): {}", l.sku, l.file, l.line, l.reason);
+            let _ = writeln!(
+                s,
+                "- `{}` ({}:{}): {}",
+                cell(&l.sku),
+                l.file,
+                l.line,
+                cell(&l.reason)
+            );
         }
         s.push('\n');
     }
@@ -120,7 +128,7 @@ fn application(s: &mut String, a: &Application) {
         a.destination.name.as_deref().unwrap_or("?")
     );
     for w in &a.warnings {
-        let _ = writeln!(s, "> **WARNING** {w}\n");
+        let _ = writeln!(s, "> **WARNING** {}\n", cell(w));
     }
     let _ = writeln!(s, "### Parties\n");
     let _ = writeln!(s, "| | | source |");
@@ -215,7 +223,7 @@ fn application(s: &mut String, a: &Application) {
             let _ = writeln!(
                 s,
                 "- {} `{}`: {}{}",
-                i.sku,
+                cell(&i.sku),
                 c.code,
                 c.source.cite(),
                 url(&c.source.url)
@@ -232,14 +240,14 @@ fn application(s: &mut String, a: &Application) {
         let _ = writeln!(
             s,
             "- {} (evaluated on {}, {how}; licence {}):",
-            i.sku,
+            cell(&i.sku),
             i.evaluated_on,
             i.licence
                 .as_deref()
                 .map_or("none named".into(), |l| format!("`{l}`"))
         );
         for f in &i.licence_findings {
-            let _ = writeln!(s, "  - `{}`: {}", f.code, f.message);
+            let _ = writeln!(s, "  - `{}`: {}", f.code, cell(&f.message));
         }
     }
     s.push('\n');
@@ -255,7 +263,7 @@ fn application(s: &mut String, a: &Application) {
                     s,
                     "- `{}` on {}: {}",
                     m.field,
-                    m.skus.join(", "),
+                    cell(&m.skus.join(", ")),
                     m.needed_for
                 );
             }
@@ -266,7 +274,7 @@ fn application(s: &mut String, a: &Application) {
     for (n, doc) in a.documents.iter().enumerate() {
         let _ = writeln!(s, "{}. **{}**", n + 1, doc.title);
         for c in &doc.contents {
-            let _ = writeln!(s, "   - {c}");
+            let _ = writeln!(s, "   - {}", cell(c));
         }
         let _ = writeln!(
             s,
