@@ -394,7 +394,7 @@ fn catalogue_text_cannot_break_the_markdown() {
     let f = dir.path().join("x.catalogue.toml");
     std::fs::write(
         &f,
-        "[[product]]\nsku = \"S|1\\n## Fake\"\nname = \"a | b\"\nform = \"oxide\"\ncomposition = { Dy2O3 = 100 }\ndestination = \"DE\"\nend_user = \"Evil\\n# Fake heading\"\n",
+        "[[product]]\nsku = \"S|1\\n## Fake\"\nname = \"a | b\"\nform = \"oxide\"\ncomposition = { Dy2O3 = 100 }\ndestination = \"DE\"\nend_user = \"Evil\\n# Fake heading\"\nend_use = \"motors\\u202Egnp.exe\"\n",
     )
     .unwrap();
     let (code, out, err) = run(&["dossier", f.to_str().unwrap(), "--as-of", DATE]);
@@ -408,4 +408,7 @@ fn catalogue_text_cannot_break_the_markdown() {
         out.contains("| S\\|1 ## Fake | a \\| b | 1C905.b |"),
         "{out}"
     );
+    // A right-to-left override is shown, not obeyed.
+    assert!(!out.contains('\u{202E}'), "{out}");
+    assert!(out.contains("motors\\u{202E}gnp.exe"), "{out}");
 }

@@ -4,12 +4,26 @@
 use super::{Application, Dossier, Party, amount};
 use std::fmt::Write;
 
-/// Keeps text the catalogue supplied on its line: pipes escaped (table
-/// cells), line breaks as spaces (a name cannot start a heading or a list).
+/// Keeps text the catalogue supplied on its line and readable as written:
+/// pipes escaped (table cells), line breaks as spaces (a name cannot start a
+/// heading or a list), other control, bidirectional and invisible
+/// formatting characters as `\u{XXXX}` (a U+202E must not reorder the line).
 fn cell(s: &str) -> String {
-    s.replace('\\', "\\\\")
-        .replace('|', "\\|")
-        .replace(['\r', '\n'], " ")
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '\\' => out.push_str("\\\\"),
+            '|' => out.push_str("\\|"),
+            '\r' | '\n' => out.push(' '),
+            c if c.is_control()
+                || matches!(c, '\u{200B}'..='\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2060}'..='\u{2069}' | '\u{FEFF}' | '\u{00AD}') =>
+            {
+                let _ = write!(out, "\\u{{{:04X}}}", c as u32);
+            }
+            c => out.push(c),
+        }
+    }
+    out
 }
 
 fn party(p: &Party) -> String {
