@@ -279,7 +279,13 @@ fn json_shape() {
         .iter()
         .map(|l| l["sku"].as_str().unwrap())
         .collect();
-    assert_eq!(left, ["X-UNKNOWN", "X-LYSO"]);
+    assert_eq!(left, ["X-UNKNOWN", "X-LYSO", "X-BAD-DEST"]);
+    assert!(
+        v["not_included"][2]["reason"]
+            .as_str()
+            .unwrap()
+            .contains("not a valid upper-case ISO 3166-1 alpha-2 code")
+    );
 }
 
 /// `--end-user` (case and spaces ignored) and `--destination` narrow the

@@ -236,7 +236,11 @@ pub fn exports(run: &Run) -> (Vec<Export<'_>>, Vec<Left>) {
                     sku,
                     file: f.path.clone(),
                     line,
-                    reason: "controlled and without a usable licence, but it names no `destination`, so it is not an export (contract §4a): add the destination to include it".into(),
+                    reason: if p.was_invalid("destination") {
+                        "controlled and without a usable licence, but its `destination` is not a valid upper-case ISO 3166-1 alpha-2 code (`check` reports the invalid-value): fix it to include the export".into()
+                    } else {
+                        "controlled and without a usable licence, but it names no `destination`, so it is not an export (contract §4a): add the destination to include it".into()
+                    },
                 });
                 continue;
             };
