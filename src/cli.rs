@@ -208,7 +208,8 @@ pub fn run(cli: Cli) -> i32 {
                 end_user,
                 destination,
             };
-            return dossier(paths, sel, as_of, rules, format, output, &mut out);
+            let json = format == DossierFormat::Json;
+            return report::dossier::command(paths, sel, as_of, rules, json, output, &mut out);
         }
         Command::Explain { code, rules, as_of } => {
             pack(&rules).and_then(|p| explain(&p, &code, as_of.unwrap_or_else(today)))
@@ -247,92 +248,6 @@ pub fn run(cli: Cli) -> i32 {
             eprintln!("error: {e}");
             2
         }
-    }
-}
-
-/// `dossier`: runs the engine as `check` does, builds the dossier and writes
-/// it; exit 0 written, 2 when nothing matched or the run failed.
-fn dossier(
-    paths: Vec<PathBuf>,
-    sel: report::dossier::Selection,
-    as_of: Option<Date>,
-    rules: Option<PathBuf>,
-    format: DossierFormat,
-    output: Option<PathBuf>,
-    out: &mut impl Write,
-) -> i32 {
-    use report::dossier;
-    let paths = if paths.is_empty() {
-        vec![PathBuf::from(".")]
-    } else {
-        paths
-    };
-    let date = as_of.unwrap_or_else(today);
-    let opts = Options {
-        as_of,
-        today: today(),
-        explain: false,
-    };
-    let run = match report::run(&paths, rules.as_deref(), &opts) {
-        Ok(run) => run,
-        Err(e) => {
-            if let report::RunError::NothingJudged { skipped, .. } = &e {
-                for n in crate::source::skip_notes(skipped) {
-                    eprintln!("{n}");
-                }
-            }
-            eprintln!("error: {e}");
-            return 2;
-        }
-    };
-    for n in crate::source::skip_notes(&run.skipped) {
-        eprintln!("{n}");
-    }
-    let unread = run.unread();
-    if unread > 0 {
-        eprintln!(
-            "error: {unread} catalogue path{} could not be read (listed above): a dossier from part of the catalogues could leave items out, so none is written; fix or remove them, or name the other paths",
-            if unread == 1 { "" } else { "s" }
-        );
-        return 2;
-    }
-    let d = match dossier::build(&run, &sel, date) {
-        Ok(d) => d,
-        Err(e) => {
-            eprintln!("error: {e}");
-            return 2;
-        }
-    };
-    let text = match format {
-        DossierFormat::Markdown => dossier::markdown::render(&d),
-        DossierFormat::Json => dossier::to_json(&d),
-    };
-    match output {
-        Some(p) => match dossier::write_new(&p, &text) {
-            Ok(()) => {
-                let items: usize = d.applications.iter().map(|a| a.items.len()).sum();
-                eprintln!(
-                    "wrote {}: {} application{}, {items} export{}",
-                    p.display(),
-                    d.applications.len(),
-                    if d.applications.len() == 1 { "" } else { "s" },
-                    if items == 1 { "" } else { "s" }
-                );
-                0
-            }
-            Err(e) => {
-                eprintln!("error: {e}");
-                2
-            }
-        },
-        None => match out.write_all(text.as_bytes()).and_then(|_| out.flush()) {
-            Ok(()) => 0,
-            Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => 0,
-            Err(e) => {
-                eprintln!("error: cannot write the dossier: {e}");
-                2
-            }
-        },
     }
 }
 

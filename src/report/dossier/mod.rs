@@ -20,6 +20,7 @@ use crate::rules::RulePack;
 use crate::text::Span;
 use jiff::civil::Date;
 use serde::Serialize;
+use std::path::PathBuf;
 
 /// Working days MOFCOM has to decide on an application (Regulations Art. 17(1)).
 pub const DECISION_WORKING_DAYS: u32 = 45;
@@ -1244,6 +1245,97 @@ pub fn to_json(d: &Dossier) -> String {
     let mut s = serde_json::to_string_pretty(d).unwrap_or_default();
     s.push('\n');
     s
+}
+
+/// The `dossier` command: runs the engine as `check` does, builds the
+/// dossier and writes it (JSON when `json`, else Markdown) to `output` (a
+/// new file) or `out`; returns the exit code: 0 written, 2 when nothing
+/// matched or the run failed.
+pub fn command(
+    paths: Vec<PathBuf>,
+    sel: Selection,
+    as_of: Option<Date>,
+    rules: Option<PathBuf>,
+    json: bool,
+    output: Option<PathBuf>,
+    out: &mut impl std::io::Write,
+) -> i32 {
+    use crate::clock::today;
+    use crate::engine::Options;
+    use crate::report;
+    let paths = if paths.is_empty() {
+        vec![PathBuf::from(".")]
+    } else {
+        paths
+    };
+    let date = as_of.unwrap_or_else(today);
+    let opts = Options {
+        as_of,
+        today: today(),
+        explain: false,
+    };
+    let run = match report::run(&paths, rules.as_deref(), &opts) {
+        Ok(run) => run,
+        Err(e) => {
+            if let report::RunError::NothingJudged { skipped, .. } = &e {
+                for n in crate::source::skip_notes(skipped) {
+                    eprintln!("{n}");
+                }
+            }
+            eprintln!("error: {e}");
+            return 2;
+        }
+    };
+    for n in crate::source::skip_notes(&run.skipped) {
+        eprintln!("{n}");
+    }
+    let unread = run.unread();
+    if unread > 0 {
+        eprintln!(
+            "error: {unread} catalogue path{} could not be read (listed above): a dossier from part of the catalogues could leave items out, so none is written; fix or remove them, or name the other paths",
+            if unread == 1 { "" } else { "s" }
+        );
+        return 2;
+    }
+    let d = match build(&run, &sel, date) {
+        Ok(d) => d,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return 2;
+        }
+    };
+    let text = if json {
+        to_json(&d)
+    } else {
+        markdown::render(&d)
+    };
+    match output {
+        Some(p) => match write_new(&p, &text) {
+            Ok(()) => {
+                let items: usize = d.applications.iter().map(|a| a.items.len()).sum();
+                eprintln!(
+                    "wrote {}: {} application{}, {items} export{}",
+                    p.display(),
+                    d.applications.len(),
+                    if d.applications.len() == 1 { "" } else { "s" },
+                    if items == 1 { "" } else { "s" }
+                );
+                0
+            }
+            Err(e) => {
+                eprintln!("error: {e}");
+                2
+            }
+        },
+        None => match out.write_all(text.as_bytes()).and_then(|_| out.flush()) {
+            Ok(()) => 0,
+            Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => 0,
+            Err(e) => {
+                eprintln!("error: cannot write the dossier: {e}");
+                2
+            }
+        },
+    }
 }
 
 #[cfg(test)]
