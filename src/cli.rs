@@ -1,5 +1,6 @@
 //! The command line: `check` (CI), `explain` (what a code means, with
-//! sources) and `rules` (the pack's items and their status on a date).
+//! sources), `rules` (the pack's items and their status on a date) and
+//! `dossier` (licence-application dossiers, `report::dossier`).
 
 use crate::clock::today;
 use crate::diagnostic::Code;
