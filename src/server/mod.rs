@@ -13,6 +13,7 @@ mod indexer;
 mod state;
 pub mod transport;
 mod wire;
+mod workspace_diag;
 
 use document::read_disk;
 use document::{Document, Edit};
@@ -207,7 +208,7 @@ impl LanguageServer for Backend {
                 DiagnosticServerCapabilities::Options(DiagnosticOptions {
                     identifier: Some("catalogue-lsp".into()),
                     inter_file_dependencies: true,
-                    workspace_diagnostics: false,
+                    workspace_diagnostics: true,
                     ..Default::default()
                 })
             }),
@@ -426,6 +427,7 @@ impl LanguageServer for Backend {
         if !self.pull.load(Ordering::SeqCst) {
             let _ = self.publish.send(Out::Frame(wire::publish(&uri, None, [])));
         }
+        workspace_diag::forget_unopened(&mut st);
         let open = Self::open_uris(&st);
         self.recheck(&mut st, &open, None);
     }
@@ -436,6 +438,7 @@ impl LanguageServer for Backend {
             Ok(s) => st.set_settings(s),
             Err(e) => st.pack_error = Some(e),
         }
+        workspace_diag::forget_unopened(&mut st);
         let open = Self::open_uris(&st);
         self.recheck(&mut st, &open, None);
     }
@@ -473,6 +476,7 @@ impl LanguageServer for Backend {
             let s = st.settings.clone();
             st.set_settings(s);
         }
+        workspace_diag::forget_unopened(&mut st);
         let open = Self::open_uris(&st);
         self.recheck(&mut st, &open, None);
     }
@@ -585,29 +589,42 @@ impl LanguageServer for Backend {
         params: DocumentDiagnosticParams,
     ) -> Result<DocumentDiagnosticReportResult> {
         let uri = params.text_document.uri;
-        // Not from a half-built index: wait until the background index is
-        // built (bounded: a client that never sends `initialized` still gets
-        // an answer).
+        self.wait_for_index().await;
+        let previous = params.previous_result_id;
+        let report =
+            guard(|| workspace_diag::document_report(&mut self.state(), &uri, previous.as_deref()))
+                .unwrap_or_else(|| {
+                    DocumentDiagnosticReport::Full(RelatedFullDocumentDiagnosticReport::default())
+                });
+        Ok(DocumentDiagnosticReportResult::Report(report))
+    }
+
+    async fn workspace_diagnostic(
+        &self,
+        params: WorkspaceDiagnosticParams,
+    ) -> Result<WorkspaceDiagnosticReportResult> {
+        self.wait_for_index().await;
+        let t = std::time::Instant::now();
+        let report = guard(|| {
+            workspace_diag::workspace_report(&mut self.state(), &params.previous_result_ids)
+        })
+        .unwrap_or_default();
+        tracing::debug!(
+            files = report.items.len(),
+            ms = t.elapsed().as_secs_f64() * 1e3,
+            "workspace diagnostics"
+        );
+        Ok(WorkspaceDiagnosticReportResult::Report(report))
+    }
+}
+
+impl Backend {
+    /// Not from a half-built index: waits until the background index is
+    /// built (bounded: a client that never sends `initialized` still gets
+    /// an answer).
+    async fn wait_for_index(&self) {
         let mut ready = self.indexed.subscribe();
         let _ = tokio::time::timeout(INDEX_WAIT, ready.wait_for(|done| *done)).await;
-        let items = guard(|| {
-            let mut st = self.state();
-            if !st.analyses.contains_key(&uri) {
-                st.analyse(std::slice::from_ref(&uri), None);
-            }
-            Some(st.lsp_diagnostics(&uri))
-        })
-        .flatten()
-        .unwrap_or_default();
-        Ok(DocumentDiagnosticReportResult::Report(
-            DocumentDiagnosticReport::Full(RelatedFullDocumentDiagnosticReport {
-                related_documents: None,
-                full_document_diagnostic_report: FullDocumentDiagnosticReport {
-                    result_id: None,
-                    items,
-                },
-            }),
-        ))
     }
 }
 
@@ -637,7 +654,11 @@ fn deliver(
             .pack_error_diagnostic()
             .map(|d| wire::Template::new(d, &[(0, None), (0, None)], 0));
         for uri in targets {
-            let version = st.docs.get(uri).map(|d| d.version);
+            // Files that are not open are analysed only for pull clients.
+            let Some(version) = st.docs.get(uri).map(|d| d.version) else {
+                continue;
+            };
+            let version = Some(version);
             let Some(a) = st.analyses.get_mut(uri) else {
                 continue;
             };

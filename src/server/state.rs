@@ -781,7 +781,8 @@ impl State {
         keys
     }
 
-    /// The open documents whose results depend on the changed keys: those that
+    /// The analysed files (open documents, and files a pull client asked
+    /// about) whose results depend on the changed keys: those that
     /// reference or define them, directly or through components in any file.
     pub fn affected(&self, origin: &Url, mut changed: Keys) -> Vec<Url> {
         let mut hit: HashSet<Url> = HashSet::from([origin.clone()]);
@@ -836,8 +837,9 @@ impl State {
                 }
             }
         }
+        // Open documents, and files a pull client asked about (kept up to date).
         hit.into_iter()
-            .filter(|u| self.docs.contains_key(u))
+            .filter(|u| self.docs.contains_key(u) || self.analyses.contains_key(u))
             .collect()
     }
 
