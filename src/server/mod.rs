@@ -56,6 +56,10 @@ pub struct Backend {
     /// diagnostic waits for it, so no answer comes from a half-built index
     /// (a licence in a file not yet indexed would read as unknown).
     indexed: Arc<tokio::sync::watch::Sender<bool>>,
+    /// Set when the background index starts (`initialized`): from then
+    /// until it is built, nothing is analysed or published (the index's end
+    /// publishes every open document).
+    index_started: AtomicBool,
 }
 
 impl Backend {
@@ -67,6 +71,9 @@ impl Backend {
     /// Re-analyses `targets` and queues their diagnostics, under the lock so order is kept.
     /// `origin` is the document the client just edited, if any.
     fn recheck(&self, st: &mut State, targets: &[Url], origin: Option<&Url>) {
+        if !self.ready() {
+            return;
+        }
         deliver(
             st,
             &self.publish,
@@ -74,6 +81,13 @@ impl Backend {
             targets,
             origin.map(|o| (o, None)),
         );
+    }
+
+    /// False while the background index is being built: no answer, pushed
+    /// or pulled, comes from half of it (a licence in a file not yet indexed
+    /// would read as unknown).
+    fn ready(&self) -> bool {
+        !self.index_started.load(Ordering::SeqCst) || *self.indexed.borrow()
     }
 
     fn open_uris(st: &State) -> Vec<Url> {
@@ -259,6 +273,8 @@ impl LanguageServer for Backend {
         let indexing = self.indexing.clone();
         let log = self.outbox.clone();
         let indexed_flag = self.indexed.clone();
+        let indexed_after = self.indexed.clone();
+        self.index_started.store(true, Ordering::SeqCst);
         tokio::spawn(async move {
             let done = tokio::task::spawn_blocking(move || {
                 // Tests slow the index down to see that nothing answers from it half-built.
@@ -270,11 +286,15 @@ impl LanguageServer for Backend {
                 }
                 let indexed = indexer::index(&state, &indexing, &roots);
                 let mut st = state.lock().unwrap_or_else(|e| e.into_inner());
-                if indexed.loaded > 0 {
-                    // Open documents may refer to what the index now holds.
-                    let open: Vec<Url> = st.docs.keys().cloned().collect();
+                // Open documents were not analysed while the index was
+                // built: analyse and publish them now.
+                let open: Vec<Url> = st.docs.keys().cloned().collect();
+                if !open.is_empty() {
                     deliver(&mut st, &publish, pull, &open, None);
                 }
+                // Ready from here, under the same lock: an edit that comes
+                // next is analysed as usual, none falls between.
+                indexed_flag.send_replace(true);
                 let summary = (
                     false,
                     format!(
@@ -292,7 +312,7 @@ impl LanguageServer for Backend {
             .await;
             // Pulled diagnostics may be answered now (also after a failed index:
             // never wait for ever).
-            indexed_flag.send_replace(true);
+            indexed_after.send_replace(true);
             for (warn, line) in done.unwrap_or_default() {
                 let typ = if warn {
                     MessageType::WARNING
@@ -391,6 +411,9 @@ impl LanguageServer for Backend {
             skus: edit.changed.skus.iter().cloned().collect(),
             licences: edit.changed.licences.iter().cloned().collect(),
         };
+        if !self.ready() {
+            return;
+        }
         let targets = st.affected(&uri, keys);
         deliver(
             &mut st,
@@ -836,6 +859,7 @@ pub fn serve() -> i32 {
                 indexing: Arc::default(),
                 refresh: refresh.clone(),
                 indexed: Arc::new(tokio::sync::watch::channel(false).0),
+                index_started: AtomicBool::new(false),
             }
         });
         // Frames pass through `transport`, which checks them before tower-lsp sees them.
