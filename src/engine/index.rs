@@ -98,8 +98,35 @@ impl FileNames {
     }
 }
 
+/// Names an edit changed, laid over a "did you mean" index built before it
+/// (see [`Suggestions::nearest_merged`]): the base's places in `stale`
+/// files are skipped, as are the names in `names`, which are indexed apart.
+#[derive(Default)]
+struct Overlay {
+    stale: Vec<usize>,
+    names: rustc_hash::FxHashSet<Box<str>>,
+    /// The index of those of `names` that still exist, built when needed.
+    delta: OnceLock<(Vec<Box<str>>, Suggestions)>,
+}
+
+impl Overlay {
+    /// Notes an update of file `f` that touched `names`.
+    fn add(&mut self, f: usize, names: impl IntoIterator<Item = Box<str>>) {
+        if !self.stale.contains(&f) {
+            self.stale.push(f);
+        }
+        self.names.extend(names);
+        self.delta = OnceLock::new();
+    }
+}
+
 #[derive(Default)]
 pub struct Index {
+    /// Names put in or taken out of the tables and "did you mean" indexes,
+    /// for complexity tests (a count, not a time).
+    work: std::sync::atomic::AtomicU64,
+    over_skus: Option<Overlay>,
+    over_licences: Option<Overlay>,
     /// The names of each file as indexed (see [`Index::updated`]).
     files: Vec<FileNames>,
     /// No SKU (licence id) needs a TR39 skeleton: no lookalikes to look for.
@@ -137,6 +164,9 @@ impl Clone for Index {
             lookalike_licences: self.lookalike_licences.clone(),
             suggest_skus: OnceLock::new(),
             suggest_licences: OnceLock::new(),
+            work: std::sync::atomic::AtomicU64::new(self.work()),
+            over_skus: None,
+            over_licences: None,
         }
     }
 }
@@ -189,16 +219,27 @@ fn suggestions<'n>(
 
 /// Removes the places `ours` picks from the entries of hash `h` (an entry
 /// left without places goes).
-fn drop_places(table: &mut HashTable<Places>, h: u64, ours: impl Fn(At) -> bool) {
+/// Returns the first places of the entries left, and the places visited.
+fn drop_places(
+    table: &mut HashTable<Places>,
+    h: u64,
+    ours: impl Fn(At) -> bool,
+) -> (Vec<At>, usize) {
+    let (mut left, mut visited) = (Vec::new(), 0);
     while let Ok(mut e) = table.find_entry(h, |p| p.iter().any(&ours)) {
+        visited += e.get().count();
         let rest: Vec<At> = e.get().iter().filter(|&a| !ours(a)).collect();
         match Places::sorted(rest) {
-            Some(p) => *e.get_mut() = p,
+            Some(p) => {
+                left.push(p.first);
+                *e.get_mut() = p;
+            }
             None => {
                 e.remove();
             }
         }
     }
+    (left, visited)
 }
 
 /// Adds the places `at` (in order) to those of `name`.
@@ -222,6 +263,27 @@ fn merge_places<'n>(
                 v.insert(p);
             }
         }
+    }
+}
+
+/// Lays the names an update of file `f` touched over a "did you mean"
+/// index built before it, or drops both when they are no longer small.
+fn overlay(
+    base: &mut OnceLock<(Vec<At>, Suggestions)>,
+    over: &mut Option<Overlay>,
+    f: usize,
+    touched: Vec<Box<str>>,
+    names: usize,
+) {
+    if base.get().is_none() {
+        *over = None;
+        return;
+    }
+    let o = over.get_or_insert_with(Overlay::default);
+    o.add(f, touched);
+    if o.names.len() > names / 4 + 256 {
+        *base = OnceLock::new();
+        *over = None;
     }
 }
 
@@ -309,6 +371,7 @@ impl Index {
         ix.lookalike_skus = lookalikes(&ix.skus, |at| names.sku(at));
         ix.lookalike_licences = lookalikes(&ix.licences, |at| names.licence(at));
         ix.files = cats.iter().map(|c| FileNames::of(c)).collect();
+        ix.count(products + licences);
         ix.plain_skus = ix
             .skus
             .iter()
@@ -340,16 +403,23 @@ impl Index {
         let mut old_skus: Vec<u64> = old.skus.iter().flatten().copied().collect();
         old_skus.sort_unstable();
         old_skus.dedup();
+        let mut work = 0;
+        let mut left_skus = Vec::new();
         for h in old_skus {
             let ours = |a: At| a.0 == f && old.skus.get(a.1).copied().flatten() == Some(h);
-            drop_places(&mut self.skus, h, ours);
+            let (left, visited) = drop_places(&mut self.skus, h, ours);
+            left_skus.extend(left);
+            work += visited;
         }
         let mut old_ids: Vec<u64> = old.licences.iter().flatten().copied().collect();
         old_ids.sort_unstable();
         old_ids.dedup();
+        let mut left_ids = Vec::new();
         for h in old_ids {
             let ours = |a: At| a.0 == f && old.licences.get(a.1).copied().flatten() == Some(h);
-            drop_places(&mut self.licences, h, ours);
+            let (left, visited) = drop_places(&mut self.licences, h, ours);
+            left_ids.extend(left);
+            work += visited;
         }
         let mut old_comps: Vec<u64> = old.comps.iter().map(|c| c.1).collect();
         old_comps.sort_unstable();
@@ -402,10 +472,25 @@ impl Index {
                 ids.entry(id).or_default().push((f, i));
             }
         }
+        // The names whose places changed, for the "did you mean" overlays.
+        let touched_skus: Vec<Box<str>> = left_skus
+            .iter()
+            .map(|&a| names.sku(a))
+            .chain(skus.keys().copied())
+            .map(Box::from)
+            .collect();
+        let touched_ids: Vec<Box<str>> = left_ids
+            .iter()
+            .map(|&a| names.licence(a))
+            .chain(ids.keys().copied())
+            .map(Box::from)
+            .collect();
         for (name, at) in skus {
+            work += at.len();
             merge_places(&mut self.skus, name, at, |a| names.sku(a));
         }
         for (name, at) in ids {
+            work += at.len();
             merge_places(&mut self.licences, name, at, |a| names.licence(a));
         }
         for (name, at) in comps {
@@ -445,9 +530,37 @@ impl Index {
             lookalikes(&self.licences, |at| names.licence(at))
         };
         self.files[f] = FileNames::of(cat);
-        self.suggest_skus = OnceLock::new();
-        self.suggest_licences = OnceLock::new();
+        // "Did you mean": a base index built before is kept, with the names
+        // this update touched laid over it, until they are a quarter of it.
+        let sku_count = self.skus.len();
+        overlay(
+            &mut self.suggest_skus,
+            &mut self.over_skus,
+            f,
+            touched_skus,
+            sku_count,
+        );
+        let id_count = self.licences.len();
+        overlay(
+            &mut self.suggest_licences,
+            &mut self.over_licences,
+            f,
+            touched_ids,
+            id_count,
+        );
+        self.count(work + cat.products.len() + cat.licences.len());
         self
+    }
+
+    fn count(&self, n: usize) {
+        self.work
+            .fetch_add(n as u64, std::sync::atomic::Ordering::Relaxed);
+    }
+
+    /// Names indexed so far (tables and "did you mean" indexes), built and
+    /// updated: complexity tests count it.
+    pub fn work(&self) -> u64 {
+        self.work.load(std::sync::atomic::Ordering::Relaxed)
     }
 
     /// The SKUs defined more than once, in order of their first place.
@@ -477,10 +590,42 @@ impl Index {
         word: &str,
     ) -> (Option<&'c str>, usize) {
         let names = Names(cats);
-        let (at, s) = self
-            .suggest_skus
-            .get_or_init(|| suggestions(&self.skus, |a| names.sku(a)));
-        s.nearest(word, |i| at.get(i as usize).map_or("", |&a| names.sku(a)))
+        let (at, s) = self.suggest_skus.get_or_init(|| {
+            self.count(self.skus.len());
+            suggestions(&self.skus, |a| names.sku(a))
+        });
+        let Some(o) = &self.over_skus else {
+            return s.nearest(word, |i| at.get(i as usize).map_or("", |&a| names.sku(a)));
+        };
+        let name = |i: u32| at.get(i as usize).map_or("", |&a| names.sku(a));
+        let (dn, ds) = o.delta.get_or_init(|| {
+            let live: Vec<Box<str>> = o
+                .names
+                .iter()
+                .filter(|n| self.sku(cats, n).is_some())
+                .cloned()
+                .collect();
+            self.count(live.len());
+            let refs: Vec<&str> = live.iter().map(|n| &**n).collect();
+            let d = Suggestions::new(&refs);
+            (live, d)
+        });
+        let keep = |i: u32| {
+            at.get(i as usize)
+                .is_some_and(|&a| !o.stale.contains(&a.0) && !o.names.contains(names.sku(a)))
+        };
+        let (best, work) = s.nearest_merged(
+            keep,
+            name,
+            ds,
+            |i| dn.get(i as usize).map_or("", |n| &**n),
+            word,
+        );
+        // The winner as the catalogues spell it (borrowed from them, not from the overlay).
+        let best = best
+            .and_then(|b| self.sku(cats, b))
+            .map(|p| names.sku(p.first));
+        (best, work)
     }
 
     /// The licence id nearest to an unknown one, with the work done.
@@ -490,12 +635,43 @@ impl Index {
         word: &str,
     ) -> (Option<&'c str>, usize) {
         let names = Names(cats);
-        let (at, s) = self
-            .suggest_licences
-            .get_or_init(|| suggestions(&self.licences, |a| names.licence(a)));
-        s.nearest(word, |i| {
-            at.get(i as usize).map_or("", |&a| names.licence(a))
-        })
+        let (at, s) = self.suggest_licences.get_or_init(|| {
+            self.count(self.licences.len());
+            suggestions(&self.licences, |a| names.licence(a))
+        });
+        let Some(o) = &self.over_licences else {
+            return s.nearest(word, |i| {
+                at.get(i as usize).map_or("", |&a| names.licence(a))
+            });
+        };
+        let name = |i: u32| at.get(i as usize).map_or("", |&a| names.licence(a));
+        let (dn, ds) = o.delta.get_or_init(|| {
+            let live: Vec<Box<str>> = o
+                .names
+                .iter()
+                .filter(|n| self.licence(cats, n).is_some())
+                .cloned()
+                .collect();
+            self.count(live.len());
+            let refs: Vec<&str> = live.iter().map(|n| &**n).collect();
+            let d = Suggestions::new(&refs);
+            (live, d)
+        });
+        let keep = |i: u32| {
+            at.get(i as usize)
+                .is_some_and(|&a| !o.stale.contains(&a.0) && !o.names.contains(names.licence(a)))
+        };
+        let (best, work) = s.nearest_merged(
+            keep,
+            name,
+            ds,
+            |i| dn.get(i as usize).map_or("", |n| &**n),
+            word,
+        );
+        let best = best
+            .and_then(|b| self.licence(cats, b))
+            .map(|p| names.licence(p.first));
+        (best, work)
     }
 
     /// Where products with this SKU are (`cats` as built from).
@@ -568,13 +744,9 @@ mod tests {
             dups(&ix.dup_licences),
             ix.lookalike_skus,
             ix.lookalike_licences,
-            cats.iter()
-                .map(|c| ix
-                    .suggest_sku(cats, "B1")
-                    .0
-                    .map(str::to_string)
-                    .unwrap_or_default()
-                    + &c.products.len().to_string())
+            ["B1", "D", "\u{0421}1", "L", "A1", "CC", "D12", "L3", "1"]
+                .iter()
+                .map(|w| (ix.suggest_sku(cats, w).0, ix.suggest_licence(cats, w).0))
                 .collect::<Vec<_>>()
         )
     }
