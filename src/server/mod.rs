@@ -10,7 +10,9 @@ pub mod document;
 mod features;
 pub mod framing;
 mod indexer;
+mod refs;
 mod state;
+mod symbols;
 pub mod transport;
 mod wire;
 mod workspace_diag;
@@ -745,7 +747,44 @@ fn client_timeout() -> Duration {
 
 /// Wraps the LSP service to end the process on `exit`: tower-lsp 0.20 stops
 /// serving but keeps reading stdin while the client holds it open (#399).
-struct ExitOnExit<S>(S);
+struct ExitOnExit<S>(S, Raw);
+
+/// What answers the requests written straight to JSON (see `symbols`).
+#[derive(Clone)]
+struct Raw {
+    state: Arc<Mutex<State>>,
+    cache: Arc<symbols::Cache>,
+    out: mpsc::UnboundedSender<wire::Frame>,
+}
+
+impl Raw {
+    /// Answers `req` if it is one of the requests written straight to
+    /// JSON and its params can be read (else tower-lsp answers it).
+    fn take(
+        &self,
+        req: &tower_lsp::jsonrpc::Request,
+    ) -> Option<impl std::future::Future<Output = ()> + Send + 'static> {
+        let kind = symbols::Kind::of(req.method())?;
+        if !INITIALIZED.load(Ordering::SeqCst) || SHUTDOWN.load(Ordering::SeqCst) {
+            return None;
+        }
+        let id = req.id()?.clone();
+        let doc: TextDocumentIdentifier =
+            serde_json::from_value(req.params()?.get("textDocument")?.clone()).ok()?;
+        let raw = self.clone();
+        // Computed when the request's turn comes (after the edits before it), like a handler.
+        Some(async move {
+            let t = std::time::Instant::now();
+            let bytes = guard(|| {
+                let st = raw.state.lock().unwrap_or_else(|e| e.into_inner());
+                raw.cache.answer(&st, &doc.uri, kind)
+            })
+            .unwrap_or_else(|| Arc::new(b"null".to_vec()));
+            tracing::debug!(?kind, ms = t.elapsed().as_secs_f64() * 1e3, "answered");
+            let _ = raw.out.send(symbols::response(&id, bytes));
+        })
+    }
+}
 
 type Answer = Option<tower_lsp::jsonrpc::Response>;
 
@@ -781,6 +820,12 @@ where
                 } else {
                     1
                 });
+            });
+        }
+        if let Some(answer) = self.1.take(&req) {
+            return Box::pin(async move {
+                answer.await;
+                Ok(None)
             });
         }
         let fut = self.0.call(req);
@@ -829,6 +874,12 @@ pub fn serve() -> i32 {
         }
         let outbox = Arc::new(Outbox::new(to_stdout.clone(), client_timeout()));
         let refresh = Arc::new(AtomicBool::new(false));
+        let state = Arc::new(Mutex::new(State::default()));
+        let raw = Raw {
+            state: state.clone(),
+            cache: Arc::default(),
+            out: to_stdout.clone(),
+        };
         let (service, socket) = LspService::new(|_client| {
             let publisher = outbox.clone();
             let raw = to_stdout.clone();
@@ -852,7 +903,7 @@ pub fn serve() -> i32 {
             });
             Backend {
                 outbox: outbox.clone(),
-                state: Arc::new(Mutex::new(State::default())),
+                state,
                 publish: tx,
                 pull: Arc::new(AtomicBool::new(false)),
                 watch: AtomicBool::new(false),
@@ -872,8 +923,9 @@ pub fn serve() -> i32 {
         let (from_server, server_out) = tokio::io::duplex(1 << 16);
         tokio::spawn(transport::read_frames(server_out, to_stdout));
         // A panic inside tower-lsp must end the process, not leave it deaf.
-        let served =
-            tokio::spawn(Server::new(from_client, from_server, socket).serve(ExitOnExit(service)));
+        let served = tokio::spawn(
+            Server::new(from_client, from_server, socket).serve(ExitOnExit(service, raw)),
+        );
         match served.await {
             Ok(()) => true,
             Err(e) => {

@@ -90,6 +90,15 @@ pub struct FileAnalysis {
     /// "did you mean" may change when SKUs or licence ids change anywhere.
     unknown_components: bool,
     unknown_licences: bool,
+    /// A new value whenever the analysis is stored (answers computed from
+    /// it, such as the outline, are cached under it).
+    pub serial: u64,
+}
+
+/// A new value for [`FileAnalysis::serial`].
+fn next_serial() -> u64 {
+    static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
+    NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
 }
 
 /// A product's diagnostics in wire form, with what [`reusable`] asks of them
@@ -172,6 +181,7 @@ impl FileAnalysis {
             points_into: Vec::new(),
             unknown_components: false,
             unknown_licences: false,
+            serial: next_serial(),
         }
     }
 
@@ -333,6 +343,8 @@ pub struct State {
     /// The index of names of the last analysis, with the layout of names
     /// of each file it was built from (see `Document::names`).
     index: Option<(Vec<u64>, Arc<Index>)>,
+    /// The SKUs each file defines and names (see `refs`).
+    refs: super::refs::Cache,
 }
 
 impl Default for State {
@@ -352,6 +364,7 @@ impl Default for State {
             pack_error: None,
             as_of: None,
             index: None,
+            refs: Default::default(),
         }
     }
 }
@@ -657,6 +670,7 @@ impl State {
                     a.file = vec![*e];
                     a.wire_file = this.render(uri, &a.file, 0);
                     a.note_references(ids[i]);
+                    a.serial = next_serial();
                     out.push((uri.clone(), a));
                     continue;
                 }
@@ -698,6 +712,7 @@ impl State {
             a.wire_file = this.render(uri, &file, 0);
             a.file = file;
             a.note_references(ids[i]);
+            a.serial = next_serial();
             out.push((uri.clone(), a));
         }
         let index = ws.index().clone();
@@ -809,6 +824,13 @@ impl State {
             loop {
                 let mut grew = Vec::new();
                 for f in &files {
+                    // Files that neither define nor name a changed SKU are
+                    // passed by a lookup of the changed names in their sets.
+                    let by_sku = !skus.is_empty()
+                        && self.refs.names(f.uri, f.names, f.catalogue).touches(&skus);
+                    if !by_sku && licences.is_empty() {
+                        continue;
+                    }
                     let mut touches = false;
                     for p in &f.catalogue.products {
                         let names = p
