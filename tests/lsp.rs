@@ -1237,3 +1237,22 @@ fn workspace_diagnostics_cover_unopened_files_and_answer_unchanged() {
     assert_eq!(r["result"]["resultId"], edited[&mot].1.as_str());
     assert_eq!(c.shutdown_and_exit(), Some(0));
 }
+
+/// Issue 16: pushed diagnostics never come from a half-built index either:
+/// a document opened while the index is being built is published once it
+/// is built (the licence it names lives in a file only the index reads).
+#[test]
+fn pushed_diagnostics_wait_for_the_index() {
+    let (dir, _lic, mag) = workspace();
+    let mut c = Client::spawn_logged(&[("CATALOGUE_LSP_INDEX_DELAY_MS", "300")]);
+    c.request(
+        "initialize",
+        json!({"processId": null, "rootUri": url(dir.path()), "capabilities": {}}),
+    );
+    c.notify("initialized", json!({}));
+    c.open(&mag, &with_licence(), 1);
+    let first = codes(&c.diagnostics(&mag, Some(1)));
+    assert!(!first.contains(&"unknown-licence".to_string()), "{first:?}");
+    assert!(!first.contains(&"missing-licence".to_string()), "{first:?}");
+    assert_eq!(c.shutdown_and_exit(), Some(0));
+}
