@@ -878,7 +878,7 @@ pub fn workspace_symbols(st: &State, query: &str) -> Vec<SymbolInformation> {
 
 /// A product's verdict in one line (contract §11): the verdict, its codes
 /// or exclusion, and the licence it names.
-fn verdict_text(r: &ProductResult) -> String {
+pub fn verdict_text(r: &ProductResult) -> String {
     let c = &r.classification;
     let mut s = match c.verdict {
         Verdict::Controlled => format!("controlled {}", c.codes.join(", ")),
