@@ -133,20 +133,8 @@ fn status_kb(pid: u32, field: &str) -> Option<u64> {
         .ok()
 }
 
-fn main() {
-    let args: Vec<String> = std::env::args().skip(1).collect();
-    let file = args
-        .first()
-        .expect("usage: lsp_bench FILE [--edits N] [--server CMD]")
-        .clone();
-    let flag = |name: &str| {
-        args.iter()
-            .position(|a| a == name)
-            .and_then(|i| args.get(i + 1))
-            .cloned()
-    };
-    let edits: usize = flag("--edits").and_then(|s| s.parse().ok()).unwrap_or(100);
-    let server = flag("--server").unwrap_or_else(|| "target/release/catalogue-lsp serve".into());
+/// Starts the server and a thread reading its messages.
+fn start(server: &str) -> (std::process::Child, Lsp) {
     let mut parts = server.split_whitespace();
     let mut child = Command::new(parts.next().unwrap_or("catalogue-lsp"))
         .args(parts)
@@ -163,7 +151,6 @@ fn main() {
         )
         .spawn()
         .expect("start server");
-    let pid = child.id();
     let stdout = child.stdout.take().expect("stdout");
     let (tx, rx) = channel();
     std::thread::spawn(move || {
@@ -202,11 +189,36 @@ fn main() {
             }
         }
     });
-    let mut lsp = Lsp {
+    let lsp = Lsp {
         stdin: child.stdin.take().expect("stdin"),
         rx,
         id: 0,
     };
+    (child, lsp)
+}
+
+fn main() {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let file = args
+        .first()
+        .expect(
+            "usage: lsp_bench FILE [--edits N] [--server CMD] | lsp_bench --workspace DIR [--copy]",
+        )
+        .clone();
+    let flag = |name: &str| {
+        args.iter()
+            .position(|a| a == name)
+            .and_then(|i| args.get(i + 1))
+            .cloned()
+    };
+    let edits: usize = flag("--edits").and_then(|s| s.parse().ok()).unwrap_or(100);
+    let server = flag("--server").unwrap_or_else(|| "target/release/catalogue-lsp serve".into());
+    if let Some(dir) = flag("--workspace") {
+        workspace_bench(&server, &dir, edits, args.iter().any(|a| a == "--copy"));
+        return;
+    }
+    let (mut child, mut lsp) = start(&server);
+    let pid = child.id();
     let path = std::fs::canonicalize(&file).expect("file");
     let dir = path.parent().expect("dir").to_path_buf();
     let uri = format!("file://{}", path.display());
@@ -432,6 +444,200 @@ fn main() {
             b as f64 / 1024.0
         );
     }
+    match rss {
+        Some(kb) => println!("peak RSS: {:.1} MB", kb as f64 / 1024.0),
+        None => println!("peak RSS: unavailable"),
+    }
+}
+
+impl Lsp {
+    /// Waits for a publication of each `(uri, version)` (a null version
+    /// matches too); returns when each came, in ms after `t0`.
+    fn wait_each(&mut self, want: &[(&str, i64)], t0: Instant) -> Vec<f64> {
+        let mut when = vec![f64::NAN; want.len()];
+        while when.iter().any(|w| w.is_nan()) {
+            let m = self.next();
+            if m["method"] == "textDocument/publishDiagnostics" {
+                let v = &m["params"]["version"];
+                for (k, (uri, version)) in want.iter().enumerate() {
+                    if when[k].is_nan()
+                        && m["params"]["uri"] == *uri
+                        && (v.is_null() || v == &json!(version))
+                    {
+                        when[k] = t0.elapsed().as_secs_f64() * 1e3;
+                    }
+                }
+            }
+            self.answer(&m);
+        }
+        when
+    }
+
+    /// Waits for the server's log line saying the workspace is indexed.
+    fn wait_indexed(&mut self) {
+        loop {
+            let m = self.next();
+            if m["method"] == "window/logMessage"
+                && m["params"]["message"]
+                    .as_str()
+                    .is_some_and(|s| s.starts_with("workspace indexed"))
+            {
+                return;
+            }
+            self.answer(&m);
+        }
+    }
+}
+
+/// The incremental change that puts `text` at `line:character` over `len` characters.
+fn ranged(line: usize, character: usize, len: usize, text: &str) -> Value {
+    json!({"range": {"start": {"line": line, "character": character}, "end": {"line": line, "character": character + len}}, "text": text})
+}
+
+/// Multi-file mode (`--workspace DIR`, from `gen_workspace`): the server
+/// indexes DIR; `part00` is opened with a file that refers to one of its
+/// magnets; then one-character edits in a product's name, then typing in
+/// the SKU of that magnet (the referring file's diagnostics change too);
+/// with `--copy` (a workspace holding a copy of `part01`), edits in `part01`,
+/// every product of which is a `duplicate-sku`.
+fn workspace_bench(server: &str, dir: &str, edits: usize, copy: bool) {
+    let dir = std::fs::canonicalize(dir).expect("workspace folder");
+    let read = |name: &str| std::fs::read_to_string(dir.join(name)).expect("generated file");
+    let uri_of = |name: &str| format!("file://{}", dir.join(name).display());
+    let mut names: Vec<String> = std::fs::read_dir(&dir)
+        .expect("list")
+        .filter_map(|e| e.ok()?.file_name().into_string().ok())
+        .filter(|n| n.ends_with(".catalogue.toml"))
+        .collect();
+    names.sort();
+    let (mut child, mut lsp) = start(server);
+    let pid = child.id();
+    let root = format!("file://{}", dir.display());
+    let t = Instant::now();
+    lsp.request("initialize", json!({"processId": null, "rootUri": root, "workspaceFolders": [{"uri": root, "name": "bench"}], "capabilities": {"general": {"positionEncodings": ["utf-16"]}, "textDocument": {"publishDiagnostics": {"versionSupport": true}}}}));
+    lsp.notify("initialized", json!({}));
+    lsp.wait_indexed();
+    let index_ms = t.elapsed().as_secs_f64() * 1e3;
+    let rss_indexed = status_kb(pid, "VmRSS:");
+
+    let edited = if copy {
+        "part01.catalogue.toml"
+    } else {
+        "part00.catalogue.toml"
+    };
+    let text = read(edited);
+    let prefix = &edited[..6];
+    let tag = format!("P{}-", &prefix[4..6]);
+    // A magnet of the edited file that another file's rotor is built on.
+    let (referrer, sku) = names
+        .iter()
+        .filter(|n| n.as_str() != edited && n.starts_with("part"))
+        .find_map(|n| {
+            let t = read(n);
+            let at = t.find(&format!("components = [\"{tag}"))?;
+            let sku = t[at + 15..].split('"').next()?.to_string();
+            Some((n.clone(), sku))
+        })
+        .expect("a file referring to the edited one");
+    let (uri, ref_uri) = (uri_of(edited), uri_of(&referrer));
+    let t = Instant::now();
+    lsp.notify(
+        "textDocument/didOpen",
+        json!({"textDocument": {"uri": uri, "languageId": "toml", "version": 1, "text": text}}),
+    );
+    let (count, bytes) = lsp.wait_diags(&uri, 1);
+    let open_ms = t.elapsed().as_secs_f64() * 1e3;
+    let t = Instant::now();
+    lsp.notify(
+        "textDocument/didOpen",
+        json!({"textDocument": {"uri": ref_uri, "languageId": "toml", "version": 1, "text": read(&referrer)}}),
+    );
+    lsp.wait_diags(&ref_uri, 1);
+    let open2_ms = t.elapsed().as_secs_f64() * 1e3;
+
+    let lines: Vec<&str> = text.lines().collect();
+    let name_line = lines
+        .iter()
+        .enumerate()
+        .skip(lines.len() / 2)
+        .find(|(_, l)| l.starts_with("name = \""))
+        .map(|(i, _)| i)
+        .unwrap_or(0);
+    let sku_line = lines
+        .iter()
+        .position(|l| *l == format!("sku = \"{sku}\""))
+        .expect("the magnet's line");
+    let mut version = 1;
+    let mut plain = Vec::new();
+    for i in 0..edits {
+        version += 1;
+        let change = if i % 2 == 0 {
+            ranged(name_line, 8, 0, "x")
+        } else {
+            ranged(name_line, 8, 1, "")
+        };
+        let t = Instant::now();
+        lsp.notify(
+            "textDocument/didChange",
+            json!({"textDocument": {"uri": uri, "version": version}, "contentChanges": [change]}),
+        );
+        plain.push(lsp.wait_each(&[(&uri, version)], t)[0]);
+    }
+    // Typing at the end of the SKU (inside its quotes) and deleting again:
+    // each edit renames a product another file refers to.
+    let end = 7 + sku.len();
+    let (mut typed, mut referred) = (Vec::new(), Vec::new());
+    for i in 0..edits {
+        version += 1;
+        let change = if i % 2 == 0 {
+            ranged(sku_line, end, 0, "x")
+        } else {
+            ranged(sku_line, end, 1, "")
+        };
+        let t = Instant::now();
+        lsp.notify(
+            "textDocument/didChange",
+            json!({"textDocument": {"uri": uri, "version": version}, "contentChanges": [change]}),
+        );
+        let w = lsp.wait_each(&[(&uri, version), (&ref_uri, 1)], t);
+        typed.push(w[0]);
+        referred.push(w[1]);
+    }
+    let rss = peak_rss_kb(pid);
+    let _ = lsp.request("shutdown", Value::Null);
+    lsp.notify("exit", Value::Null);
+    let _ = child.wait();
+
+    println!("server: {server}");
+    println!(
+        "workspace: {} ({} catalogue files){}",
+        dir.display(),
+        names.len(),
+        if copy { ", with a copy of part01" } else { "" }
+    );
+    println!("initialized → workspace indexed: {index_ms:.0} ms");
+    if let Some(kb) = rss_indexed {
+        println!("  RSS once indexed: {:.1} MB", kb as f64 / 1024.0);
+    }
+    println!(
+        "open {edited} → first diagnostics: {open_ms:.1} ms ({count} diagnostics, {:.2} MB)",
+        bytes as f64 / 1e6
+    );
+    println!("open {referrer} (refers to {sku}) → first diagnostics: {open2_ms:.1} ms");
+    println!(
+        "one-char didChange in a name → publishDiagnostics ({} edits): p50 {:.2} ms, p95 {:.2} ms",
+        plain.len(),
+        pct(&mut plain, 0.5),
+        pct(&mut plain, 0.95)
+    );
+    println!(
+        "typing in {sku}, which {referrer} refers to ({} edits): edited file p50 {:.2} ms, p95 {:.2} ms; referring file p50 {:.2} ms, p95 {:.2} ms",
+        typed.len(),
+        pct(&mut typed, 0.5),
+        pct(&mut typed, 0.95),
+        pct(&mut referred, 0.5),
+        pct(&mut referred, 0.95)
+    );
     match rss {
         Some(kb) => println!("peak RSS: {:.1} MB", kb as f64 / 1024.0),
         None => println!("peak RSS: unavailable"),

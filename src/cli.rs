@@ -1,5 +1,6 @@
 //! The command line: `check` (CI), `explain` (what a code means, with
-//! sources) and `rules` (the pack's items and their status on a date).
+//! sources), `rules` (the pack's items and their status on a date) and
+//! `dossier` (licence-application dossiers, `report::dossier`).
 
 use crate::clock::today;
 use crate::diagnostic::Code;
@@ -30,6 +31,12 @@ pub enum Format {
     Sarif,
 }
 
+#[derive(Copy, Clone, Debug, PartialEq, Eq, ValueEnum)]
+pub enum DossierFormat {
+    Markdown,
+    Json,
+}
+
 #[derive(Subcommand, Debug)]
 pub enum Command {
     /// Run the language server on stdin/stdout (editors start this).
@@ -50,6 +57,29 @@ pub enum Command {
         /// Rule pack file to use instead of the embedded pack (and of [catalogue].rules).
         #[arg(long, value_name = "PATH")]
         rules: Option<PathBuf>,
+    },
+    /// Licence-application dossiers for controlled exports without a usable licence (docs/dossier.md);
+    /// exit 0 written, 2 nothing matched or the run failed.
+    Dossier {
+        /// Files or directories, as for `check`. Default: the current directory.
+        paths: Vec<PathBuf>,
+        /// Only exports to this end user (case and surrounding spaces ignored).
+        #[arg(long, value_name = "NAME")]
+        end_user: Option<String>,
+        /// Only exports to this destination (ISO 3166-1 alpha-2).
+        #[arg(long, value_name = "CC")]
+        destination: Option<String>,
+        /// The dossier's date (deadlines are judged against it), also the evaluation date for
+        /// products without ship_date. Default: today.
+        #[arg(long, value_name = "YYYY-MM-DD")]
+        as_of: Option<Date>,
+        #[arg(long, value_name = "PATH")]
+        rules: Option<PathBuf>,
+        #[arg(long, value_enum, default_value_t = DossierFormat::Markdown)]
+        format: DossierFormat,
+        /// Write to this new file (never over an existing one) instead of stdout.
+        #[arg(long, value_name = "FILE")]
+        output: Option<PathBuf>,
     },
     /// Explain a diagnostic code, a control code (or family, e.g. 1C905), an exclusion or a licence type.
     Explain {
@@ -165,6 +195,22 @@ pub fn run(cli: Cli) -> i32 {
                     return code;
                 }
             }
+        }
+        Command::Dossier {
+            paths,
+            end_user,
+            destination,
+            as_of,
+            rules,
+            format,
+            output,
+        } => {
+            let sel = report::dossier::Selection {
+                end_user,
+                destination,
+            };
+            let json = format == DossierFormat::Json;
+            return report::dossier::command(paths, sel, as_of, rules, json, output, &mut out);
         }
         Command::Explain { code, rules, as_of } => {
             pack(&rules).and_then(|p| explain(&p, &code, as_of.unwrap_or_else(today)))

@@ -386,6 +386,66 @@ impl Suggestions {
     }
 }
 
+impl Suggestions {
+    /// What [`Suggestions::nearest`] would answer over one index of the
+    /// names of `self` that `keep` keeps (by id) and all the names of
+    /// `more`, the two sets disjoint: candidates are taken in the same
+    /// order (variant by variant, each in name order), so a small index of
+    /// the names an edit changed, laid over a large one, answers exactly as
+    /// an index built afresh.
+    pub fn nearest_merged<'n>(
+        &self,
+        keep: impl Fn(u32) -> bool,
+        name: impl Fn(u32) -> &'n str,
+        more: &Suggestions,
+        more_name: impl Fn(u32) -> &'n str,
+        word: &str,
+    ) -> (Option<&'n str>, usize) {
+        let (lw, hs) = variants(word);
+        let lw: String = lw.into_iter().collect();
+        let mut work = hs.len();
+        let mut seen: Vec<&str> = Vec::new();
+        let mut best: Option<(usize, &str)> = None;
+        'variants: for h in hs {
+            let mut a = self
+                .bucket(h)
+                .iter()
+                .filter_map(|k| self.ids.get(k.1 as usize).copied())
+                .filter(|&id| keep(id))
+                .map(&name)
+                .peekable();
+            let mut b = more
+                .bucket(h)
+                .iter()
+                .filter_map(|k| more.ids.get(k.1 as usize).copied())
+                .map(&more_name)
+                .peekable();
+            loop {
+                let c = match (a.peek(), b.peek()) {
+                    (Some(x), Some(y)) if x <= y => a.next(),
+                    (Some(_), Some(_)) => b.next(),
+                    (Some(_), None) => a.next(),
+                    (None, _) => b.next(),
+                };
+                let Some(c) = c else { break };
+                if seen.contains(&c) {
+                    continue;
+                }
+                if seen.len() == SUGGEST_MAX_CANDIDATES {
+                    break 'variants;
+                }
+                seen.push(c);
+                work += 1;
+                let d = strsim::damerau_levenshtein(&lw, &c.to_lowercase());
+                if d <= (c.chars().count().max(3) / 3).max(2) && best.is_none_or(|b| (d, c) < b) {
+                    best = Some((d, c));
+                }
+            }
+        }
+        (best.map(|(_, c)| c), work)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

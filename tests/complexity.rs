@@ -120,3 +120,77 @@ fn unknown_components_grow_linearly() {
     let c = cost("unknown-components", 4000);
     assert!(c.suggestions <= 4000 * 100, "{c:?}");
 }
+
+/// A workspace of `files` catalogues of `per` products: magnets, and rotors
+/// built on the magnets of the next file; `copy` adds a copy of file 1
+/// (every product of both a duplicate SKU). Returns the texts.
+fn workspace(files: usize, per: usize, copy: bool) -> Vec<String> {
+    let mut texts: Vec<String> = (0..files)
+        .map(|f| {
+            let mut s = String::new();
+            for i in 0..per {
+                if i % 2 == 0 {
+                    s.push_str(&format!(
+                        "[[product]]\nsku = \"F{f}-{i}\"\nform = \"magnet\"\n\n"
+                    ));
+                } else {
+                    let other = (f + 1) % files;
+                    s.push_str(&format!(
+                        "[[product]]\nsku = \"F{f}-{i}\"\nform = \"rotor-assembly\"\ncomponents = [\"F{other}-{}\"]\n\n",
+                        i - 1
+                    ));
+                }
+            }
+            s
+        })
+        .collect();
+    if copy {
+        texts.push(texts[1].clone());
+    }
+    texts
+}
+
+/// The names indexed (tables and "did you mean") when a SKU of file 1
+/// that file 0 refers to is renamed, and the referring file's "did you
+/// mean" is asked again, in a workspace whose index was built before.
+fn rename_cost(files: usize, copy: bool) -> (u64, u64) {
+    let mut texts = workspace(files, 200, copy);
+    let cats: Vec<_> = texts.iter().map(|t| parse(t)).collect();
+    let refs: Vec<_> = cats.iter().collect();
+    let ix = catalogue_lsp::engine::index::Index::build(&refs);
+    // The server asked for a suggestion before (an unknown name somewhere).
+    let _ = ix.suggest_sku(&refs, "NOPE");
+    let built = ix.work();
+    texts[1] = texts[1].replacen("sku = \"F1-10\"", "sku = \"F1-10x\"", 1);
+    let cats: Vec<_> = texts.iter().map(|t| parse(t)).collect();
+    let refs: Vec<_> = cats.iter().collect();
+    let ix = ix.updated(&refs, 1);
+    let (suggested, _) = ix.suggest_sku(&refs, "F1-10xy");
+    assert_eq!(suggested, Some("F1-10x"));
+    (ix.work() - built, built)
+}
+
+/// Issue 16: renaming a SKU that other files refer to costs the renamed
+/// file's names (and the places of the names it shares), not the
+/// workspace's: grown 10 → 20 → 40 files of 200 products, the work of the
+/// rename stays flat while a build grows with the workspace; the same with a
+/// copied catalogue (every product a duplicate SKU).
+#[test]
+fn renaming_a_referenced_sku_costs_the_file_not_the_workspace() {
+    for copy in [false, true] {
+        let costs: Vec<(u64, u64)> = [10, 20, 40].iter().map(|&f| rename_cost(f, copy)).collect();
+        eprintln!(
+            "rename (copy: {copy}): (rename work, build work) at 10, 20, 40 files = {costs:?}"
+        );
+        for w in costs.windows(2) {
+            assert!(
+                w[1].0 as f64 <= 1.25 * w[0].0 as f64,
+                "the rename's work grows with the workspace: {costs:?}"
+            );
+            assert!(
+                w[1].1 as f64 >= 1.8 * w[0].1 as f64,
+                "a build does not grow: the test measures nothing: {costs:?}"
+            );
+        }
+    }
+}

@@ -1249,3 +1249,193 @@ fn completion_offers_shipment_keys_units_and_skus() {
     assert!(headers.contains(&"[[shipment]]".to_string()), "{headers:?}");
     assert_eq!(c.shutdown_and_exit(), Some(0));
 }
+
+/// A catalogue of rotors in another file, built on MAGNETS' MAG-1.
+const MOTORS: &str = r#"[catalogue]
+as_of = 2026-06-01
+
+[[product]]
+sku = "ROTOR-9"
+form = "rotor-assembly"
+components = ["MAG-1"]
+mounting = "loose"
+destination = "DE"
+end_user = "Example Motors GmbH"
+"#;
+
+/// A catalogue that names nothing of the others.
+const OXIDES: &str = r#"[catalogue]
+as_of = 2026-06-01
+
+[[product]]
+sku = "OX-1"
+form = "oxide"
+composition = { Dy2O3 = 99 }
+"#;
+
+/// `workspace/diagnostic` items by URI: (kind, result id, diagnostic codes).
+fn workspace_items(r: &Value) -> std::collections::BTreeMap<String, (String, String, Vec<String>)> {
+    r["result"]["items"]
+        .as_array()
+        .unwrap_or_else(|| panic!("{r}"))
+        .iter()
+        .map(|i| {
+            (
+                i["uri"].as_str().unwrap().to_string(),
+                (
+                    i["kind"].as_str().unwrap().to_string(),
+                    i["resultId"].as_str().unwrap().to_string(),
+                    i["items"].as_array().map(|a| codes(a)).unwrap_or_default(),
+                ),
+            )
+        })
+        .collect()
+}
+
+/// The previous result ids a client sends back.
+fn previous_ids(
+    items: &std::collections::BTreeMap<String, (String, String, Vec<String>)>,
+) -> Value {
+    Value::Array(
+        items
+            .iter()
+            .map(|(uri, (_, id, _))| json!({"uri": uri, "value": id}))
+            .collect(),
+    )
+}
+
+/// Issue 16: `workspace/diagnostic` reports every catalogue file of the
+/// workspace, opened or not, with a result id; a second pull with those ids
+/// answers `unchanged`; an edit changes exactly the files it affects (the
+/// edited one and the file whose rotor is built on the edited magnet); and
+/// `textDocument/diagnostic` honours `previousResultId`.
+#[test]
+fn workspace_diagnostics_cover_unopened_files_and_answer_unchanged() {
+    let (dir, lic, mag) = workspace();
+    std::fs::write(dir.path().join("motors.catalogue.toml"), MOTORS).unwrap();
+    std::fs::write(dir.path().join("oxides.catalogue.toml"), OXIDES).unwrap();
+    let mot = url(&dir.path().join("motors.catalogue.toml"));
+    let oxi = url(&dir.path().join("oxides.catalogue.toml"));
+    let mut c = Client::spawn();
+    let r = c.request(
+        "initialize",
+        json!({"processId": null, "rootUri": url(dir.path()), "capabilities": {"textDocument": {"diagnostic": {"dynamicRegistration": false}}}}),
+    );
+    assert_eq!(
+        r["result"]["capabilities"]["diagnosticProvider"]["workspaceDiagnostics"],
+        true
+    );
+    c.notify("initialized", json!({}));
+    let pull = |c: &mut Client, previous: Value| {
+        let r = c.request(
+            "workspace/diagnostic",
+            json!({"previousResultIds": previous}),
+        );
+        workspace_items(&r)
+    };
+    // Nothing open: every file is reported, in full, with a result id.
+    let first = pull(&mut c, json!([]));
+    assert_eq!(
+        first.keys().cloned().collect::<Vec<_>>(),
+        {
+            let mut all = vec![lic.clone(), mag.clone(), mot.clone(), oxi.clone()];
+            all.sort();
+            all
+        },
+        "{first:#?}"
+    );
+    assert!(
+        first
+            .values()
+            .all(|(kind, id, _)| kind == "full" && !id.is_empty())
+    );
+    assert!(
+        first[&mot].2.contains(&"missing-licence".to_string()),
+        "{first:#?}"
+    );
+    assert!(
+        first[&oxi].2.contains(&"missing-licence".to_string()),
+        "{first:#?}"
+    );
+    // The same ids back: nothing changed.
+    let second = pull(&mut c, previous_ids(&first));
+    assert!(
+        second.values().all(|(kind, _, _)| kind == "unchanged"),
+        "{second:#?}"
+    );
+    assert_eq!(previous_ids(&first), previous_ids(&second));
+    // Opening a file with the text on disk changes no diagnostic.
+    c.open(&mag, MAGNETS, 1);
+    let opened = pull(&mut c, previous_ids(&first));
+    assert!(
+        opened.values().all(|(kind, _, _)| kind == "unchanged"),
+        "{opened:#?}"
+    );
+    // MAG-1 loses its dysprosium: it and the rotor built on it in the other
+    // file are no longer controlled; the licence register and the oxides are untouched.
+    let line = MAGNETS
+        .lines()
+        .position(|l| l.starts_with("composition"))
+        .unwrap();
+    let from = MAGNETS
+        .lines()
+        .nth(line)
+        .unwrap()
+        .find("Dy = 2.5, ")
+        .unwrap();
+    c.change(
+        &mag,
+        2,
+        json!([{"range": {"start": pos(line as u32, from as u32), "end": pos(line as u32, (from + 10) as u32)}, "text": ""}]),
+    );
+    let edited = pull(&mut c, previous_ids(&first));
+    let kinds: std::collections::BTreeMap<&str, &str> = edited
+        .iter()
+        .map(|(u, (k, _, _))| (u.as_str(), k.as_str()))
+        .collect();
+    assert_eq!(kinds[mag.as_str()], "full", "{edited:#?}");
+    assert_eq!(kinds[mot.as_str()], "full", "{edited:#?}");
+    assert_eq!(kinds[lic.as_str()], "unchanged", "{edited:#?}");
+    assert_eq!(kinds[oxi.as_str()], "unchanged", "{edited:#?}");
+    assert!(
+        !edited[&mot].2.contains(&"missing-licence".to_string()),
+        "{edited:#?}"
+    );
+    assert!(
+        !edited[&mag].2.contains(&"missing-licence".to_string()),
+        "{edited:#?}"
+    );
+    // textDocument/diagnostic: unchanged for the current id, full for an old one.
+    let doc = |c: &mut Client, uri: &str, previous: &str| {
+        c.request(
+            "textDocument/diagnostic",
+            json!({"textDocument": {"uri": uri}, "previousResultId": previous}),
+        )
+    };
+    let r = doc(&mut c, &mot, &edited[&mot].1);
+    assert_eq!(r["result"]["kind"], "unchanged", "{r}");
+    assert_eq!(r["result"]["resultId"], edited[&mot].1.as_str());
+    let r = doc(&mut c, &mot, &first[&mot].1);
+    assert_eq!(r["result"]["kind"], "full", "{r}");
+    assert_eq!(r["result"]["resultId"], edited[&mot].1.as_str());
+    assert_eq!(c.shutdown_and_exit(), Some(0));
+}
+
+/// Issue 16: pushed diagnostics never come from a half-built index either:
+/// a document opened while the index is being built is published once it
+/// is built (the licence it names lives in a file only the index reads).
+#[test]
+fn pushed_diagnostics_wait_for_the_index() {
+    let (dir, _lic, mag) = workspace();
+    let mut c = Client::spawn_logged(&[("CATALOGUE_LSP_INDEX_DELAY_MS", "300")]);
+    c.request(
+        "initialize",
+        json!({"processId": null, "rootUri": url(dir.path()), "capabilities": {}}),
+    );
+    c.notify("initialized", json!({}));
+    c.open(&mag, &with_licence(), 1);
+    let first = codes(&c.diagnostics(&mag, Some(1)));
+    assert!(!first.contains(&"unknown-licence".to_string()), "{first:?}");
+    assert!(!first.contains(&"missing-licence".to_string()), "{first:?}");
+    assert_eq!(c.shutdown_and_exit(), Some(0));
+}

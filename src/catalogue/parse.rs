@@ -516,11 +516,11 @@ pub fn edit_at(
         }
         (TableKind::Shipment, Parsed::Shipment(new)) => {
             let old = std::mem::replace(&mut cat.shipments[t.index], *new);
+            let new = &cat.shipments[t.index];
+            // The SKU a shipment names is part of the file's layout of names.
+            changed.names_kept = old.sku_str() == new.sku_str();
             changed.skus.extend(old.sku_str().map(str::to_owned));
-            changed
-                .skus
-                .extend(cat.shipments[t.index].sku_str().map(str::to_owned));
-            changed.names_kept = true;
+            changed.skus.extend(new.sku_str().map(str::to_owned));
         }
         (TableKind::Root, Parsed::Root) | (TableKind::Other, Parsed::Other) => {
             changed.names_kept = true;

@@ -5,6 +5,7 @@
 //! JSON (docs/format.md §8) or SARIF 2.1.0. A run that judged nothing, or could not
 //! read a catalogue path, fails (exit 2).
 
+pub mod dossier;
 mod exports;
 pub mod human;
 pub mod json;

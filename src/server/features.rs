@@ -968,7 +968,7 @@ pub fn workspace_symbols(st: &State, query: &str) -> Vec<SymbolInformation> {
 
 /// A product's verdict in one line (contract §11): the verdict, its codes
 /// or exclusion, and the licence it names.
-fn verdict_text(r: &ProductResult) -> String {
+pub fn verdict_text(r: &ProductResult) -> String {
     let c = &r.classification;
     let mut s = match c.verdict {
         Verdict::Controlled => format!("controlled {}", c.codes.join(", ")),
@@ -1032,6 +1032,36 @@ pub fn inlay_hints(st: &State, uri: &Url, range: Range) -> Vec<InlayHint> {
         .collect()
 }
 
+/// The code lens of a table: a product's verdict and what is left of its
+/// licence, a licence's use (v2 §4a); None for other tables.
+pub(super) fn lens_title(
+    st: &State,
+    cat: &Catalogue,
+    res: &super::state::FileAnalysis,
+    t: &catalogue::TableRef,
+) -> Option<String> {
+    let ledger = st.ledger.as_deref();
+    match t.kind {
+        TableKind::Licence => {
+            let l = cat.licences.get(t.index)?;
+            let b = ledger.and_then(|x| x.balance(l.id_str()?));
+            Some(crate::engine::exports::licence_line(l, b))
+        }
+        TableKind::Product => {
+            let r = res.product(t.index)?;
+            let left = r
+                .licence
+                .as_deref()
+                .zip(ledger)
+                .and_then(|(id, x)| crate::engine::exports::left_line(x, id))
+                .map(|l| format!(" · {l}"))
+                .unwrap_or_default();
+            Some(format!("{}{left}", verdict_text(r)))
+        }
+        _ => None,
+    }
+}
+
 /// Each product's verdict above its header (the request has no range).
 /// The lens runs no command: it is a label.
 pub fn code_lenses(st: &State, uri: &Url) -> Vec<CodeLens> {
@@ -1039,31 +1069,12 @@ pub fn code_lenses(st: &State, uri: &Url) -> Vec<CodeLens> {
     let Some(res) = st.analyses.get(uri) else {
         return vec![];
     };
-    let ledger = st.ledger.as_deref();
     f.catalogue
         .tables
         .iter()
         .filter(|t| matches!(t.kind, TableKind::Product | TableKind::Licence))
         .filter_map(|t| {
-            let title = match t.kind {
-                TableKind::Licence => {
-                    let l = f.catalogue.licences.get(t.index)?;
-                    let b = ledger.and_then(|x| x.balance(l.id_str()?));
-                    crate::engine::exports::licence_line(l, b)
-                }
-                _ => {
-                    let r = res.product(t.index)?;
-                    // The licence a product uses and what is left of it (v2 §4a).
-                    let left = r
-                        .licence
-                        .as_deref()
-                        .zip(ledger)
-                        .and_then(|(id, x)| crate::engine::exports::left_line(x, id))
-                        .map(|l| format!(" · {l}"))
-                        .unwrap_or_default();
-                    format!("{}{left}", verdict_text(r))
-                }
-            };
+            let title = lens_title(st, f.catalogue, res, t)?;
             Some(CodeLens {
                 range: lsp_range(f.text, f.lines, t.header, st.encoding),
                 command: Some(Command {

@@ -10,9 +10,12 @@ pub mod document;
 mod features;
 pub mod framing;
 mod indexer;
+mod refs;
 mod state;
+mod symbols;
 pub mod transport;
 mod wire;
+mod workspace_diag;
 
 use document::read_disk;
 use document::{Document, Edit};
@@ -55,6 +58,10 @@ pub struct Backend {
     /// diagnostic waits for it, so no answer comes from a half-built index
     /// (a licence in a file not yet indexed would read as unknown).
     indexed: Arc<tokio::sync::watch::Sender<bool>>,
+    /// Set when the background index starts (`initialized`): from then
+    /// until it is built, nothing is analysed or published (the index's end
+    /// publishes every open document).
+    index_started: AtomicBool,
 }
 
 impl Backend {
@@ -66,6 +73,9 @@ impl Backend {
     /// Re-analyses `targets` and queues their diagnostics, under the lock so order is kept.
     /// `origin` is the document the client just edited, if any.
     fn recheck(&self, st: &mut State, targets: &[Url], origin: Option<&Url>) {
+        if !self.ready() {
+            return;
+        }
         deliver(
             st,
             &self.publish,
@@ -73,6 +83,13 @@ impl Backend {
             targets,
             origin.map(|o| (o, None)),
         );
+    }
+
+    /// False while the background index is being built: no answer, pushed
+    /// or pulled, comes from half of it (a licence in a file not yet indexed
+    /// would read as unknown).
+    fn ready(&self) -> bool {
+        !self.index_started.load(Ordering::SeqCst) || *self.indexed.borrow()
     }
 
     fn open_uris(st: &State) -> Vec<Url> {
@@ -207,7 +224,7 @@ impl LanguageServer for Backend {
                 DiagnosticServerCapabilities::Options(DiagnosticOptions {
                     identifier: Some("catalogue-lsp".into()),
                     inter_file_dependencies: true,
-                    workspace_diagnostics: false,
+                    workspace_diagnostics: true,
                     ..Default::default()
                 })
             }),
@@ -258,6 +275,8 @@ impl LanguageServer for Backend {
         let indexing = self.indexing.clone();
         let log = self.outbox.clone();
         let indexed_flag = self.indexed.clone();
+        let indexed_after = self.indexed.clone();
+        self.index_started.store(true, Ordering::SeqCst);
         tokio::spawn(async move {
             let done = tokio::task::spawn_blocking(move || {
                 // Tests slow the index down to see that nothing answers from it half-built.
@@ -269,11 +288,15 @@ impl LanguageServer for Backend {
                 }
                 let indexed = indexer::index(&state, &indexing, &roots);
                 let mut st = state.lock().unwrap_or_else(|e| e.into_inner());
-                if indexed.loaded > 0 {
-                    // Open documents may refer to what the index now holds.
-                    let open: Vec<Url> = st.docs.keys().cloned().collect();
+                // Open documents were not analysed while the index was
+                // built: analyse and publish them now.
+                let open: Vec<Url> = st.docs.keys().cloned().collect();
+                if !open.is_empty() {
                     deliver(&mut st, &publish, pull, &open, None);
                 }
+                // Ready from here, under the same lock: an edit that comes
+                // next is analysed as usual, none falls between.
+                indexed_flag.send_replace(true);
                 let summary = (
                     false,
                     format!(
@@ -291,7 +314,7 @@ impl LanguageServer for Backend {
             .await;
             // Pulled diagnostics may be answered now (also after a failed index:
             // never wait for ever).
-            indexed_flag.send_replace(true);
+            indexed_after.send_replace(true);
             for (warn, line) in done.unwrap_or_default() {
                 let typ = if warn {
                     MessageType::WARNING
@@ -390,6 +413,9 @@ impl LanguageServer for Backend {
             skus: edit.changed.skus.iter().cloned().collect(),
             licences: edit.changed.licences.iter().cloned().collect(),
         };
+        if !self.ready() {
+            return;
+        }
         let targets = st.affected(&uri, keys);
         deliver(
             &mut st,
@@ -426,6 +452,7 @@ impl LanguageServer for Backend {
         if !self.pull.load(Ordering::SeqCst) {
             let _ = self.publish.send(Out::Frame(wire::publish(&uri, None, [])));
         }
+        workspace_diag::forget_unopened(&mut st);
         let open = Self::open_uris(&st);
         self.recheck(&mut st, &open, None);
     }
@@ -436,6 +463,7 @@ impl LanguageServer for Backend {
             Ok(s) => st.set_settings(s),
             Err(e) => st.pack_error = Some(e),
         }
+        workspace_diag::forget_unopened(&mut st);
         let open = Self::open_uris(&st);
         self.recheck(&mut st, &open, None);
     }
@@ -473,6 +501,7 @@ impl LanguageServer for Backend {
             let s = st.settings.clone();
             st.set_settings(s);
         }
+        workspace_diag::forget_unopened(&mut st);
         let open = Self::open_uris(&st);
         self.recheck(&mut st, &open, None);
     }
@@ -585,29 +614,42 @@ impl LanguageServer for Backend {
         params: DocumentDiagnosticParams,
     ) -> Result<DocumentDiagnosticReportResult> {
         let uri = params.text_document.uri;
-        // Not from a half-built index: wait until the background index is
-        // built (bounded: a client that never sends `initialized` still gets
-        // an answer).
+        self.wait_for_index().await;
+        let previous = params.previous_result_id;
+        let report =
+            guard(|| workspace_diag::document_report(&mut self.state(), &uri, previous.as_deref()))
+                .unwrap_or_else(|| {
+                    DocumentDiagnosticReport::Full(RelatedFullDocumentDiagnosticReport::default())
+                });
+        Ok(DocumentDiagnosticReportResult::Report(report))
+    }
+
+    async fn workspace_diagnostic(
+        &self,
+        params: WorkspaceDiagnosticParams,
+    ) -> Result<WorkspaceDiagnosticReportResult> {
+        self.wait_for_index().await;
+        let t = std::time::Instant::now();
+        let report = guard(|| {
+            workspace_diag::workspace_report(&mut self.state(), &params.previous_result_ids)
+        })
+        .unwrap_or_default();
+        tracing::debug!(
+            files = report.items.len(),
+            ms = t.elapsed().as_secs_f64() * 1e3,
+            "workspace diagnostics"
+        );
+        Ok(WorkspaceDiagnosticReportResult::Report(report))
+    }
+}
+
+impl Backend {
+    /// Not from a half-built index: waits until the background index is
+    /// built (bounded: a client that never sends `initialized` still gets
+    /// an answer).
+    async fn wait_for_index(&self) {
         let mut ready = self.indexed.subscribe();
         let _ = tokio::time::timeout(INDEX_WAIT, ready.wait_for(|done| *done)).await;
-        let items = guard(|| {
-            let mut st = self.state();
-            if !st.analyses.contains_key(&uri) {
-                st.analyse(std::slice::from_ref(&uri), None);
-            }
-            Some(st.lsp_diagnostics(&uri))
-        })
-        .flatten()
-        .unwrap_or_default();
-        Ok(DocumentDiagnosticReportResult::Report(
-            DocumentDiagnosticReport::Full(RelatedFullDocumentDiagnosticReport {
-                related_documents: None,
-                full_document_diagnostic_report: FullDocumentDiagnosticReport {
-                    result_id: None,
-                    items,
-                },
-            }),
-        ))
     }
 }
 
@@ -637,7 +679,11 @@ fn deliver(
             .pack_error_diagnostic()
             .map(|d| wire::Template::new(d, &[(0, None), (0, None)], 0));
         for uri in targets {
-            let version = st.docs.get(uri).map(|d| d.version);
+            // Files that are not open are analysed only for pull clients.
+            let Some(version) = st.docs.get(uri).map(|d| d.version) else {
+                continue;
+            };
+            let version = Some(version);
             let Some(a) = st.analyses.get_mut(uri) else {
                 continue;
             };
@@ -701,7 +747,44 @@ fn client_timeout() -> Duration {
 
 /// Wraps the LSP service to end the process on `exit`: tower-lsp 0.20 stops
 /// serving but keeps reading stdin while the client holds it open (#399).
-struct ExitOnExit<S>(S);
+struct ExitOnExit<S>(S, Raw);
+
+/// What answers the requests written straight to JSON (see `symbols`).
+#[derive(Clone)]
+struct Raw {
+    state: Arc<Mutex<State>>,
+    cache: Arc<symbols::Cache>,
+    out: mpsc::UnboundedSender<wire::Frame>,
+}
+
+impl Raw {
+    /// Answers `req` if it is one of the requests written straight to
+    /// JSON and its params can be read (else tower-lsp answers it).
+    fn take(
+        &self,
+        req: &tower_lsp::jsonrpc::Request,
+    ) -> Option<impl std::future::Future<Output = ()> + Send + 'static> {
+        let kind = symbols::Kind::of(req.method())?;
+        if !INITIALIZED.load(Ordering::SeqCst) || SHUTDOWN.load(Ordering::SeqCst) {
+            return None;
+        }
+        let id = req.id()?.clone();
+        let doc: TextDocumentIdentifier =
+            serde_json::from_value(req.params()?.get("textDocument")?.clone()).ok()?;
+        let raw = self.clone();
+        // Computed when the request's turn comes (after the edits before it), like a handler.
+        Some(async move {
+            let t = std::time::Instant::now();
+            let bytes = guard(|| {
+                let st = raw.state.lock().unwrap_or_else(|e| e.into_inner());
+                raw.cache.answer(&st, &doc.uri, kind)
+            })
+            .unwrap_or_else(|| Arc::new(b"null".to_vec()));
+            tracing::debug!(?kind, ms = t.elapsed().as_secs_f64() * 1e3, "answered");
+            let _ = raw.out.send(symbols::response(&id, bytes));
+        })
+    }
+}
 
 type Answer = Option<tower_lsp::jsonrpc::Response>;
 
@@ -737,6 +820,12 @@ where
                 } else {
                     1
                 });
+            });
+        }
+        if let Some(answer) = self.1.take(&req) {
+            return Box::pin(async move {
+                answer.await;
+                Ok(None)
             });
         }
         let fut = self.0.call(req);
@@ -785,6 +874,12 @@ pub fn serve() -> i32 {
         }
         let outbox = Arc::new(Outbox::new(to_stdout.clone(), client_timeout()));
         let refresh = Arc::new(AtomicBool::new(false));
+        let state = Arc::new(Mutex::new(State::default()));
+        let raw = Raw {
+            state: state.clone(),
+            cache: Arc::default(),
+            out: to_stdout.clone(),
+        };
         let (service, socket) = LspService::new(|_client| {
             let publisher = outbox.clone();
             let raw = to_stdout.clone();
@@ -808,13 +903,14 @@ pub fn serve() -> i32 {
             });
             Backend {
                 outbox: outbox.clone(),
-                state: Arc::new(Mutex::new(State::default())),
+                state,
                 publish: tx,
                 pull: Arc::new(AtomicBool::new(false)),
                 watch: AtomicBool::new(false),
                 indexing: Arc::default(),
                 refresh: refresh.clone(),
                 indexed: Arc::new(tokio::sync::watch::channel(false).0),
+                index_started: AtomicBool::new(false),
             }
         });
         // Frames pass through `transport`, which checks them before tower-lsp sees them.
@@ -827,8 +923,9 @@ pub fn serve() -> i32 {
         let (from_server, server_out) = tokio::io::duplex(1 << 16);
         tokio::spawn(transport::read_frames(server_out, to_stdout));
         // A panic inside tower-lsp must end the process, not leave it deaf.
-        let served =
-            tokio::spawn(Server::new(from_client, from_server, socket).serve(ExitOnExit(service)));
+        let served = tokio::spawn(
+            Server::new(from_client, from_server, socket).serve(ExitOnExit(service, raw)),
+        );
         match served.await {
             Ok(()) => true,
             Err(e) => {

@@ -90,6 +90,15 @@ pub struct FileAnalysis {
     /// "did you mean" may change when SKUs or licence ids change anywhere.
     unknown_components: bool,
     unknown_licences: bool,
+    /// A new value whenever the analysis is stored (answers computed from
+    /// it, such as the outline, are cached under it).
+    pub serial: u64,
+}
+
+/// A new value for [`FileAnalysis::serial`].
+fn next_serial() -> u64 {
+    static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
+    NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
 }
 
 /// A product's diagnostics in wire form, with what [`reusable`] asks of them
@@ -172,6 +181,7 @@ impl FileAnalysis {
             points_into: Vec::new(),
             unknown_components: false,
             unknown_licences: false,
+            serial: next_serial(),
         }
     }
 
@@ -333,6 +343,8 @@ pub struct State {
     /// The index of names of the last analysis, with the layout of names
     /// of each file it was built from (see `Document::names`).
     index: Option<(Vec<u64>, Arc<Index>)>,
+    /// The SKUs each file defines and names (see `refs`).
+    refs: super::refs::Cache,
     /// The exports and licence balances of the last analysis (hovers, lenses).
     pub ledger: Option<Arc<crate::engine::exports::Ledger>>,
 }
@@ -354,6 +366,7 @@ impl Default for State {
             pack_error: None,
             as_of: None,
             index: None,
+            refs: Default::default(),
             ledger: None,
         }
     }
@@ -545,13 +558,7 @@ impl State {
     /// A workspace of `files` (each judged by its pack), with the index of
     /// names kept from the last analysis when their layout is the same.
     fn workspace<'f>(&self, files: &[FileView<'f>], packs: Vec<Arc<RulePack>>) -> Workspace<'f> {
-        let analysis = Analysis::new().judged(files.iter().map(|f| f.catalogue).zip(packs));
-        match &self.index {
-            Some((names, index)) if names.iter().eq(files.iter().map(|f| &f.names)) => {
-                analysis.with_index(index.clone()).build()
-            }
-            _ => analysis.build(),
-        }
+        workspace_with(self.index.clone(), files, packs)
     }
 
     /// The stable id of a file URI (see `ids`).
@@ -616,9 +623,11 @@ impl State {
         }
         // The stable id of the edited file, for the files that refer to it.
         let edited = edit.and_then(|(u, _)| Some(ids[rules.iter().position(|(r, _)| r == u)?]));
+        // Taken out so that, held nowhere else, it is updated in place.
+        let kept_index = self.index.take();
         let files = self.files();
         let names: Vec<u64> = files.iter().map(|f| f.names).collect();
-        let ws = self.workspace(&files, packs);
+        let ws = workspace_with(kept_index, &files, packs);
         let mut out = Vec::with_capacity(kept.len());
         let this = &*self;
         for (i, basis, prev) in kept {
@@ -664,6 +673,7 @@ impl State {
                     a.file = vec![*e];
                     a.wire_file = this.render(uri, &a.file, 0);
                     a.note_references(ids[i]);
+                    a.serial = next_serial();
                     out.push((uri.clone(), a));
                     continue;
                 }
@@ -709,6 +719,7 @@ impl State {
             a.wire_file = this.render(uri, &file, 0);
             a.file = file;
             a.note_references(ids[i]);
+            a.serial = next_serial();
             out.push((uri.clone(), a));
         }
         let index = ws.index().clone();
@@ -800,9 +811,10 @@ impl State {
         keys
     }
 
-    /// The open documents whose results depend on the changed keys: those that
+    /// The analysed files (open documents, and files a pull client asked
+    /// about) whose results depend on the changed keys: those that
     /// reference or define them, directly or through components in any file.
-    pub fn affected(&self, origin: &Url, mut changed: Keys) -> Vec<Url> {
+    pub fn affected(&self, origin: &Url, changed: Keys) -> Vec<Url> {
         let mut hit: HashSet<Url> = HashSet::from([origin.clone()]);
         // Files whose diagnostics point into the origin (what they point at
         // may have moved), and files with unresolved names when names changed
@@ -819,6 +831,10 @@ impl State {
                 .map(|(u, _)| u.clone()),
         );
         if !changed.skus.is_empty() || !changed.licences.is_empty() {
+            // A file is hit when it defines or names a changed name; the
+            // products in it that name one may change in turn, so their SKUs
+            // count as changed for the files that name them (only those
+            // products: a file's other SKUs did not change).
             let files = self.files();
             // Licence balances (v2 §4a) join the exports of every file that
             // uses a licence with limits, or an individual one: a changed
@@ -836,7 +852,9 @@ impl State {
                     files
                         .iter()
                         .filter(|f| {
+                            // Their exports, and the lenses of their licences.
                             !f.catalogue.shipments.is_empty()
+                                || f.catalogue.licences.iter().any(|l| !l.limits.is_empty())
                                 || f.catalogue
                                     .products
                                     .iter()
@@ -845,49 +863,62 @@ impl State {
                         .map(|f| f.uri.clone()),
                 );
             }
+            let mut skus: rustc_hash::FxHashSet<&str> =
+                changed.skus.iter().map(String::as_str).collect();
+            let licences: rustc_hash::FxHashSet<&str> =
+                changed.licences.iter().map(String::as_str).collect();
             loop {
-                let before = hit.len();
+                let mut grew = Vec::new();
                 for f in &files {
-                    if hit.contains(f.uri) {
+                    // Files that neither define nor name a changed SKU are
+                    // passed by a lookup of the changed names in their sets.
+                    let by_sku = !skus.is_empty()
+                        && self.refs.names(f.uri, f.names, f.catalogue).touches(&skus);
+                    if !by_sku && licences.is_empty() {
                         continue;
                     }
-                    let touches = f.catalogue.products.iter().any(|p| {
-                        p.sku_str().is_some_and(|s| changed.skus.contains(s))
+                    let mut touches = false;
+                    for p in &f.catalogue.products {
+                        let names = p
+                            .components
+                            .iter()
+                            .flat_map(|c| c.value.iter())
+                            .any(|c| skus.contains(c.value.as_str()))
                             || p.licence
                                 .as_ref()
-                                .is_some_and(|l| changed.licences.contains(&l.value))
-                            || p.components
-                                .iter()
-                                .flat_map(|c| c.value.iter())
-                                .any(|c| changed.skus.contains(&c.value))
-                    }) || f
+                                .is_some_and(|l| licences.contains(l.value.as_str()));
+                        if names {
+                            if let Some(s) = p.sku_str().filter(|s| !skus.contains(s)) {
+                                grew.push(s);
+                            }
+                        }
+                        touches |= names || p.sku_str().is_some_and(|s| skus.contains(s));
+                    }
+                    touches |= f
                         .catalogue
                         .licences
                         .iter()
-                        .any(|l| l.id_str().is_some_and(|i| changed.licences.contains(i)))
+                        .any(|l| l.id_str().is_some_and(|i| licences.contains(i)))
+                        // Shipments are exports of the product they name (v2 §4a).
                         || f.catalogue.shipments.iter().any(|x| {
-                            x.sku_str().is_some_and(|s| changed.skus.contains(s))
+                            x.sku_str().is_some_and(|s| skus.contains(s))
                                 || x.licence
                                     .as_ref()
-                                    .is_some_and(|l| changed.licences.contains(&l.value))
+                                    .is_some_and(|l| licences.contains(l.value.as_str()))
                         });
                     if touches {
                         hit.insert(f.uri.clone());
-                        changed.skus.extend(
-                            f.catalogue
-                                .products
-                                .iter()
-                                .filter_map(|p| p.sku_str().map(str::to_owned)),
-                        );
                     }
                 }
-                if hit.len() == before {
+                if grew.is_empty() {
                     break;
                 }
+                skus.extend(grew);
             }
         }
+        // Open documents, and files a pull client asked about (kept up to date).
         hit.into_iter()
-            .filter(|u| self.docs.contains_key(u))
+            .filter(|u| self.docs.contains_key(u) || self.analyses.contains_key(u))
             .collect()
     }
 
@@ -975,6 +1006,36 @@ impl State {
             })
             .collect();
         Some((to_lsp(d, sev, range, related), anchors))
+    }
+}
+
+/// A workspace of `files` (each judged by its pack), with the index of names
+/// `kept` from the last analysis: as it is when the layout of names of every
+/// file is the same, updated when one file's changed (a rename costs that
+/// file, not the workspace), else built again.
+fn workspace_with<'f>(
+    kept: Option<(Vec<u64>, Arc<Index>)>,
+    files: &[FileView<'f>],
+    packs: Vec<Arc<RulePack>>,
+) -> Workspace<'f> {
+    let analysis = Analysis::new().judged(files.iter().map(|f| f.catalogue).zip(packs));
+    let Some((names, index)) = kept.filter(|(names, _)| names.len() == files.len()) else {
+        return analysis.build();
+    };
+    let mut differ = names
+        .iter()
+        .zip(files)
+        .enumerate()
+        .filter(|(_, (n, f))| **n != f.names)
+        .map(|(i, _)| i);
+    match (differ.next(), differ.next()) {
+        (None, _) => analysis.with_index(index).build(),
+        (Some(f), None) => {
+            let cats: Vec<&Catalogue> = files.iter().map(|f| f.catalogue).collect();
+            let index = Arc::unwrap_or_clone(index).updated(&cats, f);
+            analysis.with_index(Arc::new(index)).build()
+        }
+        _ => analysis.build(),
     }
 }
 

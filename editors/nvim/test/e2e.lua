@@ -78,18 +78,9 @@ check(ml ~= nil and ml.severity == vim.diagnostic.severity.ERROR, 'missing-licen
 check(diag('controlled') == nil, 'no controlled mark by default (the verdict is a hint and a lens)')
 
 -- Each verdict inline (contract §11): an inlay hint after the header and a code lens.
-check(vim.lsp.inlay_hint.is_enabled({ bufnr = buf }), 'inlay hints enabled for the catalogue buffer')
+-- The plugin asks for the hints of the lines in view (not Neovim's whole-buffer refresh).
 local function hint_label(line)
-  for _, h in ipairs(vim.lsp.inlay_hint.get({ bufnr = buf })) do
-    local ih = h.inlay_hint
-    if ih.position.line == line then
-      local label = ih.label
-      if type(label) == 'table' then
-        label = table.concat(vim.tbl_map(function(p) return p.value end, label))
-      end
-      return label
-    end
-  end
+  return require('catalogue_lsp').hint_at(buf, line)
 end
 vim.wait(15000, function() return hint_label(4) ~= nil end, 50)
 local hint = hint_label(4)

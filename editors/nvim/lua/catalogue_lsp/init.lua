@@ -30,15 +30,90 @@ function M.rule_pack()
   return doc.rule_pack, nil
 end
 
---- Shows each product's verdict in a catalogue buffer (contract §11): inlay
---- hints after each `[[product]]` header, and code lenses, refreshed when
---- the buffer is entered, when the cursor rests and when insert mode ends
---- (not on every keystroke: the lenses of a large catalogue weigh a megabyte).
+--- The namespace of the verdict hints (virtual text after each `[[product]]` header).
+M.namespace = vim.api.nvim_create_namespace('catalogue_lsp_verdicts')
+
+--- Requests the verdict hints for the lines the buffer's windows show and
+--- draws them. Neovim's own inlay hints ask for the whole buffer after every
+--- change (100 000 hints in a 100 000-product catalogue, decoded on the main
+--- loop); the server answers any range, so only what can be seen is asked.
+---@param client vim.lsp.Client
+---@param bufnr integer
+function M.refresh_hints(client, bufnr)
+  local first, last
+  for _, win in ipairs(vim.fn.win_findbuf(bufnr)) do
+    local a, b = vim.fn.line('w0', win), vim.fn.line('w$', win)
+    first, last = math.min(first or a, a), math.max(last or b, b)
+  end
+  if not first then
+    return
+  end
+  local tick = vim.b[bufnr].changedtick
+  local params = {
+    textDocument = { uri = vim.uri_from_bufnr(bufnr) },
+    range = { start = { line = first - 1, character = 0 }, ['end'] = { line = last, character = 0 } },
+  }
+  client:request('textDocument/inlayHint', params, function(err, result)
+    -- A newer change asks again: an answer for older text is dropped.
+    if err or not vim.api.nvim_buf_is_valid(bufnr) or vim.b[bufnr].changedtick ~= tick then
+      return
+    end
+    vim.api.nvim_buf_clear_namespace(bufnr, M.namespace, 0, -1)
+    for _, h in ipairs(result or {}) do
+      local label = h.label
+      if type(label) == 'table' then
+        label = table.concat(vim.tbl_map(function(p) return p.value end, label))
+      end
+      local line = h.position.line
+      local text = vim.api.nvim_buf_get_lines(bufnr, line, line + 1, false)[1] or ''
+      local ok, col = pcall(vim.str_byteindex, text, client.offset_encoding, h.position.character, false)
+      vim.api.nvim_buf_set_extmark(bufnr, M.namespace, line, ok and math.min(col, #text) or #text, {
+        virt_text = { { ' ' .. label, 'LspInlayHint' } },
+        virt_text_pos = 'inline',
+        strict = false,
+      })
+    end
+  end, bufnr)
+end
+
+--- The verdict hint drawn on `line` (0-based) of `bufnr`, if any.
+---@return string|nil
+function M.hint_at(bufnr, line)
+  for _, m in ipairs(vim.api.nvim_buf_get_extmarks(bufnr, M.namespace, { line, 0 }, { line, -1 }, { details = true })) do
+    local vt = m[4].virt_text
+    if vt and vt[1] then
+      return vim.trim(vt[1][1])
+    end
+  end
+end
+
+--- Shows each product's verdict in a catalogue buffer (contract §11): an
+--- inlay hint after each `[[product]]` header in view, asked again when
+--- new diagnostics come and when the view scrolls, and code lenses, refreshed when the buffer is
+--- entered, when the cursor rests and when insert mode ends (not on every
+--- keystroke: the lenses of a large catalogue weigh a megabyte).
 ---@param client vim.lsp.Client
 ---@param bufnr integer
 function M.show_verdicts(client, bufnr)
   if client:supports_method('textDocument/inlayHint', bufnr) then
-    vim.lsp.inlay_hint.enable(true, { bufnr = bufnr })
+    local group = vim.api.nvim_create_augroup('catalogue_lsp_hints_' .. bufnr, { clear = true })
+    -- Asked again when the analysis changed (its diagnostics came), so the
+    -- hints are those of the text the server analysed.
+    vim.api.nvim_create_autocmd('DiagnosticChanged', {
+      group = group,
+      buffer = bufnr,
+      callback = function()
+        M.refresh_hints(client, bufnr)
+      end,
+    })
+    vim.api.nvim_create_autocmd({ 'BufEnter', 'WinScrolled', 'WinResized' }, {
+      group = group,
+      buffer = bufnr,
+      callback = function()
+        M.refresh_hints(client, bufnr)
+      end,
+    })
+    M.refresh_hints(client, bufnr)
   end
   if client:supports_method('textDocument/codeLens', bufnr) then
     vim.lsp.codelens.refresh({ bufnr = bufnr })

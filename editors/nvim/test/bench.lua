@@ -1,0 +1,85 @@
+-- Editor-level benchmark in real Neovim (headless) with the project's own config:
+--   nvim --headless --clean -l editors/nvim/test/bench.lua BIN REPO FILE [EDITS]
+-- Opens FILE (a catalogue alone in its folder) and times, as a user feels it:
+--   open → first diagnostics: `:edit` to the first DiagnosticChanged of the buffer;
+--   keystroke → diagnostics: `nvim_buf_set_text` (one character typed into a
+--   product's name, then deleted again) to the next DiagnosticChanged.
+-- Text changes are sent without debounce (flags.debounce_text_changes = 0), so the
+-- figure is the editor and the server, not a timer. Inlay hints and code lenses
+-- stay on, as the config enables them.
+local bin, repo, file, edits = arg[1], arg[2], arg[3], tonumber(arg[4] or '100')
+assert(bin and repo and file, 'usage: bench.lua BIN REPO FILE [EDITS]')
+
+local function say(line)
+  io.stdout:write(line .. '\n')
+  io.stdout:flush()
+end
+
+vim.opt.rtp:prepend(repo .. '/editors/nvim')
+vim.g.catalogue_lsp_path = bin
+if os.getenv('BENCH_NO_VERDICTS') then
+  vim.g.catalogue_lsp_verdicts = false -- inlay hints and code lenses off, to see their share
+end
+vim.lsp.config('catalogue_lsp', { flags = { debounce_text_changes = 0 } })
+vim.lsp.enable('catalogue_lsp')
+
+local changed = 0
+vim.api.nvim_create_autocmd('DiagnosticChanged', {
+  callback = function(ev)
+    if vim.api.nvim_buf_get_name(ev.buf) == vim.fn.fnamemodify(file, ':p') then
+      changed = changed + 1
+    end
+  end,
+})
+
+local function ms(since)
+  return (vim.uv.hrtime() - since) / 1e6
+end
+
+local t0 = vim.uv.hrtime()
+vim.cmd.edit(file)
+local buf = vim.api.nvim_get_current_buf()
+if not vim.wait(600000, function() return changed > 0 end, 1) then
+  say('no diagnostics after 10 minutes')
+  os.exit(1)
+end
+local first = ms(t0)
+local count = #vim.diagnostic.get(buf)
+
+-- One character into the name of a product in the middle of the file, then out again.
+local lines = vim.api.nvim_buf_get_lines(buf, 0, -1, false)
+local row
+for i = math.floor(#lines / 2), #lines do
+  if lines[i]:match('^name = "') then
+    row = i - 1
+    break
+  end
+end
+assert(row, 'no product name line in the second half of the file')
+
+local times = {}
+for i = 1, edits do
+  local before = changed
+  local t = vim.uv.hrtime()
+  if i % 2 == 1 then
+    vim.api.nvim_buf_set_text(buf, row, 8, row, 8, { 'x' })
+  else
+    vim.api.nvim_buf_set_text(buf, row, 8, row, 9, { '' })
+  end
+  if not vim.wait(600000, function() return changed > before end, 1) then
+    say('no diagnostics after edit ' .. i)
+    os.exit(1)
+  end
+  times[#times + 1] = ms(t)
+end
+table.sort(times)
+local function pct(p)
+  return times[math.floor((#times - 1) * p + 0.5) + 1]
+end
+say(('file: %s (%d lines), %d diagnostics'):format(file, #lines, count))
+say(('open → first diagnostics: %.0f ms'):format(first))
+say(('keystroke → DiagnosticChanged (%d edits): p50 %.1f ms, p95 %.1f ms'):format(#times, pct(0.5), pct(0.95)))
+for _, c in ipairs(vim.lsp.get_clients({ bufnr = buf })) do
+  c:stop(true)
+end
+os.exit(0)

@@ -1,0 +1,1372 @@
+//! `catalogue-lsp dossier`: licence-application dossiers for the controlled
+//! exports that have no usable licence, grouped the way MOFCOM licences are
+//! issued (an individual licence: one end user), with the items and their
+//! official titles, the parties, what is missing, the documents to attach and
+//! the latest day to file. It reads the engine's verdicts and licence
+//! diagnostics; it classifies nothing itself.
+//!
+//! The input is a list of [`Export`]s built from the run's outcomes: today one
+//! per product with a `destination` (contract §4a). `[[shipment]]`s, when
+//! the catalogue has them, add one `Export` each in [`exports`].
+
+pub mod calendar;
+pub mod markdown;
+
+use super::{LoadedFile, Run};
+use crate::catalogue::{LicenceType, Product};
+use crate::diagnostic::Code;
+use crate::engine::{ProductResult, Verdict};
+use crate::rules::RulePack;
+use crate::text::Span;
+use jiff::civil::Date;
+use serde::Serialize;
+use std::path::PathBuf;
+
+/// Working days MOFCOM has to decide on an application (Regulations Art. 17(1)).
+pub const DECISION_WORKING_DAYS: u32 = 45;
+
+/// The engine's findings that leave a controlled export without a usable
+/// licence: none named, an unknown one, or one that does not cover it.
+pub const UNUSABLE: &[Code] = &[
+    Code::MissingLicence,
+    Code::UnknownLicence,
+    Code::LicenceExpired,
+    Code::LicenceNotYetValid,
+    Code::LicenceItemNotCovered,
+    Code::LicenceEndUserNotCovered,
+    Code::LicenceDestinationNotCovered,
+    Code::CertificatePurposeNotAllowed,
+];
+
+/// Which exports the dossier covers.
+#[derive(Clone, Debug, Default)]
+pub struct Selection {
+    /// Only this end user (compared without case and surrounding spaces).
+    pub end_user: Option<String>,
+    /// Only this destination (ISO alpha-2, any case).
+    pub destination: Option<String>,
+}
+
+/// Where a fact comes from.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Source {
+    /// The instrument, notice or catalogue file.
+    pub instrument: String,
+    /// Article, answer or line.
+    pub article: String,
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub url: String,
+    /// V verified, S secondary, ... (as the rule pack tags its records);
+    /// empty for the catalogue's own facts.
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub confidence: String,
+}
+
+impl Source {
+    pub fn cite(&self) -> String {
+        let mut s = self.instrument.clone();
+        if !self.article.is_empty() {
+            s.push_str(", ");
+            s.push_str(&self.article);
+        }
+        if !self.confidence.is_empty() {
+            s.push_str(&format!(" [{}]", self.confidence));
+        }
+        s
+    }
+}
+
+/// The facts of contract v2 §4 an application needs that the catalogue
+/// parser does not read yet (`importer`, `end_use`, `contract`, `euc`,
+/// `quantity`, `unit`, `value`, `currency`: `unknown-field` in `check`
+/// today). Read here from the product's own table text; once the parser
+/// reads them, take them from [`Product`] instead.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Stated {
+    pub importer: Option<String>,
+    pub end_use: Option<String>,
+    pub contract: Option<String>,
+    pub euc: Option<String>,
+    pub quantity: Option<f64>,
+    pub unit: Option<String>,
+    pub value: Option<f64>,
+    pub currency: Option<String>,
+    /// Keys given with a value that cannot be used (counted as missing).
+    pub invalid: Vec<&'static str>,
+}
+
+impl Stated {
+    /// Reads the table at `span` of `text` (a `[[product]]` table).
+    pub fn read(text: &str, span: Span) -> Stated {
+        let mut s = Stated::default();
+        let Some(t) = text.get(span.start()..span.end()) else {
+            return s;
+        };
+        let Ok(doc) = toml::from_str::<toml::Table>(t) else {
+            return s;
+        };
+        let Some(table) = doc
+            .get("product")
+            .and_then(|p| p.as_array())
+            .and_then(|a| a.first())
+            .and_then(|x| x.as_table())
+        else {
+            return s;
+        };
+        let mut text_of = |key: &'static str| match table.get(key) {
+            None => None,
+            Some(toml::Value::String(v)) if !v.trim().is_empty() => Some(v.trim().to_string()),
+            Some(_) => {
+                s.invalid.push(key);
+                None
+            }
+        };
+        let importer = text_of("importer");
+        let end_use = text_of("end_use");
+        let contract = text_of("contract");
+        let euc = text_of("euc");
+        let unit = text_of("unit");
+        let currency = text_of("currency");
+        let mut number = |key: &'static str| match table.get(key) {
+            None => None,
+            Some(toml::Value::Integer(i)) if *i >= 0 => Some(*i as f64),
+            Some(toml::Value::Float(f)) if f.is_finite() && *f >= 0.0 => Some(*f),
+            Some(_) => {
+                s.invalid.push(key);
+                None
+            }
+        };
+        let quantity = number("quantity");
+        let value = number("value");
+        Stated {
+            importer,
+            end_use,
+            contract,
+            euc,
+            quantity,
+            unit,
+            value,
+            currency,
+            invalid: s.invalid,
+        }
+    }
+}
+
+/// One export to put in an application: today a product with a
+/// `destination`; a `[[shipment]]` later (its own date, amounts and
+/// parties, the product's facts). Everything the dossier says of an
+/// export comes from here.
+#[derive(Clone, Debug)]
+pub struct Export<'a> {
+    /// Index of the file in the run.
+    pub file: usize,
+    pub product: &'a Product,
+    pub result: &'a ProductResult,
+    /// Where the export is written (its table header), for citing.
+    pub at: Span,
+    pub ship_date: Option<Date>,
+    pub destination: String,
+    pub end_user: Option<String>,
+    pub stated: Stated,
+    pub licence: Option<String>,
+    /// The engine's findings that leave it without a usable licence.
+    pub findings: Vec<(Code, String)>,
+}
+
+/// A controlled product or export the dossier leaves out, and why.
+#[derive(Clone, Debug, Serialize)]
+pub struct Left {
+    pub sku: String,
+    pub file: String,
+    pub line: usize,
+    pub reason: String,
+}
+
+/// The exports of a run that need a licence application, and the products
+/// left out with the reason (an indeterminate verdict, no destination).
+pub fn exports(run: &Run) -> (Vec<Export<'_>>, Vec<Left>) {
+    let mut out = Vec::new();
+    let mut left = Vec::new();
+    for (fi, (f, r)) in run.files.iter().zip(&run.results).enumerate() {
+        let products = &f.catalogue.products;
+        // Product tables by start, to find the product a diagnostic is in.
+        let mut starts: Vec<(usize, usize)> = products
+            .iter()
+            .enumerate()
+            .map(|(i, p)| (p.span.start(), i))
+            .collect();
+        starts.sort_unstable();
+        let mut findings: Vec<Vec<(Code, String)>> = vec![Vec::new(); products.len()];
+        for d in r.diagnostics.iter().filter(|d| UNUSABLE.contains(&d.code)) {
+            let k = starts.partition_point(|&(s, _)| s <= d.span.start());
+            if let Some(&(_, i)) = k.checked_sub(1).and_then(|k| starts.get(k)) {
+                if products[i].span.end() >= d.span.end() {
+                    findings[i].push((d.code, d.message.clone()));
+                }
+            }
+        }
+        for res in &r.products {
+            let Some(p) = products.get(res.index) else {
+                continue;
+            };
+            let sku = res.sku.clone().unwrap_or_else(|| "(no sku)".into());
+            let line = f.lines.line_of(p.header.start()) + 1;
+            let mine = std::mem::take(&mut findings[res.index]);
+            match res.verdict() {
+                Verdict::Controlled => {}
+                Verdict::Indeterminate if p.destination.is_some() => {
+                    left.push(Left {
+                        sku,
+                        file: f.path.clone(),
+                        line,
+                        reason: format!(
+                            "indeterminate on {}: the facts given do not decide whether it is controlled{}; complete them and run the dossier again",
+                            res.as_of,
+                            missing_facts(res)
+                        ),
+                    });
+                    continue;
+                }
+                _ => continue,
+            }
+            if mine.is_empty() {
+                continue; // a licence that covers it
+            }
+            let Some(dest) = &p.destination else {
+                left.push(Left {
+                    sku,
+                    file: f.path.clone(),
+                    line,
+                    reason: if p.was_invalid("destination") {
+                        "controlled and without a usable licence, but its `destination` is not a valid upper-case ISO 3166-1 alpha-2 code (`check` reports the invalid-value): fix it to include the export".into()
+                    } else {
+                        "controlled and without a usable licence, but it names no `destination`, so it is not an export (contract §4a): add the destination to include it".into()
+                    },
+                });
+                continue;
+            };
+            out.push(Export {
+                file: fi,
+                product: p,
+                result: res,
+                at: p.header,
+                ship_date: p.ship_date.as_ref().map(|d| d.value),
+                destination: dest.value.clone(),
+                end_user: p.end_user.as_ref().map(|u| u.value.clone()),
+                stated: Stated::read(&f.text, p.span),
+                licence: p.licence.as_ref().map(|l| l.value.clone()),
+                findings: mine,
+            });
+        }
+    }
+    (out, left)
+}
+
+fn missing_facts(r: &ProductResult) -> String {
+    let m = &r.classification.missing;
+    if m.is_empty() {
+        String::new()
+    } else {
+        format!(" (missing: {})", m.join(", "))
+    }
+}
+
+fn same_name(a: &str, b: &str) -> bool {
+    a.trim().to_lowercase() == b.trim().to_lowercase()
+}
+
+impl Selection {
+    fn admits(&self, e: &Export<'_>) -> bool {
+        self.end_user
+            .as_deref()
+            .is_none_or(|u| e.end_user.as_deref().is_some_and(|x| same_name(x, u)))
+            && self
+                .destination
+                .as_deref()
+                .is_none_or(|d| e.destination.eq_ignore_ascii_case(d.trim()))
+    }
+
+    /// The selection in words.
+    pub fn describe(&self) -> String {
+        let mut s = "every controlled export without a usable licence (none named, unknown, expired, not yet valid, or not covering it)".to_string();
+        if let Some(u) = &self.end_user {
+            s.push_str(&format!(", end user \"{u}\""));
+        }
+        if let Some(d) = &self.destination {
+            s.push_str(&format!(", destination {}", d.trim().to_uppercase()));
+        }
+        s
+    }
+}
+
+// ---------------------------------------------------------------------------
+// The dossier: one model, rendered as Markdown or serialised as JSON.
+
+#[derive(Serialize)]
+pub struct Dossier {
+    pub tool: Tool,
+    pub rule_pack: PackInfo,
+    /// The day the dossier is prepared for (`--as-of`, else today).
+    pub date: String,
+    pub selection: String,
+    pub applications: Vec<Application>,
+    /// Controlled or possibly controlled products not included, and why.
+    pub not_included: Vec<Left>,
+    pub decision_period: DecisionPeriod,
+    pub disclaimer: &'static str,
+}
+
+#[derive(Serialize)]
+pub struct Tool {
+    pub name: &'static str,
+    pub version: &'static str,
+}
+
+#[derive(Serialize)]
+pub struct PackInfo {
+    pub id: String,
+    pub version: String,
+    pub reviewed_through: String,
+}
+
+/// What the dates rest on: the period, its source, how it is counted, the
+/// holiday notices used.
+#[derive(Serialize)]
+pub struct DecisionPeriod {
+    pub working_days: u32,
+    pub source: Source,
+    pub counting: String,
+    pub calendars: Vec<CalendarInfo>,
+    pub margin_working_days: u32,
+}
+
+#[derive(Serialize)]
+pub struct CalendarInfo {
+    pub year: i16,
+    pub notice: &'static str,
+    pub url: &'static str,
+}
+
+/// The parties' facts with where they were read.
+#[derive(Clone, Debug, Serialize)]
+pub struct Party {
+    pub name: Option<String>,
+    pub source: String,
+}
+
+#[derive(Serialize)]
+pub struct Application {
+    pub number: usize,
+    /// The licence to apply for, with its rule.
+    pub licence: LicenceAdvice,
+    pub exporter: Party,
+    pub end_user: Party,
+    /// The consignee; `None`: not given (the end user, unless stated otherwise).
+    pub importer: Party,
+    pub destination: Party,
+    pub items: Vec<Item>,
+    pub missing: Vec<Missing>,
+    pub documents: Vec<Document>,
+    pub dates: Dates,
+    pub warnings: Vec<String>,
+}
+
+#[derive(Serialize)]
+pub struct LicenceAdvice {
+    pub kind: &'static str,
+    pub title: String,
+    pub rule: String,
+    pub source: Source,
+}
+
+#[derive(Serialize)]
+pub struct Item {
+    pub sku: String,
+    pub name: Option<String>,
+    pub file: String,
+    pub line: usize,
+    pub control_codes: Vec<ControlCode>,
+    /// Rules that control it without a list code (Ann. 61 annex entries).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub uncoded: Vec<String>,
+    pub hs_code: Option<String>,
+    pub quantity: Option<f64>,
+    pub unit: Option<String>,
+    pub value: Option<f64>,
+    pub currency: Option<String>,
+    pub contract: Option<String>,
+    pub euc: Option<String>,
+    pub end_use: Option<String>,
+    pub transfer: &'static str,
+    pub purpose: Option<&'static str>,
+    pub ship_date: Option<String>,
+    /// The date the verdict and the licence findings were made for.
+    pub evaluated_on: String,
+    /// The licence the catalogue names, if any, and why it cannot be used.
+    pub licence: Option<String>,
+    pub licence_findings: Vec<Finding>,
+    /// Unconfirmed statuses the verdict rests on (contract §6).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub assumptions: Vec<String>,
+    pub missing: Vec<&'static str>,
+}
+
+#[derive(Serialize)]
+pub struct ControlCode {
+    pub code: String,
+    pub title: String,
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub title_zh: String,
+    pub source: Source,
+}
+
+#[derive(Serialize)]
+pub struct Finding {
+    pub code: &'static str,
+    pub message: String,
+}
+
+#[derive(Serialize)]
+pub struct Missing {
+    pub field: &'static str,
+    /// The items that lack it (empty: the application as a whole).
+    pub skus: Vec<String>,
+    pub needed_for: &'static str,
+}
+
+#[derive(Serialize)]
+pub struct Document {
+    pub title: &'static str,
+    /// What it must contain or show, filled in from the catalogue where it can.
+    pub contents: Vec<String>,
+    pub source: Source,
+}
+
+#[derive(Serialize)]
+pub struct Dates {
+    pub first_ship_date: Option<String>,
+    /// Items with no `ship_date` (not in the count).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub undated: Vec<String>,
+    pub latest_filing_day: Option<String>,
+    /// The latest day to file is before the dossier's date.
+    pub filing_day_passed: bool,
+    /// Filed on the dossier's date, the decision period's last day.
+    pub decision_due_if_filed_on_date: Option<String>,
+    /// Years counted without a verified holiday schedule, and the margin added for them.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub unverified_years: Vec<i16>,
+    pub margin_working_days: u32,
+    pub explanation: String,
+}
+
+pub const DISCLAIMER: &str = "An aid to a compliance officer, not legal advice. The facts come from the catalogue files (file:line) and the rule pack (instrument, article, confidence); parties were not screened against the control list or watch list. Check current MOFCOM announcements and the licensing system's own requirements before filing.";
+
+// Facts of the domain brief (§0 update, §4), with their sources.
+
+fn reg(pack: &RulePack, article: &str, confidence: &str) -> Source {
+    match pack.instruments.iter().find(|i| i.id == "reg-792") {
+        Some(i) => Source {
+            instrument: i.title.to_string(),
+            article: article.into(),
+            url: i.url.to_string(),
+            confidence: confidence.into(),
+        },
+        None => Source {
+            instrument:
+                "Regulations on Export Control of Dual-Use Items (State Council Decree 792)".into(),
+            article: article.into(),
+            url: String::new(),
+            confidence: confidence.into(),
+        },
+    }
+}
+
+fn practice(what: &str) -> Source {
+    Source {
+        instrument: "Licensing practice reported in 2025-2026 by suppliers and trade press (xhmag.com, goudsmit.co.uk, adamasintel.com)".into(),
+        article: what.into(),
+        url: String::new(),
+        confidence: "S".into(),
+    }
+}
+
+/// The decision period's source (the figure is from summaries and practice;
+/// the article is confirmed as the time-limit article).
+fn decision_source(pack: &RulePack) -> Source {
+    reg(
+        pack,
+        "Art. 17(1): decision within 45 working days of accepting the application; State Council referral or expert consultation can extend it; watch-list parties are not bound by the limit",
+        "S",
+    )
+}
+
+fn catalogue_ref(f: &LoadedFile, span: Span) -> String {
+    format!("{}:{}", f.path, f.lines.line_of(span.start()) + 1)
+}
+
+fn number(x: f64) -> String {
+    if x.fract() == 0.0 && x.abs() < 1e15 {
+        format!("{}", x as i64)
+    } else {
+        format!("{x}")
+    }
+}
+
+/// The amount of an item in words: `120 kg`, `CNY 50000`.
+pub fn amount(q: Option<f64>, unit: Option<&str>) -> Option<String> {
+    q.map(|q| match unit {
+        Some(u) => format!("{} {u}", number(q)),
+        None => number(q),
+    })
+}
+
+/// Builds the dossier. `None` when nothing matched the selection.
+pub fn build(run: &Run, sel: &Selection, date: Date) -> Result<Dossier, NothingMatched> {
+    let (all, left) = exports(run);
+    let total = all.len();
+    let chosen: Vec<Export<'_>> = all.into_iter().filter(|e| sel.admits(e)).collect();
+    if chosen.is_empty() {
+        return Err(NothingMatched {
+            selection: sel.describe(),
+            without_licence: total,
+            left: left.len(),
+        });
+    }
+    let pack = &run.pack;
+    // Group by exporter, end user, destination and importer (file order).
+    type Key = (Option<String>, Option<String>, String, Option<String>);
+    let mut groups: Vec<(Key, Vec<Export<'_>>)> = Vec::new();
+    let mut slot: rustc_hash::FxHashMap<Key, usize> = Default::default();
+    for e in chosen {
+        let exporter = exporter_of(&run.files[e.file]);
+        let key: Key = (
+            exporter.map(|x| x.to_lowercase()),
+            e.end_user.as_deref().map(|x| x.trim().to_lowercase()),
+            e.destination.clone(),
+            e.stated
+                .importer
+                .as_deref()
+                .map(|x| x.trim().to_lowercase()),
+        );
+        match slot.get(&key) {
+            Some(&i) => groups[i].1.push(e),
+            None => {
+                slot.insert(key.clone(), groups.len());
+                groups.push((key, vec![e]));
+            }
+        }
+    }
+    let mut applications: Vec<Application> = groups
+        .into_iter()
+        .map(|(_, mut exports)| {
+            exports.sort_by_key(|e| (e.ship_date.is_none(), e.ship_date));
+            application(run, pack, exports, date)
+        })
+        .collect();
+    // The most urgent first: by latest day to file, undated last.
+    applications.sort_by(|a, b| {
+        (
+            a.dates.latest_filing_day.is_none(),
+            &a.dates.latest_filing_day,
+        )
+            .cmp(&(
+                b.dates.latest_filing_day.is_none(),
+                &b.dates.latest_filing_day,
+            ))
+    });
+    for (i, a) in applications.iter_mut().enumerate() {
+        a.number = i + 1;
+    }
+    let (years, margin) = (
+        calendar::SCHEDULES
+            .iter()
+            .map(|s| CalendarInfo {
+                year: s.year,
+                notice: s.notice,
+                url: s.url,
+            })
+            .collect(),
+        calendar::MARGIN,
+    );
+    Ok(Dossier {
+        tool: Tool {
+            name: env!("CARGO_PKG_NAME"),
+            version: env!("CARGO_PKG_VERSION"),
+        },
+        rule_pack: PackInfo {
+            id: pack.id.clone(),
+            version: pack.version.clone(),
+            reviewed_through: pack.reviewed_through.to_string(),
+        },
+        date: date.to_string(),
+        selection: sel.describe(),
+        applications,
+        not_included: left,
+        decision_period: DecisionPeriod {
+            working_days: DECISION_WORKING_DAYS,
+            source: decision_source(pack),
+            counting: format!(
+                "Working days are Monday to Friday except PRC public holidays, plus the weekend days worked in exchange, as the State Council General Office's yearly notice sets them (embedded for {}). The period is counted from the first working day after filing, as if the application were accepted the day it is filed: acceptance can come later (incomplete materials), so file earlier. The latest day to file is the working day after which {DECISION_WORKING_DAYS} working days end before the first ship date. For a year without a verified notice weekdays are counted as working days and {margin} working days are added, so the date given is never later than the true one.",
+                calendar::SCHEDULES
+                    .iter()
+                    .map(|s| s.year.to_string())
+                    .collect::<Vec<_>>()
+                    .join(" and ")
+            ),
+            calendars: years,
+            margin_working_days: margin,
+        },
+        disclaimer: DISCLAIMER,
+    })
+}
+
+/// Nothing matched the selection (exit 2).
+#[derive(Debug)]
+pub struct NothingMatched {
+    pub selection: String,
+    /// Controlled exports without a usable licence in the run, any party.
+    pub without_licence: usize,
+    /// Products left out (indeterminate, no destination).
+    pub left: usize,
+}
+
+impl std::fmt::Display for NothingMatched {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "nothing matched the selection ({}): no dossier written. The catalogues hold {} controlled export{} without a usable licence in all",
+            self.selection,
+            self.without_licence,
+            if self.without_licence == 1 { "" } else { "s" }
+        )?;
+        if self.left > 0 {
+            write!(
+                f,
+                ", and {} product{} that may need one but are not exports or are indeterminate (run without filters to see them)",
+                self.left,
+                if self.left == 1 { "" } else { "s" }
+            )?;
+        }
+        Ok(())
+    }
+}
+
+fn exporter_of(f: &LoadedFile) -> Option<&str> {
+    f.catalogue
+        .catalogue
+        .as_ref()
+        .and_then(|c| c.exporter.as_ref())
+        .map(|e| e.value.as_str())
+        .filter(|s| !s.trim().is_empty())
+}
+
+fn application(run: &Run, pack: &RulePack, exports: Vec<Export<'_>>, date: Date) -> Application {
+    let first = &exports[0];
+    let ff = &run.files[first.file];
+    let exporter = match ff
+        .catalogue
+        .catalogue
+        .as_ref()
+        .and_then(|c| c.exporter.as_ref())
+    {
+        Some(e) if !e.value.trim().is_empty() => Party {
+            name: Some(e.value.clone()),
+            source: format!("[catalogue].exporter, {}", catalogue_ref(ff, e.span)),
+        },
+        _ => Party {
+            name: None,
+            source: format!("no [catalogue].exporter in {}", ff.path),
+        },
+    };
+    let end_user = match first.product.end_user.as_ref() {
+        Some(u) => Party {
+            name: Some(u.value.clone()),
+            source: format!("end_user, {}", catalogue_ref(ff, u.span)),
+        },
+        None => Party {
+            name: None,
+            source: format!("no end_user on {}", sku_of(first)),
+        },
+    };
+    let importer = match &first.stated.importer {
+        Some(i) => Party {
+            name: Some(i.clone()),
+            source: format!("importer, {}", catalogue_ref(ff, first.at)),
+        },
+        None => Party {
+            name: None,
+            source: "not given: the end user is taken as the consignee".into(),
+        },
+    };
+    let destination = Party {
+        name: Some(first.destination.clone()),
+        source: match &first.product.destination {
+            Some(d) => format!("destination, {}", catalogue_ref(ff, d.span)),
+            None => catalogue_ref(ff, first.at),
+        },
+    };
+    let rule = pack.licence_rule(LicenceType::Individual);
+    let licence = LicenceAdvice {
+        kind: LicenceType::Individual.as_str(),
+        title: rule.title.clone(),
+        rule: format!(
+            "{} One application per end user; an individual licence is used as \"one batch, one licence\" (practice [S]). A general licence needs an internal compliance system and a track record.",
+            rule.explanation
+        ),
+        source: Source {
+            instrument: pack
+                .instruments
+                .get(rule.instrument)
+                .map_or(String::new(), |i| i.title.to_string()),
+            article: rule.article.to_string(),
+            url: pack
+                .instruments
+                .get(rule.instrument)
+                .map_or(String::new(), |i| i.url.to_string()),
+            confidence: rule.confidence.clone(),
+        },
+    };
+    let items: Vec<Item> = exports.iter().map(|e| item(run, e)).collect();
+    let mut warnings = Vec::new();
+    // What is missing, field by field.
+    let mut missing = Vec::new();
+    if exporter.name.is_none() {
+        missing.push(Missing {
+            field: "exporter",
+            skus: Vec::new(),
+            needed_for: "the applicant: set [catalogue].exporter",
+        });
+    }
+    for (field, needed_for) in MISSING_FIELDS {
+        let skus: Vec<String> = items
+            .iter()
+            .filter(|i| i.missing.contains(field))
+            .map(|i| i.sku.clone())
+            .collect();
+        if !skus.is_empty() {
+            missing.push(Missing {
+                field,
+                skus,
+                needed_for,
+            });
+        }
+    }
+    // Dates.
+    let dates = dates(&exports, &items, date, &mut warnings);
+    let ship_dates: Vec<&Date> = {
+        let mut v: Vec<&Date> = exports
+            .iter()
+            .filter_map(|e| e.ship_date.as_ref())
+            .collect();
+        v.dedup();
+        v
+    };
+    if ship_dates.len() > 1 {
+        warnings.push(format!(
+            "The items ship on {} different dates ({}): an individual licence is used as \"one batch, one licence\" (practice [S]), so each date needs its own licence, or apply for a general licence.",
+            ship_dates.len(),
+            ship_dates
+                .iter()
+                .map(|d| d.to_string())
+                .collect::<Vec<_>>()
+                .join(", ")
+        ));
+    }
+    // Licences compare names character for character: one spelling per party.
+    for (what, name, of) in [
+        (
+            "end user",
+            end_user.name.as_deref(),
+            exports
+                .iter()
+                .map(|e| (sku_of(e), e.end_user.as_deref()))
+                .collect::<Vec<_>>(),
+        ),
+        (
+            "importer",
+            importer.name.as_deref(),
+            exports
+                .iter()
+                .map(|e| (sku_of(e), e.stated.importer.as_deref()))
+                .collect(),
+        ),
+    ] {
+        let Some(name) = name else { continue };
+        let other: Vec<String> = of
+            .iter()
+            .filter_map(|(sku, n)| n.filter(|n| *n != name).map(|n| format!("{sku} \"{n}\"")))
+            .collect();
+        if !other.is_empty() {
+            warnings.push(format!(
+                "The {what} is written differently on {}: grouped with \"{name}\" (case and spaces aside), but a licence compares names character for character; use one spelling, the one on the contract.",
+                other.join(", ")
+            ));
+        }
+    }
+    for i in &items {
+        for a in &i.assumptions {
+            warnings.push(format!("{}: {a}", i.sku));
+        }
+    }
+    let documents = documents(pack, &items, &end_user);
+    Application {
+        number: 0,
+        licence,
+        exporter,
+        end_user,
+        importer,
+        destination,
+        items,
+        missing,
+        documents,
+        dates,
+        warnings,
+    }
+}
+
+/// Fields an application needs of each export, with what for.
+const MISSING_FIELDS: &[(&str, &str)] = &[
+    (
+        "end_user",
+        "an individual licence names one end user, who signs the end-user and end-use certificate",
+    ),
+    (
+        "end_use",
+        "the end-user and end-use certificate states the specific civil end use",
+    ),
+    (
+        "contract",
+        "the contract is attached to the application and its number is stated in the certificate",
+    ),
+    (
+        "euc",
+        "the end-user and end-use certificate is part of the application (Regulations Art. 16)",
+    ),
+    (
+        "quantity",
+        "the certificate states a quantity matching the contract, and the licence is issued for it",
+    ),
+    (
+        "unit",
+        "a quantity without its unit (kg, g, t, pcs) cannot be compared with the contract",
+    ),
+    (
+        "ship_date",
+        "the latest day to file is counted back from the first ship date",
+    ),
+];
+
+fn sku_of(e: &Export<'_>) -> String {
+    e.result
+        .sku
+        .clone()
+        .unwrap_or_else(|| "(no sku)".to_string())
+}
+
+fn item(run: &Run, e: &Export<'_>) -> Item {
+    let f = &run.files[e.file];
+    let pack = &f.pack;
+    let c = &e.result.classification;
+    let control_codes = c
+        .codes
+        .iter()
+        .map(|code| {
+            let it = c
+                .items
+                .iter()
+                .filter_map(|&i| pack.items.get(i))
+                .find(|i| &i.code == code)
+                .or_else(|| pack.items.iter().find(|i| &i.code == code));
+            match it {
+                Some(i) => {
+                    let inst = pack.instruments.get(i.instrument);
+                    ControlCode {
+                        code: code.clone(),
+                        title: i.title.to_string(),
+                        title_zh: i.title_zh.clone(),
+                        source: Source {
+                            instrument: inst.map_or(String::new(), |x| x.title.to_string()),
+                            article: i.article.to_string(),
+                            url: inst.map_or(String::new(), |x| x.url.to_string()),
+                            confidence: i.confidence.clone(),
+                        },
+                    }
+                }
+                None => ControlCode {
+                    code: code.clone(),
+                    title: "(no item of the rule pack has this code)".into(),
+                    title_zh: String::new(),
+                    source: Source {
+                        instrument: format!("rule pack {} {}", pack.id, pack.version),
+                        article: String::new(),
+                        url: String::new(),
+                        confidence: String::new(),
+                    },
+                },
+            }
+        })
+        .collect();
+    let s = &e.stated;
+    let mut missing: Vec<&'static str> = Vec::new();
+    if e.end_user.is_none() {
+        missing.push("end_user");
+    }
+    if s.end_use.is_none() {
+        missing.push("end_use");
+    }
+    if s.contract.is_none() {
+        missing.push("contract");
+    }
+    if s.euc.is_none() {
+        missing.push("euc");
+    }
+    if s.quantity.is_none() {
+        missing.push("quantity");
+    } else if s.unit.is_none() {
+        missing.push("unit");
+    }
+    if e.ship_date.is_none() {
+        missing.push("ship_date");
+    }
+    let assumptions = c
+        .assumptions
+        .iter()
+        .filter_map(|a| pack.assumption_text(a.instrument, a.status))
+        .map(|t| match &c.other_reading {
+            Some(o) => format!(
+                "{}. Under the other reading the verdict would be {}.",
+                t.trim_end().trim_end_matches('.'),
+                o.verdict.as_str()
+            ),
+            None => t,
+        })
+        .collect();
+    Item {
+        sku: sku_of(e),
+        name: e.product.name.as_ref().map(|n| n.value.clone()),
+        file: f.path.clone(),
+        line: f.lines.line_of(e.at.start()) + 1,
+        control_codes,
+        uncoded: c.uncoded.clone(),
+        hs_code: e.product.hs_code.as_ref().map(|h| h.value.clone()),
+        quantity: s.quantity,
+        unit: s.unit.clone(),
+        value: s.value,
+        currency: s.currency.clone(),
+        contract: s.contract.clone(),
+        euc: s.euc.clone(),
+        end_use: s.end_use.clone(),
+        transfer: e
+            .product
+            .transfer
+            .as_ref()
+            .map_or("trade", |t| t.value.as_str()),
+        purpose: e.product.purpose.as_ref().map(|p| p.value.as_str()),
+        ship_date: e.ship_date.map(|d| d.to_string()),
+        evaluated_on: e.result.as_of.to_string(),
+        licence: e.licence.clone(),
+        licence_findings: e
+            .findings
+            .iter()
+            .map(|(code, message)| Finding {
+                code: code.as_str(),
+                message: message.clone(),
+            })
+            .collect(),
+        assumptions,
+        missing,
+    }
+}
+
+fn dates(exports: &[Export<'_>], items: &[Item], date: Date, warnings: &mut Vec<String>) -> Dates {
+    let undated: Vec<String> = items
+        .iter()
+        .filter(|i| i.ship_date.is_none())
+        .map(|i| i.sku.clone())
+        .collect();
+    let first = exports.iter().filter_map(|e| e.ship_date).min();
+    let n = DECISION_WORKING_DAYS;
+    let due_today = calendar::decision_due(date, n);
+    let Some(first) = first else {
+        return Dates {
+            first_ship_date: None,
+            undated,
+            latest_filing_day: None,
+            filing_day_passed: false,
+            decision_due_if_filed_on_date: due_today.as_ref().map(|c| c.date.to_string()),
+            unverified_years: due_today
+                .as_ref()
+                .map_or(Vec::new(), |c| c.unverified_years.clone()),
+            margin_working_days: due_today.as_ref().map_or(0, |c| c.margin),
+            explanation: format!(
+                "No item states a ship_date, so the latest day to file cannot be counted. Filed on {date}, the {n}-working-day decision period would end on {}.",
+                due_today
+                    .as_ref()
+                    .map_or("(beyond the calendar)".into(), |c| c.date.to_string())
+            ),
+        };
+    };
+    let latest = calendar::latest_filing_day(first, n);
+    let mut years: Vec<i16> = Vec::new();
+    let mut margin = 0;
+    for c in latest.iter().chain(due_today.iter()) {
+        for y in &c.unverified_years {
+            if !years.contains(y) {
+                years.push(*y);
+            }
+        }
+        margin = margin.max(c.margin);
+    }
+    years.sort_unstable();
+    let passed = latest.as_ref().is_some_and(|l| l.date < date);
+    let mut explanation = match &latest {
+        Some(l) => format!(
+            "First ship date {first}: file on or before {} so that the {n}-working-day decision period (counted from the first working day after filing) ends before it.",
+            l.date
+        ),
+        None => format!("First ship date {first}: too close to the ends of the calendar to count."),
+    };
+    if let Some(l) = latest.as_ref().filter(|l| l.margin > 0) {
+        explanation.push_str(&format!(
+            " No verified holiday schedule for {}: weekdays were counted as working days and {} working days added, so this date is earlier than or equal to the true one; check the year's State Council holiday notice.",
+            join_years(&l.unverified_years),
+            l.margin
+        ));
+    }
+    if first < date {
+        warnings.push(format!(
+            "The first ship date {first} is before the dossier's date {date}: if the export has left, it left without a usable licence; check the ship date."
+        ));
+    } else if passed {
+        let due = due_today
+            .as_ref()
+            .map_or("(beyond the calendar)".into(), |c| c.date.to_string());
+        warnings.push(format!(
+            "TOO LATE TO FILE IN TIME: the latest day to file was {}, before the dossier's date {date}. Filed on {date}, MOFCOM's {n}-working-day period may run until {due}, after the first ship date {first}: move the ship date or expect the export to wait for the decision.",
+            latest.as_ref().map_or(String::new(), |l| l.date.to_string())
+        ));
+    }
+    if !undated.is_empty() {
+        explanation.push_str(&format!(
+            " Items without a ship_date are not in this count: {}.",
+            undated.join(", ")
+        ));
+    }
+    Dates {
+        first_ship_date: Some(first.to_string()),
+        undated,
+        latest_filing_day: latest.as_ref().map(|l| l.date.to_string()),
+        filing_day_passed: passed,
+        decision_due_if_filed_on_date: due_today.as_ref().map(|c| c.date.to_string()),
+        unverified_years: years,
+        margin_working_days: margin,
+        explanation,
+    }
+}
+
+fn join_years(y: &[i16]) -> String {
+    y.iter()
+        .map(|y| y.to_string())
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+fn or_missing(v: Option<&str>, field: &str) -> String {
+    match v {
+        Some(v) => v.to_string(),
+        None => format!("MISSING (`{field}`)"),
+    }
+}
+
+fn documents(pack: &RulePack, items: &[Item], end_user: &Party) -> Vec<Document> {
+    let contracts: Vec<String> = items
+        .iter()
+        .map(|i| {
+            format!(
+                "{}: contract {}",
+                i.sku,
+                or_missing(i.contract.as_deref(), "contract")
+            )
+        })
+        .collect();
+    let tech: Vec<String> = items
+        .iter()
+        .map(|i| {
+            format!(
+                "{}{}: {}",
+                i.sku,
+                i.name
+                    .as_deref()
+                    .map_or(String::new(), |n| format!(" ({n})")),
+                i.control_codes
+                    .iter()
+                    .map(|c| format!("{} {}", c.code, c.title))
+                    .chain(i.uncoded.iter().cloned())
+                    .collect::<Vec<_>>()
+                    .join("; ")
+            )
+        })
+        .collect();
+    let mut euc = vec![
+        format!(
+            "end user: {}",
+            or_missing(end_user.name.as_deref(), "end_user")
+        ),
+        format!(
+            "item and model: {}",
+            items
+                .iter()
+                .map(|i| match &i.name {
+                    Some(n) => format!("{} ({n})", i.sku),
+                    None => i.sku.clone(),
+                })
+                .collect::<Vec<_>>()
+                .join("; ")
+        ),
+        format!(
+            "quantity, matching the contract: {}",
+            items
+                .iter()
+                .map(|i| format!(
+                    "{} {}",
+                    i.sku,
+                    amount(i.quantity, i.unit.as_deref())
+                        .unwrap_or_else(|| "MISSING (`quantity`)".into())
+                ))
+                .collect::<Vec<_>>()
+                .join("; ")
+        ),
+        format!(
+            "contract number: {}",
+            items
+                .iter()
+                .map(|i| or_missing(i.contract.as_deref(), "contract"))
+                .collect::<Vec<_>>()
+                .join("; ")
+        ),
+        format!(
+            "specific civil end use: {}",
+            items
+                .iter()
+                .map(|i| format!(
+                    "{} {}",
+                    i.sku,
+                    or_missing(i.end_use.as_deref(), "end_use")
+                ))
+                .collect::<Vec<_>>()
+                .join("; ")
+        ),
+        "an undertaking not to transfer the items to a third party, or change the end use, without approval".into(),
+    ];
+    let refs: Vec<String> = items
+        .iter()
+        .filter_map(|i| i.euc.as_ref().map(|r| format!("{}: {r}", i.sku)))
+        .collect();
+    euc.push(if refs.is_empty() {
+        "certificate reference: MISSING (`euc`)".into()
+    } else {
+        format!("certificate reference: {}", refs.join("; "))
+    });
+    let art16 = reg(
+        pack,
+        "Art. 16: the application includes the end-user and end-use certificates; the contents listed are as reported in practice",
+        "V for Art. 16, S for the contents",
+    );
+    vec![
+        Document {
+            title: "Copy of the export contract",
+            contents: contracts,
+            source: practice("the application is filed with the contract"),
+        },
+        Document {
+            title: "Technical description or test report (composition by XRF or ICP) of each item",
+            contents: tech,
+            source: practice("a technical description or test report of the item"),
+        },
+        Document {
+            title: "End-user and end-use certificate, signed by the end user",
+            contents: euc,
+            source: art16,
+        },
+        Document {
+            title: "The application itself, through MOFCOM's online licensing system via the provincial commerce department",
+            contents: vec![
+                "applicant (exporter), end user, consignee, destination, items with codes, quantities and values, as above".into(),
+            ],
+            source: practice("filing route"),
+        },
+    ]
+}
+
+/// What went wrong writing a dossier.
+#[derive(Debug)]
+pub enum WriteError {
+    /// `--output` names a path that exists.
+    Exists(String),
+    Io(String, std::io::Error),
+}
+
+impl std::fmt::Display for WriteError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            WriteError::Exists(p) => write!(
+                f,
+                "{p}: already exists; the dossier is never written over a file: choose a new name or remove it"
+            ),
+            WriteError::Io(p, e) => write!(f, "{p}: cannot write the dossier: {e}"),
+        }
+    }
+}
+
+/// Writes `text` to a new file at `path`: fails if anything (a file, a
+/// link, even a dangling one) is already there.
+pub fn write_new(path: &std::path::Path, text: &str) -> Result<(), WriteError> {
+    use std::io::Write;
+    let shown = path.display().to_string();
+    let mut f = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(path)
+        .map_err(|e| {
+            if e.kind() == std::io::ErrorKind::AlreadyExists {
+                WriteError::Exists(shown.clone())
+            } else {
+                WriteError::Io(shown.clone(), e)
+            }
+        })?;
+    f.write_all(text.as_bytes())
+        .and_then(|_| f.flush())
+        .map_err(|e| WriteError::Io(shown, e))
+}
+
+/// The dossier as pretty JSON.
+pub fn to_json(d: &Dossier) -> String {
+    let mut s = serde_json::to_string_pretty(d).unwrap_or_default();
+    s.push('\n');
+    s
+}
+
+/// The `dossier` command: runs the engine as `check` does, builds the
+/// dossier and writes it (JSON when `json`, else Markdown) to `output` (a
+/// new file) or `out`; returns the exit code: 0 written, 2 when nothing
+/// matched or the run failed.
+pub fn command(
+    paths: Vec<PathBuf>,
+    sel: Selection,
+    as_of: Option<Date>,
+    rules: Option<PathBuf>,
+    json: bool,
+    output: Option<PathBuf>,
+    out: &mut impl std::io::Write,
+) -> i32 {
+    use crate::clock::today;
+    use crate::engine::Options;
+    use crate::report;
+    let paths = if paths.is_empty() {
+        vec![PathBuf::from(".")]
+    } else {
+        paths
+    };
+    let date = as_of.unwrap_or_else(today);
+    let opts = Options {
+        as_of,
+        today: today(),
+        explain: false,
+    };
+    let run = match report::run(&paths, rules.as_deref(), &opts) {
+        Ok(run) => run,
+        Err(e) => {
+            if let report::RunError::NothingJudged { skipped, .. } = &e {
+                for n in crate::source::skip_notes(skipped) {
+                    eprintln!("{n}");
+                }
+            }
+            eprintln!("error: {e}");
+            return 2;
+        }
+    };
+    for n in crate::source::skip_notes(&run.skipped) {
+        eprintln!("{n}");
+    }
+    let unread = run.unread();
+    if unread > 0 {
+        eprintln!(
+            "error: {unread} catalogue path{} could not be read (listed above): a dossier from part of the catalogues could leave items out, so none is written; fix or remove them, or name the other paths",
+            if unread == 1 { "" } else { "s" }
+        );
+        return 2;
+    }
+    let d = match build(&run, &sel, date) {
+        Ok(d) => d,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return 2;
+        }
+    };
+    let text = if json {
+        to_json(&d)
+    } else {
+        markdown::render(&d)
+    };
+    match output {
+        Some(p) => match write_new(&p, &text) {
+            Ok(()) => {
+                let items: usize = d.applications.iter().map(|a| a.items.len()).sum();
+                eprintln!(
+                    "wrote {}: {} application{}, {items} export{}",
+                    p.display(),
+                    d.applications.len(),
+                    if d.applications.len() == 1 { "" } else { "s" },
+                    if items == 1 { "" } else { "s" }
+                );
+                0
+            }
+            Err(e) => {
+                eprintln!("error: {e}");
+                2
+            }
+        },
+        None => match out.write_all(text.as_bytes()).and_then(|_| out.flush()) {
+            Ok(()) => 0,
+            Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => 0,
+            Err(e) => {
+                eprintln!("error: cannot write the dossier: {e}");
+                2
+            }
+        },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn stated_facts_are_read_from_the_product_table() {
+        let text = "[[product]]\nsku = \"A\"\nend_use = \" motors \"\ncontract = \"C-1\"\nquantity = 120\nunit = \"kg\"\nvalue = 5.5\neuc = 3\n";
+        let s = Stated::read(text, Span::new(0, text.len()));
+        assert_eq!(s.end_use.as_deref(), Some("motors"));
+        assert_eq!(s.contract.as_deref(), Some("C-1"));
+        assert_eq!(s.quantity, Some(120.0));
+        assert_eq!(s.unit.as_deref(), Some("kg"));
+        assert_eq!(s.value, Some(5.5));
+        assert_eq!(s.euc, None);
+        assert_eq!(s.invalid, vec!["euc"]);
+        // A table that does not parse gives nothing (everything counts as missing).
+        let bad = "[[product]]\nsku = \n";
+        assert_eq!(
+            Stated::read(bad, Span::new(0, bad.len())),
+            Stated::default()
+        );
+        // A span outside the text gives nothing, never a panic.
+        assert_eq!(Stated::read("", Span::new(3, 9)), Stated::default());
+    }
+
+    #[test]
+    fn amounts_print_whole_numbers_without_a_fraction() {
+        assert_eq!(amount(Some(120.0), Some("kg")).as_deref(), Some("120 kg"));
+        assert_eq!(amount(Some(0.5), None).as_deref(), Some("0.5"));
+        assert_eq!(amount(None, Some("kg")), None);
+    }
+}

@@ -1,0 +1,420 @@
+//! `catalogue-lsp dossier`, run as a user runs it, on
+//! tests/fixtures/dossier.catalogue.toml (dossier date 2026-06-01).
+
+use serde_json::Value;
+use std::process::Command;
+
+const FIXTURE: &str = "tests/fixtures/dossier.catalogue.toml";
+const DATE: &str = "2026-06-01";
+
+fn run(args: &[&str]) -> (i32, String, String) {
+    let o = Command::new(env!("CARGO_BIN_EXE_catalogue-lsp"))
+        .args(args)
+        .output()
+        .expect("run binary");
+    (
+        o.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&o.stdout).into_owned(),
+        String::from_utf8_lossy(&o.stderr).into_owned(),
+    )
+}
+
+fn dossier(extra: &[&str]) -> (i32, String, String) {
+    let mut args = vec!["dossier", FIXTURE, "--as-of", DATE];
+    args.extend_from_slice(extra);
+    run(&args)
+}
+
+fn json(extra: &[&str]) -> Value {
+    let mut args = vec!["--format", "json"];
+    args.extend_from_slice(extra);
+    let (code, out, err) = dossier(&args);
+    assert_eq!(code, 0, "{err}");
+    serde_json::from_str(&out).unwrap()
+}
+
+fn skus(app: &Value) -> Vec<&str> {
+    app["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["sku"].as_str().unwrap())
+        .collect()
+}
+
+fn app_for<'a>(v: &'a Value, end_user: &str) -> &'a Value {
+    v["applications"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["end_user"]["name"] == end_user)
+        .unwrap_or_else(|| panic!("no application for {end_user}"))
+}
+
+/// The Markdown dossier has every section, the right items with their
+/// codes and official titles, the missing fields and the deadline warning.
+#[test]
+fn markdown_has_the_sections_items_codes_and_missing_fields() {
+    let (code, out, err) = dossier(&[]);
+    assert_eq!(code, 0, "{err}");
+    for section in [
+        "# Licence-application dossier",
+        "## Summary",
+        "### Parties",
+        "### Dates",
+        "### Items",
+        "### Missing",
+        "### Documents to attach",
+        "## Not included",
+        "## How the dates are counted",
+    ] {
+        assert!(out.contains(section), "no {section}:\n{out}");
+    }
+    // Five applications: Beta (US), Alpha (DE, two items), Epsilon (SE),
+    // Delta (KR), no end user (JP).
+    assert_eq!(out.matches("\n## Application ").count(), 5, "{out}");
+    assert!(
+        out.contains("## Application 2: Alpha Motors GmbH (DE)"),
+        "{out}"
+    );
+    // The covered export and the not-controlled one are not applied for.
+    assert!(
+        !out.contains("A1-COVERED") && !out.contains("X-FERRITE"),
+        "{out}"
+    );
+    // Codes with their official titles and sources.
+    assert!(
+        out.contains("| A2-TB | N48H arc, Tb diffused | 1C904.a.4 | Tb-containing NdFeB permanent-magnet materials (含铽的钕铁硼永磁材料) | 500 kg | 125000 EUR | C-2026-017 | EUC-ALPHA-2026-03 | traction motors for passenger cars | 2026-09-14 |"),
+        "{out}"
+    );
+    assert!(out.contains("| A3-OXIDE | Dysprosium oxide 99.9 % | 1C905.b |"));
+    assert!(out.contains(
+        "A2-TB `1C904.a.4`: MOFCOM/GAC Announcement No. 18 of 2025 (Sm, Gd, Tb, Dy, Lu, Sc, Y), Annex, item 1C904.a.4 [V]"
+    ));
+    // The engine's reason for each.
+    assert!(out.contains("`licence-item-not-covered`: licence `GL-1`"));
+    assert!(out.contains("`missing-licence`"));
+    // Missing fields, per item.
+    assert!(out.contains("- `end_use` on A3-OXIDE:"), "{out}");
+    assert!(out.contains("- `euc` on A3-OXIDE:"), "{out}");
+    assert!(out.contains("- `end_user` on C1-JP:"), "{out}");
+    assert!(out.contains("- `unit` on B1-SM:"), "{out}");
+    // The end-user certificate's contents, filled in.
+    assert!(out.contains("end user: Alpha Motors GmbH"));
+    assert!(out.contains("an undertaking not to transfer the items"));
+    assert!(out.contains("Art. 16"));
+    // Dates: the deadline, the one already passed, the batch warning.
+    assert!(
+        out.contains("- Latest day to file: **2026-07-10**"),
+        "{out}"
+    );
+    assert!(
+        out.contains("- Latest day to file: **2026-04-08 — ALREADY PASSED**"),
+        "{out}"
+    );
+    assert!(out.contains("TOO LATE TO FILE IN TIME"));
+    assert!(out.contains("\"one batch, one licence\""));
+    assert!(out.contains("The end user is written differently on A3-OXIDE \"alpha motors gmbh \""));
+    // A verdict resting on an unconfirmed status says so, with the other reading.
+    assert!(
+        out.contains("> **WARNING** E1-HO: MOFCOM/GAC Announcement No. 57 of 2025")
+            && out.contains("Under the other reading the verdict would be not-controlled."),
+        "{out}"
+    );
+    // Holiday notices named with their sources.
+    assert!(out.contains("国办发明电〔2024〕12号"));
+    assert!(out.contains("2026年部分节假日安排"));
+    // The most urgent application first.
+    let beta = out.find("## Application 1: Beta Aero Inc. (US)");
+    assert!(beta.is_some(), "{out}");
+}
+
+/// JSON: the same dossier as data.
+#[test]
+fn json_shape() {
+    let v = json(&[]);
+    assert_eq!(v["tool"]["name"], "catalogue-lsp");
+    assert_eq!(v["rule_pack"]["id"], "cn-rare-earth-dual-use");
+    assert_eq!(v["date"], DATE);
+    assert_eq!(v["decision_period"]["working_days"], 45);
+    assert!(
+        v["decision_period"]["source"]["article"]
+            .as_str()
+            .unwrap()
+            .starts_with("Art. 17(1)")
+    );
+    assert_eq!(
+        v["decision_period"]["calendars"].as_array().unwrap().len(),
+        2
+    );
+    let apps = v["applications"].as_array().unwrap();
+    assert_eq!(apps.len(), 5);
+    let numbers: Vec<u64> = apps.iter().map(|a| a["number"].as_u64().unwrap()).collect();
+    assert_eq!(numbers, [1, 2, 3, 4, 5]);
+
+    let alpha = app_for(&v, "Alpha Motors GmbH");
+    assert_eq!(skus(alpha), ["A2-TB", "A3-OXIDE"]);
+    assert_eq!(alpha["exporter"]["name"], "Test Magnetics Co., Ltd.");
+    assert!(
+        alpha["exporter"]["source"]
+            .as_str()
+            .unwrap()
+            .ends_with("dossier.catalogue.toml:6")
+    );
+    assert_eq!(alpha["destination"]["name"], "DE");
+    assert_eq!(alpha["licence"]["kind"], "individual");
+    let a2 = &alpha["items"][0];
+    assert_eq!(a2["control_codes"][0]["code"], "1C904.a.4");
+    assert_eq!(
+        a2["control_codes"][0]["title"],
+        "Tb-containing NdFeB permanent-magnet materials"
+    );
+    assert_eq!(a2["quantity"], 500.0);
+    assert_eq!(a2["unit"], "kg");
+    assert_eq!(a2["contract"], "C-2026-017");
+    assert_eq!(a2["euc"], "EUC-ALPHA-2026-03");
+    assert_eq!(a2["licence"], "GL-1");
+    assert_eq!(
+        a2["licence_findings"][0]["code"],
+        "licence-item-not-covered"
+    );
+    assert_eq!(a2["missing"], serde_json::json!([]));
+    let missing: Vec<(&str, Vec<&str>)> = alpha["missing"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| {
+            (
+                m["field"].as_str().unwrap(),
+                m["skus"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .map(|s| s.as_str().unwrap())
+                    .collect(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        missing,
+        [("end_use", vec!["A3-OXIDE"]), ("euc", vec!["A3-OXIDE"])]
+    );
+    let d = &alpha["dates"];
+    assert_eq!(d["first_ship_date"], "2026-09-14");
+    assert_eq!(d["latest_filing_day"], "2026-07-10");
+    assert_eq!(d["filing_day_passed"], false);
+    assert_eq!(d["margin_working_days"], 0);
+    let titles: Vec<&str> = alpha["documents"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d["title"].as_str().unwrap())
+        .collect();
+    assert!(titles.iter().any(|t| t.contains("contract")));
+    assert!(titles.iter().any(|t| t.contains("test report")));
+    assert!(
+        titles
+            .iter()
+            .any(|t| t.contains("End-user and end-use certificate"))
+    );
+
+    let beta = app_for(&v, "Beta Aero Inc.");
+    assert_eq!(beta["number"], 1);
+    assert_eq!(beta["dates"]["latest_filing_day"], "2026-04-08");
+    assert_eq!(beta["dates"]["filing_day_passed"], true);
+    assert_eq!(beta["dates"]["decision_due_if_filed_on_date"], "2026-08-04");
+    assert!(
+        beta["warnings"][0]
+            .as_str()
+            .unwrap()
+            .contains("TOO LATE TO FILE IN TIME")
+    );
+
+    // Controlled under an unconfirmed status (contract §6): said per item.
+    let eps = app_for(&v, "Epsilon Drives AB");
+    assert_eq!(eps["items"][0]["control_codes"][0]["code"], "1C909.a.4");
+    assert!(
+        eps["items"][0]["assumptions"][0]
+            .as_str()
+            .unwrap()
+            .contains("Announcement No. 57 of 2025")
+    );
+
+    // A year without a verified holiday schedule: the margin is said.
+    let delta = app_for(&v, "Delta Display Co.");
+    assert_eq!(
+        delta["dates"]["unverified_years"],
+        serde_json::json!([2027])
+    );
+    assert_eq!(delta["dates"]["margin_working_days"], 12);
+    assert_eq!(delta["dates"]["latest_filing_day"], "2026-12-23");
+    assert!(
+        delta["dates"]["explanation"]
+            .as_str()
+            .unwrap()
+            .contains("No verified holiday schedule for 2027")
+    );
+
+    // No end user: the application still lists the item, the end user is missing.
+    let jp = v["applications"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["destination"]["name"] == "JP")
+        .unwrap();
+    assert_eq!(jp["end_user"]["name"], Value::Null);
+    assert_eq!(jp["importer"]["name"], "Gamma Trading KK");
+    assert_eq!(jp["dates"]["latest_filing_day"], Value::Null);
+    assert!(
+        jp["missing"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|m| m["field"] == "end_user")
+    );
+
+    let left: Vec<&str> = v["not_included"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| l["sku"].as_str().unwrap())
+        .collect();
+    assert_eq!(left, ["X-UNKNOWN", "X-LYSO", "X-BAD-DEST"]);
+    assert!(
+        v["not_included"][2]["reason"]
+            .as_str()
+            .unwrap()
+            .contains("not a valid upper-case ISO 3166-1 alpha-2 code")
+    );
+}
+
+/// `--end-user` (case and spaces ignored) and `--destination` narrow the
+/// selection; a selection that matches nothing is exit 2 with a message.
+#[test]
+fn filters_narrow_and_nothing_matched_is_exit_2() {
+    let v = json(&["--end-user", "  ALPHA motors gmbh"]);
+    let apps = v["applications"].as_array().unwrap();
+    assert_eq!(apps.len(), 1);
+    assert_eq!(skus(&apps[0]), ["A2-TB", "A3-OXIDE"]);
+    assert!(v["selection"].as_str().unwrap().contains("end user"));
+
+    let v = json(&["--destination", "us"]);
+    let apps = v["applications"].as_array().unwrap();
+    assert_eq!(apps.len(), 1);
+    assert_eq!(skus(&apps[0]), ["B1-SM"]);
+
+    let v = json(&["--destination", "DE", "--end-user", "Alpha Motors GmbH"]);
+    assert_eq!(v["applications"].as_array().unwrap().len(), 1);
+
+    let (code, out, err) = dossier(&["--destination", "FR"]);
+    assert_eq!(code, 2);
+    assert!(out.is_empty());
+    assert!(
+        err.contains("nothing matched the selection") && err.contains("destination FR"),
+        "{err}"
+    );
+    assert!(
+        err.contains("6 controlled exports without a usable licence"),
+        "{err}"
+    );
+    let (code, _, err) = dossier(&["--end-user", "Alpha Motors", "--destination", "US"]);
+    assert_eq!(code, 2, "{err}");
+}
+
+/// Every export licensed: nothing to apply for, exit 2. A run that fails
+/// (no such path, a bad date) is exit 2 too.
+#[test]
+fn nothing_to_apply_for_or_a_failed_run_is_exit_2() {
+    let dir = tempfile::tempdir().unwrap();
+    let f = dir.path().join("ok.catalogue.toml");
+    std::fs::write(
+        &f,
+        "[[licence]]\nid = \"GL-1\"\ntype = \"general\"\nissued = 2026-01-01\nexpires = 2027-12-31\n\n[[product]]\nsku = \"A\"\nform = \"oxide\"\ncomposition = { Dy2O3 = 100 }\ndestination = \"DE\"\nlicence = \"GL-1\"\n",
+    )
+    .unwrap();
+    let (code, out, err) = run(&["dossier", f.to_str().unwrap(), "--as-of", DATE]);
+    assert_eq!(code, 2, "{out}");
+    assert!(err.contains("nothing matched"), "{err}");
+    assert!(err.contains("0 controlled exports"), "{err}");
+
+    let (code, _, err) = run(&["dossier", "/nonexistent/dossier/path"]);
+    assert_eq!(code, 2);
+    assert!(err.contains("/nonexistent/dossier/path"), "{err}");
+    let (code, _, _) = dossier(&["--as-of", "2026-02-30"]);
+    assert_eq!(code, 2);
+    let (code, _, _) = dossier(&["--format", "html"]);
+    assert_eq!(code, 2);
+}
+
+/// `--output` writes a new file and never over an existing one.
+#[test]
+fn output_refuses_to_overwrite() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("dossier.md");
+    let p = out.to_str().unwrap();
+    let (code, stdout, err) = dossier(&["--output", p]);
+    assert_eq!(code, 0, "{err}");
+    assert!(stdout.is_empty());
+    assert!(err.contains("5 applications, 6 exports"), "{err}");
+    let written = std::fs::read_to_string(&out).unwrap();
+    assert!(written.starts_with("# Licence-application dossier"));
+
+    let (code, _, err) = dossier(&["--output", p, "--format", "json"]);
+    assert_eq!(code, 2);
+    assert!(err.contains("already exists"), "{err}");
+    assert_eq!(std::fs::read_to_string(&out).unwrap(), written);
+
+    // A dangling link is not followed either.
+    #[cfg(unix)]
+    {
+        let link = dir.path().join("link.md");
+        std::os::unix::fs::symlink(dir.path().join("nowhere.md"), &link).unwrap();
+        let (code, _, err) = dossier(&["--output", link.to_str().unwrap()]);
+        assert_eq!(code, 2, "{err}");
+        assert!(!dir.path().join("nowhere.md").exists());
+    }
+}
+
+/// The README's example runs on examples/.
+#[test]
+fn the_readme_example_runs_on_examples() {
+    let (code, out, err) = run(&["dossier", "examples/", "--as-of", DATE]);
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        out.contains("## Application 1: Sierra Aerospace Inc. (US)"),
+        "{out}"
+    );
+    assert!(out.contains("TERFENOL-D") && out.contains("`licence-expired`"));
+    assert!(
+        out.contains("`LYSO-CRYSTAL`"),
+        "not included, with the reason"
+    );
+}
+
+/// Text from the catalogue stays on its line: a line break in a name cannot
+/// start a heading or a list item of the dossier, and a pipe cannot split a
+/// table cell.
+#[test]
+fn catalogue_text_cannot_break_the_markdown() {
+    let dir = tempfile::tempdir().unwrap();
+    let f = dir.path().join("x.catalogue.toml");
+    std::fs::write(
+        &f,
+        "[[product]]\nsku = \"S|1\\n## Fake\"\nname = \"a | b\"\nform = \"oxide\"\ncomposition = { Dy2O3 = 100 }\ndestination = \"DE\"\nend_user = \"Evil\\n# Fake heading\"\nend_use = \"motors\\u202Egnp.exe\"\n",
+    )
+    .unwrap();
+    let (code, out, err) = run(&["dossier", f.to_str().unwrap(), "--as-of", DATE]);
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        !out.lines()
+            .any(|l| l.starts_with("# Fake") || l.starts_with("## Fake")),
+        "{out}"
+    );
+    assert!(
+        out.contains("| S\\|1 ## Fake | a \\| b | 1C905.b |"),
+        "{out}"
+    );
+    // A right-to-left override is shown, not obeyed.
+    assert!(!out.contains('\u{202E}'), "{out}");
+    assert!(out.contains("motors\\u{202E}gnp.exe"), "{out}");
+}
