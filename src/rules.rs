@@ -328,6 +328,8 @@ pub struct LicenceRule {
     pub kind: LicenceType,
     /// The noun messages use ("individual licence", "export certificate").
     pub name: String,
+    /// Its indefinite article ("an"), from the pack or the first letter.
+    pub indefinite_article: String,
     pub title: String,
     pub max_validity_years: Option<u32>,
     pub end_users: EndUserRule,
@@ -357,7 +359,7 @@ impl LicenceRule {
     }
     /// "an individual licence": the name with its article.
     pub fn a_name(&self) -> String {
-        format!("{} {}", crate::vocab::article(&self.name), self.name)
+        format!("{} {}", self.indefinite_article, self.name)
     }
 }
 
@@ -848,6 +850,10 @@ impl RulePack {
                 ));
             }
             let kind = LicenceType::new(&l.id);
+            let name = l
+                .name
+                .clone()
+                .unwrap_or_else(|| format!("{} licence", l.id));
             let end_users = match l.end_users.as_str() {
                 "exactly-one" => EndUserRule::ExactlyOne,
                 "one-or-more" => EndUserRule::OneOrMore,
@@ -881,10 +887,11 @@ impl RulePack {
                 ),
             };
             licence_rules.push(LicenceRule {
-                name: l
-                    .name
+                name: name.clone(),
+                indefinite_article: l
+                    .indefinite_article
                     .clone()
-                    .unwrap_or_else(|| format!("{} licence", l.id)),
+                    .unwrap_or_else(|| crate::vocab::article(&name).to_string()),
                 kind,
                 title: l.title.clone(),
                 max_validity_years: l.max_validity_years,
@@ -1318,6 +1325,7 @@ struct RawExclusion {
 struct RawLicenceType {
     id: String,
     name: Option<String>,
+    indefinite_article: Option<String>,
     title: String,
     max_validity_years: Option<u32>,
     end_users: String,

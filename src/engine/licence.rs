@@ -62,7 +62,12 @@ pub fn licence_diagnostics(pack: &RulePack, l: &Licence, out: &mut Vec<Diagnosti
         _ => {}
     }
     if let (Some(allowed), Some(purposes)) = (&rule.purposes, &l.purposes) {
-        for p in &purposes.value {
+        // A word the pack does not know is `invalid-value` already.
+        for p in purposes
+            .value
+            .iter()
+            .filter(|p| pack.vocab.purpose(&p.value).is_some())
+        {
             if !allowed.contains(&p.value) {
                 out.push(
                     Diagnostic::new(
@@ -172,6 +177,7 @@ pub fn product_licence_diagnostics(
     let transfer = p
         .transfer
         .as_ref()
+        .filter(|t| pack.vocab.transfer(&t.value).is_some())
         .map_or(pack.vocab.default_transfer.as_str(), |t| t.value.as_str());
     let Some(lref) = &p.licence else {
         if c.verdict == Verdict::Controlled {
@@ -277,7 +283,12 @@ pub fn problems(
         if let Some(items) = &l.items {
             let uncovered: Vec<&String> = codes
                 .iter()
-                .filter(|c| !items.value.iter().any(|i| pack.covers(&i.value, c)))
+                .filter(|c| {
+                    !items
+                        .value
+                        .iter()
+                        .any(|i| pack.vocab.codes.is_code(&i.value) && pack.covers(&i.value, c))
+                })
                 .collect();
             if !uncovered.is_empty() {
                 let listed = items
@@ -332,13 +343,15 @@ pub fn problems(
                 .map(|r| r.a_name())
                 .collect::<Vec<_>>(),
         );
-        match p.purpose.as_ref().map(|x| &x.value) {
+        // Words the pack does not know count as not given (`invalid-value` says so).
+        let known = |x: &&crate::catalogue::Field<Purpose>| pack.vocab.purpose(&x.value).is_some();
+        match p.purpose.as_ref().filter(known).map(|x| &x.value) {
             None => out.push((Code::CertificatePurposeNotAllowed, format!("licence `{id}` is {}, which serves only {}; the product names no `purpose`: add it", rule.a_name(), names(allowed)))),
             Some(pp) if !allowed.contains(pp) && l.purposes.is_none() => out.push((Code::CertificatePurposeUnusual, format!("{}s are used mainly for {}, not `{pp}`; no source forbids another purpose, but check that the registration covers it, or use {others}. {}", rule.name, names(allowed), rule.explanation))),
             Some(pp) => {
                 if let Some(lp) = &l.purposes {
                     if !lp.value.iter().any(|x| x.value == *pp) {
-                        let listed = lp.value.iter().map(|x| x.value.as_str()).collect::<Vec<_>>().join(", ");
+                        let listed = lp.value.iter().filter(known).map(|x| x.value.as_str()).collect::<Vec<_>>().join(", ");
                         out.push((Code::CertificatePurposeNotAllowed, format!("{} `{id}` was obtained for {listed}, not `{pp}`: register {} for this purpose", rule.name, rule.a_name())));
                     }
                 }

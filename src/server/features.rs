@@ -499,15 +499,24 @@ fn missing_licence_actions(
         return;
     };
     let new_id = format!("IL-NEW-{}", p.sku_str().unwrap_or("PRODUCT"));
+    // The pack's licence type for one end user (else its first), as long as it may run.
+    let stub_rule = pack
+        .licence_rules
+        .iter()
+        .find(|r| r.single_end_user())
+        .or(pack.licence_rules.first());
+    let stub_type = stub_rule.map_or("individual", |r| r.kind.as_str());
+    let years = stub_rule.and_then(|r| r.max_validity_years).unwrap_or(1);
     let expires = r
         .as_of
-        .checked_add(jiff::Span::new().years(1))
+        .checked_add(jiff::Span::new().years(years))
         .ok()
         .and_then(|d| d.yesterday().ok())
         .unwrap_or(r.as_of);
     let mut stub = format!(
-        "{eol}[[licence]]{eol}id = {}{eol}type = \"individual\"{eol}issued = {}{eol}expires = {expires}{eol}items = [{}]{eol}",
+        "{eol}[[licence]]{eol}id = {}{eol}type = {}{eol}issued = {}{eol}expires = {expires}{eol}items = [{}]{eol}",
         quote(&new_id),
+        quote(stub_type),
         r.as_of,
         r.classification
             .codes
