@@ -176,6 +176,10 @@ pub struct Item {
     pub title_zh: String,
     pub forms: Vec<Form>,
     pub possible_forms: Vec<Form>,
+    /// `Vocabulary::bit` of each of `forms` and `possible_forms`: a form
+    /// whose bit is not set is not among them (one test per item).
+    pub form_mask: u128,
+    pub possible_mask: u128,
     pub elements: Vec<Element>,
     /// Groups of alternatives: at least one element of each group present
     /// (`[["Nd", "Pr"]]`: neodymium or praseodymium).
@@ -660,6 +664,8 @@ impl RulePack {
                 article: i.article.as_str().into(),
                 title: i.title.as_str().into(),
                 title_zh: i.title_zh.clone().unwrap_or_default(),
+                form_mask: vocab.mask(&forms(&i.r#match.forms)?),
+                possible_mask: vocab.mask(&forms(&i.r#match.possible_forms)?),
                 forms: forms(&i.r#match.forms)?,
                 possible_forms: forms(&i.r#match.possible_forms)?,
                 elements,

@@ -15,53 +15,90 @@ use std::fmt;
 
 /// A word of the vocabulary as written in a catalogue (a form, purpose,
 /// transfer kind or licence type). Compared by its text; the pack says
-/// whether it is known.
-#[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Default)]
-pub struct Name(Box<str>);
+/// whether it is known. It carries a hash of its text, so two different
+/// words are told apart by one integer comparison (the engine compares a
+/// product's form with every item's forms).
+#[derive(Clone, Default)]
+pub struct Name {
+    text: Box<str>,
+    tag: u64,
+}
 
 impl Name {
     pub fn new(s: &str) -> Self {
-        Name(s.into())
+        use std::hash::Hasher;
+        let mut h = rustc_hash::FxHasher::default();
+        h.write(s.as_bytes());
+        Name {
+            text: s.into(),
+            tag: h.finish(),
+        }
     }
     pub fn as_str(&self) -> &str {
-        &self.0
+        &self.text
+    }
+}
+
+impl PartialEq for Name {
+    fn eq(&self, o: &Self) -> bool {
+        self.tag == o.tag && self.text == o.text
+    }
+}
+
+impl Eq for Name {}
+
+impl std::hash::Hash for Name {
+    fn hash<H: std::hash::Hasher>(&self, h: &mut H) {
+        self.text.hash(h)
+    }
+}
+
+impl PartialOrd for Name {
+    fn partial_cmp(&self, o: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(o))
+    }
+}
+
+impl Ord for Name {
+    fn cmp(&self, o: &Self) -> std::cmp::Ordering {
+        self.text.cmp(&o.text)
     }
 }
 
 impl fmt::Debug for Name {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        fmt::Debug::fmt(&*self.0, f)
+        fmt::Debug::fmt(&*self.text, f)
     }
 }
 
 impl fmt::Display for Name {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
+        f.write_str(&self.text)
     }
 }
 
 impl std::ops::Deref for Name {
     type Target = str;
     fn deref(&self) -> &str {
-        &self.0
+        &self.text
     }
 }
 
 impl std::borrow::Borrow<str> for Name {
     fn borrow(&self) -> &str {
-        &self.0
+        &self.text
     }
 }
 
 impl PartialEq<str> for Name {
     fn eq(&self, o: &str) -> bool {
-        &*self.0 == o
+        &*self.text == o
     }
 }
 
 impl PartialEq<&str> for Name {
     fn eq(&self, o: &&str) -> bool {
-        &*self.0 == *o
+        &*self.text == *o
     }
 }
 
@@ -213,6 +250,23 @@ impl Vocabulary {
     pub fn form(&self, name: &str) -> Option<&FormDef> {
         self.forms.iter().find(|f| f.id == name)
     }
+    /// A filter bit for form `name`: two forms with different bits differ
+    /// (bits repeat after 128 forms, so a set bit still needs the names
+    /// compared). 0 for a word that is not a form of the pack.
+    pub fn bit(&self, name: &Name) -> u128 {
+        self.forms
+            .iter()
+            .position(|f| f.id == *name)
+            .map_or(0, |i| 1u128 << (i % 128))
+    }
+    /// The filter bits of a list of forms.
+    pub fn mask(&self, names: &[Name]) -> u128 {
+        names.iter().fold(0, |m, n| m | self.bit(n))
+    }
+    /// The form a word names, by its tag first (the engine's hot path).
+    pub fn form_of(&self, name: &Name) -> Option<&FormDef> {
+        self.forms.iter().find(|f| f.id == *name)
+    }
     pub fn purpose(&self, name: &str) -> Option<&Term> {
         self.purposes.iter().find(|f| f.id == name)
     }
@@ -220,12 +274,12 @@ impl Vocabulary {
         self.transfers.iter().find(|f| f.id == name)
     }
     /// Whether form `name` plays `role` (an unknown form plays none).
-    pub fn has_role(&self, name: &str, role: Role) -> bool {
-        self.form(name).is_some_and(|f| f.roles.contains(&role))
+    pub fn has_role(&self, name: &Name, role: Role) -> bool {
+        self.form_of(name).is_some_and(|f| f.roles.contains(&role))
     }
     /// The category of form `name` (`None`: not a form of this pack).
-    pub fn category(&self, name: &str) -> Option<Category> {
-        self.form(name).map(|f| f.category)
+    pub fn category(&self, name: &Name) -> Option<Category> {
+        self.form_of(name).map(|f| f.category)
     }
     pub fn form_names(&self) -> Vec<&str> {
         self.forms.iter().map(|f| f.id.as_str()).collect()

@@ -356,8 +356,11 @@ impl<'a, L: ProductLookup> Classifier<'a, L> {
             return c;
         }
         let vocab = &self.pack.vocab;
-        let known = p.form.as_ref().filter(|f| vocab.form(&f.value).is_some());
-        let Some(form) = known.map(|f| &f.value) else {
+        let known = p
+            .form
+            .as_ref()
+            .and_then(|f| Some((&f.value, vocab.form_of(&f.value)?)));
+        let Some((form, def)) = known else {
             let mut c = self.fresh(Verdict::Indeterminate);
             let what = if p.was_invalid("form") || p.form.is_some() {
                 "a valid `form`"
@@ -376,7 +379,7 @@ impl<'a, L: ProductLookup> Classifier<'a, L> {
         };
         // Technology stays under Ann. 62 wherever it is provided: its
         // "export" includes provision abroad by Chinese persons (§2).
-        if !contained && !self.identify && !vocab.has_role(form, Role::HomeRulesAnywhere) {
+        if !contained && !self.identify && !def.roles.contains(&Role::HomeRulesAnywhere) {
             if p.was_invalid("made_in") || p.was_invalid("exported_from") {
                 return self.origin_unknown(at, p, form, date);
             }
@@ -421,10 +424,10 @@ impl<'a, L: ProductLookup> Classifier<'a, L> {
     /// A product exported from China (or a component exported with one).
     fn at_home(&mut self, p: &Product, form: &Form, date: Date) -> Classification {
         let no_composition = p.composition.as_ref().is_none_or(|c| c.entries.is_empty());
-        let vocab = &self.pack.vocab;
-        let category = vocab.category(form);
+        let def = self.pack.vocab.form_of(form);
+        let category = def.map(|d| d.category);
         let mut c = if category == Some(Category::Technology)
-            || (vocab.has_role(form, Role::ByFacts) && no_composition)
+            || (def.is_some_and(|d| d.roles.contains(&Role::ByFacts)) && no_composition)
         {
             let mut c = self.fresh(Verdict::NotControlled);
             step!(
@@ -785,11 +788,12 @@ impl<'a, L: ProductLookup> Classifier<'a, L> {
         };
         let mut matched: Vec<&Item> = Vec::new();
         let mut possible: Vec<&Item> = Vec::new();
+        let bit = pack.vocab.bit(form);
         for item in &pack.items {
             if item.by_facts() {
                 continue;
             }
-            if item.forms.contains(form) {
+            if item.form_mask & bit != 0 && item.forms.contains(form) {
                 let ok = match item.mode {
                     MatchMode::Largest => largest == item.elements.first().copied(),
                     MatchMode::System | MatchMode::Contains => fits(item),
@@ -797,7 +801,10 @@ impl<'a, L: ProductLookup> Classifier<'a, L> {
                 if ok {
                     matched.push(item);
                 }
-            } else if item.possible_forms.contains(form) && fits(item) {
+            } else if item.possible_mask & bit != 0
+                && item.possible_forms.contains(form)
+                && fits(item)
+            {
                 possible.push(item);
             }
         }

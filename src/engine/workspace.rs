@@ -985,7 +985,7 @@ enum Kind {
 fn vocabulary_diagnostics(pack: &RulePack, p: &Product, out: &mut Vec<Diagnostic>) {
     let sku = p.sku_str();
     let v = &pack.vocab;
-    if let Some(f) = p.form.as_ref().filter(|f| v.form(&f.value).is_none()) {
+    if let Some(f) = p.form.as_ref().filter(|f| v.form_of(&f.value).is_none()) {
         out.push(licence::unknown_word("form", f, &v.form_names()).with_sku(sku));
     }
     if let Some(f) = p
