@@ -355,8 +355,8 @@ pub fn explain(p: &RulePack, code: &str, date: Date) -> Result<String, String> {
         );
         return Ok(s);
     }
-    if let Some(k) = crate::catalogue::LicenceType::parse(code) {
-        let r = p.licence_rule(k);
+    if let Some(r) = p.licence_rule(code) {
+        let k = &r.kind;
         let src = p.source(r.instrument, &r.article);
         let _ = writeln!(
             s,

@@ -17,3 +17,4 @@ pub mod rules;
 pub mod server;
 pub mod source;
 pub mod text;
+pub mod vocab;

@@ -189,7 +189,7 @@ pub fn run(pack: &Arc<RulePack>, files: &[(String, String)]) -> Result<Report, S
             };
             for l in &cat.licences {
                 if let Some(k) = &l.kind {
-                    licence_types.insert(k.value);
+                    licence_types.insert(k.value.clone());
                 }
             }
             for p in &result.products {

@@ -7,6 +7,7 @@
 use crate::catalogue::{Form, LicenceType, Purpose, TechnologyArea};
 use crate::chem::Element;
 use crate::diagnostic::SourceRef;
+use crate::vocab::{Name, Term, Vocabulary};
 use jiff::civil::Date;
 use serde::Deserialize;
 use sha2::{Digest, Sha256};
@@ -175,6 +176,10 @@ pub struct Item {
     pub title_zh: String,
     pub forms: Vec<Form>,
     pub possible_forms: Vec<Form>,
+    /// `Vocabulary::bit` of each of `forms` and `possible_forms`: a form
+    /// whose bit is not set is not among them (one test per item).
+    pub form_mask: u128,
+    pub possible_mask: u128,
     pub elements: Vec<Element>,
     /// Groups of alternatives: at least one element of each group present
     /// (`[["Nd", "Pr"]]`: neodymium or praseodymium).
@@ -325,14 +330,41 @@ pub enum EndUserRule {
 #[derive(Clone, Debug, PartialEq)]
 pub struct LicenceRule {
     pub kind: LicenceType,
+    /// The noun messages use ("individual licence", "export certificate").
+    pub name: String,
+    /// Its indefinite article ("an"), from the pack or the first letter.
+    pub indefinite_article: String,
     pub title: String,
     pub max_validity_years: Option<u32>,
     pub end_users: EndUserRule,
+    /// The usual purposes, for a type that serves only some (`None`: any).
     pub purposes: Option<Vec<Purpose>>,
     pub instrument: usize,
     pub article: Arc<str>,
     pub confidence: String,
     pub explanation: String,
+}
+
+/// What a licence type allows, in the terms the checks compare (the pack
+/// declares them; no check names a type).
+impl LicenceRule {
+    /// It covers exactly one end user (the individual licence).
+    pub fn single_end_user(&self) -> bool {
+        self.end_users == EndUserRule::ExactlyOne
+    }
+    /// It covers one or more named end users and several exports (the
+    /// general licence).
+    pub fn is_general(&self) -> bool {
+        self.end_users == EndUserRule::OneOrMore
+    }
+    /// It serves only some purposes (the export certificate).
+    pub fn restricts_purposes(&self) -> bool {
+        self.purposes.is_some()
+    }
+    /// "an individual licence": the name with its article.
+    pub fn a_name(&self) -> String {
+        format!("{} {}", self.indefinite_article, self.name)
+    }
 }
 
 /// A loaded, validated rule pack.
@@ -355,6 +387,9 @@ pub struct RulePack {
     pub licence_rules: Vec<LicenceRule>,
     pub transfers: Vec<(String, String)>,
     pub transfer_source: (usize, Arc<str>, String),
+    /// The jurisdiction's words: forms, purposes, transfers, the code
+    /// grammar, the regulator.
+    pub vocab: Vocabulary,
 }
 
 static DEFAULT: OnceLock<Arc<RulePack>> = OnceLock::new();
@@ -488,19 +523,36 @@ impl RulePack {
         for (idx, s) in suspensions {
             instruments[idx].suspensions.push(s);
         }
+        let vocab = crate::vocab::build(
+            &raw.vocabulary,
+            &raw.form,
+            &raw.purpose,
+            raw.transfer
+                .iter()
+                .map(|t| Term {
+                    id: Name::new(&t.id),
+                    description: t.title.clone(),
+                })
+                .collect(),
+            &|id| {
+                ids.iter()
+                    .position(|x| x == id)
+                    .ok_or_else(|| format!("unknown instrument `{id}`"))
+            },
+        )
+        .map_err(|(span, m)| err(span, m))?;
         let forms = |v: &[Spanned<String>]| -> Result<Vec<Form>, PackError> {
             v.iter()
-                .map(|f| {
-                    Form::parse(f.get_ref()).ok_or_else(|| {
-                        err(
-                            Some(f.span()),
-                            format!(
-                                "unknown form `{}`; forms: {}",
-                                f.get_ref(),
-                                Form::names().join(", ")
-                            ),
-                        )
-                    })
+                .map(|f| match vocab.form(f.get_ref()) {
+                    Some(d) => Ok(d.id.clone()),
+                    None => Err(err(
+                        Some(f.span()),
+                        format!(
+                            "unknown form `{}`; forms: {}",
+                            f.get_ref(),
+                            vocab.form_names().join(", ")
+                        ),
+                    )),
                 })
                 .collect()
         };
@@ -519,10 +571,13 @@ impl RulePack {
         let mut items = Vec::new();
         for ri in &raw.item {
             let i = ri.get_ref();
-            if !crate::catalogue::parse::is_control_code(&i.code) {
+            if !vocab.codes.is_code(&i.code) {
                 return Err(err(
                     Some(ri.span()),
-                    format!("`{}` is not a control code like 1C905.a.4", i.code),
+                    format!(
+                        "`{}` is not a control code like {} (vocabulary.code_pattern)",
+                        i.code, vocab.codes.example
+                    ),
                 ));
             }
             let what = format!("item {}", i.code);
@@ -609,6 +664,8 @@ impl RulePack {
                 article: i.article.as_str().into(),
                 title: i.title.as_str().into(),
                 title_zh: i.title_zh.clone().unwrap_or_default(),
+                form_mask: vocab.mask(&forms(&i.r#match.forms)?),
+                possible_mask: vocab.mask(&forms(&i.r#match.possible_forms)?),
                 forms: forms(&i.r#match.forms)?,
                 possible_forms: forms(&i.r#match.possible_forms)?,
                 elements,
@@ -656,11 +713,7 @@ impl RulePack {
         for ra in &raw.annex {
             let a = ra.get_ref();
             let what = format!("annex {}", a.id);
-            if let Some(bad) = a
-                .items
-                .iter()
-                .find(|c| !crate::catalogue::parse::is_control_code(c))
-            {
+            if let Some(bad) = a.items.iter().find(|c| !vocab.codes.is_code(c)) {
                 return Err(err(
                     Some(ra.span()),
                     format!("{what}: `{bad}` is not a control code"),
@@ -792,15 +845,21 @@ impl RulePack {
         let mut licence_rules = Vec::new();
         for rl in &raw.licence_type {
             let l = rl.get_ref();
-            let kind = LicenceType::parse(&l.id).ok_or_else(|| {
-                err(
+            if l.id.is_empty()
+                || licence_rules
+                    .iter()
+                    .any(|r: &LicenceRule| r.kind == l.id.as_str())
+            {
+                return Err(err(
                     Some(rl.span()),
-                    format!(
-                        "unknown licence type `{}`; types: individual, general, certificate",
-                        l.id
-                    ),
-                )
-            })?;
+                    format!("licence type `{}` is empty or defined twice", l.id),
+                ));
+            }
+            let kind = LicenceType::new(&l.id);
+            let name = l
+                .name
+                .clone()
+                .unwrap_or_else(|| format!("{} licence", l.id));
             let end_users = match l.end_users.as_str() {
                 "exactly-one" => EndUserRule::ExactlyOne,
                 "one-or-more" => EndUserRule::OneOrMore,
@@ -819,18 +878,26 @@ impl RulePack {
                 None => None,
                 Some(ps) => Some(
                     ps.iter()
-                        .map(|p| {
-                            Purpose::parse(p).ok_or_else(|| {
-                                err(
-                                    Some(rl.span()),
-                                    format!("licence type {}: unknown purpose `{p}`", l.id),
-                                )
-                            })
+                        .map(|p| match vocab.purpose(p) {
+                            Some(d) => Ok(d.id.clone()),
+                            None => Err(err(
+                                Some(rl.span()),
+                                format!(
+                                    "licence type {}: unknown purpose `{p}`; purposes: {}",
+                                    l.id,
+                                    vocab.purpose_names().join(", ")
+                                ),
+                            )),
                         })
                         .collect::<Result<_, _>>()?,
                 ),
             };
             licence_rules.push(LicenceRule {
+                name: name.clone(),
+                indefinite_article: l
+                    .indefinite_article
+                    .clone()
+                    .unwrap_or_else(|| crate::vocab::article(&name).to_string()),
                 kind,
                 title: l.title.clone(),
                 max_validity_years: l.max_validity_years,
@@ -842,15 +909,11 @@ impl RulePack {
                 explanation: l.explanation.clone(),
             });
         }
-        for k in LicenceType::ALL {
-            if !licence_rules.iter().any(|r| r.kind == *k) {
-                return Err(err(
-                    None,
-                    format!(
-                        "no [[licence_type]] for `{k}`: a pack defines individual, general and certificate"
-                    ),
-                ));
-            }
+        if licence_rules.is_empty() {
+            return Err(err(
+                None,
+                "no [[licence_type]]: a pack defines at least one licence type".into(),
+            ));
         }
         let ts = &raw.transfers;
         let transfer_source = (
@@ -876,6 +939,7 @@ impl RulePack {
             licence_rules,
             transfers: raw.transfer.into_iter().map(|t| (t.id, t.title)).collect(),
             transfer_source,
+            vocab,
         })
     }
 
@@ -951,19 +1015,26 @@ impl RulePack {
         self.exclusions.iter().find(|e| e.id == id)
     }
 
-    pub fn licence_rule(&self, kind: LicenceType) -> &LicenceRule {
-        // Validated at load: every type has a rule.
-        self.licence_rules
-            .iter()
-            .find(|r| r.kind == kind)
-            .unwrap_or(&self.licence_rules[0])
+    /// The rule of licence type `kind` (`None`: not a type of this pack).
+    pub fn licence_rule(&self, kind: &str) -> Option<&LicenceRule> {
+        self.licence_rules.iter().find(|r| r.kind == kind)
+    }
+
+    /// The pack's licence type names, in order.
+    pub fn licence_type_names(&self) -> Vec<&str> {
+        self.licence_rules.iter().map(|r| r.kind.as_str()).collect()
+    }
+
+    /// Whether control code `cover` covers `code` under the pack's grammar.
+    pub fn covers(&self, cover: &str, code: &str) -> bool {
+        self.vocab.codes.covers(cover, code)
     }
 
     /// Items whose code is `code` or under it.
     pub fn items_under<'a>(&'a self, code: &'a str) -> impl Iterator<Item = &'a Item> + 'a {
         self.items
             .iter()
-            .filter(move |i| code_covers(code, &i.code))
+            .filter(move |i| self.covers(code, &i.code))
     }
 
     /// The title of the first item with exactly this code.
@@ -979,7 +1050,9 @@ impl RulePack {
     }
 }
 
-/// Whether licence item `cover` covers control code `code`: itself or a sub-item.
+/// Whether licence item `cover` covers control code `code`: itself or a
+/// sub-item after a dot (the default pack's grammar; a pack's own separator:
+/// [`RulePack::covers`]).
 pub fn code_covers(cover: &str, code: &str) -> bool {
     code == cover || (code.starts_with(cover) && code.as_bytes().get(cover.len()) == Some(&b'.'))
 }
@@ -1060,6 +1133,11 @@ fn condition(c: &RawCondition) -> Result<Condition, String> {
 #[serde(deny_unknown_fields)]
 struct RawPack {
     pack: RawMeta,
+    vocabulary: crate::vocab::RawVocabulary,
+    #[serde(default)]
+    form: Vec<Spanned<crate::vocab::RawForm>>,
+    #[serde(default)]
+    purpose: Vec<crate::vocab::RawTerm>,
     #[serde(default)]
     instrument: Vec<Spanned<RawInstrument>>,
     #[serde(default)]
@@ -1252,6 +1330,8 @@ struct RawExclusion {
 #[serde(deny_unknown_fields)]
 struct RawLicenceType {
     id: String,
+    name: Option<String>,
+    indefinite_article: Option<String>,
     title: String,
     max_validity_years: Option<u32>,
     end_users: String,

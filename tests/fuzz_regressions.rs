@@ -28,7 +28,7 @@
 //! `catalogue` and `formula` have found nothing so far.
 
 use catalogue_lsp::catalogue::{self, parse::reparse};
-use catalogue_lsp::engine::{FileInput, Options, Workspace};
+use catalogue_lsp::engine::{Analysis, Options};
 use catalogue_lsp::rules::RulePack;
 use catalogue_lsp::server::document::Document;
 use catalogue_lsp::server::framing::{Event, Framer};
@@ -184,13 +184,10 @@ fn catalogue_seeds_classify_and_reparse_like_a_fresh_parse() {
     let today = jiff::civil::date(2026, 6, 1);
     let mut products = 0;
     for (p, bytes) in seeds("catalogue") {
-        let (text, _) = catalogue_lsp::report::decode(bytes);
+        let (text, _) = catalogue_lsp::source::decode(bytes);
         let cat = catalogue::parse(&text);
         products += cat.products.len();
-        let ws = Workspace::new(vec![FileInput {
-            catalogue: &cat,
-            pack: RulePack::embedded(),
-        }]);
+        let ws = Analysis::new().file(&cat, RulePack::embedded()).build();
         let _ = ws.analyse_all(&Options {
             as_of: None,
             today,

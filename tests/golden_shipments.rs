@@ -462,3 +462,30 @@ fn every_export_after_the_limit_is_crossed_is_over_whatever_its_amount() {
     );
     assert_eq!(at(&c, Code::LicenceUnitMismatch).len(), 1);
 }
+
+/// A shipment's `transfer` and `purpose` are the pack's words, checked like a
+/// product's (contract §4: the enums; the default pack declares them).
+#[test]
+fn a_shipments_words_are_checked_against_the_pack() {
+    let text = format!(
+        "{}{}{}",
+        licence("general", ""),
+        product(""),
+        shipment("2026-03-01", "transfer = \"gift\"\npurpose = \"testin\""),
+    );
+    let c = check(&text, D);
+    let bad: Vec<&Diagnostic> = c
+        .diags()
+        .into_iter()
+        .filter(|d| d.code == Code::InvalidValue)
+        .collect();
+    assert_eq!(bad.len(), 1, "{bad:#?}");
+    assert_eq!(
+        &c.texts[0][bad[0].span.start()..bad[0].span.end()],
+        "\"testin\""
+    );
+    assert_eq!(
+        bad[0].fix.replacements.first().map(String::as_str),
+        Some("testing")
+    );
+}

@@ -11,6 +11,32 @@ use std::time::Instant;
 
 const D: &str = "2026-06-01";
 
+/// Every diagnostic says something, at a range inside the text on
+/// character boundaries; every product has a result.
+fn well_formed(c: &Checked) {
+    for (r, (text, cat)) in c.results.iter().zip(c.texts.iter().zip(&c.cats)) {
+        assert_eq!(r.products.len(), cat.products.len());
+        for d in &r.diagnostics {
+            let (a, b) = (d.span.start(), d.span.end());
+            assert!(
+                a <= b && b <= text.len(),
+                "{d:?} outside {} bytes",
+                text.len()
+            );
+            assert!(
+                text.is_char_boundary(a) && text.is_char_boundary(b),
+                "{d:?} splits a character"
+            );
+            assert!(!d.message.trim().is_empty(), "{d:?} says nothing");
+        }
+    }
+}
+
+/// The diagnostics of one code.
+fn all_of(c: &Checked, code: Code) -> Vec<&catalogue_lsp::diagnostic::Diagnostic> {
+    c.diags().into_iter().filter(|d| d.code == code).collect()
+}
+
 /// Runs `f` and prints how long it took. Not asserted: a test must not
 /// depend on the machine's speed (a hang still never ends, and growth is
 /// tested by counting, not timing).
@@ -29,6 +55,16 @@ fn a_five_megabyte_line() {
     );
     let c = timed("5 MB line", || check(&text, D));
     assert_eq!(c.verdict("A"), Verdict::Excluded);
+    // Read whole, and nothing is wrong with it.
+    let name = c.cats[0].products[0].name.as_ref().map(|n| n.value.len());
+    assert_eq!(name, Some(5 << 20));
+    assert!(
+        c.diags()
+            .iter()
+            .all(|d| d.severity != catalogue_lsp::diagnostic::Severity::Error),
+        "{:#?}",
+        c.diags()
+    );
 }
 
 #[test]
@@ -36,7 +72,20 @@ fn two_hundred_thousand_empty_table_headers() {
     let text = "[[product]]\n".repeat(200_000);
     let c = timed("200k headers", || check(&text, D));
     assert_eq!(c.results[0].products.len(), 200_000);
-    assert!(c.has(Code::MissingField));
+    // Each product: `missing-field` for its `sku` at its own header.
+    let missing = all_of(&c, Code::MissingField);
+    assert_eq!(missing.len(), 200_000);
+    for (i, d) in missing.iter().enumerate() {
+        assert_eq!(d.span.start(), i * "[[product]]\n".len(), "{d:?}");
+        assert_eq!(c.text_of(d), "[[product]]");
+        assert!(d.message.contains("`sku`"), "{}", d.message);
+    }
+    assert!(
+        c.results[0]
+            .products
+            .iter()
+            .all(|p| p.verdict() == Verdict::Indeterminate)
+    );
 }
 
 #[test]
@@ -50,6 +99,17 @@ fn twenty_thousand_composition_keys() {
     );
     let c = timed("20k composition keys", || check(&text, D));
     assert_eq!(c.verdict("A"), Verdict::NotControlled);
+    // Every key read (each a valid formula), none refused.
+    let entries = c.cats[0].products[0]
+        .composition
+        .as_ref()
+        .map(|k| k.entries.len());
+    assert_eq!(entries, Some(20_000));
+    assert!(
+        all_of(&c, Code::InvalidValue).is_empty(),
+        "{:#?}",
+        c.diags()
+    );
 }
 
 /// Each odd input gets the diagnostic that says what is wrong, at the text
@@ -72,7 +132,7 @@ fn random_bytes_nul_bytes_and_odd_numbers() {
         (
             "[[product]]\nsku = \"A\"\nship_date = 2026-02-30\n",
             Code::SyntaxError,
-            "",
+            "2026-02-30",
         ),
         (
             "[[licence]]\nid = \"L\"\ntype = \"individual\"\nissued = 0001-01-01\nexpires = 9999-12-31\nend_users = [\"x\"]\n",
@@ -82,7 +142,7 @@ fn random_bytes_nul_bytes_and_odd_numbers() {
         (
             "[[product]]\nsku.a.b.c = 1\nform.x = \"motor\"\n",
             Code::InvalidValue,
-            "",
+            "sku",
         ),
         (
             "[[product]]\nsku = 1\nform = [\"motor\"]\ncomposition = [1, 2]\ncomponents = { a = 1 }\nmoulded = \"yes\"\n",
@@ -124,22 +184,39 @@ fn random_bytes_nul_bytes_and_odd_numbers() {
 /// syntax error on the table it is in, before the TOML parser sees it.
 #[test]
 fn deep_nesting_in_every_position() {
-    for (text, product) in [
-        (format!("a = {}\n", "[".repeat(50_000)), false),
+    const NESTED: &str = "values nested deeper than 128 levels";
+    let header = format!("[{}]", "a.".repeat(50_000));
+    for (text, product, at, says) in [
+        // At the start of the root table (its span is empty: no header).
+        (format!("a = {}\n", "[".repeat(50_000)), false, "", NESTED),
+        // On the header of the product it is in.
         (
             format!(
                 "[[product]]\nsku = \"A\"\ncomposition = {}\n",
                 "{a=".repeat(50_000)
             ),
             true,
+            "[[product]]",
+            NESTED,
         ),
-        (format!("[{}]\n", "a.".repeat(50_000)), false),
+        // A 50 000-part table name: refused by the TOML reader, on its header.
+        (
+            format!("{header}\n"),
+            false,
+            header.as_str(),
+            "TOML syntax error",
+        ),
     ] {
         let c = timed("deep nesting", || check(&text, D));
+        well_formed(&c);
+        let errors = all_of(&c, Code::SyntaxError);
         assert!(
-            c.has(Code::SyntaxError) || c.has(Code::UnknownField),
-            "{:#?}",
-            c.diags()
+            errors
+                .iter()
+                .any(|d| d.span.start() == 0 && c.text_of(d) == at && d.message.contains(says)),
+            "no syntax error at {:?} saying {says:?}: {:#?}",
+            &at[..at.len().min(20)],
+            errors
         );
         if product {
             // The product is still there (its table refused), and not cleared.
@@ -167,8 +244,25 @@ fn long_component_chains_and_cycles_are_bounded() {
         ));
     }
     let c = timed("5000-long cycle", || check(&text, D));
-    assert!(c.has(Code::ComponentCycle));
-    assert_eq!(c.verdict("P0"), Verdict::Indeterminate);
+    well_formed(&c);
+    // The cycle is reported at each reference that closes it, once per product.
+    let cycles = all_of(&c, Code::ComponentCycle);
+    assert_eq!(cycles.len(), 5_000);
+    for d in &cycles {
+        let at = c.text_of(d);
+        assert!(at.starts_with("\"P") && at.ends_with('"'), "{at:?}");
+        assert!(
+            d.message.contains("a product cannot contain itself"),
+            "{}",
+            d.message
+        );
+    }
+    assert!(
+        c.results[0]
+            .products
+            .iter()
+            .all(|p| p.verdict() == Verdict::Indeterminate)
+    );
 }
 
 proptest! {
@@ -178,7 +272,7 @@ proptest! {
     #[test]
     fn arbitrary_text_never_panics(bytes in proptest::collection::vec(any::<u8>(), 0..2048)) {
         let text = String::from_utf8_lossy(&bytes).into_owned();
-        let _ = check(&text, D);
+        well_formed(&check(&text, D));
     }
 
     /// TOML-shaped noise never panics either, and re-parsing after an edit equals a fresh parse.
@@ -194,7 +288,14 @@ proptest! {
         insert in prop_oneof![Just(""), Just("x"), Just("\n"), Just("[[product]]\n"), Just("\"")],
     ) {
         let text: String = parts.concat();
-        let _ = check(&text, D);
+        let c = check(&text, D);
+        well_formed(&c);
+        // No product is cleared by noise without a form and a composition.
+        for (p, r) in c.cats[0].products.iter().zip(&c.results[0].products) {
+            if p.form.is_none() || p.broken {
+                prop_assert_eq!(r.verdict(), Verdict::Indeterminate);
+            }
+        }
         let at = catalogue_lsp::text::floor_char_boundary(&text, cut.min(text.len()));
         let mut edited = text.clone();
         edited.insert_str(at, insert);
@@ -205,6 +306,19 @@ proptest! {
     /// Formulas: any short string is parsed or refused, never a panic.
     #[test]
     fn formulas_never_panic(s in "[A-Za-z0-9()\\[\\]·*.]{0,40}") {
-        let _ = catalogue_lsp::chem::parse_formula(&s);
+        match catalogue_lsp::chem::parse_formula(&s) {
+            // Mass shares of distinct elements, each positive, summing to one.
+            Ok(shares) => {
+                prop_assert!(!shares.is_empty());
+                prop_assert!(shares.iter().all(|(_, x)| *x > 0.0 && *x <= 1.0), "{:?}", shares);
+                let total: f64 = shares.iter().map(|(_, x)| x).sum();
+                prop_assert!((total - 1.0).abs() < 1e-9, "{} sums to {}", s, total);
+                let mut els: Vec<_> = shares.iter().map(|(e, _)| *e).collect();
+                els.sort();
+                els.dedup();
+                prop_assert_eq!(els.len(), shares.len());
+            }
+            Err(e) => prop_assert!(!e.message.trim().is_empty()),
+        }
     }
 }

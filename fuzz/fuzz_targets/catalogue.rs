@@ -2,14 +2,14 @@
 //! after an edit equals a fresh parse.
 #![no_main]
 use catalogue_lsp::catalogue::{self, parse::reparse};
-use catalogue_lsp::engine::{FileInput, Options, Workspace};
+use catalogue_lsp::engine::{Analysis, Options};
 use catalogue_lsp::rules::RulePack;
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
-    let (text, _) = catalogue_lsp::report::decode(data.to_vec());
+    let (text, _) = catalogue_lsp::source::decode(data.to_vec());
     let cat = catalogue::parse(&text);
-    let ws = Workspace::new(vec![FileInput { catalogue: &cat, pack: RulePack::embedded() }]);
+    let ws = Analysis::new().file(&cat, RulePack::embedded()).build();
     let today = jiff::civil::date(2026, 6, 1);
     let _ = ws.analyse_all(&Options { as_of: None, today, explain: true });
     // Delete the middle third and check the incremental re-parse.

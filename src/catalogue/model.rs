@@ -4,6 +4,7 @@
 use crate::chem::Element;
 use crate::diagnostic::Diagnostic;
 use crate::text::Span;
+pub use crate::vocab::Name;
 use jiff::civil::Date;
 
 /// Declares a closed set of string values (a spec enum) with its spelling.
@@ -36,42 +37,9 @@ macro_rules! string_enum {
     };
 }
 
-string_enum!(
-    /// What a product physically is (docs/format.md §4).
-    Form {
-        Metal = "metal": "a metal; it is the metal of its largest constituent",
-        Alloy = "alloy": "an alloy (ingot, block, bar, wire, sheet, rod, plate, tube, granule, powder...)",
-        Target = "target": "a sputtering target (planar or rotary)",
-        Magnet = "magnet": "a finished or primary-processed permanent magnet: block, disc, ring, arc, tile, magnetic steel",
-        MagnetPowder = "magnet-powder": "permanent-magnet powder",
-        Oxide = "oxide": "an oxide or a mixture of oxides",
-        Compound = "compound": "a compound or a mixture of compounds",
-        Crystal = "crystal": "a crystal (laser, scintillator...)",
-        Phosphor = "phosphor": "a phosphor or other luminescent material",
-        Catalyst = "catalyst": "a catalyst powder or other catalytic functional material",
-        OtherMaterial = "other-material": "any other material",
-        RotorAssembly = "rotor-assembly": "a motor rotor assembly",
-        StatorAssembly = "stator-assembly": "a motor stator assembly",
-        Sensor = "sensor": "a sensor, sensor part or sensor assembly",
-        Motor = "motor": "a motor",
-        Component = "component": "any other part that holds magnets, e.g. a pot magnet",
-        FinishedProduct = "finished-product": "finished electronic goods (headphones, speakers...)",
-        ConsumerProduct = "consumer-product": "a consumer product (magnetic toys, phone cases, chargers...)",
-        Fixture = "fixture": "an electromagnetic clamp or fixture, or a magnetic machine fixing part (FAQ V 3(3): a downstream product)",
-        Ore = "ore": "an ore or concentrate (Ann. 56/2025 1C914.a: rare-earth ores)",
-        Reagent = "reagent": "a process chemical: flotation reagent, extractant (Ann. 56/2025 1C914.b, .c); classified by `cas` and `collectors`",
-        Technology = "technology": "technology or its carrier: drawings, process specifications, parameters, programs, simulation data (Ann. 62/2025 1E902); classified by `technology_area`",
-    }
-);
-
-impl Form {
-    /// Forms classified by stated facts (`cas`, `collectors`,
-    /// `technology_area`) rather than by composition: without those facts
-    /// nothing can be ruled out.
-    pub fn by_facts(self) -> bool {
-        matches!(self, Form::Reagent | Form::Technology)
-    }
-}
+/// What a product physically is: a word of the pack's vocabulary
+/// (`[[form]]`; docs/rule-pack.md, Vocabulary).
+pub type Form = Name;
 
 string_enum!(
     /// What a technology is about (Ann. 62/2025 §1: 1E902.a areas, 1E902.b
@@ -86,24 +54,6 @@ string_enum!(
         Other = "other": "none of the areas above",
     }
 );
-
-impl Form {
-    /// Materials are classified by composition; parts and goods by what they contain.
-    pub fn is_material(self) -> bool {
-        !matches!(
-            self,
-            Form::RotorAssembly
-                | Form::StatorAssembly
-                | Form::Sensor
-                | Form::Motor
-                | Form::Component
-                | Form::FinishedProduct
-                | Form::ConsumerProduct
-                | Form::Fixture
-                | Form::Technology
-        )
-    }
-}
 
 string_enum!(
     /// How magnets sit in a rotor or stator assembly.
@@ -134,41 +84,14 @@ string_enum!(
     }
 );
 
-string_enum!(
-    /// Kind of transfer; every one is an export (Regulations Art. 2).
-    Transfer {
-        Trade = "trade": "a trade export (the default)",
-        Gift = "gift": "a gift to a foreign party: an export",
-        Exhibition = "exhibition": "an exhibition abroad: an export",
-        Cooperation = "cooperation": "a transfer for cooperation: an export",
-        Aid = "aid": "aid: an export",
-        Other = "other": "another transfer to a foreign party: an export",
-    }
-);
+/// Kind of transfer (`[[transfer]]` of the pack).
+pub type Transfer = Name;
 
-string_enum!(
-    /// What an export is for.
-    Purpose {
-        Production = "production": "production",
-        Resale = "resale": "resale",
-        Research = "research": "research",
-        Testing = "testing": "testing (an export certificate may serve)",
-        Inspection = "inspection": "inspection (an export certificate may serve)",
-        SpareParts = "spare-parts": "spare parts (an export certificate may serve)",
-        Repair = "repair": "overseas repair (an export certificate may serve)",
-        Exhibition = "exhibition": "exhibition, items returned after the show (an export certificate may serve)",
-        Other = "other": "another purpose",
-    }
-);
+/// What an export is for (`[[purpose]]` of the pack).
+pub type Purpose = Name;
 
-string_enum!(
-    /// Licence kinds.
-    LicenceType {
-        Individual = "individual": "individual licence: one end user, valid at most 1 year",
-        General = "general": "general licence: one or more end users and shipments, valid at most 3 years",
-        Certificate = "certificate": "export certificate by registration and information reporting: testing, inspection, spare parts, repair, exhibition",
-    }
-);
+/// Licence kinds (`[[licence_type]]` of the pack).
+pub type LicenceType = Name;
 
 string_enum!(
     /// Units of a quantity (docs/format.md §3, §4a): mass or pieces.
@@ -526,12 +449,9 @@ no_shift!(
     String,
     bool,
     Date,
-    Form,
+    Name,
     Mounting,
     Integrate,
-    Transfer,
-    Purpose,
-    LicenceType,
     TechnologyArea,
     Unit,
     f64

@@ -1108,6 +1108,33 @@ impl Reader<'_> {
         }
     }
 
+    /// A word of the pack's vocabulary (form, type, purpose, transfer): read
+    /// as written; the engine checks it against the file's pack.
+    fn name(&mut self, t: &DeTable, key: &'static str) -> Option<Field<Name>> {
+        self.string(t, key).map(|f| Field {
+            value: Name::new(&f.value),
+            span: f.span,
+            key: f.key,
+        })
+    }
+
+    /// A list of vocabulary words, as written.
+    fn names(&mut self, t: &DeTable, key: &'static str) -> Option<Field<Vec<Field<Name>>>> {
+        self.strings(t, key).map(|f| Field {
+            value: f
+                .value
+                .into_iter()
+                .map(|s| Field {
+                    value: Name::new(&s.value),
+                    span: s.span,
+                    key: s.key,
+                })
+                .collect(),
+            span: f.span,
+            key: f.key,
+        })
+    }
+
     fn strings(&mut self, t: &DeTable, key: &'static str) -> Option<Field<Vec<Field<String>>>> {
         let (k, v) = self.get(t, key)?;
         let (ks, vs) = (self.span(k.span()), self.span(v.span()));
@@ -1229,36 +1256,6 @@ impl Reader<'_> {
         Some(f)
     }
 
-    fn enums<E: Copy>(
-        &mut self,
-        t: &DeTable,
-        key: &'static str,
-        parse: fn(&str) -> Option<E>,
-        names: &[&'static str],
-    ) -> Option<Field<Vec<Field<E>>>> {
-        let f = self.strings(t, key)?;
-        let mut out = Vec::with_capacity(f.value.len());
-        for s in f.value {
-            match parse(&s.value) {
-                Some(e) => out.push(Field {
-                    value: e,
-                    span: s.span,
-                    key: s.key,
-                }),
-                None => {
-                    let msg = enum_message(key, &s.value, names);
-                    let fix = ordered_choices(&s.value, names);
-                    self.report_fix(key, Code::InvalidValue, s.span, msg, fix, true);
-                }
-            }
-        }
-        Some(Field {
-            value: out,
-            span: f.span,
-            key: f.key,
-        })
-    }
-
     /// `integrates`: any part name counts (the FAQ's list is open, "等零部件");
     /// a name that is not a known one gets an `unknown-part` hint with the
     /// nearest known name.
@@ -1315,14 +1312,6 @@ impl Reader<'_> {
             )
         };
         self.report_fix(key, Code::InvalidValue, f.span, msg, fix, true);
-        None
-    }
-
-    fn control_code(&mut self, key: &'static str, f: Field<String>) -> Option<Field<String>> {
-        if is_control_code(&f.value) {
-            return Some(f);
-        }
-        self.report(key, Code::InvalidValue, f.span, format!("`{}` is not a control code: codes look like \"1C905.a.4\" (digit, category letter, three digits, then sub-items)", f.value));
         None
     }
 
@@ -1455,7 +1444,7 @@ impl Reader<'_> {
     }
 }
 
-fn enum_message(key: &str, value: &str, names: &[&str]) -> String {
+pub(crate) fn enum_message(key: &str, value: &str, names: &[&str]) -> String {
     match nearest(value, names.iter().copied()) {
         Some(n) => format!(
             "`{value}` is not a valid `{key}`: did you mean \"{n}\"? Valid values: {}",
@@ -1469,7 +1458,7 @@ fn enum_message(key: &str, value: &str, names: &[&str]) -> String {
 }
 
 /// Every valid value, the nearest to `value` first.
-fn ordered_choices(value: &str, names: &[&str]) -> Vec<String> {
+pub(crate) fn ordered_choices(value: &str, names: &[&str]) -> Vec<String> {
     let mut v: Vec<String> = names.iter().map(|s| s.to_string()).collect();
     v.sort_by_key(|n| strsim::damerau_levenshtein(value, n));
     v
@@ -1506,26 +1495,6 @@ pub fn is_cas_number(s: &str) -> bool {
     u32::from(c.as_bytes()[0] - b'0') == sum % 10
 }
 
-/// `1C905`, `1C905.a.4`, `2B902.x`: a digit, a category letter A–E, three
-/// digits, then dot-separated sub-items of letters or digits.
-pub fn is_control_code(s: &str) -> bool {
-    let b = s.as_bytes();
-    if b.len() < 5
-        || !b[0].is_ascii_digit()
-        || !(b'A'..=b'E').contains(&b[1])
-        || !b[2..5].iter().all(u8::is_ascii_digit)
-    {
-        return false;
-    }
-    s[5..].is_empty()
-        || (s[5..].starts_with('.')
-            && s[6..].split('.').all(|p| {
-                !p.is_empty()
-                    && p.bytes()
-                        .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit())
-            }))
-}
-
 fn read_catalogue(r: &mut Reader, t: &DeTable, header: Span, span: Span) -> CatalogueTable {
     r.unknown_keys(t, CATALOGUE_KEYS, "[catalogue]");
     CatalogueTable {
@@ -1541,17 +1510,11 @@ fn read_catalogue(r: &mut Reader, t: &DeTable, header: Span, span: Span) -> Cata
 fn read_licence(r: &mut Reader, t: &DeTable, header: Span, span: Span) -> Licence {
     r.unknown_keys(t, LICENCE_KEYS, "[[licence]]");
     let id = r.nonempty_string(t, "id");
-    let kind = r.enum_value(t, "type", LicenceType::parse, &LicenceType::names());
+    let kind = r.name(t, "type");
     let issued = r.date(t, "issued");
     let expires = r.date(t, "expires");
-    let mut items = r.strings(t, "items");
-    if let Some(f) = items.as_mut() {
-        let v = std::mem::take(&mut f.value);
-        f.value = v
-            .into_iter()
-            .filter_map(|c| r.control_code("items", c))
-            .collect();
-    }
+    // Control codes are checked by the engine against the pack's grammar.
+    let items = r.strings(t, "items");
     let end_users = r.strings(t, "end_users");
     let mut destinations = r.strings(t, "destinations");
     if let Some(f) = destinations.as_mut() {
@@ -1561,7 +1524,7 @@ fn read_licence(r: &mut Reader, t: &DeTable, header: Span, span: Span) -> Licenc
             .filter_map(|c| r.country("destinations", c))
             .collect();
     }
-    let purposes = r.enums(t, "purposes", Purpose::parse, &Purpose::names());
+    let purposes = r.names(t, "purposes");
     let limits = r.amounts(t);
     let mut missing = Vec::new();
     for (name, present) in [
@@ -1583,7 +1546,7 @@ fn read_licence(r: &mut Reader, t: &DeTable, header: Span, span: Span) -> Licenc
         r.diags.push(Diagnostic::new(
             Code::MissingField,
             header,
-            format!("licence is missing required {list}: every licence needs id, type (individual, general or certificate), issued and expires"),
+            format!("licence is missing required {list}: every licence needs id, type (one of the rule pack's licence types), issued and expires"),
         ));
     }
     if let (Some(i), Some(e)) = (&issued, &expires) {
@@ -1626,7 +1589,7 @@ fn read_product(r: &mut Reader, t: &DeTable, header: Span, span: Span) -> Produc
         span,
         sku,
         name: r.string(t, "name"),
-        form: r.enum_value(t, "form", Form::parse, &Form::names()),
+        form: r.name(t, "form"),
         composition: r.composition(t),
         components: r.strings(t, "components"),
         mounting: r.enum_value(t, "mounting", Mounting::parse, &Mounting::names()),
@@ -1638,8 +1601,8 @@ fn read_product(r: &mut Reader, t: &DeTable, header: Span, span: Span) -> Produc
         control_code: None,
         destination: None,
         end_user: r.nonempty_string(t, "end_user"),
-        transfer: r.enum_value(t, "transfer", Transfer::parse, &Transfer::names()),
-        purpose: r.enum_value(t, "purpose", Purpose::parse, &Purpose::names()),
+        transfer: r.name(t, "transfer"),
+        purpose: r.name(t, "purpose"),
         licence: r.nonempty_string(t, "licence"),
         ship_date: r.date(t, "ship_date"),
         made_in: None,
@@ -1691,9 +1654,8 @@ fn read_product(r: &mut Reader, t: &DeTable, header: Span, span: Span) -> Produc
     p.destination = r
         .string(t, "destination")
         .and_then(|f| r.country("destination", f));
-    p.control_code = r
-        .string(t, "control_code")
-        .and_then(|f| r.control_code("control_code", f));
+    // Checked by the engine against the pack's code grammar.
+    p.control_code = r.string(t, "control_code");
     p.hs_code = match r.get(t, "hs_code") {
         Some((_, v)) if matches!(v.get_ref(), DeValue::Integer(_)) => {
             let vs = r.span(v.span());

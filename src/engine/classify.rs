@@ -5,8 +5,9 @@ use crate::chem::Element;
 use crate::diagnostic::SourceRef;
 use crate::rules::{
     AbroadTest, AnnexPart, Applies, CondField, Exclusion, Extraterritorial, Item, MatchMode,
-    RulePack, Status, Test, code_covers,
+    RulePack, Status, Test,
 };
+use crate::vocab::{Category, Role};
 use jiff::civil::Date;
 use rustc_hash::FxHashMap;
 use std::collections::BTreeSet;
@@ -354,9 +355,14 @@ impl<'a, L: ProductLookup> Classifier<'a, L> {
             );
             return c;
         }
-        let Some(form) = p.form.as_ref().map(|f| f.value) else {
+        let vocab = &self.pack.vocab;
+        let known = p
+            .form
+            .as_ref()
+            .and_then(|f| Some((&f.value, vocab.form_of(&f.value)?)));
+        let Some((form, def)) = known else {
             let mut c = self.fresh(Verdict::Indeterminate);
-            let what = if p.was_invalid("form") {
+            let what = if p.was_invalid("form") || p.form.is_some() {
                 "a valid `form`"
             } else {
                 "`form`"
@@ -373,7 +379,7 @@ impl<'a, L: ProductLookup> Classifier<'a, L> {
         };
         // Technology stays under Ann. 62 wherever it is provided: its
         // "export" includes provision abroad by Chinese persons (§2).
-        if !contained && !self.identify && form != Form::Technology {
+        if !contained && !self.identify && !def.roles.contains(&Role::HomeRulesAnywhere) {
             if p.was_invalid("made_in") || p.was_invalid("exported_from") {
                 return self.origin_unknown(at, p, form, date);
             }
@@ -391,7 +397,7 @@ impl<'a, L: ProductLookup> Classifier<'a, L> {
         &mut self,
         at: (usize, usize),
         p: &Product,
-        form: Form,
+        form: &Form,
         date: Date,
     ) -> Classification {
         let mut home = self.at_home(p, form, date);
@@ -416,9 +422,13 @@ impl<'a, L: ProductLookup> Classifier<'a, L> {
     }
 
     /// A product exported from China (or a component exported with one).
-    fn at_home(&mut self, p: &Product, form: Form, date: Date) -> Classification {
+    fn at_home(&mut self, p: &Product, form: &Form, date: Date) -> Classification {
         let no_composition = p.composition.as_ref().is_none_or(|c| c.entries.is_empty());
-        let mut c = if form == Form::Technology || (form == Form::Reagent && no_composition) {
+        let def = self.pack.vocab.form_of(form);
+        let category = def.map(|d| d.category);
+        let mut c = if category == Some(Category::Technology)
+            || (def.is_some_and(|d| d.roles.contains(&Role::ByFacts)) && no_composition)
+        {
             let mut c = self.fresh(Verdict::NotControlled);
             step!(
                 c,
@@ -428,7 +438,7 @@ impl<'a, L: ProductLookup> Classifier<'a, L> {
                 None
             );
             c
-        } else if form.is_material() {
+        } else if category == Some(Category::Material) {
             self.material(p, form, date)
         } else {
             self.part(p, form, date)
@@ -449,7 +459,7 @@ impl<'a, L: ProductLookup> Classifier<'a, L> {
             c.verdict = Verdict::Indeterminate;
             c.missing.extend(unknown);
         } else if c.verdict == Verdict::NotControlled
-            && form == Form::Technology
+            && category == Some(Category::Technology)
             && c.dormant.is_empty()
         {
             step!(c, "No listed item in force matches.", None);
@@ -463,7 +473,7 @@ impl<'a, L: ProductLookup> Classifier<'a, L> {
     fn facts(
         &self,
         p: &Product,
-        form: Form,
+        form: &Form,
         date: Date,
         c: &mut Classification,
     ) -> (Vec<Hit>, Vec<String>) {
@@ -473,9 +483,9 @@ impl<'a, L: ProductLookup> Classifier<'a, L> {
         for item in pack
             .items
             .iter()
-            .filter(|i| i.by_facts() && i.forms.contains(&form))
+            .filter(|i| i.by_facts() && i.forms.contains(form))
         {
-            match fact_test(item, p, form) {
+            match fact_test(item, p, self.pack.vocab.has_role(form, Role::ByFacts)) {
                 Tri::No => {}
                 Tri::Yes => match self.standing(item, date) {
                     standing @ (Standing::Applies | Standing::Assumed(_)) => {
@@ -534,7 +544,7 @@ impl<'a, L: ProductLookup> Classifier<'a, L> {
         &mut self,
         at: (usize, usize),
         p: &Product,
-        form: Form,
+        form: &Form,
         date: Date,
     ) -> Classification {
         let pack = self.pack;
@@ -584,7 +594,14 @@ impl<'a, L: ProductLookup> Classifier<'a, L> {
         for (li, limb) in pack.extraterritorial.iter().enumerate() {
             let mut member = Member::No;
             for &a in &limb.annex {
-                member = member.max(membership(&pack.annex[a], &id, p, form, &present));
+                member = member.max(membership(
+                    &pack.vocab.codes,
+                    &pack.annex[a],
+                    &id,
+                    p,
+                    form,
+                    &present,
+                ));
             }
             let test = abroad_test(limb, p);
             let inst = &pack.instruments[limb.instrument];
@@ -682,15 +699,15 @@ impl<'a, L: ProductLookup> Classifier<'a, L> {
     }
 
     /// The exclusion that concerns `form` (none when identifying).
-    fn exclusion_for(&self, form: Form) -> Option<&'a Exclusion> {
+    fn exclusion_for(&self, form: &Form) -> Option<&'a Exclusion> {
         let pack: &'a RulePack = self.pack;
         if self.identify {
             return None;
         }
-        pack.exclusions.iter().find(|e| e.forms.contains(&form))
+        pack.exclusions.iter().find(|e| e.forms.contains(form))
     }
 
-    fn material(&mut self, p: &Product, form: Form, date: Date) -> Classification {
+    fn material(&mut self, p: &Product, form: &Form, date: Date) -> Classification {
         let pack = self.pack;
         let exclusion = self.exclusion_for(form);
         let applies = exclusion.map(|e| exclusion_applies(e, p));
@@ -702,7 +719,7 @@ impl<'a, L: ProductLookup> Classifier<'a, L> {
                     .items
                     .iter()
                     .filter(|i| {
-                        i.forms.contains(&form)
+                        i.forms.contains(form)
                             && !e.scope.contains(&i.instrument)
                             && self.applies(i, date, &mut c)
                     })
@@ -771,11 +788,12 @@ impl<'a, L: ProductLookup> Classifier<'a, L> {
         };
         let mut matched: Vec<&Item> = Vec::new();
         let mut possible: Vec<&Item> = Vec::new();
+        let bit = pack.vocab.bit(form);
         for item in &pack.items {
             if item.by_facts() {
                 continue;
             }
-            if item.forms.contains(&form) {
+            if item.form_mask & bit != 0 && item.forms.contains(form) {
                 let ok = match item.mode {
                     MatchMode::Largest => largest == item.elements.first().copied(),
                     MatchMode::System | MatchMode::Contains => fits(item),
@@ -783,7 +801,10 @@ impl<'a, L: ProductLookup> Classifier<'a, L> {
                 if ok {
                     matched.push(item);
                 }
-            } else if item.possible_forms.contains(&form) && fits(item) {
+            } else if item.possible_mask & bit != 0
+                && item.possible_forms.contains(form)
+                && fits(item)
+            {
                 possible.push(item);
             }
         }
@@ -876,7 +897,7 @@ impl<'a, L: ProductLookup> Classifier<'a, L> {
         // (a Sm-Fe-N or Gd-NdFeB magnet): never cleared (contract §5).
         if c.verdict == Verdict::NotControlled && !any_match {
             let guard = pack.unmatched.iter().find(|u| {
-                u.forms.contains(&form)
+                u.forms.contains(form)
                     && u.elements.iter().any(|e| present.contains(e))
                     && (self.identify || pack.instruments[u.instrument].status(date).applies())
             });
@@ -931,7 +952,7 @@ impl<'a, L: ProductLookup> Classifier<'a, L> {
         c
     }
 
-    fn part(&mut self, p: &Product, form: Form, date: Date) -> Classification {
+    fn part(&mut self, p: &Product, form: &Form, date: Date) -> Classification {
         let pack = self.pack;
         let exclusion = self.exclusion_for(form);
         let applies = exclusion.map(|e| exclusion_applies(e, p));
@@ -1110,9 +1131,7 @@ impl<'a, L: ProductLookup> Classifier<'a, L> {
         let pack = self.pack;
         pack.items.iter().find(|i| {
             !e.scope.contains(&i.instrument)
-                && i.forms
-                    .iter()
-                    .any(|f| matches!(f, Form::Magnet | Form::MagnetPowder))
+                && i.forms.iter().any(|f| pack.vocab.has_role(f, Role::Magnet))
                 && self.applies(i, date, c)
         })
     }
@@ -1121,7 +1140,7 @@ impl<'a, L: ProductLookup> Classifier<'a, L> {
     #[allow(clippy::too_many_arguments)]
     fn decide(
         &self,
-        form: Form,
+        form: &Form,
         date: Date,
         exclusion: Option<&Exclusion>,
         applies: Option<Tri>,
@@ -1332,7 +1351,7 @@ fn scope_names(pack: &RulePack, e: &Exclusion) -> String {
         .join(", ")
 }
 
-fn match_reason(item: &Item, form: Form) -> String {
+fn match_reason(item: &Item, form: &Form) -> String {
     let els = item
         .elements
         .iter()
@@ -1406,16 +1425,17 @@ impl Member {
 }
 
 fn membership(
+    codes: &crate::vocab::CodeGrammar,
     part: &AnnexPart,
     id: &Classification,
     p: &Product,
-    form: Form,
+    form: &Form,
     present: &[Element],
 ) -> Member {
     let mut hits: Vec<Hit> = Vec::new();
     if id.verdict == Verdict::Controlled {
         for (n, code) in id.codes.iter().enumerate() {
-            if part.items.iter().any(|i| code_covers(i, code)) {
+            if part.items.iter().any(|i| codes.covers(i, code)) {
                 hits.push(Hit {
                     code: code.clone(),
                     instrument: part.instrument,
@@ -1428,7 +1448,7 @@ fn membership(
     }
     let invalid = p.was_invalid("composition");
     for m in &part.matches {
-        if m.forms.contains(&form)
+        if m.forms.contains(form)
             && m.elements.iter().all(|e| present.contains(e))
             && m.any_of
                 .iter()
@@ -1444,7 +1464,7 @@ fn membership(
         }
     }
     if !hits.is_empty() {
-        if part.possible_forms.contains(&form) {
+        if part.possible_forms.contains(form) {
             return Member::Maybe(format!(
                 "whether a {form} counts as a part, component or assembly under {} (the annex text was not read)",
                 part.title
@@ -1514,7 +1534,7 @@ fn fact_field(item: &Item) -> &'static str {
 /// Whether the product states a fact the item is matched by; a form
 /// classified by facts that does not state it (or states it invalidly) is
 /// undecided, other forms simply do not match.
-fn fact_test(item: &Item, p: &Product, form: Form) -> Tri {
+fn fact_test(item: &Item, p: &Product, by_facts: bool) -> Tri {
     let field = fact_field(item);
     let given: Option<Vec<&str>> = match field {
         "cas" => p
@@ -1539,7 +1559,7 @@ fn fact_test(item: &Item, p: &Product, form: Form) -> Tri {
         Some(g) if g.iter().any(|x| wanted.contains(x)) => Tri::Yes,
         _ if p.was_invalid(field) => Tri::Unknown(field),
         Some(_) => Tri::No,
-        None if form.by_facts() => Tri::Unknown(field),
+        None if by_facts => Tri::Unknown(field),
         None => Tri::No,
     }
 }

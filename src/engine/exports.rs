@@ -73,6 +73,8 @@ pub struct Balance {
     /// The licence table, as (file, index).
     pub at: (usize, usize),
     pub kind: Option<LicenceType>,
+    /// Its type covers one end user and one batch (the individual licence).
+    pub single_end_user: bool,
     pub quantity_limit: Option<(f64, Unit)>,
     pub value_limit: Option<(f64, String)>,
     pub expires: Option<Date>,
@@ -276,7 +278,13 @@ impl Ledger {
             let mut b = Balance {
                 id: id.clone(),
                 at: (lf, lat),
-                kind: lic.kind.as_ref().map(|k| k.value),
+                kind: lic.kind.as_ref().map(|k| k.value.clone()),
+                single_end_user: lic.kind.as_ref().is_some_and(|k| {
+                    ws.files[lf]
+                        .pack
+                        .licence_rule(k.value.as_str())
+                        .is_some_and(|r| r.single_end_user())
+                }),
                 quantity_limit: lic.limits.quantity(),
                 value_limit: lic.limits.value().map(|(v, c)| (v, c.to_owned())),
                 expires: lic.expires.as_ref().map(|e| e.value),
@@ -303,7 +311,7 @@ impl Ledger {
         for &i in &b.exports {
             let e = &self.exports[i];
             let mut found = Vec::new();
-            if b.kind == Some(LicenceType::Individual) {
+            if b.single_end_user {
                 if let Some(first) = first_date.filter(|d| *d != e.date) {
                     found.push(Finding {
                         code: Code::IndividualLicenceSplitShipment,
@@ -409,8 +417,7 @@ impl Ledger {
             let b = e.licence.as_deref().and_then(|id| self.balances.get(id));
             let source = b.and_then(|b| {
                 let pack = &ws.files[b.at.0].pack;
-                let kind = b.kind?;
-                let rule = pack.licence_rule(kind);
+                let rule = pack.licence_rule(b.kind.as_ref()?.as_str())?;
                 Some(pack.source(rule.instrument, &rule.article))
             });
             for x in &self.findings[i] {
@@ -543,9 +550,11 @@ pub fn end_use_evidence(
     if c.verdict != Verdict::Controlled {
         return None;
     }
-    let under = match (kind, licence) {
-        (Some(LicenceType::General | LicenceType::Certificate), Some(_)) => return None,
-        (Some(LicenceType::Individual), Some(id)) => format!("under individual licence `{id}`"),
+    let rule = kind.as_ref().and_then(|k| pack.licence_rule(k.as_str()));
+    let under = match (rule, licence) {
+        // A general licence or a certificate: the application is behind it.
+        (Some(r), Some(_)) if !r.single_end_user() => return None,
+        (Some(r), Some(id)) => format!("under {} `{id}`", r.name),
         _ => "without a licence yet".to_string(),
     };
     let lacking: Vec<&str> = ["end_user", "end_use", "contract", "euc"]
@@ -597,7 +606,7 @@ pub fn product_evidence(
     let licence = p.licence.as_ref().map(|l| l.value.as_str());
     let kind = licence
         .and_then(|id| ws.licence(id))
-        .and_then(|(_, l)| l.kind.as_ref().map(|k| k.value));
+        .and_then(|(_, l)| l.kind.as_ref().map(|k| k.value.clone()));
     end_use_evidence(
         pack,
         p.header,
@@ -666,6 +675,27 @@ impl Workspace<'_> {
         let mut held = vec![false; cat.shipments.len()];
         for &(i, _, _) in &todo {
             held[i] = true;
+        }
+        // A shipment's own words (transfer, purpose) are checked against
+        // its file's pack, as a product's are (the parser keeps them as
+        // written).
+        let v = &self.files[f].pack.vocab;
+        for s in &cat.shipments {
+            let sku = s.sku.as_ref().map(|k| k.value.as_str());
+            if let Some(w) = s
+                .transfer
+                .as_ref()
+                .filter(|w| v.transfer(&w.value).is_none())
+            {
+                out.push(
+                    super::licence::unknown_word("transfer", w, &v.transfer_names()).with_sku(sku),
+                );
+            }
+            if let Some(w) = s.purpose.as_ref().filter(|w| v.purpose(&w.value).is_none()) {
+                out.push(
+                    super::licence::unknown_word("purpose", w, &v.purpose_names()).with_sku(sku),
+                );
+            }
         }
         for (i, s) in cat.shipments.iter().enumerate() {
             if held[i] {
@@ -762,7 +792,7 @@ impl Workspace<'_> {
         let licence = view.licence.as_ref().map(|l| l.value.as_str());
         let kind = licence
             .and_then(|id| self.licence(id))
-            .and_then(|(_, l)| l.kind.as_ref().map(|k| k.value));
+            .and_then(|(_, l)| l.kind.as_ref().map(|k| k.value.clone()));
         let facts = ExportFacts {
             end_use: s
                 .facts

@@ -2,9 +2,10 @@
 //! validity, and whether the licence a product names covers its export.
 
 use super::classify::{Classification, Verdict};
-use crate::catalogue::{Licence, LicenceType, Product, Purpose};
+use crate::catalogue::parse::{enum_message, ordered_choices};
+use crate::catalogue::{Licence, Product, Purpose};
 use crate::diagnostic::{Code, Diagnostic, FileRef, Related};
-use crate::rules::{EndUserRule, RulePack, code_covers};
+use crate::rules::{EndUserRule, RulePack};
 use jiff::ToSpan;
 use jiff::civil::Date;
 
@@ -15,10 +16,13 @@ pub fn latest_expiry(issued: Date, years: u32) -> Option<Date> {
 
 /// Findings on a licence table itself.
 pub fn licence_diagnostics(pack: &RulePack, l: &Licence, out: &mut Vec<Diagnostic>) {
-    let Some(kind) = l.kind.as_ref().map(|k| k.value) else {
+    vocabulary_diagnostics(pack, l, out);
+    let Some(kind) = l.kind.as_ref().map(|k| &k.value) else {
         return;
     };
-    let rule = pack.licence_rule(kind);
+    let Some(rule) = pack.licence_rule(kind) else {
+        return;
+    };
     let src = Some(pack.source(rule.instrument, &rule.article));
     if let (Some(i), Some(e), Some(years)) = (&l.issued, &l.expires, rule.max_validity_years) {
         if let Some(max) = latest_expiry(i.value, years) {
@@ -28,8 +32,8 @@ pub fn licence_diagnostics(pack: &RulePack, l: &Licence, out: &mut Vec<Diagnosti
                         Code::LicenceValidityTooLong,
                         e.span,
                         format!(
-                            "{kind} licence runs {} to {}, longer than the {years} year{} its type allows (latest expiry {max}). {} Check the dates against the licence document",
-                            i.value, e.value, if years == 1 { "" } else { "s" }, rule.explanation
+                            "{} runs {} to {}, longer than the {years} year{} its type allows (latest expiry {max}). {} Check the dates against the licence document",
+                            rule.name, i.value, e.value, if years == 1 { "" } else { "s" }, rule.explanation
                         ),
                     )
                     .with_source(src.clone()),
@@ -43,29 +47,35 @@ pub fn licence_diagnostics(pack: &RulePack, l: &Licence, out: &mut Vec<Diagnosti
             Diagnostic::new(
                 Code::IndividualLicenceMultipleEndUsers,
                 l.end_users.as_ref().map_or(l.header, |f| f.span),
-                format!("individual licence names {n} end users, but an individual licence covers exactly one. {} Use a general licence or one individual licence per end user", rule.explanation),
+                format!("{} names {n} end users, but {} covers exactly one. {} Use {} or one {} per end user", rule.name, rule.a_name(), rule.explanation, several_end_users(pack), rule.name),
             )
             .with_source(src.clone()),
         ),
         (EndUserRule::ExactlyOne, Some(0) | None) => out.push(
-            Diagnostic::new(Code::MissingField, l.end_users.as_ref().map_or(l.header, |f| f.span), "individual licence names no end user: an individual licence covers exactly one end user; add `end_users = [\"...\"]`")
+            Diagnostic::new(Code::MissingField, l.end_users.as_ref().map_or(l.header, |f| f.span), format!("{} names no end user: {} covers exactly one end user; add `end_users = [\"...\"]`", rule.name, rule.a_name()))
                 .with_source(src.clone()),
         ),
         (EndUserRule::OneOrMore, Some(0)) => out.push(
-            Diagnostic::new(Code::InvalidValue, l.end_users.as_ref().map_or(l.header, |f| f.span), "general licence with an empty `end_users`: name at least one end user, or remove the key if it is not limited")
+            Diagnostic::new(Code::InvalidValue, l.end_users.as_ref().map_or(l.header, |f| f.span), format!("{} with an empty `end_users`: name at least one end user, or remove the key if it is not limited", rule.name))
                 .with_source(src.clone()),
         ),
         _ => {}
     }
     if let (Some(allowed), Some(purposes)) = (&rule.purposes, &l.purposes) {
-        for p in &purposes.value {
+        // A word the pack does not know is `invalid-value` already.
+        for p in purposes
+            .value
+            .iter()
+            .filter(|p| pack.vocab.purpose(&p.value).is_some())
+        {
             if !allowed.contains(&p.value) {
                 out.push(
                     Diagnostic::new(
                         Code::CertificatePurposeUnusual,
                         p.span,
                         format!(
-                            "export certificates are used mainly for {}, not `{}`; no source forbids another purpose, but check that the registration covers it. {}",
+                            "{}s are used mainly for {}, not `{}`; no source forbids another purpose, but check that the registration covers it. {}",
+                            rule.name,
                             names(allowed),
                             p.value,
                             rule.explanation,
@@ -80,6 +90,70 @@ pub fn licence_diagnostics(pack: &RulePack, l: &Licence, out: &mut Vec<Diagnosti
 
 fn names(ps: &[Purpose]) -> String {
     ps.iter().map(|p| p.as_str()).collect::<Vec<_>>().join(", ")
+}
+
+/// "a general licence": the pack's first type for one or more end users
+/// (any other type when it has none).
+fn several_end_users(pack: &RulePack) -> String {
+    pack.licence_rules
+        .iter()
+        .find(|r| r.is_general())
+        .or_else(|| pack.licence_rules.iter().find(|r| !r.single_end_user()))
+        .map_or_else(|| "another licence".into(), |r| r.a_name())
+}
+
+/// "an individual licence, a general licence or an export certificate".
+fn every_type(pack: &RulePack) -> String {
+    crate::vocab::or_list(
+        &pack
+            .licence_rules
+            .iter()
+            .map(|r| r.a_name())
+            .collect::<Vec<_>>(),
+    )
+}
+
+/// A vocabulary word that is not one of the pack's: `invalid-value` at the
+/// word, with the pack's words as replacements.
+pub fn unknown_word(
+    key: &str,
+    f: &crate::catalogue::Field<crate::vocab::Name>,
+    names: &[&str],
+) -> Diagnostic {
+    Diagnostic::new(
+        Code::InvalidValue,
+        f.span,
+        enum_message(key, &f.value, names),
+    )
+    .with_string_replacements(ordered_choices(&f.value, names))
+}
+
+/// The licence's words checked against the pack: its type, purposes and
+/// the control codes it lists.
+fn vocabulary_diagnostics(pack: &RulePack, l: &Licence, out: &mut Vec<Diagnostic>) {
+    if let Some(k) = &l.kind {
+        if pack.licence_rule(&k.value).is_none() {
+            out.push(unknown_word("type", k, &pack.licence_type_names()));
+        }
+    }
+    if let Some(ps) = &l.purposes {
+        for p in &ps.value {
+            if pack.vocab.purpose(&p.value).is_none() {
+                out.push(unknown_word("purposes", p, &pack.vocab.purpose_names()));
+            }
+        }
+    }
+    if let Some(items) = &l.items {
+        for i in &items.value {
+            if !pack.vocab.codes.is_code(&i.value) {
+                out.push(Diagnostic::new(
+                    Code::InvalidValue,
+                    i.span,
+                    pack.vocab.codes.not_a_code(&i.value),
+                ));
+            }
+        }
+    }
 }
 
 /// What the licence checks need of the files analysed together: a licence
@@ -103,8 +177,8 @@ pub fn product_licence_diagnostics(
     let transfer = p
         .transfer
         .as_ref()
-        .map(|t| t.value.as_str())
-        .unwrap_or("trade");
+        .filter(|t| pack.vocab.transfer(&t.value).is_some())
+        .map_or(pack.vocab.default_transfer.as_str(), |t| t.value.as_str());
     let Some(lref) = &p.licence else {
         if c.verdict == Verdict::Controlled {
             out.push(
@@ -112,8 +186,10 @@ pub fn product_licence_diagnostics(
                     Code::MissingLicence,
                     p.header,
                     format!(
-                        "controlled item ({}) exported ({transfer}) without a licence: every export of a controlled item, whether trade, gift, exhibition, cooperation or aid, needs an individual licence, a general licence or an export certificate. Add `licence = \"...\"` naming one",
-                        c.codes_text()
+                        "controlled item ({}) exported ({transfer}) without a licence: every export of a controlled item, whether {}, needs {}. Add `licence = \"...\"` naming one",
+                        c.codes_text(),
+                        crate::vocab::or_list(&pack.vocab.transfers.iter().filter(|t| t.id != "other").map(|t| t.id.to_string()).collect::<Vec<_>>()),
+                        every_type(pack),
                     ),
                 )
                 .with_sku(sku)
@@ -163,12 +239,14 @@ pub fn product_licence_diagnostics(
     if l.broken {
         return;
     }
-    let Some(kind) = l.kind.as_ref().map(|k| k.value) else {
+    let Some(kind) = l.kind.as_ref().map(|k| &k.value) else {
         return;
     };
-    let rule = pack.licence_rule(kind);
+    let Some(rule) = pack.licence_rule(kind) else {
+        return;
+    };
     let src = Some(pack.source(rule.instrument, &rule.article));
-    for f in problems(l, kind, p, date, &c.codes, c.verdict, rule) {
+    for f in problems(pack, l, p, date, &c.codes, c.verdict, rule) {
         out.push(
             Diagnostic::new(f.0, lref.span, f.1)
                 .with_sku(sku)
@@ -179,9 +257,10 @@ pub fn product_licence_diagnostics(
 }
 
 /// Every reason the licence does not cover the product's export on the date.
+#[allow(clippy::too_many_arguments)]
 pub fn problems(
+    pack: &RulePack,
     l: &Licence,
-    kind: LicenceType,
     p: &Product,
     date: Date,
     codes: &[String],
@@ -204,12 +283,18 @@ pub fn problems(
         if let Some(items) = &l.items {
             let uncovered: Vec<&String> = codes
                 .iter()
-                .filter(|c| !items.value.iter().any(|i| code_covers(&i.value, c)))
+                .filter(|c| {
+                    !items
+                        .value
+                        .iter()
+                        .any(|i| pack.vocab.codes.is_code(&i.value) && pack.covers(&i.value, c))
+                })
                 .collect();
             if !uncovered.is_empty() {
                 let listed = items
                     .value
                     .iter()
+                    .filter(|i| pack.vocab.codes.is_code(&i.value))
                     .map(|i| i.value.as_str())
                     .collect::<Vec<_>>()
                     .join(", ");
@@ -249,16 +334,25 @@ pub fn problems(
             None => out.push((Code::LicenceDestinationNotCovered, format!("the product names no `destination`, and licence `{id}` is limited to {}: add the destination", list.join(", ")))),
         }
     }
-    if kind == LicenceType::Certificate {
-        let allowed = rule.purposes.clone().unwrap_or_default();
-        match p.purpose.as_ref().map(|x| x.value) {
-            None => out.push((Code::CertificatePurposeNotAllowed, format!("licence `{id}` is an export certificate, which serves only {}; the product names no `purpose`: add it", names(&allowed)))),
-            Some(pp) if !allowed.contains(&pp) && l.purposes.is_none() => out.push((Code::CertificatePurposeUnusual, format!("export certificates are used mainly for {}, not `{pp}`; no source forbids another purpose, but check that the certificate's registration covers it, or use an individual or general licence. {}", names(&allowed), rule.explanation))),
+    if let Some(allowed) = &rule.purposes {
+        let others = crate::vocab::or_list(
+            &pack
+                .licence_rules
+                .iter()
+                .filter(|r| !r.restricts_purposes())
+                .map(|r| r.a_name())
+                .collect::<Vec<_>>(),
+        );
+        // Words the pack does not know count as not given (`invalid-value` says so).
+        let known = |x: &&crate::catalogue::Field<Purpose>| pack.vocab.purpose(&x.value).is_some();
+        match p.purpose.as_ref().filter(known).map(|x| &x.value) {
+            None => out.push((Code::CertificatePurposeNotAllowed, format!("licence `{id}` is {}, which serves only {}; the product names no `purpose`: add it", rule.a_name(), names(allowed)))),
+            Some(pp) if !allowed.contains(pp) && l.purposes.is_none() => out.push((Code::CertificatePurposeUnusual, format!("{}s are used mainly for {}, not `{pp}`; no source forbids another purpose, but check that the registration covers it, or use {others}. {}", rule.name, names(allowed), rule.explanation))),
             Some(pp) => {
                 if let Some(lp) = &l.purposes {
-                    if !lp.value.iter().any(|x| x.value == pp) {
-                        let listed = lp.value.iter().map(|x| x.value.as_str()).collect::<Vec<_>>().join(", ");
-                        out.push((Code::CertificatePurposeNotAllowed, format!("certificate `{id}` was obtained for {listed}, not `{pp}`: register a certificate for this purpose")));
+                    if !lp.value.iter().any(|x| x.value == *pp) {
+                        let listed = lp.value.iter().filter(known).map(|x| x.value.as_str()).collect::<Vec<_>>().join(", ");
+                        out.push((Code::CertificatePurposeNotAllowed, format!("{} `{id}` was obtained for {listed}, not `{pp}`: register {} for this purpose", rule.name, rule.a_name())));
                     }
                 }
             }

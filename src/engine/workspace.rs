@@ -505,8 +505,8 @@ impl<'a> Workspace<'a> {
                 Code::RulePackStale,
                 span,
                 format!(
-                    "evaluation date {latest} is later than rule pack {} {} was reviewed through ({}): controls may have changed since (e.g. suspensions ending). Check current MOFCOM announcements or update the rule pack",
-                    pack.id, pack.version, pack.reviewed_through
+                    "evaluation date {latest} is later than rule pack {} {} was reviewed through ({}): controls may have changed since (e.g. suspensions ending). Check current {} announcements or update the rule pack",
+                    pack.id, pack.version, pack.reviewed_through, pack.vocab.regulator
                 ),
             ));
         }
@@ -554,6 +554,7 @@ impl<'a> Workspace<'a> {
                 out.push(Diagnostic::new(Code::ConfusableIdentifier, f.span, m).with_sku(sku));
             }
         }
+        vocabulary_diagnostics(pack, p, out);
         // Components: unknown and cyclic references.
         if let Some(comps) = &p.components {
             for s in &comps.value {
@@ -677,11 +678,12 @@ impl<'a> Workspace<'a> {
                         Code::UnconfirmedStatus,
                         at,
                         format!(
-                            "verdict {}{} rests on {}{rests}, whose status on {date} no source confirms. {text}. Under the other reading the verdict is {}{other_codes}. Check current MOFCOM announcements before relying on either",
+                            "verdict {}{} rests on {}{rests}, whose status on {date} no source confirms. {text}. Under the other reading the verdict is {}{other_codes}. Check current {} announcements before relying on either",
                             c.verdict.as_str(),
                             if c.codes.is_empty() { String::new() } else { format!(" {}", c.codes.join(", ")) },
                             inst.title,
                             other.verdict.as_str(),
+                            pack.vocab.regulator,
                         ),
                     )
                     .with_sku(sku)
@@ -705,7 +707,11 @@ impl<'a> Workspace<'a> {
                     .with_source(Some(d.source.clone())),
             );
         }
-        if let Some(declared) = &p.control_code {
+        if let Some(declared) = p
+            .control_code
+            .as_ref()
+            .filter(|d| pack.vocab.codes.is_code(&d.value))
+        {
             if c.verdict != Verdict::Indeterminate
                 && !(c.verdict == Verdict::Controlled && c.codes.contains(&declared.value))
             {
@@ -1010,4 +1016,33 @@ impl<'a> Workspace<'a> {
 enum Kind {
     Sku,
     Licence,
+}
+
+/// A product's words checked against its pack: form, transfer, purpose and
+/// the control code it declares (the parser reads them as written).
+fn vocabulary_diagnostics(pack: &RulePack, p: &Product, out: &mut Vec<Diagnostic>) {
+    let sku = p.sku_str();
+    let v = &pack.vocab;
+    if let Some(f) = p.form.as_ref().filter(|f| v.form_of(&f.value).is_none()) {
+        out.push(licence::unknown_word("form", f, &v.form_names()).with_sku(sku));
+    }
+    if let Some(f) = p
+        .transfer
+        .as_ref()
+        .filter(|f| v.transfer(&f.value).is_none())
+    {
+        out.push(licence::unknown_word("transfer", f, &v.transfer_names()).with_sku(sku));
+    }
+    if let Some(f) = p.purpose.as_ref().filter(|f| v.purpose(&f.value).is_none()) {
+        out.push(licence::unknown_word("purpose", f, &v.purpose_names()).with_sku(sku));
+    }
+    if let Some(f) = p
+        .control_code
+        .as_ref()
+        .filter(|f| !v.codes.is_code(&f.value))
+    {
+        out.push(
+            Diagnostic::new(Code::InvalidValue, f.span, v.codes.not_a_code(&f.value)).with_sku(sku),
+        );
+    }
 }

@@ -62,7 +62,7 @@ pub struct AmountsJson<'a> {
 pub struct LicenceJson<'a> {
     id: &'a str,
     #[serde(rename = "type")]
-    kind: Option<&'static str>,
+    kind: Option<&'a str>,
     line: usize,
     issued: Option<String>,
     expires: Option<String>,

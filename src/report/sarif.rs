@@ -23,20 +23,19 @@ fn level(s: Severity) -> &'static str {
 /// The general help link of a code: the instrument behind it in the default pack, else the docs.
 fn help_uri(run: &Run, code: Code) -> String {
     let pack = &run.pack;
-    let by_id = |id: &str| {
-        pack.instruments
-            .iter()
-            .find(|i| i.id == id)
+    let by_index = |i: Option<usize>| {
+        i.and_then(|i| pack.instruments.get(i))
             .map(|i| i.url.to_string())
     };
+    let v = &pack.vocab;
     let inst = match code {
         Code::Controlled
         | Code::MissingLicence
         | Code::SuspendedControl
         | Code::UpcomingControl
         | Code::DeclaredCodeMismatch
-        | Code::IndeterminateClassification => by_id("ann-18-2025"),
-        Code::Excluded => by_id("faq-v-2025"),
+        | Code::IndeterminateClassification => by_index(v.classification_instrument),
+        Code::Excluded => by_index(v.exclusion_instrument),
         Code::LicenceExpired
         | Code::LicenceNotYetValid
         | Code::LicenceItemNotCovered
@@ -45,7 +44,7 @@ fn help_uri(run: &Run, code: Code) -> String {
         | Code::LicenceValidityTooLong
         | Code::IndividualLicenceMultipleEndUsers
         | Code::CertificatePurposeNotAllowed
-        | Code::UnnecessaryLicence => by_id("reg-792"),
+        | Code::UnnecessaryLicence => by_index(v.licence_instrument),
         _ => None,
     };
     inst.unwrap_or_else(|| format!("{SPEC_URI}#{}", code.as_str()))

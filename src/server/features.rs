@@ -4,8 +4,7 @@
 
 use super::state::{FileView, State, lsp_range};
 use crate::catalogue::{
-    self, Catalogue, Field, Form, Integrate, LicenceType, Mounting, Product, Purpose, TableKind,
-    Transfer,
+    self, Catalogue, Field, Integrate, LicenceType, Mounting, Product, TableKind,
 };
 use crate::chem::Element;
 use crate::diagnostic::Code;
@@ -118,7 +117,7 @@ pub fn hover(st: &State, uri: &Url, pos: Position) -> Option<Hover> {
                         );
                     }
                 }
-            } else if let Some((span, text)) = enum_value_at(p, offset) {
+            } else if let Some((span, text)) = enum_value_at(&st.pack_of(uri), p, offset) {
                 range = Some(span);
                 md.push_str(&text);
             } else {
@@ -143,7 +142,15 @@ pub fn hover(st: &State, uri: &Url, pos: Position) -> Option<Hover> {
     })
 }
 
-fn enum_value_at(p: &Product, offset: usize) -> Option<(Span, String)> {
+fn enum_value_at(pack: &RulePack, p: &Product, offset: usize) -> Option<(Span, String)> {
+    // The pack's words: what the pack says they mean, or that it does not know them.
+    let word = |f: &Option<Field<catalogue::Name>>, describe: &dyn Fn(&str) -> Option<String>| {
+        let f = f.as_ref().filter(|f| inside(f.span, offset))?;
+        let desc =
+            describe(&f.value).unwrap_or_else(|| format!("not a word of rule pack {}", pack.id));
+        Some((f.span, format!("`{}`: {desc}", f.value)))
+    };
+    let v = &pack.vocab;
     fn one<T: Copy>(
         f: &Option<Field<T>>,
         offset: usize,
@@ -153,18 +160,14 @@ fn enum_value_at(p: &Product, offset: usize) -> Option<(Span, String)> {
         let (name, desc) = d(f.value);
         Some((f.span, format!("`{name}`: {desc}")))
     }
-    one(&p.form, offset, |v: Form| (v.as_str(), v.describe()))
+    word(&p.form, &|n| v.form(n).map(|d| d.description.clone()))
         .or_else(|| {
             one(&p.mounting, offset, |v: Mounting| {
                 (v.as_str(), v.describe())
             })
         })
-        .or_else(|| {
-            one(&p.transfer, offset, |v: Transfer| {
-                (v.as_str(), v.describe())
-            })
-        })
-        .or_else(|| one(&p.purpose, offset, |v: Purpose| (v.as_str(), v.describe())))
+        .or_else(|| word(&p.transfer, &|n| v.transfer(n).map(|d| d.description.clone())))
+        .or_else(|| word(&p.purpose, &|n| v.purpose(n).map(|d| d.description.clone())))
         .or_else(|| {
             let list = p.integrates.as_ref()?;
             let f = list.value.iter().find(|f| inside(f.span, offset))?;
@@ -235,11 +238,17 @@ fn product_hover(st: &State, uri: &Url, index: usize, p: &Product, md: &mut Stri
 
 fn licence_summary(pack: &RulePack, l: &catalogue::Licence, md: &mut String) {
     let id = l.id_str().unwrap_or("?");
-    let kind = l.kind.as_ref().map(|k| k.value);
+    let kind = l.kind.as_ref().map(|k| &k.value);
     let _ = writeln!(
         md,
         "### Licence {id}\n{}",
-        kind.map(|k| k.describe()).unwrap_or("type not given")
+        match kind {
+            None => "type not given".to_string(),
+            Some(k) => pack.licence_rule(k).map_or_else(
+                || format!("`{k}`: not a licence type of rule pack {}", pack.id),
+                |r| r.title.clone()
+            ),
+        }
     );
     if let (Some(i), Some(e)) = (&l.issued, &l.expires) {
         let _ = writeln!(md, "\nValid {} to {} (inclusive).", i.value, e.value);
@@ -262,8 +271,7 @@ fn licence_summary(pack: &RulePack, l: &catalogue::Licence, md: &mut String) {
         list(&l.end_users),
         list(&l.destinations)
     );
-    if let Some(k) = kind {
-        let r = pack.licence_rule(k);
+    if let Some(r) = kind.and_then(|k| pack.licence_rule(k)) {
         let s = pack.source(r.instrument, &r.article);
         let _ = writeln!(md, "\n{} — {}", r.explanation, link(&s.url, &s.cite()));
     }
@@ -282,15 +290,18 @@ fn licence_hover(st: &State, uri: &Url, index: usize, p: &Product, id: &str, md:
     let pack = st.pack_of(uri);
     licence_summary(&pack, l, md);
     md.push_str(&licence_use(st, l));
-    if let (Some(r), Some(k)) = (result_for(st, uri, index), l.kind.as_ref()) {
+    if let (Some(r), Some(rule)) = (
+        result_for(st, uri, index),
+        l.kind.as_ref().and_then(|k| pack.licence_rule(&k.value)),
+    ) {
         let problems = licence::problems(
+            &pack,
             l,
-            k.value,
             p,
             r.as_of,
             &r.classification.codes,
             r.verdict(),
-            pack.licence_rule(k.value),
+            rule,
         );
         if problems.is_empty() {
             let _ = writeln!(md, "\n✔ Covers this export on {}.", r.as_of);
@@ -508,21 +519,21 @@ fn missing_licence_actions(
     let (at, indent) = insertion_point(f, p);
     let pos = f.lines.position(f.text, at, st.encoding);
     let pos = Position::new(pos.0, pos.1);
-    let mut fits: Vec<(&catalogue::Licence, LicenceType)> = st
+    let mut fits: Vec<(&catalogue::Licence, &LicenceType)> = st
         .files()
         .into_iter()
         .flat_map(|v| v.catalogue.licences.iter())
         .filter(|l| !l.broken)
         .filter_map(|l| {
-            let k = l.kind.as_ref()?.value;
+            let k = &l.kind.as_ref()?.value;
             licence::problems(
+                &pack,
                 l,
-                k,
                 p,
                 r.as_of,
                 &r.classification.codes,
                 r.verdict(),
-                pack.licence_rule(k),
+                pack.licence_rule(k)?,
             )
             .is_empty()
             .then_some((l, k))
@@ -564,15 +575,24 @@ fn missing_licence_actions(
         return;
     };
     let new_id = format!("IL-NEW-{}", p.sku_str().unwrap_or("PRODUCT"));
+    // The pack's licence type for one end user (else its first), as long as it may run.
+    let stub_rule = pack
+        .licence_rules
+        .iter()
+        .find(|r| r.single_end_user())
+        .or(pack.licence_rules.first());
+    let stub_type = stub_rule.map_or("individual", |r| r.kind.as_str());
+    let years = stub_rule.and_then(|r| r.max_validity_years).unwrap_or(1);
     let expires = r
         .as_of
-        .checked_add(jiff::Span::new().years(1))
+        .checked_add(jiff::Span::new().years(years))
         .ok()
         .and_then(|d| d.yesterday().ok())
         .unwrap_or(r.as_of);
     let mut stub = format!(
-        "{eol}[[licence]]{eol}id = {}{eol}type = \"individual\"{eol}issued = {}{eol}expires = {expires}{eol}items = [{}]{eol}",
+        "{eol}[[licence]]{eol}id = {}{eol}type = {}{eol}issued = {}{eol}expires = {expires}{eol}items = [{}]{eol}",
         quote(&new_id),
+        quote(stub_type),
         r.as_of,
         r.classification
             .codes
@@ -648,6 +668,12 @@ pub fn completion(st: &State, uri: &Url, pos: Position) -> Vec<CompletionItem> {
             .map(|n| item(n, describe(n), CompletionItemKind::ENUM_MEMBER))
             .collect()
     };
+    // The pack's words with what they mean.
+    let words = |ws: Vec<(&str, &str)>| -> Vec<CompletionItem> {
+        ws.into_iter()
+            .map(|(n, d)| item(n, d, CompletionItemKind::ENUM_MEMBER))
+            .collect()
+    };
     if before.trim_start().starts_with('[') || kind == TableKind::Root && !before.contains('=') {
         return ["[[product]]", "[[licence]]", "[[shipment]]", "[catalogue]"]
             .iter()
@@ -686,9 +712,13 @@ pub fn completion(st: &State, uri: &Url, pos: Position) -> Vec<CompletionItem> {
     // The file's own pack: the one its verdicts come from.
     let pack = st.pack_of(uri);
     match (kind, key) {
-        (TableKind::Product, "form") => values(Form::names(), &|n| {
-            Form::parse(n).map(Form::describe).unwrap_or("")
-        }),
+        (TableKind::Product, "form") => words(
+            pack.vocab
+                .forms
+                .iter()
+                .map(|d| (d.id.as_str(), d.description.as_str()))
+                .collect(),
+        ),
         (TableKind::Product, "mounting") => values(Mounting::names(), &|n| {
             Mounting::parse(n).map(Mounting::describe).unwrap_or("")
         }),
@@ -702,19 +732,28 @@ pub fn completion(st: &State, uri: &Url, pos: Position) -> Vec<CompletionItem> {
                     .unwrap_or("")
             })
         }
-        (TableKind::Product | TableKind::Shipment, "transfer") => values(Transfer::names(), &|n| {
-            Transfer::parse(n).map(Transfer::describe).unwrap_or("")
-        }),
+        (TableKind::Product | TableKind::Shipment, "transfer") => words(
+            pack.vocab
+                .transfers
+                .iter()
+                .map(|d| (d.id.as_str(), d.description.as_str()))
+                .collect(),
+        ),
         (TableKind::Product | TableKind::Licence | TableKind::Shipment, "purpose" | "purposes") => {
-            values(Purpose::names(), &|n| {
-                Purpose::parse(n).map(Purpose::describe).unwrap_or("")
-            })
+            words(
+                pack.vocab
+                    .purposes
+                    .iter()
+                    .map(|d| (d.id.as_str(), d.description.as_str()))
+                    .collect(),
+            )
         }
-        (TableKind::Licence, "type") => values(LicenceType::names(), &|n| {
-            LicenceType::parse(n)
-                .map(LicenceType::describe)
-                .unwrap_or("")
-        }),
+        (TableKind::Licence, "type") => words(
+            pack.licence_rules
+                .iter()
+                .map(|r| (r.kind.as_str(), r.title.as_str()))
+                .collect(),
+        ),
         (TableKind::Product | TableKind::Catalogue, "moulded" | "calcined") => vec![
             item("true", "", CompletionItemKind::VALUE),
             item("false", "", CompletionItemKind::VALUE),

@@ -840,11 +840,13 @@ impl State {
             // uses a licence with limits, or an individual one: a changed
             // product, shipment or licence may move any of them.
             let balances = files.iter().any(|f| {
+                let pack = self.pack_of(f.uri);
                 f.catalogue.licences.iter().any(|l| {
                     !l.limits.is_empty()
-                        || l.kind
-                            .as_ref()
-                            .is_some_and(|k| k.value == crate::catalogue::LicenceType::Individual)
+                        || l.kind.as_ref().is_some_and(|k| {
+                            pack.licence_rule(k.value.as_str())
+                                .is_some_and(|r| r.single_end_user())
+                        })
                 })
             });
             if balances {

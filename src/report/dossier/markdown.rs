@@ -247,7 +247,7 @@ fn application(s: &mut String, a: &Application) {
     s.push('\n');
     let _ = writeln!(s, "Why each needs a licence (the engine's findings):\n");
     for i in &a.items {
-        let how = match i.purpose {
+        let how = match &i.purpose {
             Some(p) => format!("{}, purpose {p}", i.transfer),
             None => i.transfer.to_string(),
         };

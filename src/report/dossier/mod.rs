@@ -13,7 +13,7 @@ pub mod calendar;
 pub mod markdown;
 
 use super::{LoadedFile, Run};
-use crate::catalogue::{LicenceType, Product};
+use crate::catalogue::Product;
 use crate::diagnostic::Code;
 use crate::engine::{ProductResult, Verdict};
 use crate::rules::RulePack;
@@ -373,7 +373,7 @@ pub struct Application {
 
 #[derive(Serialize)]
 pub struct LicenceAdvice {
-    pub kind: &'static str,
+    pub kind: String,
     pub title: String,
     pub rule: String,
     pub source: Source,
@@ -397,8 +397,8 @@ pub struct Item {
     pub contract: Option<String>,
     pub euc: Option<String>,
     pub end_use: Option<String>,
-    pub transfer: &'static str,
-    pub purpose: Option<&'static str>,
+    pub transfer: String,
+    pub purpose: Option<String>,
     pub ship_date: Option<String>,
     /// The date the verdict and the licence findings were made for.
     pub evaluated_on: String,
@@ -706,25 +706,44 @@ fn application(run: &Run, pack: &RulePack, exports: Vec<Export<'_>>, date: Date)
             None => catalogue_ref(ff, first.at),
         },
     };
-    let rule = pack.licence_rule(LicenceType::Individual);
-    let licence = LicenceAdvice {
-        kind: LicenceType::Individual.as_str(),
-        title: rule.title.clone(),
-        rule: format!(
-            "{} One application per end user; an individual licence is used as \"one batch, one licence\" (practice [S]). A general licence needs an internal compliance system and a track record.",
-            rule.explanation
-        ),
-        source: Source {
-            instrument: pack
-                .instruments
-                .get(rule.instrument)
-                .map_or(String::new(), |i| i.title.to_string()),
-            article: rule.article.to_string(),
-            url: pack
-                .instruments
-                .get(rule.instrument)
-                .map_or(String::new(), |i| i.url.to_string()),
-            confidence: rule.confidence.clone(),
+    // The licence to apply for: the pack's type for one end user (the
+    // default pack's individual licence); a pack always declares a type.
+    let licence = match pack
+        .licence_rules
+        .iter()
+        .find(|r| r.single_end_user())
+        .or_else(|| pack.licence_rules.first())
+    {
+        Some(rule) => LicenceAdvice {
+            kind: rule.kind.as_str().to_owned(),
+            title: rule.title.clone(),
+            rule: format!(
+                "{} One application per end user; an individual licence is used as \"one batch, one licence\" (practice [S]). A general licence needs an internal compliance system and a track record.",
+                rule.explanation
+            ),
+            source: Source {
+                instrument: pack
+                    .instruments
+                    .get(rule.instrument)
+                    .map_or(String::new(), |i| i.title.to_string()),
+                article: rule.article.to_string(),
+                url: pack
+                    .instruments
+                    .get(rule.instrument)
+                    .map_or(String::new(), |i| i.url.to_string()),
+                confidence: rule.confidence.clone(),
+            },
+        },
+        None => LicenceAdvice {
+            kind: String::new(),
+            title: "the rule pack declares no licence type".into(),
+            rule: String::new(),
+            source: Source {
+                instrument: String::new(),
+                article: String::new(),
+                url: String::new(),
+                confidence: String::new(),
+            },
         },
     };
     let items: Vec<Item> = exports.iter().map(|e| item(run, e)).collect();
@@ -961,8 +980,13 @@ fn item(run: &Run, e: &Export<'_>) -> Item {
             .product
             .transfer
             .as_ref()
-            .map_or("trade", |t| t.value.as_str()),
-        purpose: e.product.purpose.as_ref().map(|p| p.value.as_str()),
+            .map_or("trade", |t| t.value.as_str())
+            .to_owned(),
+        purpose: e
+            .product
+            .purpose
+            .as_ref()
+            .map(|p| p.value.as_str().to_owned()),
         ship_date: e.ship_date.map(|d| d.to_string()),
         evaluated_on: e.result.as_of.to_string(),
         licence: e.licence.clone(),
