@@ -1,0 +1,581 @@
+//! CSV catalogues (docs/format.md §10): RFC 4180 text, UTF-8 (a BOM is
+//! skipped), a header row naming the columns, one product (or licence) a
+//! row. Fields are tokenized with `csv-core`, keeping the byte span of every
+//! cell; each row becomes a TOML-shaped table (`DeTable`) whose values point
+//! at their cells, and is read by the very reader the TOML format uses, so
+//! values are validated with the same rules and messages. Errors are local:
+//! a bad row never stops the others.
+
+use super::model::*;
+use super::parse::{self, LICENCE_KEYS, PRODUCT_KEYS, Parsed};
+use crate::diagnostic::{Code, Diagnostic, nearest};
+use crate::text::Span;
+use csv_core::{ReadFieldResult, Reader};
+use std::borrow::Cow;
+use toml::Spanned;
+use toml::de::{DeArray, DeTable, DeValue};
+
+/// What the rows of a CSV file are.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum CsvKind {
+    /// `*.catalogue.csv`: one `[[product]]` a row.
+    Products,
+    /// `*.licences.csv`: one `[[licence]]` a row.
+    Licences,
+}
+
+impl CsvKind {
+    /// The columns this kind of file may have: the table's keys.
+    pub fn keys(self) -> &'static [&'static str] {
+        match self {
+            CsvKind::Products => PRODUCT_KEYS,
+            CsvKind::Licences => LICENCE_KEYS,
+        }
+    }
+
+    /// The table a row of this kind is.
+    pub fn table(self) -> TableKind {
+        match self {
+            CsvKind::Products => TableKind::Product,
+            CsvKind::Licences => TableKind::Licence,
+        }
+    }
+
+    /// The TOML table header of a row, for `import`.
+    pub fn toml_header(self) -> &'static str {
+        match self {
+            CsvKind::Products => "[[product]]",
+            CsvKind::Licences => "[[licence]]",
+        }
+    }
+}
+
+/// How a column's cells are read. A new table kind (shipments) adds its
+/// keys to these lists; every other key is text.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Shape {
+    /// A string, as written.
+    Text,
+    /// `;`-separated strings (an array in TOML).
+    List,
+    /// `Nd=29.5; Dy=2.5`: element or formula = mass percent.
+    Composition,
+    /// A date, boolean or number: read as a TOML literal, else as text (and
+    /// then reported by the validator as the wrong type).
+    Literal,
+}
+
+const LIST_KEYS: &[&str] = &[
+    "components",
+    "integrates",
+    "cas",
+    "collectors",
+    "technology_area",
+    "items",
+    "end_users",
+    "destinations",
+    "purposes",
+];
+const LITERAL_KEYS: &[&str] = &[
+    "ship_date",
+    "issued",
+    "expires",
+    "as_of",
+    "moulded",
+    "calcined",
+    "cn_origin",
+    "cn_technology",
+    "cn_content_value",
+    "quantity",
+    "value",
+];
+
+/// The shape of a column's cells.
+pub fn shape(key: &str) -> Shape {
+    if key == "composition" {
+        Shape::Composition
+    } else if LIST_KEYS.contains(&key) {
+        Shape::List
+    } else if LITERAL_KEYS.contains(&key) {
+        Shape::Literal
+    } else {
+        Shape::Text
+    }
+}
+
+/// One cell: where it is in the file (quotes included) and its value.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Cell {
+    pub raw: Span,
+    pub content: String,
+    /// For a quoted cell: the file offset of each byte of `content` (None
+    /// when the cell is not quoted, its content then being its raw text).
+    map: Option<Vec<u32>>,
+    /// A quoted cell whose closing quote is missing.
+    pub unclosed: bool,
+}
+
+impl Cell {
+    /// The file span of content bytes `a..b`.
+    pub fn span_of(&self, a: usize, b: usize) -> Span {
+        match &self.map {
+            None if self.content.len() == self.raw.len() => {
+                Span::new(self.raw.start() + a, self.raw.start() + b)
+            }
+            None => self.raw,
+            Some(m) => {
+                let at = |i: usize| m.get(i).map(|&x| x as usize);
+                match (at(a), b.checked_sub(1).and_then(at)) {
+                    (Some(s), Some(e)) if a < b => Span::new(s, e + 1),
+                    (Some(s), _) => Span::new(s, s),
+                    _ => self.raw,
+                }
+            }
+        }
+    }
+
+    /// The content without surrounding white space, and its file span.
+    pub fn trimmed(&self) -> (&str, Span) {
+        let c = &self.content;
+        let a = c.len() - c.trim_start().len();
+        let b = c.trim_end().len().max(a);
+        (&c[a..b], self.span_of(a, b))
+    }
+
+    /// The `;`-separated pieces of the content, trimmed, empty ones left out.
+    pub fn pieces(&self) -> Vec<(&str, Span)> {
+        let mut out = Vec::new();
+        let mut from = 0;
+        for piece in self.content.split(';') {
+            let a = from + (piece.len() - piece.trim_start().len());
+            let b = from + piece.trim_end().len().max(a - from);
+            if a < b {
+                out.push((&self.content[a..b], self.span_of(a, b)));
+            }
+            from += piece.len() + 1;
+        }
+        out
+    }
+}
+
+/// One record: its cells, and its span from the first cell to the last.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Row {
+    pub span: Span,
+    pub cells: Vec<Cell>,
+}
+
+impl Row {
+    fn blank(&self) -> bool {
+        self.cells.iter().all(|c| c.content.trim().is_empty())
+    }
+}
+
+/// The records of `text[from..to]` (offsets are the file's). Empty lines are
+/// skipped; CR, LF and CRLF end a record; a BOM at the very start is skipped.
+pub fn rows(text: &str, from: usize, to: usize) -> Vec<Row> {
+    let bytes = &text.as_bytes()[..to.min(text.len())];
+    let mut pos = from.min(bytes.len());
+    if pos == 0 && text.starts_with('\u{feff}') {
+        pos = 3.min(bytes.len());
+    }
+    let mut rdr = Reader::new();
+    let mut out = Vec::new();
+    let mut buf = vec![0u8; 256];
+    let mut cells: Vec<Cell> = Vec::new();
+    loop {
+        if cells.is_empty() {
+            while pos < bytes.len() && matches!(bytes[pos], b'\r' | b'\n') {
+                pos += 1;
+            }
+            if pos >= bytes.len() {
+                break;
+            }
+            rdr.reset();
+        }
+        let start = pos;
+        let mut len = 0;
+        let record_end = loop {
+            let (res, nin, nout) = rdr.read_field(&bytes[pos..], &mut buf[len..]);
+            pos += nin;
+            len += nout;
+            match res {
+                ReadFieldResult::InputEmpty if pos < bytes.len() || nin > 0 || nout > 0 => {}
+                ReadFieldResult::InputEmpty => {
+                    // Input already empty: the next call ends the field.
+                    let (res, _, nout) = rdr.read_field(&[], &mut buf[len..]);
+                    len += nout;
+                    break !matches!(res, ReadFieldResult::Field { record_end: false });
+                }
+                ReadFieldResult::OutputFull => buf.resize(buf.len() * 2, 0),
+                ReadFieldResult::Field { record_end } => break record_end,
+                ReadFieldResult::End => break true,
+            }
+        };
+        let mut end = pos;
+        if !record_end {
+            end = end.saturating_sub(1).max(start);
+        } else {
+            if end > start && bytes[end - 1] == b'\n' {
+                end -= 1;
+            }
+            if end > start && bytes[end - 1] == b'\r' {
+                end -= 1;
+            }
+        }
+        let content = String::from_utf8_lossy(&buf[..len]).into_owned();
+        cells.push(cell(bytes, start, end, content));
+        if record_end {
+            let first = cells.first().map_or(start, |c| c.raw.start());
+            out.push(Row {
+                span: Span::new(first, end),
+                cells: std::mem::take(&mut cells),
+            });
+        }
+    }
+    out
+}
+
+fn cell(bytes: &[u8], start: usize, end: usize, content: String) -> Cell {
+    let raw = &bytes[start..end];
+    if raw.first() != Some(&b'"') {
+        return Cell {
+            raw: Span::new(start, end),
+            content,
+            map: None,
+            unclosed: false,
+        };
+    }
+    let mut mine = Vec::with_capacity(raw.len());
+    let mut map = Vec::with_capacity(raw.len());
+    let mut closed = false;
+    let mut i = 1;
+    while i < raw.len() {
+        if raw[i] == b'"' && !closed {
+            if raw.get(i + 1) == Some(&b'"') {
+                mine.push(b'"');
+                map.push((start + i) as u32);
+                i += 2;
+                continue;
+            }
+            closed = true;
+            i += 1;
+            continue;
+        }
+        mine.push(raw[i]);
+        map.push((start + i) as u32);
+        i += 1;
+    }
+    let map = (mine == content.as_bytes()).then_some(map);
+    Cell {
+        raw: Span::new(start, end),
+        content,
+        map,
+        unclosed: !closed,
+    }
+}
+
+/// The first line of a row (where its verdict is shown and whole-row
+/// diagnostics point).
+fn first_line(text: &str, span: Span) -> Span {
+    let body = text.get(span.start()..span.end()).unwrap_or_default();
+    let n = body.find(['\n', '\r']).unwrap_or(body.len());
+    Span::new(span.start(), span.start() + n)
+}
+
+/// The columns of a file: each header cell's key, or None for a column
+/// that is not read (unknown, unnamed or repeated).
+pub struct Columns {
+    pub keys: Vec<Option<&'static str>>,
+    pub diagnostics: Vec<Diagnostic>,
+    /// A column is named twice: which of its cells counts is unclear, so
+    /// every row is read as broken (as a repeated TOML key is a syntax error).
+    pub repeated: bool,
+}
+
+/// Reads the header row.
+pub fn columns(head: &Row, kind: CsvKind) -> Columns {
+    let known = kind.keys();
+    let mut keys: Vec<Option<&'static str>> = Vec::with_capacity(head.cells.len());
+    let mut diagnostics = Vec::new();
+    let mut repeated = false;
+    for (n, c) in head.cells.iter().enumerate() {
+        let (name, span) = c.trimmed();
+        let span = if span.is_empty() { c.raw } else { span };
+        match known.iter().find(|k| **k == name) {
+            Some(k) if keys.contains(&Some(*k)) => {
+                repeated = true;
+                diagnostics.push(Diagnostic::new(
+                    Code::SyntaxError,
+                    span,
+                    format!("column `{k}` appears twice: keep one (every row is indeterminate until then)"),
+                ));
+                keys.push(None);
+            }
+            Some(k) => keys.push(Some(*k)),
+            None if name.is_empty() => {
+                diagnostics.push(Diagnostic::new(
+                    Code::UnknownField,
+                    span,
+                    format!(
+                        "column {} has no name: its cells are not read; name it with one of: {}",
+                        n + 1,
+                        known.join(", ")
+                    ),
+                ));
+                keys.push(None);
+            }
+            None => {
+                let near = nearest(name, known.iter().copied());
+                let msg = match near {
+                    Some(k) => format!(
+                        "unknown column `{name}`: did you mean `{k}`? Its cells are not read"
+                    ),
+                    None => format!(
+                        "unknown column `{name}`: its cells are not read; known columns: {}",
+                        known.join(", ")
+                    ),
+                };
+                diagnostics.push(
+                    Diagnostic::new(Code::UnknownField, span, msg)
+                        .with_replacements(near.map(|k| vec![k.to_string()]).unwrap_or_default()),
+                );
+                keys.push(None);
+            }
+        }
+    }
+    Columns {
+        keys,
+        diagnostics,
+        repeated,
+    }
+}
+
+/// Parses a CSV catalogue file.
+pub fn parse(text: &str, kind: CsvKind) -> Catalogue {
+    let mut cat = Catalogue::default();
+    if text.len() > crate::text::MAX_TEXT_BYTES {
+        cat.diagnostics.push(Diagnostic::new(
+            Code::FileTooLarge,
+            Span::new(0, 0),
+            "this text is over 4 GiB, more than a catalogue file can hold: split it",
+        ));
+        return cat;
+    }
+    let rows = rows(text, 0, text.len());
+    let Some((head, body)) = rows.split_first() else {
+        return cat;
+    };
+    let cols = columns(head, kind);
+    let mut head_diags = cols.diagnostics;
+    if let Some(c) = head.cells.iter().find(|c| c.unclosed) {
+        head_diags.push(unclosed(c));
+    }
+    cat.tables.push(TableRef {
+        kind: TableKind::Root,
+        span: head.span,
+        header: first_line(text, head.span),
+        index: 0,
+        diagnostics: head_diags,
+    });
+    for row in body.iter().filter(|r| !r.blank()) {
+        let (parsed, diagnostics) = read_row(text, row, &cols.keys, cols.repeated, kind);
+        let span = row.span;
+        let header = first_line(text, span);
+        let (kind, index) = match parsed {
+            Parsed::Product(p) => {
+                cat.products.push(p);
+                (TableKind::Product, cat.products.len() - 1)
+            }
+            Parsed::Licence(l) => {
+                cat.licences.push(*l);
+                (TableKind::Licence, cat.licences.len() - 1)
+            }
+            _ => (TableKind::Other, 0),
+        };
+        cat.tables.push(TableRef {
+            kind,
+            span,
+            header,
+            index,
+            diagnostics,
+        });
+    }
+    cat
+}
+
+fn unclosed(c: &Cell) -> Diagnostic {
+    Diagnostic::new(
+        Code::SyntaxError,
+        Span::new(c.raw.start(), c.raw.start() + 1),
+        "this quote is never closed: the rest of the file was read as one cell; close it with `\"` (a quote inside a quoted cell is written twice: `\"\"`)",
+    )
+}
+
+/// Reads one row into a product or licence, with its diagnostics.
+fn read_row(
+    text: &str,
+    row: &Row,
+    keys: &[Option<&'static str>],
+    repeated: bool,
+    kind: CsvKind,
+) -> (Parsed, Vec<Diagnostic>) {
+    let mut diags = Vec::new();
+    let mut broken = repeated;
+    let mut table = DeTable::new();
+    let mut bad_composition = false;
+    for (cell, key) in row.cells.iter().zip(keys) {
+        let Some(key) = *key else { continue };
+        let (value, span) = cell.trimmed();
+        if value.is_empty() {
+            continue;
+        }
+        let range = span.start()..span.end();
+        let v = match shape(key) {
+            Shape::Text => DeValue::String(Cow::Borrowed(value)),
+            Shape::Literal => literal(value),
+            Shape::List => {
+                let mut a = DeArray::new();
+                for (piece, s) in cell.pieces() {
+                    a.push(Spanned::new(
+                        s.start()..s.end(),
+                        DeValue::String(Cow::Borrowed(piece)),
+                    ));
+                }
+                DeValue::Array(a)
+            }
+            Shape::Composition => {
+                let (t, bad) = composition(cell, &mut diags);
+                bad_composition |= bad;
+                if t.is_empty() {
+                    continue;
+                }
+                DeValue::Table(t)
+            }
+        };
+        table.insert(
+            Spanned::new(range.clone(), Cow::Borrowed(key)),
+            Spanned::new(range, v),
+        );
+    }
+    let header = first_line(text, row.span);
+    if let Some(c) = row.cells.iter().find(|c| c.unclosed) {
+        diags.push(unclosed(c));
+        broken = true;
+    }
+    let (n, m) = (row.cells.len(), keys.len());
+    if n > m && row.cells[m..].iter().any(|c| !c.content.trim().is_empty()) {
+        broken = true;
+        let span = Span::new(row.cells[m].raw.start(), row.span.end());
+        diags.push(Diagnostic::new(
+            Code::SyntaxError,
+            span,
+            format!("this row has {n} cells and the header {m}: the extra cells are not read, and the row is indeterminate (a comma inside a value? quote the cell: \"a, b\")"),
+        ));
+    } else if n < m {
+        broken = true;
+        let at = row.span.end();
+        diags.push(Diagnostic::new(
+            Code::SyntaxError,
+            Span::new(at, at),
+            format!("this row has {n} cells and the header {m}: every row needs a cell for each column (empty cells are fine), and the row is indeterminate until then"),
+        ));
+    }
+    let (mut parsed, more) = parse::read_table(kind.table(), &table, header, row.span);
+    diags.extend(more);
+    let sku = match &parsed {
+        Parsed::Product(p) => p.sku_str().map(str::to_owned),
+        _ => None,
+    };
+    match &mut parsed {
+        Parsed::Product(p) => {
+            p.broken |= broken;
+            if bad_composition && !p.invalid.contains(&"composition") {
+                p.invalid.push("composition");
+            }
+        }
+        Parsed::Licence(l) => l.broken |= broken,
+        _ => {}
+    }
+    if sku.is_some() {
+        for d in diags.iter_mut().filter(|d| d.sku.is_none()) {
+            d.sku = sku.clone();
+        }
+    }
+    diags.sort_by_key(|d| d.span.start());
+    (parsed, diags)
+}
+
+/// A date, boolean or number as a TOML literal spanning the cell; anything
+/// else is text (which the validator then reports as the wrong type).
+fn literal(value: &str) -> DeValue<'_> {
+    match DeValue::parse(value).map(Spanned::into_inner) {
+        Ok(
+            v @ (DeValue::Integer(_)
+            | DeValue::Float(_)
+            | DeValue::Boolean(_)
+            | DeValue::Datetime(_)),
+        ) => v,
+        _ => DeValue::String(Cow::Borrowed(value)),
+    }
+}
+
+/// `Nd=29.5; Dy=2.5; Fe=67; B=1` as a table of element or formula = percent.
+fn composition<'a>(cell: &'a Cell, diags: &mut Vec<Diagnostic>) -> (DeTable<'a>, bool) {
+    let mut t = DeTable::new();
+    let mut bad = false;
+    for (piece, span) in cell.pieces() {
+        let Some(eq) = piece.find('=') else {
+            bad = true;
+            diags.push(Diagnostic::new(
+                Code::InvalidValue,
+                span,
+                format!("composition entry `{piece}` must be element or formula = mass percent, e.g. `Nd=29.5; Fe=70.5`"),
+            ));
+            continue;
+        };
+        // Offsets of the key and value inside the cell's content.
+        let off = span_offset(cell, piece);
+        let (k, v) = (&piece[..eq], &piece[eq + 1..]);
+        let ka = off + (k.len() - k.trim_start().len());
+        let kb = off + k.trim_end().len().max(ka - off);
+        let va = off + eq + 1 + (v.len() - v.trim_start().len());
+        let vb = off + eq + 1 + v.trim_end().len().max(va - off - eq - 1);
+        let (key, value) = (&cell.content[ka..kb], &cell.content[va..vb]);
+        let (ks, vs) = (cell.span_of(ka, kb), cell.span_of(va, vb));
+        if key.is_empty() {
+            bad = true;
+            diags.push(Diagnostic::new(
+                Code::InvalidValue,
+                span,
+                format!("composition entry `{piece}` names no element or formula, e.g. `Nd=29.5`"),
+            ));
+            continue;
+        }
+        if t.iter().any(|(x, _)| x.get_ref() == key) {
+            bad = true;
+            diags.push(Diagnostic::new(
+                Code::InvalidValue,
+                ks,
+                format!(
+                    "`{key}` appears twice in the composition: give each element or formula once"
+                ),
+            ));
+            continue;
+        }
+        let v = match DeValue::parse(value).map(Spanned::into_inner) {
+            Ok(x @ (DeValue::Integer(_) | DeValue::Float(_))) => x,
+            _ => DeValue::String(Cow::Borrowed(value)),
+        };
+        t.insert(
+            Spanned::new(ks.start()..ks.end(), Cow::Borrowed(key)),
+            Spanned::new(vs.start()..vs.end(), v),
+        );
+    }
+    (t, bad)
+}
+
+/// Where `piece` (a slice of `cell.content`) starts in the content.
+fn span_offset(cell: &Cell, piece: &str) -> usize {
+    (piece.as_ptr() as usize).saturating_sub(cell.content.as_ptr() as usize)
+}
