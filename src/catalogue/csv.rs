@@ -579,3 +579,189 @@ fn composition<'a>(cell: &'a Cell, diags: &mut Vec<Diagnostic>) -> (DeTable<'a>,
 fn span_offset(cell: &Cell, piece: &str) -> usize {
     (piece.as_ptr() as usize).saturating_sub(cell.content.as_ptr() as usize)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn products(text: &str) -> Catalogue {
+        parse(text, CsvKind::Products)
+    }
+
+    fn codes(c: &Catalogue) -> Vec<(&'static str, &str)> {
+        c.all_diagnostics()
+            .map(|d| (d.code.as_str(), &d.message[..]))
+            .collect()
+    }
+
+    /// The text a diagnostic's span covers.
+    fn at<'t>(text: &'t str, c: &Catalogue, code: Code) -> Vec<&'t str> {
+        c.all_diagnostics()
+            .filter(|d| d.code == code)
+            .map(|d| &text[d.span.start()..d.span.end()])
+            .collect()
+    }
+
+    #[test]
+    fn quoted_cells_with_commas_quotes_and_newlines() {
+        let text = "sku,name,form\nA,\"Block, \"\"N42\"\"\nsecond line\",magnet\nB,plain,oxide\n";
+        let c = products(text);
+        assert_eq!(codes(&c), vec![]);
+        assert_eq!(c.products.len(), 2);
+        let name = c.products[0].name.as_ref().unwrap();
+        assert_eq!(name.value, "Block, \"N42\"\nsecond line");
+        // The span covers the content (the quotes' insides), through the line break.
+        assert_eq!(
+            &text[name.span.start()..name.span.end()],
+            "Block, \"\"N42\"\"\nsecond line"
+        );
+        assert_eq!(c.products[1].sku_str(), Some("B"));
+        assert_eq!(c.tables.len(), 3, "header row and two rows");
+    }
+
+    #[test]
+    fn crlf_bom_and_empty_cells() {
+        let text = "\u{feff}sku,form,composition,destination\r\nA,magnet,Nd=29; Dy=2; Fe=68; B=1,\r\n\r\nB,,,DE\r\n";
+        let c = products(text);
+        assert_eq!(codes(&c), vec![]);
+        assert_eq!(c.products.len(), 2);
+        let a = &c.products[0];
+        assert!(a.destination.is_none(), "an empty cell is an absent field");
+        let comp = a.composition.as_ref().unwrap();
+        assert_eq!(comp.entries.len(), 4);
+        let dy = &comp.entries[1];
+        assert_eq!(&text[dy.key_span.start()..dy.key_span.end()], "Dy");
+        assert_eq!(&text[dy.value_span.start()..dy.value_span.end()], "2");
+        let b = &c.products[1];
+        assert!(b.form.is_none() && b.composition.is_none());
+        assert_eq!(b.destination.as_ref().unwrap().value, "DE");
+        // The row's header is its first line, without the CR.
+        assert_eq!(&text[b.header.start()..b.header.end()], "B,,,DE");
+    }
+
+    #[test]
+    fn unknown_columns_get_unknown_field_on_the_header_cell() {
+        let text = "sku,from,incoterm\nA,magnet,FCA\n";
+        let c = products(text);
+        assert_eq!(at(text, &c, Code::UnknownField), vec!["from", "incoterm"]);
+        let d = c
+            .all_diagnostics()
+            .find(|d| d.code == Code::UnknownField)
+            .unwrap();
+        assert!(d.message.contains("did you mean `form`"), "{}", d.message);
+        assert_eq!(d.fix.replacements, vec!["form".to_string()]);
+        assert!(
+            c.products[0].form.is_none(),
+            "an unknown column is not read"
+        );
+    }
+
+    #[test]
+    fn bad_values_point_at_their_cells() {
+        let text = "sku,form,ship_date,moulded,destination,composition,components\n\
+                    A,magnt,2026-13-01,yes,de,Nd=29; Xx=3; Fe=68,M1; ; M2\n";
+        let c = products(text);
+        let bad = at(text, &c, Code::InvalidValue);
+        assert_eq!(
+            bad,
+            vec!["magnt", "2026-13-01", "yes", "de", "Xx"],
+            "{:?}",
+            codes(&c)
+        );
+        let p = &c.products[0];
+        assert!(p.was_invalid("form") && p.was_invalid("composition"));
+        // The list's pieces keep their own spans; the empty piece is left out.
+        let comps = p.components.as_ref().unwrap();
+        let names: Vec<&str> = comps
+            .value
+            .iter()
+            .map(|f| &text[f.span.start()..f.span.end()])
+            .collect();
+        assert_eq!(names, vec!["M1", "M2"]);
+        // The same messages as TOML: the fix offers the nearest form first.
+        let form = c
+            .all_diagnostics()
+            .find(|d| d.message.contains("magnt"))
+            .unwrap();
+        assert_eq!(
+            form.fix.replacements.first().map(String::as_str),
+            Some("magnet")
+        );
+    }
+
+    #[test]
+    fn a_malformed_composition_entry_is_never_dropped_silently() {
+        let text = "sku,form,composition\nA,magnet,Nd 29.5; Fe=70.5\nB,magnet,Nd=1; Nd=2\n";
+        let c = products(text);
+        assert_eq!(at(text, &c, Code::InvalidValue), vec!["Nd 29.5", "Nd"]);
+        assert!(c.products[0].was_invalid("composition"));
+        assert!(c.products[1].was_invalid("composition"));
+    }
+
+    #[test]
+    fn non_bmp_text_keeps_byte_spans() {
+        let text = "sku,name,destination\n𝄞-1,磁铁 𝄞,XX\n";
+        let c = products(text);
+        assert_eq!(c.products[0].sku_str(), Some("𝄞-1"));
+        assert_eq!(at(text, &c, Code::InvalidValue), vec!["XX"]);
+    }
+
+    #[test]
+    fn ragged_rows_are_reported_and_indeterminate_and_do_not_stop_the_others() {
+        let text = "sku,name,form\nA,Block, N42,magnet\nB,short\nC,ok,oxide\nD,trailing,oxide,,\n";
+        let c = products(text);
+        let syn = at(text, &c, Code::SyntaxError);
+        assert_eq!(syn, vec!["magnet", ""], "{:?}", codes(&c));
+        let msgs: Vec<&str> = c
+            .all_diagnostics()
+            .filter(|d| d.code == Code::SyntaxError)
+            .map(|d| &d.message[..])
+            .collect();
+        assert!(msgs[0].contains("4 cells and the header 3"), "{}", msgs[0]);
+        assert!(msgs[1].contains("2 cells and the header 3"), "{}", msgs[1]);
+        assert_eq!(c.products.len(), 4);
+        assert!(c.products[0].broken && c.products[1].broken);
+        assert!(!c.products[2].broken, "a bad row never stops the others");
+        assert!(!c.products[3].broken, "empty trailing cells are fine");
+    }
+
+    #[test]
+    fn an_unclosed_quote_is_a_syntax_error() {
+        let text = "sku,name\nA,\"never closed\nB,x\n";
+        let c = products(text);
+        assert_eq!(at(text, &c, Code::SyntaxError), vec!["\""]);
+        assert!(c.products[0].broken);
+    }
+
+    #[test]
+    fn a_repeated_column_makes_every_row_indeterminate() {
+        let text = "sku,form,form\nA,magnet,oxide\n";
+        let c = products(text);
+        assert_eq!(at(text, &c, Code::SyntaxError), vec!["form"]);
+        assert!(c.products[0].broken);
+    }
+
+    #[test]
+    fn licences_and_their_validation() {
+        let text = "id,type,issued,expires,items,destinations\nL1,general,2026-01-01,2026-12-31,1C905; 1C904.a.4,DE; SE\nL2,individul,2026-01-01,2025-01-01,1X,XX\n";
+        let c = parse(text, CsvKind::Licences);
+        assert_eq!(c.licences.len(), 2);
+        let l = &c.licences[0];
+        assert_eq!(l.items.as_ref().unwrap().value.len(), 2);
+        assert_eq!(l.destinations.as_ref().unwrap().value.len(), 2);
+        let bad = at(text, &c, Code::InvalidValue);
+        assert_eq!(
+            bad,
+            vec!["individul", "2025-01-01", "1X", "XX"],
+            "{:?}",
+            codes(&c)
+        );
+    }
+
+    #[test]
+    fn empty_and_blank_files() {
+        assert_eq!(products(""), Catalogue::default());
+        let c = products("sku,form\n,,\n\n");
+        assert!(c.products.is_empty(), "blank rows are not products");
+    }
+}

@@ -60,6 +60,8 @@ pub struct FileView<'a> {
     pub text: &'a str,
     pub lines: &'a LineIndex,
     pub catalogue: &'a Catalogue,
+    /// How it is written: quick fixes render their edits through it.
+    pub format: crate::catalogue::Format,
 }
 
 /// One file's analysis as the server keeps it: the engine's outcomes and
@@ -426,6 +428,7 @@ impl State {
                 text: &d.text,
                 lines: &d.lines,
                 catalogue: &d.catalogue,
+                format: d.format,
             })
             .collect();
         v.extend(
@@ -438,6 +441,7 @@ impl State {
                     text: &d.text,
                     lines: &d.lines,
                     catalogue: &d.catalogue,
+                    format: d.format,
                 }),
         );
         v.sort_unstable_by(|a, b| a.uri.as_str().cmp(b.uri.as_str()));
@@ -452,6 +456,7 @@ impl State {
                 text: &d.text,
                 lines: &d.lines,
                 catalogue: &d.catalogue,
+                format: d.format,
             });
         }
         self.disk.get_key_value(uri).map(|(uri, d)| FileView {
@@ -460,6 +465,7 @@ impl State {
             text: &d.text,
             lines: &d.lines,
             catalogue: &d.catalogue,
+            format: d.format,
         })
     }
 
