@@ -6,6 +6,7 @@
 pub mod countries;
 pub mod csv;
 pub mod format;
+pub mod import;
 pub mod model;
 pub mod parse;
 pub mod split;
