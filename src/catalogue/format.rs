@@ -262,15 +262,11 @@ fn toml_key_line(text: &str, table: Span, key: &str) -> Option<Span> {
     let mut pos = table.start();
     let body = text.get(table.start()..table.end())?;
     for line in body.split_inclusive('\n') {
-        let t = line.trim_start();
-        if let Some(rest) = t.strip_prefix(key) {
+        let content = line.trim_end_matches(['\n', '\r']);
+        if let Some(rest) = content.trim_start().strip_prefix(key) {
             if let Some(v) = rest.trim_start().strip_prefix('=') {
-                let content = line.trim_end_matches(['\n', '\r']);
-                let start = pos + content.len() - v.len() + (v.len() - v.trim_start().len());
-                return Some(Span::new(
-                    start.min(pos + content.len()),
-                    pos + content.len(),
-                ));
+                let end = pos + content.len();
+                return Some(Span::new(end - v.trim_start().len(), end));
             }
         }
         pos += line.len();
@@ -441,6 +437,27 @@ fn csv_columns(
 }
 
 fn csv_render(text: &str, cat: &Catalogue, kind: CsvKind, edit: &Edit) -> Option<Vec<TextEdit>> {
+    csv_edits(text, cat, kind, edit).map(merged)
+}
+
+/// Inserts at one position become one edit, their texts in order (a
+/// client applies several inserts at one position in array order, but one
+/// edit leaves nothing to interpret).
+fn merged(edits: Vec<TextEdit>) -> Vec<TextEdit> {
+    let mut out: Vec<TextEdit> = Vec::with_capacity(edits.len());
+    for e in edits {
+        match out
+            .iter_mut()
+            .find(|o| o.span == e.span && e.span.is_empty())
+        {
+            Some(o) => o.text.push_str(&e.text),
+            None => out.push(e),
+        }
+    }
+    out
+}
+
+fn csv_edits(text: &str, cat: &Catalogue, kind: CsvKind, edit: &Edit) -> Option<Vec<TextEdit>> {
     let eol = eol(text);
     match edit {
         Edit::Set { item, key, value } => {
@@ -483,7 +500,7 @@ fn csv_render(text: &str, cat: &Catalogue, kind: CsvKind, edit: &Edit) -> Option
                 Some(c) if shape(key) == Shape::List => format!("{c}; {value}"),
                 _ => value.clone(),
             };
-            csv_render(
+            csv_edits(
                 text,
                 cat,
                 kind,
@@ -536,4 +553,160 @@ fn csv_render(text: &str, cat: &Catalogue, kind: CsvKind, edit: &Edit) -> Option
 
 fn shape(key: &str) -> Shape {
     csv::shape(key)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn apply(text: &str, mut edits: Vec<TextEdit>) -> String {
+        edits.sort_by_key(|e| std::cmp::Reverse(e.span.start()));
+        let mut t = text.to_string();
+        for e in edits {
+            t.replace_range(e.span.start()..e.span.end(), &e.text);
+        }
+        t
+    }
+
+    const PRODUCTS: Format = Format::Csv(CsvKind::Products);
+    const LICENCES: Format = Format::Csv(CsvKind::Licences);
+
+    #[test]
+    fn file_names_decide_the_format() {
+        assert_eq!(Format::of_name("a.catalogue.toml"), Some(Format::Toml));
+        assert_eq!(Format::of_name("catalogue.toml"), Some(Format::Toml));
+        assert_eq!(Format::of_name("a.catalogue.csv"), Some(PRODUCTS));
+        assert_eq!(Format::of_name("a.licences.csv"), Some(LICENCES));
+        assert_eq!(Format::of_name("a.shipments.csv"), None, "not yet");
+        assert_eq!(Format::of_name("a.csv"), None);
+        assert_eq!(Format::of_file_name("export.CSV"), PRODUCTS);
+        assert_eq!(Format::of_file_name("anything"), Format::Toml);
+    }
+
+    #[test]
+    fn toml_set_add_and_insert() {
+        let text = "[[product]]\n  sku = \"A\"\n  components = [\"X\"]\n# note\n\n[[product]]\nsku = \"B\"\n";
+        let cat = Format::Toml.parse(text);
+        let a = cat.products[0].span;
+        let set = |key: &str, v: Value| Edit::Set {
+            item: a,
+            key: key.into(),
+            value: v,
+        };
+        let t = apply(
+            text,
+            Format::Toml.render(text, &cat, &set("licence", Value::Str("L-1".into()))),
+        );
+        assert!(
+            t.starts_with(
+                "[[product]]\n  sku = \"A\"\n  components = [\"X\"]\n  licence = \"L-1\"\n# note"
+            ),
+            "{t}"
+        );
+        let t = apply(
+            text,
+            Format::Toml.render(text, &cat, &set("sku", Value::Str("Z".into()))),
+        );
+        assert!(t.contains("  sku = \"Z\"\n"), "{t}");
+        let add = Edit::Add {
+            item: a,
+            key: "components".into(),
+            value: "Y".into(),
+        };
+        let t = apply(text, Format::Toml.render(text, &cat, &add));
+        assert!(t.contains("components = [\"X\", \"Y\"]"), "{t}");
+        let ins = Edit::Insert {
+            kind: TableKind::Licence,
+            fields: vec![
+                ("id".into(), Value::Str("L".into())),
+                ("issued".into(), Value::Date(jiff::civil::date(2026, 1, 1))),
+            ],
+        };
+        let t = apply("x = 1", Format::Toml.render("x = 1", &cat, &ins));
+        assert_eq!(t, "x = 1\n\n[[licence]]\nid = \"L\"\nissued = 2026-01-01\n");
+    }
+
+    #[test]
+    fn csv_set_replaces_a_cell_or_adds_a_column() {
+        let text = "sku,form\r\nA,magnet\r\nB,oxide\r\n";
+        let cat = PRODUCTS.parse(text);
+        let b = cat.products[1].span;
+        let set = |key: &str, v: &str| Edit::Set {
+            item: b,
+            key: key.into(),
+            value: Value::Str(v.into()),
+        };
+        let t = apply(
+            text,
+            PRODUCTS.render(text, &cat, &set("form", "metal, alloy")),
+        );
+        assert_eq!(t, "sku,form\r\nA,magnet\r\nB,\"metal, alloy\"\r\n");
+        // No `licence` column: the header gets it, the other rows an empty cell.
+        let t = apply(text, PRODUCTS.render(text, &cat, &set("licence", "GL-1")));
+        assert_eq!(t, "sku,form,licence\r\nA,magnet,\r\nB,oxide,GL-1\r\n");
+        let again = PRODUCTS.parse(&t);
+        assert_eq!(again.all_diagnostics().count(), 0);
+        assert_eq!(
+            again.products[1].licence.as_ref().map(|l| l.value.as_str()),
+            Some("GL-1")
+        );
+        let add = Edit::Add {
+            item: again.products[1].span,
+            key: "components".into(),
+            value: "A".into(),
+        };
+        let t = apply(&t, PRODUCTS.render(&t, &again, &add));
+        assert_eq!(
+            t,
+            "sku,form,licence,components\r\nA,magnet,,\r\nB,oxide,GL-1,A\r\n"
+        );
+    }
+
+    #[test]
+    fn csv_insert_appends_a_row_in_header_order() {
+        let text = "id,type,items\nL1,general,1C905";
+        let cat = LICENCES.parse(text);
+        let ins = Edit::Insert {
+            kind: TableKind::Licence,
+            fields: vec![
+                ("id".into(), Value::Str("L2".into())),
+                (
+                    "items".into(),
+                    Value::Strs(vec!["1C905".into(), "1C904".into()]),
+                ),
+                (
+                    "expires".into(),
+                    Value::Date(jiff::civil::date(2026, 12, 31)),
+                ),
+            ],
+        };
+        let t = apply(text, LICENCES.render(text, &cat, &ins));
+        assert_eq!(
+            t,
+            "id,type,items,expires\nL1,general,1C905,\nL2,,1C905; 1C904,2026-12-31\n"
+        );
+        assert_eq!(LICENCES.parse(&t).licences.len(), 2);
+        assert!(
+            PRODUCTS.render(text, &cat, &ins).is_empty(),
+            "a product file holds no licence"
+        );
+        assert_eq!(
+            apply("", LICENCES.render("", &LICENCES.parse(""), &ins)),
+            "id,items,expires\nL2,1C905; 1C904,2026-12-31\n"
+        );
+    }
+
+    #[test]
+    fn the_key_at_an_offset() {
+        let text = "sku,form\nA,magnet\n";
+        let cat = PRODUCTS.parse(text);
+        assert_eq!(PRODUCTS.key_at(text, &cat, 12), Some(("form".into(), true)));
+        assert_eq!(PRODUCTS.key_at(text, &cat, 1), Some(("sku".into(), false)));
+        let toml = "[[product]]\nform = \"ma";
+        let cat = Format::Toml.parse(toml);
+        assert_eq!(
+            Format::Toml.key_at(toml, &cat, toml.len()),
+            Some(("form".into(), true))
+        );
+    }
 }
