@@ -242,7 +242,10 @@ fn main() {
         .map(|(i, _)| i)
         .unwrap_or(0);
     let col = if csv {
-        lines.get(target).and_then(|l| l.find(',')).map_or(0, |c| c + 1)
+        lines
+            .get(target)
+            .and_then(|l| l.find(','))
+            .map_or(0, |c| c + 1)
     } else {
         8
     };

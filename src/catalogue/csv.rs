@@ -7,10 +7,11 @@
 //! a bad row never stops the others.
 
 use super::model::*;
-use super::parse::{self, LICENCE_KEYS, PRODUCT_KEYS, Parsed};
+use super::parse::{self, Changed, Kept, LICENCE_KEYS, PRODUCT_KEYS, Parsed};
 use crate::diagnostic::{Code, Diagnostic, nearest};
 use crate::text::Span;
 use csv_core::{ReadFieldResult, Reader};
+use rayon::prelude::*;
 use std::borrow::Cow;
 use toml::Spanned;
 use toml::de::{DeArray, DeTable, DeValue};
@@ -174,66 +175,100 @@ impl Row {
 /// The records of `text[from..to]` (offsets are the file's). Empty lines are
 /// skipped; CR, LF and CRLF end a record; a BOM at the very start is skipped.
 pub fn rows(text: &str, from: usize, to: usize) -> Vec<Row> {
-    let bytes = &text.as_bytes()[..to.min(text.len())];
-    let mut pos = from.min(bytes.len());
+    let mut t = Tokenizer::new(text, to);
+    let mut pos = from;
     if pos == 0 && text.starts_with('\u{feff}') {
-        pos = 3.min(bytes.len());
+        pos = 3;
     }
-    let mut rdr = Reader::new();
     let mut out = Vec::new();
-    let mut buf = vec![0u8; 256];
-    let mut cells: Vec<Cell> = Vec::new();
-    loop {
-        if cells.is_empty() {
-            while pos < bytes.len() && matches!(bytes[pos], b'\r' | b'\n') {
-                pos += 1;
-            }
-            if pos >= bytes.len() {
-                break;
-            }
-            rdr.reset();
-        }
-        let start = pos;
-        let mut len = 0;
-        let record_end = loop {
-            let (res, nin, nout) = rdr.read_field(&bytes[pos..], &mut buf[len..]);
-            pos += nin;
-            len += nout;
-            match res {
-                ReadFieldResult::InputEmpty if pos < bytes.len() || nin > 0 || nout > 0 => {}
-                ReadFieldResult::InputEmpty => {
-                    // Input already empty: the next call ends the field.
-                    let (res, _, nout) = rdr.read_field(&[], &mut buf[len..]);
-                    len += nout;
-                    break !matches!(res, ReadFieldResult::Field { record_end: false });
-                }
-                ReadFieldResult::OutputFull => buf.resize(buf.len() * 2, 0),
-                ReadFieldResult::Field { record_end } => break record_end,
-                ReadFieldResult::End => break true,
-            }
-        };
-        let mut end = pos;
-        if !record_end {
-            end = end.saturating_sub(1).max(start);
-        } else {
-            if end > start && bytes[end - 1] == b'\n' {
-                end -= 1;
-            }
-            if end > start && bytes[end - 1] == b'\r' {
-                end -= 1;
-            }
-        }
-        let content = String::from_utf8_lossy(&buf[..len]).into_owned();
-        cells.push(cell(bytes, start, end, content));
-        if record_end {
-            let first = cells.first().map_or(start, |c| c.raw.start());
-            out.push(Row {
-                span: Span::new(first, end),
-                cells: std::mem::take(&mut cells),
-            });
-        }
+    while let Some((row, next)) = t.row(pos) {
+        out.push(row);
+        pos = next;
     }
     out
+}
+
+/// Reads records one at a time.
+struct Tokenizer<'t> {
+    bytes: &'t [u8],
+    rdr: Reader,
+    buf: Vec<u8>,
+}
+
+impl<'t> Tokenizer<'t> {
+    fn new(text: &'t str, to: usize) -> Self {
+        Tokenizer {
+            bytes: &text.as_bytes()[..to.min(text.len())],
+            rdr: Reader::new(),
+            buf: vec![0u8; 256],
+        }
+    }
+
+    /// Where the next record starts at or after `pos` (line breaks skipped).
+    fn record_start(&self, mut pos: usize) -> usize {
+        while pos < self.bytes.len() && matches!(self.bytes[pos], b'\r' | b'\n') {
+            pos += 1;
+        }
+        pos
+    }
+
+    /// The record starting at or after `pos`, and where reading goes on.
+    fn row(&mut self, pos: usize) -> Option<(Row, usize)> {
+        let bytes = self.bytes;
+        let mut pos = self.record_start(pos);
+        if pos >= bytes.len() {
+            return None;
+        }
+        self.rdr.reset();
+        let mut cells: Vec<Cell> = Vec::new();
+        loop {
+            let start = pos;
+            let mut len = 0;
+            let record_end = loop {
+                let (res, nin, nout) = self.rdr.read_field(&bytes[pos..], &mut self.buf[len..]);
+                pos += nin;
+                len += nout;
+                match res {
+                    ReadFieldResult::InputEmpty if pos < bytes.len() || nin > 0 || nout > 0 => {}
+                    ReadFieldResult::InputEmpty => {
+                        // Input already empty: the next call ends the field.
+                        let (res, _, nout) = self.rdr.read_field(&[], &mut self.buf[len..]);
+                        len += nout;
+                        break !matches!(res, ReadFieldResult::Field { record_end: false });
+                    }
+                    ReadFieldResult::OutputFull => {
+                        let n = self.buf.len() * 2;
+                        self.buf.resize(n, 0);
+                    }
+                    ReadFieldResult::Field { record_end } => break record_end,
+                    ReadFieldResult::End => break true,
+                }
+            };
+            let mut end = pos;
+            if !record_end {
+                end = end.saturating_sub(1).max(start);
+            } else {
+                if end > start && bytes[end - 1] == b'\n' {
+                    end -= 1;
+                }
+                if end > start && bytes[end - 1] == b'\r' {
+                    end -= 1;
+                }
+            }
+            let content = String::from_utf8_lossy(&self.buf[..len]).into_owned();
+            cells.push(cell(bytes, start, end, content));
+            if record_end {
+                let first = cells.first().map_or(start, |c| c.raw.start());
+                return Some((
+                    Row {
+                        span: Span::new(first, end),
+                        cells,
+                    },
+                    pos,
+                ));
+            }
+        }
+    }
 }
 
 fn cell(bytes: &[u8], start: usize, end: usize, content: String) -> Cell {
@@ -378,30 +413,245 @@ pub fn parse(text: &str, kind: CsvKind) -> Catalogue {
         index: 0,
         diagnostics: head_diags,
     });
-    for row in body.iter().filter(|r| !r.blank()) {
-        let (parsed, diagnostics) = read_row(text, row, &cols.keys, cols.repeated, kind);
-        let span = row.span;
-        let header = first_line(text, span);
-        let (kind, index) = match parsed {
-            Parsed::Product(p) => {
-                cat.products.push(p);
-                (TableKind::Product, cat.products.len() - 1)
-            }
-            Parsed::Licence(l) => {
-                cat.licences.push(*l);
-                (TableKind::Licence, cat.licences.len() - 1)
-            }
-            _ => (TableKind::Other, 0),
-        };
-        cat.tables.push(TableRef {
-            kind,
-            span,
-            header,
-            index,
-            diagnostics,
-        });
+    let body: Vec<&Row> = body.iter().filter(|r| !r.blank()).collect();
+    let read = |row: &&Row| {
+        (
+            row.span,
+            read_row(text, row, &cols.keys, cols.repeated, kind),
+        )
+    };
+    let parsed: Vec<_> = if body.len() >= PARALLEL_ROWS {
+        body.par_iter().map(read).collect()
+    } else {
+        body.iter().map(read).collect()
+    };
+    cat.products.reserve(parsed.len());
+    for (span, p) in parsed {
+        push_row(&mut cat, text, span, p);
     }
     cat
+}
+
+/// A whole new parse, every name of the old and new file changed.
+fn whole(old: Catalogue, new_text: &str, kind: CsvKind) -> (Catalogue, Changed) {
+    let new = parse(new_text, kind);
+    let mut changed = Changed {
+        catalogue: true,
+        ..Default::default()
+    };
+    for c in [&old, &new] {
+        changed.skus.extend(
+            c.products
+                .iter()
+                .filter_map(|p| p.sku_str())
+                .map(str::to_owned),
+        );
+        changed.licences.extend(
+            c.licences
+                .iter()
+                .filter_map(|l| l.id_str())
+                .map(str::to_owned),
+        );
+    }
+    (new, changed)
+}
+
+/// A product's component list, as names.
+fn components(p: &Product) -> impl Iterator<Item = &str> {
+    p.components
+        .iter()
+        .flat_map(|f| f.value.iter().map(|c| c.value.as_str()))
+        .chain(std::iter::once(if p.components.is_some() {
+            ""
+        } else {
+            "\0"
+        }))
+}
+
+/// Rows per file above which they are read on all cores.
+const PARALLEL_ROWS: usize = 512;
+
+/// Appends a read row to the catalogue.
+fn push_row(
+    cat: &mut Catalogue,
+    text: &str,
+    span: Span,
+    (parsed, diagnostics): (Parsed, Vec<Diagnostic>),
+) {
+    let (kind, index) = match parsed {
+        Parsed::Product(p) => {
+            cat.products.push(p);
+            (TableKind::Product, cat.products.len() - 1)
+        }
+        Parsed::Licence(l) => {
+            cat.licences.push(*l);
+            (TableKind::Licence, cat.licences.len() - 1)
+        }
+        _ => (TableKind::Other, 0),
+    };
+    cat.tables.push(TableRef {
+        kind,
+        span,
+        header: first_line(text, span),
+        index,
+        diagnostics,
+    });
+}
+
+/// Re-parses after an edit, reading again only the rows the edit touched:
+/// the rows before it are kept, the text from the first touched row is
+/// tokenized again until a record starts where one started before the edit
+/// (past the edited bytes: from there the old rows are what a fresh read
+/// gives, moved by the edit's length), and those rows are moved, not read.
+/// Gives the same catalogue as `parse(new_text)`; an edit of the header row
+/// parses the whole file.
+pub fn reparse(
+    old: Catalogue,
+    old_text: &str,
+    new_text: &str,
+    kind: CsvKind,
+) -> (Catalogue, Changed) {
+    let (ob, nb) = (old_text.as_bytes(), new_text.as_bytes());
+    let p = parse::common_prefix(ob, nb);
+    let s = parse::common_suffix(ob, nb).min(ob.len().min(nb.len()) - p);
+    let delta = nb.len() as isize - ob.len() as isize;
+    // Tables wholly before the edit, their terminator too, are kept; never
+    // the last one, which may end at the end of the file (an unclosed quote
+    // runs there, and text added after it may continue it).
+    let n = old.tables.len();
+    let k = old
+        .tables
+        .partition_point(|t| t.span.end() < p)
+        .min(n.saturating_sub(1));
+    let header_kept = old.diagnostics.is_empty()
+        && new_text.len() <= crate::text::MAX_TEXT_BYTES
+        && k >= 1
+        && old.tables[0].kind == TableKind::Root;
+    if !header_kept {
+        return whole(old, new_text, kind);
+    }
+    let h = old.tables[0].span;
+    let Some(head) = rows(new_text, h.start(), h.end()).into_iter().next() else {
+        return whole(old, new_text, kind);
+    };
+    let cols = columns(&head, kind);
+    let from = old.tables[k - 1].span.end();
+    let edit_end = nb.len() - s;
+    let mut t = Tokenizer::new(new_text, new_text.len());
+    let mut middle = Vec::new();
+    let mut pos = from;
+    let j = loop {
+        let q = t.record_start(pos);
+        if q >= edit_end {
+            // Past the edit: the old text here, moved. A record starting
+            // where an old row started reads as that row did.
+            let old_q = q as isize - delta;
+            let j = old
+                .tables
+                .partition_point(|x| (x.span.start() as isize) < old_q);
+            if j >= k
+                && old
+                    .tables
+                    .get(j)
+                    .is_some_and(|x| x.span.start() as isize == old_q)
+            {
+                break j;
+            }
+        }
+        match t.row(q) {
+            Some((row, next)) => {
+                middle.push(row);
+                pos = next;
+            }
+            None => break old.tables.len(),
+        }
+    };
+    let Catalogue {
+        mut products,
+        mut licences,
+        tables,
+        ..
+    } = old;
+    let count = |ts: &[TableRef], kind: TableKind| ts.iter().filter(|t| t.kind == kind).count();
+    let (pp, pl) = (
+        count(&tables[..k], TableKind::Product),
+        count(&tables[..k], TableKind::Licence),
+    );
+    let (sp, sl) = (
+        count(&tables[j..], TableKind::Product),
+        count(&tables[j..], TableKind::Licence),
+    );
+    let old_len = products.len();
+    let mut suffix_products = products.split_off(old_len - sp);
+    let gone_products = products.split_off(pp);
+    let mut suffix_licences = licences.split_off(licences.len() - sl);
+    let gone_licences = licences.split_off(pl);
+    let kept_from = tables.get(j).map_or(ob.len(), |t| t.span.start());
+    let mut cat = Catalogue {
+        products,
+        licences,
+        tables: Vec::with_capacity(tables.len()),
+        ..Catalogue::default()
+    };
+    let mut tables = tables;
+    let suffix_tables = tables.split_off(j);
+    tables.truncate(k);
+    cat.tables = tables;
+    for row in middle.iter().filter(|r| !r.blank()) {
+        let read = read_row(new_text, row, &cols.keys, cols.repeated, kind);
+        push_row(&mut cat, new_text, row.span, read);
+    }
+    let mut changed = Changed::default();
+    let new_products = &cat.products[pp..];
+    let new_licences = &cat.licences[pl..];
+    changed.names_kept = gone_products.len() == new_products.len()
+        && gone_licences.len() == new_licences.len()
+        && gone_products
+            .iter()
+            .zip(new_products)
+            .all(|(a, b)| a.sku_str() == b.sku_str() && components(a).eq(components(b)))
+        && gone_licences
+            .iter()
+            .zip(new_licences)
+            .all(|(a, b)| a.id_str() == b.id_str());
+    for p in gone_products.iter().chain(new_products) {
+        changed.skus.extend(p.sku_str().map(str::to_owned));
+    }
+    for l in gone_licences.iter().chain(new_licences) {
+        changed.licences.extend(l.id_str().map(str::to_owned));
+    }
+    suffix_products
+        .par_chunks_mut(512)
+        .for_each(|c| c.shift(delta));
+    suffix_licences.shift(delta);
+    let (mut np, mut nl) = (cat.products.len(), cat.licences.len());
+    for mut t in suffix_tables {
+        t.span.shift(delta);
+        t.header.shift(delta);
+        t.diagnostics.shift(delta);
+        match t.kind {
+            TableKind::Product => {
+                t.index = np;
+                np += 1;
+            }
+            TableKind::Licence => {
+                t.index = nl;
+                nl += 1;
+            }
+            _ => {}
+        }
+        cat.tables.push(t);
+    }
+    cat.products.extend(suffix_products);
+    cat.licences.extend(suffix_licences);
+    changed.kept = Kept {
+        prefix: pp,
+        suffix: sp,
+        old_len,
+        from: kept_from,
+        delta,
+    };
+    (cat, changed)
 }
 
 fn unclosed(c: &Cell) -> Diagnostic {
@@ -763,5 +1013,61 @@ mod tests {
         assert_eq!(products(""), Catalogue::default());
         let c = products("sku,form\n,,\n\n");
         assert!(c.products.is_empty(), "blank rows are not products");
+    }
+
+    const SAMPLE: &str = "sku,form,composition,components,destination,licence\r\nA,magnet,Nd=28; Dy=3; Fe=68; B=1,,DE,GL-1\r\n\r\nB,\"rotor-assembly\",,A,DE,\r\nC,oxide,\"Dy2O3=99\",,US,GL-9\r\nD,metal,Fe=100,,,\r\n";
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig { cases: 512, ..Default::default() })]
+
+        /// Re-reading only the touched rows gives what a fresh parse gives.
+        #[test]
+        fn reparse_equals_a_fresh_parse(
+            edits in proptest::collection::vec((0usize..200, 0usize..10, proptest::prop_oneof![
+                proptest::strategy::Just(""), proptest::strategy::Just(","), proptest::strategy::Just("\""),
+                proptest::strategy::Just("\n"), proptest::strategy::Just("\r"), proptest::strategy::Just("\r\n"),
+                proptest::strategy::Just(";"), proptest::strategy::Just("x"), proptest::strategy::Just("A"),
+                proptest::strategy::Just("𝄞"), proptest::strategy::Just("\u{feff}"),
+                proptest::strategy::Just("\nE,magnet,Tb=1; Fe=99,,DE,GL-1\n"), proptest::strategy::Just("\"\""),
+            ]), 1..8),
+        ) {
+            let mut text = SAMPLE.to_string();
+            let mut cat = parse(&text, CsvKind::Products);
+            for (at, len, ins) in edits {
+                let a = crate::text::floor_char_boundary(&text, at.min(text.len()));
+                let b = crate::text::floor_char_boundary(&text, (a + len).min(text.len()));
+                let mut new = text.clone();
+                new.replace_range(a..b, ins);
+                let (re, changed) = reparse(cat, &text, &new, CsvKind::Products);
+                let fresh = parse(&new, CsvKind::Products);
+                proptest::prop_assert_eq!(&re, &fresh, "{:?} -> {:?}", text, new);
+                // Every product not reported as kept is named as changed.
+                for (i, p) in re.products.iter().enumerate() {
+                    if changed.kept.old_index(i, re.products.len()).is_none() {
+                        if let Some(sku) = p.sku_str() {
+                            proptest::prop_assert!(changed.catalogue || changed.skus.iter().any(|s| s == sku));
+                        }
+                    }
+                }
+                text = new;
+                cat = re;
+            }
+        }
+    }
+
+    #[test]
+    fn reparse_reads_only_the_touched_row() {
+        let text = SAMPLE;
+        let cat = parse(text, CsvKind::Products);
+        let at = text.find("US").unwrap();
+        let new = format!("{}DE{}", &text[..at], &text[at + 2..]);
+        let (re, changed) = reparse(cat, text, &new, CsvKind::Products);
+        assert_eq!(re, parse(&new, CsvKind::Products));
+        assert_eq!(changed.skus, vec!["C".to_string(), "C".to_string()]);
+        assert_eq!(
+            (changed.kept.prefix, changed.kept.suffix, changed.catalogue),
+            (2, 1, false)
+        );
+        assert!(changed.names_kept);
     }
 }

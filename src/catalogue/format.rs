@@ -67,34 +67,12 @@ impl Format {
 
     /// Re-parses after the text changed from `old_text` to `new_text`. The
     /// result equals `self.parse(new_text)`; `Changed` says what may differ.
-    /// CSV parses the whole file again (tokenizing is linear and cheap; a
-    /// quote typed anywhere can move every row after it) and reports every
-    /// name as changed.
+    /// Each format reads again only what the edit touched: TOML the tables,
+    /// CSV the rows (until the records line up again after the edit).
     pub fn reparse(self, old: Catalogue, old_text: &str, new_text: &str) -> (Catalogue, Changed) {
         match self {
             Format::Toml => parse::reparse(old, old_text, new_text),
-            Format::Csv(kind) => {
-                let new = csv::parse(new_text, kind);
-                let mut changed = Changed {
-                    catalogue: true,
-                    ..Default::default()
-                };
-                for c in [&old, &new] {
-                    changed.skus.extend(
-                        c.products
-                            .iter()
-                            .filter_map(|p| p.sku_str())
-                            .map(str::to_owned),
-                    );
-                    changed.licences.extend(
-                        c.licences
-                            .iter()
-                            .filter_map(|l| l.id_str())
-                            .map(str::to_owned),
-                    );
-                }
-                (new, changed)
-            }
+            Format::Csv(kind) => csv::reparse(old, old_text, new_text, kind),
         }
     }
 
