@@ -98,11 +98,11 @@ function check(cond, what) {
     // A CSV catalogue (docs/format.md §10): the unknown licence in its cell is an error.
     await page.keyboard.press('Control+P');
     await page.waitForSelector('.quick-input-widget input', { timeout: 30000 });
-    await page.keyboard.type('e2e.catalogue.csv');
+    await page.keyboard.type('parts.catalogue.csv');
     await page.waitForTimeout(1000);
     await page.keyboard.press('Enter');
     const csvSquiggle = await page
-      .waitForFunction(() => document.querySelector('.tab.active')?.textContent.includes('e2e.catalogue.csv') && document.querySelector('.editor-instance .squiggly-error'), null, { timeout: 90000 })
+      .waitForFunction(() => document.querySelector('.tab.active')?.textContent.includes('parts.catalogue.csv') && document.querySelector('.editor-instance .squiggly-error'), null, { timeout: 90000 })
       .then(() => true)
       .catch(() => false);
     check(csvSquiggle, 'error squiggle shown in the CSV catalogue');
