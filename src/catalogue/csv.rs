@@ -514,7 +514,28 @@ pub fn reparse(
     let (ob, nb) = (old_text.as_bytes(), new_text.as_bytes());
     let p = parse::common_prefix(ob, nb);
     let s = parse::common_suffix(ob, nb).min(ob.len().min(nb.len()) - p);
-    let delta = nb.len() as isize - ob.len() as isize;
+    reparse_edit(
+        old,
+        new_text,
+        p,
+        nb.len() - s,
+        nb.len() as isize - ob.len() as isize,
+        kind,
+    )
+}
+
+/// [`reparse`] for an edit known to lie in new bytes `p..edit_end`, the
+/// text's length having changed by `delta` (no need for the old text).
+pub fn reparse_edit(
+    old: Catalogue,
+    new_text: &str,
+    p: usize,
+    edit_end: usize,
+    delta: isize,
+    kind: CsvKind,
+) -> (Catalogue, Changed) {
+    let nb = new_text.as_bytes();
+    let old_len_bytes = nb.len().saturating_add_signed(-delta);
     // Tables wholly before the edit, their terminator too, are kept; never
     // the last one, which may end at the end of the file (an unclosed quote
     // runs there, and text added after it may continue it).
@@ -536,7 +557,6 @@ pub fn reparse(
     };
     let cols = columns(&head, kind);
     let from = old.tables[k - 1].span.end();
-    let edit_end = nb.len() - s;
     let mut t = Tokenizer::new(new_text, new_text.len());
     let mut middle = Vec::new();
     let mut pos = from;
@@ -586,7 +606,7 @@ pub fn reparse(
     let gone_products = products.split_off(pp);
     let mut suffix_licences = licences.split_off(licences.len() - sl);
     let gone_licences = licences.split_off(pl);
-    let kept_from = tables.get(j).map_or(ob.len(), |t| t.span.start());
+    let kept_from = tables.get(j).map_or(old_len_bytes, |t| t.span.start());
     let mut cat = Catalogue {
         products,
         licences,
@@ -1038,9 +1058,12 @@ mod tests {
                 let b = crate::text::floor_char_boundary(&text, (a + len).min(text.len()));
                 let mut new = text.clone();
                 new.replace_range(a..b, ins);
+                let delta = new.len() as isize - text.len() as isize;
+                let (known, _) = reparse_edit(cat.clone(), &new, a, a + ins.len(), delta, CsvKind::Products);
                 let (re, changed) = reparse(cat, &text, &new, CsvKind::Products);
                 let fresh = parse(&new, CsvKind::Products);
                 proptest::prop_assert_eq!(&re, &fresh, "{:?} -> {:?}", text, new);
+                proptest::prop_assert_eq!(&known, &fresh, "at {}: {:?} -> {:?}", a, text, new);
                 // Every product not reported as kept is named as changed.
                 for (i, p) in re.products.iter().enumerate() {
                     if changed.kept.old_index(i, re.products.len()).is_none() {

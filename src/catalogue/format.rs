@@ -78,7 +78,8 @@ impl Format {
 
     /// The in-place fast path for one edit (`removed` replaced by
     /// `inserted` bytes at `at`; `text` is the new text): None when it does
-    /// not apply, and `cat` is then untouched. TOML only.
+    /// not apply, and `cat` is then untouched. CSV always applies (the rows
+    /// the edit touched are read again, without the old text).
     pub fn edit_at(
         self,
         cat: &mut Catalogue,
@@ -89,7 +90,14 @@ impl Format {
     ) -> Option<Changed> {
         match self {
             Format::Toml => parse::edit_at(cat, text, at, removed, inserted),
-            Format::Csv(_) => None,
+            Format::Csv(kind) => {
+                let delta = inserted as isize - removed.len() as isize;
+                let end = at.checked_add(inserted).filter(|&e| e <= text.len())?;
+                let (new, changed) =
+                    csv::reparse_edit(std::mem::take(cat), text, at, end, delta, kind);
+                *cat = new;
+                Some(changed)
+            }
         }
     }
 
