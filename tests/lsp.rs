@@ -1139,6 +1139,16 @@ fn csv_catalogue_cells_hover_and_quick_fixes() {
         "{d:#?}"
     );
 
+    // Renaming a SKU writes a cell's text, not a TOML string.
+    let r = c.request(
+        "textDocument/rename",
+        json!({"textDocument": {"uri": csv}, "position": pos(1, 2), "newName": "MAG-X"}),
+    );
+    let edits = r["result"]["changes"][&csv]
+        .as_array()
+        .unwrap_or_else(|| panic!("{r}"));
+    assert_eq!(edits[0]["newText"], "MAG-X", "{r}");
+
     // An edit that breaks a row: a clear diagnostic on the cells past the header's.
     c.change(
         &csv,

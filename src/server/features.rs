@@ -374,10 +374,6 @@ pub fn code_actions(st: &State, uri: &Url, range: Range) -> Vec<CodeActionOrComm
     out
 }
 
-fn quote(s: &str) -> String {
-    serde_json::to_string(s).unwrap_or_else(|_| format!("\"{s}\""))
-}
-
 fn action(
     title: String,
     d: &Diagnostic,
@@ -796,9 +792,11 @@ pub fn rename(st: &State, target: &Target, new_name: &str) -> WorkspaceEdit {
     let mut changes: HashMap<Url, Vec<TextEdit>> = HashMap::new();
     for (uri, span, _) in occurrences(st, target) {
         if let Some(loc) = location(st, &uri, span) {
+            // Written as the file's format writes a string (quoted in TOML, a cell in CSV).
+            let format = st.file(&uri).map(|f| f.format).unwrap_or_default();
             changes.entry(uri).or_default().push(TextEdit {
                 range: loc.range,
-                new_text: quote(new_name),
+                new_text: format.replacement(new_name, true),
             });
         }
     }
