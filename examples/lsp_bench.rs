@@ -243,26 +243,36 @@ fn main() {
     let open_rss = (status_kb(pid, "VmRSS:"), peak_rss_kb(pid));
 
     // One-character edits inside the name of a product in the middle of the file.
+    // In a CSV catalogue: the second cell of the middle row (its `name`).
+    let csv = path.to_string_lossy().ends_with(".csv");
     let lines: Vec<&str> = text.lines().collect();
     let target = lines
         .iter()
         .enumerate()
         .skip(lines.len() / 2)
-        .find(|(_, l)| l.starts_with("name = \""))
+        .find(|(_, l)| csv || l.starts_with("name = \""))
         .map(|(i, _)| i)
         .unwrap_or(0);
+    let col = if csv {
+        lines
+            .get(target)
+            .and_then(|l| l.find(','))
+            .map_or(0, |c| c + 1)
+    } else {
+        8
+    };
     let mut version = 1;
     let mut change = Vec::new();
     for i in 0..edits {
         version += 1;
         let (range, txt) = if i % 2 == 0 {
             (
-                json!({"start": {"line": target, "character": 8}, "end": {"line": target, "character": 8}}),
+                json!({"start": {"line": target, "character": col}, "end": {"line": target, "character": col}}),
                 "x",
             )
         } else {
             (
-                json!({"start": {"line": target, "character": 8}, "end": {"line": target, "character": 9}}),
+                json!({"start": {"line": target, "character": col}, "end": {"line": target, "character": col + 1}}),
                 "",
             )
         };
@@ -274,7 +284,7 @@ fn main() {
                 .take(target)
                 .map(str::len)
                 .sum::<usize>()
-                + 8;
+                + col;
             let whole = if i % 2 == 0 {
                 format!("{}x{}", &text[..at], &text[at..])
             } else {
@@ -330,8 +340,8 @@ fn main() {
     let screen = json!({"start": {"line": target.saturating_sub(30), "character": 0}, "end": {"line": target + 30, "character": 0}});
     for i in 0..edits {
         version += 1;
-        let at = if i % 2 == 0 { 9 } else { 8 };
-        let range = json!({"start": {"line": target, "character": 8}, "end": {"line": target, "character": at}});
+        let at = if i % 2 == 0 { col + 1 } else { col };
+        let range = json!({"start": {"line": target, "character": col}, "end": {"line": target, "character": at}});
         let txt = if i % 2 == 0 { "" } else { "x" };
         if full_sync {
             break;

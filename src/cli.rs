@@ -81,6 +81,14 @@ pub enum Command {
         #[arg(long, value_name = "FILE")]
         output: Option<PathBuf>,
     },
+    /// Print the TOML equivalent of a CSV catalogue (`*.catalogue.csv`, `*.licences.csv`); with --output, write it to a new file (an existing file is never overwritten).
+    Import {
+        /// The CSV file.
+        file: PathBuf,
+        /// Write the TOML here instead of stdout; refused if the file exists.
+        #[arg(long, value_name = "PATH")]
+        output: Option<PathBuf>,
+    },
     /// Explain a diagnostic code, a control code (or family, e.g. 1C905), an exclusion or a licence type.
     Explain {
         code: String,
@@ -212,6 +220,7 @@ pub fn run(cli: Cli) -> i32 {
             let json = format == DossierFormat::Json;
             return report::dossier::command(paths, sel, as_of, rules, json, output, &mut out);
         }
+        Command::Import { file, output } => return import(&file, output.as_deref(), &mut out),
         Command::Explain { code, rules, as_of } => {
             pack(&rules).and_then(|p| explain(&p, &code, as_of.unwrap_or_else(today)))
         }
@@ -248,6 +257,76 @@ pub fn run(cli: Cli) -> i32 {
         Err(e) => {
             eprintln!("error: {e}");
             2
+        }
+    }
+}
+
+/// `import`: exit 0 written, 1 the CSV has syntax errors (nothing written),
+/// 2 the file cannot be read, is not CSV, or the output exists.
+fn import(file: &std::path::Path, output: Option<&std::path::Path>, out: &mut impl Write) -> i32 {
+    use crate::catalogue::Format as F;
+    let F::Csv(kind) = F::of_path(file) else {
+        eprintln!(
+            "error: {}: not a CSV file (import reads *.catalogue.csv or *.licences.csv)",
+            file.display()
+        );
+        return 2;
+    };
+    let (text, bad) = match crate::source::read_text(file) {
+        Ok(t) => t,
+        Err(e) => {
+            eprintln!("error: {}: {}", file.display(), e.message);
+            return 2;
+        }
+    };
+    let name = file
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let toml = match (bad, crate::catalogue::import::to_toml(&text, kind, &name)) {
+        (None, Ok(t)) => t,
+        (bad, result) => {
+            let lines = crate::text::LineIndex::new(&text);
+            for d in bad.into_iter().chain(result.err().unwrap_or_default()) {
+                let lc = lines.line_col(&text, d.span.start());
+                eprintln!(
+                    "{}:{}:{}: error[{}]: {}",
+                    file.display(),
+                    lc.line,
+                    lc.column,
+                    d.code.as_str(),
+                    d.message
+                );
+            }
+            eprintln!("error: not imported: fix the errors above first (nothing was written)");
+            return 1;
+        }
+    };
+    match output {
+        None => {
+            let _ = out.write_all(toml.as_bytes());
+            0
+        }
+        Some(path) => {
+            let written = std::fs::OpenOptions::new()
+                .write(true)
+                .create_new(true)
+                .open(path)
+                .and_then(|mut f| f.write_all(toml.as_bytes()));
+            match written {
+                Ok(()) => 0,
+                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+                    eprintln!(
+                        "error: {} exists: not overwritten (choose another path or remove it)",
+                        path.display()
+                    );
+                    2
+                }
+                Err(e) => {
+                    eprintln!("error: {}: {e}", path.display());
+                    2
+                }
+            }
         }
     }
 }

@@ -12,8 +12,9 @@ pub const MAX_FILE_BYTES: u64 = 256 * 1024 * 1024;
 const _: () = assert!(MAX_FILE_BYTES as usize <= crate::text::MAX_TEXT_BYTES);
 
 /// Finds catalogue files under the given paths (see [`fsread::find`]):
-/// files as given, directories searched recursively for `*.catalogue.toml`
-/// and `catalogue.toml`, with what was skipped and why.
+/// files as given, directories searched recursively for `*.catalogue.toml`,
+/// `catalogue.toml`, `*.catalogue.csv` and `*.licences.csv`
+/// (`catalogue::Format::of_name`), with what was skipped and why.
 pub fn discover(paths: &[PathBuf]) -> fsread::Found {
     fsread::find(paths)
 }
@@ -42,7 +43,7 @@ pub fn decode(bytes: Vec<u8>) -> (String, Option<Diagnostic>) {
                 Code::SyntaxError,
                 crate::text::Span::new(at, (at + 1).min(text.len())),
                 format!(
-                    "the file is not valid UTF-8 (bad byte at offset {at}); TOML files are UTF-8: re-save it as UTF-8"
+                    "the file is not valid UTF-8 (bad byte at offset {at}); catalogue files are UTF-8: re-save it as UTF-8"
                 ),
             );
             (text, Some(d))

@@ -1439,3 +1439,102 @@ fn pushed_diagnostics_wait_for_the_index() {
     assert!(!first.contains(&"missing-licence".to_string()), "{first:?}");
     assert_eq!(c.shutdown_and_exit(), Some(0));
 }
+
+/// A CSV catalogue (docs/format.md §10) in the editor: diagnostics on its
+/// cells, a hover on a row, quick fixes rendered as cell edits.
+#[test]
+fn csv_catalogue_cells_hover_and_quick_fixes() {
+    let (dir, _lic, _mag) = workspace();
+    let csv = url(&dir.path().join("parts.catalogue.csv"));
+    let mut c = start(dir.path(), &["utf-16"]);
+    let row = "MAG-C,magnet,Nd=27.5; Dy=2.5; Fe=69; B=1,DE,Example Motors GmbH,";
+    let text = format!(
+        "sku,form,composition,destination,end_user,licence,incoterm\r\n{row}GL-2,FCA\r\nMAG-D,magnet,\"Nd=27.5; Dy=2.5; Fe=69; B=1\",DE,Example Motors GmbH,,\r\n"
+    );
+    c.open(&csv, &text, 1);
+    let d = c.diagnostics(&csv, Some(1));
+    // The unknown licence points at its cell; the unknown column at the header cell.
+    let ul = find(&d, "unknown-licence").clone();
+    let col = row.len() as u32;
+    assert_eq!(
+        ul["range"],
+        json!({"start": pos(1, col), "end": pos(1, col + 4)}),
+        "{ul}"
+    );
+    let uf = find(&d, "unknown-field");
+    assert_eq!(
+        uf["range"],
+        json!({"start": pos(0, 50), "end": pos(0, 58)}),
+        "{uf}"
+    );
+
+    let r = c.request(
+        "textDocument/hover",
+        json!({"textDocument": {"uri": csv}, "position": pos(1, 2)}),
+    );
+    let md = r["result"]["contents"]["value"]
+        .as_str()
+        .unwrap_or_default();
+    assert!(md.contains("controlled") && md.contains("1C905"), "{r}");
+
+    // "Did you mean GL-1": the cell's text replaced, no TOML quotes.
+    let r = c.request("textDocument/codeAction", json!({"textDocument": {"uri": csv}, "range": ul["range"], "context": {"diagnostics": [ul]}}));
+    let fix = r["result"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["title"].as_str().unwrap().contains("GL-1"))
+        .unwrap_or_else(|| panic!("{r}"));
+    let edits = fix["edit"]["changes"][&csv].as_array().unwrap();
+    let text = apply_edits(&text, edits, Encoding::Utf16);
+    assert!(text.contains(&format!("{row}GL-1,FCA\r\n")), "{text}");
+
+    // A missing licence: the empty `licence` cell of MAG-D is set.
+    c.change(&csv, 2, json!([{"text": text}]));
+    let d = c.diagnostics(&csv, Some(2));
+    assert!(
+        !codes(&d).contains(&"unknown-licence".to_string()),
+        "{d:#?}"
+    );
+    let ml = find(&d, "missing-licence").clone();
+    let r = c.request("textDocument/codeAction", json!({"textDocument": {"uri": csv}, "range": ml["range"], "context": {"diagnostics": [ml]}}));
+    let first = &r["result"][0];
+    assert_eq!(first["title"], "Use licence GL-1", "{r}");
+    let edits = first["edit"]["changes"][&csv].as_array().unwrap();
+    let text = apply_edits(&text, edits, Encoding::Utf16);
+    assert!(text.ends_with("Example Motors GmbH,GL-1,\r\n"), "{text}");
+    c.change(&csv, 3, json!([{"text": text}]));
+    let d = c.diagnostics(&csv, Some(3));
+    let left = codes(&d);
+    assert!(
+        !left.contains(&"missing-licence".to_string())
+            && !left.contains(&"syntax-error".to_string()),
+        "{d:#?}"
+    );
+
+    // Renaming a SKU writes a cell's text, not a TOML string.
+    let r = c.request(
+        "textDocument/rename",
+        json!({"textDocument": {"uri": csv}, "position": pos(1, 2), "newName": "MAG-X"}),
+    );
+    let edits = r["result"]["changes"][&csv]
+        .as_array()
+        .unwrap_or_else(|| panic!("{r}"));
+    assert_eq!(edits[0]["newText"], "MAG-X", "{r}");
+
+    // An edit that breaks a row: a clear diagnostic on the cells past the header's.
+    c.change(
+        &csv,
+        4,
+        json!([{"range": {"start": pos(1, 2), "end": pos(1, 2)}, "text": ","}]),
+    );
+    let d = c.diagnostics(&csv, Some(4));
+    let se = find(&d, "syntax-error");
+    assert!(
+        se["message"]
+            .as_str()
+            .unwrap()
+            .contains("8 cells and the header 7"),
+        "{se}"
+    );
+}

@@ -921,6 +921,36 @@ fn find_table<'a, 'i>(doc: &'a DeTable<'i>, name: &str) -> Option<&'a DeTable<'i
     }
 }
 
+/// Reads one table given as a `DeTable` whose spans are already offsets
+/// into the file, with the same validators (and messages) as a TOML table:
+/// the CSV reader (`catalogue::csv`) builds one per row.
+pub(crate) fn read_table(
+    kind: TableKind,
+    t: &DeTable,
+    header: Span,
+    span: Span,
+) -> (Parsed, Vec<Diagnostic>) {
+    let mut diags = Vec::new();
+    let mut r = Reader {
+        base: 0,
+        diags: &mut diags,
+        sku: None,
+        invalid: Vec::new(),
+    };
+    let table = match kind {
+        TableKind::Licence => Parsed::Licence(Box::new(read_licence(&mut r, t, header, span))),
+        TableKind::Product => Parsed::Product(Box::new(read_product(&mut r, t, header, span))),
+        TableKind::Catalogue => {
+            Parsed::Catalogue(Box::new(read_catalogue(&mut r, t, header, span)))
+        }
+        TableKind::Shipment => {
+            Parsed::Shipment(Box::new(shipment::read_shipment(&mut r, t, header, span)))
+        }
+        TableKind::Root | TableKind::Other => Parsed::Other,
+    };
+    (table, diags)
+}
+
 struct Reader<'d> {
     base: usize,
     diags: &'d mut Vec<Diagnostic>,

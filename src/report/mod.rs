@@ -115,7 +115,7 @@ pub fn run(paths: &[PathBuf], rules: Option<&Path>, opts: &Options) -> Result<Ru
                 continue;
             }
         };
-        let mut catalogue = catalogue::parse(&text);
+        let mut catalogue = catalogue::Format::of_path(&path).parse(&text);
         if let Some(d) = utf8 {
             catalogue.diagnostics.insert(0, d);
         }

@@ -3,7 +3,7 @@
 //! out of range are clamped, never a panic; CR, LF and CRLF end lines.
 
 use crate::catalogue::parse::{self, Changed};
-use crate::catalogue::{self, Catalogue};
+use crate::catalogue::{Catalogue, Format};
 use crate::diagnostic::{Code, Diagnostic};
 use crate::text::Span;
 use crate::text::{Encoding, LineIndex};
@@ -21,15 +21,17 @@ pub struct DiskFile {
     pub text: String,
     pub lines: LineIndex,
     pub catalogue: Catalogue,
+    /// How it is written (from its name).
+    pub format: Format,
 }
 
 /// Documents larger than this are not analysed in the editor (`check` handles them).
 pub const MAX_DOCUMENT_BYTES: usize = 64 * 1024 * 1024;
 
 /// The parsed catalogue, or a single `file-too-large` diagnostic for huge texts.
-fn parse_or_refuse(text: &str) -> Catalogue {
+fn parse_or_refuse(text: &str, format: Format) -> Catalogue {
     if text.len() <= MAX_DOCUMENT_BYTES {
-        return catalogue::parse(text);
+        return format.parse(text);
     }
     let mut c = Catalogue::default();
     c.diagnostics.push(Diagnostic::new(
@@ -64,12 +66,21 @@ pub struct Document {
     pub text: String,
     pub lines: LineIndex,
     pub catalogue: Catalogue,
+    /// How it is written: the format parses and re-parses it.
+    pub format: Format,
 }
 
 impl Document {
+    /// A TOML document.
     pub fn new(text: String, version: i32) -> Self {
-        let catalogue = parse_or_refuse(&text);
+        Document::with_format(text, version, Format::Toml)
+    }
+
+    /// A document in the given format (from its name, `Format::of_file_name`).
+    pub fn with_format(text: String, version: i32, format: Format) -> Self {
+        let catalogue = parse_or_refuse(&text, format);
         Document {
+            format,
             version,
             names: next_names(),
             rope: Rope::from_str(&text),
@@ -84,9 +95,10 @@ impl Document {
     /// and has no decoding diagnostic.
     pub fn adopt(f: DiskFile, version: i32) -> Self {
         if f.text.len() > MAX_DOCUMENT_BYTES {
-            return Document::new(f.text, version);
+            return Document::with_format(f.text, version, f.format);
         }
         Document {
+            format: f.format,
             version,
             names: next_names(),
             rope: Rope::from_str(&f.text),
@@ -185,7 +197,8 @@ impl Document {
         self.lines.update(&self.text, a, b - a, text.len());
         if self.text.len() <= MAX_DOCUMENT_BYTES {
             if let Some(changed) =
-                parse::edit_at(&mut self.catalogue, &self.text, a, &removed, text.len())
+                self.format
+                    .edit_at(&mut self.catalogue, &self.text, a, &removed, text.len())
             {
                 return Edit {
                     changed,
@@ -202,14 +215,15 @@ impl Document {
     fn reparse_from(&mut self, old_text: &str, old_lines: &LineIndex) -> Edit {
         let (catalogue, changed) = if self.text.len() > MAX_DOCUMENT_BYTES {
             (
-                parse_or_refuse(&self.text),
+                parse_or_refuse(&self.text, self.format),
                 Changed {
                     catalogue: true,
                     ..Default::default()
                 },
             )
         } else {
-            parse::reparse(std::mem::take(&mut self.catalogue), old_text, &self.text)
+            self.format
+                .reparse(std::mem::take(&mut self.catalogue), old_text, &self.text)
         };
         self.catalogue = catalogue;
         let from = changed.kept.from;
@@ -260,11 +274,13 @@ pub fn read_disk(
         &crate::fsread::Guard::catalogue(MAX_INDEX_BYTES, within),
     )?;
     let (text, bad) = crate::source::decode(bytes);
-    let mut catalogue = catalogue::parse(&text);
+    let format = Format::of_path(path);
+    let mut catalogue = format.parse(&text);
     if let Some(d) = bad {
         catalogue.diagnostics.insert(0, d);
     }
     Ok(DiskFile {
+        format,
         names: next_names(),
         lines: LineIndex::new(&text),
         text,

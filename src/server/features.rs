@@ -15,10 +15,20 @@ use std::collections::HashMap;
 use std::fmt::Write;
 use tower_lsp::lsp_types::*;
 
-/// The table containing a byte offset.
+/// The table (item) containing a byte offset, whatever the format.
 fn table_at(cat: &Catalogue, offset: usize) -> Option<&catalogue::TableRef> {
-    let i = cat.tables.partition_point(|t| t.span.start() <= offset);
-    cat.tables.get(i.checked_sub(1)?)
+    catalogue::format::table_at(cat, offset)
+}
+
+/// A format's text edits as LSP edits of one file.
+fn lsp_edits(st: &State, f: &FileView, edits: Vec<catalogue::format::TextEdit>) -> Vec<TextEdit> {
+    edits
+        .into_iter()
+        .map(|e| TextEdit {
+            range: lsp_range(f.text, f.lines, e.span, st.encoding),
+            new_text: e.text,
+        })
+        .collect()
 }
 
 fn product_at(cat: &Catalogue, offset: usize) -> Option<(usize, &Product)> {
@@ -388,7 +398,7 @@ pub fn code_actions(st: &State, uri: &Url, range: Range) -> Vec<CodeActionOrComm
                     .take(if d.code == Code::InvalidValue { 12 } else { 3 })
                     .enumerate()
                 {
-                    let new_text = if d.fix.quote { quote(r) } else { r.clone() };
+                    let new_text = f.format.replacement(r, d.fix.quote);
                     if new_text == current {
                         continue;
                     }
@@ -422,6 +432,10 @@ fn shipment_skeleton(
     uri: &Url,
     p: &Product,
 ) -> Option<CodeActionOrCommand> {
+    // Shipments are tables of a TOML catalogue (a CSV file holds one kind).
+    if !matches!(f.format, catalogue::Format::Toml) {
+        return None;
+    }
     let sku = p.sku_str()?;
     let at = p.span.end();
     let before = &f.text[p.span.start()..at];
@@ -475,30 +489,6 @@ fn action(
     })
 }
 
-/// Where to insert a new `key = value` line in a product table, and its indentation.
-fn insertion_point(f: &FileView, p: &Product) -> (usize, String) {
-    let body = &f.text[p.span.start()..p.span.end()];
-    // After the last line of the table that holds something other than blanks or comments.
-    let mut end = p.header.end();
-    let mut pos = p.span.start();
-    for line in body.split_inclusive('\n') {
-        let t = line.trim();
-        if !t.is_empty() && !t.starts_with('#') {
-            end = pos + line.trim_end_matches(['\n', '\r']).len();
-        }
-        pos += line.len();
-    }
-    let indent = p
-        .sku
-        .as_ref()
-        .map(|s| {
-            let ls = f.lines.line_start(f.lines.line_of(s.key.start()));
-            f.text[ls..s.key.start()].to_string()
-        })
-        .unwrap_or_default();
-    (end, indent)
-}
-
 fn missing_licence_actions(
     st: &State,
     f: &FileView,
@@ -511,14 +501,15 @@ fn missing_licence_actions(
         return;
     };
     let pack = st.pack_of(f.uri);
-    let eol = if f.text.contains("\r\n") {
-        "\r\n"
-    } else {
-        "\n"
+    // The edits are the file format's: a `licence = ...` line in TOML, a cell in CSV.
+    let use_licence = |id: &str| {
+        let edit = catalogue::format::Edit::Set {
+            item: p.span,
+            key: "licence".into(),
+            value: catalogue::format::Value::Str(id.to_string()),
+        };
+        lsp_edits(st, f, f.format.render(f.text, f.catalogue, &edit))
     };
-    let (at, indent) = insertion_point(f, p);
-    let pos = f.lines.position(f.text, at, st.encoding);
-    let pos = Position::new(pos.0, pos.1);
     let mut fits: Vec<(&catalogue::Licence, &LicenceType)> = st
         .files()
         .into_iter()
@@ -549,31 +540,24 @@ fn missing_licence_actions(
     });
     for (i, (l, _)) in fits.iter().enumerate() {
         let id = l.id_str().unwrap_or_default();
-        let edit = TextEdit {
-            range: Range {
-                start: pos,
-                end: pos,
-            },
-            new_text: format!("{eol}{indent}licence = {}", quote(id)),
-        };
-        out.push(action(
-            format!("Use licence {id}"),
-            d,
-            f.uri,
-            vec![edit],
-            i == 0,
-        ));
+        let edits = use_licence(id);
+        if edits.is_empty() {
+            continue;
+        }
+        out.push(action(format!("Use licence {id}"), d, f.uri, edits, i == 0));
     }
-    // A stub licence in the licence register (the file with most licences), and the reference to it.
+    // A stub licence in the licence register (the file with most licences
+    // among those whose format holds licences), and the reference to it.
     let register = st
         .files()
         .into_iter()
+        .filter(|v| v.format.holds(TableKind::Licence))
         .max_by_key(|v| (v.catalogue.licences.len(), v.uri == f.uri))
-        .map(|v| v.uri.clone())
-        .unwrap_or_else(|| f.uri.clone());
-    let Some(reg) = st.file(&register) else {
+        .map(|v| v.uri.clone());
+    let Some(reg) = register.as_ref().and_then(|r| st.file(r)) else {
         return;
     };
+    let register = reg.uri.clone();
     let new_id = format!("IL-NEW-{}", p.sku_str().unwrap_or("PRODUCT"));
     // The pack's licence type for one end user (else its first), as long as it may run.
     let stub_rule = pack
@@ -589,43 +573,41 @@ fn missing_licence_actions(
         .ok()
         .and_then(|d| d.yesterday().ok())
         .unwrap_or(r.as_of);
-    let mut stub = format!(
-        "{eol}[[licence]]{eol}id = {}{eol}type = {}{eol}issued = {}{eol}expires = {expires}{eol}items = [{}]{eol}",
-        quote(&new_id),
-        quote(stub_type),
-        r.as_of,
-        r.classification
-            .codes
-            .iter()
-            .map(|c| quote(c))
-            .collect::<Vec<_>>()
-            .join(", ")
-    );
+    use catalogue::format::Value;
+    let mut fields = vec![
+        ("id".to_string(), Value::Str(new_id.clone())),
+        ("type".to_string(), Value::Str(stub_type.to_string())),
+        ("issued".to_string(), Value::Date(r.as_of)),
+        ("expires".to_string(), Value::Date(expires)),
+        (
+            "items".to_string(),
+            Value::Strs(
+                r.classification
+                    .codes
+                    .iter()
+                    .map(|c| c.to_string())
+                    .collect(),
+            ),
+        ),
+    ];
     if let Some(u) = &p.end_user {
-        let _ = write!(stub, "end_users = [{}]{eol}", quote(&u.value));
+        fields.push(("end_users".into(), Value::Strs(vec![u.value.clone()])));
     }
     if let Some(dst) = &p.destination {
-        let _ = write!(stub, "destinations = [{}]{eol}", quote(&dst.value));
+        fields.push(("destinations".into(), Value::Strs(vec![dst.value.clone()])));
     }
-    let end = reg.lines.position(reg.text, reg.text.len(), st.encoding);
-    let end = Position::new(end.0, end.1);
-    let prefix = if reg.text.ends_with('\n') || reg.text.is_empty() {
-        ""
-    } else {
-        eol
+    let stub = catalogue::format::Edit::Insert {
+        kind: TableKind::Licence,
+        fields,
     };
+    let stub = lsp_edits(st, &reg, reg.format.render(reg.text, reg.catalogue, &stub));
+    let reference = use_licence(&new_id);
+    if stub.is_empty() || reference.is_empty() {
+        return;
+    }
     let mut changes: HashMap<Url, Vec<TextEdit>> = HashMap::new();
-    changes.entry(register.clone()).or_default().push(TextEdit {
-        range: Range { start: end, end },
-        new_text: format!("{prefix}{stub}"),
-    });
-    changes.entry(f.uri.clone()).or_default().push(TextEdit {
-        range: Range {
-            start: pos,
-            end: pos,
-        },
-        new_text: format!("{eol}{indent}licence = {}", quote(&new_id)),
-    });
+    changes.entry(register.clone()).or_default().extend(stub);
+    changes.entry(f.uri.clone()).or_default().extend(reference);
     out.push(CodeActionOrCommand::CodeAction(CodeAction {
         title: format!(
             "Add a licence stub {new_id} to {} and use it",
@@ -649,31 +631,30 @@ fn missing_licence_actions(
 pub fn completion(st: &State, uri: &Url, pos: Position) -> Vec<CompletionItem> {
     let Some(f) = st.file(uri) else { return vec![] };
     let offset = f.lines.offset(f.text, pos.line, pos.character, st.encoding);
+    if let catalogue::Format::Csv(csv) = f.format {
+        // A cell: its column's values; a header cell: the columns not there yet.
+        let Some((key, in_value)) = f.format.key_at(f.text, f.catalogue, offset) else {
+            return vec![];
+        };
+        if !in_value {
+            let present = table_at(f.catalogue, offset)
+                .map(|t| f.format.present_keys(f.text, f.catalogue, t))
+                .unwrap_or_default();
+            return csv
+                .keys()
+                .iter()
+                .filter(|k| !present.iter().any(|p| p == *k))
+                .map(|k| completion_item(k, "column", CompletionItemKind::FIELD))
+                .collect();
+        }
+        return value_items(st, uri, csv.table(), &key, key == "composition");
+    }
     let line_start = f.lines.line_start(f.lines.line_of(offset));
     let before = &f.text[line_start..offset];
     let kind = table_at(f.catalogue, offset)
         .map(|t| t.kind)
         .unwrap_or(TableKind::Root);
-    let item = |label: &str, detail: &str, k: CompletionItemKind| CompletionItem {
-        label: label.to_string(),
-        detail: (!detail.is_empty()).then(|| detail.to_string()),
-        kind: Some(k),
-        ..Default::default()
-    };
-    let values = |names: Vec<&'static str>,
-                  describe: &dyn Fn(&str) -> &'static str|
-     -> Vec<CompletionItem> {
-        names
-            .into_iter()
-            .map(|n| item(n, describe(n), CompletionItemKind::ENUM_MEMBER))
-            .collect()
-    };
-    // The pack's words with what they mean.
-    let words = |ws: Vec<(&str, &str)>| -> Vec<CompletionItem> {
-        ws.into_iter()
-            .map(|(n, d)| item(n, d, CompletionItemKind::ENUM_MEMBER))
-            .collect()
-    };
+    let item = completion_item;
     if before.trim_start().starts_with('[') || kind == TableKind::Root && !before.contains('=') {
         return ["[[product]]", "[[licence]]", "[[shipment]]", "[catalogue]"]
             .iter()
@@ -685,8 +666,8 @@ pub fn completion(st: &State, uri: &Url, pos: Position) -> Vec<CompletionItem> {
         let (keys, present): (&[&str], Vec<String>) = match kind {
             TableKind::Product => (
                 catalogue::PRODUCT_KEYS,
-                product_at(f.catalogue, offset)
-                    .map(|(_, p)| catalogue::parse::table_keys(f.text, p.span, "product"))
+                table_at(f.catalogue, offset)
+                    .map(|t| f.format.present_keys(f.text, f.catalogue, t))
                     .unwrap_or_default(),
             ),
             TableKind::Licence => (catalogue::LICENCE_KEYS, vec![]),
@@ -709,6 +690,42 @@ pub fn completion(st: &State, uri: &Url, pos: Position) -> Vec<CompletionItem> {
     let value = &before[eq + 1..];
     let in_inline_key =
         value.contains('{') && !value.rsplit(['{', ',']).next().unwrap_or("").contains('=');
+    value_items(st, uri, kind, key, in_inline_key)
+}
+
+fn completion_item(label: &str, detail: &str, k: CompletionItemKind) -> CompletionItem {
+    CompletionItem {
+        label: label.to_string(),
+        detail: (!detail.is_empty()).then(|| detail.to_string()),
+        kind: Some(k),
+        ..Default::default()
+    }
+}
+
+/// The values a field of a table may take (`in_inline_key`: the cursor is on
+/// a composition key, where elements are offered).
+fn value_items(
+    st: &State,
+    uri: &Url,
+    kind: TableKind,
+    key: &str,
+    in_inline_key: bool,
+) -> Vec<CompletionItem> {
+    let item = completion_item;
+    let values = |names: Vec<&'static str>,
+                  describe: &dyn Fn(&str) -> &'static str|
+     -> Vec<CompletionItem> {
+        names
+            .into_iter()
+            .map(|n| item(n, describe(n), CompletionItemKind::ENUM_MEMBER))
+            .collect()
+    };
+    // The pack's words with what they mean.
+    let words = |ws: Vec<(&str, &str)>| -> Vec<CompletionItem> {
+        ws.into_iter()
+            .map(|(n, d)| item(n, d, CompletionItemKind::ENUM_MEMBER))
+            .collect()
+    };
     // The file's own pack: the one its verdicts come from.
     let pack = st.pack_of(uri);
     match (kind, key) {
@@ -911,9 +928,11 @@ pub fn rename(st: &State, target: &Target, new_name: &str) -> WorkspaceEdit {
     let mut changes: HashMap<Url, Vec<TextEdit>> = HashMap::new();
     for (uri, span, _) in occurrences(st, target) {
         if let Some(loc) = location(st, &uri, span) {
+            // Written as the file's format writes a string (quoted in TOML, a cell in CSV).
+            let format = st.file(&uri).map(|f| f.format).unwrap_or_default();
             changes.entry(uri).or_default().push(TextEdit {
                 range: loc.range,
-                new_text: quote(new_name),
+                new_text: format.replacement(new_name, true),
             });
         }
     }

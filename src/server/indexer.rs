@@ -213,6 +213,7 @@ mod tests {
             text: text.to_string(),
             lines: LineIndex::new(text),
             catalogue: catalogue::parse(text),
+            format: catalogue::Format::Toml,
         }
     }
 

@@ -118,6 +118,14 @@ fn log(outbox: &Outbox, typ: MessageType, message: String) {
     );
 }
 
+/// The format of a document by its name (`Format::of_file_name`).
+fn format_of(uri: &Url) -> crate::catalogue::Format {
+    uri.path_segments()
+        .and_then(|mut s| s.next_back())
+        .map(crate::catalogue::Format::of_file_name)
+        .unwrap_or_default()
+}
+
 fn is_catalogue_uri(uri: &Url) -> bool {
     uri.path_segments()
         .and_then(|mut s| s.next_back())
@@ -374,7 +382,7 @@ impl LanguageServer for Backend {
             Some(f) if f.text == doc.text && f.catalogue.diagnostics.is_empty() => {
                 Document::adopt(f, doc.version)
             }
-            _ => Document::new(doc.text, doc.version),
+            _ => Document::with_format(doc.text, doc.version, format_of(&doc.uri)),
         };
         let after = State::exports(&new.text, &new.catalogue);
         st.docs.insert(doc.uri.clone(), new);

@@ -60,6 +60,8 @@ pub struct FileView<'a> {
     pub text: &'a str,
     pub lines: &'a LineIndex,
     pub catalogue: &'a Catalogue,
+    /// How it is written: quick fixes render their edits through it.
+    pub format: crate::catalogue::Format,
 }
 
 /// One file's analysis as the server keeps it: the engine's outcomes and
@@ -442,6 +444,7 @@ impl State {
                 text: &d.text,
                 lines: &d.lines,
                 catalogue: &d.catalogue,
+                format: d.format,
             })
             .collect();
         v.extend(
@@ -454,6 +457,7 @@ impl State {
                     text: &d.text,
                     lines: &d.lines,
                     catalogue: &d.catalogue,
+                    format: d.format,
                 }),
         );
         v.sort_unstable_by(|a, b| a.uri.as_str().cmp(b.uri.as_str()));
@@ -468,6 +472,7 @@ impl State {
                 text: &d.text,
                 lines: &d.lines,
                 catalogue: &d.catalogue,
+                format: d.format,
             });
         }
         self.disk.get_key_value(uri).map(|(uri, d)| FileView {
@@ -476,6 +481,7 @@ impl State {
             text: &d.text,
             lines: &d.lines,
             catalogue: &d.catalogue,
+            format: d.format,
         })
     }
 
@@ -1482,6 +1488,9 @@ mod tests {
     const SHIPPED_B: &str = "[catalogue]\nas_of = 2026-06-01\n\n[[product]]\nsku = \"T\"\nform = \"oxide\"\ncomposition = { Tb4O7 = 100 }\ndestination = \"DE\"\nlicence = \"GL-9\"\nquantity = 0.025\nunit = \"t\"\n\n[[shipment]]\nsku = \"S\"\nship_date = 2026-04-01\nquantity = 20\nunit = \"kg\"\nvalue = 600\ncurrency = \"CNY\"\n";
     /// A third file whose only link to the others is the licence it uses.
     const SHIPPED_C: &str = "[[product]]\nsku = \"U\"\nform = \"oxide\"\ncomposition = { Dy2O3 = 100 }\ndestination = \"DE\"\nlicence = \"GL-9\"\nship_date = 2026-03-15\nquantity = 15\nunit = \"kg\"\n";
+    /// A CSV product catalogue and a CSV licence register (docs/format.md §10).
+    const CSV_PRODUCTS: &str = "sku,form,composition,components,mounting,destination,end_user,licence\r\nA,magnet,Nd=28; Dy=3; Fe=68; B=1,,,DE,C,GL-1\r\nB,\"rotor-assembly\",,A,loose,DE,C,\r\nC,oxide,\"Dy2O3=99\",,,US,,GL-9\r\n";
+    const CSV_LICENCES: &str = "id,type,issued,expires,items,end_users,destinations\nGL-1,general,2026-01-01,2027-12-31,1C905,C,DE; US\n";
 
     proptest! {
         #![proptest_config(ProptestConfig { cases: 48, ..ProptestConfig::default() })]
@@ -1529,6 +1538,55 @@ mod tests {
                 for u in [&a, &b, &c] {
                     let (got, want) = (published(&mut st, u), published(&mut fresh, u));
                     prop_assert!(got == want, "{} after edit {} of {:?}:\n{}", u, k, text, differences(&got, &want));
+                }
+            }
+        }
+
+        /// Incremental = fresh for CSV documents: edits in a CSV catalogue
+        /// or in the CSV licence register it names publish, in both files,
+        /// what a fresh analysis publishes.
+        #[test]
+        fn csv_edits_equal_a_fresh_analysis(
+            edits in proptest::collection::vec((any::<bool>(), 0usize..400, 0usize..8, prop_oneof![
+                Just(""), Just(","), Just("\""), Just("\n"), Just("\r\n"), Just(";"), Just("x"),
+                Just("Dy=5; "), Just("GL-"), Just("1"), Just("𝄞"),
+                Just("\nD,magnet,Tb=1; Fe=99,,,DE,C,GL-1\n"),
+                Just("\nGL-2,individual,2026-01-01,2026-06-30,,C,DE\n"),
+            ]), 1..10),
+        ) {
+            let a = Url::parse("file:///w/a.catalogue.csv").unwrap();
+            let l = Url::parse("file:///w/r.licences.csv").unwrap();
+            let fa = crate::catalogue::Format::of_file_name("a.catalogue.csv");
+            let fl = crate::catalogue::Format::of_file_name("r.licences.csv");
+            let mut st = State::default();
+            st.docs.insert(a.clone(), Document::with_format(CSV_PRODUCTS.into(), 1, fa));
+            st.docs.insert(l.clone(), Document::with_format(CSV_LICENCES.into(), 1, fl));
+            st.analyse(&[a.clone(), l.clone()], None);
+            let mut texts = [CSV_PRODUCTS.to_string(), CSV_LICENCES.to_string()];
+            for (k, (in_register, at, len, ins)) in edits.into_iter().enumerate() {
+                let (uri, text) = if in_register { (&l, &mut texts[1]) } else { (&a, &mut texts[0]) };
+                let from = crate::text::floor_char_boundary(text, at.min(text.len()));
+                let to = crate::text::floor_char_boundary(text, (from + len).min(text.len()));
+                let step_back = |o: usize| if o > 0 && text.as_bytes()[o - 1] == b'\r' && text.as_bytes().get(o) == Some(&b'\n') { o - 1 } else { o };
+                let (from, to) = (step_back(from), step_back(to));
+                let change = ranged_change(text, from, to, ins, Encoding::Utf16);
+                text.replace_range(from..to, ins);
+                let doc = st.docs.get_mut(uri).unwrap();
+                let edit = doc.apply(vec![change], k as i32 + 2, Encoding::Utf16).unwrap();
+                prop_assert_eq!(&doc.text, &*text);
+                let keys = Keys {
+                    skus: edit.changed.skus.iter().cloned().collect(),
+                    licences: edit.changed.licences.iter().cloned().collect(),
+                };
+                let targets = st.affected(uri, keys);
+                st.analyse(&targets, Some((uri, &edit)));
+                let mut fresh = State::default();
+                fresh.docs.insert(a.clone(), Document::with_format(texts[0].clone(), 1, fa));
+                fresh.docs.insert(l.clone(), Document::with_format(texts[1].clone(), 1, fl));
+                fresh.analyse(&[a.clone(), l.clone()], None);
+                for u in [&a, &l] {
+                    let (got, want) = (published(&mut st, u), published(&mut fresh, u));
+                    prop_assert!(got == want, "{} after edit {} of {:?}:\n{}", u, k, texts, differences(&got, &want));
                 }
             }
         }

@@ -1,5 +1,6 @@
 -- catalogue-lsp for Neovim 0.11+: export-control diagnostics, hovers and quick
--- fixes for rare-earth product catalogues (*.catalogue.toml, catalogue.toml).
+-- fixes for rare-earth product catalogues (*.catalogue.toml, catalogue.toml,
+-- and CSV: *.catalogue.csv, *.licences.csv).
 --
 -- Put this directory on 'runtimepath' and write:  vim.lsp.enable('catalogue_lsp')
 -- Override anything with vim.lsp.config('catalogue_lsp', { ... }).
@@ -7,7 +8,10 @@
 ---@param name string
 ---@return boolean
 local function is_catalogue(name)
-  return name:match('%.catalogue%.toml$') ~= nil or vim.fs.basename(name) == 'catalogue.toml'
+  return name:match('%.catalogue%.toml$') ~= nil
+    or vim.fs.basename(name) == 'catalogue.toml'
+    or name:match('%.catalogue%.csv$') ~= nil
+    or name:match('%.licences%.csv$') ~= nil
 end
 
 -- Each product's verdict as an inlay hint and a code lens in catalogue
@@ -21,8 +25,8 @@ return {
     local bin = vim.g.catalogue_lsp_path or 'catalogue-lsp'
     return vim.lsp.rpc.start({ bin, 'serve' }, dispatchers)
   end,
-  filetypes = { 'toml' },
-  -- Attach only to catalogue files, not to every TOML buffer (taplo may share the buffer).
+  filetypes = { 'toml', 'csv' },
+  -- Attach only to catalogue files, not to every TOML or CSV buffer (taplo may share the buffer).
   root_dir = function(bufnr, on_dir)
     local name = vim.api.nvim_buf_get_name(bufnr)
     if not is_catalogue(name) then

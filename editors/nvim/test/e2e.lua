@@ -43,6 +43,12 @@ local fixture = {
 }
 vim.fn.writefile(fixture, dir .. '/e2e.catalogue.toml')
 vim.fn.writefile({ 'a = 1' }, dir .. '/other.toml')
+-- A CSV catalogue (docs/format.md §10): a licence id with a typo in its cell.
+vim.fn.writefile({
+  'sku,form,composition,destination,end_user,licence',
+  'E2E-CSV,magnet,"Nd=27.5; Dy=2.5; Fe=69; B=1",DE,Example Motors GmbH,GL-2026-0043',
+}, dir .. '/e2e.catalogue.csv')
+vim.fn.writefile({ 'a,b', '1,2' }, dir .. '/other.csv')
 
 vim.opt.rtp:prepend(repo .. '/editors/nvim')
 vim.g.catalogue_lsp_path = bin
@@ -165,6 +171,26 @@ end, 50)
 local use = lens_in(sbuf, 12)
 check(use_shown and use:find('(105 %)', 1, true) ~= nil and use:find('5 exports', 1, true) ~= nil and use:find('expires 2026-09-30', 1, true) ~= nil,
   'a licence\'s code lens shows its use (got ' .. tostring(use) .. ')')
+-- A CSV catalogue gets its diagnostics on the cell; a plain CSV file gets no server.
+vim.cmd.edit(dir .. '/other.csv')
+vim.wait(500)
+check(#vim.lsp.get_clients({ bufnr = 0, name = 'catalogue_lsp' }) == 0, 'does not attach to other CSV files')
+vim.cmd.edit(dir .. '/e2e.catalogue.csv')
+local csv = vim.api.nvim_get_current_buf()
+local csv_attached = vim.wait(10000, function() return #vim.lsp.get_clients({ bufnr = csv, name = 'catalogue_lsp' }) > 0 end, 50)
+check(csv_attached, 'client attached to the CSV catalogue')
+local function csv_diag(code)
+  for _, d in ipairs(vim.diagnostic.get(csv)) do
+    if d.code == code then
+      return d
+    end
+  end
+end
+vim.wait(15000, function() return csv_diag('unknown-licence') ~= nil end, 50)
+local ul = csv_diag('unknown-licence')
+-- `GL-2026-0043` is the last cell of line 2, bytes 68-80.
+check(ul ~= nil and ul.lnum == 1 and ul.col == 68 and ul.end_col == 80, ('unknown-licence on its CSV cell (got %s:%s-%s)'):format(ul and ul.lnum, ul and ul.col, ul and ul.end_col))
+check(ul ~= nil and (ul.message or ''):find('GL-2026-0042', 1, true) ~= nil, 'the CSV diagnostic suggests GL-2026-0042')
 
 vim.cmd('checkhealth catalogue_lsp')
 local report = table.concat(vim.api.nvim_buf_get_lines(0, 0, -1, false), '\n')

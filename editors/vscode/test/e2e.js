@@ -1,7 +1,8 @@
 // End-to-end test in real VS Code (code-server) driven by headless Chromium.
 // Asserts what a person sees: the error squiggle and Problems entry for a
 // controlled product without a licence, the verdict's code lens, the hover naming the control code
-// and its source, and that the quick fix adds the licence and clears the error.
+// and its source, that the quick fix adds the licence and clears the error,
+// and that a CSV catalogue gets its error in the real editor.
 // Env: PORT, FOLDER (workspace), E2E_ARTIFACTS (screenshots), CHROMIUM.
 const { chromium } = require('playwright-core');
 const path = require('path');
@@ -93,6 +94,28 @@ function check(cond, what) {
         await page.screenshot({ path: path.join(artifacts, 'vscode-fixed.png') });
       }
     }
+
+    // A CSV catalogue (docs/format.md §10): the unknown licence in its cell is an error.
+    await page.keyboard.press('Control+P');
+    await page.waitForSelector('.quick-input-widget input', { timeout: 30000 });
+    await page.keyboard.type('parts.catalogue.csv');
+    await page.waitForTimeout(1000);
+    await page.keyboard.press('Enter');
+    const csvSquiggle = await page
+      .waitForFunction(() => document.querySelector('.tab.active')?.textContent.includes('parts.catalogue.csv') && document.querySelector('.editor-instance .squiggly-error'), null, { timeout: 90000 })
+      .then(() => true)
+      .catch(() => false);
+    check(csvSquiggle, 'error squiggle shown in the CSV catalogue');
+    await page.keyboard.press('Control+Shift+M');
+    const csvProblems = await page
+      .waitForFunction(() => {
+        const t = document.querySelector('.markers-panel')?.innerText || '';
+        return /unknown-licence/.test(t) && /GL-2026-0042/.test(t) ? t : false;
+      }, null, { timeout: 60000 })
+      .then((h) => h.jsonValue())
+      .catch(() => '');
+    check(/unknown-licence/.test(csvProblems), 'Problems panel lists unknown-licence for the CSV cell, suggesting GL-2026-0042');
+    await page.screenshot({ path: path.join(artifacts, 'vscode-csv.png') });
   } catch (e) {
     failures++;
     console.log(`FAIL ${e}`);
