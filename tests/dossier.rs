@@ -197,7 +197,12 @@ fn json_shape() {
         .collect();
     assert_eq!(
         missing,
-        [("end_use", vec!["A3-OXIDE"]), ("euc", vec!["A3-OXIDE"])]
+        [
+            ("end_use", vec!["A3-OXIDE"]),
+            ("euc", vec!["A3-OXIDE"]),
+            // The engine's own finding on the same export, with its message.
+            ("missing-end-use-evidence", vec!["A3-OXIDE"]),
+        ]
     );
     let d = &alpha["dates"];
     assert_eq!(d["first_ship_date"], "2026-09-14");
@@ -380,10 +385,12 @@ fn output_refuses_to_overwrite() {
 fn the_readme_example_runs_on_examples() {
     let (code, out, err) = run(&["dossier", "examples/", "--as-of", DATE]);
     assert_eq!(code, 0, "{err}");
+    // The shipments over licence GL-2026-0300 ship first: the most urgent.
     assert!(
-        out.contains("## Application 1: Sierra Aerospace Inc. (US)"),
+        out.contains("## Application 1: Example Motors GmbH (DE)"),
         "{out}"
     );
+    assert!(out.contains(": Sierra Aerospace Inc. (US)"), "{out}");
     assert!(out.contains("TERFENOL-D") && out.contains("`licence-expired`"));
     assert!(
         out.contains("`LYSO-CRYSTAL`"),
