@@ -5,9 +5,12 @@
 //! the latest day to file. It reads the engine's verdicts and licence
 //! diagnostics; it classifies nothing itself.
 //!
-//! The input is a list of [`Export`]s built from the run's outcomes: today one
-//! per product with a `destination` (contract §4a). `[[shipment]]`s, when
-//! the catalogue has them, add one `Export` each in [`exports`].
+//! The input is a list of [`Export`]s built in [`exports`] from the engine's
+//! ledger of exports (contract §4a): each product with a `destination` and
+//! each `[[shipment]]` (its own facts over its product's), with the
+//! engine's findings in its table. A shipment's verdict is the engine's
+//! classification of its product on the shipment's date (asked of the
+//! engine's `Workspace::explain` when that date is not the product's).
 
 pub mod calendar;
 pub mod markdown;
