@@ -608,3 +608,50 @@ fn a_shipment_over_its_licence_needs_a_new_licence_for_the_excess() {
         "{out}"
     );
 }
+
+/// A shipment that names no licence uses its product's: an unknown one
+/// (reported on the product's reference) leaves the shipment without a
+/// usable licence too; an indeterminate shipment is left out with the
+/// reason, cited at its own table.
+#[test]
+fn a_shipment_inheriting_an_unknown_licence_is_selected() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("u.catalogue.toml");
+    std::fs::write(
+        &path,
+        "[catalogue]\nexporter = \"X Co.\"\n\n[[product]]\nsku = \"A\"\nform = \"oxide\"\ncomposition = { Dy2O3 = 99.9 }\nend_user = \"E\"\nlicence = \"NOPE\"\n\n[[shipment]]\nsku = \"A\"\nship_date = 2026-09-14\ndestination = \"DE\"\n\n[[product]]\nsku = \"B\"\nform = \"alloy\"\n\n[[shipment]]\nsku = \"B\"\nship_date = 2026-09-15\ndestination = \"DE\"\n",
+    )
+    .unwrap();
+    let (code, out, err) = run(&[
+        "dossier",
+        path.to_str().unwrap(),
+        "--as-of",
+        DATE,
+        "--format",
+        "json",
+    ]);
+    assert_eq!(code, 0, "{err}");
+    let v: Value = serde_json::from_str(&out).unwrap();
+    let app = app_for(&v, "E");
+    let it = item(app, "A", "2026-09-14");
+    assert_eq!(it["licence"], "NOPE");
+    assert_eq!(it["licence_findings"][0]["code"], "unknown-licence");
+    assert!(
+        it["licence_findings"][0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("the licence is the product's"),
+        "{it:#}"
+    );
+    let left = v["not_included"].as_array().unwrap();
+    assert_eq!(left.len(), 1, "{v:#}");
+    assert_eq!(left[0]["sku"], "B (shipment on 2026-09-15)");
+    assert_eq!(left[0]["line"], 20);
+    assert!(
+        left[0]["reason"]
+            .as_str()
+            .unwrap()
+            .starts_with("indeterminate on 2026-09-15"),
+        "{left:#?}"
+    );
+}
