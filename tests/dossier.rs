@@ -197,7 +197,12 @@ fn json_shape() {
         .collect();
     assert_eq!(
         missing,
-        [("end_use", vec!["A3-OXIDE"]), ("euc", vec!["A3-OXIDE"])]
+        [
+            ("end_use", vec!["A3-OXIDE"]),
+            ("euc", vec!["A3-OXIDE"]),
+            // The engine's own finding on the same export, with its message.
+            ("missing-end-use-evidence", vec!["A3-OXIDE"]),
+        ]
     );
     let d = &alpha["dates"];
     assert_eq!(d["first_ship_date"], "2026-09-14");
@@ -380,10 +385,12 @@ fn output_refuses_to_overwrite() {
 fn the_readme_example_runs_on_examples() {
     let (code, out, err) = run(&["dossier", "examples/", "--as-of", DATE]);
     assert_eq!(code, 0, "{err}");
+    // The shipments over licence GL-2026-0300 ship first: the most urgent.
     assert!(
-        out.contains("## Application 1: Sierra Aerospace Inc. (US)"),
+        out.contains("## Application 1: Example Motors GmbH (DE)"),
         "{out}"
     );
+    assert!(out.contains(": Sierra Aerospace Inc. (US)"), "{out}");
     assert!(out.contains("TERFENOL-D") && out.contains("`licence-expired`"));
     assert!(
         out.contains("`LYSO-CRYSTAL`"),
@@ -417,4 +424,234 @@ fn catalogue_text_cannot_break_the_markdown() {
     // A right-to-left override is shown, not obeyed.
     assert!(!out.contains('\u{202E}'), "{out}");
     assert!(out.contains("motors\\u{202E}gnp.exe"), "{out}");
+}
+
+// ---------------------------------------------------------------------------
+// Shipments: tests/fixtures/dossier-shipments.catalogue.toml.
+
+const SHIPMENTS: &str = "tests/fixtures/dossier-shipments.catalogue.toml";
+
+fn shipments_json() -> Value {
+    let (code, out, err) = run(&["dossier", SHIPMENTS, "--as-of", DATE, "--format", "json"]);
+    assert_eq!(code, 0, "{err}");
+    serde_json::from_str(&out).unwrap()
+}
+
+fn item<'a>(app: &'a Value, sku: &str, ship_date: &str) -> &'a Value {
+    app["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["sku"] == sku && i["ship_date"] == ship_date)
+        .unwrap_or_else(|| panic!("no item {sku} shipped on {ship_date}: {app:#}"))
+}
+
+/// A shipment without a usable licence is selected, grouped with the other
+/// exports to the same exporter, end user, destination and importer, and
+/// its ship date is the first ship date the latest day to file is counted
+/// from. A product without a destination whose exports are its shipments is
+/// not "not included".
+#[test]
+fn a_shipment_without_a_licence_is_selected_grouped_and_dated() {
+    let v = shipments_json();
+    let apps = v["applications"].as_array().unwrap();
+    assert_eq!(apps.len(), 3, "{v:#}");
+    let gamma = app_for(&v, "Gamma Motors GmbH");
+    assert_eq!(gamma["number"], 1);
+    assert_eq!(gamma["destination"]["name"], "DE");
+    assert_eq!(skus(gamma), ["S-OXIDE", "S-OXIDE", "S-MAGNET"]);
+    for i in gamma["items"].as_array().unwrap() {
+        assert_eq!(i["export"], "shipment");
+    }
+    let first = item(gamma, "S-OXIDE", "2026-09-14");
+    assert_eq!(first["licence_findings"][0]["code"], "missing-licence");
+    // The shipment is judged on its own date, not the product's (as_of).
+    assert_eq!(first["evaluated_on"], "2026-09-14");
+    assert_eq!(first["line"], 34);
+    // 45 working days before Mon 14 Sep 2026: file by Fri 10 Jul.
+    assert_eq!(gamma["dates"]["first_ship_date"], "2026-09-14");
+    assert_eq!(gamma["dates"]["latest_filing_day"], "2026-07-10");
+    // The covered export of S-MAGNET (60 of 100 kg) is not applied for.
+    assert!(
+        gamma["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|i| i["ship_date"] != "2026-08-03"),
+        "{gamma:#}"
+    );
+    // Another end user with a consignee: its own application.
+    let osaka = app_for(&v, "Osaka Works");
+    assert_eq!(skus(osaka), ["S-OXIDE"]);
+    assert_eq!(osaka["destination"]["name"], "JP");
+    assert_eq!(osaka["importer"]["name"], "Osaka Trading K.K.");
+    assert_eq!(osaka["dates"]["first_ship_date"], "2026-10-12");
+    // No product is left out: S-OXIDE and S-METAL are exported by shipments.
+    assert_eq!(v["not_included"], serde_json::json!([]), "{v:#}");
+    // Filtering by end user reaches a shipment's own end user.
+    let (code, out, err) = run(&[
+        "dossier",
+        SHIPMENTS,
+        "--as-of",
+        DATE,
+        "--end-user",
+        "osaka works",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(code, 0, "{err}");
+    let only: Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(only["applications"].as_array().unwrap().len(), 1);
+    assert_eq!(only["applications"][0]["end_user"]["name"], "Osaka Works");
+}
+
+/// A shipment's facts are its product's unless it gives its own: the
+/// contract and quantity it overrides, the end use, certificate and end
+/// user it inherits (cited as the product's).
+#[test]
+fn a_shipment_inherits_its_products_facts_unless_it_overrides_them() {
+    let v = shipments_json();
+    let gamma = app_for(&v, "Gamma Motors GmbH");
+    let inherited = item(gamma, "S-OXIDE", "2026-09-14");
+    assert_eq!(inherited["contract"], "G-1");
+    assert_eq!(inherited["quantity"], 10.0);
+    assert_eq!(inherited["unit"], "kg");
+    assert_eq!(inherited["end_use"], "magnet production");
+    assert_eq!(inherited["euc"], "EUC-G-1");
+    assert_eq!(inherited["missing"], serde_json::json!([]));
+    let overridden = item(gamma, "S-OXIDE", "2026-09-21");
+    assert_eq!(overridden["contract"], "G-2");
+    assert_eq!(overridden["quantity"], 20.0);
+    assert_eq!(overridden["end_use"], "magnet production");
+    assert_eq!(overridden["euc"], "EUC-G-1");
+    // The end user is the product's, and the dossier says where it is written.
+    let src = gamma["end_user"]["source"].as_str().unwrap();
+    assert!(src.ends_with(":26 (the product's)"), "{src}");
+    // Osaka's end user is the shipment's own.
+    let osaka = app_for(&v, "Osaka Works");
+    let src = osaka["end_user"]["source"].as_str().unwrap();
+    assert!(src.ends_with(":53"), "{src}");
+    // A shipment with no facts of its own or its product's: each is missing,
+    // and the engine's missing-end-use-evidence is in the missing list.
+    let busan = app_for(&v, "Busan Materials Co.");
+    let fields: Vec<&str> = busan["missing"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["field"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        fields,
+        [
+            "end_use",
+            "contract",
+            "euc",
+            "quantity",
+            "missing-end-use-evidence"
+        ]
+    );
+    let evidence = &busan["missing"][4];
+    assert_eq!(
+        evidence["skus"],
+        serde_json::json!(["S-METAL (shipment on 2026-11-02)"])
+    );
+    assert!(
+        evidence["findings"][0]
+            .as_str()
+            .unwrap()
+            .contains("shipment on 2026-11-02 of a controlled item"),
+        "{evidence:#}"
+    );
+}
+
+/// A shipment that takes its licence over its limit is selected: the part
+/// beyond the limit needs a new licence, and the dossier says so. The
+/// export within the limit is not.
+#[test]
+fn a_shipment_over_its_licence_needs_a_new_licence_for_the_excess() {
+    let v = shipments_json();
+    let gamma = app_for(&v, "Gamma Motors GmbH");
+    let over = item(gamma, "S-MAGNET", "2026-09-28");
+    assert_eq!(over["licence"], "GL-S1");
+    assert_eq!(over["exceeds_licence"], "GL-S1");
+    assert_eq!(
+        over["licence_findings"][0]["code"],
+        "licence-quantity-exceeded"
+    );
+    assert!(
+        over["licence_findings"][0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("20 kg over")
+    );
+    // Only the export over the limit is marked.
+    let within = item(gamma, "S-OXIDE", "2026-09-14");
+    assert!(within.get("exceeds_licence").is_none(), "{within:#}");
+    let warnings: Vec<&str> = gamma["warnings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|w| w.as_str().unwrap())
+        .collect();
+    assert!(
+        warnings.iter().any(|w| w.starts_with(
+            "S-MAGNET (shipment on 2026-09-28) exceeds the limits of licence `GL-S1`"
+        ) && w.contains("needs a new licence")),
+        "{warnings:#?}"
+    );
+    // And in Markdown.
+    let (code, out, err) = run(&["dossier", SHIPMENTS, "--as-of", DATE]);
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("**Exceeds licence `GL-S1`**"), "{out}");
+    assert!(
+        out.contains("| S-MAGNET (shipment on 2026-09-28) |"),
+        "{out}"
+    );
+}
+
+/// A shipment that names no licence uses its product's: an unknown one
+/// (reported on the product's reference) leaves the shipment without a
+/// usable licence too; an indeterminate shipment is left out with the
+/// reason, cited at its own table.
+#[test]
+fn a_shipment_inheriting_an_unknown_licence_is_selected() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("u.catalogue.toml");
+    std::fs::write(
+        &path,
+        "[catalogue]\nexporter = \"X Co.\"\n\n[[product]]\nsku = \"A\"\nform = \"oxide\"\ncomposition = { Dy2O3 = 99.9 }\nend_user = \"E\"\nlicence = \"NOPE\"\n\n[[shipment]]\nsku = \"A\"\nship_date = 2026-09-14\ndestination = \"DE\"\n\n[[product]]\nsku = \"B\"\nform = \"alloy\"\n\n[[shipment]]\nsku = \"B\"\nship_date = 2026-09-15\ndestination = \"DE\"\n",
+    )
+    .unwrap();
+    let (code, out, err) = run(&[
+        "dossier",
+        path.to_str().unwrap(),
+        "--as-of",
+        DATE,
+        "--format",
+        "json",
+    ]);
+    assert_eq!(code, 0, "{err}");
+    let v: Value = serde_json::from_str(&out).unwrap();
+    let app = app_for(&v, "E");
+    let it = item(app, "A", "2026-09-14");
+    assert_eq!(it["licence"], "NOPE");
+    assert_eq!(it["licence_findings"][0]["code"], "unknown-licence");
+    assert!(
+        it["licence_findings"][0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("the licence is the product's"),
+        "{it:#}"
+    );
+    let left = v["not_included"].as_array().unwrap();
+    assert_eq!(left.len(), 1, "{v:#}");
+    assert_eq!(left[0]["sku"], "B (shipment on 2026-09-15)");
+    assert_eq!(left[0]["line"], 20);
+    assert!(
+        left[0]["reason"]
+            .as_str()
+            .unwrap()
+            .starts_with("indeterminate on 2026-09-15"),
+        "{left:#?}"
+    );
 }

@@ -216,7 +216,7 @@ fn application(s: &mut String, a: &Application) {
         let _ = writeln!(
             s,
             "| {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {}:{} |",
-            cell(&i.sku),
+            cell(&i.label()),
             i.name.as_deref().map_or("-".into(), cell),
             cell(&codes.join(", ")),
             cell(&titles.join("; ")),
@@ -237,7 +237,7 @@ fn application(s: &mut String, a: &Application) {
             let _ = writeln!(
                 s,
                 "- {} `{}`: {}{}",
-                cell(&i.sku),
+                cell(&i.label()),
                 c.code,
                 c.source.cite(),
                 url(&c.source.url)
@@ -254,7 +254,7 @@ fn application(s: &mut String, a: &Application) {
         let _ = writeln!(
             s,
             "- {} (evaluated on {}, {how}; licence {}):",
-            cell(&i.sku),
+            cell(&i.label()),
             i.evaluated_on,
             i.licence
                 .as_deref()
@@ -262,6 +262,13 @@ fn application(s: &mut String, a: &Application) {
         );
         for f in &i.licence_findings {
             let _ = writeln!(s, "  - `{}`: {}", f.code, cell(&f.message));
+        }
+        if let Some(l) = &i.exceeds_licence {
+            let _ = writeln!(
+                s,
+                "  - **Exceeds licence `{}`**: what it does not cover needs a new licence (or the licence amended) before it ships",
+                cell(l)
+            );
         }
     }
     s.push('\n');
@@ -280,6 +287,9 @@ fn application(s: &mut String, a: &Application) {
                     cell(&m.skus.join(", ")),
                     m.needed_for
                 );
+            }
+            for f in &m.findings {
+                let _ = writeln!(s, "  - {}", cell(f));
             }
         }
         s.push('\n');

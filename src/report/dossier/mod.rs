@@ -5,22 +5,28 @@
 //! the latest day to file. It reads the engine's verdicts and licence
 //! diagnostics; it classifies nothing itself.
 //!
-//! The input is a list of [`Export`]s built from the run's outcomes: today one
-//! per product with a `destination` (contract §4a). `[[shipment]]`s, when
-//! the catalogue has them, add one `Export` each in [`exports`].
+//! The input is a list of [`Export`]s built in [`exports`] from the engine's
+//! ledger of exports (contract §4a): each product with a `destination` and
+//! each `[[shipment]]` (its own facts over its product's), with the
+//! engine's findings in its table. A shipment's verdict is the engine's
+//! classification of its product on the shipment's date (asked of the
+//! engine's `Workspace::explain` when that date is not the product's).
 
 pub mod calendar;
 pub mod markdown;
 
 use super::{LoadedFile, Run};
-use crate::catalogue::Product;
+use crate::catalogue::{Amounts, ExportFacts, Field, Product, TableKind};
 use crate::diagnostic::Code;
-use crate::engine::{ProductResult, Verdict};
+use crate::engine::exports::{Ledger, Source as ExportSource};
+use crate::engine::{Analysis, Classification, FileResult, ProductResult, Verdict};
 use crate::rules::RulePack;
 use crate::text::Span;
 use jiff::civil::Date;
+use rustc_hash::FxHashMap;
 use serde::Serialize;
 use std::path::PathBuf;
+use std::sync::Arc;
 
 /// Working days MOFCOM has to decide on an application (Regulations Art. 17(1)).
 pub const DECISION_WORKING_DAYS: u32 = 45;
@@ -76,14 +82,11 @@ impl Source {
     }
 }
 
-/// The facts of contract v2 §4 an application needs that the catalogue
-/// parser does not read yet (`importer`, `end_use`, `contract`, `euc`,
-/// `quantity`, `unit`, `value`, `currency`: `unknown-field` in `check`
-/// today). Read here from the product's own table text; once the parser
-/// reads them, take them from [`Product`] instead.
+/// The facts of contract v2 §4 an application needs (`end_use`, `contract`,
+/// `euc`, the amounts), as the parser read them ([`Product::export_facts`]);
+/// for a shipment, its own over its product's.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Stated {
-    pub importer: Option<String>,
     pub end_use: Option<String>,
     pub contract: Option<String>,
     pub euc: Option<String>,
@@ -91,87 +94,137 @@ pub struct Stated {
     pub unit: Option<String>,
     pub value: Option<f64>,
     pub currency: Option<String>,
-    /// Keys given with a value that cannot be used (counted as missing).
-    pub invalid: Vec<&'static str>,
+    /// A `quantity` was written without its `unit` (the parser reports it
+    /// and keeps neither): the unit is what is missing.
+    pub quantity_without_unit: bool,
 }
 
 impl Stated {
-    /// Reads the table at `span` of `text` (a `[[product]]` table).
-    pub fn read(text: &str, span: Span) -> Stated {
-        let mut s = Stated::default();
-        let Some(t) = text.get(span.start()..span.end()) else {
-            return s;
+    /// The facts of a product's own export; `invalid`: the keys the parser
+    /// found unusable in its table ([`Product::invalid`]).
+    pub fn of_product(p: &ExportFacts, invalid: &[&str]) -> Stated {
+        Stated::of_shipment(&ExportFacts::default(), &[], p, invalid)
+    }
+
+    /// The facts of a shipment: each of its own, else its product's. The
+    /// amounts go in pairs: a shipment writing `quantity` or `unit` (even
+    /// an unusable one) gives both (a missing half is missing), and
+    /// likewise `value` and `currency`.
+    pub fn of_shipment(
+        own: &ExportFacts,
+        own_invalid: &[&str],
+        product: &ExportFacts,
+        product_invalid: &[&str],
+    ) -> Stated {
+        let text = |a: &Option<Field<String>>, b: &Option<Field<String>>| {
+            a.as_ref()
+                .or(b.as_ref())
+                .map(|f| f.value.trim().to_string())
+                .filter(|s| !s.is_empty())
         };
-        let Ok(doc) = toml::from_str::<toml::Table>(t) else {
-            return s;
+        let (o, p) = (&own.amounts, &product.amounts);
+        let writes = |a: &Amounts, invalid: &[&str], keys: [&str; 2]| {
+            let given = if keys[0] == "quantity" {
+                a.quantity.is_some() || a.unit.is_some()
+            } else {
+                a.value.is_some() || a.currency.is_some()
+            };
+            given || keys.iter().any(|k| invalid.contains(k))
         };
-        let Some(table) = doc
-            .get("product")
-            .and_then(|p| p.as_array())
-            .and_then(|a| a.first())
-            .and_then(|x| x.as_table())
-        else {
-            return s;
+        let (q, q_invalid) = if writes(o, own_invalid, ["quantity", "unit"]) {
+            (o, own_invalid)
+        } else {
+            (p, product_invalid)
         };
-        let mut text_of = |key: &'static str| match table.get(key) {
-            None => None,
-            Some(toml::Value::String(v)) if !v.trim().is_empty() => Some(v.trim().to_string()),
-            Some(_) => {
-                s.invalid.push(key);
-                None
-            }
+        let v = if writes(o, own_invalid, ["value", "currency"]) {
+            o
+        } else {
+            p
         };
-        let importer = text_of("importer");
-        let end_use = text_of("end_use");
-        let contract = text_of("contract");
-        let euc = text_of("euc");
-        let unit = text_of("unit");
-        let currency = text_of("currency");
-        let mut number = |key: &'static str| match table.get(key) {
-            None => None,
-            Some(toml::Value::Integer(i)) if *i >= 0 => Some(*i as f64),
-            Some(toml::Value::Float(f)) if f.is_finite() && *f >= 0.0 => Some(*f),
-            Some(_) => {
-                s.invalid.push(key);
-                None
-            }
-        };
-        let quantity = number("quantity");
-        let value = number("value");
         Stated {
-            importer,
-            end_use,
-            contract,
-            euc,
-            quantity,
-            unit,
-            value,
-            currency,
-            invalid: s.invalid,
+            end_use: text(&own.end_use, &product.end_use),
+            contract: text(&own.contract, &product.contract),
+            euc: text(&own.euc, &product.euc),
+            quantity: q.quantity.as_ref().map(|f| f.value),
+            unit: q.unit.as_ref().map(|f| f.value.to_string()),
+            value: v.value.as_ref().map(|f| f.value),
+            currency: v.currency.as_ref().map(|f| f.value.clone()),
+            quantity_without_unit: q.quantity.is_none()
+                && q.unit.is_none()
+                && q_invalid.contains(&"quantity")
+                && !q_invalid.contains(&"unit"),
         }
     }
 }
 
-/// One export to put in an application: today a product with a
-/// `destination`; a `[[shipment]]` later (its own date, amounts and
-/// parties, the product's facts). Everything the dossier says of an
-/// export comes from here.
+/// A party or fact with where it is written (`file:line`).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Cited {
+    pub value: String,
+    pub at: String,
+}
+
+/// What an export is written as.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Kind {
+    /// A `[[product]]` with a `destination`.
+    Product,
+    /// A `[[shipment]]` of a product.
+    Shipment,
+}
+
+/// One export to put in an application: one of the engine's exports
+/// ([`crate::engine::exports::Ledger`]): a product with a `destination`, or
+/// a `[[shipment]]` with its own date and overrides over its product's
+/// facts. Everything the dossier says of an export comes from here.
 #[derive(Clone, Debug)]
 pub struct Export<'a> {
-    /// Index of the file in the run.
+    /// Index of the file in the run where the export is written.
     pub file: usize,
+    pub kind: Kind,
+    /// The product exported (possibly in another file).
     pub product: &'a Product,
-    pub result: &'a ProductResult,
-    /// Where the export is written (its table header), for citing.
+    pub sku: String,
+    /// The engine's classification of the product on the export's date.
+    pub classification: Arc<Classification>,
+    /// The date the verdict and the findings were made for.
+    pub as_of: Date,
+    /// Where the export is written (its table header in `file`), for citing.
     pub at: Span,
     pub ship_date: Option<Date>,
-    pub destination: String,
-    pub end_user: Option<String>,
+    pub destination: Cited,
+    pub end_user: Option<Cited>,
+    /// The consignee, when given.
+    pub importer: Option<Cited>,
+    pub transfer: &'a str,
+    pub purpose: Option<&'a str>,
     pub stated: Stated,
     pub licence: Option<String>,
-    /// The engine's findings that leave it without a usable licence.
+    /// The engine's findings that leave it without a usable licence, and
+    /// those of a licence it exceeds.
     pub findings: Vec<(Code, String)>,
+    /// The engine's `missing-end-use-evidence` findings on it.
+    pub evidence: Vec<String>,
 }
+
+impl Export<'_> {
+    /// The SKU, and for a shipment its date: "A (shipment on 2026-06-01)".
+    pub fn label(&self) -> String {
+        match (self.kind, self.ship_date) {
+            (Kind::Shipment, Some(d)) => format!("{} (shipment on {d})", self.sku),
+            _ => self.sku.clone(),
+        }
+    }
+
+    /// The licences it exceeds (`licence-quantity-exceeded`,
+    /// `licence-value-exceeded`): it needs a new licence for the excess.
+    pub fn exceeds(&self) -> bool {
+        self.findings.iter().any(|(c, _)| EXCEEDED.contains(c))
+    }
+}
+
+/// The engine's findings of an export beyond its licence's limits.
+pub const EXCEEDED: &[Code] = &[Code::LicenceQuantityExceeded, Code::LicenceValueExceeded];
 
 /// A controlled product or export the dossier leaves out, and why.
 #[derive(Clone, Debug, Serialize)]
@@ -182,88 +235,298 @@ pub struct Left {
     pub reason: String,
 }
 
+/// Which table of a file a diagnostic is in.
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+enum Table {
+    Product(usize),
+    Shipment(usize),
+}
+
+/// The engine's findings the dossier reads, by the table they are in.
+type Found = FxHashMap<Table, Vec<(Code, String)>>;
+
+fn findings_of(f: &LoadedFile, r: &FileResult) -> Found {
+    // Product and shipment tables in source order, to find the table a
+    // diagnostic is in.
+    let tables: Vec<(Span, Table)> = f
+        .catalogue
+        .tables
+        .iter()
+        .filter_map(|t| match t.kind {
+            TableKind::Product => Some((t.span, Table::Product(t.index))),
+            TableKind::Shipment => Some((t.span, Table::Shipment(t.index))),
+            _ => None,
+        })
+        .collect();
+    let mut out = Found::default();
+    for d in r.diagnostics.iter().filter(|d| {
+        UNUSABLE.contains(&d.code)
+            || EXCEEDED.contains(&d.code)
+            || d.code == Code::MissingEndUseEvidence
+    }) {
+        let k = tables.partition_point(|(s, _)| s.start() <= d.span.start());
+        if let Some(&(s, t)) = k.checked_sub(1).and_then(|k| tables.get(k)) {
+            if s.end() >= d.span.end() {
+                out.entry(t).or_default().push((d.code, d.message.clone()));
+            }
+        }
+    }
+    out
+}
+
+fn cite_in(f: &LoadedFile, key: &str, span: Span) -> String {
+    format!("{key}, {}", catalogue_ref(f, span))
+}
+
 /// The exports of a run that need a licence application, and the products
-/// left out with the reason (an indeterminate verdict, no destination).
+/// and shipments left out with the reason (an indeterminate verdict, no
+/// destination). The exports are the engine's ([`Ledger`]); a shipment's
+/// verdict is the engine's classification of its product on its date.
 pub fn exports(run: &Run) -> (Vec<Export<'_>>, Vec<Left>) {
     let mut out = Vec::new();
     let mut left = Vec::new();
-    for (fi, (f, r)) in run.files.iter().zip(&run.results).enumerate() {
-        let products = &f.catalogue.products;
-        // Product tables by start, to find the product a diagnostic is in.
-        let mut starts: Vec<(usize, usize)> = products
-            .iter()
-            .enumerate()
-            .map(|(i, p)| (p.span.start(), i))
-            .collect();
-        starts.sort_unstable();
-        let mut findings: Vec<Vec<(Code, String)>> = vec![Vec::new(); products.len()];
-        for d in r.diagnostics.iter().filter(|d| UNUSABLE.contains(&d.code)) {
-            let k = starts.partition_point(|&(s, _)| s <= d.span.start());
-            if let Some(&(_, i)) = k.checked_sub(1).and_then(|k| starts.get(k)) {
-                if products[i].span.end() >= d.span.end() {
-                    findings[i].push((d.code, d.message.clone()));
+    let ledger: Arc<Ledger> = run
+        .results
+        .iter()
+        .find_map(|r| r.ledger.clone())
+        .unwrap_or_default();
+    let found: Vec<Found> = run
+        .files
+        .iter()
+        .zip(&run.results)
+        .map(|(f, r)| findings_of(f, r))
+        .collect();
+    let result_of = |(pf, pi): (usize, usize)| -> Option<&ProductResult> {
+        let ps = &run.results.get(pf)?.products;
+        ps.get(pi)
+            .filter(|r| r.index == pi)
+            .or_else(|| ps.iter().find(|r| r.index == pi))
+    };
+    // A shipment on another date than its product's evaluation date is
+    // classified by the engine on its own date, as `check` judged it.
+    let ws = ledger
+        .exports
+        .iter()
+        .any(|e| matches!(e.source, ExportSource::Shipment(_)))
+        .then(|| {
+            Analysis::new()
+                .judged(run.files.iter().map(|f| (&f.catalogue, f.pack.clone())))
+                .build()
+        });
+    let mut memo: FxHashMap<((usize, usize), Date), Arc<Classification>> = FxHashMap::default();
+    for e in &ledger.exports {
+        let (Some(f), Some(pfile)) = (run.files.get(e.file), run.files.get(e.product.0)) else {
+            continue;
+        };
+        let Some(p) = pfile.catalogue.products.get(e.product.1) else {
+            continue;
+        };
+        let Some(res) = result_of(e.product) else {
+            continue;
+        };
+        let sku = p.sku_str().unwrap_or("(no sku)").to_string();
+        let mut mine = match e.source {
+            ExportSource::Product(i) => found[e.file].get(&Table::Product(i)),
+            ExportSource::Shipment(i) => found[e.file].get(&Table::Shipment(i)),
+        }
+        .cloned()
+        .unwrap_or_default();
+        let product_facts = p.export_facts();
+        let cite_p = |key: &str, span: Span| cite_in(pfile, key, span);
+        let x = match e.source {
+            ExportSource::Product(_) => {
+                let Some(d) = &p.destination else { continue };
+                Export {
+                    file: e.file,
+                    kind: Kind::Product,
+                    product: p,
+                    sku,
+                    classification: res.classification.clone(),
+                    as_of: res.as_of,
+                    at: p.header,
+                    ship_date: p.ship_date.as_ref().map(|d| d.value),
+                    destination: Cited {
+                        value: d.value.clone(),
+                        at: cite_p("destination", d.span),
+                    },
+                    end_user: p.end_user.as_ref().map(|u| Cited {
+                        value: u.value.clone(),
+                        at: cite_p("end_user", u.span),
+                    }),
+                    importer: product_facts.importer.as_ref().map(|i| Cited {
+                        value: i.value.clone(),
+                        at: cite_p("importer", i.span),
+                    }),
+                    transfer: p.transfer.as_ref().map_or("trade", |t| t.value.as_str()),
+                    purpose: p.purpose.as_ref().map(|x| x.value.as_str()),
+                    stated: Stated::of_product(product_facts, &p.invalid),
+                    licence: e.licence.clone(),
+                    findings: Vec::new(),
+                    evidence: Vec::new(),
                 }
+            }
+            ExportSource::Shipment(si) => {
+                let Some(s) = f.catalogue.shipments.get(si) else {
+                    continue;
+                };
+                let classification = if res.as_of == e.date {
+                    res.classification.clone()
+                } else {
+                    match &ws {
+                        Some(ws) => memo
+                            .entry((e.product, e.date))
+                            .or_insert_with(|| ws.explain(e.product.0, e.product.1, e.date))
+                            .clone(),
+                        None => continue,
+                    }
+                };
+                // Its own facts, else the product's, each cited where written.
+                let pick =
+                    |own: Option<&Field<String>>, of_p: Option<&Field<String>>, key: &str| {
+                        own.map(|x| Cited {
+                            value: x.value.clone(),
+                            at: cite_in(f, key, x.span),
+                        })
+                        .or_else(|| {
+                            of_p.map(|x| Cited {
+                                value: x.value.clone(),
+                                at: format!("{} (the product's)", cite_p(key, x.span)),
+                            })
+                        })
+                    };
+                if s.licence.is_none() && p.licence.is_some() {
+                    // The product's licence, unknown: reported on the product.
+                    if let Some(v) = found[e.product.0].get(&Table::Product(e.product.1)) {
+                        mine.extend(v.iter().filter(|(c, _)| *c == Code::UnknownLicence).map(
+                            |(c, m)| {
+                                (
+                                    *c,
+                                    format!("{m} (the licence is the product's: the shipment names none)"),
+                                )
+                            },
+                        ));
+                    }
+                }
+                let label = format!("{sku} (shipment on {})", e.date);
+                let Some(destination) = pick(
+                    s.destination.as_ref(),
+                    p.destination.as_ref(),
+                    "destination",
+                ) else {
+                    if classification.verdict == Verdict::Controlled
+                        && mine
+                            .iter()
+                            .any(|(c, _)| UNUSABLE.contains(c) || EXCEEDED.contains(c))
+                    {
+                        left.push(Left {
+                            sku: label,
+                            file: f.path.clone(),
+                            line: f.lines.line_of(s.header.start()) + 1,
+                            reason: "controlled and without a usable licence, but neither the shipment nor its product names a `destination`, so it is not an export (contract §4a): add the destination to include it".into(),
+                        });
+                    }
+                    continue;
+                };
+                Export {
+                    file: e.file,
+                    kind: Kind::Shipment,
+                    product: p,
+                    sku,
+                    classification,
+                    as_of: e.date,
+                    at: s.header,
+                    ship_date: Some(e.date),
+                    destination,
+                    end_user: pick(s.end_user.as_ref(), p.end_user.as_ref(), "end_user"),
+                    importer: pick(
+                        s.facts.importer.as_ref(),
+                        product_facts.importer.as_ref(),
+                        "importer",
+                    ),
+                    transfer: s
+                        .transfer
+                        .as_ref()
+                        .or(p.transfer.as_ref())
+                        .map_or("trade", |t| t.value.as_str()),
+                    purpose: s
+                        .purpose
+                        .as_ref()
+                        .or(p.purpose.as_ref())
+                        .map(|x| x.value.as_str()),
+                    stated: Stated::of_shipment(&s.facts, &s.invalid, product_facts, &p.invalid),
+                    licence: e.licence.clone(),
+                    findings: Vec::new(),
+                    evidence: Vec::new(),
+                }
+            }
+        };
+        let mut x = x;
+        for (c, m) in mine {
+            if c == Code::MissingEndUseEvidence {
+                x.evidence.push(m);
+            } else {
+                x.findings.push((c, m));
             }
         }
-        for res in &r.products {
-            let Some(p) = products.get(res.index) else {
-                continue;
-            };
-            let sku = res.sku.clone().unwrap_or_else(|| "(no sku)".into());
-            let line = f.lines.line_of(p.header.start()) + 1;
-            let mine = std::mem::take(&mut findings[res.index]);
-            match res.verdict() {
-                Verdict::Controlled => {}
-                Verdict::Indeterminate if p.destination.is_some() => {
-                    left.push(Left {
-                        sku,
-                        file: f.path.clone(),
-                        line,
-                        reason: format!(
-                            "indeterminate on {}: the facts given do not decide whether it is controlled{}; complete them and run the dossier again",
-                            res.as_of,
-                            missing_facts(res)
-                        ),
-                    });
-                    continue;
-                }
-                _ => continue,
-            }
-            if mine.is_empty() {
-                continue; // a licence that covers it
-            }
-            let Some(dest) = &p.destination else {
+        let line = f.lines.line_of(x.at.start()) + 1;
+        match x.classification.verdict {
+            Verdict::Controlled => {}
+            Verdict::Indeterminate => {
                 left.push(Left {
-                    sku,
+                    sku: x.label(),
                     file: f.path.clone(),
                     line,
-                    reason: if p.was_invalid("destination") {
-                        "controlled and without a usable licence, but its `destination` is not a valid upper-case ISO 3166-1 alpha-2 code (`check` reports the invalid-value): fix it to include the export".into()
-                    } else {
-                        "controlled and without a usable licence, but it names no `destination`, so it is not an export (contract §4a): add the destination to include it".into()
-                    },
+                    reason: format!(
+                        "indeterminate on {}: the facts given do not decide whether it is controlled{}; complete them and run the dossier again",
+                        x.as_of,
+                        missing_facts(&x.classification)
+                    ),
                 });
                 continue;
+            }
+            _ => continue,
+        }
+        if x.findings.is_empty() {
+            continue; // a licence that covers it
+        }
+        out.push(x);
+    }
+    // Controlled products without a usable licence that are not exports:
+    // no destination, and no shipment either.
+    for (fi, (f, r)) in run.files.iter().zip(&run.results).enumerate() {
+        for res in &r.products {
+            let Some(p) = f.catalogue.products.get(res.index) else {
+                continue;
             };
-            out.push(Export {
-                file: fi,
-                product: p,
-                result: res,
-                at: p.header,
-                ship_date: p.ship_date.as_ref().map(|d| d.value),
-                destination: dest.value.clone(),
-                end_user: p.end_user.as_ref().map(|u| u.value.clone()),
-                stated: Stated::read(&f.text, p.span),
-                licence: p.licence.as_ref().map(|l| l.value.clone()),
-                findings: mine,
+            if p.destination.is_some()
+                || res.verdict() != Verdict::Controlled
+                || ledger.by_product.contains_key(&(fi, res.index))
+            {
+                continue;
+            }
+            let unusable = found[fi]
+                .get(&Table::Product(res.index))
+                .is_some_and(|v| v.iter().any(|(c, _)| UNUSABLE.contains(c)));
+            if !unusable {
+                continue;
+            }
+            left.push(Left {
+                sku: res.sku.clone().unwrap_or_else(|| "(no sku)".into()),
+                file: f.path.clone(),
+                line: f.lines.line_of(p.header.start()) + 1,
+                reason: if p.was_invalid("destination") {
+                    "controlled and without a usable licence, but its `destination` is not a valid upper-case ISO 3166-1 alpha-2 code (`check` reports the invalid-value): fix it to include the export".into()
+                } else {
+                    "controlled and without a usable licence, but it names no `destination` and has no `[[shipment]]`, so it is not an export (contract §4a): add the destination (or a shipment) to include it".into()
+                },
             });
         }
     }
     (out, left)
 }
 
-fn missing_facts(r: &ProductResult) -> String {
-    let m = &r.classification.missing;
+fn missing_facts(c: &Classification) -> String {
+    let m = &c.missing;
     if m.is_empty() {
         String::new()
     } else {
@@ -279,11 +542,11 @@ impl Selection {
     fn admits(&self, e: &Export<'_>) -> bool {
         self.end_user
             .as_deref()
-            .is_none_or(|u| e.end_user.as_deref().is_some_and(|x| same_name(x, u)))
+            .is_none_or(|u| e.end_user.as_ref().is_some_and(|x| same_name(&x.value, u)))
             && self
                 .destination
                 .as_deref()
-                .is_none_or(|d| e.destination.eq_ignore_ascii_case(d.trim()))
+                .is_none_or(|d| e.destination.value.eq_ignore_ascii_case(d.trim()))
     }
 
     /// The selection in words.
@@ -382,6 +645,9 @@ pub struct LicenceAdvice {
 #[derive(Serialize)]
 pub struct Item {
     pub sku: String,
+    /// What the export is written as: `product` (a product with a
+    /// `destination`) or `shipment` (a `[[shipment]]` of it).
+    pub export: &'static str,
     pub name: Option<String>,
     pub file: String,
     pub line: usize,
@@ -404,6 +670,10 @@ pub struct Item {
     pub evaluated_on: String,
     /// The licence the catalogue names, if any, and why it cannot be used.
     pub licence: Option<String>,
+    /// The licence whose limits it exceeds (`licence-quantity-exceeded`,
+    /// `licence-value-exceeded`): a new licence is needed for the excess.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub exceeds_licence: Option<String>,
     pub licence_findings: Vec<Finding>,
     /// Unconfirmed statuses the verdict rests on (contract §6).
     #[serde(skip_serializing_if = "Vec::is_empty")]
@@ -432,6 +702,19 @@ pub struct Missing {
     /// The items that lack it (empty: the application as a whole).
     pub skus: Vec<String>,
     pub needed_for: &'static str,
+    /// The engine's findings behind it (`missing-end-use-evidence`), by item.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub findings: Vec<String>,
+}
+
+impl Item {
+    /// The SKU, and for a shipment its date: "A (shipment on 2026-06-01)".
+    pub fn label(&self) -> String {
+        match (self.export, &self.ship_date) {
+            ("shipment", Some(d)) => format!("{} (shipment on {d})", self.sku),
+            _ => self.sku.clone(),
+        }
+    }
 }
 
 #[derive(Serialize)]
@@ -542,12 +825,9 @@ pub fn build(run: &Run, sel: &Selection, date: Date) -> Result<Dossier, NothingM
         let exporter = exporter_of(&run.files[e.file]);
         let key: Key = (
             exporter.map(|x| x.to_lowercase()),
-            e.end_user.as_deref().map(|x| x.trim().to_lowercase()),
-            e.destination.clone(),
-            e.stated
-                .importer
-                .as_deref()
-                .map(|x| x.trim().to_lowercase()),
+            e.end_user.as_ref().map(|x| x.value.trim().to_lowercase()),
+            e.destination.value.clone(),
+            e.importer.as_ref().map(|x| x.value.trim().to_lowercase()),
         );
         match slot.get(&key) {
             Some(&i) => groups[i].1.push(e),
@@ -679,20 +959,20 @@ fn application(run: &Run, pack: &RulePack, exports: Vec<Export<'_>>, date: Date)
             source: format!("no [catalogue].exporter in {}", ff.path),
         },
     };
-    let end_user = match first.product.end_user.as_ref() {
+    let end_user = match &first.end_user {
         Some(u) => Party {
             name: Some(u.value.clone()),
-            source: format!("end_user, {}", catalogue_ref(ff, u.span)),
+            source: u.at.clone(),
         },
         None => Party {
             name: None,
-            source: format!("no end_user on {}", sku_of(first)),
+            source: format!("no end_user on {}", first.label()),
         },
     };
-    let importer = match &first.stated.importer {
+    let importer = match &first.importer {
         Some(i) => Party {
-            name: Some(i.clone()),
-            source: format!("importer, {}", catalogue_ref(ff, first.at)),
+            name: Some(i.value.clone()),
+            source: i.at.clone(),
         },
         None => Party {
             name: None,
@@ -700,11 +980,8 @@ fn application(run: &Run, pack: &RulePack, exports: Vec<Export<'_>>, date: Date)
         },
     };
     let destination = Party {
-        name: Some(first.destination.clone()),
-        source: match &first.product.destination {
-            Some(d) => format!("destination, {}", catalogue_ref(ff, d.span)),
-            None => catalogue_ref(ff, first.at),
-        },
+        name: Some(first.destination.value.clone()),
+        source: first.destination.at.clone(),
     };
     // The licence to apply for: the pack's type for one end user (the
     // default pack's individual licence); a pack always declares a type.
@@ -755,21 +1032,36 @@ fn application(run: &Run, pack: &RulePack, exports: Vec<Export<'_>>, date: Date)
             field: "exporter",
             skus: Vec::new(),
             needed_for: "the applicant: set [catalogue].exporter",
+            findings: Vec::new(),
         });
     }
     for (field, needed_for) in MISSING_FIELDS {
         let skus: Vec<String> = items
             .iter()
             .filter(|i| i.missing.contains(field))
-            .map(|i| i.sku.clone())
+            .map(Item::label)
             .collect();
         if !skus.is_empty() {
             missing.push(Missing {
                 field,
                 skus,
                 needed_for,
+                findings: Vec::new(),
             });
         }
+    }
+    // The engine's own finding on the evidence an application needs.
+    let evidence: Vec<&Export<'_>> = exports.iter().filter(|e| !e.evidence.is_empty()).collect();
+    if !evidence.is_empty() {
+        missing.push(Missing {
+            field: "missing-end-use-evidence",
+            skus: evidence.iter().map(|e| e.label()).collect(),
+            needed_for: "the engine finds the export lacks facts an individual licence application needs (end user, end use, contract, end-user certificate)",
+            findings: evidence
+                .iter()
+                .flat_map(|e| e.evidence.iter().map(move |m| format!("{}: {m}", e.label())))
+                .collect(),
+        });
     }
     // Dates.
     let dates = dates(&exports, &items, date, &mut warnings);
@@ -799,7 +1091,7 @@ fn application(run: &Run, pack: &RulePack, exports: Vec<Export<'_>>, date: Date)
             end_user.name.as_deref(),
             exports
                 .iter()
-                .map(|e| (sku_of(e), e.end_user.as_deref()))
+                .map(|e| (sku_of(e), e.end_user.as_ref().map(|x| x.value.as_str())))
                 .collect::<Vec<_>>(),
         ),
         (
@@ -807,7 +1099,7 @@ fn application(run: &Run, pack: &RulePack, exports: Vec<Export<'_>>, date: Date)
             importer.name.as_deref(),
             exports
                 .iter()
-                .map(|e| (sku_of(e), e.stated.importer.as_deref()))
+                .map(|e| (sku_of(e), e.importer.as_ref().map(|x| x.value.as_str())))
                 .collect(),
         ),
     ] {
@@ -823,9 +1115,16 @@ fn application(run: &Run, pack: &RulePack, exports: Vec<Export<'_>>, date: Date)
             ));
         }
     }
+    for e in exports.iter().filter(|e| e.exceeds()) {
+        warnings.push(format!(
+            "{} exceeds the limits of licence `{}` (the engine's finding is listed with the item): what the licence does not cover needs a new licence, or the licence amended, before it ships; this application is for that excess.",
+            e.label(),
+            e.licence.as_deref().unwrap_or("?")
+        ));
+    }
     for i in &items {
         for a in &i.assumptions {
-            warnings.push(format!("{}: {a}", i.sku));
+            warnings.push(format!("{}: {a}", i.label()));
         }
     }
     let documents = documents(pack, &items, &end_user);
@@ -877,16 +1176,13 @@ const MISSING_FIELDS: &[(&str, &str)] = &[
 ];
 
 fn sku_of(e: &Export<'_>) -> String {
-    e.result
-        .sku
-        .clone()
-        .unwrap_or_else(|| "(no sku)".to_string())
+    e.label()
 }
 
 fn item(run: &Run, e: &Export<'_>) -> Item {
     let f = &run.files[e.file];
     let pack = &f.pack;
-    let c = &e.result.classification;
+    let c = &e.classification;
     let control_codes = c
         .codes
         .iter()
@@ -940,7 +1236,9 @@ fn item(run: &Run, e: &Export<'_>) -> Item {
     if s.euc.is_none() {
         missing.push("euc");
     }
-    if s.quantity.is_none() {
+    if s.quantity_without_unit {
+        missing.push("unit");
+    } else if s.quantity.is_none() {
         missing.push("quantity");
     } else if s.unit.is_none() {
         missing.push("unit");
@@ -962,7 +1260,11 @@ fn item(run: &Run, e: &Export<'_>) -> Item {
         })
         .collect();
     Item {
-        sku: sku_of(e),
+        sku: e.sku.clone(),
+        export: match e.kind {
+            Kind::Product => "product",
+            Kind::Shipment => "shipment",
+        },
         name: e.product.name.as_ref().map(|n| n.value.clone()),
         file: f.path.clone(),
         line: f.lines.line_of(e.at.start()) + 1,
@@ -976,20 +1278,12 @@ fn item(run: &Run, e: &Export<'_>) -> Item {
         contract: s.contract.clone(),
         euc: s.euc.clone(),
         end_use: s.end_use.clone(),
-        transfer: e
-            .product
-            .transfer
-            .as_ref()
-            .map_or("trade", |t| t.value.as_str())
-            .to_owned(),
-        purpose: e
-            .product
-            .purpose
-            .as_ref()
-            .map(|p| p.value.as_str().to_owned()),
+        transfer: e.transfer.to_owned(),
+        purpose: e.purpose.map(str::to_owned),
         ship_date: e.ship_date.map(|d| d.to_string()),
-        evaluated_on: e.result.as_of.to_string(),
+        evaluated_on: e.as_of.to_string(),
         licence: e.licence.clone(),
+        exceeds_licence: e.exceeds().then(|| e.licence.clone()).flatten(),
         licence_findings: e
             .findings
             .iter()
@@ -1007,7 +1301,7 @@ fn dates(exports: &[Export<'_>], items: &[Item], date: Date, warnings: &mut Vec<
     let undated: Vec<String> = items
         .iter()
         .filter(|i| i.ship_date.is_none())
-        .map(|i| i.sku.clone())
+        .map(Item::label)
         .collect();
     let first = exports.iter().filter_map(|e| e.ship_date).min();
     let n = DECISION_WORKING_DAYS;
@@ -1109,7 +1403,7 @@ fn documents(pack: &RulePack, items: &[Item], end_user: &Party) -> Vec<Document>
         .map(|i| {
             format!(
                 "{}: contract {}",
-                i.sku,
+                i.label(),
                 or_missing(i.contract.as_deref(), "contract")
             )
         })
@@ -1119,7 +1413,7 @@ fn documents(pack: &RulePack, items: &[Item], end_user: &Party) -> Vec<Document>
         .map(|i| {
             format!(
                 "{}{}: {}",
-                i.sku,
+                i.label(),
                 i.name
                     .as_deref()
                     .map_or(String::new(), |n| format!(" ({n})")),
@@ -1142,8 +1436,8 @@ fn documents(pack: &RulePack, items: &[Item], end_user: &Party) -> Vec<Document>
             items
                 .iter()
                 .map(|i| match &i.name {
-                    Some(n) => format!("{} ({n})", i.sku),
-                    None => i.sku.clone(),
+                    Some(n) => format!("{} ({n})", i.label()),
+                    None => i.label(),
                 })
                 .collect::<Vec<_>>()
                 .join("; ")
@@ -1154,7 +1448,7 @@ fn documents(pack: &RulePack, items: &[Item], end_user: &Party) -> Vec<Document>
                 .iter()
                 .map(|i| format!(
                     "{} {}",
-                    i.sku,
+                    i.label(),
                     amount(i.quantity, i.unit.as_deref())
                         .unwrap_or_else(|| "MISSING (`quantity`)".into())
                 ))
@@ -1175,7 +1469,7 @@ fn documents(pack: &RulePack, items: &[Item], end_user: &Party) -> Vec<Document>
                 .iter()
                 .map(|i| format!(
                     "{} {}",
-                    i.sku,
+                    i.label(),
                     or_missing(i.end_use.as_deref(), "end_use")
                 ))
                 .collect::<Vec<_>>()
@@ -1185,7 +1479,7 @@ fn documents(pack: &RulePack, items: &[Item], end_user: &Party) -> Vec<Document>
     ];
     let refs: Vec<String> = items
         .iter()
-        .filter_map(|i| i.euc.as_ref().map(|r| format!("{}: {r}", i.sku)))
+        .filter_map(|i| i.euc.as_ref().map(|r| format!("{}: {r}", i.label())))
         .collect();
     euc.push(if refs.is_empty() {
         "certificate reference: MISSING (`euc`)".into()
@@ -1366,25 +1660,47 @@ pub fn command(
 mod tests {
     use super::*;
 
+    fn facts(text: &str) -> ExportFacts {
+        let cat = crate::catalogue::parse(text);
+        cat.products
+            .first()
+            .map(|p| p.export_facts().clone())
+            .or_else(|| cat.shipments.first().map(|s| s.facts.clone()))
+            .unwrap_or_default()
+    }
+
+    /// A product's facts as the parser read them; a shipment's own over
+    /// them, the amounts in pairs (a shipment's `quantity` without `unit`
+    /// leaves the unit missing, not the product's).
     #[test]
-    fn stated_facts_are_read_from_the_product_table() {
-        let text = "[[product]]\nsku = \"A\"\nend_use = \" motors \"\ncontract = \"C-1\"\nquantity = 120\nunit = \"kg\"\nvalue = 5.5\neuc = 3\n";
-        let s = Stated::read(text, Span::new(0, text.len()));
+    fn stated_facts_come_from_the_model_with_shipment_overrides() {
+        let p = facts(
+            "[[product]]\nsku = \"A\"\nend_use = \" motors \"\ncontract = \"C-1\"\nquantity = 120\nunit = \"kg\"\nvalue = 5.5\ncurrency = \"EUR\"\n",
+        );
+        let s = Stated::of_product(&p, &[]);
         assert_eq!(s.end_use.as_deref(), Some("motors"));
         assert_eq!(s.contract.as_deref(), Some("C-1"));
-        assert_eq!(s.quantity, Some(120.0));
-        assert_eq!(s.unit.as_deref(), Some("kg"));
-        assert_eq!(s.value, Some(5.5));
+        assert_eq!((s.quantity, s.unit.as_deref()), (Some(120.0), Some("kg")));
+        assert_eq!((s.value, s.currency.as_deref()), (Some(5.5), Some("EUR")));
         assert_eq!(s.euc, None);
-        assert_eq!(s.invalid, vec!["euc"]);
-        // A table that does not parse gives nothing (everything counts as missing).
-        let bad = "[[product]]\nsku = \n";
-        assert_eq!(
-            Stated::read(bad, Span::new(0, bad.len())),
-            Stated::default()
+        let own = facts(
+            "[[shipment]]\nsku = \"A\"\nship_date = 2026-06-01\ncontract = \"C-2\"\nquantity = 3\nunit = \"t\"\n",
         );
-        // A span outside the text gives nothing, never a panic.
-        assert_eq!(Stated::read("", Span::new(3, 9)), Stated::default());
+        let s = Stated::of_shipment(&own, &[], &p, &[]);
+        assert_eq!(s.contract.as_deref(), Some("C-2"));
+        assert_eq!(s.end_use.as_deref(), Some("motors"));
+        assert_eq!((s.quantity, s.unit.as_deref()), (Some(3.0), Some("t")));
+        assert_eq!((s.value, s.currency.as_deref()), (Some(5.5), Some("EUR")));
+        assert!(!s.quantity_without_unit);
+        // A shipment's quantity without a unit: the parser keeps neither and
+        // says so; the unit is missing, the product's amount is not used.
+        let text = "[[shipment]]\nsku = \"A\"\nship_date = 2026-06-01\nquantity = 3\n";
+        let cat = crate::catalogue::parse(text);
+        let sh = &cat.shipments[0];
+        let s = Stated::of_shipment(&sh.facts, &sh.invalid, &p, &[]);
+        assert_eq!((s.quantity, s.unit.as_deref()), (None, None));
+        assert!(s.quantity_without_unit);
+        assert_eq!((s.value, s.currency.as_deref()), (Some(5.5), Some("EUR")));
     }
 
     #[test]
