@@ -28,6 +28,7 @@ pub const PRODUCT_KEYS: &[&str] = &[
     "control_code",
     "destination",
     "end_user",
+    "importer",
     "transfer",
     "purpose",
     "licence",
@@ -52,7 +53,8 @@ pub const LICENCE_KEYS: &[&str] = &[
     "purposes",
 ];
 pub const CATALOGUE_KEYS: &[&str] = &["name", "exporter", "as_of", "rules"];
-const TABLE_NAMES: &[&str] = &["product", "licence", "catalogue"];
+pub const SCREENING_KEYS: &[&str] = &["party", "entry", "reason", "by", "on"];
+const TABLE_NAMES: &[&str] = &["product", "licence", "catalogue", "screening"];
 
 /// Nesting deeper than this is refused before TOML parsing (stack safety).
 pub const MAX_NESTING: usize = 128;
@@ -66,6 +68,7 @@ pub enum Parsed {
     Catalogue(Box<CatalogueTable>),
     Licence(Box<Licence>),
     Product(Box<Product>),
+    Screening(Box<Screening>),
     Other,
 }
 
@@ -137,6 +140,10 @@ pub fn assemble(parsed: Vec<ParsedChunk>) -> Catalogue {
             Parsed::Product(pr) => {
                 cat.products.push(pr);
                 (TableKind::Product, cat.products.len() - 1)
+            }
+            Parsed::Screening(x) => {
+                cat.screenings.push(*x);
+                (TableKind::Screening, cat.screenings.len() - 1)
             }
         };
         cat.tables.push(TableRef {
@@ -212,7 +219,8 @@ impl Changed {
         match &p.table {
             Parsed::Product(x) => self.skus.extend(x.sku_str().map(str::to_owned)),
             Parsed::Licence(x) => self.licences.extend(x.id_str().map(str::to_owned)),
-            Parsed::Catalogue(_) => self.catalogue = true,
+            // Screening records apply to the whole file: analyse it all again.
+            Parsed::Catalogue(_) | Parsed::Screening(_) => self.catalogue = true,
             Parsed::Root | Parsed::Other => {}
         }
     }
@@ -536,6 +544,7 @@ fn into_parts(cat: Catalogue) -> Vec<ParsedChunk> {
     let mut products: Vec<Option<Box<Product>>> = cat.products.into_iter().map(Some).collect();
     let mut licences: Vec<Option<Licence>> = cat.licences.into_iter().map(Some).collect();
     let mut catalogue = cat.catalogue;
+    let mut screenings: Vec<Option<Screening>> = cat.screenings.into_iter().map(Some).collect();
     cat.tables
         .into_iter()
         .map(|t| {
@@ -551,6 +560,10 @@ fn into_parts(cat: Catalogue) -> Vec<ParsedChunk> {
                 TableKind::Catalogue => catalogue
                     .take()
                     .map_or(Parsed::Other, |c| Parsed::Catalogue(Box::new(c))),
+                TableKind::Screening => screenings
+                    .get_mut(t.index)
+                    .and_then(Option::take)
+                    .map_or(Parsed::Other, |x| Parsed::Screening(Box::new(x))),
                 TableKind::Root => Parsed::Root,
                 TableKind::Other => Parsed::Other,
             };
@@ -579,6 +592,7 @@ impl Shift for ParsedChunk {
             Parsed::Catalogue(c) => c.shift(d),
             Parsed::Licence(l) => l.shift(d),
             Parsed::Product(p) => p.shift(d),
+            Parsed::Screening(x) => x.shift(d),
             Parsed::Root | Parsed::Other => {}
         }
         self.diagnostics.shift(d);
@@ -666,7 +680,7 @@ pub fn parse_chunk(text: &str, chunk: Chunk) -> ParsedChunk {
             Parsed::Root
         }
         TableKind::Other => Parsed::Other,
-        TableKind::Catalogue | TableKind::Licence | TableKind::Product => {
+        TableKind::Catalogue | TableKind::Licence | TableKind::Product | TableKind::Screening => {
             let inner = find_table(&doc, &chunk.name);
             let mut r = Reader {
                 base,
@@ -679,6 +693,9 @@ pub fn parse_chunk(text: &str, chunk: Chunk) -> ParsedChunk {
             match kind {
                 TableKind::Catalogue => {
                     Parsed::Catalogue(Box::new(read_catalogue(&mut r, t, header, chunk.span)))
+                }
+                TableKind::Screening => {
+                    Parsed::Screening(Box::new(read_screening(&mut r, t, header, chunk.span)))
                 }
                 TableKind::Licence => {
                     let mut l = read_licence(&mut r, t, header, chunk.span);
@@ -784,16 +801,17 @@ fn classify_header(chunk: &Chunk, diags: &mut Vec<Diagnostic>) -> TableKind {
         ("product", true) => TableKind::Product,
         ("licence", true) => TableKind::Licence,
         ("catalogue", false) => TableKind::Catalogue,
-        ("product" | "licence", false) => {
+        ("screening", true) => TableKind::Screening,
+        ("product" | "licence" | "screening", false) => {
             diags.push(Diagnostic::new(
                 Code::InvalidValue,
                 header,
                 format!("`[{name}]` declares one table, but {name}s are an array of tables: write `[[{name}]]`"),
             ).with_replacements(vec![format!("[[{name}]]")]));
-            if name == "product" {
-                TableKind::Product
-            } else {
-                TableKind::Licence
+            match name {
+                "product" => TableKind::Product,
+                "licence" => TableKind::Licence,
+                _ => TableKind::Screening,
             }
         }
         ("catalogue", true) => {
@@ -1481,6 +1499,40 @@ fn read_catalogue(r: &mut Reader, t: &DeTable, header: Span, span: Span) -> Cata
     }
 }
 
+/// A `[[screening]]` table (contract §4b). Every key is required before the
+/// record counts; a missing one is said once, on the header.
+fn read_screening(r: &mut Reader, t: &DeTable, header: Span, span: Span) -> Screening {
+    r.unknown_keys(t, SCREENING_KEYS, "[[screening]]");
+    let x = Screening {
+        header,
+        span,
+        party: r.nonempty_string(t, "party"),
+        entry: r.nonempty_string(t, "entry"),
+        reason: r.nonempty_string(t, "reason"),
+        by: r.nonempty_string(t, "by"),
+        on: r.date(t, "on"),
+    };
+    let missing: Vec<String> = [
+        ("party", x.party.is_some()),
+        ("entry", x.entry.is_some()),
+        ("reason", x.reason.is_some()),
+        ("by", x.by.is_some()),
+        ("on", x.on.is_some()),
+    ]
+    .into_iter()
+    .filter(|(k, present)| !present && r.get(t, k).is_none())
+    .map(|(k, _)| format!("`{k}`"))
+    .collect();
+    if !missing.is_empty() {
+        r.diags.push(Diagnostic::new(
+            Code::MissingField,
+            header,
+            format!("screening record is missing {}: a reviewed non-match needs party, entry (the list entry's id), reason, by and on (the review date); until they are filled it silences nothing", missing.join(", ")),
+        ));
+    }
+    x
+}
+
 fn read_licence(r: &mut Reader, t: &DeTable, header: Span, span: Span) -> Licence {
     r.unknown_keys(t, LICENCE_KEYS, "[[licence]]");
     let id = r.nonempty_string(t, "id");
@@ -1579,6 +1631,7 @@ fn read_product(r: &mut Reader, t: &DeTable, header: Span, span: Span) -> Produc
         control_code: None,
         destination: None,
         end_user: r.nonempty_string(t, "end_user"),
+        importer: r.nonempty_string(t, "importer"),
         transfer: r.enum_value(t, "transfer", Transfer::parse, &Transfer::names()),
         purpose: r.enum_value(t, "purpose", Purpose::parse, &Purpose::names()),
         licence: r.nonempty_string(t, "licence"),

@@ -9,6 +9,7 @@ mod classify;
 pub mod ident;
 pub mod index;
 pub mod licence;
+pub mod screening;
 mod workspace;
 
 pub use classify::{Classification, TraceStep, Verdict};

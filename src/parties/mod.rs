@@ -223,7 +223,11 @@ impl PartyList {
         };
         nonempty(&h.id, "[parties] id", raw.parties.span())?;
         nonempty(&h.version, "[parties] version", raw.parties.span())?;
-        nonempty(&h.note, "[parties] note (how far the list reaches)", raw.parties.span())?;
+        nonempty(
+            &h.note,
+            "[parties] note (how far the list reaches)",
+            raw.parties.span(),
+        )?;
         let reviewed_through = date(&h.reviewed_through, "reviewed_through")?;
         let mut parties: Vec<Party> = Vec::with_capacity(raw.party.len());
         let mut ids = rustc_hash::FxHashSet::default();
@@ -232,7 +236,10 @@ impl PartyList {
             let p = rp.get_ref();
             nonempty(&p.id, "party id", span.clone())?;
             if !ids.insert(p.id.clone()) {
-                return Err(err(Some(span), format!("party `{}` is defined twice", p.id)));
+                return Err(err(
+                    Some(span),
+                    format!("party `{}` is defined twice", p.id),
+                ));
             }
             let list = ListKind::parse(p.list.get_ref()).ok_or_else(|| {
                 err(
@@ -257,11 +264,15 @@ impl PartyList {
                 ));
             }
             if let Some(c) = &p.country {
-                let ok = c.get_ref().len() == 2 && c.get_ref().bytes().all(|b| b.is_ascii_uppercase());
+                let ok =
+                    c.get_ref().len() == 2 && c.get_ref().bytes().all(|b| b.is_ascii_uppercase());
                 if !ok {
                     return Err(err(
                         Some(c.span()),
-                        format!("country `{}` is not an ISO 3166-1 alpha-2 code like US", c.get_ref()),
+                        format!(
+                            "country `{}` is not an ISO 3166-1 alpha-2 code like US",
+                            c.get_ref()
+                        ),
                     ));
                 }
             }
@@ -311,6 +322,117 @@ impl PartyList {
     /// The entries in force on `date`, in list order.
     pub fn in_force(&self, date: Date) -> impl Iterator<Item = &Party> {
         self.parties.iter().filter(move |p| p.in_force(date))
+    }
+
+    /// The list as of `date`, for people: the header, then each list's
+    /// entries in force with their names, dates and sources.
+    pub fn render(&self, date: Date) -> String {
+        use std::fmt::Write;
+        let mut s = String::new();
+        let _ = writeln!(
+            s,
+            "party list {} {} (reviewed through {}; sha256 {})\n{}\nin force on {date}:",
+            self.id,
+            self.version,
+            self.reviewed_through,
+            self.sha256,
+            self.note.trim()
+        );
+        if date > self.reviewed_through {
+            let _ = writeln!(
+                s,
+                "note: {date} is later than the list was reviewed through ({}): entries added since are missing",
+                self.reviewed_through
+            );
+        }
+        for kind in ListKind::ALL {
+            let entries: Vec<&Party> = self.in_force(date).filter(|p| p.list == *kind).collect();
+            let _ = writeln!(
+                s,
+                "\n{} — {} entr{}",
+                kind.title(),
+                entries.len(),
+                if entries.len() == 1 { "y" } else { "ies" }
+            );
+            for p in entries {
+                let _ = writeln!(
+                    s,
+                    "  {}  {}{}",
+                    p.id,
+                    p.display(),
+                    p.country
+                        .as_deref()
+                        .map(|c| format!(" [{c}]"))
+                        .unwrap_or_default()
+                );
+                let _ = writeln!(
+                    s,
+                    "      added {} by {} <{}> (confidence {})",
+                    p.added, p.source.instrument, p.source.url, p.confidence
+                );
+            }
+        }
+        let gone: Vec<&Party> = self
+            .parties
+            .iter()
+            .filter(|p| p.removed.is_some_and(|r| r <= date))
+            .collect();
+        if !gone.is_empty() {
+            let _ = writeln!(s, "\nremoved by {date}:");
+            for p in gone {
+                let _ = writeln!(
+                    s,
+                    "  {}  {} ({}, removed {})",
+                    p.id,
+                    p.display(),
+                    p.list.as_str(),
+                    p.removed.map(|r| r.to_string()).unwrap_or_default()
+                );
+            }
+        }
+        s
+    }
+
+    /// The list as of `date` as JSON.
+    pub fn to_json(&self, date: Date) -> serde_json::Value {
+        serde_json::json!({
+            "parties": { "id": self.id, "version": self.version, "sha256": self.sha256, "reviewed_through": self.reviewed_through.to_string(), "note": self.note.trim() },
+            "as_of": date.to_string(),
+            "entries": self.in_force(date).map(|p| serde_json::json!({
+                "id": p.id, "name": p.name, "name_zh": p.name_zh, "aliases": p.aliases, "country": p.country,
+                "list": p.list.as_str(), "added": p.added.to_string(), "removed": p.removed.map(|r| r.to_string()),
+                "source": { "instrument": p.source.instrument, "url": p.source.url }, "confidence": p.confidence,
+            })).collect::<Vec<_>>(),
+        })
+    }
+
+    /// One entry explained: names, list, dates, consequence and source.
+    pub fn explain(&self, p: &Party) -> String {
+        let mut names: Vec<&str> = p.names().collect();
+        names.dedup();
+        format!(
+            "{} — {}\nlist: {}\nnames: {}\ncountry: {}\nadded: {}{}\nconsequence: {}\nsource: {} <{}> (confidence {}){}\nparty list: {} {} (reviewed through {})\n",
+            p.id,
+            p.display(),
+            p.list.title(),
+            names.join("; "),
+            p.country.as_deref().unwrap_or("not given"),
+            p.added,
+            p.removed
+                .map(|r| format!("\nremoved: {r}"))
+                .unwrap_or_default(),
+            p.consequence(),
+            p.source.instrument,
+            p.source.url,
+            p.confidence,
+            p.note
+                .as_deref()
+                .map(|n| format!("\nnote: {n}"))
+                .unwrap_or_default(),
+            self.id,
+            self.version,
+            self.reviewed_through,
+        )
     }
 
     /// The entry with this id.
@@ -387,11 +509,15 @@ mod tests {
         let e = PartyList::parse(text, "t.toml").unwrap_err();
         assert_eq!(e.line, Some(10), "{e}");
         assert!(e.message.contains("black-list"), "{e}");
-        let dup = format!("{text}").replace("black-list", "watch-list");
-        let dup = format!("{dup}\n[[party]]\nid = \"a\"\nname = \"B\"\nlist = \"watch-list\"\nadded = 2026-01-01\nsource = {{ instrument = \"x\", url = \"https://x\" }}\nconfidence = \"t\"\n");
+        let dup = text.replace("black-list", "watch-list");
+        let dup = format!(
+            "{dup}\n[[party]]\nid = \"a\"\nname = \"B\"\nlist = \"watch-list\"\nadded = 2026-01-01\nsource = {{ instrument = \"x\", url = \"https://x\" }}\nconfidence = \"t\"\n"
+        );
         let e = PartyList::parse(&dup, "t.toml").unwrap_err();
         assert_eq!(e.line, Some(15), "{e}");
-        let unknown = text.replace("black-list", "watch-list").replace("confidence", "confidance");
+        let unknown = text
+            .replace("black-list", "watch-list")
+            .replace("confidence", "confidance");
         let e = PartyList::parse(&unknown, "t.toml").unwrap_err();
         assert!(e.message.contains("confidance"), "{e}");
         assert_eq!(e.line, Some(13), "{e}");

@@ -33,16 +33,83 @@ use rustc_hash::{FxHashMap, FxHashSet};
 
 /// Words too common in company names to mean anything alone.
 const GENERIC: &[&str] = &[
-    "aero", "aerospace", "aviation", "america", "american", "asia", "bank", "center", "centre",
-    "china", "chinese", "customer", "defence", "defense", "development", "digital", "dynamics",
-    "electric", "electronics", "energy", "engineering", "enterprise", "enterprises", "equipment",
-    "europe", "european", "forum", "general", "global", "group", "heavy", "holding", "holdings",
-    "industrial", "industries", "industry", "institute", "international", "japan", "jet", "labs",
-    "laboratory", "machinery", "management", "manufacturing", "marine", "materials", "metal",
-    "metals", "motor", "motors", "national", "network", "networks", "of", "operations", "power",
-    "products", "research", "science", "sciences", "security", "service", "services", "shipbuilding",
-    "solutions", "system", "systems", "tech", "technical", "technologies", "technology", "trade",
-    "trading", "university", "usa", "world",
+    "aero",
+    "aerospace",
+    "aviation",
+    "america",
+    "american",
+    "asia",
+    "bank",
+    "center",
+    "centre",
+    "china",
+    "chinese",
+    "customer",
+    "defence",
+    "defense",
+    "development",
+    "digital",
+    "dynamics",
+    "electric",
+    "electronics",
+    "energy",
+    "engineering",
+    "enterprise",
+    "enterprises",
+    "equipment",
+    "europe",
+    "european",
+    "forum",
+    "general",
+    "global",
+    "group",
+    "heavy",
+    "holding",
+    "holdings",
+    "industrial",
+    "industries",
+    "industry",
+    "institute",
+    "international",
+    "japan",
+    "jet",
+    "labs",
+    "laboratory",
+    "machinery",
+    "management",
+    "manufacturing",
+    "marine",
+    "materials",
+    "metal",
+    "metals",
+    "motor",
+    "motors",
+    "national",
+    "network",
+    "networks",
+    "of",
+    "operations",
+    "power",
+    "products",
+    "research",
+    "science",
+    "sciences",
+    "security",
+    "service",
+    "services",
+    "shipbuilding",
+    "solutions",
+    "system",
+    "systems",
+    "tech",
+    "technical",
+    "technologies",
+    "technology",
+    "trade",
+    "trading",
+    "university",
+    "usa",
+    "world",
 ];
 
 /// Posting lists longer than this are not followed (a word or trigram that
@@ -257,7 +324,11 @@ impl PartyList {
             if !seen.insert(t) {
                 continue;
             }
-            if let Some(v) = ix.trigrams.get(&t).filter(|v| v.len() <= MAX_TRIGRAM_POSTINGS) {
+            if let Some(v) = ix
+                .trigrams
+                .get(&t)
+                .filter(|v| v.len() <= MAX_TRIGRAM_POSTINGS)
+            {
                 informative += 1;
                 for &k in v {
                     *counts.entry(k).or_default() += 1;
@@ -265,7 +336,12 @@ impl PartyList {
             }
         }
         let need = (informative / 2).max(2);
-        cands.extend(counts.into_iter().filter(|&(_, c)| c >= need).map(|(k, _)| k));
+        cands.extend(
+            counts
+                .into_iter()
+                .filter(|&(_, c)| c >= need)
+                .map(|(k, _)| k),
+        );
         let my_digits = digits(&n.key);
         let mut best: FxHashMap<usize, Finding> = FxHashMap::default();
         let mut score_of: FxHashMap<usize, f64> = FxHashMap::default();
@@ -293,7 +369,12 @@ impl PartyList {
             let words = shared.len() >= 2 && shared.len() as f64 >= 0.6 * of as f64;
             let one_word = of == 1
                 && shared.len() == 1
-                && shared[0].chars().count() >= if shared[0].chars().next().is_some_and(is_cjk) { 3 } else { 5 };
+                && shared[0].chars().count()
+                    >= if shared[0].chars().next().is_some_and(is_cjk) {
+                        3
+                    } else {
+                        5
+                    };
             if !(spelling || words || one_word) {
                 continue;
             }

@@ -17,6 +17,7 @@ use crate::diagnostic::Severity;
 use crate::engine::{Analysis, FileResult, Options, Verdict};
 use crate::fsread;
 use crate::packs::{Confine, Resolver};
+use crate::parties::{ListError, PartyList};
 use crate::rules::{PackError, RulePack};
 use crate::source;
 use crate::text::LineIndex;
@@ -41,6 +42,7 @@ pub enum RunError {
         message: String,
     },
     Pack(PackError),
+    Parties(ListError),
     /// No catalogue file was found or could be read: nothing was judged.
     NothingJudged {
         paths: Vec<String>,
@@ -53,6 +55,7 @@ impl std::fmt::Display for RunError {
         match self {
             RunError::Path { path, message } => write!(f, "{path}: {message}"),
             RunError::Pack(e) => e.fmt(f),
+            RunError::Parties(e) => e.fmt(f),
             RunError::NothingJudged { paths, skipped } => {
                 let unread = skipped.iter().filter(|s| s.lost()).count();
                 write!(
@@ -79,6 +82,8 @@ pub struct Run {
     pub files: Vec<LoadedFile>,
     pub results: Vec<FileResult>,
     pub pack: Arc<RulePack>,
+    /// The party list the run screened against.
+    pub parties: Arc<PartyList>,
     pub skipped: Vec<fsread::Skip>,
 }
 
@@ -86,6 +91,20 @@ pub struct Run {
 /// Fails only for a bad pack or when no catalogue could be judged; files
 /// that could not be read are in [`Run::skipped`] (and fail the run).
 pub fn run(paths: &[PathBuf], rules: Option<&Path>, opts: &Options) -> Result<Run, RunError> {
+    run_with(paths, rules, None, opts)
+}
+
+/// [`run`] screening parties against the list at `parties` (default: the embedded list).
+pub fn run_with(
+    paths: &[PathBuf],
+    rules: Option<&Path>,
+    parties: Option<&Path>,
+    opts: &Options,
+) -> Result<Run, RunError> {
+    let parties = match parties {
+        Some(p) => Arc::new(PartyList::load(p).map_err(RunError::Parties)?),
+        None => PartyList::embedded(),
+    };
     // Which pack judges which file: see `packs` (the policy shared with the server).
     let user = match rules {
         Some(p) => Some(Resolver::load_user(p).map_err(RunError::Pack)?),
@@ -144,6 +163,7 @@ pub fn run(paths: &[PathBuf], rules: Option<&Path>, opts: &Options) -> Result<Ru
     let results = {
         let ws = Analysis::new()
             .judged(loaded.iter().map(|f| (&f.catalogue, f.pack.clone())))
+            .parties(parties.clone())
             .build();
         ws.analyse_all(opts)
     };
@@ -151,6 +171,7 @@ pub fn run(paths: &[PathBuf], rules: Option<&Path>, opts: &Options) -> Result<Ru
         files: loaded,
         results,
         pack: packs.default_pack().clone(),
+        parties,
         skipped,
     })
 }
