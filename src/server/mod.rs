@@ -10,6 +10,7 @@ pub mod document;
 mod features;
 pub mod framing;
 mod indexer;
+mod screening;
 mod state;
 pub mod transport;
 mod wire;

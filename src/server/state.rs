@@ -29,6 +29,8 @@ pub struct Settings {
     pub as_of: Option<String>,
     /// Rule pack path, replacing the embedded pack.
     pub rules: Option<String>,
+    /// Party list path, replacing the embedded list (contract §4b).
+    pub parties: Option<String>,
     /// Severity per diagnostic code: error, warning, information, hint or off.
     pub severity: HashMap<String, String>,
 }
@@ -329,6 +331,8 @@ pub struct State {
     /// settings' pack (or the embedded one); and why a configured one failed.
     pub packs: Resolver,
     pub pack_error: Option<String>,
+    /// The party list names are screened against (the `parties` setting's, else the embedded one).
+    pub parties: Arc<crate::parties::PartyList>,
     pub as_of: Option<Date>,
     /// The index of names of the last analysis, with the layout of names
     /// of each file it was built from (see `Document::names`).
@@ -350,6 +354,7 @@ impl Default for State {
             canonical_roots: Vec::new(),
             packs: Resolver::new(None),
             pack_error: None,
+            parties: crate::parties::PartyList::embedded(),
             as_of: None,
             index: None,
         }
@@ -397,6 +402,20 @@ impl State {
             match Resolver::load_user(&path) {
                 Ok(p) => user = Some(p),
                 Err(e) => self.pack_error = Some(format!("{e}; using the embedded rule pack")),
+            }
+        }
+        self.parties = crate::parties::PartyList::embedded();
+        if let Some(r) = s.parties.as_deref().filter(|r| !r.is_empty()) {
+            let path = self.resolve_setting_path(r);
+            match crate::parties::PartyList::load(&path) {
+                Ok(l) => self.parties = Arc::new(l),
+                Err(e) => {
+                    let e = format!("{e}; using the embedded party list");
+                    self.pack_error = Some(match self.pack_error.take() {
+                        Some(p) => format!("{p}; {e}"),
+                        None => e,
+                    });
+                }
             }
         }
         // A `rules` setting (even empty, or one that failed) overrides every catalogue's own pack.
@@ -542,7 +561,9 @@ impl State {
     /// A workspace of `files` (each judged by its pack), with the index of
     /// names kept from the last analysis when their layout is the same.
     fn workspace<'f>(&self, files: &[FileView<'f>], packs: Vec<Arc<RulePack>>) -> Workspace<'f> {
-        let analysis = Analysis::new().judged(files.iter().map(|f| f.catalogue).zip(packs));
+        let analysis = Analysis::new()
+            .judged(files.iter().map(|f| f.catalogue).zip(packs))
+            .parties(self.parties.clone());
         match &self.index {
             Some((names, index)) if names.iter().eq(files.iter().map(|f| &f.names)) => {
                 analysis.with_index(index.clone()).build()
