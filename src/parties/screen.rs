@@ -379,7 +379,29 @@ impl PartyList {
                 continue;
             }
             let score = similarity.max(shared.len() as f64 / of.max(1) as f64);
-            if score_of.get(&party).is_none_or(|s| score > *s) {
+            // The best of an entry's names, whatever order they were indexed in.
+            let better = match (score_of.get(&party), best.get(&party)) {
+                (
+                    Some(s),
+                    Some(Finding {
+                        how:
+                            Match::Possible {
+                                similarity: sim, ..
+                            },
+                        matched,
+                        ..
+                    }),
+                ) => {
+                    (score, similarity)
+                        .partial_cmp(&(*s, *sim))
+                        .is_some_and(|o| o.is_gt())
+                        || (score == *s
+                            && similarity == *sim
+                            && nm.norm.key < normalise(matched).key)
+                }
+                _ => true,
+            };
+            if better {
                 score_of.insert(party, score);
                 best.insert(
                     party,
