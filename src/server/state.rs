@@ -1383,6 +1383,50 @@ mod tests {
         }
     }
 
+    /// A catalogue whose parties the embedded list screens: an exact match,
+    /// close ones, a licence end user on the watch list, and a reviewed
+    /// non-match (contract §4b).
+    const SCREENED: &str = "[catalogue]\nas_of = 2026-06-01\n\n[[licence]]\nid = \"GL-1\"\ntype = \"general\"\nissued = 2026-01-01\nexpires = 2027-01-01\nend_users = [\"SUBARU Corp\", \"C\"]\n\n[[product]]\nsku = \"A\"\nform = \"oxide\"\ncomposition = { Dy2O3 = 99 }\nend_user = \"Huntington Ingals Industries\"\nimporter = \"Aerkomm Inc\"\nlicence = \"GL-1\"\n\n[[product]]\nsku = \"B\"\nform = \"oxide\"\ncomposition = { Dy2O3 = 99 }\nend_user = \"Aerkomm Europe\"\n\n[[screening]]\nparty = \"Aerkomm Europe\"\nentry = \"cn-uel-2025-09-25-aerkomm\"\nreason = \"another firm\"\nby = \"R\"\non = 2026-05-01\n";
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 48, ..ProptestConfig::default() })]
+
+        /// Screening diagnostics after edits (of party names, licences and
+        /// `[[screening]]` records) equal a fresh analysis's.
+        #[test]
+        fn screening_after_edits_equals_a_fresh_analysis(
+            edits in proptest::collection::vec((0usize..700, 0usize..10, prop_oneof![
+                Just(""), Just("x"), Just("\n"), Just("l"), Just("Ingalls"), Just(" Inc."),
+                Just("Aerkomm "), Just("SUBARU "), Just("\"individual\""),
+                Just("[[screening]]\nparty = \"Huntington Ingals Industries\"\nentry = \"cn-ecl-2025-51-huntington-ingalls\"\nreason = \"r\"\nby = \"b\"\non = 2026-05-01\n"),
+                Just("end_user = \"Huntington Ingalls Industries, Inc.\"\n"),
+                Just("on = 2026-05-01\n"),
+            ]), 1..10),
+        ) {
+            let uri = Url::parse("file:///w/a.catalogue.toml").unwrap();
+            let mut st = State::default();
+            st.docs.insert(uri.clone(), Document::new(SCREENED.into(), 1));
+            st.analyse(std::slice::from_ref(&uri), None);
+            let first = published(&mut st, &uri);
+            prop_assert!(first.contains("listed-party") && first.contains("possible-listed-party"), "{}", first);
+            let mut text = SCREENED.to_string();
+            for (k, (at, len, ins)) in edits.into_iter().enumerate() {
+                let a = crate::text::floor_char_boundary(&text, at.min(text.len()));
+                let b = crate::text::floor_char_boundary(&text, (a + len).min(text.len()));
+                let change = ranged_change(&text, a, b, ins, Encoding::Utf16);
+                text.replace_range(a..b, ins);
+                let doc = st.docs.get_mut(&uri).unwrap();
+                let edit = doc.apply(vec![change], k as i32 + 2, Encoding::Utf16).unwrap();
+                st.analyse(std::slice::from_ref(&uri), Some((&uri, &edit)));
+                let mut fresh = State::default();
+                fresh.docs.insert(uri.clone(), Document::new(text.clone(), 1));
+                fresh.analyse(std::slice::from_ref(&uri), None);
+                let (got, want) = (published(&mut st, &uri), published(&mut fresh, &uri));
+                prop_assert!(got == want, "after edit {} of {:?}:\n{}", k, text, differences(&got, &want));
+            }
+        }
+    }
+
     #[test]
     fn a_panicking_analysis_becomes_an_internal_error_diagnostic() {
         let uri = Url::parse("file:///x.catalogue.toml").unwrap();
