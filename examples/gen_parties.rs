@@ -26,10 +26,29 @@ const SYLLABLES: &[&str] = &[
     "ux", "ven", "wil", "yar", "zen", "kor", "fal", "gri", "hal", "jun", "kel", "lom", "mor",
 ];
 const GENERIC: &[&str] = &[
-    "Systems", "Technologies", "Aerospace", "Industries", "Dynamics", "Marine", "Research",
-    "Engineering", "Defense", "Electronics", "Materials", "Holdings",
+    "Systems",
+    "Technologies",
+    "Aerospace",
+    "Industries",
+    "Dynamics",
+    "Marine",
+    "Research",
+    "Engineering",
+    "Defense",
+    "Electronics",
+    "Materials",
+    "Holdings",
 ];
-const FORMS: &[&str] = &["Inc.", "LLC", "Co., Ltd.", "Corporation", "GmbH", "Ltd.", "S.A.", ""];
+const FORMS: &[&str] = &[
+    "Inc.",
+    "LLC",
+    "Co., Ltd.",
+    "Corporation",
+    "GmbH",
+    "Ltd.",
+    "S.A.",
+    "",
+];
 const HAN: &[&str] = &[
     "泽", "菲", "尔", "动", "力", "奎", "隆", "光", "学", "马", "林", "德", "科", "航", "海", "星",
     "华", "远", "通", "达", "瑞", "博", "恒", "威",
@@ -63,7 +82,9 @@ fn main() {
         name.push(r.pick(GENERIC).to_string());
         let form = r.pick(FORMS);
         let latin = format!("{} {form}", name.join(" ")).trim().to_string();
-        let han: String = (0..3 + r.next() as usize % 4).map(|_| r.pick(HAN)).collect();
+        let han: String = (0..3 + r.next() as usize % 4)
+            .map(|_| r.pick(HAN))
+            .collect();
         let zh = format!("{han}{}", r.pick(HAN_FORMS));
         let alias = name[..name.len() - 1].join(" ");
         let _ = write!(
@@ -72,7 +93,11 @@ fn main() {
             r.pick(&lists),
             1 + r.next() % 9,
             r.next() % 10,
-            if r.next() % 20 == 0 { "removed = 2026-01-01\n" } else { "" },
+            if r.next() % 20 == 0 {
+                "removed = 2026-01-01\n"
+            } else {
+                ""
+            },
             i / 50
         );
     }

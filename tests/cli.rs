@@ -430,6 +430,19 @@ fn parties_flag_screens_against_the_given_list() {
     let v: serde_json::Value = serde_json::from_str(&out).unwrap();
     assert_eq!(v["parties"]["id"], "fictional-test-list");
     assert_eq!(v["parties"]["sha256"].as_str().unwrap().len(), 64);
+    let (_, sarif, _) = run(&[
+        "check",
+        "examples/parties.catalogue.toml",
+        "--parties",
+        list,
+        "--format",
+        "sarif",
+    ]);
+    let sarif: serde_json::Value = serde_json::from_str(&sarif).unwrap();
+    assert_eq!(
+        sarif["runs"][0]["properties"]["parties"]["id"],
+        "fictional-test-list"
+    );
     let diags = v["files"][0]["diagnostics"].as_array().unwrap();
     let codes: Vec<(&str, &str)> = diags
         .iter()

@@ -442,7 +442,8 @@ impl PartyList {
 /// and again, and each distinct name on each date is looked up once.
 pub struct Screener<'l> {
     pub list: &'l PartyList,
-    memo: FxHashMap<(String, Date), std::rc::Rc<Vec<Finding>>>,
+    /// Findings per date, then per name as written.
+    memo: FxHashMap<Date, FxHashMap<String, std::rc::Rc<Vec<Finding>>>>,
 }
 
 impl<'l> Screener<'l> {
@@ -453,11 +454,12 @@ impl<'l> Screener<'l> {
         }
     }
     pub fn screen(&mut self, name: &str, date: Date) -> std::rc::Rc<Vec<Finding>> {
-        if let Some(f) = self.memo.get(&(name.to_owned(), date)) {
+        let by_name = self.memo.entry(date).or_default();
+        if let Some(f) = by_name.get(name) {
             return f.clone();
         }
         let f = std::rc::Rc::new(self.list.screen(name, date));
-        self.memo.insert((name.to_owned(), date), f.clone());
+        by_name.insert(name.to_owned(), f.clone());
         f
     }
 }
