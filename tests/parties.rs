@@ -429,3 +429,51 @@ proptest! {
         );
     }
 }
+
+/// Screening one name does work bounded by the index's posting caps, not by
+/// the length of the list: a list 16 times longer costs at most a little more.
+#[test]
+fn screening_work_does_not_grow_with_the_list() {
+    fn generated(n: usize) -> String {
+        const SYL: &[&str] = &[
+            "zor", "vel", "qua", "brin", "dal", "mek", "tor", "lis", "nar", "pex", "rov", "sul",
+        ];
+        let mut s = String::from(
+            "[parties]\nid = \"g\"\nversion = \"1\"\nreviewed_through = 2026-11-30\nnote = \"generated\"\n",
+        );
+        let mut x: u64 = 7;
+        let mut next = || {
+            x = x
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            (x >> 33) as usize
+        };
+        for i in 0..n {
+            let w1: String = (0..3).map(|_| SYL[next() % SYL.len()]).collect();
+            let w2: String = (0..2).map(|_| SYL[next() % SYL.len()]).collect();
+            s.push_str(&format!(
+                "\n[[party]]\nid = \"g{i}\"\nname = \"{w1} {w2} Systems Ltd.\"\nlist = \"control-list\"\nadded = 2025-01-01\nsource = {{ instrument = \"g\", url = \"https://example.invalid\" }}\nconfidence = \"test\"\n"
+            ));
+        }
+        s
+    }
+    let names = [
+        "Zorvelqua Brinmek Systems",
+        "Quadalmek Torlis",
+        "Harbour Motors AG",
+        "Velbrin",
+    ];
+    let work = |n: usize| -> usize {
+        let l = PartyList::parse(&generated(n), "g").unwrap();
+        names
+            .iter()
+            .map(|x| l.screen_counted(x, d("2026-06-01")).1)
+            .sum()
+    };
+    let (small, large) = (work(1_000), work(16_000));
+    assert!(small > 0);
+    assert!(
+        large <= small * 2 + 2_000,
+        "work grew with the list: {small} -> {large}"
+    );
+}

@@ -282,13 +282,22 @@ impl PartyList {
     /// else those it is close to (best first, at most three). Independent of
     /// the order of the list.
     pub fn screen(&self, name: &str, date: Date) -> Vec<Finding> {
+        self.screen_counted(name, date).0
+    }
+
+    /// [`PartyList::screen`] with the work it did: posting-list entries
+    /// visited and candidates scored (for complexity tests: bounded by the
+    /// posting caps, not by the length of the list).
+    pub fn screen_counted(&self, name: &str, date: Date) -> (Vec<Finding>, usize) {
+        let mut work = 0usize;
         let n = normalise(name);
         if n.is_empty() {
-            return Vec::new();
+            return (Vec::new(), work);
         }
         let ix = &self.index;
         let mut out: Vec<Finding> = Vec::new();
         if let Some(ks) = ix.exact.get(&n.key) {
+            work += ks.len();
             for &k in ks {
                 let nm = &ix.names[k as usize];
                 let party = nm.party as usize;
@@ -303,17 +312,18 @@ impl PartyList {
         }
         if !out.is_empty() {
             out.sort_by(|a, b| self.parties[a.party].id.cmp(&self.parties[b.party].id));
-            return out;
+            return (out, work);
         }
         let cjk = n.is_cjk();
         if n.len() < if cjk { 2 } else { 4 } {
-            return out;
+            return (out, work);
         }
         let mine = ix.distinctive(&n);
         // Candidates: names sharing a distinctive word, or many trigrams.
         let mut cands: FxHashSet<u32> = FxHashSet::default();
         for w in &mine {
             if let Some(v) = ix.words.get(w).filter(|v| v.len() <= MAX_WORD_POSTINGS) {
+                work += v.len();
                 cands.extend(v.iter().copied());
             }
         }
@@ -330,6 +340,7 @@ impl PartyList {
                 .filter(|v| v.len() <= MAX_TRIGRAM_POSTINGS)
             {
                 informative += 1;
+                work += v.len();
                 for &k in v {
                     *counts.entry(k).or_default() += 1;
                 }
@@ -345,6 +356,7 @@ impl PartyList {
         let my_digits = digits(&n.key);
         let mut best: FxHashMap<usize, Finding> = FxHashMap::default();
         let mut score_of: FxHashMap<usize, f64> = FxHashMap::default();
+        work += cands.len();
         for k in cands {
             let nm = &ix.names[k as usize];
             let party = nm.party as usize;
@@ -425,7 +437,7 @@ impl PartyList {
             b.0.total_cmp(&a.0)
                 .then_with(|| self.parties[a.1.party].id.cmp(&self.parties[b.1.party].id))
         });
-        found.into_iter().take(3).map(|(_, f)| f).collect()
+        (found.into_iter().take(3).map(|(_, f)| f).collect(), work)
     }
 
     /// The entry's name (as written in the list) behind an index name.
