@@ -296,7 +296,10 @@ impl PartyList {
                 measures: p.measures.clone(),
                 note: p.note.clone(),
             };
-            if let Some(bad) = party.names().find(|n| normalise(n).is_empty()) {
+            if let Some(bad) = party
+                .names()
+                .find(|n| !n.chars().any(char::is_alphanumeric) && normalise(n).is_empty())
+            {
                 return Err(err(
                     Some(span),
                     format!("party `{}`: name `{bad}` has no letters or digits", p.id),

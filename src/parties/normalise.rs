@@ -125,12 +125,18 @@ impl Normalised {
 /// The normal form of a name.
 pub fn normalise(name: &str) -> Normalised {
     // Steps 1–3.
-    let mut folded = String::with_capacity(name.len());
-    for c in name
-        .nfkd()
-        .filter(|c| !('\u{300}'..='\u{36f}').contains(c))
-        .nfc()
-    {
+    let mut folded = String::with_capacity(name.len() + 8);
+    // ASCII text is its own NFKD and NFC: skip the decomposition.
+    let chars: Box<dyn Iterator<Item = char> + '_> = if name.is_ascii() {
+        Box::new(name.chars())
+    } else {
+        Box::new(
+            name.nfkd()
+                .filter(|c| !('\u{300}'..='\u{36f}').contains(c))
+                .nfc(),
+        )
+    };
+    for c in chars {
         match c {
             'ß' | 'ẞ' => folded.push_str("ss"),
             'æ' | 'Æ' => folded.push_str("ae"),

@@ -101,10 +101,35 @@ pub fn run_with(
     parties: Option<&Path>,
     opts: &Options,
 ) -> Result<Run, RunError> {
-    let parties = match parties {
-        Some(p) => Arc::new(PartyList::load(p).map_err(RunError::Parties)?),
-        None => PartyList::embedded(),
-    };
+    // The list loads (parse, index) on a thread of its own while the
+    // catalogues are read and parsed: its fixed cost is not added to the run.
+    std::thread::scope(|scope| {
+        let list = scope.spawn(move || match parties {
+            Some(p) => PartyList::load(p).map(Arc::new).map_err(RunError::Parties),
+            None => Ok(PartyList::embedded()),
+        });
+        let joined = || -> Result<Arc<PartyList>, RunError> {
+            list.join().unwrap_or_else(|_| {
+                Err(RunError::Parties(ListError {
+                    file: parties
+                        .map(fsread::shown)
+                        .unwrap_or_else(|| "embedded".into()),
+                    line: None,
+                    message: "loading the party list failed inside catalogue-lsp".into(),
+                }))
+            })
+        };
+        run_loaded(paths, rules, joined, opts)
+    })
+}
+
+/// [`run_with`] once the party list is under way: `parties` waits for it.
+fn run_loaded(
+    paths: &[PathBuf],
+    rules: Option<&Path>,
+    parties: impl FnOnce() -> Result<Arc<PartyList>, RunError>,
+    opts: &Options,
+) -> Result<Run, RunError> {
     // Which pack judges which file: see `packs` (the policy shared with the server).
     let user = match rules {
         Some(p) => Some(Resolver::load_user(p).map_err(RunError::Pack)?),
@@ -160,6 +185,7 @@ pub fn run_with(
             skipped,
         });
     }
+    let parties = parties()?;
     let results = {
         let ws = Analysis::new()
             .judged(loaded.iter().map(|f| (&f.catalogue, f.pack.clone())))
