@@ -57,6 +57,9 @@ pub enum Command {
         /// Rule pack file to use instead of the embedded pack (and of [catalogue].rules).
         #[arg(long, value_name = "PATH")]
         rules: Option<PathBuf>,
+        /// Party list to screen end users and importers against instead of the embedded list.
+        #[arg(long, value_name = "PATH")]
+        parties: Option<PathBuf>,
     },
     /// Licence-application dossiers for controlled exports without a usable licence (docs/dossier.md);
     /// exit 0 written, 2 nothing matched or the run failed.
@@ -89,13 +92,26 @@ pub enum Command {
         #[arg(long, value_name = "PATH")]
         output: Option<PathBuf>,
     },
-    /// Explain a diagnostic code, a control code (or family, e.g. 1C905), an exclusion or a licence type.
+    /// Explain a diagnostic code, a control code (or family, e.g. 1C905), an exclusion, a licence type or a party-list entry id.
     Explain {
         code: String,
         #[arg(long, value_name = "PATH")]
         rules: Option<PathBuf>,
+        /// Party list whose entry ids are explained (default: the embedded list).
+        #[arg(long, value_name = "PATH")]
+        parties: Option<PathBuf>,
         #[arg(long, value_name = "YYYY-MM-DD")]
         as_of: Option<Date>,
+    },
+    /// List the party list's entries in force on a date (default today), with their sources.
+    Parties {
+        #[arg(long, value_name = "YYYY-MM-DD")]
+        as_of: Option<Date>,
+        /// Party list file (default: the embedded list).
+        #[arg(long, value_name = "PATH")]
+        parties: Option<PathBuf>,
+        #[arg(long, value_enum, default_value_t = Format::Human)]
+        format: Format,
     },
     /// List the rule pack's items with their status on a date; `rules test` runs the pack's tests.
     Rules {
@@ -131,6 +147,15 @@ fn pack(rules: &Option<PathBuf>) -> Result<Arc<RulePack>, String> {
     }
 }
 
+fn party_list(parties: &Option<PathBuf>) -> Result<Arc<crate::parties::PartyList>, String> {
+    match parties {
+        Some(p) => crate::parties::PartyList::load(p)
+            .map(Arc::new)
+            .map_err(|e| e.to_string()),
+        None => Ok(crate::parties::PartyList::embedded()),
+    }
+}
+
 /// Runs a command; returns the process exit code.
 pub fn run(cli: Cli) -> i32 {
     if let Command::Serve { .. } = cli.command {
@@ -146,6 +171,7 @@ pub fn run(cli: Cli) -> i32 {
             format,
             as_of,
             rules,
+            parties,
         } => {
             let paths = if paths.is_empty() {
                 vec![PathBuf::from(".")]
@@ -157,7 +183,7 @@ pub fn run(cli: Cli) -> i32 {
                 today: today(),
                 explain: false,
             };
-            match report::run(&paths, rules.as_deref(), &opts) {
+            match report::run_with(&paths, rules.as_deref(), parties.as_deref(), &opts) {
                 Err(e) => {
                     if let report::RunError::NothingJudged { skipped, .. } = &e {
                         for n in crate::source::skip_notes(skipped) {
@@ -221,9 +247,30 @@ pub fn run(cli: Cli) -> i32 {
             return report::dossier::command(paths, sel, as_of, rules, json, output, &mut out);
         }
         Command::Import { file, output } => return import(&file, output.as_deref(), &mut out),
-        Command::Explain { code, rules, as_of } => {
-            pack(&rules).and_then(|p| explain(&p, &code, as_of.unwrap_or_else(today)))
-        }
+        Command::Explain {
+            code,
+            rules,
+            parties,
+            as_of,
+        } => match party_list(&parties).map(|l| (l.get(&code).map(|e| l.explain(e)), l)) {
+            Ok((Some(text), _)) => Ok(text),
+            Ok((None, _)) => {
+                pack(&rules).and_then(|p| explain(&p, &code, as_of.unwrap_or_else(today)))
+            }
+            Err(e) => Err(e),
+        },
+        Command::Parties {
+            as_of,
+            parties,
+            format,
+        } => party_list(&parties).map(|l| {
+            let date = as_of.unwrap_or_else(today);
+            if format == Format::Human {
+                l.render(date)
+            } else {
+                to_json(&l.to_json(date))
+            }
+        }),
         Command::Rules {
             action: Some(RulesAction::Test { paths, rules }),
             ..

@@ -86,6 +86,8 @@ codes! {
     RulePackError = "rule-pack-error", Error, "The rule pack named by `[catalogue].rules` or the settings could not be loaded.";
     FileTooLarge = "file-too-large", Error, "The file is larger than the editor limit and is not analysed there; run `check` on it.";
     InternalError = "internal-error", Error, "The analysis of this file failed inside catalogue-lsp; the rest of the workspace is still checked.";
+    ListedParty = "listed-party", Error, "An end user, importer or licence end user is, after normalising its name, a party on a MOFCOM list (control list, watch list, unreliable entity list) in force on the date.";
+    PossibleListedParty = "possible-listed-party", Warning, "A party name is close to (not the same as) a MOFCOM-listed party: review it, and record a non-match in a `[[screening]]` table.";
     ConfusableIdentifier = "confusable-identifier", Warning, "A SKU, licence id or reference holds an invisible character or one that looks like another, or looks the same as a different name of the workspace.";
     UnknownSku = "unknown-sku", Error, "A `[[shipment]]` names a SKU no product has.";
     LicenceQuantityExceeded = "licence-quantity-exceeded", Error, "The exports under a licence, in date order, exceed its quantity limit from this export on.";

@@ -12,6 +12,7 @@ pub mod engine;
 pub mod fsread;
 pub mod packs;
 pub mod packtest;
+pub mod parties;
 pub mod report;
 pub mod rules;
 pub mod server;

@@ -480,3 +480,132 @@ fn json_lists_exports_and_licence_balances() {
     assert!(v["files"][0]["products"][0]["exports"].is_array());
     assert!(v["files"][0]["licences"].is_array());
 }
+
+/// `--parties` replaces the embedded list; the example shows a listed party
+/// (fictional) and a reviewed non-match; JSON names the list (contract §8).
+#[test]
+fn parties_flag_screens_against_the_given_list() {
+    let list = "tests/parties/fictional.parties.toml";
+    let args = [
+        "check",
+        "examples/parties.catalogue.toml",
+        "--parties",
+        list,
+        "--format",
+        "json",
+    ];
+    let (code, out, err) = run(&args);
+    assert_eq!(code, 1, "{err}");
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(v["parties"]["id"], "fictional-test-list");
+    assert_eq!(v["parties"]["sha256"].as_str().unwrap().len(), 64);
+    let (_, sarif, _) = run(&[
+        "check",
+        "examples/parties.catalogue.toml",
+        "--parties",
+        list,
+        "--format",
+        "sarif",
+    ]);
+    let sarif: serde_json::Value = serde_json::from_str(&sarif).unwrap();
+    assert_eq!(
+        sarif["runs"][0]["properties"]["parties"]["id"],
+        "fictional-test-list"
+    );
+    let diags = v["files"][0]["diagnostics"].as_array().unwrap();
+    let codes: Vec<(&str, &str)> = diags
+        .iter()
+        .map(|d| (d["code"].as_str().unwrap(), d["sku"].as_str().unwrap_or("")))
+        .collect();
+    assert!(
+        codes.contains(&("listed-party", "FERRITE-ZEPHYR")),
+        "{codes:?}"
+    );
+    // The close name is reviewed in a [[screening]] record: silenced.
+    assert!(
+        !codes.iter().any(|(c, _)| *c == "possible-listed-party"),
+        "{codes:?}"
+    );
+    // Without the flag the embedded list (real entries) matches none of the fictional names.
+    let (code, out, _) = run(&[
+        "check",
+        "examples/parties.catalogue.toml",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(code, 0, "{out}");
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(v["parties"]["id"], "cn-mofcom-party-lists");
+    // The documented command over all examples exits 1 and shows the listed party.
+    let (code, out, _) = run(&[
+        "check",
+        "examples/",
+        "--parties",
+        list,
+        "--as-of",
+        "2026-06-01",
+    ]);
+    assert_eq!(code, 1);
+    assert!(out.contains("error[listed-party] FERRITE-ZEPHYR"), "{out}");
+    // A bad list is exit 2 with its line.
+    let dir = tempfile::tempdir().unwrap();
+    let bad = write(
+        dir.path(),
+        "bad.toml",
+        b"[parties]\nid = \"x\"\nversion = \"1\"\nreviewed_through = 2026-01-01\nnote = \"n\"\n\n[[party]]\nid = \"a\"\n",
+    );
+    let (code, _, err) = run(&["check", "examples", "--parties", &bad]);
+    assert_eq!(code, 2);
+    assert!(
+        err.contains("bad.toml:") && err.contains("bad party list"),
+        "{err}"
+    );
+}
+
+/// `catalogue-lsp parties` lists the entries in force on a date, with sources.
+#[test]
+fn parties_command_lists_the_list_as_of_a_date() {
+    let (code, out, _) = run(&["parties", "--as-of", "2026-06-01"]);
+    assert_eq!(code, 0);
+    assert!(out.contains("party list cn-mofcom-party-lists"), "{out}");
+    assert!(out.contains("Not complete"), "{out}");
+    assert!(out.contains("cn-ecl-2026-11-mhi-shipbuilding"), "{out}");
+    assert!(out.contains("cn-wl-2026-12-subaru"), "{out}");
+    // Measures stopped 2025-08-12: listed under "removed", not in force.
+    assert!(
+        out.contains("removed by 2026-06-01:\n  cn-ecl-2025-22-american-photonics"),
+        "{out}"
+    );
+    let (_, before, _) = run(&["parties", "--as-of", "2025-05-01"]);
+    assert!(
+        before.contains("cn-ecl-2025-22-american-photonics  American Photonics"),
+        "{before}"
+    );
+    assert!(
+        !before.contains("cn-wl-2026-12-subaru"),
+        "not yet added: {before}"
+    );
+    let (code, out, _) = run(&[
+        "parties",
+        "--parties",
+        "tests/parties/fictional.parties.toml",
+        "--format",
+        "json",
+        "--as-of",
+        "2026-06-01",
+    ]);
+    assert_eq!(code, 0);
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(v["parties"]["id"], "fictional-test-list");
+    assert_eq!(
+        v["entries"].as_array().unwrap().len(),
+        3,
+        "one entry removed by then"
+    );
+    let (code, out, _) = run(&["explain", "cn-ecl-2025-51-huntington-ingalls"]);
+    assert_eq!(code, 0);
+    assert!(
+        out.contains("Huntington Ingalls Industries, Inc.") && out.contains("prohibited"),
+        "{out}"
+    );
+}

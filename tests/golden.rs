@@ -694,6 +694,15 @@ fn every_diagnostic_code_is_produced() {
             Code::MissingEndUseEvidence,
             "[[product]]\nsku = \"A\"\nform = \"oxide\"\ncomposition = { Dy2O3 = 100 }\ndestination = \"DE\"\n",
         ),
+        // MOFCOM Ann. No. 51 of 2025 (control list), an entry of the embedded party list.
+        (
+            Code::ListedParty,
+            "[[product]]\nsku = \"A\"\nform = \"oxide\"\ncomposition = { Dy2O3 = 100 }\nend_user = \"HUNTINGTON INGALLS INDUSTRIES INC\"\n",
+        ),
+        (
+            Code::PossibleListedParty,
+            "[[product]]\nsku = \"A\"\nform = \"oxide\"\ncomposition = { Dy2O3 = 100 }\nimporter = \"Huntington Ingalls Shipyards\"\n",
+        ),
     ];
     for (code, text) in cases {
         let c = check(text, D);
@@ -707,7 +716,12 @@ fn every_diagnostic_code_is_produced() {
         assert!(!d.message.is_empty());
         if matches!(
             code,
-            Code::Controlled | Code::Excluded | Code::SuspendedControl | Code::MissingLicence
+            Code::Controlled
+                | Code::Excluded
+                | Code::SuspendedControl
+                | Code::MissingLicence
+                | Code::ListedParty
+                | Code::PossibleListedParty
         ) {
             assert!(
                 d.source.as_ref().is_some_and(|s| s.url.starts_with("http")),

@@ -1538,3 +1538,137 @@ fn csv_catalogue_cells_hover_and_quick_fixes() {
         "{se}"
     );
 }
+
+const SCREENED: &str = "[catalogue]\nas_of = 2026-06-01\n\n[[product]]\nsku = \"A\"\nform = \"magnet\"\ncomposition = { SrFe12O19 = 100 }\nend_user = \"Zephir Dynamo Works\"\nimporter = \"Zephyr Dynamo Works Ltd.\"\n";
+
+/// A workspace with the fictional party list and a catalogue naming a
+/// close party (end user) and a listed one (importer).
+fn screened_workspace() -> (tempfile::TempDir, String, std::path::PathBuf, Client) {
+    let dir = tempfile::tempdir().unwrap();
+    let list = dir.path().join("parties.toml");
+    std::fs::write(&list, include_str!("parties/fictional.parties.toml")).unwrap();
+    let cat = url(&dir.path().join("screened.catalogue.toml"));
+    let mut c = Client::spawn();
+    c.initialize(
+        dir.path(),
+        &["utf-16"],
+        json!({"parties": list.display().to_string()}),
+    );
+    c.open(&cat, SCREENED, 1);
+    (dir, cat, list, c)
+}
+
+/// Hover on a party name: the screening result, the list entry and its source.
+#[test]
+fn hover_on_a_party_name_shows_the_screening_and_the_entry() {
+    let (_dir, uri, _list, mut c) = screened_workspace();
+    let d = c.diagnostics(&uri, Some(1));
+    assert!(
+        codes(&d).contains(&"possible-listed-party".to_string()),
+        "{d:#?}"
+    );
+    assert!(codes(&d).contains(&"listed-party".to_string()), "{d:#?}");
+    let hover = |c: &mut Client, line: u32| {
+        let r = c.request(
+            "textDocument/hover",
+            json!({"textDocument": {"uri": uri}, "position": pos(line, 15)}),
+        );
+        r["result"]["contents"]["value"]
+            .as_str()
+            .unwrap_or("")
+            .to_string()
+    };
+    let h = hover(&mut c, 7);
+    assert!(h.contains("**end user** `Zephir Dynamo Works`"), "{h}");
+    assert!(
+        h.contains("**possible match**") && h.contains("spelling similarity"),
+        "{h}"
+    );
+    assert!(h.contains("`test-ecl-zephyr-dynamo`"), "{h}");
+    assert!(h.contains("(https://example.invalid/fictional/1)"), "{h}");
+    let h = hover(&mut c, 8);
+    assert!(
+        h.contains("**importer**") && h.contains("**listed**"),
+        "{h}"
+    );
+    assert!(h.contains("prohibited"), "{h}");
+}
+
+/// The quick fix of `possible-listed-party` appends a `[[screening]]` record
+/// with party and entry; reason, by and on are left to fill, so the warning
+/// stays (and the record is incomplete) until the user fills them.
+#[test]
+fn screening_quick_fix_appends_a_record_to_fill() {
+    let (_dir, uri, _list, mut c) = screened_workspace();
+    let d = c.diagnostics(&uri, Some(1));
+    let diag = find(&d, "possible-listed-party").clone();
+    let r = c.request(
+        "textDocument/codeAction",
+        json!({"textDocument": {"uri": uri}, "range": diag["range"], "context": {"diagnostics": [diag]}}),
+    );
+    let actions = r["result"].as_array().cloned().unwrap_or_default();
+    let a = actions
+        .iter()
+        .find(|a| {
+            a["title"]
+                .as_str()
+                .is_some_and(|t| t.starts_with("Record a reviewed non-match"))
+        })
+        .unwrap_or_else(|| panic!("no screening fix: {r}"));
+    let text = apply_edits(
+        SCREENED,
+        a["edit"]["changes"][&uri].as_array().unwrap(),
+        Encoding::Utf16,
+    );
+    assert!(text.starts_with(SCREENED), "appended: {text}");
+    assert!(
+        text.contains("[[screening]]\nparty = \"Zephir Dynamo Works\"\nentry = \"test-ecl-zephyr-dynamo\"\n# TO FILL"),
+        "{text}"
+    );
+    assert!(!text.contains("\nreason ="), "nothing invented: {text}");
+    c.change(&uri, 2, json!([{"text": text}]));
+    let d = c.diagnostics(&uri, Some(2));
+    assert!(
+        codes(&d).contains(&"possible-listed-party".to_string()),
+        "not silenced yet: {d:#?}"
+    );
+    assert!(
+        codes(&d).contains(&"missing-field".to_string()),
+        "record incomplete: {d:#?}"
+    );
+    // The reviewer fills the record: the warning goes, the listed importer stays.
+    let filled = text
+        .replace(
+            "# reason = \"why this party is not the listed entity\"",
+            "reason = \"another firm\"",
+        )
+        .replace("# by = \"who reviewed it\"", "by = \"R. Viewer\"")
+        .replace("# on = YYYY-MM-DD", "on = 2026-05-01");
+    c.change(&uri, 3, json!([{"text": filled}]));
+    let d = c.diagnostics(&uri, Some(3));
+    assert!(
+        !codes(&d).contains(&"possible-listed-party".to_string()),
+        "{d:#?}"
+    );
+    assert!(!codes(&d).contains(&"missing-field".to_string()), "{d:#?}");
+    assert!(codes(&d).contains(&"listed-party".to_string()), "{d:#?}");
+}
+
+/// The party list file is watched like a rule pack: an edit to it rechecks.
+#[test]
+fn editing_the_party_list_rechecks_without_restart() {
+    let (_dir, uri, list, mut c) = screened_workspace();
+    assert!(codes(&c.diagnostics(&uri, Some(1))).contains(&"listed-party".to_string()));
+    let edited = include_str!("parties/fictional.parties.toml")
+        .replace(
+            "name = \"Zephyr Dynamo Works Ltd.\"",
+            "name = \"Zephyr Turbine Works Ltd.\"",
+        )
+        .replace("aliases = [\"Zephyr Dynamo\"]", "aliases = []");
+    std::fs::write(&list, edited).unwrap();
+    c.notify(
+        "workspace/didChangeWatchedFiles",
+        json!({"changes": [{"uri": url(&list), "type": 2}]}),
+    );
+    c.diagnostics_until(&uri, |d| !codes(d).contains(&"listed-party".to_string()));
+}

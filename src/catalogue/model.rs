@@ -353,6 +353,47 @@ impl Shipment {
     }
 }
 
+/// A `[[screening]]` table: a reviewed non-match of a party name with a
+/// party-list entry (contract §4b). It silences `possible-listed-party` for
+/// that pair once `reason`, `by` and `on` are given; never `listed-party`.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Screening {
+    pub header: Span,
+    pub span: Span,
+    /// The party name as the catalogue writes it.
+    pub party: Option<Field<String>>,
+    /// The id of the list entry it was reviewed against.
+    pub entry: Option<Field<String>>,
+    pub reason: Option<Field<String>>,
+    pub by: Option<Field<String>>,
+    pub on: Option<Field<Date>>,
+}
+
+impl Screening {
+    /// Every field is given: the record counts.
+    pub fn complete(&self) -> bool {
+        let filled =
+            |f: &Option<Field<String>>| f.as_ref().is_some_and(|f| !f.value.trim().is_empty());
+        filled(&self.party)
+            && filled(&self.entry)
+            && filled(&self.reason)
+            && filled(&self.by)
+            && self.on.is_some()
+    }
+}
+
+impl Shift for Screening {
+    fn shift(&mut self, d: isize) {
+        self.header.shift(d);
+        self.span.shift(d);
+        self.party.shift(d);
+        self.entry.shift(d);
+        self.reason.shift(d);
+        self.by.shift(d);
+        self.on.shift(d);
+    }
+}
+
 /// What kind of table a chunk of the file is.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum TableKind {
@@ -363,6 +404,8 @@ pub enum TableKind {
     Product,
     /// v2: `[[shipment]]`.
     Shipment,
+    /// `[[screening]]`: a reviewed non-match of a party (contract §4b).
+    Screening,
     Other,
 }
 
@@ -387,6 +430,8 @@ pub struct Catalogue {
     pub products: Vec<Box<Product>>,
     /// v2: `[[shipment]]` tables, in file order.
     pub shipments: Vec<Shipment>,
+    /// `[[screening]]` records, in file order.
+    pub screenings: Vec<Screening>,
     pub tables: Vec<TableRef>,
     /// Diagnostics about the file as a whole (encoding, a second `[catalogue]`).
     pub diagnostics: Vec<Diagnostic>,

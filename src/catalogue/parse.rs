@@ -67,7 +67,8 @@ pub const LICENCE_KEYS: &[&str] = &[
     "currency",
 ];
 pub const CATALOGUE_KEYS: &[&str] = &["name", "exporter", "as_of", "rules"];
-const TABLE_NAMES: &[&str] = &["product", "licence", "catalogue", "shipment"];
+pub const SCREENING_KEYS: &[&str] = &["party", "entry", "reason", "by", "on"];
+const TABLE_NAMES: &[&str] = &["product", "licence", "catalogue", "shipment", "screening"];
 
 /// Nesting deeper than this is refused before TOML parsing (stack safety).
 pub const MAX_NESTING: usize = 128;
@@ -82,6 +83,7 @@ pub enum Parsed {
     Licence(Box<Licence>),
     Product(Box<Product>),
     Shipment(Box<Shipment>),
+    Screening(Box<Screening>),
     Other,
 }
 
@@ -159,6 +161,10 @@ pub fn assemble(parsed: Vec<ParsedChunk>) -> Catalogue {
                 cat.shipments.push(*sh);
                 (TableKind::Shipment, cat.shipments.len() - 1)
             }
+            Parsed::Screening(x) => {
+                cat.screenings.push(*x);
+                (TableKind::Screening, cat.screenings.len() - 1)
+            }
         };
         cat.tables.push(TableRef {
             kind,
@@ -233,7 +239,8 @@ impl Changed {
         match &p.table {
             Parsed::Product(x) => self.skus.extend(x.sku_str().map(str::to_owned)),
             Parsed::Licence(x) => self.licences.extend(x.id_str().map(str::to_owned)),
-            Parsed::Catalogue(_) => self.catalogue = true,
+            // Screening records apply to the whole file: analyse it all again.
+            Parsed::Catalogue(_) | Parsed::Screening(_) => self.catalogue = true,
             // A shipment defines no name, but it is an export of the product
             // it names: what depends on that product's exports (its
             // licence's balance) is judged again.
@@ -576,6 +583,7 @@ fn into_parts(cat: Catalogue) -> Vec<ParsedChunk> {
     let mut licences: Vec<Option<Licence>> = cat.licences.into_iter().map(Some).collect();
     let mut shipments: Vec<Option<Shipment>> = cat.shipments.into_iter().map(Some).collect();
     let mut catalogue = cat.catalogue;
+    let mut screenings: Vec<Option<Screening>> = cat.screenings.into_iter().map(Some).collect();
     cat.tables
         .into_iter()
         .map(|t| {
@@ -595,6 +603,10 @@ fn into_parts(cat: Catalogue) -> Vec<ParsedChunk> {
                 TableKind::Catalogue => catalogue
                     .take()
                     .map_or(Parsed::Other, |c| Parsed::Catalogue(Box::new(c))),
+                TableKind::Screening => screenings
+                    .get_mut(t.index)
+                    .and_then(Option::take)
+                    .map_or(Parsed::Other, |x| Parsed::Screening(Box::new(x))),
                 TableKind::Root => Parsed::Root,
                 TableKind::Other => Parsed::Other,
             };
@@ -624,6 +636,7 @@ impl Shift for ParsedChunk {
             Parsed::Licence(l) => l.shift(d),
             Parsed::Product(p) => p.shift(d),
             Parsed::Shipment(x) => x.shift(d),
+            Parsed::Screening(x) => x.shift(d),
             Parsed::Root | Parsed::Other => {}
         }
         self.diagnostics.shift(d);
@@ -717,7 +730,11 @@ pub fn parse_chunk(text: &str, chunk: Chunk) -> ParsedChunk {
             Parsed::Root
         }
         TableKind::Other => Parsed::Other,
-        TableKind::Catalogue | TableKind::Licence | TableKind::Product | TableKind::Shipment => {
+        TableKind::Catalogue
+        | TableKind::Licence
+        | TableKind::Product
+        | TableKind::Shipment
+        | TableKind::Screening => {
             let inner = find_table(&doc, &chunk.name);
             let mut r = Reader {
                 base,
@@ -730,6 +747,9 @@ pub fn parse_chunk(text: &str, chunk: Chunk) -> ParsedChunk {
             match kind {
                 TableKind::Catalogue => {
                     Parsed::Catalogue(Box::new(read_catalogue(&mut r, t, header, chunk.span)))
+                }
+                TableKind::Screening => {
+                    Parsed::Screening(Box::new(read_screening(&mut r, t, header, chunk.span)))
                 }
                 TableKind::Licence => {
                     let mut l = read_licence(&mut r, t, header, chunk.span);
@@ -841,7 +861,8 @@ fn classify_header(chunk: &Chunk, diags: &mut Vec<Diagnostic>) -> TableKind {
         ("licence", true) => TableKind::Licence,
         ("shipment", true) => TableKind::Shipment,
         ("catalogue", false) => TableKind::Catalogue,
-        ("product" | "licence" | "shipment", false) => {
+        ("screening", true) => TableKind::Screening,
+        ("product" | "licence" | "shipment" | "screening", false) => {
             diags.push(Diagnostic::new(
                 Code::InvalidValue,
                 header,
@@ -850,7 +871,8 @@ fn classify_header(chunk: &Chunk, diags: &mut Vec<Diagnostic>) -> TableKind {
             match name {
                 "product" => TableKind::Product,
                 "shipment" => TableKind::Shipment,
-                _ => TableKind::Licence,
+                "licence" => TableKind::Licence,
+                _ => TableKind::Screening,
             }
         }
         ("catalogue", true) => {
@@ -945,6 +967,9 @@ pub(crate) fn read_table(
         }
         TableKind::Shipment => {
             Parsed::Shipment(Box::new(shipment::read_shipment(&mut r, t, header, span)))
+        }
+        TableKind::Screening => {
+            Parsed::Screening(Box::new(read_screening(&mut r, t, header, span)))
         }
         TableKind::Root | TableKind::Other => Parsed::Other,
     };
@@ -1535,6 +1560,40 @@ fn read_catalogue(r: &mut Reader, t: &DeTable, header: Span, span: Span) -> Cata
         as_of: r.date(t, "as_of"),
         rules: r.nonempty_string(t, "rules"),
     }
+}
+
+/// A `[[screening]]` table (contract §4b). Every key is required before the
+/// record counts; a missing one is said once, on the header.
+fn read_screening(r: &mut Reader, t: &DeTable, header: Span, span: Span) -> Screening {
+    r.unknown_keys(t, SCREENING_KEYS, "[[screening]]");
+    let x = Screening {
+        header,
+        span,
+        party: r.nonempty_string(t, "party"),
+        entry: r.nonempty_string(t, "entry"),
+        reason: r.nonempty_string(t, "reason"),
+        by: r.nonempty_string(t, "by"),
+        on: r.date(t, "on"),
+    };
+    let missing: Vec<String> = [
+        ("party", x.party.is_some()),
+        ("entry", x.entry.is_some()),
+        ("reason", x.reason.is_some()),
+        ("by", x.by.is_some()),
+        ("on", x.on.is_some()),
+    ]
+    .into_iter()
+    .filter(|(k, present)| !present && r.get(t, k).is_none())
+    .map(|(k, _)| format!("`{k}`"))
+    .collect();
+    if !missing.is_empty() {
+        r.diags.push(Diagnostic::new(
+            Code::MissingField,
+            header,
+            format!("screening record is missing {}: a reviewed non-match needs party, entry (the list entry's id), reason, by and on (the review date); until they are filled it silences nothing", missing.join(", ")),
+        ));
+    }
+    x
 }
 
 fn read_licence(r: &mut Reader, t: &DeTable, header: Span, span: Span) -> Licence {

@@ -10,6 +10,7 @@ pub mod exports;
 pub mod ident;
 pub mod index;
 pub mod licence;
+pub mod screening;
 mod workspace;
 
 pub use classify::{Classification, TraceStep, Verdict};

@@ -10,6 +10,7 @@ use super::index::{At, Index, Places};
 use super::licence;
 use crate::catalogue::{Catalogue, Licence, Product};
 use crate::diagnostic::{Code, Diagnostic, FileRef, MAX_RELATED, Related};
+use crate::parties::{PartyList, Screener};
 use crate::rules::{RulePack, Status};
 use crate::text::Span;
 use jiff::civil::Date;
@@ -106,6 +107,7 @@ pub struct FileResult {
 pub struct Analysis<'a> {
     files: Vec<FileInput<'a>>,
     index: Option<Arc<Index>>,
+    parties: Option<Arc<PartyList>>,
 }
 
 impl<'a> Analysis<'a> {
@@ -154,12 +156,22 @@ impl<'a> Analysis<'a> {
         self
     }
 
+    /// Screens the parties against this list (default: the embedded one).
+    pub fn parties(mut self, list: Arc<PartyList>) -> Self {
+        self.parties = Some(list);
+        self
+    }
+
     /// The indexed workspace.
     pub fn build(self) -> Workspace<'a> {
-        match self.index {
+        let mut ws = match self.index {
             Some(index) => Workspace::with_index(self.files, index),
             None => Workspace::new(self.files),
+        };
+        if let Some(p) = self.parties {
+            ws.parties = p;
         }
+        ws
     }
 }
 
@@ -168,6 +180,8 @@ pub struct Workspace<'a> {
     pub files: Vec<FileInput<'a>>,
     cats: Vec<&'a Catalogue>,
     index: Arc<Index>,
+    /// The party list names are screened against.
+    parties: Arc<PartyList>,
     /// The strongly connected components of the bill of materials, found
     /// once per workspace, as far as the products asked about reach.
     sccs: Mutex<Sccs>,
@@ -235,6 +249,7 @@ impl<'a> Workspace<'a> {
             files,
             cats,
             index,
+            parties: PartyList::embedded(),
             sccs: Mutex::default(),
             work: Counters::default(),
             ledger: Mutex::default(),
@@ -249,6 +264,7 @@ impl<'a> Workspace<'a> {
             files,
             cats,
             index,
+            parties: PartyList::embedded(),
             sccs: Mutex::default(),
             work: Counters::default(),
             ledger: Mutex::default(),
@@ -274,6 +290,11 @@ impl<'a> Workspace<'a> {
                 l
             }
         }
+    }
+
+    /// The party list names are screened against.
+    pub fn parties(&self) -> &Arc<PartyList> {
+        &self.parties
     }
 
     /// The work the workspace checks have done so far (for complexity tests).
@@ -418,10 +439,11 @@ impl<'a> Workspace<'a> {
         let pack = &*self.files[file].pack;
         let compute = |chunk: &[usize]| {
             let mut classifier = Classifier::new(pack, self, opts.explain);
+            let mut screener = Screener::new(&self.parties);
             chunk
                 .iter()
                 .filter(|&&i| i < n)
-                .map(|&i| self.product_outcome(file, i, &mut classifier, opts))
+                .map(|&i| self.product_outcome(file, i, &mut classifier, &mut screener, opts))
                 .collect::<Vec<_>>()
         };
         if indices.len() > CHUNK {
@@ -437,6 +459,7 @@ impl<'a> Workspace<'a> {
         file: usize,
         index: usize,
         classifier: &mut Classifier<Self>,
+        screener: &mut Screener,
         opts: &Options,
     ) -> ProductOutcome {
         let p = &self.files[file].catalogue.products[index];
@@ -444,6 +467,7 @@ impl<'a> Workspace<'a> {
         let c = classifier.classify((file, index), date);
         let mut diagnostics = Vec::new();
         self.product_diagnostics(file, p, date, &c, &mut diagnostics);
+        self.screen_product(file, p, date, screener, &mut diagnostics);
         ProductOutcome {
             result: ProductResult {
                 index,
@@ -474,8 +498,18 @@ impl<'a> Workspace<'a> {
                 d
             })
             .collect();
+        let screen_date = latest
+            .or_else(|| {
+                cat.catalogue
+                    .as_ref()
+                    .and_then(|c| c.as_of.as_ref())
+                    .map(|d| d.value)
+            })
+            .unwrap_or_else(crate::clock::today);
+        let mut screener = Screener::new(&self.parties);
         for l in &cat.licences {
             licence::licence_diagnostics(pack, l, &mut diags);
+            super::screening::screen_licence(&mut screener, pack, cat, l, screen_date, &mut diags);
             if let Some(id) = &l.id {
                 if let Some(m) = ident::message("licence id", &id.value) {
                     diags.push(Diagnostic::new(Code::ConfusableIdentifier, id.span, m));
@@ -511,6 +545,46 @@ impl<'a> Workspace<'a> {
             ));
         }
         diags
+    }
+
+    /// The screening pass over a product's parties (contract §4b).
+    fn screen_product(
+        &self,
+        file: usize,
+        p: &Product,
+        date: Date,
+        screener: &mut Screener,
+        out: &mut Vec<Diagnostic>,
+    ) {
+        use super::screening::{LicenceUsed, Named, Role, screen_party};
+        let importer = &p.export_facts().importer;
+        if p.end_user.is_none() && importer.is_none() {
+            return;
+        }
+        let cat = self.files[file].catalogue;
+        let used = LicenceUsed {
+            id: p.licence.as_ref().map(|l| l.value.as_str()),
+            kind: p
+                .licence
+                .as_ref()
+                .and_then(|l| self.licence(&l.value))
+                .and_then(|(f, l)| {
+                    let k = l.kind.as_ref()?;
+                    self.files[f].pack.licence_rule(k.value.as_str())
+                }),
+        };
+        let sku = p.sku_str();
+        for (role, f) in [(Role::EndUser, &p.end_user), (Role::Importer, importer)] {
+            if let Some(name) = f {
+                let named = Named {
+                    role,
+                    name,
+                    licence: used,
+                    sku,
+                };
+                screen_party(screener, cat, named, date, out);
+            }
+        }
     }
 
     fn product_diagnostics(

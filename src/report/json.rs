@@ -17,6 +17,7 @@ use std::io::Write;
 struct Report<'a> {
     tool: Tool,
     rule_pack: Pack<'a>,
+    parties: Parties<'a>,
     files: Files<'a>,
     summary: Summary,
 }
@@ -44,6 +45,15 @@ impl<'a> Pack<'a> {
             reviewed_through: p.reviewed_through.to_string(),
         }
     }
+}
+
+/// The party list names were screened against (contract §8 v2).
+#[derive(Serialize)]
+struct Parties<'a> {
+    id: &'a str,
+    version: &'a str,
+    sha256: &'a str,
+    reviewed_through: String,
 }
 
 struct Files<'a>(&'a Run);
@@ -224,6 +234,12 @@ pub fn write(run: &Run, out: &mut impl Write) -> std::io::Result<()> {
             version: env!("CARGO_PKG_VERSION"),
         },
         rule_pack: Pack::of(&run.pack),
+        parties: Parties {
+            id: &run.parties.id,
+            version: &run.parties.version,
+            sha256: &run.parties.sha256,
+            reviewed_through: run.parties.reviewed_through.to_string(),
+        },
         files: Files(run),
         summary: run.summary(),
     };

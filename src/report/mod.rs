@@ -19,6 +19,7 @@ use crate::diagnostic::Severity;
 use crate::engine::{Analysis, FileResult, Options, Verdict};
 use crate::fsread;
 use crate::packs::{Confine, Resolver};
+use crate::parties::{ListError, PartyList};
 use crate::rules::{PackError, RulePack};
 use crate::source;
 use crate::text::LineIndex;
@@ -43,6 +44,7 @@ pub enum RunError {
         message: String,
     },
     Pack(PackError),
+    Parties(ListError),
     /// No catalogue file was found or could be read: nothing was judged.
     NothingJudged {
         paths: Vec<String>,
@@ -55,6 +57,7 @@ impl std::fmt::Display for RunError {
         match self {
             RunError::Path { path, message } => write!(f, "{path}: {message}"),
             RunError::Pack(e) => e.fmt(f),
+            RunError::Parties(e) => e.fmt(f),
             RunError::NothingJudged { paths, skipped } => {
                 let unread = skipped.iter().filter(|s| s.lost()).count();
                 write!(
@@ -81,6 +84,8 @@ pub struct Run {
     pub files: Vec<LoadedFile>,
     pub results: Vec<FileResult>,
     pub pack: Arc<RulePack>,
+    /// The party list the run screened against.
+    pub parties: Arc<PartyList>,
     pub skipped: Vec<fsread::Skip>,
 }
 
@@ -88,6 +93,45 @@ pub struct Run {
 /// Fails only for a bad pack or when no catalogue could be judged; files
 /// that could not be read are in [`Run::skipped`] (and fail the run).
 pub fn run(paths: &[PathBuf], rules: Option<&Path>, opts: &Options) -> Result<Run, RunError> {
+    run_with(paths, rules, None, opts)
+}
+
+/// [`run`] screening parties against the list at `parties` (default: the embedded list).
+pub fn run_with(
+    paths: &[PathBuf],
+    rules: Option<&Path>,
+    parties: Option<&Path>,
+    opts: &Options,
+) -> Result<Run, RunError> {
+    // The list loads (parse, index) on a thread of its own while the
+    // catalogues are read and parsed: its fixed cost is not added to the run.
+    std::thread::scope(|scope| {
+        let list = scope.spawn(move || match parties {
+            Some(p) => PartyList::load(p).map(Arc::new).map_err(RunError::Parties),
+            None => Ok(PartyList::embedded()),
+        });
+        let joined = || -> Result<Arc<PartyList>, RunError> {
+            list.join().unwrap_or_else(|_| {
+                Err(RunError::Parties(ListError {
+                    file: parties
+                        .map(fsread::shown)
+                        .unwrap_or_else(|| "embedded".into()),
+                    line: None,
+                    message: "loading the party list failed inside catalogue-lsp".into(),
+                }))
+            })
+        };
+        run_loaded(paths, rules, joined, opts)
+    })
+}
+
+/// [`run_with`] once the party list is under way: `parties` waits for it.
+fn run_loaded(
+    paths: &[PathBuf],
+    rules: Option<&Path>,
+    parties: impl FnOnce() -> Result<Arc<PartyList>, RunError>,
+    opts: &Options,
+) -> Result<Run, RunError> {
     // Which pack judges which file: see `packs` (the policy shared with the server).
     let user = match rules {
         Some(p) => Some(Resolver::load_user(p).map_err(RunError::Pack)?),
@@ -143,9 +187,11 @@ pub fn run(paths: &[PathBuf], rules: Option<&Path>, opts: &Options) -> Result<Ru
             skipped,
         });
     }
+    let parties = parties()?;
     let results = {
         let ws = Analysis::new()
             .judged(loaded.iter().map(|f| (&f.catalogue, f.pack.clone())))
+            .parties(parties.clone())
             .build();
         ws.analyse_all(opts)
     };
@@ -153,6 +199,7 @@ pub fn run(paths: &[PathBuf], rules: Option<&Path>, opts: &Options) -> Result<Ru
         files: loaded,
         results,
         pack: packs.default_pack().clone(),
+        parties,
         skipped,
     })
 }

@@ -120,6 +120,10 @@ pub fn render(run: &Run) -> serde_json::Value {
         "rule_pack".to_string(),
         json!({ "id": run.pack.id, "version": run.pack.version, "sha256": run.pack.sha256, "reviewed_through": run.pack.reviewed_through.to_string() }),
     );
+    run_props.insert(
+        "parties".to_string(),
+        json!({ "id": run.parties.id, "version": run.parties.version, "sha256": run.parties.sha256, "reviewed_through": run.parties.reviewed_through.to_string() }),
+    );
     let tool = Tool::builder()
         .driver(
             ToolComponent::builder()

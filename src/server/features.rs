@@ -81,6 +81,16 @@ pub fn hover(st: &State, uri: &Url, pos: Position) -> Option<Hover> {
     let t = table_at(cat, offset)?;
     let mut md = String::new();
     let range;
+    if let Some((span, text)) = super::screening::party_hover(st, uri, &f, t.kind, t.index, offset)
+    {
+        return Some(Hover {
+            contents: HoverContents::Markup(MarkupContent {
+                kind: MarkupKind::Markdown,
+                value: text,
+            }),
+            range: Some(lsp_range(f.text, f.lines, span, st.encoding)),
+        });
+    }
     match t.kind {
         TableKind::Product => {
             let p = cat.products.get(t.index)?;
@@ -388,6 +398,9 @@ pub fn code_actions(st: &State, uri: &Url, range: Range) -> Vec<CodeActionOrComm
                 if let Some((idx, p)) = product_at(f.catalogue, d.span.start()) {
                     missing_licence_actions(st, &f, idx, p, ld, &mut out);
                 }
+            }
+            Code::PossibleListedParty => {
+                out.extend(super::screening::screening_action(st, uri, &f, d, ld));
             }
             _ if !d.fix.replacements.is_empty() => {
                 let current = &f.text[d.span.start()..d.span.end()];

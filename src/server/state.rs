@@ -29,6 +29,8 @@ pub struct Settings {
     pub as_of: Option<String>,
     /// Rule pack path, replacing the embedded pack.
     pub rules: Option<String>,
+    /// Party list path, replacing the embedded list (contract §4b).
+    pub parties: Option<String>,
     /// Severity per diagnostic code: error, warning, information, hint or off.
     pub severity: HashMap<String, String>,
 }
@@ -341,6 +343,8 @@ pub struct State {
     /// settings' pack (or the embedded one); and why a configured one failed.
     pub packs: Resolver,
     pub pack_error: Option<String>,
+    /// The party list names are screened against (the `parties` setting's, else the embedded one).
+    pub parties: Arc<crate::parties::PartyList>,
     pub as_of: Option<Date>,
     /// The index of names of the last analysis, with the layout of names
     /// of each file it was built from (see `Document::names`).
@@ -366,6 +370,7 @@ impl Default for State {
             canonical_roots: Vec::new(),
             packs: Resolver::new(None),
             pack_error: None,
+            parties: crate::parties::PartyList::embedded(),
             as_of: None,
             index: None,
             refs: Default::default(),
@@ -415,6 +420,20 @@ impl State {
             match Resolver::load_user(&path) {
                 Ok(p) => user = Some(p),
                 Err(e) => self.pack_error = Some(format!("{e}; using the embedded rule pack")),
+            }
+        }
+        self.parties = crate::parties::PartyList::embedded();
+        if let Some(r) = s.parties.as_deref().filter(|r| !r.is_empty()) {
+            let path = self.resolve_setting_path(r);
+            match crate::parties::PartyList::load(&path) {
+                Ok(l) => self.parties = Arc::new(l),
+                Err(e) => {
+                    let e = format!("{e}; using the embedded party list");
+                    self.pack_error = Some(match self.pack_error.take() {
+                        Some(p) => format!("{p}; {e}"),
+                        None => e,
+                    });
+                }
             }
         }
         // A `rules` setting (even empty, or one that failed) overrides every catalogue's own pack.
@@ -564,7 +583,7 @@ impl State {
     /// A workspace of `files` (each judged by its pack), with the index of
     /// names kept from the last analysis when their layout is the same.
     fn workspace<'f>(&self, files: &[FileView<'f>], packs: Vec<Arc<RulePack>>) -> Workspace<'f> {
-        workspace_with(self.index.clone(), files, packs)
+        workspace_with(self.index.clone(), files, packs, self.parties.clone())
     }
 
     /// The stable id of a file URI (see `ids`).
@@ -633,7 +652,7 @@ impl State {
         let kept_index = self.index.take();
         let files = self.files();
         let names: Vec<u64> = files.iter().map(|f| f.names).collect();
-        let ws = workspace_with(kept_index, &files, packs);
+        let ws = workspace_with(kept_index, &files, packs, self.parties.clone());
         let mut out = Vec::with_capacity(kept.len());
         let this = &*self;
         for (i, basis, prev) in kept {
@@ -1025,8 +1044,11 @@ fn workspace_with<'f>(
     kept: Option<(Vec<u64>, Arc<Index>)>,
     files: &[FileView<'f>],
     packs: Vec<Arc<RulePack>>,
+    parties: Arc<crate::parties::PartyList>,
 ) -> Workspace<'f> {
-    let analysis = Analysis::new().judged(files.iter().map(|f| f.catalogue).zip(packs));
+    let analysis = Analysis::new()
+        .judged(files.iter().map(|f| f.catalogue).zip(packs))
+        .parties(parties);
     let Some((names, index)) = kept.filter(|(names, _)| names.len() == files.len()) else {
         return analysis.build();
     };
@@ -1491,6 +1513,10 @@ mod tests {
     /// A CSV product catalogue and a CSV licence register (docs/format.md §10).
     const CSV_PRODUCTS: &str = "sku,form,composition,components,mounting,destination,end_user,licence\r\nA,magnet,Nd=28; Dy=3; Fe=68; B=1,,,DE,C,GL-1\r\nB,\"rotor-assembly\",,A,loose,DE,C,\r\nC,oxide,\"Dy2O3=99\",,,US,,GL-9\r\n";
     const CSV_LICENCES: &str = "id,type,issued,expires,items,end_users,destinations\nGL-1,general,2026-01-01,2027-12-31,1C905,C,DE; US\n";
+    /// A catalogue whose parties the embedded list screens: an exact match,
+    /// close ones, a licence end user on the watch list, and a reviewed
+    /// non-match (contract §4b).
+    const SCREENED: &str = "[catalogue]\nas_of = 2026-06-01\n\n[[licence]]\nid = \"GL-1\"\ntype = \"general\"\nissued = 2026-01-01\nexpires = 2027-01-01\nend_users = [\"SUBARU Corp\", \"C\"]\n\n[[product]]\nsku = \"A\"\nform = \"oxide\"\ncomposition = { Dy2O3 = 99 }\nend_user = \"Huntington Ingals Industries\"\nimporter = \"Aerkomm Inc\"\nlicence = \"GL-1\"\n\n[[product]]\nsku = \"B\"\nform = \"oxide\"\ncomposition = { Dy2O3 = 99 }\nend_user = \"Aerkomm Europe\"\n\n[[screening]]\nparty = \"Aerkomm Europe\"\nentry = \"cn-uel-2025-09-25-aerkomm\"\nreason = \"another firm\"\nby = \"R\"\non = 2026-05-01\n";
 
     proptest! {
         #![proptest_config(ProptestConfig { cases: 48, ..ProptestConfig::default() })]
@@ -1588,6 +1614,41 @@ mod tests {
                     let (got, want) = (published(&mut st, u), published(&mut fresh, u));
                     prop_assert!(got == want, "{} after edit {} of {:?}:\n{}", u, k, texts, differences(&got, &want));
                 }
+            }
+        }
+
+        /// Screening diagnostics after edits (of party names, licences and
+        /// `[[screening]]` records) equal a fresh analysis's.
+        #[test]
+        fn screening_after_edits_equals_a_fresh_analysis(
+            edits in proptest::collection::vec((0usize..700, 0usize..10, prop_oneof![
+                Just(""), Just("x"), Just("\n"), Just("l"), Just("Ingalls"), Just(" Inc."),
+                Just("Aerkomm "), Just("SUBARU "), Just("\"individual\""),
+                Just("[[screening]]\nparty = \"Huntington Ingals Industries\"\nentry = \"cn-ecl-2025-51-huntington-ingalls\"\nreason = \"r\"\nby = \"b\"\non = 2026-05-01\n"),
+                Just("end_user = \"Huntington Ingalls Industries, Inc.\"\n"),
+                Just("on = 2026-05-01\n"),
+            ]), 1..10),
+        ) {
+            let uri = Url::parse("file:///w/a.catalogue.toml").unwrap();
+            let mut st = State::default();
+            st.docs.insert(uri.clone(), Document::new(SCREENED.into(), 1));
+            st.analyse(std::slice::from_ref(&uri), None);
+            let first = published(&mut st, &uri);
+            prop_assert!(first.contains("listed-party") && first.contains("possible-listed-party"), "{}", first);
+            let mut text = SCREENED.to_string();
+            for (k, (at, len, ins)) in edits.into_iter().enumerate() {
+                let a = crate::text::floor_char_boundary(&text, at.min(text.len()));
+                let b = crate::text::floor_char_boundary(&text, (a + len).min(text.len()));
+                let change = ranged_change(&text, a, b, ins, Encoding::Utf16);
+                text.replace_range(a..b, ins);
+                let doc = st.docs.get_mut(&uri).unwrap();
+                let edit = doc.apply(vec![change], k as i32 + 2, Encoding::Utf16).unwrap();
+                st.analyse(std::slice::from_ref(&uri), Some((&uri, &edit)));
+                let mut fresh = State::default();
+                fresh.docs.insert(uri.clone(), Document::new(text.clone(), 1));
+                fresh.analyse(std::slice::from_ref(&uri), None);
+                let (got, want) = (published(&mut st, &uri), published(&mut fresh, &uri));
+                prop_assert!(got == want, "after edit {} of {:?}:\n{}", k, text, differences(&got, &want));
             }
         }
     }

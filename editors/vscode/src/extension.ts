@@ -42,7 +42,7 @@ function isExecutable(p: string): boolean {
 
 function settings(): Record<string, unknown> {
   const c = vscode.workspace.getConfiguration(SECTION);
-  return { asOf: c.get('asOf', ''), rules: c.get('rules', ''), severity: c.get('severity', {}) };
+  return { asOf: c.get('asOf', ''), rules: c.get('rules', ''), parties: c.get('parties', ''), severity: c.get('severity', {}) };
 }
 
 function selector(): DocumentSelector {
