@@ -11,6 +11,7 @@ mod features;
 pub mod framing;
 mod indexer;
 mod refs;
+mod shipcache;
 mod state;
 mod symbols;
 pub mod transport;
