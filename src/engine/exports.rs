@@ -179,6 +179,12 @@ impl Ledger {
     /// The ledger of a workspace (no classification involved).
     pub fn build(ws: &Workspace, opts: &Options) -> Ledger {
         let mut l = Ledger::default();
+        l.exports.reserve(
+            ws.files
+                .iter()
+                .map(|x| x.catalogue.shipments.len() + x.catalogue.products.len() / 4)
+                .sum(),
+        );
         for (f, input) in ws.files.iter().enumerate() {
             l.first.push(l.exports.len());
             let cat = input.catalogue;
@@ -252,6 +258,7 @@ impl Ledger {
         l.first.push(l.exports.len());
         l.after = vec![None; l.exports.len()];
         l.findings = vec![Vec::new(); l.exports.len()];
+        l.by_product.reserve(l.exports.len() / 2);
         for (i, e) in l.exports.iter().enumerate() {
             l.by_product.entry(e.product).or_default().push(i);
         }

@@ -39,7 +39,7 @@ struct Slot {
     /// Where the table starts now, and its line.
     at: usize,
     line: u32,
-    entry: Entry,
+    entry: Box<Entry>,
 }
 
 struct Entry {
@@ -128,14 +128,13 @@ impl ShipmentCache {
         render: &dyn Fn(&[Diagnostic], u32) -> Vec<Template>,
     ) {
         let cat = ws.files[f].catalogue;
-        let old = std::mem::take(&mut self.slots);
-        let mut by_key: FxHashMap<u64, Entry> = FxHashMap::default();
-        if reuse.is_some() {
-            by_key.reserve(old.len());
-            for s in old {
-                by_key.insert(s.key, s.entry);
-            }
-        }
+        let mut old: Vec<Option<Slot>> = std::mem::take(&mut self.slots)
+            .into_iter()
+            .map(Some)
+            .collect();
+        // Kept judgements are found at the same index (no table added or
+        // removed above), else by the text of their table.
+        let mut by_key: Option<FxHashMap<u64, Box<Entry>>> = None;
         let mut todo = Vec::new();
         let mut slots: Vec<Option<Slot>> = Vec::with_capacity(cat.shipments.len());
         for (i, s) in cat.shipments.iter().enumerate() {
@@ -145,10 +144,21 @@ impl ShipmentCache {
                 .hash(&mut h);
             let key = h.finish();
             let at = s.span.start();
-            let kept = reuse.and_then(|r| {
-                let e = by_key.remove(&key)?;
-                r.holds(ws, &e).then_some((r, e))
-            });
+            let found = match reuse {
+                None => None,
+                Some(_) if old.get(i).is_some_and(|o| o.as_ref().is_some_and(|o| o.key == key)) => {
+                    old[i].take().map(|o| o.entry)
+                }
+                Some(_) => by_key
+                    .get_or_insert_with(|| {
+                        old.iter_mut()
+                            .filter_map(Option::take)
+                            .map(|o| (o.key, o.entry))
+                            .collect()
+                    })
+                    .remove(&key),
+            };
+            let kept = reuse.zip(found).filter(|(r, e)| r.holds(ws, e));
             let Some((r, mut entry)) = kept else {
                 todo.push((i, key));
                 slots.push(None);
@@ -212,7 +222,7 @@ impl ShipmentCache {
                 key,
                 at,
                 line,
-                entry: Entry {
+                entry: Box::new(Entry {
                     at,
                     related: diagnostics.iter().any(|d| !d.related.is_empty()),
                     diagnostics,
@@ -220,7 +230,7 @@ impl ShipmentCache {
                     sku: sku.map(str::to_owned),
                     licence,
                     unknown_sku: sku.is_some() && product.is_none(),
-                },
+                }),
             });
         }
         self.slots = slots.into_iter().flatten().collect();
