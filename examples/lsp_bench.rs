@@ -253,7 +253,11 @@ fn main() {
         .find(|(i, l)| {
             if in_shipment {
                 l.starts_with("quantity = ")
-                    && lines[..*i].iter().rev().take(4).any(|l| *l == "[[shipment]]")
+                    && lines[..*i]
+                        .iter()
+                        .rev()
+                        .take(4)
+                        .any(|l| *l == "[[shipment]]")
             } else {
                 l.starts_with("name = \"")
             }
@@ -287,7 +291,12 @@ fn main() {
                 .sum::<usize>()
                 + column;
             let whole = if i % 2 == 0 {
-                format!("{}{}{}", &text[..at], if in_shipment { "7" } else { "x" }, &text[at..])
+                format!(
+                    "{}{}{}",
+                    &text[..at],
+                    if in_shipment { "7" } else { "x" },
+                    &text[at..]
+                )
             } else {
                 text.clone()
             };

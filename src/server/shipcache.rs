@@ -11,9 +11,9 @@
 //! publication the shipments' judgements follow the file's other
 //! diagnostics, in the order of the shipments.
 
+use super::wire::Template;
 use crate::catalogue::Shift;
 use crate::diagnostic::{Code, Diagnostic, FileId, FileRef};
-use super::wire::Template;
 use crate::engine::{Options, Workspace};
 use crate::text::LineIndex;
 use rustc_hash::{FxHashMap, FxHashSet, FxHasher};
@@ -146,7 +146,11 @@ impl ShipmentCache {
             let at = s.span.start();
             let found = match reuse {
                 None => None,
-                Some(_) if old.get(i).is_some_and(|o| o.as_ref().is_some_and(|o| o.key == key)) => {
+                Some(_)
+                    if old
+                        .get(i)
+                        .is_some_and(|o| o.as_ref().is_some_and(|o| o.key == key)) =>
+                {
                     old[i].take().map(|o| o.entry)
                 }
                 Some(_) => by_key
@@ -247,9 +251,7 @@ impl Reuse<'_> {
             return false;
         }
         if let Some(l) = &e.licence {
-            if !self.licences.is_empty()
-                && (self.licences.contains(l) || ws.licence(l).is_none())
-            {
+            if !self.licences.is_empty() && (self.licences.contains(l) || ws.licence(l).is_none()) {
                 return false;
             }
         }
@@ -263,7 +265,6 @@ impl Reuse<'_> {
             }
         }
         // An unknown licence's "did you mean" may change with any licence id.
-        !(!self.licences.is_empty()
-            && e.diagnostics.iter().any(|d| d.code == Code::UnknownLicence))
+        self.licences.is_empty() || !e.diagnostics.iter().any(|d| d.code == Code::UnknownLicence)
     }
 }

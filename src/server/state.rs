@@ -235,12 +235,16 @@ impl FileAnalysis {
             };
             p.at as isize - w.base as isize
         };
-        self.file.iter().map(|d| (0, d)).chain(self.shipments.diagnostics()).chain(
-            self.products
-                .iter()
-                .enumerate()
-                .flat_map(move |(i, p)| p.diagnostics.iter().map(move |d| (moved(i), d))),
-        )
+        self.file
+            .iter()
+            .map(|d| (0, d))
+            .chain(self.shipments.diagnostics())
+            .chain(
+                self.products
+                    .iter()
+                    .enumerate()
+                    .flat_map(move |(i, p)| p.diagnostics.iter().map(move |d| (moved(i), d))),
+            )
     }
 
     /// The result of product `index`.
@@ -1641,7 +1645,7 @@ mod tests {
         assert!(pa.contains("missing-end-use-evidence"), "{pa}");
     }
 
-    /// A catalogue of `n` products with three shipments each, under one
+    /// A catalogue of `n` products, the even ones with three shipments each, under one
     /// licence with limits; the text of product `k`'s table starts at the
     /// returned offsets (product, its first shipment).
     fn shipped(n: usize, k: usize) -> (String, usize, usize) {
@@ -1656,7 +1660,8 @@ mod tests {
             s.push_str(&format!(
                 "[[product]]\nsku = \"P{i}\"\nname = \"x\"\nform = \"oxide\"\ncomposition = {{ Dy2O3 = 100 }}\ndestination = \"DE\"\nlicence = \"GL-9\"\n\n"
             ));
-            for d in 1..=3 {
+            // Odd products have no shipments.
+            for d in (1..=3).filter(|_| i % 2 == 0) {
                 if i == k && d == 1 {
                     shipment = s.len();
                 }
@@ -1668,10 +1673,11 @@ mod tests {
         (s, product, shipment)
     }
 
-    /// Shipments judged again by one edit at byte `at` of `shipped(n, n / 2)`.
-    fn judged_by_edit(n: usize, in_shipment: bool) -> usize {
+    /// Shipments judged again by one edit in product `k` of `shipped(n, k)`
+    /// (or in its first shipment).
+    fn judged_by_edit(n: usize, k: usize, in_shipment: bool) -> usize {
         let uri = Url::parse("file:///w/s.catalogue.toml").unwrap();
-        let (text, product, shipment) = shipped(n, n / 2);
+        let (text, product, shipment) = shipped(n, k);
         let mut st = State::default();
         st.docs.insert(uri.clone(), Document::new(text.clone(), 1));
         st.analyse(std::slice::from_ref(&uri), None);
@@ -1700,10 +1706,16 @@ mod tests {
     #[test]
     fn an_edit_re_judges_only_the_shipments_it_touches() {
         for n in [20, 200] {
+            let k = n / 2;
             // An edit in a product's name: its own shipments only.
-            assert_eq!(judged_by_edit(n, false), 3, "{n} products, edit in a product");
+            let got = judged_by_edit(n, k, false);
+            assert_eq!(got, 3, "{n} products, edit in a product");
+            // An edit in a product without shipments: none.
+            let got = judged_by_edit(n, k + 1, false);
+            assert_eq!(got, 0, "{n} products, edit in a product without shipments");
             // An edit in one shipment: the shipments of its product.
-            assert_eq!(judged_by_edit(n, true), 3, "{n} products, edit in a shipment");
+            let got = judged_by_edit(n, k, true);
+            assert_eq!(got, 3, "{n} products, edit in a shipment");
         }
     }
 
