@@ -1,7 +1,7 @@
 //! LSP latency benchmark: drives a language server over stdio the way an
 //! editor does and prints p50/p95 latencies and the server's peak RSS.
 //!
-//! cargo run --release --example lsp_bench -- FILE [--edits N] [--server "CMD ARGS..."]
+//! cargo run --release --example lsp_bench -- FILE [--edits N] [--in-shipment] [--server "CMD ARGS..."]
 //!
 //! Scenario: open FILE and wait for its diagnostics; N one-character
 //! incremental edits, each waited for (publishDiagnostics of that version);
@@ -202,7 +202,7 @@ fn main() {
     let file = args
         .first()
         .expect(
-            "usage: lsp_bench FILE [--edits N] [--server CMD] | lsp_bench --workspace DIR [--copy]",
+            "usage: lsp_bench FILE [--edits N] [--in-shipment] [--server CMD] | lsp_bench --workspace DIR [--copy]",
         )
         .clone();
     let flag = |name: &str| {
@@ -242,22 +242,40 @@ fn main() {
     let open_ms = t.elapsed().as_secs_f64() * 1e3;
     let open_rss = (status_kb(pid, "VmRSS:"), peak_rss_kb(pid));
 
-    // One-character edits inside the name of a product in the middle of the file.
+    // One-character edits inside the name of a product in the middle of the
+    // file (`--in-shipment`: in the quantity of a shipment there, after `quantity = `).
     // In a CSV catalogue: the second cell of the middle row (its `name`).
     let csv = path.to_string_lossy().ends_with(".csv");
+    let in_shipment = args.iter().any(|a| a == "--in-shipment");
     let lines: Vec<&str> = text.lines().collect();
     let target = lines
         .iter()
         .enumerate()
         .skip(lines.len() / 2)
-        .find(|(_, l)| csv || l.starts_with("name = \""))
+        .find(|(i, l)| {
+            if csv {
+                true
+            } else if in_shipment {
+                l.starts_with("quantity = ")
+                    && lines[..*i]
+                        .iter()
+                        .rev()
+                        .take(4)
+                        .any(|l| *l == "[[shipment]]")
+            } else {
+                l.starts_with("name = \"")
+            }
+        })
         .map(|(i, _)| i)
         .unwrap_or(0);
-    let col = if csv {
+    // `name = "` and `quantity = ` are both followed by the edited column.
+    let column = if csv {
         lines
             .get(target)
             .and_then(|l| l.find(','))
             .map_or(0, |c| c + 1)
+    } else if in_shipment {
+        11
     } else {
         8
     };
@@ -267,12 +285,12 @@ fn main() {
         version += 1;
         let (range, txt) = if i % 2 == 0 {
             (
-                json!({"start": {"line": target, "character": col}, "end": {"line": target, "character": col}}),
-                "x",
+                json!({"start": {"line": target, "character": column}, "end": {"line": target, "character": column}}),
+                if in_shipment { "7" } else { "x" },
             )
         } else {
             (
-                json!({"start": {"line": target, "character": col}, "end": {"line": target, "character": col + 1}}),
+                json!({"start": {"line": target, "character": column}, "end": {"line": target, "character": column + 1}}),
                 "",
             )
         };
@@ -284,9 +302,14 @@ fn main() {
                 .take(target)
                 .map(str::len)
                 .sum::<usize>()
-                + col;
+                + column;
             let whole = if i % 2 == 0 {
-                format!("{}x{}", &text[..at], &text[at..])
+                format!(
+                    "{}{}{}",
+                    &text[..at],
+                    if in_shipment { "7" } else { "x" },
+                    &text[at..]
+                )
             } else {
                 text.clone()
             };
@@ -340,9 +363,10 @@ fn main() {
     let screen = json!({"start": {"line": target.saturating_sub(30), "character": 0}, "end": {"line": target + 30, "character": 0}});
     for i in 0..edits {
         version += 1;
-        let at = if i % 2 == 0 { col + 1 } else { col };
-        let range = json!({"start": {"line": target, "character": col}, "end": {"line": target, "character": at}});
-        let txt = if i % 2 == 0 { "" } else { "x" };
+        let at = if i % 2 == 0 { column + 1 } else { column };
+        let range = json!({"start": {"line": target, "character": column}, "end": {"line": target, "character": at}});
+        let typed = lines[target].get(column..column + 1).unwrap_or("x");
+        let txt = if i % 2 == 0 { "" } else { typed };
         if full_sync {
             break;
         }

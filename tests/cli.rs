@@ -572,11 +572,23 @@ fn parties_command_lists_the_list_as_of_a_date() {
     assert!(out.contains("cn-ecl-2026-11-mhi-shipbuilding"), "{out}");
     assert!(out.contains("cn-wl-2026-12-subaru"), "{out}");
     // Measures stopped 2025-08-12: listed under "removed", not in force.
+    let removed = out.split("removed by 2026-06-01:").nth(1).unwrap_or("");
     assert!(
-        out.contains("removed by 2026-06-01:\n  cn-ecl-2025-22-american-photonics"),
+        removed.contains("\n  cn-ecl-2025-22-american-photonics  American Photonics (control-list, removed 2025-08-12)"),
+        "{out}"
+    );
+    // No. 13/2025: measures lifted 2025-11-10 (MOFCOM spokesperson,
+    // 2025-11-05); in force before that.
+    assert!(
+        removed.contains("cn-ecl-2025-03-04-leidos  Leidos"),
         "{out}"
     );
     let (_, before, _) = run(&["parties", "--as-of", "2025-05-01"]);
+    let in_force = before.split("removed by").next().unwrap_or("");
+    assert!(
+        in_force.contains("cn-ecl-2025-03-04-leidos  Leidos"),
+        "{before}"
+    );
     assert!(
         before.contains("cn-ecl-2025-22-american-photonics  American Photonics"),
         "{before}"

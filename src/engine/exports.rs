@@ -181,6 +181,12 @@ impl Ledger {
     /// The ledger of a workspace (no classification involved).
     pub fn build(ws: &Workspace, opts: &Options) -> Ledger {
         let mut l = Ledger::default();
+        l.exports.reserve(
+            ws.files
+                .iter()
+                .map(|x| x.catalogue.shipments.len() + x.catalogue.products.len() / 4)
+                .sum(),
+        );
         for (f, input) in ws.files.iter().enumerate() {
             l.first.push(l.exports.len());
             let cat = input.catalogue;
@@ -254,6 +260,7 @@ impl Ledger {
         l.first.push(l.exports.len());
         l.after = vec![None; l.exports.len()];
         l.findings = vec![Vec::new(); l.exports.len()];
+        l.by_product.reserve(l.exports.len() / 2);
         for (i, e) in l.exports.iter().enumerate() {
             l.by_product.entry(e.product).or_default().push(i);
         }
@@ -336,7 +343,7 @@ impl Ledger {
                                 *u,
                                 limit,
                                 lunit.as_str(),
-                                &format!("{} {unit}", num(q_in(q, lunit, unit))),
+                                || format!("{} {unit}", num(q_in(q, lunit, unit))),
                                 e.date,
                                 &mut exceeded_q,
                             ));
@@ -376,7 +383,7 @@ impl Ledger {
                             *u,
                             *limit,
                             currency,
-                            &format!("{} {c}", num(*v)),
+                            || format!("{} {c}", num(*v)),
                             e.date,
                             &mut exceeded_v,
                         ));
@@ -450,7 +457,7 @@ fn limit_finding(
     after: f64,
     limit: f64,
     unit: &str,
-    amount: &str,
+    amount: impl Fn() -> String,
     date: Date,
     exceeded: &mut Option<Date>,
 ) -> Option<Finding> {
@@ -463,7 +470,8 @@ fn limit_finding(
         return Some(Finding {
             code,
             message: format!(
-                "this export ({amount}) takes licence `{id}` to {} of its {} {unit} {what} limit ({} %), {} {unit} over: the part beyond the limit is not licensed. Reduce or split this export, or have the licence amended (or apply for a new one) before it ships; later exports under this licence are over the limit too",
+                "this export ({}) takes licence `{id}` to {} of its {} {unit} {what} limit ({} %), {} {unit} over: the part beyond the limit is not licensed. Reduce or split this export, or have the licence amended (or apply for a new one) before it ships; later exports under this licence are over the limit too",
+                amount(),
                 num(after),
                 num(limit),
                 num(share),
@@ -475,7 +483,8 @@ fn limit_finding(
         return Some(Finding {
             code: Code::LicenceNearlyUsed,
             message: format!(
-                "this export ({amount}) takes licence `{id}` to {} of its {} {unit} {what} limit ({} %): {} {unit} are left. If more exports are planned, apply for a new licence now: MOFCOM takes up to 45 working days to decide",
+                "this export ({}) takes licence `{id}` to {} of its {} {unit} {what} limit ({} %): {} {unit} are left. If more exports are planned, apply for a new licence now: MOFCOM takes up to 45 working days to decide",
+                amount(),
                 num(after),
                 num(limit),
                 num(share),
@@ -656,49 +665,67 @@ impl Workspace<'_> {
     /// evidence) and the balance findings of every export of the file.
     pub fn export_diagnostics(&self, f: usize, opts: &Options) -> Vec<Diagnostic> {
         let cat = self.files[f].catalogue;
+        if cat.shipments.is_empty() && !cat.products.iter().any(|p| p.destination.is_some()) {
+            return Vec::new();
+        }
+        let all: Vec<usize> = (0..cat.shipments.len()).collect();
+        let mut out: Vec<Diagnostic> = self
+            .judge_shipments(f, opts, &all)
+            .into_iter()
+            .flat_map(|(_, d)| d)
+            .collect();
+        out.extend(self.balance_diagnostics(f, opts));
+        sort_exports(&mut out);
+        out
+    }
+
+    /// The balance findings of the exports written in file `f` (from the
+    /// ledger; no classification).
+    pub fn balance_diagnostics(&self, f: usize, opts: &Options) -> Vec<Diagnostic> {
+        let cat = self.files[f].catalogue;
         let mut out = Vec::new();
         if cat.shipments.is_empty() && !cat.products.iter().any(|p| p.destination.is_some()) {
             return out;
         }
+        self.ledger(opts).balance_diagnostics(self, f, &mut out);
+        out
+    }
+
+    /// The judgement of shipments `which` (indices into file `f`'s
+    /// shipments), each on its own date: unknown SKU, the licence checks,
+    /// end-use evidence. Returns each shipment's diagnostics (shipments
+    /// without any are left out), in no particular order of shipments.
+    pub fn judge_shipments(
+        &self,
+        f: usize,
+        opts: &Options,
+        which: &[usize],
+    ) -> Vec<(usize, Vec<Diagnostic>)> {
+        let cat = self.files[f].catalogue;
+        let mut out = Vec::new();
+        if which.is_empty() {
+            return out;
+        }
         let ledger = self.ledger(opts);
-        // Shipments to judge, grouped by product so a classifier's memo of
-        // (product, date) serves a product's shipments.
         // The ledger resolved the shipments it holds: only the others
         // (no date, or an unknown SKU) are looked up again.
-        let mut todo: Vec<(usize, (usize, usize), Date)> = ledger
-            .of_file(f)
-            .filter_map(|(_, e)| match e.source {
-                Source::Shipment(i) => Some((i, e.product, e.date)),
-                Source::Product(_) => None,
-            })
-            .collect();
-        let mut held = vec![false; cat.shipments.len()];
-        for &(i, _, _) in &todo {
-            held[i] = true;
-        }
-        // A shipment's own words (transfer, purpose) are checked against
-        // its file's pack, as a product's are (the parser keeps them as
-        // written).
-        let v = &self.files[f].pack.vocab;
-        for s in &cat.shipments {
-            let sku = s.sku.as_ref().map(|k| k.value.as_str());
-            if let Some(w) = s
-                .transfer
-                .as_ref()
-                .filter(|w| v.transfer(&w.value).is_none())
-            {
-                out.push(
-                    super::licence::unknown_word("transfer", w, &v.transfer_names()).with_sku(sku),
-                );
-            }
-            if let Some(w) = s.purpose.as_ref().filter(|w| v.purpose(&w.value).is_none()) {
-                out.push(
-                    super::licence::unknown_word("purpose", w, &v.purpose_names()).with_sku(sku),
-                );
+        let mut resolved: FxHashMap<usize, ((usize, usize), Date)> = FxHashMap::default();
+        if which.len() * 4 >= cat.shipments.len() {
+            for (_, e) in ledger.of_file(f) {
+                if let Source::Shipment(i) = e.source {
+                    resolved.insert(i, (e.product, e.date));
+                }
             }
         }
-        for (i, s) in cat.shipments.iter().enumerate() {
-            if held[i] {
+        // Shipments to judge, grouped by product so a classifier's memo of
+        // (product, date) serves a product's shipments.
+        let mut todo: Vec<(usize, (usize, usize), Date)> = Vec::new();
+        for &i in which {
+            let Some(s) = cat.shipments.get(i) else {
+                continue;
+            };
+            if let Some(&(at, date)) = resolved.get(&i) {
+                todo.push((i, at, date));
                 continue;
             }
             let Some(sku) = s.sku.as_ref() else { continue };
@@ -715,13 +742,16 @@ impl Workspace<'_> {
                             sku.value
                         ),
                     };
-                    out.push(
-                        Diagnostic::new(Code::UnknownSku, sku.span, msg)
-                            .with_sku(Some(&sku.value))
-                            .with_string_replacements(
-                                near.map(|n| vec![n.to_string()]).unwrap_or_default(),
-                            ),
-                    );
+                    out.push((
+                        i,
+                        vec![
+                            Diagnostic::new(Code::UnknownSku, sku.span, msg)
+                                .with_sku(Some(&sku.value))
+                                .with_string_replacements(
+                                    near.map(|n| vec![n.to_string()]).unwrap_or_default(),
+                                ),
+                        ],
+                    ));
                 }
                 Some(at) => {
                     if let Some(d) = &s.ship_date {
@@ -740,7 +770,11 @@ impl Workspace<'_> {
                     .entry(at.0)
                     .or_insert_with(|| Classifier::new(pack, self, false));
                 let c = classifier.classify(at, date);
-                self.shipment_diagnostics(&cat.shipments[i], at, date, &c, &mut out);
+                let mut d = Vec::new();
+                self.shipment_diagnostics(&cat.shipments[i], at, date, &c, &mut d);
+                if !d.is_empty() {
+                    out.push((i, d));
+                }
             }
             out
         };
@@ -754,13 +788,38 @@ impl Workspace<'_> {
         } else {
             out.extend(judge(&todo));
         }
-        ledger.balance_diagnostics(self, f, &mut out);
-        out.sort_by(|a, b| {
-            a.span
-                .start()
-                .cmp(&b.span.start())
-                .then(a.code.cmp(&b.code))
-        });
+        // A shipment's own words (transfer, purpose) are checked against
+        // its file's pack, as a product's are (the parser keeps them as
+        // written).
+        let v = &self.files[f].pack.vocab;
+        for &i in which {
+            let Some(s) = cat.shipments.get(i) else {
+                continue;
+            };
+            let sku = s.sku.as_ref().map(|k| k.value.as_str());
+            let mut words = Vec::new();
+            if let Some(w) = s
+                .transfer
+                .as_ref()
+                .filter(|w| v.transfer(&w.value).is_none())
+            {
+                words.push(
+                    super::licence::unknown_word("transfer", w, &v.transfer_names()).with_sku(sku),
+                );
+            }
+            if let Some(w) = s.purpose.as_ref().filter(|w| v.purpose(&w.value).is_none()) {
+                words.push(
+                    super::licence::unknown_word("purpose", w, &v.purpose_names()).with_sku(sku),
+                );
+            }
+            if words.is_empty() {
+                continue;
+            }
+            match out.iter_mut().find(|(j, _)| *j == i) {
+                Some((_, d)) => d.extend(words),
+                None => out.push((i, words)),
+            }
+        }
         out
     }
 
@@ -818,6 +877,16 @@ impl Workspace<'_> {
             evidence(view.end_user.is_some(), &facts),
         ));
     }
+}
+
+/// The order of a file's export diagnostics: by position, then code (stable).
+pub fn sort_exports(out: &mut [Diagnostic]) {
+    out.sort_by(|a, b| {
+        a.span
+            .start()
+            .cmp(&b.span.start())
+            .then(a.code.cmp(&b.code))
+    });
 }
 
 /// What a licence's limits are, as text: "1000 kg, 50000 CNY".

@@ -12,6 +12,7 @@ pub mod framing;
 mod indexer;
 mod refs;
 mod screening;
+mod shipcache;
 mod state;
 mod symbols;
 pub mod transport;

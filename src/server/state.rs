@@ -97,6 +97,8 @@ pub struct FileAnalysis {
     /// A new value whenever the analysis is stored (answers computed from
     /// it, such as the outline, are cached under it).
     pub serial: u64,
+    /// The judgements of the file's shipments, kept between edits.
+    shipments: super::shipcache::ShipmentCache,
 }
 
 /// A new value for [`FileAnalysis::serial`].
@@ -186,6 +188,7 @@ impl FileAnalysis {
             unknown_components: false,
             unknown_licences: false,
             serial: next_serial(),
+            shipments: Default::default(),
         }
     }
 
@@ -209,6 +212,7 @@ impl FileAnalysis {
                 .iter()
                 .flat_map(|d| d.related.iter().filter_map(|r| stable(r.file))),
         );
+        into.extend(self.shipments.points_into());
         into.retain(|&f| f != own);
         into.sort_unstable();
         into.dedup();
@@ -235,12 +239,16 @@ impl FileAnalysis {
             };
             p.at as isize - w.base as isize
         };
-        self.file.iter().map(|d| (0, d)).chain(
-            self.products
-                .iter()
-                .enumerate()
-                .flat_map(move |(i, p)| p.diagnostics.iter().map(move |d| (moved(i), d))),
-        )
+        self.file
+            .iter()
+            .map(|d| (0, d))
+            .chain(self.shipments.diagnostics())
+            .chain(
+                self.products
+                    .iter()
+                    .enumerate()
+                    .flat_map(move |(i, p)| p.diagnostics.iter().map(move |d| (moved(i), d))),
+            )
     }
 
     /// The result of product `index`.
@@ -262,6 +270,10 @@ impl FileAnalysis {
         out.reserve(old.len() + 4096);
         for t in first.into_iter().chain(&self.wire_file) {
             t.write(&mut out, 0);
+            out.push(b',');
+        }
+        for (t, line) in self.shipments.templates() {
+            t.write(&mut out, line);
             out.push(b',');
         }
         let n = self.wire.len().min(self.places.len());
@@ -695,6 +707,7 @@ impl State {
                 Err(e) => {
                     // Nothing of this file can be trusted: no products, the error.
                     a.clear();
+                    a.shipments.clear();
                     a.file = vec![*e];
                     a.wire_file = this.render(uri, &a.file, 0);
                     a.note_references(ids[i]);
@@ -731,12 +744,45 @@ impl State {
                 (a.wire, a.places) = rendered.into_iter().unzip();
             }
             let latest = a.products.iter().map(|o| o.result.as_of).max();
+            // Shipments keep their judgements while the edit changed
+            // nothing they depend on (server::shipcache).
+            let reuse = match (&todo, edit) {
+                (Some(_), Some((u, e))) => Some(super::shipcache::Reuse {
+                    dirty: ws.dependents(e.changed.skus.iter().map(String::as_str)),
+                    licences: &e.changed.licences,
+                    skus_changed: !e.changed.skus.is_empty(),
+                    elsewhere: edited.filter(|_| u != uri),
+                    shift: (u == uri).then_some((
+                        e.changed.kept.from,
+                        e.changed.kept.delta,
+                        e.lines,
+                    )),
+                    own: ids[i],
+                }),
+                _ => None,
+            };
+            let shipments = &mut a.shipments;
             let mut file = contained(uri, || {
                 let mut d = ws.file_diagnostics(i, latest);
-                d.extend(ws.export_diagnostics(i, &opts));
+                shipments.update(
+                    &ws,
+                    i,
+                    &opts,
+                    f.text,
+                    f.lines,
+                    reuse.as_ref(),
+                    &|d| stable_ids(d, &ids),
+                    &|d, line| this.render(uri, d, line),
+                );
+                let mut x = ws.balance_diagnostics(i, &opts);
+                crate::engine::exports::sort_exports(&mut x);
+                d.extend(x);
                 d
             })
-            .unwrap_or_else(|e| vec![*e]);
+            .unwrap_or_else(|e| {
+                a.shipments.clear();
+                vec![*e]
+            });
             file.iter_mut().for_each(|d| stable_ids(d, &ids));
             if let Some(d) = extra.get(uri) {
                 file.insert(0, d.clone());
@@ -1521,6 +1567,52 @@ mod tests {
     proptest! {
         #![proptest_config(ProptestConfig { cases: 48, ..ProptestConfig::default() })]
 
+        /// Edits in either file keep the kept shipment judgements
+        /// (server::shipcache) of both equal to fresh ones: a shipment of a
+        /// product in the other file, one whose licence lies in the other.
+        #[test]
+        fn shipment_judgements_kept_across_edits_of_either_file_equal_fresh_ones(
+            edits in proptest::collection::vec((any::<bool>(), 0usize..400, 0usize..8, prop_oneof![
+                Just(""), Just("1"), Just("9"), Just("\n"), Just("g"), Just("S"), Just("T"),
+                Just("[[shipment]]\nsku = \"T\"\nship_date = 2026-02-01\nquantity = 50\nunit = \"kg\"\n"),
+                Just("[[shipment]]\nsku = \"S\"\nship_date = 2026-05-01\n"),
+                Just("licence = \"IL-9\"\n"),
+                Just("end_use = \"motors\"\n"),
+            ]), 1..10),
+        ) {
+            let a = Url::parse("file:///w/a.catalogue.toml").unwrap();
+            let b = Url::parse("file:///w/b.catalogue.toml").unwrap();
+            let mut st = State::default();
+            st.docs.insert(a.clone(), Document::new(SHIPPED_A.into(), 1));
+            st.docs.insert(b.clone(), Document::new(SHIPPED_B.into(), 1));
+            st.analyse(&[a.clone(), b.clone()], None);
+            let mut texts = [SHIPPED_A.to_string(), SHIPPED_B.to_string()];
+            for (k, (in_b, at, len, ins)) in edits.into_iter().enumerate() {
+                let (u, text) = if in_b { (&b, &mut texts[1]) } else { (&a, &mut texts[0]) };
+                let from = crate::text::floor_char_boundary(text, at.min(text.len()));
+                let to = crate::text::floor_char_boundary(text, (from + len).min(text.len()));
+                let change = ranged_change(text, from, to, ins, Encoding::Utf16);
+                text.replace_range(from..to, ins);
+                let version = st.docs.get(u).unwrap().version + 1;
+                let doc = st.docs.get_mut(u).unwrap();
+                let edit = doc.apply(vec![change], version, Encoding::Utf16).unwrap();
+                let keys = Keys {
+                    skus: edit.changed.skus.iter().cloned().collect(),
+                    licences: edit.changed.licences.iter().cloned().collect(),
+                };
+                let targets = st.affected(u, keys);
+                st.analyse(&targets, Some((u, &edit)));
+                let mut fresh = State::default();
+                fresh.docs.insert(a.clone(), Document::new(texts[0].clone(), 1));
+                fresh.docs.insert(b.clone(), Document::new(texts[1].clone(), 1));
+                fresh.analyse(&[a.clone(), b.clone()], None);
+                for u in [&a, &b] {
+                    let (got, want) = (published(&mut st, u), published(&mut fresh, u));
+                    prop_assert!(got == want, "{} after edit {} of {:?}:\n{}", u, k, texts, differences(&got, &want));
+                }
+            }
+        }
+
         /// Edits of shipments, amounts and limits bring the files (each
         /// holding exports of the other's licence or product) up to date as
         /// a fresh analysis of both would.
@@ -1672,6 +1764,80 @@ mod tests {
         assert!(pb.contains("licence-quantity-exceeded"), "{pb}");
         assert!(pa.contains("licence-nearly-used") || pb.contains("licence-nearly-used"));
         assert!(pa.contains("missing-end-use-evidence"), "{pa}");
+    }
+
+    /// A catalogue of `n` products, the even ones with three shipments each, under one
+    /// licence with limits; the text of product `k`'s table starts at the
+    /// returned offsets (product, its first shipment).
+    fn shipped(n: usize, k: usize) -> (String, usize, usize) {
+        let mut s = String::from(
+            "[catalogue]\nas_of = 2026-06-01\n\n[[licence]]\nid = \"GL-9\"\ntype = \"general\"\nissued = 2026-01-01\nexpires = 2026-12-31\nquantity = 100\nunit = \"kg\"\n\n",
+        );
+        let (mut product, mut shipment) = (0, 0);
+        for i in 0..n {
+            if i == k {
+                product = s.len();
+            }
+            s.push_str(&format!(
+                "[[product]]\nsku = \"P{i}\"\nname = \"x\"\nform = \"oxide\"\ncomposition = {{ Dy2O3 = 100 }}\ndestination = \"DE\"\nlicence = \"GL-9\"\n\n"
+            ));
+            // Odd products have no shipments.
+            for d in (1..=3).filter(|_| i % 2 == 0) {
+                if i == k && d == 1 {
+                    shipment = s.len();
+                }
+                s.push_str(&format!(
+                    "[[shipment]]\nsku = \"P{i}\"\nship_date = 2026-0{d}-01\nquantity = 1\nunit = \"kg\"\n\n"
+                ));
+            }
+        }
+        (s, product, shipment)
+    }
+
+    /// Shipments judged again by one edit in product `k` of `shipped(n, k)`
+    /// (or in its first shipment).
+    fn judged_by_edit(n: usize, k: usize, in_shipment: bool) -> usize {
+        let uri = Url::parse("file:///w/s.catalogue.toml").unwrap();
+        let (text, product, shipment) = shipped(n, k);
+        let mut st = State::default();
+        st.docs.insert(uri.clone(), Document::new(text.clone(), 1));
+        st.analyse(std::slice::from_ref(&uri), None);
+        // Inside `name = "x"` of the product, or in the first shipment's quantity.
+        let at = if in_shipment {
+            shipment + text[shipment..].find("quantity = 1").unwrap() + "quantity = 1".len()
+        } else {
+            product + text[product..].find("name = \"").unwrap() + "name = \"".len()
+        };
+        let change = ranged_change(&text, at, at, "7", Encoding::Utf16);
+        let doc = st.docs.get_mut(&uri).unwrap();
+        let edit = doc.apply(vec![change], 2, Encoding::Utf16).unwrap();
+        let keys = Keys {
+            skus: edit.changed.skus.iter().cloned().collect(),
+            licences: edit.changed.licences.iter().cloned().collect(),
+        };
+        let targets = st.affected(&uri, keys);
+        let before = super::super::shipcache::JUDGED.with(|n| n.get());
+        st.analyse(&targets, Some((&uri, &edit)));
+        super::super::shipcache::JUDGED.with(|n| n.get()) - before
+    }
+
+    /// A keystroke re-judges the shipments of the product it touches (the
+    /// edited shipment's product's three), not every shipment of the file:
+    /// the count does not grow with the file.
+    #[test]
+    fn an_edit_re_judges_only_the_shipments_it_touches() {
+        for n in [20, 200] {
+            let k = n / 2;
+            // An edit in a product's name: its own shipments only.
+            let got = judged_by_edit(n, k, false);
+            assert_eq!(got, 3, "{n} products, edit in a product");
+            // An edit in a product without shipments: none.
+            let got = judged_by_edit(n, k + 1, false);
+            assert_eq!(got, 0, "{n} products, edit in a product without shipments");
+            // An edit in one shipment: the shipments of its product.
+            let got = judged_by_edit(n, k, true);
+            assert_eq!(got, 3, "{n} products, edit in a shipment");
+        }
     }
 
     #[test]

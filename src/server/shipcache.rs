@@ -1,0 +1,270 @@
+//! The judgements of a file's shipments, kept between analyses.
+//!
+//! A shipment's judgement (its classification on its date, the licence
+//! checks, end-use evidence, an unknown SKU) depends on its own table, its
+//! product (and that product's components at any depth) and the licence it
+//! uses. An edit keeps the judgement of every shipment whose table text is
+//! unchanged (it may have moved: its spans follow) and whose product and
+//! licence the edit did not change; only the others are judged again, and
+//! only theirs are rendered to the wire again. The balance findings come
+//! from the ledger on every analysis (no classification involved). In a
+//! publication the shipments' judgements follow the file's other
+//! diagnostics, in the order of the shipments.
+
+use super::wire::Template;
+use crate::catalogue::Shift;
+use crate::diagnostic::{Code, Diagnostic, FileId, FileRef};
+use crate::engine::{Options, Workspace};
+use crate::text::LineIndex;
+use rustc_hash::{FxHashMap, FxHashSet, FxHasher};
+use std::hash::{Hash, Hasher};
+
+thread_local! {
+    /// Shipments judged (not taken from a cache) on this thread: the
+    /// complexity test counts them.
+    pub static JUDGED: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
+}
+
+/// The kept judgements of one file's shipments: each shipment's
+/// diagnostics and their wire form, in the order of the shipments.
+#[derive(Default)]
+pub struct ShipmentCache {
+    /// Per shipment of the file, in order.
+    slots: Vec<Slot>,
+}
+
+struct Slot {
+    /// Hash of the shipment table's text.
+    key: u64,
+    /// Where the table starts now, and its line.
+    at: usize,
+    line: u32,
+    entry: Box<Entry>,
+}
+
+struct Entry {
+    /// Where the shipment's table started when its diagnostics were computed
+    /// (their own spans are off by `Slot::at - Entry::at` once it moves).
+    at: usize,
+    diagnostics: Vec<Diagnostic>,
+    /// Their wire form, own lines relative to the table's line (they
+    /// follow the table when it moves).
+    templates: Vec<Template>,
+    /// Some diagnostic points at another place (the licence).
+    related: bool,
+    /// The product it names (by SKU).
+    sku: Option<String>,
+    /// The licence it uses: its own, else its product's.
+    licence: Option<String>,
+    /// Its SKU names no product ("did you mean" may change with any SKU).
+    unknown_sku: bool,
+}
+
+/// What an edit changed, for deciding which judgements still hold.
+pub struct Reuse<'a> {
+    /// The changed SKUs and every product that depends on one of them.
+    pub dirty: FxHashSet<String>,
+    pub licences: &'a [String],
+    /// Any SKU changed.
+    pub skus_changed: bool,
+    /// The other file that was edited (judgements pointing into it may have moved).
+    pub elsewhere: Option<FileId>,
+    /// This file was edited: spans at or after byte `from` moved by
+    /// `delta`, lines by `lines`.
+    pub shift: Option<(usize, isize, i64)>,
+    /// This file's stable id.
+    pub own: FileId,
+}
+
+impl ShipmentCache {
+    /// Forgets every judgement.
+    pub fn clear(&mut self) {
+        self.slots.clear();
+    }
+
+    /// Every kept diagnostic, with how far its own span has moved since it
+    /// was computed (see `state::placed`).
+    pub fn diagnostics(&self) -> impl Iterator<Item = (isize, &Diagnostic)> {
+        self.slots.iter().flat_map(|s| {
+            let moved = s.at as isize - s.entry.at as isize;
+            s.entry.diagnostics.iter().map(move |d| (moved, d))
+        })
+    }
+
+    /// The wire form of every kept diagnostic, with the line it is relative to.
+    pub fn templates(&self) -> impl Iterator<Item = (&Template, u32)> {
+        self.slots
+            .iter()
+            .flat_map(|s| s.entry.templates.iter().map(move |t| (t, s.line)))
+    }
+
+    /// The stable ids of the files the kept diagnostics point into.
+    pub fn points_into(&self) -> impl Iterator<Item = FileId> + '_ {
+        self.slots
+            .iter()
+            .filter(|s| s.entry.related)
+            .flat_map(|s| s.entry.diagnostics.iter())
+            .flat_map(|d| d.related.iter())
+            .filter_map(|r| match r.file {
+                FileRef::Id(id) => Some(id),
+                _ => None,
+            })
+    }
+
+    /// Brings the judgements of every shipment of file `f` (whose text is
+    /// `text`, lines `lines`) up to date: kept where `reuse` allows, judged
+    /// again otherwise (`ids` maps their related locations to stable ids,
+    /// `render` gives their wire form relative to a line).
+    #[allow(clippy::too_many_arguments)]
+    pub fn update(
+        &mut self,
+        ws: &Workspace,
+        f: usize,
+        opts: &Options,
+        text: &str,
+        lines: &LineIndex,
+        reuse: Option<&Reuse>,
+        ids: &dyn Fn(&mut Diagnostic),
+        render: &dyn Fn(&[Diagnostic], u32) -> Vec<Template>,
+    ) {
+        let cat = ws.files[f].catalogue;
+        let mut old: Vec<Option<Slot>> = std::mem::take(&mut self.slots)
+            .into_iter()
+            .map(Some)
+            .collect();
+        // Kept judgements are found at the same index (no table added or
+        // removed above), else by the text of their table.
+        let mut by_key: Option<FxHashMap<u64, Box<Entry>>> = None;
+        let mut todo = Vec::new();
+        let mut slots: Vec<Option<Slot>> = Vec::with_capacity(cat.shipments.len());
+        for (i, s) in cat.shipments.iter().enumerate() {
+            let mut h = FxHasher::default();
+            text.get(s.span.start()..s.span.end())
+                .unwrap_or("")
+                .hash(&mut h);
+            let key = h.finish();
+            let at = s.span.start();
+            let found = match reuse {
+                None => None,
+                Some(_)
+                    if old
+                        .get(i)
+                        .is_some_and(|o| o.as_ref().is_some_and(|o| o.key == key)) =>
+                {
+                    old[i].take().map(|o| o.entry)
+                }
+                Some(_) => by_key
+                    .get_or_insert_with(|| {
+                        old.iter_mut()
+                            .filter_map(Option::take)
+                            .map(|o| (o.key, o.entry))
+                            .collect()
+                    })
+                    .remove(&key),
+            };
+            let kept = reuse.zip(found).filter(|(r, e)| r.holds(ws, e));
+            let Some((r, mut entry)) = kept else {
+                todo.push((i, key));
+                slots.push(None);
+                continue;
+            };
+            if entry.related {
+                if let Some((from, delta, n)) = r.shift {
+                    // What it points at in this file may have moved.
+                    for d in &mut entry.diagnostics {
+                        for x in &mut d.related {
+                            if x.file == FileRef::Id(r.own) && x.span.start() >= from {
+                                x.span.shift(delta);
+                            }
+                        }
+                    }
+                    for t in &mut entry.templates {
+                        t.shift(from, delta, n);
+                    }
+                }
+            }
+            let line = if entry.diagnostics.is_empty() {
+                0
+            } else {
+                lines.line_of(at) as u32
+            };
+            slots.push(Some(Slot {
+                key,
+                at,
+                line,
+                entry,
+            }));
+        }
+        JUDGED.with(|n| n.set(n.get() + todo.len()));
+        let which: Vec<usize> = todo.iter().map(|&(i, _)| i).collect();
+        let mut judged: FxHashMap<usize, Vec<Diagnostic>> =
+            ws.judge_shipments(f, opts, &which).into_iter().collect();
+        for (i, key) in todo {
+            let s = &cat.shipments[i];
+            let mut diagnostics = judged.remove(&i).unwrap_or_default();
+            diagnostics.iter_mut().for_each(ids);
+            crate::engine::exports::sort_exports(&mut diagnostics);
+            let sku = s.sku_str();
+            let product = sku.and_then(|k| ws.product_at(k));
+            let licence = s
+                .licence
+                .as_ref()
+                .or(product.and_then(|(_, p)| p.licence.as_ref()))
+                .map(|l| l.value.clone());
+            let at = s.span.start();
+            let line = if diagnostics.is_empty() {
+                0
+            } else {
+                lines.line_of(at) as u32
+            };
+            let templates = if diagnostics.is_empty() {
+                Vec::new()
+            } else {
+                render(&diagnostics, line)
+            };
+            slots[i] = Some(Slot {
+                key,
+                at,
+                line,
+                entry: Box::new(Entry {
+                    at,
+                    related: diagnostics.iter().any(|d| !d.related.is_empty()),
+                    diagnostics,
+                    templates,
+                    sku: sku.map(str::to_owned),
+                    licence,
+                    unknown_sku: sku.is_some() && product.is_none(),
+                }),
+            });
+        }
+        self.slots = slots.into_iter().flatten().collect();
+    }
+}
+
+impl Reuse<'_> {
+    /// The kept judgement `e` still holds after the edit.
+    fn holds(&self, ws: &Workspace, e: &Entry) -> bool {
+        if e.unknown_sku && self.skus_changed {
+            return false;
+        }
+        if e.sku.as_ref().is_some_and(|s| self.dirty.contains(s)) {
+            return false;
+        }
+        if let Some(l) = &e.licence {
+            if !self.licences.is_empty() && (self.licences.contains(l) || ws.licence(l).is_none()) {
+                return false;
+            }
+        }
+        if let Some(x) = self.elsewhere {
+            let points = e
+                .diagnostics
+                .iter()
+                .any(|d| d.related.iter().any(|r| r.file == FileRef::Id(x)));
+            if points {
+                return false;
+            }
+        }
+        // An unknown licence's "did you mean" may change with any licence id.
+        self.licences.is_empty() || !e.diagnostics.iter().any(|d| d.code == Code::UnknownLicence)
+    }
+}
