@@ -280,6 +280,23 @@ fn false_positive_guards() {
     none("Quill"); // a prefix, too short
     none("Harbour Motors AG"); // unrelated
     none(""); // empty
+    // The embedded list: words every rare-earth catalogue uses, and
+    // function words, are not what makes a name that of a listed party.
+    let embedded = PartyList::embedded();
+    for name in [
+        "China Northern Rare Earth Group", // vs USA Rare Earth (2026-06-22)
+        "Center for Strategic and International Studies", // vs the National Institute for Defense Studies
+        "Ningbo Rare Earth Magnets Co., Ltd.",
+    ] {
+        let f = embedded.screen(name, d("2026-11-30"));
+        assert!(f.is_empty(), "`{name}` should match nothing: {f:?}");
+    }
+    assert!(
+        !embedded
+            .screen("USA Rare Earth LLC", d("2026-11-30"))
+            .is_empty(),
+        "the listed name itself still matches"
+    );
     let customers = PartyList::parse(
         &FICTIONAL.replace("Marrowind Avionics, Inc.", "Customer 13"),
         "t",
