@@ -2,7 +2,8 @@
 // Asserts what a person sees: the error squiggle and Problems entry for a
 // controlled product without a licence, the verdict's code lens, the hover naming the control code
 // and its source, that the quick fix adds the licence and clears the error,
-// and that a CSV catalogue gets its error in the real editor.
+// that a CSV catalogue gets its error in the real editor, and that a
+// licence's code lens shows its use (used / limit, share, exports).
 // Env: PORT, FOLDER (workspace), E2E_ARTIFACTS (screenshots), CHROMIUM.
 const { chromium } = require('playwright-core');
 const path = require('path');
@@ -116,6 +117,42 @@ function check(cond, what) {
       .catch(() => '');
     check(/unknown-licence/.test(csvProblems), 'Problems panel lists unknown-licence for the CSV cell, suggesting GL-2026-0042');
     await page.screenshot({ path: path.join(artifacts, 'vscode-csv.png') });
+
+    // A licence's use as its code lens (docs/format.md §3 limits, §4a): the
+    // limits fixture's 100 kg licence, used by the product (30 kg) and one
+    // shipment (45 kg).
+    await page.keyboard.press('Control+P');
+    await page.waitForSelector('.quick-input-widget input', { timeout: 30000 });
+    await page.keyboard.type('limits.catalogue.toml');
+    await page.waitForTimeout(1000);
+    await page.keyboard.press('Enter');
+    const want = '75 of 100 kg used (75 %), 25 kg left · 2 exports · expires 2026-12-31';
+    // The lens's text and the first source line below it, once the lens shows.
+    const use = await page
+      .waitForFunction((want) => {
+        if (!document.querySelector('.tab.active')?.textContent.includes('limits.catalogue.toml')) return false;
+        const editor = document.querySelector('.editor-instance .monaco-editor');
+        const lens = [...(editor?.querySelectorAll('.codelens-decoration') || [])].find((e) => e.textContent.includes(want));
+        if (!lens) return false;
+        const bottom = lens.getBoundingClientRect().bottom;
+        const below = [...editor.querySelectorAll('.view-line')]
+          .map((l) => ({ top: l.getBoundingClientRect().top, text: l.textContent.replace(/\u00a0/g, ' ') }))
+          .filter((l) => l.top >= bottom - 1)
+          .sort((a, b) => a.top - b.top)[0];
+        window.__licenceUse = { lens: lens.textContent, below: below ? below.text : null };
+        // The lens is laid out after its text arrives: wait for it to sit above its line.
+        return below && below.text === '[[licence]]' ? window.__licenceUse : false;
+      }, want, { timeout: 90000 })
+      .then((h) => h.jsonValue())
+      .catch(() =>
+        page.evaluate(() => window.__licenceUse || {
+          lens: [...document.querySelectorAll('.codelens-decoration')].map((e) => e.textContent).join('\n'),
+          below: null,
+        }),
+      );
+    check(use.lens.includes(want), `a licence's code lens shows its use: used / limit, share, exports (got ${JSON.stringify(use.lens)})`);
+    check(use.below === '[[licence]]', `that code lens stands above the [[licence]] header (line below it: ${JSON.stringify(use.below)})`);
+    await page.screenshot({ path: path.join(artifacts, 'vscode-licence-use.png') });
   } catch (e) {
     failures++;
     console.log(`FAIL ${e}`);
