@@ -47,7 +47,7 @@ export CHROMIUM="$chromium_bin"
 
 # A workspace: the licence register from the examples and the fixture.
 ws="$(mktemp -d)"
-cp "$repo/examples/licences.catalogue.toml" "$ext/test/e2e.catalogue.toml" "$ext/test/parts.catalogue.csv" "$ws/"
+cp "$repo/examples/licences.catalogue.toml" "$ext/test/e2e.catalogue.toml" "$ext/test/parts.catalogue.csv" "$ext/test/limits.catalogue.toml" "$ws/"
 data="$(mktemp -d)"
 node "$cs" --extensions-dir "$data/extensions" --user-data-dir "$data/user" --install-extension "$ext/catalogue-lsp.vsix" >/dev/null
 port=$(( 20000 + RANDOM % 20000 ))

@@ -2,7 +2,8 @@
 // Asserts what a person sees: the error squiggle and Problems entry for a
 // controlled product without a licence, the verdict's code lens, the hover naming the control code
 // and its source, that the quick fix adds the licence and clears the error,
-// and that a CSV catalogue gets its error in the real editor.
+// that a CSV catalogue gets its error in the real editor, and that a
+// licence's code lens shows its use (used / limit, share, exports).
 // Env: PORT, FOLDER (workspace), E2E_ARTIFACTS (screenshots), CHROMIUM.
 const { chromium } = require('playwright-core');
 const path = require('path');
@@ -19,6 +20,36 @@ function check(cond, what) {
   if (!cond) failures++;
 }
 
+// Quick open (Ctrl+P) of a workspace file: wait until the file is the focused
+// result before Enter, then until its tab is active; retry if a key was lost
+// while the workbench was still starting.
+async function openFile(page, name) {
+  for (let attempt = 0; attempt < 3; attempt++) {
+    await page.keyboard.press('Control+P');
+    const input = await page.waitForSelector('.quick-input-widget input', { timeout: 30000 }).catch(() => null);
+    if (input) {
+      await page.keyboard.type(name);
+      const listed = await page
+        .waitForFunction(
+          (name) => document.querySelector('.quick-input-widget .monaco-list-row.focused')?.textContent.includes(name),
+          name,
+          { timeout: 30000 },
+        )
+        .then(() => true)
+        .catch(() => false);
+      await page.keyboard.press(listed ? 'Enter' : 'Escape');
+    }
+    const opened = await page
+      .waitForFunction((name) => document.querySelector('.tab.active')?.textContent.includes(name), name, { timeout: 30000 })
+      .then(() => true)
+      .catch(() => false);
+    if (opened) return true;
+    console.log(`note: quick open of ${name} did not open it (attempt ${attempt + 1}), retrying`);
+    await page.keyboard.press('Escape');
+  }
+  return false;
+}
+
 (async () => {
   const browser = await chromium.launch({
     executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
@@ -29,11 +60,7 @@ function check(cond, what) {
     await page.goto(`http://127.0.0.1:${port}/?folder=${encodeURIComponent(folder)}`);
     await page.waitForSelector('.monaco-workbench', { timeout: 90000 });
     await page.waitForTimeout(3000);
-    await page.keyboard.press('Control+P');
-    await page.waitForSelector('.quick-input-widget input', { timeout: 30000 });
-    await page.keyboard.type('e2e.catalogue.toml');
-    await page.waitForTimeout(1000);
-    await page.keyboard.press('Enter');
+    check(await openFile(page, 'e2e.catalogue.toml'), 'quick open opens e2e.catalogue.toml');
     await page.waitForSelector('.monaco-editor .view-lines', { timeout: 30000 });
 
     const squiggle = await page.waitForSelector('.squiggly-error', { timeout: 90000 }).catch(() => null);
@@ -96,11 +123,7 @@ function check(cond, what) {
     }
 
     // A CSV catalogue (docs/format.md §10): the unknown licence in its cell is an error.
-    await page.keyboard.press('Control+P');
-    await page.waitForSelector('.quick-input-widget input', { timeout: 30000 });
-    await page.keyboard.type('parts.catalogue.csv');
-    await page.waitForTimeout(1000);
-    await page.keyboard.press('Enter');
+    check(await openFile(page, 'parts.catalogue.csv'), 'quick open opens parts.catalogue.csv');
     const csvSquiggle = await page
       .waitForFunction(() => document.querySelector('.tab.active')?.textContent.includes('parts.catalogue.csv') && document.querySelector('.editor-instance .squiggly-error'), null, { timeout: 90000 })
       .then(() => true)
@@ -116,6 +139,38 @@ function check(cond, what) {
       .catch(() => '');
     check(/unknown-licence/.test(csvProblems), 'Problems panel lists unknown-licence for the CSV cell, suggesting GL-2026-0042');
     await page.screenshot({ path: path.join(artifacts, 'vscode-csv.png') });
+
+    // A licence's use as its code lens (docs/format.md §3 limits, §4a): the
+    // limits fixture's 100 kg licence, used by the product (30 kg) and one
+    // shipment (45 kg).
+    check(await openFile(page, 'limits.catalogue.toml'), 'quick open opens limits.catalogue.toml');
+    const want = '75 of 100 kg used (75 %), 25 kg left · 2 exports · expires 2026-12-31';
+    // The lens's text and the first source line below it, once the lens shows.
+    const use = await page
+      .waitForFunction((want) => {
+        if (!document.querySelector('.tab.active')?.textContent.includes('limits.catalogue.toml')) return false;
+        const editor = document.querySelector('.editor-instance .monaco-editor');
+        const lens = [...(editor?.querySelectorAll('.codelens-decoration') || [])].find((e) => e.textContent.includes(want));
+        if (!lens) return false;
+        const bottom = lens.getBoundingClientRect().bottom;
+        const below = [...editor.querySelectorAll('.view-line')]
+          .map((l) => ({ top: l.getBoundingClientRect().top, text: l.textContent.replace(/\u00a0/g, ' ') }))
+          .filter((l) => l.top >= bottom - 1)
+          .sort((a, b) => a.top - b.top)[0];
+        window.__licenceUse = { lens: lens.textContent, below: below ? below.text : null };
+        // The lens is laid out after its text arrives: wait for it to sit above its line.
+        return below && below.text === '[[licence]]' ? window.__licenceUse : false;
+      }, want, { timeout: 90000 })
+      .then((h) => h.jsonValue())
+      .catch(() =>
+        page.evaluate(() => window.__licenceUse || {
+          lens: [...document.querySelectorAll('.codelens-decoration')].map((e) => e.textContent).join('\n'),
+          below: null,
+        }),
+      );
+    check(use.lens.includes(want), `a licence's code lens shows its use: used / limit, share, exports (got ${JSON.stringify(use.lens)})`);
+    check(use.below === '[[licence]]', `that code lens stands above the [[licence]] header (line below it: ${JSON.stringify(use.below)})`);
+    await page.screenshot({ path: path.join(artifacts, 'vscode-licence-use.png') });
   } catch (e) {
     failures++;
     console.log(`FAIL ${e}`);
