@@ -133,7 +133,6 @@ fn the_same_catalogue_as_toml_and_as_csv_gives_the_same_verdicts_and_codes() {
     write(csv.path(), "register.licences.csv", LICENCES_CSV);
     // Not catalogues by name: never searched.
     write(csv.path(), "notes.csv", "a,b\n1,2\n");
-    write(csv.path(), "moves.shipments.csv", "sku\nX\n");
     let (tp, td) = verdicts(&toml.path().display().to_string());
     let (cp, cd) = verdicts(&csv.path().display().to_string());
     assert_eq!(tp.len(), 7);
