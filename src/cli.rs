@@ -84,7 +84,7 @@ pub enum Command {
         #[arg(long, value_name = "FILE")]
         output: Option<PathBuf>,
     },
-    /// Print the TOML equivalent of a CSV catalogue (`*.catalogue.csv`, `*.licences.csv`); with --output, write it to a new file (an existing file is never overwritten).
+    /// Print the TOML equivalent of a CSV catalogue (`*.catalogue.csv`, `*.licences.csv`, `*.shipments.csv`); with --output, write it to a new file (an existing file is never overwritten).
     Import {
         /// The CSV file.
         file: PathBuf,
@@ -314,7 +314,7 @@ fn import(file: &std::path::Path, output: Option<&std::path::Path>, out: &mut im
     use crate::catalogue::Format as F;
     let F::Csv(kind) = F::of_path(file) else {
         eprintln!(
-            "error: {}: not a CSV file (import reads *.catalogue.csv or *.licences.csv)",
+            "error: {}: not a CSV file (import reads *.catalogue.csv, *.licences.csv or *.shipments.csv)",
             file.display()
         );
         return 2;

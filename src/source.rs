@@ -13,7 +13,7 @@ const _: () = assert!(MAX_FILE_BYTES as usize <= crate::text::MAX_TEXT_BYTES);
 
 /// Finds catalogue files under the given paths (see [`fsread::find`]):
 /// files as given, directories searched recursively for `*.catalogue.toml`,
-/// `catalogue.toml`, `*.catalogue.csv` and `*.licences.csv`
+/// `catalogue.toml`, `*.catalogue.csv`, `*.licences.csv` and `*.shipments.csv`
 /// (`catalogue::Format::of_name`), with what was skipped and why.
 pub fn discover(paths: &[PathBuf]) -> fsread::Found {
     fsread::find(paths)

@@ -133,7 +133,6 @@ fn the_same_catalogue_as_toml_and_as_csv_gives_the_same_verdicts_and_codes() {
     write(csv.path(), "register.licences.csv", LICENCES_CSV);
     // Not catalogues by name: never searched.
     write(csv.path(), "notes.csv", "a,b\n1,2\n");
-    write(csv.path(), "moves.shipments.csv", "sku\nX\n");
     let (tp, td) = verdicts(&toml.path().display().to_string());
     let (cp, cd) = verdicts(&csv.path().display().to_string());
     assert_eq!(tp.len(), 7);
@@ -236,4 +235,126 @@ fn import_never_overwrites_and_refuses_a_csv_with_syntax_errors() {
     let (code, _, err) = run(&["import", &existing]);
     assert_eq!(code, 2);
     assert!(err.contains("not a CSV file"), "{err}");
+}
+
+const LIMITED_TOML: &str = r#"[[licence]]
+id = "GL-1"
+type = "general"
+issued = 2026-01-01
+expires = 2028-12-31
+quantity = 100
+unit = "kg"
+
+[[licence]]
+id = "GL-2"
+type = "general"
+issued = 2026-01-01
+expires = 2028-12-31
+quantity = 10
+unit = "kg"
+"#;
+
+const SHIPPED_PRODUCTS: &str = r#"[[product]]
+sku = "MAG-1"
+form = "magnet"
+composition = { Nd = 27.5, Dy = 2.5, Fe = 69, B = 1 }
+destination = "DE"
+licence = "GL-1"
+
+[[product]]
+sku = "MAG-2"
+form = "magnet"
+composition = { Nd = 27.5, Tb = 1.0, Fe = 70.5, B = 1 }
+destination = "DE"
+licence = "GL-2"
+"#;
+
+const SHIPMENTS_TOML: &str = r#"[[shipment]]
+sku = "MAG-1"
+ship_date = 2026-02-01
+quantity = 50
+unit = "kg"
+destination = "DE"
+licence = "GL-1"
+
+[[shipment]]
+sku = "MAG-1"
+ship_date = 2026-03-01
+quantity = 40000
+unit = "g"
+destination = "DE"
+licence = "GL-1"
+
+[[shipment]]
+sku = "MAG-2"
+ship_date = 2026-04-01
+quantity = 20
+unit = "kg"
+value = 12000.5
+currency = "EUR"
+destination = "DE"
+end_user = "Motors, GmbH"
+licence = "GL-2"
+
+[[shipment]]
+sku = "MAG-2"
+ship_date = "2026-13-01"
+quantity = 1
+unit = "kg"
+destination = "DE"
+licence = "GL-2"
+"#;
+
+const SHIPMENTS_CSV: &str = "sku,ship_date,quantity,unit,value,currency,destination,end_user,licence\n\
+MAG-1,2026-02-01,50,kg,,,DE,,GL-1\n\
+MAG-1,2026-03-01,40000,g,,,DE,,GL-1\n\
+MAG-2,2026-04-01,20,kg,12000.5,EUR,DE,\"Motors, GmbH\",GL-2\n\
+MAG-2,2026-13-01,1,kg,,,DE,,GL-2\n";
+
+#[test]
+fn a_shipments_csv_gives_the_codes_of_the_same_shipment_tables() {
+    let toml = tempfile::tempdir().unwrap();
+    write(toml.path(), "licences.catalogue.toml", LIMITED_TOML);
+    write(toml.path(), "products.catalogue.toml", SHIPPED_PRODUCTS);
+    write(toml.path(), "moves.catalogue.toml", SHIPMENTS_TOML);
+    let csv = tempfile::tempdir().unwrap();
+    write(csv.path(), "licences.catalogue.toml", LIMITED_TOML);
+    write(csv.path(), "products.catalogue.toml", SHIPPED_PRODUCTS);
+    write(csv.path(), "moves.shipments.csv", SHIPMENTS_CSV);
+    let (tp, td) = verdicts(&toml.path().display().to_string());
+    let (cp, cd) = verdicts(&csv.path().display().to_string());
+    assert_eq!(tp, cp);
+    assert_eq!(td, cd);
+    // Found by its name, and judged: 90 of GL-1's 100 kg, 20 of GL-2's 10.
+    for want in [
+        "\"MAG-1\" \"licence-nearly-used\"",
+        "\"MAG-2\" \"licence-quantity-exceeded\"",
+        "\"MAG-2\" \"invalid-value\"",
+    ] {
+        assert!(
+            cd.iter().any(|d| d.starts_with(want)),
+            "{want} not in {cd:#?}"
+        );
+    }
+    // The bad date points at its cell.
+    let (_, out, _) = run(&[
+        "check",
+        &csv.path().display().to_string(),
+        "--as-of",
+        "2026-06-01",
+    ]);
+    assert!(out.contains("moves.shipments.csv:5:"), "{out}");
+    // `import` writes `[[shipment]]` tables that `check` judges alike.
+    let imported = tempfile::tempdir().unwrap();
+    write(imported.path(), "licences.catalogue.toml", LIMITED_TOML);
+    write(imported.path(), "products.catalogue.toml", SHIPPED_PRODUCTS);
+    let (code, toml_text, err) = run(&[
+        "import",
+        &csv.path().join("moves.shipments.csv").display().to_string(),
+    ]);
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(toml_text.matches("[[shipment]]").count(), 4, "{toml_text}");
+    write(imported.path(), "moves.catalogue.toml", &toml_text);
+    let (ip, id) = verdicts(&imported.path().display().to_string());
+    assert_eq!((ip, id), (cp, cd));
 }

@@ -1,13 +1,13 @@
 //! CSV catalogues (docs/format.md §10): RFC 4180 text, UTF-8 (a BOM is
-//! skipped), a header row naming the columns, one product (or licence) a
-//! row. Fields are tokenized with `csv-core`, keeping the byte span of every
+//! skipped), a header row naming the columns, one product (or licence, or
+//! shipment) a row. Fields are tokenized with `csv-core`, keeping the byte span of every
 //! cell; each row becomes a TOML-shaped table (`DeTable`) whose values point
 //! at their cells, and is read by the very reader the TOML format uses, so
 //! values are validated with the same rules and messages. Errors are local:
 //! a bad row never stops the others.
 
 use super::model::*;
-use super::parse::{self, Changed, Kept, LICENCE_KEYS, PRODUCT_KEYS, Parsed};
+use super::parse::{self, Changed, Kept, LICENCE_KEYS, PRODUCT_KEYS, Parsed, SHIPMENT_KEYS};
 use crate::diagnostic::{Code, Diagnostic, nearest};
 use crate::text::Span;
 use csv_core::{ReadFieldResult, Reader};
@@ -23,6 +23,8 @@ pub enum CsvKind {
     Products,
     /// `*.licences.csv`: one `[[licence]]` a row.
     Licences,
+    /// `*.shipments.csv`: one `[[shipment]]` a row.
+    Shipments,
 }
 
 impl CsvKind {
@@ -31,6 +33,7 @@ impl CsvKind {
         match self {
             CsvKind::Products => PRODUCT_KEYS,
             CsvKind::Licences => LICENCE_KEYS,
+            CsvKind::Shipments => SHIPMENT_KEYS,
         }
     }
 
@@ -39,6 +42,7 @@ impl CsvKind {
         match self {
             CsvKind::Products => TableKind::Product,
             CsvKind::Licences => TableKind::Licence,
+            CsvKind::Shipments => TableKind::Shipment,
         }
     }
 
@@ -47,6 +51,7 @@ impl CsvKind {
         match self {
             CsvKind::Products => "[[product]]",
             CsvKind::Licences => "[[licence]]",
+            CsvKind::Shipments => "[[shipment]]",
         }
     }
 }
@@ -452,6 +457,12 @@ fn whole(old: Catalogue, new_text: &str, kind: CsvKind) -> (Catalogue, Changed) 
                 .filter_map(|l| l.id_str())
                 .map(str::to_owned),
         );
+        changed.skus.extend(
+            c.shipments
+                .iter()
+                .filter_map(|s| s.sku_str())
+                .map(str::to_owned),
+        );
     }
     (new, changed)
 }
@@ -486,6 +497,10 @@ fn push_row(
         Parsed::Licence(l) => {
             cat.licences.push(*l);
             (TableKind::Licence, cat.licences.len() - 1)
+        }
+        Parsed::Shipment(s) => {
+            cat.shipments.push(*s);
+            (TableKind::Shipment, cat.shipments.len() - 1)
         }
         _ => (TableKind::Other, 0),
     };
@@ -589,6 +604,7 @@ pub fn reparse_edit(
     let Catalogue {
         mut products,
         mut licences,
+        mut shipments,
         tables,
         ..
     } = old;
@@ -601,15 +617,22 @@ pub fn reparse_edit(
         count(&tables[j..], TableKind::Product),
         count(&tables[j..], TableKind::Licence),
     );
+    let (ps, ss) = (
+        count(&tables[..k], TableKind::Shipment),
+        count(&tables[j..], TableKind::Shipment),
+    );
     let old_len = products.len();
     let mut suffix_products = products.split_off(old_len - sp);
     let gone_products = products.split_off(pp);
     let mut suffix_licences = licences.split_off(licences.len() - sl);
     let gone_licences = licences.split_off(pl);
+    let mut suffix_shipments = shipments.split_off(shipments.len() - ss);
+    let gone_shipments = shipments.split_off(ps);
     let kept_from = tables.get(j).map_or(old_len_bytes, |t| t.span.start());
     let mut cat = Catalogue {
         products,
         licences,
+        shipments,
         tables: Vec::with_capacity(tables.len()),
         ..Catalogue::default()
     };
@@ -624,8 +647,14 @@ pub fn reparse_edit(
     let mut changed = Changed::default();
     let new_products = &cat.products[pp..];
     let new_licences = &cat.licences[pl..];
+    let new_shipments = &cat.shipments[ps..];
     changed.names_kept = gone_products.len() == new_products.len()
         && gone_licences.len() == new_licences.len()
+        && gone_shipments.len() == new_shipments.len()
+        && gone_shipments
+            .iter()
+            .zip(new_shipments)
+            .all(|(a, b)| a.sku_str() == b.sku_str())
         && gone_products
             .iter()
             .zip(new_products)
@@ -640,11 +669,17 @@ pub fn reparse_edit(
     for l in gone_licences.iter().chain(new_licences) {
         changed.licences.extend(l.id_str().map(str::to_owned));
     }
+    // A shipment names no item, but it is an export of its product: what
+    // depends on that product's exports is judged again (as in TOML).
+    for s in gone_shipments.iter().chain(new_shipments) {
+        changed.skus.extend(s.sku_str().map(str::to_owned));
+    }
     suffix_products
         .par_chunks_mut(512)
         .for_each(|c| c.shift(delta));
     suffix_licences.shift(delta);
-    let (mut np, mut nl) = (cat.products.len(), cat.licences.len());
+    suffix_shipments.shift(delta);
+    let (mut np, mut nl, mut ns) = (cat.products.len(), cat.licences.len(), cat.shipments.len());
     for mut t in suffix_tables {
         t.span.shift(delta);
         t.header.shift(delta);
@@ -658,12 +693,17 @@ pub fn reparse_edit(
                 t.index = nl;
                 nl += 1;
             }
+            TableKind::Shipment => {
+                t.index = ns;
+                ns += 1;
+            }
             _ => {}
         }
         cat.tables.push(t);
     }
     cat.products.extend(suffix_products);
     cat.licences.extend(suffix_licences);
+    cat.shipments.extend(suffix_shipments);
     changed.kept = Kept {
         prefix: pp,
         suffix: sp,
@@ -682,7 +722,7 @@ fn unclosed(c: &Cell) -> Diagnostic {
     )
 }
 
-/// Reads one row into a product or licence, with its diagnostics.
+/// Reads one row into a product, licence or shipment, with its diagnostics.
 fn read_row(
     text: &str,
     row: &Row,
@@ -755,6 +795,7 @@ fn read_row(
     diags.extend(more);
     let sku = match &parsed {
         Parsed::Product(p) => p.sku_str().map(str::to_owned),
+        Parsed::Shipment(s) => s.sku_str().map(str::to_owned),
         _ => None,
     };
     match &mut parsed {
@@ -765,6 +806,7 @@ fn read_row(
             }
         }
         Parsed::Licence(l) => l.broken |= broken,
+        Parsed::Shipment(s) => s.broken |= broken,
         _ => {}
     }
     if sku.is_some() {
@@ -1021,6 +1063,102 @@ mod tests {
             "{:?}",
             codes(&c)
         );
+    }
+
+    const SHIPMENTS: &str = "sku,ship_date,quantity,unit,value,currency,destination,end_user,licence\nNDFEB-1,2026-03-01,120,kg,\"25000.5\",EUR,DE,\"Motors, GmbH\",IL-1\nNDFEB-1,2026-13-01,80,kg,,,DE,,IL-1\n";
+
+    #[test]
+    fn shipments_are_read_with_their_cells_spans() {
+        let text = SHIPMENTS;
+        let c = parse(text, CsvKind::Shipments);
+        assert_eq!(c.shipments.len(), 2, "{:?}", codes(&c));
+        assert!(c.products.is_empty() && c.licences.is_empty());
+        let s = &c.shipments[0];
+        let cell = |f: Span| &text[f.start()..f.end()];
+        assert_eq!(s.sku_str(), Some("NDFEB-1"));
+        let d = s.ship_date.as_ref().unwrap();
+        assert_eq!(
+            (d.value.to_string(), cell(d.span)),
+            ("2026-03-01".into(), "2026-03-01")
+        );
+        let q = s.facts.amounts.quantity.as_ref().unwrap();
+        assert_eq!((q.value, cell(q.span)), (120.0, "120"));
+        // A quoted number is still a number; its span is inside the quotes.
+        let v = s.facts.amounts.value.as_ref().unwrap();
+        assert_eq!((v.value, cell(v.span)), (25000.5, "25000.5"));
+        let e = s.end_user.as_ref().unwrap();
+        assert_eq!(
+            (e.value.as_str(), cell(e.span)),
+            ("Motors, GmbH", "Motors, GmbH")
+        );
+        assert_eq!(cell(s.licence.as_ref().unwrap().span), "IL-1");
+        // Each row is a shipment table, pointing at its row.
+        let t: Vec<_> = c
+            .tables
+            .iter()
+            .filter(|t| t.kind == TableKind::Shipment)
+            .collect();
+        assert_eq!(t.len(), 2);
+        assert_eq!((t[0].index, t[1].index), (0, 1));
+        assert!(cell(t[1].span).starts_with("NDFEB-1,2026-13-01"));
+    }
+
+    #[test]
+    fn a_bad_ship_date_points_at_its_cell() {
+        let text = SHIPMENTS;
+        let c = parse(text, CsvKind::Shipments);
+        let bad: Vec<_> = c
+            .all_diagnostics()
+            .filter(|d| text[d.span.start()..d.span.end()].contains("2026-13"))
+            .collect();
+        assert_eq!(bad.len(), 1, "{:?}", codes(&c));
+        assert_eq!(&text[bad[0].span.start()..bad[0].span.end()], "2026-13-01");
+        assert_eq!(bad[0].sku.as_deref(), Some("NDFEB-1"));
+        assert!(c.shipments[1].ship_date.is_none());
+        assert!(c.shipments[0].ship_date.is_some());
+        // An unknown column is named, with the nearest shipment key.
+        let c = parse("sku,ship_dat\nA,2026-01-01\n", CsvKind::Shipments);
+        let unknown: Vec<_> = c
+            .all_diagnostics()
+            .filter(|d| d.code == Code::UnknownField)
+            .collect();
+        assert!(
+            unknown[0].message.contains("`ship_date`"),
+            "{:?}",
+            codes(&c)
+        );
+    }
+
+    #[test]
+    fn shipment_rows_reparse_as_a_fresh_parse() {
+        let mut text = SHIPMENTS.to_string();
+        let mut cat = parse(&text, CsvKind::Shipments);
+        // Edit a cell, add a row before the last, remove the first row.
+        let edits: [(&str, &str); 3] = [
+            ("2026-13-01", "2026-12-01"),
+            (
+                "NDFEB-1,2026-12",
+                "X,2026-01-01,1,kg,,,SE,,\nNDFEB-1,2026-12",
+            ),
+            (
+                "NDFEB-1,2026-03-01,120,kg,\"25000.5\",EUR,DE,\"Motors, GmbH\",IL-1\n",
+                "",
+            ),
+        ];
+        for (from, to) in edits {
+            let new = text.replacen(from, to, 1);
+            assert_ne!(new, text);
+            let (re, changed) = reparse(cat, &text, &new, CsvKind::Shipments);
+            assert_eq!(re, parse(&new, CsvKind::Shipments), "{new:?}");
+            assert!(
+                !changed.skus.is_empty(),
+                "a shipment's product is judged again"
+            );
+            text = new;
+            cat = re;
+        }
+        assert_eq!(cat.shipments.len(), 2);
+        assert_eq!(cat.shipments[0].sku_str(), Some("X"));
     }
 
     #[test]

@@ -20,7 +20,7 @@ pub enum Format {
     /// `*.catalogue.toml`, `catalogue.toml` (docs/format.md §1–4).
     #[default]
     Toml,
-    /// `*.catalogue.csv` (products) or `*.licences.csv` (§10).
+    /// `*.catalogue.csv` (products), `*.licences.csv` or `*.shipments.csv` (§10).
     Csv(CsvKind),
 }
 
@@ -34,6 +34,8 @@ impl Format {
             Some(Format::Csv(CsvKind::Products))
         } else if name.ends_with(".licences.csv") {
             Some(Format::Csv(CsvKind::Licences))
+        } else if name.ends_with(".shipments.csv") {
+            Some(Format::Csv(CsvKind::Shipments))
         } else {
             None
         }
@@ -563,7 +565,10 @@ mod tests {
         assert_eq!(Format::of_name("catalogue.toml"), Some(Format::Toml));
         assert_eq!(Format::of_name("a.catalogue.csv"), Some(PRODUCTS));
         assert_eq!(Format::of_name("a.licences.csv"), Some(LICENCES));
-        assert_eq!(Format::of_name("a.shipments.csv"), None, "not yet");
+        assert_eq!(
+            Format::of_name("a.shipments.csv"),
+            Some(Format::Csv(CsvKind::Shipments))
+        );
         assert_eq!(Format::of_name("a.csv"), None);
         assert_eq!(Format::of_file_name("export.CSV"), PRODUCTS);
         assert_eq!(Format::of_file_name("anything"), Format::Toml);

@@ -1,6 +1,6 @@
 //! `catalogue-lsp import FILE.csv`: the TOML equivalent of a CSV catalogue
-//! (docs/format.md §10). Each row becomes a `[[product]]` (or `[[licence]]`)
-//! table with one key per non-empty cell, written so that `check` gives the
+//! (docs/format.md §10). Each row becomes a `[[product]]` (or `[[licence]]`,
+//! `[[shipment]]`) table with one key per non-empty cell, written so that `check` gives the
 //! TOML the same verdicts and codes as the CSV: a value the CSV reader
 //! would reject is written as a string the TOML reader rejects the same way.
 //! A file with syntax errors (ragged rows, an unclosed quote, a repeated

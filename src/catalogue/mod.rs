@@ -16,7 +16,7 @@ pub use model::*;
 pub use parse::{CATALOGUE_KEYS, LICENCE_KEYS, PRODUCT_KEYS, SHIPMENT_KEYS, parse};
 
 /// Whether a file name is a catalogue by the contract's naming rule.
-/// (`*.catalogue.toml`, `catalogue.toml`, `*.catalogue.csv`, `*.licences.csv`).
+/// (`*.catalogue.toml`, `catalogue.toml`, `*.catalogue.csv`, `*.licences.csv`, `*.shipments.csv`).
 pub fn is_catalogue_name(name: &str) -> bool {
     Format::of_name(name).is_some()
 }

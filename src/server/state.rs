@@ -1709,6 +1709,56 @@ mod tests {
             }
         }
 
+        /// Incremental = fresh for a `*.shipments.csv`: edits of its rows
+        /// (quantities, dates, SKUs, added rows) publish, in it and in the
+        /// product and licence files, what a fresh analysis publishes.
+        #[test]
+        fn csv_shipment_edits_equal_a_fresh_analysis(
+            edits in proptest::collection::vec((0usize..200, 0usize..8, prop_oneof![
+                Just(""), Just(","), Just("\""), Just("\n"), Just("0"), Just("9"), Just("B"),
+                Just("2026-13"), Just("\nA,2026-05-01,60,kg,DE,C,GL-1\n"),
+            ]), 1..8),
+        ) {
+            const LIMITED: &str = "id,type,issued,expires,items,end_users,destinations,quantity,unit\nGL-1,general,2026-01-01,2027-12-31,1C905,C,DE; US,100,kg\n";
+            const SHIPPED: &str = "sku,ship_date,quantity,unit,destination,end_user,licence\nA,2026-02-01,50,kg,DE,C,GL-1\nA,2026-03-01,40000,g,DE,C,GL-1\n";
+            let names = ["a.catalogue.csv", "r.licences.csv", "s.shipments.csv"];
+            let uris: Vec<Url> = names.iter().map(|n| Url::parse(&format!("file:///w/{n}")).unwrap()).collect();
+            let formats: Vec<_> = names.iter().map(|n| crate::catalogue::Format::of_file_name(n)).collect();
+            let mut texts = [CSV_PRODUCTS.to_string(), LIMITED.to_string(), SHIPPED.to_string()];
+            let load = |texts: &[String; 3]| {
+                let mut st = State::default();
+                for i in 0..3 {
+                    st.docs.insert(uris[i].clone(), Document::with_format(texts[i].clone(), 1, formats[i]));
+                }
+                st.analyse(&uris, None);
+                st
+            };
+            let mut st = load(&texts);
+            let first = published(&mut st, &uris[2]);
+            prop_assert!(first.contains("licence-nearly-used"), "{}", first);
+            let s = &uris[2];
+            for (k, (at, len, ins)) in edits.into_iter().enumerate() {
+                let text = &mut texts[2];
+                let from = crate::text::floor_char_boundary(text, at.min(text.len()));
+                let to = crate::text::floor_char_boundary(text, (from + len).min(text.len()));
+                let change = ranged_change(text, from, to, ins, Encoding::Utf16);
+                text.replace_range(from..to, ins);
+                let doc = st.docs.get_mut(s).unwrap();
+                let edit = doc.apply(vec![change], k as i32 + 2, Encoding::Utf16).unwrap();
+                let keys = Keys {
+                    skus: edit.changed.skus.iter().cloned().collect(),
+                    licences: edit.changed.licences.iter().cloned().collect(),
+                };
+                let targets = st.affected(s, keys);
+                st.analyse(&targets, Some((s, &edit)));
+                let mut fresh = load(&texts);
+                for u in &uris {
+                    let (got, want) = (published(&mut st, u), published(&mut fresh, u));
+                    prop_assert!(got == want, "{} after edit {} of {:?}:\n{}", u, k, texts, differences(&got, &want));
+                }
+            }
+        }
+
         /// Screening diagnostics after edits (of party names, licences and
         /// `[[screening]]` records) equal a fresh analysis's.
         #[test]

@@ -1,6 +1,6 @@
 -- catalogue-lsp for Neovim 0.11+: export-control diagnostics, hovers and quick
 -- fixes for rare-earth product catalogues (*.catalogue.toml, catalogue.toml,
--- and CSV: *.catalogue.csv, *.licences.csv).
+-- and CSV: *.catalogue.csv, *.licences.csv, *.shipments.csv).
 --
 -- Put this directory on 'runtimepath' and write:  vim.lsp.enable('catalogue_lsp')
 -- Override anything with vim.lsp.config('catalogue_lsp', { ... }).
@@ -12,6 +12,7 @@ local function is_catalogue(name)
     or vim.fs.basename(name) == 'catalogue.toml'
     or name:match('%.catalogue%.csv$') ~= nil
     or name:match('%.licences%.csv$') ~= nil
+    or name:match('%.shipments%.csv$') ~= nil
 end
 
 -- Each product's verdict as an inlay hint and a code lens in catalogue

@@ -47,7 +47,7 @@ function settings(): Record<string, unknown> {
 
 function selector(): DocumentSelector {
   const extra = vscode.workspace.getConfiguration(SECTION).get<string[]>('files', []);
-  const patterns = ['**/*.catalogue.toml', '**/catalogue.toml', '**/*.catalogue.csv', '**/*.licences.csv', ...extra];
+  const patterns = ['**/*.catalogue.toml', '**/catalogue.toml', '**/*.catalogue.csv', '**/*.licences.csv', '**/*.shipments.csv', ...extra];
   return patterns.map((pattern) => ({ scheme: 'file', pattern }));
 }
 
