@@ -172,6 +172,18 @@ fn open(path: &Path) -> std::io::Result<File> {
     o.open(path)
 }
 
+/// Reads a data file (a rule pack, a party list) as UTF-8 text through
+/// [`read`]; the error is the message to show after the file's name.
+pub fn read_text(path: &Path, guard: &Guard) -> Result<String, String> {
+    let bytes = read(path, guard).map_err(|e| e.message)?;
+    String::from_utf8(bytes).map_err(|e| {
+        format!(
+            "not UTF-8 text (invalid byte at offset {})",
+            e.utf8_error().valid_up_to()
+        )
+    })
+}
+
 /// Reads the file at `path` under `guard`: resolved, confined, a regular
 /// file, within the size limit. Never blocks on a FIFO or device.
 pub fn read(path: &Path, guard: &Guard) -> Result<Vec<u8>, ReadError> {

@@ -419,22 +419,12 @@ impl RulePack {
         within: Option<crate::fsread::Within>,
     ) -> Result<RulePack, PackError> {
         let file = crate::fsread::shown(path);
-        let bytes =
-            crate::fsread::read(path, &crate::fsread::Guard::rule_pack(within)).map_err(|e| {
-                PackError {
-                    file: file.clone(),
-                    line: None,
-                    message: e.message,
-                }
+        let text = crate::fsread::read_text(path, &crate::fsread::Guard::rule_pack(within))
+            .map_err(|message| PackError {
+                file: file.clone(),
+                line: None,
+                message,
             })?;
-        let text = String::from_utf8(bytes).map_err(|e| PackError {
-            file: file.clone(),
-            line: None,
-            message: format!(
-                "not UTF-8 text (invalid byte at offset {})",
-                e.utf8_error().valid_up_to()
-            ),
-        })?;
         RulePack::parse(&text, &file)
     }
 

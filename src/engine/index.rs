@@ -589,20 +589,65 @@ impl Index {
         cats: &'c [&'c Catalogue],
         word: &str,
     ) -> (Option<&'c str>, usize) {
+        self.suggest(
+            cats,
+            word,
+            (&self.skus, &self.suggest_skus, self.over_skus.as_ref()),
+            Names::sku,
+            Index::sku,
+        )
+    }
+
+    /// The licence id nearest to an unknown one, with the work done.
+    pub fn suggest_licence<'c>(
+        &self,
+        cats: &'c [&'c Catalogue],
+        word: &str,
+    ) -> (Option<&'c str>, usize) {
+        self.suggest(
+            cats,
+            word,
+            (
+                &self.licences,
+                &self.suggest_licences,
+                self.over_licences.as_ref(),
+            ),
+            Names::licence,
+            Index::licence,
+        )
+    }
+
+    /// "Did you mean" over one kind of name: the index built once from
+    /// `table`, with the names an edit changed laid over it (`over`).
+    #[allow(clippy::type_complexity)]
+    fn suggest<'s, 'c>(
+        &'s self,
+        cats: &'c [&'c Catalogue],
+        word: &str,
+        (table, built, over): (
+            &'s HashTable<Places>,
+            &'s OnceLock<(Vec<At>, Suggestions)>,
+            Option<&'s Overlay>,
+        ),
+        name_of: fn(&Names<'c>, At) -> &'c str,
+        lookup: for<'i> fn(&'i Index, &[&Catalogue], &str) -> Option<&'i Places>,
+    ) -> (Option<&'c str>, usize) {
         let names = Names(cats);
-        let (at, s) = self.suggest_skus.get_or_init(|| {
-            self.count(self.skus.len());
-            suggestions(&self.skus, |a| names.sku(a))
+        let (at, s) = built.get_or_init(|| {
+            self.count(table.len());
+            suggestions(table, |a| name_of(&names, a))
         });
-        let Some(o) = &self.over_skus else {
-            return s.nearest(word, |i| at.get(i as usize).map_or("", |&a| names.sku(a)));
+        let name = |i: u32| at.get(i as usize).map_or("", |&a| name_of(&names, a));
+        let Some(o) = over else {
+            let name =
+                |i: u32| -> &'c str { at.get(i as usize).map_or("", |&a| name_of(&names, a)) };
+            return s.nearest(word, name);
         };
-        let name = |i: u32| at.get(i as usize).map_or("", |&a| names.sku(a));
         let (dn, ds) = o.delta.get_or_init(|| {
             let live: Vec<Box<str>> = o
                 .names
                 .iter()
-                .filter(|n| self.sku(cats, n).is_some())
+                .filter(|n| lookup(self, cats, n).is_some())
                 .cloned()
                 .collect();
             self.count(live.len());
@@ -612,7 +657,7 @@ impl Index {
         });
         let keep = |i: u32| {
             at.get(i as usize)
-                .is_some_and(|&a| !o.stale.contains(&a.0) && !o.names.contains(names.sku(a)))
+                .is_some_and(|&a| !o.stale.contains(&a.0) && !o.names.contains(name_of(&names, a)))
         };
         let (best, work) = s.nearest_merged(
             keep,
@@ -623,54 +668,8 @@ impl Index {
         );
         // The winner as the catalogues spell it (borrowed from them, not from the overlay).
         let best = best
-            .and_then(|b| self.sku(cats, b))
-            .map(|p| names.sku(p.first));
-        (best, work)
-    }
-
-    /// The licence id nearest to an unknown one, with the work done.
-    pub fn suggest_licence<'c>(
-        &self,
-        cats: &'c [&'c Catalogue],
-        word: &str,
-    ) -> (Option<&'c str>, usize) {
-        let names = Names(cats);
-        let (at, s) = self.suggest_licences.get_or_init(|| {
-            self.count(self.licences.len());
-            suggestions(&self.licences, |a| names.licence(a))
-        });
-        let Some(o) = &self.over_licences else {
-            return s.nearest(word, |i| {
-                at.get(i as usize).map_or("", |&a| names.licence(a))
-            });
-        };
-        let name = |i: u32| at.get(i as usize).map_or("", |&a| names.licence(a));
-        let (dn, ds) = o.delta.get_or_init(|| {
-            let live: Vec<Box<str>> = o
-                .names
-                .iter()
-                .filter(|n| self.licence(cats, n).is_some())
-                .cloned()
-                .collect();
-            self.count(live.len());
-            let refs: Vec<&str> = live.iter().map(|n| &**n).collect();
-            let d = Suggestions::new(&refs);
-            (live, d)
-        });
-        let keep = |i: u32| {
-            at.get(i as usize)
-                .is_some_and(|&a| !o.stale.contains(&a.0) && !o.names.contains(names.licence(a)))
-        };
-        let (best, work) = s.nearest_merged(
-            keep,
-            name,
-            ds,
-            |i| dn.get(i as usize).map_or("", |n| &**n),
-            word,
-        );
-        let best = best
-            .and_then(|b| self.licence(cats, b))
-            .map(|p| names.licence(p.first));
+            .and_then(|b| lookup(self, cats, b))
+            .map(|p| name_of(&names, p.first));
         (best, work)
     }
 

@@ -174,18 +174,10 @@ impl PartyList {
             what: "a party list",
             ..crate::fsread::Guard::rule_pack(None)
         };
-        let bytes = crate::fsread::read(path, &guard).map_err(|e| ListError {
+        let text = crate::fsread::read_text(path, &guard).map_err(|message| ListError {
             file: file.clone(),
             line: None,
-            message: e.message,
-        })?;
-        let text = String::from_utf8(bytes).map_err(|e| ListError {
-            file: file.clone(),
-            line: None,
-            message: format!(
-                "not UTF-8 text (invalid byte at offset {})",
-                e.utf8_error().valid_up_to()
-            ),
+            message,
         })?;
         PartyList::parse(&text, &file)
     }
