@@ -2,7 +2,8 @@
 //! completion, navigation (definition, references, rename, symbols), and
 //! each product's verdict as an inlay hint and a code lens (contract §11). Each is a pure function of the state and the request.
 
-use super::state::{FileView, State, lsp_range};
+use super::proto;
+use super::state::{FileView, State};
 use crate::catalogue::{
     self, Catalogue, Field, Integrate, LicenceType, Mounting, Product, TableKind,
 };
@@ -18,17 +19,6 @@ use tower_lsp::lsp_types::*;
 /// The table (item) containing a byte offset, whatever the format.
 fn table_at(cat: &Catalogue, offset: usize) -> Option<&catalogue::TableRef> {
     catalogue::format::table_at(cat, offset)
-}
-
-/// A format's text edits as LSP edits of one file.
-fn lsp_edits(st: &State, f: &FileView, edits: Vec<catalogue::format::TextEdit>) -> Vec<TextEdit> {
-    edits
-        .into_iter()
-        .map(|e| TextEdit {
-            range: lsp_range(f.text, f.lines, e.span, st.encoding),
-            new_text: e.text,
-        })
-        .collect()
 }
 
 fn product_at(cat: &Catalogue, offset: usize) -> Option<(usize, &Product)> {
@@ -76,20 +66,17 @@ fn verdict_line(r: &ProductResult) -> String {
 
 pub fn hover(st: &State, uri: &Url, pos: Position) -> Option<Hover> {
     let f = st.file(uri)?;
-    let offset = f.lines.offset(f.text, pos.line, pos.character, st.encoding);
+    let offset = proto::offset(&f, pos, st.encoding);
     let cat = f.catalogue;
     let t = table_at(cat, offset)?;
     let mut md = String::new();
     let range;
     if let Some((span, text)) = super::screening::party_hover(st, uri, &f, t.kind, t.index, offset)
     {
-        return Some(Hover {
-            contents: HoverContents::Markup(MarkupContent {
-                kind: MarkupKind::Markdown,
-                value: text,
-            }),
-            range: Some(lsp_range(f.text, f.lines, span, st.encoding)),
-        });
+        return Some(proto::hover(
+            text,
+            Some(proto::file_range(&f, span, st.encoding)),
+        ));
     }
     match t.kind {
         TableKind::Product => {
@@ -153,13 +140,10 @@ pub fn hover(st: &State, uri: &Url, pos: Position) -> Option<Hover> {
         }
         _ => return None,
     }
-    Some(Hover {
-        contents: HoverContents::Markup(MarkupContent {
-            kind: MarkupKind::Markdown,
-            value: md,
-        }),
-        range: range.map(|s| lsp_range(f.text, f.lines, s, st.encoding)),
-    })
+    Some(proto::hover(
+        md,
+        range.map(|s| proto::file_range(&f, s, st.encoding)),
+    ))
 }
 
 fn enum_value_at(pack: &RulePack, p: &Product, offset: usize) -> Option<(Span, String)> {
@@ -373,12 +357,8 @@ pub fn code_actions(st: &State, uri: &Url, range: Range) -> Vec<CodeActionOrComm
     let Some(res) = st.analyses.get(uri) else {
         return vec![];
     };
-    let start = f
-        .lines
-        .offset(f.text, range.start.line, range.start.character, st.encoding);
-    let end = f
-        .lines
-        .offset(f.text, range.end.line, range.end.character, st.encoding);
+    let start = proto::offset(&f, range.start, st.encoding);
+    let end = proto::offset(&f, range.end, st.encoding);
     let mut out = Vec::new();
     for (moved, d) in res.diagnostics() {
         let at = (
@@ -419,10 +399,7 @@ pub fn code_actions(st: &State, uri: &Url, range: Range) -> Vec<CodeActionOrComm
                         format!("Replace with {new_text}"),
                         ld,
                         uri,
-                        vec![TextEdit {
-                            range: ld.range,
-                            new_text,
-                        }],
+                        vec![proto::text_edit(ld.range, new_text)],
                         i == 0,
                     ));
                 }
@@ -463,19 +440,13 @@ fn shipment_skeleton(
         "{lead}[[shipment]]\nsku = {}\n# TO FILL IN: ship_date = YYYY-MM-DD (required: the shipment is reported as missing it until then),\n# and its amount: quantity with unit (\"kg\", \"g\", \"t\" or \"pcs\"), value with currency (e.g. \"CNY\").\n# Not given: destination, end_user, importer, licence, end_use, contract, euc, transfer and\n# purpose are the product's; write any that differ for this shipment.\n\n",
         quote(sku)
     );
-    let range = lsp_range(f.text, f.lines, Span::new(at, at), st.encoding);
-    Some(CodeActionOrCommand::CodeAction(CodeAction {
-        title: format!("Add a [[shipment]] of {sku}"),
-        kind: Some(CodeActionKind::QUICKFIX),
-        edit: Some(WorkspaceEdit {
-            changes: Some(HashMap::from([(
-                uri.clone(),
-                vec![TextEdit { range, new_text }],
-            )])),
-            ..Default::default()
-        }),
-        ..Default::default()
-    }))
+    let range = proto::file_range(f, Span::new(at, at), st.encoding);
+    Some(proto::quick_fix(
+        format!("Add a [[shipment]] of {sku}"),
+        None,
+        HashMap::from([(uri.clone(), vec![proto::text_edit(range, new_text)])]),
+        false,
+    ))
 }
 
 fn quote(s: &str) -> String {
@@ -489,17 +460,12 @@ fn action(
     edits: Vec<TextEdit>,
     preferred: bool,
 ) -> CodeActionOrCommand {
-    CodeActionOrCommand::CodeAction(CodeAction {
+    proto::quick_fix(
         title,
-        kind: Some(CodeActionKind::QUICKFIX),
-        diagnostics: Some(vec![d.clone()]),
-        edit: Some(WorkspaceEdit {
-            changes: Some(HashMap::from([(uri.clone(), edits)])),
-            ..Default::default()
-        }),
-        is_preferred: preferred.then_some(true),
-        ..Default::default()
-    })
+        Some(d),
+        HashMap::from([(uri.clone(), edits)]),
+        preferred,
+    )
 }
 
 fn missing_licence_actions(
@@ -521,7 +487,7 @@ fn missing_licence_actions(
             key: "licence".into(),
             value: catalogue::format::Value::Str(id.to_string()),
         };
-        lsp_edits(st, f, f.format.render(f.text, f.catalogue, &edit))
+        proto::text_edits(f, f.format.render(f.text, f.catalogue, &edit), st.encoding)
     };
     let mut fits: Vec<(&catalogue::Licence, &LicenceType)> = st
         .files()
@@ -613,7 +579,11 @@ fn missing_licence_actions(
         kind: TableKind::Licence,
         fields,
     };
-    let stub = lsp_edits(st, &reg, reg.format.render(reg.text, reg.catalogue, &stub));
+    let stub = proto::text_edits(
+        &reg,
+        reg.format.render(reg.text, reg.catalogue, &stub),
+        st.encoding,
+    );
     let reference = use_licence(&new_id);
     if stub.is_empty() || reference.is_empty() {
         return;
@@ -621,29 +591,24 @@ fn missing_licence_actions(
     let mut changes: HashMap<Url, Vec<TextEdit>> = HashMap::new();
     changes.entry(register.clone()).or_default().extend(stub);
     changes.entry(f.uri.clone()).or_default().extend(reference);
-    out.push(CodeActionOrCommand::CodeAction(CodeAction {
-        title: format!(
+    out.push(proto::quick_fix(
+        format!(
             "Add a licence stub {new_id} to {} and use it",
             register
                 .path_segments()
                 .and_then(|mut s| s.next_back())
                 .unwrap_or("the licence register")
         ),
-        kind: Some(CodeActionKind::QUICKFIX),
-        diagnostics: Some(vec![d.clone()]),
-        edit: Some(WorkspaceEdit {
-            changes: Some(changes),
-            ..Default::default()
-        }),
-        is_preferred: fits.is_empty().then_some(true),
-        ..Default::default()
-    }));
+        Some(d),
+        changes,
+        fits.is_empty(),
+    ));
 }
 
 /// Completion items at a position.
 pub fn completion(st: &State, uri: &Url, pos: Position) -> Vec<CompletionItem> {
     let Some(f) = st.file(uri) else { return vec![] };
-    let offset = f.lines.offset(f.text, pos.line, pos.character, st.encoding);
+    let offset = proto::offset(&f, pos, st.encoding);
     if let catalogue::Format::Csv(csv) = f.format {
         // A cell: its column's values; a header cell: the columns not there yet.
         let Some((key, in_value)) = f.format.key_at(f.text, f.catalogue, offset) else {
@@ -706,14 +671,7 @@ pub fn completion(st: &State, uri: &Url, pos: Position) -> Vec<CompletionItem> {
     value_items(st, uri, kind, key, in_inline_key)
 }
 
-fn completion_item(label: &str, detail: &str, k: CompletionItemKind) -> CompletionItem {
-    CompletionItem {
-        label: label.to_string(),
-        detail: (!detail.is_empty()).then(|| detail.to_string()),
-        kind: Some(k),
-        ..Default::default()
-    }
-}
+use proto::completion_item;
 
 /// The values a field of a table may take (`in_inline_key`: the cursor is on
 /// a composition key, where elements are offered).
@@ -854,10 +812,7 @@ pub enum Target {
 /// The licence id or SKU at an LSP position of a file.
 pub fn target_at_position(st: &State, uri: &Url, pos: Position) -> Option<Target> {
     let f = st.file(uri)?;
-    target_at(
-        f.catalogue,
-        f.lines.offset(f.text, pos.line, pos.character, st.encoding),
-    )
+    target_at(f.catalogue, proto::offset(&f, pos, st.encoding))
 }
 
 pub fn target_at(cat: &Catalogue, offset: usize) -> Option<Target> {
@@ -930,10 +885,7 @@ pub fn occurrences(st: &State, target: &Target) -> Vec<(Url, Span, bool)> {
 
 pub fn location(st: &State, uri: &Url, span: Span) -> Option<Location> {
     let f = st.file(uri)?;
-    Some(Location {
-        uri: uri.clone(),
-        range: lsp_range(f.text, f.lines, span, st.encoding),
-    })
+    Some(proto::location(&f, span, st.encoding))
 }
 
 /// Renames a licence id or SKU everywhere; the new name must be a plain string.
@@ -943,28 +895,27 @@ pub fn rename(st: &State, target: &Target, new_name: &str) -> WorkspaceEdit {
         if let Some(loc) = location(st, &uri, span) {
             // Written as the file's format writes a string (quoted in TOML, a cell in CSV).
             let format = st.file(&uri).map(|f| f.format).unwrap_or_default();
-            changes.entry(uri).or_default().push(TextEdit {
-                range: loc.range,
-                new_text: format.replacement(new_name, true),
-            });
+            changes.entry(uri).or_default().push(proto::text_edit(
+                loc.range,
+                format.replacement(new_name, true),
+            ));
         }
     }
-    WorkspaceEdit {
-        changes: Some(changes),
-        ..Default::default()
-    }
+    proto::workspace_edit(changes)
 }
 
 /// The outline: one symbol per table, without children; a product's detail
 /// is its verdict in one word. Editors ask for it after every edit
 /// (breadcrumbs, sticky scroll), so every byte counts: 10 000 products.
-#[allow(deprecated)] // DocumentSymbol::deprecated is a required field
 pub fn document_symbols(st: &State, uri: &Url) -> Vec<DocumentSymbol> {
     let Some(f) = st.file(uri) else { return vec![] };
     let res = st.analyses.get(uri);
     let mut out = Vec::with_capacity(f.catalogue.tables.len());
     for t in &f.catalogue.tables {
-        let (name, detail, kind) = match t.kind {
+        let Some(kind) = proto::symbol_kind(t.kind) else {
+            continue;
+        };
+        let (name, detail) = match t.kind {
             TableKind::Product => {
                 let Some(p) = f.catalogue.products.get(t.index) else {
                     continue;
@@ -973,7 +924,6 @@ pub fn document_symbols(st: &State, uri: &Url) -> Vec<DocumentSymbol> {
                 (
                     p.sku_str().unwrap_or("(no sku)").to_string(),
                     verdict.map(|v| v.as_str().to_string()),
-                    SymbolKind::OBJECT,
                 )
             }
             TableKind::Licence => {
@@ -983,54 +933,42 @@ pub fn document_symbols(st: &State, uri: &Url) -> Vec<DocumentSymbol> {
                 (
                     l.id_str().unwrap_or("(no id)").to_string(),
                     l.kind.as_ref().map(|k| k.value.as_str().to_string()),
-                    SymbolKind::KEY,
                 )
             }
-            TableKind::Catalogue => ("catalogue".to_string(), None, SymbolKind::NAMESPACE),
+            TableKind::Catalogue => ("catalogue".to_string(), None),
             _ => continue,
         };
-        out.push(DocumentSymbol {
+        out.push(proto::document_symbol(
             name,
             detail,
             kind,
-            tags: None,
-            deprecated: None,
-            range: lsp_range(f.text, f.lines, t.span, st.encoding),
-            selection_range: lsp_range(f.text, f.lines, t.header, st.encoding),
-            children: None,
-        });
+            proto::file_range(&f, t.span, st.encoding),
+            proto::file_range(&f, t.header, st.encoding),
+        ));
     }
     out
 }
 
-#[allow(deprecated)]
 pub fn workspace_symbols(st: &State, query: &str) -> Vec<SymbolInformation> {
     let q = query.to_lowercase();
     let mut out = Vec::new();
     for f in st.files() {
-        let mut add = |name: &str, kind: SymbolKind, span: Span| {
+        let mut add = |name: &str, kind: TableKind, span: Span| {
             if name.to_lowercase().contains(&q) && out.len() < 1000 {
-                out.push(SymbolInformation {
-                    name: name.to_string(),
-                    kind,
-                    tags: None,
-                    deprecated: None,
-                    location: Location {
-                        uri: f.uri.clone(),
-                        range: lsp_range(f.text, f.lines, span, st.encoding),
-                    },
-                    container_name: None,
-                });
+                if let Some(kind) = proto::symbol_kind(kind) {
+                    let location = proto::location(&f, span, st.encoding);
+                    out.push(proto::symbol_information(name, kind, location));
+                }
             }
         };
         for p in &f.catalogue.products {
             if let Some(s) = p.sku_str() {
-                add(s, SymbolKind::OBJECT, p.header);
+                add(s, TableKind::Product, p.header);
             }
         }
         for l in &f.catalogue.licences {
             if let Some(s) = l.id_str() {
-                add(s, SymbolKind::KEY, l.header);
+                add(s, TableKind::Licence, l.header);
             }
         }
     }
@@ -1065,12 +1003,8 @@ fn products_in<'a>(
     range: Range,
     enc: crate::text::Encoding,
 ) -> impl Iterator<Item = &'a catalogue::TableRef> + 'a {
-    let a = f
-        .lines
-        .offset(f.text, range.start.line, range.start.character, enc);
-    let b = f
-        .lines
-        .offset(f.text, range.end.line, range.end.character, enc);
+    let a = proto::offset(f, range.start, enc);
+    let b = proto::offset(f, range.end, enc);
     let tables = &f.catalogue.tables;
     let first = tables.partition_point(|t| t.header.end() < a);
     tables[first..]
@@ -1088,17 +1022,8 @@ pub fn inlay_hints(st: &State, uri: &Url, range: Range) -> Vec<InlayHint> {
     products_in(&f, range, st.encoding)
         .filter_map(|t| {
             let r = res.product(t.index)?;
-            let (l, c) = f.lines.position(f.text, t.header.end(), st.encoding);
-            Some(InlayHint {
-                position: Position::new(l, c),
-                label: InlayHintLabel::String(verdict_text(r)),
-                kind: None,
-                text_edits: None,
-                tooltip: None,
-                padding_left: Some(true),
-                padding_right: None,
-                data: None,
-            })
+            let at = proto::position(f.text, f.lines, t.header.end(), st.encoding);
+            Some(proto::inlay_hint(at, verdict_text(r)))
         })
         .collect()
 }
@@ -1146,15 +1071,10 @@ pub fn code_lenses(st: &State, uri: &Url) -> Vec<CodeLens> {
         .filter(|t| matches!(t.kind, TableKind::Product | TableKind::Licence))
         .filter_map(|t| {
             let title = lens_title(st, f.catalogue, res, t)?;
-            Some(CodeLens {
-                range: lsp_range(f.text, f.lines, t.header, st.encoding),
-                command: Some(Command {
-                    title,
-                    command: String::new(),
-                    arguments: None,
-                }),
-                data: None,
-            })
+            Some(proto::label_lens(
+                proto::file_range(&f, t.header, st.encoding),
+                title,
+            ))
         })
         .collect()
 }

@@ -10,6 +10,7 @@ pub mod document;
 mod features;
 pub mod framing;
 mod indexer;
+mod proto;
 mod refs;
 mod screening;
 mod shipcache;

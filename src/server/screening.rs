@@ -2,7 +2,8 @@
 //! (what the screening found, the list entry and its source) and the quick
 //! fix that records a reviewed non-match as a `[[screening]]` table.
 
-use super::state::{FileView, State, lsp_range};
+use super::proto;
+use super::state::{FileView, State};
 use crate::catalogue::{Field, TableKind};
 use crate::diagnostic::Diagnostic;
 use crate::parties::{Match, normalise};
@@ -185,22 +186,15 @@ pub fn screening_action(
         q(entry)
     );
     let end = Span::new(f.text.len(), f.text.len());
-    let range = lsp_range(f.text, f.lines, end, st.encoding);
-    Some(CodeActionOrCommand::CodeAction(CodeAction {
-        title: format!(
+    let range = proto::file_range(f, end, st.encoding);
+    Some(proto::quick_fix(
+        format!(
             "Record a reviewed non-match of \"{party}\" with `{entry}` ([[screening]], to fill)"
         ),
-        kind: Some(CodeActionKind::QUICKFIX),
-        diagnostics: Some(vec![ld.clone()]),
-        edit: Some(WorkspaceEdit {
-            changes: Some(HashMap::from([(
-                uri.clone(),
-                vec![TextEdit { range, new_text }],
-            )])),
-            ..Default::default()
-        }),
-        ..Default::default()
-    }))
+        Some(ld),
+        HashMap::from([(uri.clone(), vec![proto::text_edit(range, new_text)])]),
+        false,
+    ))
 }
 
 /// The LSP diagnostic type, named apart from the engine's.

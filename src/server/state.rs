@@ -4,6 +4,7 @@
 //! state and compute under the lock, then publish after releasing it.
 
 use super::document::{DiskFile, Document, Edit};
+use super::proto;
 use super::wire::{Anchor, Template};
 use crate::catalogue::parse::Changed;
 use crate::catalogue::{Catalogue, Field};
@@ -997,17 +998,9 @@ impl State {
 
     /// The rule pack configuration error, shown on every file.
     pub fn pack_error_diagnostic(&self) -> Option<lsp::Diagnostic> {
-        self.pack_error.as_ref().map(|e| lsp::Diagnostic {
-            range: lsp::Range::default(),
-            severity: Some(lsp::DiagnosticSeverity::ERROR),
-            code: Some(lsp::NumberOrString::String(
-                Code::RulePackError.as_str().into(),
-            )),
-            source: Some("catalogue-lsp".into()),
-            // Sent with every publication: a huge setting is not echoed whole.
-            message: shown_message(e),
-            ..Default::default()
-        })
+        self.pack_error
+            .as_ref()
+            .map(|e| proto::config_error(Code::RulePackError, e))
     }
 
     /// A file's diagnostics in LSP form, applying severity overrides.
@@ -1051,7 +1044,7 @@ impl State {
             None => d.severity,
         };
         let mut anchors = Vec::with_capacity(2 + 2 * d.related.len());
-        let range = lsp_range(f.text, f.lines, d.span, self.encoding);
+        let range = proto::file_range(f, d.span, self.encoding);
         anchors.push((range.start.line, Some(d.span.start())));
         anchors.push((range.end.line, Some(d.span.end())));
         let related: Vec<lsp::DiagnosticRelatedInformation> = d
@@ -1065,20 +1058,14 @@ impl State {
                 };
                 let uri = self.uri_of(id)?;
                 let v = self.file(uri)?;
-                let range = lsp_range(v.text, v.lines, r.span, self.encoding);
+                let range = proto::file_range(&v, r.span, self.encoding);
                 let local = Some(id) == own;
                 anchors.push((range.start.line, local.then_some(r.span.start())));
                 anchors.push((range.end.line, local.then_some(r.span.end())));
-                Some(lsp::DiagnosticRelatedInformation {
-                    location: lsp::Location {
-                        uri: uri.clone(),
-                        range,
-                    },
-                    message: r.message.clone(),
-                })
+                Some(proto::related(uri, range, &r.message))
             })
             .collect();
-        Some((to_lsp(d, sev, range, related), anchors))
+        Some((proto::diagnostic(d, sev, range, related), anchors))
     }
 }
 
@@ -1281,69 +1268,8 @@ pub fn internal_error(what: &str) -> Diagnostic {
     )
 }
 
-pub fn lsp_range(text: &str, lines: &LineIndex, span: Span, enc: Encoding) -> lsp::Range {
-    let (l1, c1) = lines.position(text, span.start(), enc);
-    let (l2, c2) = lines.position(text, span.end(), enc);
-    lsp::Range {
-        start: lsp::Position::new(l1, c1),
-        end: lsp::Position::new(l2, c2),
-    }
-}
-
-fn to_lsp(
-    d: &Diagnostic,
-    sev: Severity,
-    range: lsp::Range,
-    related: Vec<lsp::DiagnosticRelatedInformation>,
-) -> lsp::Diagnostic {
-    let href = d
-        .source
-        .as_ref()
-        .and_then(|s| Url::parse(&s.url).ok())
-        .or_else(|| {
-            Url::parse(&format!(
-                "{}#{}",
-                crate::diagnostic::SPEC_URI,
-                d.code.as_str()
-            ))
-            .ok()
-        });
-    // Errors and warnings carry their source in the text (the Problems list);
-    // the information and hint marks on every product link to it
-    // (`codeDescription`) and their hovers cite it: the message stays short.
-    let message = match &d.source {
-        Some(s) if sev <= Severity::Warning => format!("{}\nSource: {}", d.message, s.cite()),
-        _ => d.message.clone(),
-    };
-    lsp::Diagnostic {
-        range,
-        severity: Some(match sev {
-            Severity::Error => lsp::DiagnosticSeverity::ERROR,
-            Severity::Warning => lsp::DiagnosticSeverity::WARNING,
-            Severity::Information => lsp::DiagnosticSeverity::INFORMATION,
-            Severity::Hint => lsp::DiagnosticSeverity::HINT,
-        }),
-        code: Some(lsp::NumberOrString::String(d.code.as_str().into())),
-        code_description: href.map(|href| lsp::CodeDescription { href }),
-        source: Some("catalogue-lsp".into()),
-        message,
-        related_information: (!related.is_empty()).then_some(related),
-        tags: (d.code == Code::UnnecessaryLicence).then(|| vec![lsp::DiagnosticTag::UNNECESSARY]),
-        // Quick-fix data only where there is a fix: every byte is re-sent on each keystroke.
-        data: (!d.fix.replacements.is_empty())
-            .then(|| serde_json::json!({ "sku": d.sku, "replacements": d.fix.replacements, "quote": d.fix.quote })),
-    }
-}
-
-/// A configuration message cut to a few lines' length (it is re-sent on
-/// every publication: a 5 MB setting must not be echoed whole).
-fn shown_message(m: &str) -> String {
-    const MAX: usize = 1000;
-    match m.char_indices().nth(MAX) {
-        None => m.to_string(),
-        Some((at, _)) => format!("{}… ({} bytes in all)", &m[..at], m.len()),
-    }
-}
+/// The range of a span (kept under this name for the modules that import it from here).
+pub use super::proto::range as lsp_range;
 
 #[cfg(test)]
 mod tests {
