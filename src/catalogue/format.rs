@@ -212,6 +212,17 @@ pub enum Edit {
         kind: TableKind,
         fields: Vec<(String, Value)>,
     },
+    /// A new item of `kind` with these fields next to the item whose table
+    /// spans `item` (just after it where the order of a file's tables is
+    /// the author's, TOML; a CSV file appends a row, as `Insert`), with
+    /// lines saying what is left `to_fill` where the format has comments
+    /// (TOML; CSV has none: the empty cells and the diagnostics say it).
+    InsertAfter {
+        item: Span,
+        kind: TableKind,
+        fields: Vec<(String, Value)>,
+        to_fill: Vec<String>,
+    },
 }
 
 /// Bytes `span` of the file replaced by `text`.
@@ -324,11 +335,8 @@ fn toml_render(text: &str, edit: &Edit) -> Vec<TextEdit> {
             }
         }
         Edit::Insert { kind, fields } => {
-            let header = match kind {
-                TableKind::Product => "[[product]]",
-                TableKind::Licence => "[[licence]]",
-                TableKind::Catalogue => "[catalogue]",
-                _ => return vec![],
+            let Some(header) = toml_header(*kind) else {
+                return vec![];
             };
             let prefix = if text.ends_with('\n') || text.is_empty() {
                 ""
@@ -345,6 +353,50 @@ fn toml_render(text: &str, edit: &Edit) -> Vec<TextEdit> {
                 text: s,
             }]
         }
+        Edit::InsertAfter {
+            item,
+            kind,
+            fields,
+            to_fill,
+        } => {
+            let (Some(header), Some(before)) =
+                (toml_header(*kind), text.get(item.start()..item.end()))
+            else {
+                return vec![];
+            };
+            // One blank line between the item and the new table, and after it.
+            let lead = if before.ends_with("\n\n") || before.ends_with("\r\n\r\n") {
+                String::new()
+            } else if before.ends_with('\n') {
+                eol.to_string()
+            } else {
+                format!("{eol}{eol}")
+            };
+            let mut s = format!("{lead}{header}{eol}");
+            for (k, v) in fields {
+                s.push_str(&format!("{k} = {}{eol}", toml_value(v)));
+            }
+            for line in to_fill {
+                s.push_str(&format!("# {line}{eol}"));
+            }
+            s.push_str(eol);
+            vec![TextEdit {
+                span: Span::new(item.end(), item.end()),
+                text: s,
+            }]
+        }
+    }
+}
+
+/// The header of a new TOML table of `kind`.
+fn toml_header(kind: TableKind) -> Option<&'static str> {
+    match kind {
+        TableKind::Product => Some("[[product]]"),
+        TableKind::Licence => Some("[[licence]]"),
+        TableKind::Shipment => Some("[[shipment]]"),
+        TableKind::Screening => Some("[[screening]]"),
+        TableKind::Catalogue => Some("[catalogue]"),
+        _ => None,
     }
 }
 
@@ -536,6 +588,20 @@ fn csv_edits(text: &str, cat: &Catalogue, kind: CsvKind, edit: &Edit) -> Option<
             });
             Some(edits)
         }
+        // A row's place carries no meaning and CSV has no comments: a new row.
+        Edit::InsertAfter {
+            kind: table,
+            fields,
+            ..
+        } => csv_edits(
+            text,
+            cat,
+            kind,
+            &Edit::Insert {
+                kind: *table,
+                fields: fields.clone(),
+            },
+        ),
     }
 }
 
@@ -684,6 +750,59 @@ mod tests {
         assert_eq!(
             apply("", LICENCES.render("", &LICENCES.parse(""), &ins)),
             "id,items,expires\nL2,1C905; 1C904,2026-12-31\n"
+        );
+    }
+
+    /// A new item next to another: after its table in TOML (one blank line
+    /// either side, the file's line ends, what is left to fill as comments);
+    /// a new row in CSV (no comments), and nothing where the file cannot hold it.
+    #[test]
+    fn insert_after_an_item() {
+        let ship = |item: Span| Edit::InsertAfter {
+            item,
+            kind: TableKind::Shipment,
+            fields: vec![("sku".into(), Value::Str("A".into()))],
+            to_fill: vec!["TO FILL IN: ship_date".into()],
+        };
+        let text = "[[product]]\nsku = \"A\"\n\n[[product]]\nsku = \"B\"";
+        let cat = Format::Toml.parse(text);
+        let (a, b) = (cat.products[0].span, cat.products[1].span);
+        let t = apply(text, Format::Toml.render(text, &cat, &ship(a)));
+        assert_eq!(
+            t,
+            "[[product]]\nsku = \"A\"\n\n[[shipment]]\nsku = \"A\"\n# TO FILL IN: ship_date\n\n[[product]]\nsku = \"B\""
+        );
+        assert_eq!(Format::Toml.parse(&t).shipments.len(), 1);
+        let t = apply(text, Format::Toml.render(text, &cat, &ship(b)));
+        assert!(
+            t.ends_with("sku = \"B\"\n\n[[shipment]]\nsku = \"A\"\n# TO FILL IN: ship_date\n\n"),
+            "{t}"
+        );
+        let crlf = text.replace('\n', "\r\n");
+        let cat = Format::Toml.parse(&crlf);
+        let t = apply(
+            &crlf,
+            Format::Toml.render(&crlf, &cat, &ship(cat.products[0].span)),
+        );
+        assert!(!t.replace("\r\n", "").contains('\n'), "CRLF kept: {t:?}");
+        assert_eq!(Format::Toml.parse(&t).shipments.len(), 1);
+        // CSV: a row at the end, in header order; no comment.
+        const SHIPMENTS: Format = Format::Csv(CsvKind::Shipments);
+        let text = "ship_date,sku,quantity\n2026-01-01,A,5\n";
+        let cat = SHIPMENTS.parse(text);
+        let t = apply(
+            text,
+            SHIPMENTS.render(text, &cat, &ship(cat.shipments[0].span)),
+        );
+        assert_eq!(t, "ship_date,sku,quantity\n2026-01-01,A,5\n,A,\n");
+        assert_eq!(SHIPMENTS.parse(&t).shipments.len(), 2);
+        let text = "sku,form\nA,magnet\n";
+        let cat = PRODUCTS.parse(text);
+        assert!(
+            PRODUCTS
+                .render(text, &cat, &ship(cat.products[0].span))
+                .is_empty(),
+            "a product CSV holds no shipment"
         );
     }
 

@@ -6,12 +6,12 @@
 //! (`catalogue::format::Format::render`), never written here.
 
 use super::{product_at, result_for};
+use crate::catalogue::csv::CsvKind;
 use crate::catalogue::{self, LicenceType, Product, TableKind};
 use crate::diagnostic::Code;
 use crate::engine::licence;
 use crate::server::proto;
 use crate::server::state::{FileView, State};
-use crate::text::Span;
 use std::collections::HashMap;
 use tower_lsp::lsp_types::*;
 
@@ -74,49 +74,81 @@ pub fn code_actions(st: &State, uri: &Url, range: Range) -> Vec<CodeActionOrComm
         }
     }
     if let Some((_, p)) = product_at(f.catalogue, start) {
-        out.extend(shipment_skeleton(st, &f, uri, p));
+        out.extend(shipment_skeleton(st, &f, p));
     }
     out
 }
 
-/// Adds a `[[shipment]]` of the product after its table (v2 §4a): the SKU
-/// filled in, nothing invented. `ship_date` stays missing (reported until
-/// it is written) and comments say what to fill in.
-fn shipment_skeleton(
-    st: &State,
-    f: &FileView,
-    uri: &Url,
-    p: &Product,
-) -> Option<CodeActionOrCommand> {
-    // Shipments are tables of a TOML catalogue (a CSV file holds one kind).
-    if !matches!(f.format, catalogue::Format::Toml) {
+/// What a new shipment leaves to fill in, said where the format has
+/// comments (TOML).
+const SHIPMENT_TO_FILL: [&str; 4] = [
+    "TO FILL IN: ship_date = YYYY-MM-DD (required: the shipment is reported as missing it until then),",
+    "and its amount: quantity with unit (\"kg\", \"g\", \"t\" or \"pcs\"), value with currency (e.g. \"CNY\").",
+    "Not given: destination, end_user, importer, licence, end_use, contract, euc, transfer and",
+    "purpose are the product's; write any that differ for this shipment.",
+];
+
+/// Adds a shipment of the product (v2 §4a): the SKU filled in, nothing
+/// invented; `ship_date` stays missing (reported until it is written).
+/// Where it goes is the format's to say: after the product's table when its
+/// file holds shipments (TOML, with comments saying what to fill in); for a
+/// product of a CSV catalogue, a row of a `*.shipments.csv` in the same
+/// folder (the one with most shipments). None when no such file exists: a
+/// product CSV cannot hold a shipment, and a shipments file is not invented.
+fn shipment_skeleton(st: &State, f: &FileView, p: &Product) -> Option<CodeActionOrCommand> {
+    use catalogue::format::{Edit, Value};
+    let sku = p.sku_str()?;
+    let fields = vec![("sku".to_string(), Value::Str(sku.to_string()))];
+    let (target, edit) = if f.format.holds(TableKind::Shipment) {
+        let to_fill = SHIPMENT_TO_FILL.iter().map(|l| l.to_string()).collect();
+        let edit = Edit::InsertAfter {
+            item: p.span,
+            kind: TableKind::Shipment,
+            fields,
+            to_fill,
+        };
+        (f.uri.clone(), edit)
+    } else {
+        let folder = f.uri.join(".").ok();
+        let target = st
+            .files()
+            .into_iter()
+            .filter(|v| v.format == catalogue::Format::Csv(CsvKind::Shipments))
+            .filter(|v| folder.is_some() && v.uri.join(".").ok() == folder)
+            .max_by_key(|v| {
+                (
+                    v.catalogue.shipments.len(),
+                    std::cmp::Reverse(v.uri.clone()),
+                )
+            })?
+            .uri
+            .clone();
+        let edit = Edit::Insert {
+            kind: TableKind::Shipment,
+            fields,
+        };
+        (target, edit)
+    };
+    let t = st.file(&target)?;
+    let edits = proto::text_edits(&t, t.format.render(t.text, t.catalogue, &edit), st.encoding);
+    if edits.is_empty() {
         return None;
     }
-    let sku = p.sku_str()?;
-    let at = p.span.end();
-    let before = &f.text[p.span.start()..at];
-    let lead = if before.ends_with("\n\n") || before.ends_with("\r\n\r\n") {
-        ""
-    } else if before.ends_with('\n') {
-        "\n"
+    let title = if target == *f.uri {
+        format!("Add a [[shipment]] of {sku}")
     } else {
-        "\n\n"
+        let name = target
+            .path_segments()
+            .and_then(|mut s| s.next_back())
+            .unwrap_or("the shipments file");
+        format!("Add a shipment of {sku} to {name}")
     };
-    let new_text = format!(
-        "{lead}[[shipment]]\nsku = {}\n# TO FILL IN: ship_date = YYYY-MM-DD (required: the shipment is reported as missing it until then),\n# and its amount: quantity with unit (\"kg\", \"g\", \"t\" or \"pcs\"), value with currency (e.g. \"CNY\").\n# Not given: destination, end_user, importer, licence, end_use, contract, euc, transfer and\n# purpose are the product's; write any that differ for this shipment.\n\n",
-        quote(sku)
-    );
-    let range = proto::file_range(f, Span::new(at, at), st.encoding);
     Some(proto::quick_fix(
-        format!("Add a [[shipment]] of {sku}"),
+        title,
         None,
-        HashMap::from([(uri.clone(), vec![proto::text_edit(range, new_text)])]),
+        HashMap::from([(target, edits)]),
         false,
     ))
-}
-
-fn quote(s: &str) -> String {
-    serde_json::to_string(s).unwrap_or_else(|_| format!("\"{s}\""))
 }
 
 fn action(
@@ -269,4 +301,98 @@ fn missing_licence_actions(
         changes,
         fits.is_empty(),
     ));
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::server::document::Document;
+
+    /// The state with these files open (format by name), analysed.
+    fn open(files: &[(&str, &str)]) -> (State, Vec<Url>) {
+        let mut st = State::default();
+        let uris: Vec<Url> = files
+            .iter()
+            .map(|(n, _)| Url::parse(&format!("file:///{n}")).unwrap())
+            .collect();
+        for ((name, text), uri) in files.iter().zip(&uris) {
+            let format = catalogue::Format::of_file_name(name);
+            st.docs.insert(
+                uri.clone(),
+                Document::with_format(text.to_string(), 1, format),
+            );
+        }
+        st.analyse(&uris, None);
+        (st, uris)
+    }
+
+    /// The shipment quick fixes offered on line `line` of `uri`: (title, file edited, its edits).
+    fn shipment_fixes(st: &State, uri: &Url, line: u32) -> Vec<(String, Url, Vec<TextEdit>)> {
+        let at = Range::new(Position::new(line, 0), Position::new(line, 0));
+        code_actions(st, uri, at)
+            .into_iter()
+            .filter_map(|a| match a {
+                CodeActionOrCommand::CodeAction(a) if a.title.contains("shipment") => {
+                    let (file, edits) = a.edit?.changes?.into_iter().next()?;
+                    Some((a.title, file, edits))
+                }
+                _ => None,
+            })
+            .collect()
+    }
+
+    /// In TOML the shipment goes after the product's table, written by the
+    /// format with comments on what to fill in (the text it always had).
+    #[test]
+    fn a_toml_product_gets_a_shipment_table_after_it() {
+        let text = "[[product]]\nsku = \"A\"\nform = \"magnet\"\n\n[[product]]\nsku = \"B\"\n";
+        let (st, uris) = open(&[("w/a.catalogue.toml", text)]);
+        let fixes = shipment_fixes(&st, &uris[0], 1);
+        let [(title, file, edits)] = fixes.as_slice() else {
+            panic!("one shipment fix: {fixes:?}");
+        };
+        assert_eq!(title, "Add a [[shipment]] of A");
+        assert_eq!(file, &uris[0]);
+        assert_eq!(edits.len(), 1);
+        assert_eq!(
+            edits[0].range,
+            Range::new(Position::new(4, 0), Position::new(4, 0))
+        );
+        assert_eq!(
+            edits[0].new_text,
+            "[[shipment]]\nsku = \"A\"\n# TO FILL IN: ship_date = YYYY-MM-DD (required: the shipment is reported as missing it until then),\n# and its amount: quantity with unit (\"kg\", \"g\", \"t\" or \"pcs\"), value with currency (e.g. \"CNY\").\n# Not given: destination, end_user, importer, licence, end_use, contract, euc, transfer and\n# purpose are the product's; write any that differ for this shipment.\n\n"
+        );
+    }
+
+    /// A product CSV holds no shipment: the fix writes a row of the
+    /// `*.shipments.csv` in the same folder, and is not offered when there
+    /// is none there (a shipments file elsewhere is not this catalogue's).
+    #[test]
+    fn a_csv_product_gets_a_row_of_the_shipments_csv_beside_it_or_nothing() {
+        let products = "sku,form,composition\nA,magnet,Nd=30; Fe=70\n";
+        let shipped = "sku,ship_date,quantity,unit\nA,2026-02-01,5,kg\n";
+        let (st, uris) = open(&[
+            ("w/a.catalogue.csv", products),
+            ("w/s.shipments.csv", shipped),
+            ("other/t.shipments.csv", shipped),
+        ]);
+        let fixes = shipment_fixes(&st, &uris[0], 1);
+        let [(title, file, edits)] = fixes.as_slice() else {
+            panic!("one shipment fix: {fixes:?}");
+        };
+        assert_eq!(title, "Add a shipment of A to s.shipments.csv");
+        assert_eq!(file, &uris[1]);
+        assert_eq!(edits.len(), 1);
+        assert_eq!(
+            edits[0].range,
+            Range::new(Position::new(2, 0), Position::new(2, 0))
+        );
+        assert_eq!(edits[0].new_text, "A,,,\n");
+
+        let (st, uris) = open(&[
+            ("w/a.catalogue.csv", products),
+            ("other/t.shipments.csv", shipped),
+        ]);
+        assert_eq!(shipment_fixes(&st, &uris[0], 1), vec![]);
+    }
 }
