@@ -4,11 +4,13 @@
 //! versioned push diagnostics through one ordered publisher task, pull
 //! diagnostics, configuration, workspace indexing and file watching, and the
 //! lifecycle (exit after shutdown even if stdin stays open; exit when the
-//! parent dies). Features live in `features`, state in `state`.
+//! parent dies). Request handlers live in `handlers` (one file each), LSP
+//! conversion in `proto`, state in `state`.
 
 pub mod document;
 mod handlers;
-/// The handlers' old name, for modules that still call `features::…`.
+/// The request handlers (`handlers/`, one file each) under the name the
+/// routing below and `symbols` call them by.
 use handlers as features;
 pub mod framing;
 mod indexer;
@@ -521,19 +523,19 @@ impl LanguageServer for Backend {
 
     async fn hover(&self, params: HoverParams) -> Result<Option<Hover>> {
         let p = params.text_document_position_params;
-        Ok(guard(|| handlers::hover(&self.state(), &p.text_document.uri, p.position)).flatten())
+        Ok(guard(|| features::hover(&self.state(), &p.text_document.uri, p.position)).flatten())
     }
 
     async fn completion(&self, params: CompletionParams) -> Result<Option<CompletionResponse>> {
         let p = params.text_document_position;
-        let items = guard(|| handlers::completion(&self.state(), &p.text_document.uri, p.position))
+        let items = guard(|| features::completion(&self.state(), &p.text_document.uri, p.position))
             .unwrap_or_default();
         Ok(Some(CompletionResponse::Array(items)))
     }
 
     async fn code_action(&self, params: CodeActionParams) -> Result<Option<CodeActionResponse>> {
         Ok(guard(|| {
-            handlers::code_actions(&self.state(), &params.text_document.uri, params.range)
+            features::code_actions(&self.state(), &params.text_document.uri, params.range)
         }))
     }
 
@@ -544,11 +546,11 @@ impl LanguageServer for Backend {
         let p = params.text_document_position_params;
         Ok(guard(|| {
             let st = self.state();
-            let target = handlers::target_at_position(&st, &p.text_document.uri, p.position)?;
-            let (uri, span, _) = handlers::occurrences(&st, &target)
+            let target = features::target_at_position(&st, &p.text_document.uri, p.position)?;
+            let (uri, span, _) = features::occurrences(&st, &target)
                 .into_iter()
                 .find(|o| o.2)?;
-            handlers::location(&st, &uri, span).map(GotoDefinitionResponse::Scalar)
+            features::location(&st, &uri, span).map(GotoDefinitionResponse::Scalar)
         })
         .flatten())
     }
@@ -558,12 +560,12 @@ impl LanguageServer for Backend {
         let include_decl = params.context.include_declaration;
         Ok(guard(|| {
             let st = self.state();
-            let target = handlers::target_at_position(&st, &p.text_document.uri, p.position)?;
+            let target = features::target_at_position(&st, &p.text_document.uri, p.position)?;
             Some(
-                handlers::occurrences(&st, &target)
+                features::occurrences(&st, &target)
                     .into_iter()
                     .filter(|o| include_decl || !o.2)
-                    .filter_map(|(u, s, _)| handlers::location(&st, &u, s))
+                    .filter_map(|(u, s, _)| features::location(&st, &u, s))
                     .collect(),
             )
         })
@@ -579,8 +581,8 @@ impl LanguageServer for Backend {
         }
         Ok(guard(|| {
             let st = self.state();
-            let target = handlers::target_at_position(&st, &p.text_document.uri, p.position)?;
-            Some(handlers::rename(&st, &target, &params.new_name))
+            let target = features::target_at_position(&st, &p.text_document.uri, p.position)?;
+            Some(features::rename(&st, &target, &params.new_name))
         })
         .flatten())
     }
@@ -591,7 +593,7 @@ impl LanguageServer for Backend {
     ) -> Result<Option<DocumentSymbolResponse>> {
         let t = std::time::Instant::now();
         let symbols = guard(|| {
-            DocumentSymbolResponse::Nested(handlers::document_symbols(
+            DocumentSymbolResponse::Nested(features::document_symbols(
                 &self.state(),
                 &params.text_document.uri,
             ))
@@ -605,19 +607,19 @@ impl LanguageServer for Backend {
         params: WorkspaceSymbolParams,
     ) -> Result<Option<Vec<SymbolInformation>>> {
         Ok(guard(|| {
-            handlers::workspace_symbols(&self.state(), &params.query)
+            features::workspace_symbols(&self.state(), &params.query)
         }))
     }
 
     async fn inlay_hint(&self, params: InlayHintParams) -> Result<Option<Vec<InlayHint>>> {
         Ok(guard(|| {
-            handlers::inlay_hints(&self.state(), &params.text_document.uri, params.range)
+            features::inlay_hints(&self.state(), &params.text_document.uri, params.range)
         }))
     }
 
     async fn code_lens(&self, params: CodeLensParams) -> Result<Option<Vec<CodeLens>>> {
         let t = std::time::Instant::now();
-        let lenses = guard(|| handlers::code_lenses(&self.state(), &params.text_document.uri));
+        let lenses = guard(|| features::code_lenses(&self.state(), &params.text_document.uri));
         tracing::debug!(ms = t.elapsed().as_secs_f64() * 1e3, "codeLens built");
         Ok(lenses)
     }
