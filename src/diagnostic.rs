@@ -155,6 +155,12 @@ pub const MAX_RELATED: usize = 10;
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct FileId(pub usize);
 
+/// A file's index among the files analysed together (the engine's
+/// `Workspace::files`; `check`'s files in order): valid for one analysis
+/// only, unlike a [`FileId`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct FileIndex(pub usize);
+
 /// Which file a related location is in. Each stage of the pipeline names
 /// files its own way, and the variant says which way.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -163,7 +169,7 @@ pub enum FileRef {
     Same,
     /// A file of the run or workspace, by its index among the files analysed
     /// together (the engine; `check`'s files are in this order).
-    Index(usize),
+    Index(FileIndex),
     /// A file by its [`FileId`] (the language server, whose kept results
     /// outlive workspace indexes).
     Id(FileId),

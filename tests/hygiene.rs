@@ -4,7 +4,7 @@
 //! pointing at the first, and the cycle check against a brute-force one.
 
 use catalogue_lsp::catalogue::parse;
-use catalogue_lsp::diagnostic::{Code, Diagnostic, FileRef};
+use catalogue_lsp::diagnostic::{Code, Diagnostic, FileIndex, FileRef};
 use catalogue_lsp::engine::{Analysis, Options};
 use catalogue_lsp::rules::RulePack;
 use proptest::prelude::*;
@@ -107,7 +107,7 @@ fn names_that_look_the_same_are_flagged_across_files() {
     assert!(
         same.iter()
             .any(|d| d.message.contains("looks the same as sku `CAM-1`")
-                && d.related[0].file == FileRef::Index(0))
+                && d.related[0].file == FileRef::Index(FileIndex(0)))
     );
     // No duplicate-sku: the texts differ.
     assert!(ds.iter().all(|d| of(d, Code::DuplicateSku).is_empty()));
@@ -149,7 +149,7 @@ fn duplicates_point_at_the_first_and_cap_related_locations() {
     assert_eq!(second.len(), 1);
     assert_eq!(
         (second[0].related[0].file, second[0].related[0].span),
-        (FileRef::Index(0), first[0].span)
+        (FileRef::Index(FileIndex(0)), first[0].span)
     );
 }
 

@@ -20,7 +20,7 @@ use super::workspace::{Options, Workspace};
 use crate::catalogue::{
     Amounts, ExportFacts, Field, Licence, LicenceType, Product, Shipment, TableKind, Unit,
 };
-use crate::diagnostic::{Code, Diagnostic, FileRef, Related};
+use crate::diagnostic::{Code, Diagnostic, FileIndex, FileRef, Related};
 use crate::rules::RulePack;
 use crate::text::Span;
 use jiff::civil::Date;
@@ -434,7 +434,7 @@ impl Ledger {
                 if let Some(b) = b {
                     let l = &ws.files[b.at.0].catalogue.licences[b.at.1];
                     d = d.with_related(Related {
-                        file: FileRef::Index(b.at.0),
+                        file: FileRef::Index(FileIndex(b.at.0)),
                         span: l.id.as_ref().map_or(l.header, |x| x.span),
                         message: format!("licence `{}`: {}", b.id, b.used_text()),
                     });

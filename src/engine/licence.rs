@@ -4,7 +4,7 @@
 use super::classify::{Classification, Verdict};
 use crate::catalogue::parse::{enum_message, ordered_choices};
 use crate::catalogue::{Licence, Product, Purpose};
-use crate::diagnostic::{Code, Diagnostic, FileRef, Related};
+use crate::diagnostic::{Code, Diagnostic, FileIndex, FileRef, Related};
 use crate::rules::{EndUserRule, RulePack};
 use jiff::ToSpan;
 use jiff::civil::Date;
@@ -218,7 +218,7 @@ pub fn product_licence_diagnostics(
         return;
     };
     let related = || Related {
-        file: FileRef::Index(lf),
+        file: FileRef::Index(FileIndex(lf)),
         span: l.id.as_ref().map_or(l.header, |f| f.span),
         message: format!("licence `{}`", lref.value),
     };

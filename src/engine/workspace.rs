@@ -9,7 +9,7 @@ use super::ident;
 use super::index::{At, Index, Places};
 use super::licence;
 use crate::catalogue::{Catalogue, Licence, Product};
-use crate::diagnostic::{Code, Diagnostic, FileRef, MAX_RELATED, Related};
+use crate::diagnostic::{Code, Diagnostic, FileIndex, FileRef, MAX_RELATED, Related};
 use crate::parties::{PartyList, Screener};
 use crate::rules::{RulePack, Status};
 use crate::text::Span;
@@ -492,7 +492,7 @@ impl<'a> Workspace<'a> {
             .map(|mut d| {
                 for r in &mut d.related {
                     if r.file == FileRef::Same {
-                        r.file = FileRef::Index(file);
+                        r.file = FileRef::Index(FileIndex(file));
                     }
                 }
                 d
@@ -658,7 +658,7 @@ impl<'a> Workspace<'a> {
                             out.push(
                                 Diagnostic::new(Code::ComponentCycle, s.span, format!("component `{}` contains `{}` again: a product cannot contain itself; remove one of the references", s.value, sku.unwrap_or("this product")))
                                     .with_sku(sku)
-                                    .with_related(Related { file: FileRef::Index(cf), span: cp.header, message: format!("`{}` is defined here", s.value) }),
+                                    .with_related(Related { file: FileRef::Index(FileIndex(cf)), span: cp.header, message: format!("`{}` is defined here", s.value) }),
                             );
                         }
                     }
@@ -1008,7 +1008,7 @@ impl<'a> Workspace<'a> {
                         );
                         for o in all.more.iter().take(MAX_RELATED) {
                             d = d.with_related(Related {
-                                file: FileRef::Index(o.0),
+                                file: FileRef::Index(FileIndex(o.0)),
                                 span: self.name_span(kind, *o),
                                 message: "also defined here".into(),
                             });
@@ -1017,7 +1017,7 @@ impl<'a> Workspace<'a> {
                     } else {
                         Diagnostic::new(code, span, format!("{what} `{name}` is defined {n} times in the workspace; the first is linked: {fix}"))
                             .with_related(Related {
-                                file: FileRef::Index(all.first.0),
+                                file: FileRef::Index(FileIndex(all.first.0)),
                                 span: self.name_span(kind, all.first),
                                 message: "first defined here".into(),
                             })
@@ -1071,7 +1071,7 @@ impl<'a> Workspace<'a> {
                             format!("{what} `{shown}` looks the same as {what} `{other_name}` but is a different name (Unicode look-alike or invisible characters): a reader, or a search, cannot tell them apart; rename one"),
                         )
                         .with_related(Related {
-                            file: FileRef::Index(other.0),
+                            file: FileRef::Index(FileIndex(other.0)),
                             span: self.name_span(kind, other),
                             message: format!("`{other_name}` is defined here"),
                         });

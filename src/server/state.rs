@@ -1112,7 +1112,7 @@ pub const OFF_BY_DEFAULT: [Code; 2] = [Code::Controlled, Code::Excluded];
 fn stable_ids(d: &mut Diagnostic, ids: &[FileId]) {
     for r in &mut d.related {
         if let FileRef::Index(i) = r.file {
-            if let Some(&id) = ids.get(i) {
+            if let Some(&id) = ids.get(i.0) {
                 r.file = FileRef::Id(id);
             }
         }
