@@ -214,11 +214,13 @@ pub enum Edit {
     },
     /// A new item of `kind` with these fields next to the item whose table
     /// spans `item` (just after it where the order of a file's tables is
-    /// the author's, TOML; a CSV file appends a row, as `Insert`), with
-    /// lines saying what is left `to_fill` where the format has comments
-    /// (TOML; CSV has none: the empty cells and the diagnostics say it).
+    /// the author's, TOML; a CSV file appends a row, as `Insert`), or at the
+    /// end of the file (`None`), with lines saying what is left `to_fill`
+    /// where the format has comments (TOML; CSV has none: the empty cells
+    /// and the diagnostics say it). Nothing where the file cannot hold an
+    /// item of `kind`.
     InsertAfter {
-        item: Span,
+        item: Option<Span>,
         kind: TableKind,
         fields: Vec<(String, Value)>,
         to_fill: Vec<String>,
@@ -359,19 +361,20 @@ fn toml_render(text: &str, edit: &Edit) -> Vec<TextEdit> {
             fields,
             to_fill,
         } => {
-            let (Some(header), Some(before)) =
-                (toml_header(*kind), text.get(item.start()..item.end()))
-            else {
+            let at = item.map_or(text.len(), |i| i.end());
+            let (Some(header), Some(before)) = (toml_header(*kind), text.get(..at)) else {
                 return vec![];
             };
-            // One blank line between the item and the new table, and after it.
-            let lead = if before.ends_with("\n\n") || before.ends_with("\r\n\r\n") {
-                String::new()
-            } else if before.ends_with('\n') {
-                eol.to_string()
-            } else {
-                format!("{eol}{eol}")
-            };
+            // One blank line between what is before and the new table, and
+            // between it and what follows.
+            let lead =
+                if before.is_empty() || before.ends_with("\n\n") || before.ends_with("\r\n\r\n") {
+                    String::new()
+                } else if before.ends_with('\n') {
+                    eol.to_string()
+                } else {
+                    format!("{eol}{eol}")
+                };
             let mut s = format!("{lead}{header}{eol}");
             for (k, v) in fields {
                 s.push_str(&format!("{k} = {}{eol}", toml_value(v)));
@@ -379,9 +382,11 @@ fn toml_render(text: &str, edit: &Edit) -> Vec<TextEdit> {
             for line in to_fill {
                 s.push_str(&format!("# {line}{eol}"));
             }
-            s.push_str(eol);
+            if at < text.len() {
+                s.push_str(eol);
+            }
             vec![TextEdit {
-                span: Span::new(item.end(), item.end()),
+                span: Span::new(at, at),
                 text: s,
             }]
         }
@@ -759,7 +764,7 @@ mod tests {
     #[test]
     fn insert_after_an_item() {
         let ship = |item: Span| Edit::InsertAfter {
-            item,
+            item: Some(item),
             kind: TableKind::Shipment,
             fields: vec![("sku".into(), Value::Str("A".into()))],
             to_fill: vec!["TO FILL IN: ship_date".into()],
@@ -775,8 +780,35 @@ mod tests {
         assert_eq!(Format::Toml.parse(&t).shipments.len(), 1);
         let t = apply(text, Format::Toml.render(text, &cat, &ship(b)));
         assert!(
-            t.ends_with("sku = \"B\"\n\n[[shipment]]\nsku = \"A\"\n# TO FILL IN: ship_date\n\n"),
-            "{t}"
+            t.ends_with("sku = \"B\"\n\n[[shipment]]\nsku = \"A\"\n# TO FILL IN: ship_date\n"),
+            "at the end of the file, no blank line after it: {t:?}"
+        );
+        // At the end of the file (None), an empty one too.
+        let end = Edit::InsertAfter {
+            item: None,
+            kind: TableKind::Screening,
+            fields: vec![("party".into(), Value::Str("P".into()))],
+            to_fill: vec!["reason".into()],
+        };
+        for (text, want) in [
+            ("", "[[screening]]\nparty = \"P\"\n# reason\n"),
+            ("x = 1", "x = 1\n\n[[screening]]\nparty = \"P\"\n# reason\n"),
+            (
+                "x = 1\n",
+                "x = 1\n\n[[screening]]\nparty = \"P\"\n# reason\n",
+            ),
+            (
+                "x = 1\n\n",
+                "x = 1\n\n[[screening]]\nparty = \"P\"\n# reason\n",
+            ),
+        ] {
+            let cat = Format::Toml.parse(text);
+            assert_eq!(apply(text, Format::Toml.render(text, &cat, &end)), want);
+        }
+        let cat = PRODUCTS.parse("sku\nA\n");
+        assert!(
+            PRODUCTS.render("sku\nA\n", &cat, &end).is_empty(),
+            "no screening record in a CSV file"
         );
         let crlf = text.replace('\n', "\r\n");
         let cat = Format::Toml.parse(&crlf);

@@ -159,9 +159,11 @@ pub fn party_hover(
     Some((name.span, md))
 }
 
-/// The quick fix of `possible-listed-party`: append a `[[screening]]`
-/// record naming the party and the entry; reason, by and on are left for
-/// the user, marked, so the record silences nothing until they are filled.
+/// The quick fix of `possible-listed-party`: append a screening record
+/// naming the party and the entry, written by the file's format (a
+/// `[[screening]]` table in TOML; none in CSV, which holds no such record);
+/// reason, by and on are left for the user, marked, so the record silences
+/// nothing until they are filled.
 pub fn screening_action(
     st: &State,
     uri: &Url,
@@ -172,27 +174,38 @@ pub fn screening_action(
     let [party, entry] = d.fix.replacements.as_slice() else {
         return None;
     };
-    let q = |s: &str| serde_json::to_string(s).unwrap_or_else(|_| format!("\"{s}\""));
-    let lead = if f.text.is_empty() || f.text.ends_with("\n\n") || f.text.ends_with("\r\n\r\n") {
-        ""
-    } else if f.text.ends_with('\n') {
-        "\n"
-    } else {
-        "\n\n"
+    // Written by the file's format; a format without screening records (CSV) gets no fix.
+    use crate::catalogue::format::{Edit, Value};
+    let record = Edit::InsertAfter {
+        item: None,
+        kind: TableKind::Screening,
+        fields: vec![
+            ("party".into(), Value::Str(party.clone())),
+            ("entry".into(), Value::Str(entry.clone())),
+        ],
+        to_fill: [
+            "TO FILL: this review record counts only once reason, by and on are written by the reviewer:",
+            "reason = \"why this party is not the listed entity\"",
+            "by = \"who reviewed it\"",
+            "on = YYYY-MM-DD",
+        ]
+        .map(String::from)
+        .to_vec(),
     };
-    let new_text = format!(
-        "{lead}[[screening]]\nparty = {}\nentry = {}\n# TO FILL: this review record counts only once reason, by and on are written by the reviewer:\n# reason = \"why this party is not the listed entity\"\n# by = \"who reviewed it\"\n# on = YYYY-MM-DD\n",
-        q(party),
-        q(entry)
+    let edits = proto::text_edits(
+        f,
+        f.format.render(f.text, f.catalogue, &record),
+        st.encoding,
     );
-    let end = Span::new(f.text.len(), f.text.len());
-    let range = proto::file_range(f, end, st.encoding);
+    if edits.is_empty() {
+        return None;
+    }
     Some(proto::quick_fix(
         format!(
             "Record a reviewed non-match of \"{party}\" with `{entry}` ([[screening]], to fill)"
         ),
         Some(ld),
-        HashMap::from([(uri.clone(), vec![proto::text_edit(range, new_text)])]),
+        HashMap::from([(uri.clone(), edits)]),
         false,
     ))
 }

@@ -102,7 +102,7 @@ fn shipment_skeleton(st: &State, f: &FileView, p: &Product) -> Option<CodeAction
     let (target, edit) = if f.format.holds(TableKind::Shipment) {
         let to_fill = SHIPMENT_TO_FILL.iter().map(|l| l.to_string()).collect();
         let edit = Edit::InsertAfter {
-            item: p.span,
+            item: Some(p.span),
             kind: TableKind::Shipment,
             fields,
             to_fill,
@@ -306,6 +306,7 @@ fn missing_licence_actions(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::diagnostic::Code;
     use crate::server::document::Document;
 
     /// The state with these files open (format by name), analysed.
@@ -339,6 +340,46 @@ mod tests {
                 _ => None,
             })
             .collect()
+    }
+
+    /// The screening record of a possible listed party is written by the
+    /// file's format: a `[[screening]]` table at the end of a TOML file, and
+    /// no fix in a CSV file, which cannot hold one (it was TOML text before).
+    #[test]
+    fn a_screening_record_only_where_the_format_holds_one() {
+        let list = include_str!("../../../tests/parties/fictional.parties.toml");
+        let fixes = |name: &str, text: &str, line: u32| {
+            let mut st = State::default();
+            st.parties = std::sync::Arc::new(crate::parties::PartyList::parse(list, "t").unwrap());
+            let uri = Url::parse(&format!("file:///w/{name}")).unwrap();
+            let format = catalogue::Format::of_file_name(name);
+            st.docs
+                .insert(uri.clone(), Document::with_format(text.into(), 1, format));
+            st.analyse(std::slice::from_ref(&uri), None);
+            let found = st.analyses[&uri]
+                .diagnostics()
+                .any(|(_, d)| d.code == Code::PossibleListedParty);
+            let at = Range::new(Position::new(line, 0), Position::new(line, 200));
+            let titles: Vec<String> = code_actions(&st, &uri, at)
+                .into_iter()
+                .filter_map(|a| match a {
+                    CodeActionOrCommand::CodeAction(a) if a.title.starts_with("Record") => {
+                        Some(a.title)
+                    }
+                    _ => None,
+                })
+                .collect();
+            (found, titles)
+        };
+        let toml =
+            "[[product]]\nsku = \"A\"\nform = \"magnet\"\nend_user = \"Zephir Dynamo Works\"\n";
+        let (found, titles) = fixes("a.catalogue.toml", toml, 3);
+        assert!(found, "the TOML case has the diagnostic");
+        assert_eq!(titles.len(), 1, "{titles:?}");
+        let csv = "sku,form,end_user\nA,magnet,Zephir Dynamo Works\n";
+        let (found, titles) = fixes("a.catalogue.csv", csv, 1);
+        assert!(found, "the CSV case has the diagnostic");
+        assert_eq!(titles, Vec::<String>::new());
     }
 
     /// In TOML the shipment goes after the product's table, written by the
