@@ -17,7 +17,8 @@ pub(in crate::server) use hints::lens_title;
 pub use hints::{code_lenses, inlay_hints};
 pub use hover::hover;
 pub use navigation::{location, occurrences, rename, target_at_position};
-pub use symbols::{document_symbols, workspace_symbols};
+pub use symbols::document_symbols;
+pub use symbols::workspace_symbols;
 
 use crate::catalogue::{self, Catalogue, Product, TableKind};
 use crate::engine::ProductResult;
