@@ -49,7 +49,7 @@ pub fn code_actions(st: &State, uri: &Url, range: Range) -> Vec<CodeActionOrComm
                 ));
             }
             _ if !d.fix.replacements.is_empty() => {
-                let current = &f.text[d.span.start()..d.span.end()];
+                let current = f.text.get(d.span.start()..d.span.end()).unwrap_or_default();
                 for (i, r) in d
                     .fix
                     .replacements
