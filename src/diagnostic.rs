@@ -79,7 +79,7 @@ codes! {
     Excluded = "excluded", Hint, "An exclusion takes the product out of control.";
     SuspendedControl = "suspended-control", Information, "A suspended announcement would control the product.";
     UpcomingControl = "upcoming-control", Information, "An announcement not yet in effect will control the product.";
-    RulePackStale = "rule-pack-stale", Information, "The evaluation date is later than the rule pack was reviewed through.";
+    RulePackStale = "rule-pack-stale", Information, "An evaluation date of the file (a product's, or a shipment's `ship_date`) is later than the rule pack was reviewed through.";
     UnconfirmedStatus = "unconfirmed-status", Warning, "The verdict rests on a rule whose status on the date no source confirms (a suspension reached its scheduled end).";
     UnknownPart = "unknown-part", Hint, "An `integrates` entry that is not a known part name; it still counts as an integrated part.";
     CertificatePurposeUnusual = "certificate-purpose-unusual", Warning, "An export certificate is used for a purpose other than the usual ones (testing, inspection, spare parts, repair, exhibition).";
