@@ -641,7 +641,7 @@ impl<'a> Workspace<'a> {
                                 s.value
                             ),
                             None => format!(
-                                "component `{}` names no product in the workspace: add a [[product]] with this sku, or fix the name; its contents count as unknown",
+                                "component `{}` names no product in the workspace: add a product record with this `sku`, or fix the name; its contents count as unknown",
                                 s.value
                             ),
                         };
