@@ -714,11 +714,18 @@ fn a_split_individual_licence_is_selected_and_missing_one_licence_per_shipment()
         .unwrap_or_else(|| panic!("{missing:#?}"));
     assert_eq!(split["skus"][0], "A (shipment on 2026-09-15)");
     assert!(
-        split["findings"][0]
+        split["needed_for"]
             .as_str()
             .unwrap()
-            .starts_with("A (shipment on 2026-09-15): individual licence `IL-1` is already used by an export on 2026-09-01"),
+            .contains("one batch, one licence"),
         "{split:#}"
+    );
+    assert!(
+        it["licence_findings"][0]["message"]
+            .as_str()
+            .unwrap()
+            .starts_with("individual licence `IL-1` is already used by an export on 2026-09-01"),
+        "{it:#}"
     );
     assert!(v["not_included"].as_array().unwrap().is_empty(), "{v:#}");
     let md = dossier_of(text, "markdown");

@@ -788,8 +788,7 @@ pub struct Missing {
     /// The items that lack it (empty: the application as a whole).
     pub skus: Vec<String>,
     pub needed_for: &'static str,
-    /// The engine's findings behind it (`missing-end-use-evidence`,
-    /// `individual-licence-split-shipment`), by item.
+    /// The engine's findings behind it (`missing-end-use-evidence`), by item.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub findings: Vec<String>,
 }
@@ -1158,16 +1157,8 @@ fn application(run: &Run, pack: &RulePack, exports: Vec<Export<'_>>, date: Date)
         missing.push(Missing {
             field: "one licence per shipment",
             skus: split.iter().map(|e| e.label()).collect(),
-            needed_for: "an individual licence is used as \"one batch, one licence\" (practice [S]) and the one these exports name is already used on an earlier date: each needs a licence of its own (this application), or ship it with the first batch",
-            findings: split
-                .iter()
-                .flat_map(|e| {
-                    e.findings
-                        .iter()
-                        .filter(|(c, _)| *c == Code::IndividualLicenceSplitShipment)
-                        .map(move |(_, m)| format!("{}: {m}", e.label()))
-                })
-                .collect(),
+            needed_for: "an individual licence is used as \"one batch, one licence\" (practice [S]) and the one these exports name is already used on an earlier date (the engine's individual-licence-split-shipment, listed with the item): each needs a licence of its own (this application), or ship it with the first batch",
+            findings: Vec::new(),
         });
     }
     // Dates.
