@@ -762,6 +762,8 @@ struct Raw {
     state: Arc<Mutex<State>>,
     cache: Arc<symbols::Cache>,
     out: mpsc::UnboundedSender<wire::Frame>,
+    /// `Backend::indexed`: a pulled diagnostic waits for the index.
+    indexed: Arc<tokio::sync::watch::Sender<bool>>,
 }
 
 impl Raw {
@@ -771,22 +773,47 @@ impl Raw {
         &self,
         req: &tower_lsp::jsonrpc::Request,
     ) -> Option<impl std::future::Future<Output = ()> + Send + 'static> {
-        let kind = symbols::Kind::of(req.method())?;
-        if !INITIALIZED.load(Ordering::SeqCst) || SHUTDOWN.load(Ordering::SeqCst) {
+        let kind = symbols::Kind::of(req.method());
+        let pull = req.method() == "textDocument/diagnostic";
+        if (kind.is_none() && !pull)
+            || !INITIALIZED.load(Ordering::SeqCst)
+            || SHUTDOWN.load(Ordering::SeqCst)
+        {
             return None;
         }
         let id = req.id()?.clone();
         let doc: TextDocumentIdentifier =
             serde_json::from_value(req.params()?.get("textDocument")?.clone()).ok()?;
+        let previous = req
+            .params()
+            .and_then(|p| p.get("previousResultId")?.as_str().map(str::to_string));
         let raw = self.clone();
         // Computed when the request's turn comes (after the edits before it), like a handler.
         Some(async move {
+            if pull {
+                // As `Backend::diagnostic`: never from a half-built index.
+                let mut ready = raw.indexed.subscribe();
+                let _ = tokio::time::timeout(INDEX_WAIT, ready.wait_for(|done| *done)).await;
+            }
             let t = std::time::Instant::now();
             let bytes = guard(|| {
-                let st = raw.state.lock().unwrap_or_else(|e| e.into_inner());
-                raw.cache.answer(&st, &doc.uri, kind)
+                let mut st = raw.state.lock().unwrap_or_else(|e| e.into_inner());
+                match kind {
+                    Some(kind) => raw.cache.answer(&st, &doc.uri, kind),
+                    None => Arc::new(symbols::pull_report_json(
+                        &mut st,
+                        &doc.uri,
+                        previous.as_deref(),
+                    )),
+                }
             })
-            .unwrap_or_else(|| Arc::new(b"null".to_vec()));
+            .unwrap_or_else(|| {
+                Arc::new(if pull {
+                    br#"{"kind":"full","items":[]}"#.to_vec()
+                } else {
+                    b"null".to_vec()
+                })
+            });
             tracing::debug!(?kind, ms = t.elapsed().as_secs_f64() * 1e3, "answered");
             let _ = raw.out.send(symbols::response(&id, bytes));
         })
@@ -882,10 +909,12 @@ pub fn serve() -> i32 {
         let outbox = Arc::new(Outbox::new(to_stdout.clone(), client_timeout()));
         let refresh = Arc::new(AtomicBool::new(false));
         let state = Arc::new(Mutex::new(State::default()));
+        let indexed = Arc::new(tokio::sync::watch::channel(false).0);
         let raw = Raw {
             state: state.clone(),
             cache: Arc::default(),
             out: to_stdout.clone(),
+            indexed: indexed.clone(),
         };
         let (service, socket) = LspService::new(|_client| {
             let publisher = outbox.clone();
@@ -916,7 +945,7 @@ pub fn serve() -> i32 {
                 watch: AtomicBool::new(false),
                 indexing: Arc::default(),
                 refresh: refresh.clone(),
-                indexed: Arc::new(tokio::sync::watch::channel(false).0),
+                indexed: indexed.clone(),
                 index_started: AtomicBool::new(false),
             }
         });

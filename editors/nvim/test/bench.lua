@@ -76,7 +76,19 @@ table.sort(times)
 local function pct(p)
   return times[math.floor((#times - 1) * p + 0.5) + 1]
 end
-say(('file: %s (%d lines), %d diagnostics'):format(file, #lines, count))
+-- What the publication carries: diagnostics by severity, and the products
+-- that need action (a line with an error or a warning: the generator puts a
+-- product's problems on its header).
+local sev = vim.diagnostic.severity
+local by, acting = { 0, 0, 0, 0 }, {}
+for _, d in ipairs(vim.diagnostic.get(buf)) do
+  by[d.severity] = by[d.severity] + 1
+  if d.severity <= sev.WARN then
+    acting[d.lnum] = true
+  end
+end
+say(('file: %s (%d lines), %d diagnostics (%d errors, %d warnings, %d information, %d hints); %d products need action'):format(
+  file, #lines, count, by[1], by[2], by[3], by[4], vim.tbl_count(acting)))
 say(('open → first diagnostics: %.0f ms'):format(first))
 say(('keystroke → DiagnosticChanged (%d edits): p50 %.1f ms, p95 %.1f ms'):format(#times, pct(0.5), pct(0.95)))
 for _, c in ipairs(vim.lsp.get_clients({ bufnr = buf })) do
