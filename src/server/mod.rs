@@ -762,7 +762,7 @@ struct Raw {
     state: Arc<Mutex<State>>,
     cache: Arc<symbols::Cache>,
     out: mpsc::UnboundedSender<wire::Frame>,
-    /// `Backend::indexed`: a pulled diagnostic waits for the index.
+    /// `Backend::indexed`: pulled diagnostics are answered here once the index is built.
     indexed: Arc<tokio::sync::watch::Sender<bool>>,
 }
 
@@ -774,7 +774,9 @@ impl Raw {
         req: &tower_lsp::jsonrpc::Request,
     ) -> Option<impl std::future::Future<Output = ()> + Send + 'static> {
         let kind = symbols::Kind::of(req.method());
-        let pull = req.method() == "textDocument/diagnostic";
+        // A pull before the index is built waits for it in `Backend::diagnostic`,
+        // where tower-lsp can cancel it; once built, it is answered here at once.
+        let pull = req.method() == "textDocument/diagnostic" && *self.indexed.borrow();
         if (kind.is_none() && !pull)
             || !INITIALIZED.load(Ordering::SeqCst)
             || SHUTDOWN.load(Ordering::SeqCst)
@@ -790,11 +792,6 @@ impl Raw {
         let raw = self.clone();
         // Computed when the request's turn comes (after the edits before it), like a handler.
         Some(async move {
-            if pull {
-                // As `Backend::diagnostic`: never from a half-built index.
-                let mut ready = raw.indexed.subscribe();
-                let _ = tokio::time::timeout(INDEX_WAIT, ready.wait_for(|done| *done)).await;
-            }
             let t = std::time::Instant::now();
             let bytes = guard(|| {
                 let mut st = raw.state.lock().unwrap_or_else(|e| e.into_inner());
