@@ -53,10 +53,10 @@ macro_rules! codes {
 }
 
 codes! {
-    SyntaxError = "syntax-error", Error, "The file is not valid TOML here.";
-    UnknownField = "unknown-field", Warning, "A key or table the catalogue format does not define.";
+    SyntaxError = "syntax-error", Error, "The file is not valid in its format (TOML or CSV) here.";
+    UnknownField = "unknown-field", Warning, "A field (key or column) or kind of item the catalogue format does not define.";
     InvalidValue = "invalid-value", Error, "A value of the wrong type, outside its enum or range, or an unknown element, formula or country.";
-    MissingField = "missing-field", Error, "A required key is absent.";
+    MissingField = "missing-field", Error, "A required field is absent.";
     DuplicateSku = "duplicate-sku", Error, "Two products of the workspace share a SKU.";
     DuplicateLicence = "duplicate-licence", Error, "Two licences of the workspace share an id.";
     UnknownComponent = "unknown-component", Error, "`components` names a SKU no product has.";
@@ -79,17 +79,17 @@ codes! {
     Excluded = "excluded", Hint, "An exclusion takes the product out of control.";
     SuspendedControl = "suspended-control", Information, "A suspended announcement would control the product.";
     UpcomingControl = "upcoming-control", Information, "An announcement not yet in effect will control the product.";
-    RulePackStale = "rule-pack-stale", Information, "The evaluation date is later than the rule pack was reviewed through.";
+    RulePackStale = "rule-pack-stale", Information, "An evaluation date of the file (a product's, or a shipment's `ship_date`) is later than the rule pack was reviewed through.";
     UnconfirmedStatus = "unconfirmed-status", Warning, "The verdict rests on a rule whose status on the date no source confirms (a suspension reached its scheduled end).";
     UnknownPart = "unknown-part", Hint, "An `integrates` entry that is not a known part name; it still counts as an integrated part.";
     CertificatePurposeUnusual = "certificate-purpose-unusual", Warning, "An export certificate is used for a purpose other than the usual ones (testing, inspection, spare parts, repair, exhibition).";
-    RulePackError = "rule-pack-error", Error, "The rule pack named by `[catalogue].rules` or the settings could not be loaded.";
+    RulePackError = "rule-pack-error", Error, "The rule pack a catalogue names (its `rules` field) or the settings name could not be loaded.";
     FileTooLarge = "file-too-large", Error, "The file is larger than the editor limit and is not analysed there; run `check` on it.";
     InternalError = "internal-error", Error, "The analysis of this file failed inside catalogue-lsp; the rest of the workspace is still checked.";
     ListedParty = "listed-party", Error, "An end user, importer or licence end user is, after normalising its name, a party on a MOFCOM list (control list, watch list, unreliable entity list) in force on the date.";
-    PossibleListedParty = "possible-listed-party", Warning, "A party name is close to (not the same as) a MOFCOM-listed party: review it, and record a non-match in a `[[screening]]` table.";
+    PossibleListedParty = "possible-listed-party", Warning, "A party name is close to (not the same as) a MOFCOM-listed party: review it, and record a non-match in a screening record.";
     ConfusableIdentifier = "confusable-identifier", Warning, "A SKU, licence id or reference holds an invisible character or one that looks like another, or looks the same as a different name of the workspace.";
-    UnknownSku = "unknown-sku", Error, "A `[[shipment]]` names a SKU no product has.";
+    UnknownSku = "unknown-sku", Error, "A shipment names a SKU no product has.";
     LicenceQuantityExceeded = "licence-quantity-exceeded", Error, "The exports under a licence, in date order, exceed its quantity limit from this export on.";
     LicenceValueExceeded = "licence-value-exceeded", Error, "The exports under a licence, in date order, exceed its value limit from this export on.";
     LicenceNearlyUsed = "licence-nearly-used", Warning, "This export takes a licence's use to 90 % of its limit or more.";

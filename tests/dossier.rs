@@ -385,9 +385,23 @@ fn output_refuses_to_overwrite() {
 fn the_readme_example_runs_on_examples() {
     let (code, out, err) = run(&["dossier", "examples/", "--as-of", DATE]);
     assert_eq!(code, 0, "{err}");
-    // The shipments over licence GL-2026-0300 ship first: the most urgent.
+    // The second batch under individual licence IL-2026-0301 ships first
+    // (2026-04-20): the most urgent; then the shipments over GL-2026-0300.
     assert!(
-        out.contains("## Application 1: Example Motors GmbH (DE)"),
+        out.contains("## Application 1: Kyoto Phosphor Works (JP)"),
+        "{out}"
+    );
+    assert!(
+        out.contains("- `one licence per shipment` on DY2O3-3N (shipment on 2026-04-20): "),
+        "{out}"
+    );
+    assert!(
+        out.contains("## Application 2: Example Motors GmbH (DE)"),
+        "{out}"
+    );
+    // A shipment the ledger does not count (unknown SKU) is named.
+    assert!(
+        out.contains("- `DY2O3-3M (shipment on 2026-05-01)` (examples/shipments.catalogue.toml:"),
         "{out}"
     );
     assert!(out.contains(": Sierra Aerospace Inc. (US)"), "{out}");
@@ -653,5 +667,126 @@ fn a_shipment_inheriting_an_unknown_licence_is_selected() {
             .unwrap()
             .starts_with("indeterminate on 2026-09-15"),
         "{left:#?}"
+    );
+}
+
+fn dossier_of(text: &str, format: &str) -> String {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("t.catalogue.toml");
+    std::fs::write(&path, text).unwrap();
+    let (code, out, err) = run(&[
+        "dossier",
+        path.to_str().unwrap(),
+        "--as-of",
+        DATE,
+        "--format",
+        format,
+    ]);
+    assert_eq!(code, 0, "{err}");
+    out
+}
+
+/// An individual licence used on a second date
+/// (`individual-licence-split-shipment`: "one batch, one licence") leaves
+/// the later export without a licence of its own: the dossier takes it,
+/// with the engine's finding, and says what is missing ("one licence per
+/// shipment"); the first batch, covered, is not taken.
+#[test]
+fn a_split_individual_licence_is_selected_and_missing_one_licence_per_shipment() {
+    let text = "[catalogue]\nexporter = \"X Co.\"\n\n[[licence]]\nid = \"IL-1\"\ntype = \"individual\"\nissued = 2026-01-01\nexpires = 2026-12-31\nend_users = [\"E GmbH\"]\n\n[[product]]\nsku = \"A\"\nform = \"oxide\"\ncomposition = { Dy2O3 = 99.9 }\ndestination = \"DE\"\nend_user = \"E GmbH\"\nend_use = \"magnets\"\ncontract = \"C-1\"\neuc = \"EUC-1\"\nquantity = 10\nunit = \"kg\"\nlicence = \"IL-1\"\nship_date = 2026-09-01\n\n[[shipment]]\nsku = \"A\"\nship_date = 2026-09-15\n";
+    let v: Value = serde_json::from_str(&dossier_of(text, "json")).unwrap();
+    let apps = v["applications"].as_array().unwrap();
+    assert_eq!(apps.len(), 1, "{v:#}");
+    let app = &apps[0];
+    assert_eq!(skus(app), ["A"], "only the shipment, not the first batch");
+    let it = item(app, "A", "2026-09-15");
+    assert_eq!(it["export"], "shipment");
+    assert_eq!(it["line"], 25);
+    assert_eq!(it["licence"], "IL-1");
+    assert_eq!(
+        it["licence_findings"][0]["code"], "individual-licence-split-shipment",
+        "{it:#}"
+    );
+    let missing = app["missing"].as_array().unwrap();
+    let split = missing
+        .iter()
+        .find(|m| m["field"] == "one licence per shipment")
+        .unwrap_or_else(|| panic!("{missing:#?}"));
+    assert_eq!(split["skus"][0], "A (shipment on 2026-09-15)");
+    assert!(
+        split["needed_for"]
+            .as_str()
+            .unwrap()
+            .contains("one batch, one licence"),
+        "{split:#}"
+    );
+    assert!(
+        it["licence_findings"][0]["message"]
+            .as_str()
+            .unwrap()
+            .starts_with("individual licence `IL-1` is already used by an export on 2026-09-01"),
+        "{it:#}"
+    );
+    assert!(v["not_included"].as_array().unwrap().is_empty(), "{v:#}");
+    let md = dossier_of(text, "markdown");
+    assert!(
+        md.contains("| 1 | E GmbH | DE | 1 | 2026-09-15 |")
+            && md.contains("one licence per shipment |"),
+        "{md}"
+    );
+    assert!(
+        md.contains("- `one licence per shipment` on A (shipment on 2026-09-15): "),
+        "{md}"
+    );
+}
+
+/// Shipments the engine's ledger does not count (no `ship_date`, a SKU no
+/// product has, no `sku`) are not judged and use no licence: the dossier
+/// names each under "not included", at its own table, with what to fix.
+#[test]
+fn shipments_the_ledger_does_not_count_are_listed_as_not_included() {
+    let text = "[catalogue]\nexporter = \"X Co.\"\n\n[[product]]\nsku = \"A\"\nform = \"oxide\"\ncomposition = { Dy2O3 = 99.9 }\ndestination = \"DE\"\nend_user = \"E\"\nship_date = 2026-09-01\n\n[[shipment]]\nsku = \"A\"\ndestination = \"DE\"\n\n[[shipment]]\nsku = \"A-TYPO\"\nship_date = 2026-09-20\n\n[[shipment]]\nship_date = 2026-09-21\n\n[[shipment]]\nsku = \"NOPE\"\nship_date = \"soon\"\n";
+    let v: Value = serde_json::from_str(&dossier_of(text, "json")).unwrap();
+    assert_eq!(skus(app_for(&v, "E")), ["A"], "{v:#}");
+    let left = v["not_included"].as_array().unwrap();
+    let got: Vec<(&str, u64)> = left
+        .iter()
+        .map(|l| (l["sku"].as_str().unwrap(), l["line"].as_u64().unwrap()))
+        .collect();
+    assert_eq!(
+        got,
+        [
+            ("A (shipment without a date)", 12),
+            ("A-TYPO (shipment on 2026-09-20)", 16),
+            ("(no sku) (shipment on 2026-09-21)", 20),
+            ("NOPE (shipment without a date)", 23),
+        ],
+        "{left:#?}"
+    );
+    let reason = |i: usize| left[i]["reason"].as_str().unwrap();
+    assert!(
+        reason(0).starts_with("a shipment not counted: it names no `ship_date`")
+            && reason(0).contains("uses no licence"),
+        "{}",
+        reason(0)
+    );
+    assert!(
+        reason(1).contains("`A-TYPO` names no product") && reason(1).contains("unknown-sku"),
+        "{}",
+        reason(1)
+    );
+    assert!(reason(2).contains("it names no `sku`"), "{}", reason(2));
+    assert!(
+        reason(3).contains("`NOPE` names no product")
+            && reason(3).contains("its `ship_date` is not a valid date"),
+        "{}",
+        reason(3)
+    );
+    let md = dossier_of(text, "markdown");
+    assert!(md.contains("## Not included"), "{md}");
+    assert!(
+        md.contains("- `A-TYPO (shipment on 2026-09-20)` (")
+            && md.contains(":16): a shipment not counted"),
+        "{md}"
     );
 }

@@ -1184,3 +1184,161 @@ fn an_exclusion_does_not_decide_unknown_contents_it_cannot_reach() {
     let known = "[[product]]\nsku = \"M\"\nform = \"magnet\"\ncomposition = { Nd = 29, Dy = 2, Fe = 68, B = 1 }\n\n[[product]]\nsku = \"RM\"\nform = \"rotor-assembly\"\nmounting = \"embedded\"\ncomponents = [\"M\"]\n";
     assert_eq!(check(known, "2026-12-01").verdict("RM"), Verdict::Excluded);
 }
+
+/// Issue 13: the engine says what to do in terms of fields ("set the
+/// product's `licence` field"), never in one format's syntax (`licence =
+/// "..."`, `[[licence]]`): a CSV catalogue has columns and cells, and the
+/// format renders an edit (quick fixes), not the message. `toml_syntax`
+/// finds such syntax outside quoted values; every message the engine adds
+/// (the parser's own are left out) for the examples, the test fixtures and
+/// a catalogue that makes each advising message fire, in TOML and in CSV,
+/// is free of it.
+#[test]
+fn no_engine_message_speaks_toml_syntax() {
+    use catalogue_lsp::catalogue::{Catalogue, Format};
+    use catalogue_lsp::engine::{Analysis, Options};
+    use catalogue_lsp::rules::RulePack;
+
+    // TOML syntax in a message: `key = value`, `[[table]]`, `[table]`,
+    // `{ inline }`, or the name of the format; the text of double-quoted
+    // values (a party or product name may hold anything) is left out.
+    fn toml_syntax(message: &str) -> Option<&'static str> {
+        let mut bare = String::new();
+        let mut quoted = false;
+        for ch in message.chars() {
+            if ch == '"' {
+                quoted = !quoted;
+                bare.push('"');
+            } else if !quoted {
+                bare.push(ch);
+            }
+        }
+        let b = bare.as_str();
+        if b.contains("[[") || b.contains("]]") {
+            return Some("[[table]]");
+        }
+        if b.contains("= \"") || b.contains("=\"") || b.contains("= [") || b.contains("= {") {
+            return Some("key = value");
+        }
+        if b.contains("TOML") || b.contains("inline table") {
+            return Some("the TOML format");
+        }
+        let words: Vec<&str> = b.split_whitespace().collect();
+        if words.windows(3).any(|w| {
+            w[1] == "="
+                && w[0]
+                    .trim_start_matches('`')
+                    .chars()
+                    .all(|c| c.is_ascii_lowercase() || c == '_')
+                && !w[0].trim_start_matches('`').is_empty()
+        }) {
+            return Some("key = value");
+        }
+        if b.contains("`[") {
+            return Some("[table]");
+        }
+        None
+    }
+    // The check can fail: the messages it replaced are caught.
+    for old in [
+        "controlled item (1C905.a.4) exported (trade) without a licence: every export needs one. Add `licence = \"...\"` naming one",
+        "licence `X` is not defined in the workspace: add a [[licence]] table with this id",
+        "individual licence names no end user; add `end_users = [\"...\"]`",
+        "If it is not, record the review in a [[screening]] table (party, entry = \"x\", reason, by, on)",
+        "The table has a TOML syntax error, so its facts may be incomplete",
+        "set `moulded = true`",
+        "the rule pack named by `[catalogue].rules`",
+    ] {
+        assert!(toml_syntax(old).is_some(), "not caught: {old}");
+    }
+    // Quoted values and field names in backticks are fine.
+    for ok in [
+        "end user \"A = \\\"B\\\" [[C]]\" is not among licence `L`'s end users",
+        "set the product's `licence` field to the id of one",
+        "composition sums to 101 %",
+    ] {
+        assert_eq!(toml_syntax(ok), None, "{ok}");
+    }
+
+    // A catalogue where each message that advises an edit fires.
+    let advising_toml = "[[licence]]\nid = \"IL-NONE\"\ntype = \"individual\"\nissued = 2026-01-01\nexpires = 2026-12-31\n\n[[licence]]\nid = \"GL-EMPTY\"\ntype = \"general\"\nissued = 2026-01-01\nexpires = 2026-12-31\nend_users = []\n\n[[product]]\nsku = \"NO-LICENCE\"\nform = \"oxide\"\ncomposition = { Dy2O3 = 100 }\ndestination = \"DE\"\n\n[[product]]\nsku = \"UNKNOWN-LICENCE\"\nform = \"oxide\"\ncomposition = { Dy2O3 = 100 }\nlicence = \"QQQQQQQQQQQQ\"\n\n[[product]]\nsku = \"ROTOR\"\nform = \"rotor-assembly\"\ncomponents = [\"ZZZZZZZZZZZZ\"]\n\n[[product]]\nsku = \"PARTY\"\nform = \"oxide\"\ncomposition = { Dy2O3 = 100 }\nend_user = \"Aerkomm Europe\"\n\n[[product]]\nsku = \"BROKEN\"\nform = \"oxide\"\ncomposition = { Dy2O3 = 100 }\nthis is not a key\n\n[[shipment]]\nsku = \"WWWWWWWWWWWW\"\nship_date = 2026-02-01\n";
+    let advising_csv = "sku,form,composition,destination,licence,components,end_user\nC-NO-LICENCE,oxide,Dy2O3=100,DE,,,\nC-UNKNOWN-LICENCE,oxide,Dy2O3=100,,QQQQQQQQQQQQ,,\nC-ROTOR,rotor-assembly,,,,ZZZZZZZZZZZZ,\nC-PARTY,oxide,Dy2O3=100,,,,Aerkomm Europe\n";
+    let mut files: Vec<(String, String)> = vec![
+        ("advising.catalogue.toml".into(), advising_toml.into()),
+        ("advising.catalogue.csv".into(), advising_csv.into()),
+    ];
+    for dir in ["examples", "tests/fixtures"] {
+        let mut names: Vec<_> = std::fs::read_dir(dir)
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .filter(|p| {
+                let n = p.file_name().unwrap().to_string_lossy().to_string();
+                n.ends_with(".toml") || n.ends_with(".csv")
+            })
+            .collect();
+        names.sort();
+        for p in names {
+            files.push((
+                p.display().to_string(),
+                std::fs::read_to_string(&p).unwrap(),
+            ));
+        }
+    }
+    assert!(files.len() >= 10, "{}", files.len());
+    let cats: Vec<Catalogue> = files
+        .iter()
+        .map(|(name, text)| Format::of_path(std::path::Path::new(name)).parse(text))
+        .collect();
+    let pack = RulePack::embedded();
+    let ws = Analysis::new().files(&cats, &pack).build();
+    let mut seen = std::collections::BTreeSet::new();
+    let mut offending = Vec::new();
+    let mut scanned = 0;
+    for as_of in ["2026-06-01", "2026-12-01"] {
+        let results = ws.analyse_all(&Options {
+            as_of: Some(date(as_of)),
+            today: date("2026-06-01"),
+            explain: false,
+        });
+        for ((cat, (name, _)), r) in cats.iter().zip(&files).zip(&results) {
+            let parsed: Vec<_> = cat.all_diagnostics().collect();
+            for d in r.diagnostics.iter().filter(|d| {
+                !parsed
+                    .iter()
+                    .any(|p| p.code == d.code && p.span == d.span && p.message == d.message)
+            }) {
+                scanned += 1;
+                seen.insert(d.code);
+                let texts = std::iter::once(&d.message).chain(d.related.iter().map(|r| &r.message));
+                for m in texts {
+                    if let Some(what) = toml_syntax(m) {
+                        offending.push(format!("{name}: {} ({what}): {m}", d.code.as_str()));
+                    }
+                }
+            }
+        }
+    }
+    assert!(offending.is_empty(), "{}", offending.join("\n"));
+    // Every advising message was produced, so each was scanned.
+    for c in [
+        Code::MissingLicence,
+        Code::UnknownLicence,
+        Code::UnknownComponent,
+        Code::UnknownSku,
+        Code::MissingField,
+        Code::InvalidValue,
+        Code::PossibleListedParty,
+        Code::IndeterminateClassification,
+        Code::MissingEndUseEvidence,
+        Code::RulePackStale,
+        Code::LicenceQuantityExceeded,
+        Code::IndividualLicenceSplitShipment,
+    ] {
+        assert!(
+            seen.contains(&c),
+            "{} not produced; seen {seen:?}",
+            c.as_str()
+        );
+    }
+    assert!(scanned > 100, "{scanned}");
+}

@@ -489,3 +489,63 @@ fn a_shipments_words_are_checked_against_the_pack() {
         Some("testing")
     );
 }
+
+/// docs/format.md §6: "`rule-pack-stale` [information], once per file: an
+/// evaluation date is later than the pack's `reviewed_through`", and §4a:
+/// "each shipment is judged on its own `ship_date`". A shipment dated after
+/// the pack's `reviewed_through` (2026-11-29 for the embedded pack) makes the
+/// pack stale for its file exactly as a product's `ship_date` does, placed
+/// on that date; the day itself is not later; a file of shipments only
+/// (products elsewhere) is judged by its own shipments.
+#[test]
+fn a_shipment_dated_after_the_packs_review_makes_the_pack_stale() {
+    let reviewed = catalogue_lsp::rules::RulePack::embedded()
+        .reviewed_through
+        .to_string();
+    assert_eq!(reviewed, "2026-11-29", "the test's dates assume it");
+    let base = format!(
+        "{}{}",
+        licence("general", ""),
+        product("quantity = 1\nunit = \"kg\"")
+    );
+    // The products' dates and the shipment's on the day reviewed: not stale.
+    let text = format!("{base}{}", shipment("2026-11-29", ""));
+    let c = check(&text, D);
+    assert!(!c.has(Code::RulePackStale), "{:#?}", c.diags());
+    // One day later: stale, once, on the shipment's date.
+    let text = format!(
+        "{base}{}{}",
+        shipment("2026-11-30", ""),
+        shipment("2026-12-01", "")
+    );
+    let c = check(&text, D);
+    assert_eq!(
+        at(&c, Code::RulePackStale),
+        [line_of(&text, "ship_date = 2026-12-01", 1)],
+        "{:#?}",
+        c.diags()
+    );
+    let d = c.find(Code::RulePackStale);
+    assert_eq!(c.text_of(d), "2026-12-01");
+    assert!(
+        d.message
+            .starts_with("evaluation date 2026-12-01 is later than rule pack"),
+        "{}",
+        d.message
+    );
+    // A file holding only shipments of another file's product.
+    let only = shipment("2026-12-01", "");
+    let c = common::check_files(&[&base, &only], D);
+    let stale: Vec<usize> = c
+        .results
+        .iter()
+        .enumerate()
+        .flat_map(|(i, r)| {
+            r.diagnostics
+                .iter()
+                .filter(|d| d.code == Code::RulePackStale)
+                .map(move |_| i)
+        })
+        .collect();
+    assert_eq!(stale, [1], "{:#?}", c.diags());
+}

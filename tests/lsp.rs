@@ -974,49 +974,116 @@ fn verdict_marks_are_off_by_default_and_on_through_severity() {
     assert_eq!(c.shutdown_and_exit(), Some(0));
 }
 
-/// A catalogue of `n` magnets, each a table of seven lines.
+/// A catalogue of `n` magnets under one general licence, each a table of
+/// eight lines; every 50th (from the 26th) carries no licence, so it gets a
+/// `missing-licence` error: 2 % of the products need action.
 fn magnets(n: usize) -> String {
-    let mut s = String::from("[catalogue]\nas_of = 2026-06-01\n\n");
+    let mut s = String::from(
+        "[catalogue]\nas_of = 2026-06-01\n\n[[licence]]\nid = \"GL-1\"\ntype = \"general\"\nissued = 2026-01-01\nexpires = 2027-01-01\nitems = [\"1C905\"]\n\n",
+    );
     for i in 0..n {
+        let licence = if i % 50 == 25 {
+            ""
+        } else {
+            "licence = \"GL-1\"\n"
+        };
         s.push_str(&format!(
-            "[[product]]\nsku = \"MAG-{i:06}\"\nform = \"magnet\"\ncomposition = {{ Nd = 27.5, Dy = 2.5, Fe = 69, B = 1 }}\ndestination = \"DE\"\nend_user = \"Example Motors GmbH\"\n\n"
+            "[[product]]\nsku = \"MAG-{i:06}\"\nform = \"magnet\"\ncomposition = {{ Nd = 27.5, Dy = 2.5, Fe = 69, B = 1 }}\ndestination = \"DE\"\nend_user = \"Example Motors GmbH\"\n{licence}\n"
         ));
     }
     s
 }
 
+/// The outline of `n` magnets as the server answers it, and its size in bytes.
+fn outline(n: usize) -> (Vec<Value>, usize) {
+    let dir = tempfile::tempdir().unwrap();
+    let mut c = start(dir.path(), &["utf-16"]);
+    let uri = url(&dir.path().join("m.catalogue.toml"));
+    c.open(&uri, &magnets(n), 1);
+    c.diagnostics(&uri, Some(1));
+    let r = c.request(
+        "textDocument/documentSymbol",
+        json!({"textDocument": {"uri": uri}}),
+    );
+    let syms = r["result"]
+        .as_array()
+        .unwrap_or_else(|| panic!("{r}"))
+        .clone();
+    let bytes = serde_json::to_vec(&r["result"]).unwrap().len();
+    assert_eq!(c.shutdown_and_exit(), Some(0));
+    (syms, bytes)
+}
+
+/// Issue 16: up to 1 000 products the outline lists each product; above,
+/// products come in groups of 100 whose children are the products that need
+/// action, so the outline grows by far less than a symbol per product.
 #[test]
-fn the_outline_costs_a_bounded_number_of_bytes_per_product() {
+fn the_outline_groups_large_catalogues_and_keeps_the_products_needing_action() {
+    // Below the threshold: the catalogue table, the licence and each product.
     let mut per_symbol = Vec::new();
-    for n in [100, 3000] {
-        let dir = tempfile::tempdir().unwrap();
-        let mut c = start(dir.path(), &["utf-16"]);
-        let uri = url(&dir.path().join("m.catalogue.toml"));
-        c.open(&uri, &magnets(n), 1);
-        c.diagnostics(&uri, Some(1));
-        let r = c.request(
-            "textDocument/documentSymbol",
-            json!({"textDocument": {"uri": uri}}),
+    for n in [100, 1000] {
+        let (syms, bytes) = outline(n);
+        assert_eq!(
+            syms.len(),
+            n + 2,
+            "the catalogue, the licence, each product"
         );
-        let syms = r["result"].as_array().unwrap_or_else(|| panic!("{r}"));
-        assert_eq!(syms.len(), n + 1, "the catalogue table and each product");
-        assert_eq!(syms[1]["name"], "MAG-000000");
-        assert_eq!(syms[1]["detail"], "controlled");
+        assert_eq!(syms[2]["name"], "MAG-000000");
+        assert_eq!(syms[2]["detail"], "controlled");
         assert!(syms.iter().all(|s| s.get("children").is_none()));
-        let bytes = serde_json::to_vec(&r["result"]).unwrap().len();
         per_symbol.push(bytes / syms.len());
-        assert_eq!(c.shutdown_and_exit(), Some(0));
     }
     // A product's symbol is its SKU, one word of verdict and its two ranges
-    // (~190 bytes of JSON by themselves): no children, no codes, whatever
-    // the size of the file but for the digits of its line numbers.
+    // (~190 bytes of JSON by themselves), whatever the size of the file but
+    // for the digits of its line numbers.
     assert!(
         per_symbol.iter().all(|&b| b <= 228),
         "bytes per symbol: {per_symbol:?}"
     );
+    // Above it: groups of 100, with the products that need action as children.
+    let mut sizes = Vec::new();
+    for n in [2000, 8000] {
+        let (syms, bytes) = outline(n);
+        assert_eq!(syms[0]["name"], "catalogue");
+        assert_eq!(syms[1]["name"], "GL-1", "licences stay top-level");
+        let groups = &syms[2..];
+        assert_eq!(groups.len(), n / 100);
+        let g = &groups[0];
+        assert_eq!(g["name"], "MAG-000000 \u{2026} MAG-000099");
+        assert_eq!(g["detail"], "100 products \u{b7} 2 need action");
+        let children: Vec<&Value> = g["children"].as_array().unwrap().iter().collect();
+        let names: Vec<&str> = children
+            .iter()
+            .map(|c| c["name"].as_str().unwrap())
+            .collect();
+        assert_eq!(
+            names,
+            ["MAG-000025", "MAG-000075"],
+            "the products with an error"
+        );
+        assert_eq!(children[0]["detail"], "controlled");
+        // The group covers its products: from the first header to the last table.
+        assert!(
+            g["range"]["start"]["line"].as_u64() <= children[0]["range"]["start"]["line"].as_u64()
+        );
+        assert!(g["range"]["end"]["line"].as_u64() >= children[1]["range"]["end"]["line"].as_u64());
+        assert!(
+            groups[1]["range"]["start"]["line"].as_u64() >= g["range"]["end"]["line"].as_u64(),
+            "consecutive groups"
+        );
+        let all = groups
+            .iter()
+            .map(|g| g["children"].as_array().map_or(0, Vec::len))
+            .sum::<usize>();
+        assert_eq!(all, n / 50, "every product with an error, and no other");
+        sizes.push(bytes);
+    }
+    // 6 000 more products cost far less than 6 000 symbols: 2 % of them as
+    // children and a group per 100.
+    let grown = (sizes[1] - sizes[0]) / 6000;
     assert!(
-        per_symbol[1] <= per_symbol[0] + 8,
-        "bytes per symbol: {per_symbol:?}"
+        grown * 4 < per_symbol[0],
+        "bytes per added product {grown}, per symbol {per_symbol:?}, sizes {sizes:?}"
     );
 }
 

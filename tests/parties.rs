@@ -259,7 +259,13 @@ fn close_names_are_possible_matches_that_say_why_and_how_close() {
         "{}",
         ds[0].message
     );
-    assert!(ds[0].message.contains("[[screening]]"), "{}", ds[0].message);
+    assert!(
+        ds[0]
+            .message
+            .contains("record the review in a screening record"),
+        "{}",
+        ds[0].message
+    );
 }
 
 /// Guards against false positives: common words, short names, a single

@@ -147,7 +147,7 @@ fn the_example_catalogue_is_judged_in_the_packs_own_words() {
     assert_eq!(
         missing,
         [
-            "controlled item (1C003.b.1) exported (export) without a licence: every export of a controlled item, whether export or re-export, needs an individual export authorisation, a global export authorisation or a Union general export authorisation. Add `licence = \"...\"` naming one"
+            "controlled item (1C003.b.1) exported (export) without a licence: every export of a controlled item, whether export or re-export, needs an individual export authorisation, a global export authorisation or a Union general export authorisation. Set its `licence` field to the id of one"
         ]
     );
     let multiple = messages("individual-licence-multiple-end-users");

@@ -121,6 +121,66 @@ impl Format {
         }
     }
 
+    /// The edit that writes string `value` in place of the value at `span`
+    /// (a rename, a "did you mean" fix). TOML writes a quoted string; CSV
+    /// rewrites the whole cell the span is in, so a value that needs quotes
+    /// inside a quoted cell or a `;`-separated list stays one well-formed cell.
+    /// An error says why the value cannot be written there (a `;` in one
+    /// name of a list cell would make it two names).
+    pub fn replace_string(
+        self,
+        text: &str,
+        cat: &Catalogue,
+        span: Span,
+        value: &str,
+    ) -> Result<TextEdit, String> {
+        match self {
+            Format::Toml => Ok(TextEdit {
+                span,
+                text: toml_string(value),
+            }),
+            Format::Csv(_) => {
+                let t = table_at(cat, span.start()).ok_or("the value is outside every record")?;
+                let row = csv::rows(text, t.span.start(), t.span.end())
+                    .into_iter()
+                    .next()
+                    .ok_or("the value is outside every record")?;
+                let (n, cell) = row
+                    .cells
+                    .iter()
+                    .enumerate()
+                    .find(|(_, c)| c.raw.start() <= span.start() && span.end() <= c.raw.end())
+                    .ok_or("the value is outside every cell")?;
+                let base = cell.content.as_ptr() as usize;
+                let at = |s: &str| s.as_ptr() as usize - base;
+                let (whole, whole_span) = cell.trimmed();
+                let list = header(text, cat)
+                    .and_then(|h| h.cells.get(n).map(|c| csv::shape(c.trimmed().0)))
+                    .is_some_and(|s| s == Shape::List);
+                let (a, b) = if whole_span == span && !list {
+                    (at(whole), at(whole) + whole.len())
+                } else {
+                    let (piece, _) = cell
+                        .pieces()
+                        .into_iter()
+                        .find(|(_, s)| *s == span)
+                        .ok_or("the value is not one value of its cell")?;
+                    if value.contains(';') {
+                        return Err(format!(
+                            "`{value}` holds a `;`, which separates the names of this list cell: choose a name without `;`"
+                        ));
+                    }
+                    (at(piece), at(piece) + piece.len())
+                };
+                let content = format!("{}{value}{}", &cell.content[..a], &cell.content[b..]);
+                Ok(TextEdit {
+                    span: cell.raw,
+                    text: csv_cell(&content),
+                })
+            }
+        }
+    }
+
     /// The key of the field at `offset` of an item (the column in CSV, the
     /// key of the line in TOML), and whether the offset is in its value.
     /// For CSV's header row, the key being named (`in_value` false).
@@ -722,6 +782,64 @@ mod tests {
             t,
             "sku,form,licence,components\r\nA,magnet,,\r\nB,oxide,GL-1,A\r\n"
         );
+    }
+
+    #[test]
+    fn a_string_written_in_place_keeps_its_csv_cell_whole() {
+        let text = "sku,form,components\nA,magnet,\n\"B,1\",rotor-assembly,\"A ; X\"\nC,motor,A; \"\"Q\"\"\n";
+        let cat = PRODUCTS.parse(text);
+        assert_eq!(cat.all_diagnostics().count(), 0);
+        let rename = |span: Span, to: &str| {
+            PRODUCTS
+                .replace_string(text, &cat, span, to)
+                .map(|e| apply(text, vec![e]))
+        };
+        // The SKU of a quoted cell: the whole cell is written again.
+        let b = cat.products[1].sku.as_ref().map(|s| s.span);
+        let t = rename(b.unwrap_or_default(), "B,2 \"new\"").unwrap_or_default();
+        assert!(t.contains("\n\"B,2 \"\"new\"\"\",rotor-assembly,"), "{t}");
+        assert_eq!(
+            PRODUCTS.parse(&t).products[1].sku_str(),
+            Some("B,2 \"new\"")
+        );
+        // One name of a quoted list cell: the other names are kept.
+        let comps = |p: usize| -> Vec<Span> {
+            cat.products[p]
+                .components
+                .iter()
+                .flat_map(|c| c.value.iter().map(|v| v.span))
+                .collect()
+        };
+        let t = rename(comps(1)[0], "A,1").unwrap_or_default();
+        let again = PRODUCTS.parse(&t);
+        let names: Vec<String> = again.products[1]
+            .components
+            .iter()
+            .flat_map(|c| c.value.iter().map(|v| v.value.clone()))
+            .collect();
+        assert_eq!(names, ["A,1", "X"], "{t}");
+        // A name with a `;` would become two names: refused, with the reason.
+        let e = rename(comps(2)[0], "A;B").err().unwrap_or_default();
+        assert!(e.contains("`;`"), "{e}");
+        // The second name of an unquoted cell with quotes in the first.
+        let t = rename(comps(2)[1], "R").unwrap_or_default();
+        let again = PRODUCTS.parse(&t);
+        let names: Vec<String> = again.products[2]
+            .components
+            .iter()
+            .flat_map(|c| c.value.iter().map(|v| v.value.clone()))
+            .collect();
+        assert_eq!(names, ["A", "R"], "{t}");
+        // TOML: a quoted string at the span.
+        let toml = "[[product]]\nsku = \"A\"\n";
+        let tc = Format::Toml.parse(toml);
+        let s = tc.products[0]
+            .sku
+            .as_ref()
+            .map(|s| s.span)
+            .unwrap_or_default();
+        let e = Format::Toml.replace_string(toml, &tc, s, "a\"b");
+        assert_eq!(e.map(|e| e.text), Ok("\"a\\\"b\"".to_string()));
     }
 
     #[test]

@@ -1064,7 +1064,7 @@ impl Reader<'_> {
                 key,
                 Code::InvalidValue,
                 f.span,
-                format!("`{key}` is empty: give a value or remove the key"),
+                format!("`{key}` is empty: give a value or remove the field"),
             );
             return None;
         }
@@ -1487,7 +1487,7 @@ impl Reader<'_> {
                 Diagnostic::new(
                     Code::InvalidValue,
                     vs,
-                    "composition sums to 0 %: it says the product contains nothing, which no product does, and would read as free of every controlled element; give the mass percents, or remove the key if they are not known",
+                    "composition sums to 0 %: it says the product contains nothing, which no product does, and would read as free of every controlled element; give the mass percents, or remove the field if they are not known",
                 )
                 .with_sku(self.sku.as_deref()),
             );

@@ -347,10 +347,10 @@ impl<'a, L: ProductLookup> Classifier<'a, L> {
     ) -> Classification {
         if p.broken {
             let mut c = self.fresh(Verdict::Indeterminate);
-            c.missing.push("a table free of syntax errors".into());
+            c.missing.push("an item free of syntax errors".into());
             step!(
                 c,
-                "The table has a TOML syntax error, so its facts may be incomplete; it is not classified until the error is fixed.",
+                "The item has a syntax error, so its facts may be incomplete; it is not classified until the error is fixed.",
                 None
             );
             return c;

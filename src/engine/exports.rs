@@ -738,7 +738,7 @@ impl Workspace<'_> {
                             sku.value
                         ),
                         None => format!(
-                            "shipment of `{}`, which names no product in the workspace: add a [[product]] with this sku or fix the sku; a shipment is judged with its product's facts, so it is not judged until then",
+                            "shipment of `{}`, which names no product in the workspace: add a product record with this `sku` or fix the shipment's `sku`; a shipment is judged with its product's facts, so it is not judged until then",
                             sku.value
                         ),
                     };

@@ -52,11 +52,11 @@ pub fn licence_diagnostics(pack: &RulePack, l: &Licence, out: &mut Vec<Diagnosti
             .with_source(src.clone()),
         ),
         (EndUserRule::ExactlyOne, Some(0) | None) => out.push(
-            Diagnostic::new(Code::MissingField, l.end_users.as_ref().map_or(l.header, |f| f.span), format!("{} names no end user: {} covers exactly one end user; add `end_users = [\"...\"]`", rule.name, rule.a_name()))
+            Diagnostic::new(Code::MissingField, l.end_users.as_ref().map_or(l.header, |f| f.span), format!("{} names no end user: {} covers exactly one end user; set the licence's `end_users` field to the one end user's name", rule.name, rule.a_name()))
                 .with_source(src.clone()),
         ),
         (EndUserRule::OneOrMore, Some(0)) => out.push(
-            Diagnostic::new(Code::InvalidValue, l.end_users.as_ref().map_or(l.header, |f| f.span), format!("{} with an empty `end_users`: name at least one end user, or remove the key if it is not limited", rule.name))
+            Diagnostic::new(Code::InvalidValue, l.end_users.as_ref().map_or(l.header, |f| f.span), format!("{} with an empty `end_users`: name at least one end user, or remove the field if it is not limited", rule.name))
                 .with_source(src.clone()),
         ),
         _ => {}
@@ -186,7 +186,7 @@ pub fn product_licence_diagnostics(
                     Code::MissingLicence,
                     p.header,
                     format!(
-                        "controlled item ({}) exported ({transfer}) without a licence: every export of a controlled item, whether {}, needs {}. Add `licence = \"...\"` naming one",
+                        "controlled item ({}) exported ({transfer}) without a licence: every export of a controlled item, whether {}, needs {}. Set its `licence` field to the id of one",
                         c.codes_text(),
                         crate::vocab::or_list(&pack.vocab.transfers.iter().filter(|t| t.id != "other").map(|t| t.id.to_string()).collect::<Vec<_>>()),
                         every_type(pack),
@@ -206,7 +206,7 @@ pub fn product_licence_diagnostics(
                 lref.value
             ),
             None => format!(
-                "licence `{}` is not defined in the workspace: add a [[licence]] table with this id (any catalogue file of the workspace) or fix the id",
+                "licence `{}` is not defined in the workspace: add a licence record with this `id` (in any catalogue file of the workspace) or fix the id",
                 lref.value
             ),
         };

@@ -140,7 +140,7 @@ fn diagnostic(
             Code::PossibleListedParty,
             name.span,
             format!(
-                "{} \"{}\" is close to \"{}\", {listed}: {}. If it is that party: {}.{licence_part} If it is not, record the review in a [[screening]] table (party, entry = \"{}\", reason, by, on)",
+                "{} \"{}\" is close to \"{}\", {listed}: {}. If it is that party: {}.{licence_part} If it is not, record the review in a screening record: `party`, `entry` \"{}\", `reason`, `by` and `on`",
                 role.what(),
                 name.value,
                 f.matched,

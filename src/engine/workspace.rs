@@ -482,7 +482,8 @@ impl<'a> Workspace<'a> {
 
     /// The diagnostics of a file that are not one product's own: parse errors,
     /// licence tables, duplicates across the workspace and a stale rule pack
-    /// (`latest` is the latest evaluation date of its products).
+    /// (`latest` is the latest evaluation date of its products; its
+    /// shipments' dates count too, docs/format.md §6).
     pub fn file_diagnostics(&self, file: usize, latest: Option<Date>) -> Vec<Diagnostic> {
         let cat = self.files[file].catalogue;
         let pack = &*self.files[file].pack;
@@ -518,16 +519,15 @@ impl<'a> Workspace<'a> {
         }
         self.duplicate_diagnostics(file, &mut diags);
         self.lookalike_diagnostics(file, &mut diags);
-        if let Some(latest) = latest.filter(|l| *l > pack.reviewed_through) {
+        if let Some(latest) = stale_date(latest, cat).filter(|l| *l > pack.reviewed_through) {
+            let dated = |d: &Option<crate::catalogue::Field<Date>>| {
+                d.as_ref().filter(|d| d.value == latest).map(|d| d.span)
+            };
             let span = cat
                 .products
                 .iter()
-                .find_map(|p| {
-                    p.ship_date
-                        .as_ref()
-                        .filter(|d| d.value == latest)
-                        .map(|d| d.span)
-                })
+                .find_map(|p| dated(&p.ship_date))
+                .or_else(|| cat.shipments.iter().find_map(|s| dated(&s.ship_date)))
                 .or_else(|| {
                     cat.catalogue
                         .as_ref()
@@ -641,7 +641,7 @@ impl<'a> Workspace<'a> {
                                 s.value
                             ),
                             None => format!(
-                                "component `{}` names no product in the workspace: add a [[product]] with this sku, or fix the name; its contents count as unknown",
+                                "component `{}` names no product in the workspace: add a product record with this `sku`, or fix the name; its contents count as unknown",
                                 s.value
                             ),
                         };
@@ -1094,6 +1094,18 @@ enum Kind {
 
 /// A product's words checked against its pack: form, transfer, purpose and
 /// the control code it declares (the parser reads them as written).
+/// The date a file's rule pack must be reviewed through: the latest
+/// evaluation date of its products (`products`) or `ship_date` of its
+/// shipments, each judged on that date (docs/format.md §4a, §6).
+fn stale_date(products: Option<Date>, cat: &Catalogue) -> Option<Date> {
+    let shipments = cat
+        .shipments
+        .iter()
+        .filter_map(|s| s.ship_date.as_ref().map(|d| d.value))
+        .max();
+    products.max(shipments)
+}
+
 fn vocabulary_diagnostics(pack: &RulePack, p: &Product, out: &mut Vec<Diagnostic>) {
     let sku = p.sku_str();
     let v = &pack.vocab;

@@ -592,12 +592,9 @@ impl LanguageServer for Backend {
         params: DocumentSymbolParams,
     ) -> Result<Option<DocumentSymbolResponse>> {
         let t = std::time::Instant::now();
-        let symbols = guard(|| {
-            DocumentSymbolResponse::Nested(features::document_symbols(
-                &self.state(),
-                &params.text_document.uri,
-            ))
-        });
+        // As the raw path answers it (see `symbols`): grouped above 1 000 products.
+        let json = guard(|| symbols::outline_json(&self.state(), &params.text_document.uri));
+        let symbols = json.and_then(|b| serde_json::from_slice(&b).ok());
         tracing::debug!(ms = t.elapsed().as_secs_f64() * 1e3, "documentSymbol built");
         Ok(symbols)
     }
@@ -770,6 +767,8 @@ struct Raw {
     state: Arc<Mutex<State>>,
     cache: Arc<symbols::Cache>,
     out: mpsc::UnboundedSender<wire::Frame>,
+    /// `Backend::indexed`: pulled diagnostics are answered here once the index is built.
+    indexed: Arc<tokio::sync::watch::Sender<bool>>,
 }
 
 impl Raw {
@@ -779,22 +778,44 @@ impl Raw {
         &self,
         req: &tower_lsp::jsonrpc::Request,
     ) -> Option<impl std::future::Future<Output = ()> + Send + 'static> {
-        let kind = symbols::Kind::of(req.method())?;
-        if !INITIALIZED.load(Ordering::SeqCst) || SHUTDOWN.load(Ordering::SeqCst) {
+        let kind = symbols::Kind::of(req.method());
+        // A pull before the index is built waits for it in `Backend::diagnostic`,
+        // where tower-lsp can cancel it; once built, it is answered here at once.
+        let pull = req.method() == "textDocument/diagnostic" && *self.indexed.borrow();
+        if (kind.is_none() && !pull)
+            || !INITIALIZED.load(Ordering::SeqCst)
+            || SHUTDOWN.load(Ordering::SeqCst)
+        {
             return None;
         }
         let id = req.id()?.clone();
         let doc: TextDocumentIdentifier =
             serde_json::from_value(req.params()?.get("textDocument")?.clone()).ok()?;
+        let previous = req
+            .params()
+            .and_then(|p| p.get("previousResultId")?.as_str().map(str::to_string));
         let raw = self.clone();
         // Computed when the request's turn comes (after the edits before it), like a handler.
         Some(async move {
             let t = std::time::Instant::now();
             let bytes = guard(|| {
-                let st = raw.state.lock().unwrap_or_else(|e| e.into_inner());
-                raw.cache.answer(&st, &doc.uri, kind)
+                let mut st = raw.state.lock().unwrap_or_else(|e| e.into_inner());
+                match kind {
+                    Some(kind) => raw.cache.answer(&st, &doc.uri, kind),
+                    None => Arc::new(symbols::pull_report_json(
+                        &mut st,
+                        &doc.uri,
+                        previous.as_deref(),
+                    )),
+                }
             })
-            .unwrap_or_else(|| Arc::new(b"null".to_vec()));
+            .unwrap_or_else(|| {
+                Arc::new(if pull {
+                    br#"{"kind":"full","items":[]}"#.to_vec()
+                } else {
+                    b"null".to_vec()
+                })
+            });
             tracing::debug!(?kind, ms = t.elapsed().as_secs_f64() * 1e3, "answered");
             let _ = raw.out.send(symbols::response(&id, bytes));
         })
@@ -890,10 +911,12 @@ pub fn serve() -> i32 {
         let outbox = Arc::new(Outbox::new(to_stdout.clone(), client_timeout()));
         let refresh = Arc::new(AtomicBool::new(false));
         let state = Arc::new(Mutex::new(State::default()));
+        let indexed = Arc::new(tokio::sync::watch::channel(false).0);
         let raw = Raw {
             state: state.clone(),
             cache: Arc::default(),
             out: to_stdout.clone(),
+            indexed: indexed.clone(),
         };
         let (service, socket) = LspService::new(|_client| {
             let publisher = outbox.clone();
@@ -924,7 +947,7 @@ pub fn serve() -> i32 {
                 watch: AtomicBool::new(false),
                 indexing: Arc::default(),
                 refresh: refresh.clone(),
-                indexed: Arc::new(tokio::sync::watch::channel(false).0),
+                indexed: indexed.clone(),
                 index_started: AtomicBool::new(false),
             }
         });

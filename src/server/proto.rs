@@ -201,7 +201,8 @@ pub fn symbol_kind(kind: TableKind) -> Option<lsp::SymbolKind> {
     }
 }
 
-/// One symbol of the outline (no children).
+/// One symbol of the outline (no children; the typed reference of the outline).
+#[cfg(test)]
 #[allow(deprecated)] // DocumentSymbol::deprecated is a required field
 pub fn document_symbol(
     name: String,

@@ -39,6 +39,12 @@ return {
   -- asOf = 'YYYY-MM-DD', rules = 'path/to/pack.toml', severity = { ['missing-licence'] = 'warning' }
   -- (the `controlled` and `excluded` marks are off: severity = { controlled = 'information' } turns them on)
   settings = { catalogueLsp = {} },
+  -- Pulled diagnostics converted without reading the whole buffer (see catalogue_lsp.on_diagnostic).
+  handlers = {
+    ['textDocument/diagnostic'] = function(...)
+      return require('catalogue_lsp').on_diagnostic(...)
+    end,
+  },
   before_init = function(params, config)
     params.initializationOptions = (config.settings or {}).catalogueLsp or {}
   end,

@@ -4,9 +4,15 @@
 --   open → first diagnostics: `:edit` to the first DiagnosticChanged of the buffer;
 --   keystroke → diagnostics: `nvim_buf_set_text` (one character typed into a
 --   product's name, then deleted again) to the next DiagnosticChanged.
+-- The edits are made in normal mode, so each publication is also drawn (signs,
+-- underlines) before DiagnosticChanged fires; while typing in insert mode
+-- Neovim defers drawing to InsertLeave (update_in_insert = false, its
+-- default), so a keystroke there costs less than this figure.
 -- Text changes are sent without debounce (flags.debounce_text_changes = 0), so the
 -- figure is the editor and the server, not a timer. Inlay hints and code lenses
--- stay on, as the config enables them.
+-- stay on, as the config enables them. Environment: BENCH_NO_VERDICTS=1 turns
+-- them off, BENCH_NEOVIM_HANDLER=1 uses Neovim's own handler for pulled
+-- diagnostics instead of the config's (to see what each costs).
 local bin, repo, file, edits = arg[1], arg[2], arg[3], tonumber(arg[4] or '100')
 assert(bin and repo and file, 'usage: bench.lua BIN REPO FILE [EDITS]')
 
@@ -20,7 +26,12 @@ vim.g.catalogue_lsp_path = bin
 if os.getenv('BENCH_NO_VERDICTS') then
   vim.g.catalogue_lsp_verdicts = false -- inlay hints and code lenses off, to see their share
 end
-vim.lsp.config('catalogue_lsp', { flags = { debounce_text_changes = 0 } })
+local overrides = { flags = { debounce_text_changes = 0 } }
+if os.getenv('BENCH_NEOVIM_HANDLER') then
+  -- Neovim's own handler for pulled diagnostics instead of the config's, to see its share.
+  overrides.handlers = { ['textDocument/diagnostic'] = vim.lsp.diagnostic.on_diagnostic }
+end
+vim.lsp.config('catalogue_lsp', overrides)
 vim.lsp.enable('catalogue_lsp')
 
 local changed = 0
@@ -76,7 +87,19 @@ table.sort(times)
 local function pct(p)
   return times[math.floor((#times - 1) * p + 0.5) + 1]
 end
-say(('file: %s (%d lines), %d diagnostics'):format(file, #lines, count))
+-- What the publication carries: diagnostics by severity, and the products
+-- that need action (a line with an error or a warning: the generator puts a
+-- product's problems on its header).
+local sev = vim.diagnostic.severity
+local by, acting = { 0, 0, 0, 0 }, {}
+for _, d in ipairs(vim.diagnostic.get(buf)) do
+  by[d.severity] = by[d.severity] + 1
+  if d.severity <= sev.WARN then
+    acting[d.lnum] = true
+  end
+end
+say(('file: %s (%d lines), %d diagnostics (%d errors, %d warnings, %d information, %d hints); %d products need action'):format(
+  file, #lines, count, by[1], by[2], by[3], by[4], vim.tbl_count(acting)))
 say(('open → first diagnostics: %.0f ms'):format(first))
 say(('keystroke → DiagnosticChanged (%d edits): p50 %.1f ms, p95 %.1f ms'):format(#times, pct(0.5), pct(0.95)))
 for _, c in ipairs(vim.lsp.get_clients({ bufnr = buf })) do

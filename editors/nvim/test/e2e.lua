@@ -83,6 +83,24 @@ check(ml ~= nil and ml.lnum == 4 and ml.col == 0 and ml.end_col == 11, 'missing-
 check(ml ~= nil and ml.severity == vim.diagnostic.severity.ERROR, 'missing-licence is an error')
 check(diag('controlled') == nil, 'no controlled mark by default (the verdict is a hint and a lens)')
 
+-- The config's handler for pulled diagnostics (it reads only the lines the
+-- diagnostics are on) gives what Neovim's own handler gives for the same report.
+check(client.handlers['textDocument/diagnostic'] ~= nil, 'the config handles pulled diagnostics')
+do
+  local raw = vim.tbl_map(function(d) return d.user_data.lsp end, vim.diagnostic.get(buf))
+  local ctx = { client_id = client.id, method = 'textDocument/diagnostic', bufnr = buf,
+    params = { textDocument = { uri = vim.uri_from_bufnr(buf) } } }
+  local function shown()
+    return vim.tbl_map(function(d)
+      return { d.lnum, d.col, d.end_lnum, d.end_col, d.severity, d.message, d.source, d.code, vim.inspect(d._tags) }
+    end, vim.diagnostic.get(buf))
+  end
+  vim.lsp.diagnostic.on_diagnostic(nil, { kind = 'full', items = raw }, ctx)
+  local neovims = shown()
+  require('catalogue_lsp').on_diagnostic(nil, { kind = 'full', items = raw }, ctx)
+  check(#neovims > 0 and vim.deep_equal(neovims, shown()), 'the config\'s pulled diagnostics equal Neovim\'s conversion')
+end
+
 -- Each verdict inline (contract §11): an inlay hint after the header and a code lens.
 -- The plugin asks for the hints of the lines in view (not Neovim's whole-buffer refresh).
 local function hint_label(line)

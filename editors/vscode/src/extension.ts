@@ -118,7 +118,9 @@ async function restart(context: vscode.ExtensionContext): Promise<void> {
   await start(context);
 }
 
-/** Writes the verdict of every product of the current file to the output channel. */
+type Sym = { name: string; detail?: string; range: { start: { line: number } }; children?: Sym[] };
+
+/** Writes the verdict of each product of the current file to the output channel (above 1 000 products: each group of the outline and the products that need action). */
 async function showClassification(): Promise<void> {
   const editor = vscode.window.activeTextEditor;
   if (!editor || !client) {
@@ -127,11 +129,16 @@ async function showClassification(): Promise<void> {
   }
   const symbols = (await client.sendRequest('textDocument/documentSymbol', {
     textDocument: { uri: editor.document.uri.toString() },
-  })) as { name: string; detail?: string; range: { start: { line: number } } }[] | null;
+  })) as Sym[] | null;
   output.appendLine(`Classification of ${vscode.workspace.asRelativePath(editor.document.uri)}:`);
-  for (const s of symbols || []) {
-    output.appendLine(`  line ${s.range.start.line + 1}: ${s.name} — ${s.detail || ''}`);
-  }
+  // Above 1 000 products the outline groups them; a group's children are those that need action.
+  const write = (list: Sym[], indent: string): void => {
+    for (const s of list) {
+      output.appendLine(`${indent}line ${s.range.start.line + 1}: ${s.name} — ${s.detail || ''}`);
+      write(s.children || [], indent + '  ');
+    }
+  };
+  write(symbols || [], '  ');
   output.show(true);
 }
 

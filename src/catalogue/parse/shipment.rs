@@ -169,7 +169,7 @@ impl Reader<'_> {
                     key,
                     Code::InvalidValue,
                     vs,
-                    format!("`{key}` must be a number greater than 0: an amount of nothing (or less) cannot be exported or licensed; correct it or remove the key"),
+                    format!("`{key}` must be a number greater than 0: an amount of nothing (or less) cannot be exported or licensed; correct it or remove the field"),
                 );
                 None
             }

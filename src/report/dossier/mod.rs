@@ -200,8 +200,9 @@ pub struct Export<'a> {
     pub purpose: Option<&'a str>,
     pub stated: Stated,
     pub licence: Option<String>,
-    /// The engine's findings that leave it without a usable licence, and
-    /// those of a licence it exceeds.
+    /// The engine's findings that leave it without a usable licence, those
+    /// of a licence it exceeds, and an individual licence used on an
+    /// earlier date.
     pub findings: Vec<(Code, String)>,
     /// The engine's `missing-end-use-evidence` findings on it.
     pub evidence: Vec<String>,
@@ -225,6 +226,17 @@ impl Export<'_> {
 
 /// The engine's findings of an export beyond its licence's limits.
 pub const EXCEEDED: &[Code] = &[Code::LicenceQuantityExceeded, Code::LicenceValueExceeded];
+
+impl Export<'_> {
+    /// It uses an individual licence already used on an earlier date
+    /// (`individual-licence-split-shipment`): "one batch, one licence", so
+    /// it needs a licence of its own.
+    pub fn splits(&self) -> bool {
+        self.findings
+            .iter()
+            .any(|(c, _)| *c == Code::IndividualLicenceSplitShipment)
+    }
+}
 
 /// A controlled product or export the dossier leaves out, and why.
 #[derive(Clone, Debug, Serialize)]
@@ -262,6 +274,7 @@ fn findings_of(f: &LoadedFile, r: &FileResult) -> Found {
     for d in r.diagnostics.iter().filter(|d| {
         UNUSABLE.contains(&d.code)
             || EXCEEDED.contains(&d.code)
+            || d.code == Code::IndividualLicenceSplitShipment
             || d.code == Code::MissingEndUseEvidence
     }) {
         let k = tables.partition_point(|(s, _)| s.start() <= d.span.start());
@@ -525,6 +538,79 @@ pub fn exports(run: &Run) -> (Vec<Export<'_>>, Vec<Left>) {
     (out, left)
 }
 
+/// The shipments the engine's ledger does not count (contract §4a): one
+/// without a `sku`, naming a SKU no product has (`unknown-sku`), or without
+/// a valid `ship_date` is not judged and uses no licence, so no application,
+/// balance or date count holds it. Each is listed with its place and what
+/// to fix.
+pub fn uncounted_shipments(run: &Run) -> Vec<Left> {
+    let ledger: Arc<Ledger> = run
+        .results
+        .iter()
+        .find_map(|r| r.ledger.clone())
+        .unwrap_or_default();
+    let counted: rustc_hash::FxHashSet<(usize, usize)> = ledger
+        .exports
+        .iter()
+        .filter_map(|e| match e.source {
+            ExportSource::Shipment(i) => Some((e.file, i)),
+            ExportSource::Product(_) => None,
+        })
+        .collect();
+    let skus: rustc_hash::FxHashSet<&str> = run
+        .files
+        .iter()
+        .flat_map(|f| f.catalogue.products.iter().filter_map(|p| p.sku_str()))
+        .collect();
+    let mut out = Vec::new();
+    for (fi, f) in run.files.iter().enumerate() {
+        for (si, s) in f.catalogue.shipments.iter().enumerate() {
+            if counted.contains(&(fi, si)) {
+                continue;
+            }
+            let sku = s.sku_str();
+            let mut why = Vec::new();
+            match sku {
+                None if s.invalid.contains(&"sku") => {
+                    why.push("its `sku` is not valid (`check` reports the invalid-value)".to_string())
+                }
+                None => why.push("it names no `sku` (`check` reports the missing-field)".into()),
+                Some(k) if !skus.contains(k) => why.push(format!(
+                    "its `sku` `{k}` names no product of the catalogues (`check` reports the unknown-sku)"
+                )),
+                Some(_) => {}
+            }
+            match &s.ship_date {
+                None if s.invalid.contains(&"ship_date") => why.push(
+                    "its `ship_date` is not a valid date (`check` reports the invalid-value)"
+                        .into(),
+                ),
+                None => {
+                    why.push("it names no `ship_date` (`check` reports the missing-field)".into())
+                }
+                Some(_) => {}
+            }
+            if why.is_empty() {
+                why.push("the engine's ledger does not count it".into());
+            }
+            let name = sku.unwrap_or("(no sku)");
+            out.push(Left {
+                sku: match &s.ship_date {
+                    Some(d) => format!("{name} (shipment on {})", d.value),
+                    None => format!("{name} (shipment without a date)"),
+                },
+                file: f.path.clone(),
+                line: f.lines.line_of(s.header.start()) + 1,
+                reason: format!(
+                    "a shipment not counted: {}. It is not judged and uses no licence (contract §4a), so no application, licence balance or latest day to file includes it: fix it and run the dossier again",
+                    why.join(", and ")
+                ),
+            });
+        }
+    }
+    out
+}
+
 fn missing_facts(c: &Classification) -> String {
     let m = &c.missing;
     if m.is_empty() {
@@ -551,7 +637,7 @@ impl Selection {
 
     /// The selection in words.
     pub fn describe(&self) -> String {
-        let mut s = "every controlled export without a usable licence (none named, unknown, expired, not yet valid, or not covering it)".to_string();
+        let mut s = "every controlled export without a usable licence (none named, unknown, expired, not yet valid, not covering it, over its limits, or an individual licence already used on another date)".to_string();
         if let Some(u) = &self.end_user {
             s.push_str(&format!(", end user \"{u}\""));
         }
@@ -806,7 +892,8 @@ pub fn amount(q: Option<f64>, unit: Option<&str>) -> Option<String> {
 
 /// Builds the dossier. `None` when nothing matched the selection.
 pub fn build(run: &Run, sel: &Selection, date: Date) -> Result<Dossier, NothingMatched> {
-    let (all, left) = exports(run);
+    let (all, mut left) = exports(run);
+    left.extend(uncounted_shipments(run));
     let total = all.len();
     let chosen: Vec<Export<'_>> = all.into_iter().filter(|e| sel.admits(e)).collect();
     if chosen.is_empty() {
@@ -907,7 +994,8 @@ pub struct NothingMatched {
     pub selection: String,
     /// Controlled exports without a usable licence in the run, any party.
     pub without_licence: usize,
-    /// Products left out (indeterminate, no destination).
+    /// Products and shipments left out (indeterminate, no destination,
+    /// not counted).
     pub left: usize,
 }
 
@@ -923,9 +1011,8 @@ impl std::fmt::Display for NothingMatched {
         if self.left > 0 {
             write!(
                 f,
-                ", and {} product{} that may need one but are not exports or are indeterminate (run without filters to see them)",
-                self.left,
-                if self.left == 1 { "" } else { "s" }
+                ", and {} left out that may need one (products that are not exports or are indeterminate, shipments not counted; run without filters to see them)",
+                self.left
             )?;
         }
         Ok(())
@@ -1061,6 +1148,17 @@ fn application(run: &Run, pack: &RulePack, exports: Vec<Export<'_>>, date: Date)
                 .iter()
                 .flat_map(|e| e.evidence.iter().map(move |m| format!("{}: {m}", e.label())))
                 .collect(),
+        });
+    }
+    // An individual licence already used on an earlier date: these
+    // exports need one of their own (the engine's finding, by item).
+    let split: Vec<&Export<'_>> = exports.iter().filter(|e| e.splits()).collect();
+    if !split.is_empty() {
+        missing.push(Missing {
+            field: "one licence per shipment",
+            skus: split.iter().map(|e| e.label()).collect(),
+            needed_for: "an individual licence is used as \"one batch, one licence\" (practice [S]) and the one these exports name is already used on an earlier date (the engine's individual-licence-split-shipment, listed with the item): each needs a licence of its own (this application), or ship it with the first batch",
+            findings: Vec::new(),
         });
     }
     // Dates.

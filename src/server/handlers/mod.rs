@@ -17,6 +17,7 @@ pub(in crate::server) use hints::lens_title;
 pub use hints::{code_lenses, inlay_hints};
 pub use hover::hover;
 pub use navigation::{location, occurrences, rename, target_at_position};
+#[cfg(test)]
 pub use symbols::document_symbols;
 pub use symbols::workspace_symbols;
 
