@@ -1739,3 +1739,48 @@ fn editing_the_party_list_rechecks_without_restart() {
     );
     c.diagnostics_until(&uri, |d| !codes(d).contains(&"listed-party".to_string()));
 }
+
+/// Renaming a SKU named in a CSV list cell rewrites the cell whole: a name
+/// that needs quotes keeps the cell one cell, and a name with the list's
+/// separator is refused with the reason (it would become two names).
+#[test]
+fn renaming_in_a_csv_list_cell_keeps_the_cell_whole() {
+    let dir = tempfile::tempdir().unwrap();
+    let csv = url(&dir.path().join("parts.catalogue.csv"));
+    let mut c = start(dir.path(), &["utf-16"]);
+    let text = "sku,form,composition,components\nMAG-1,magnet,Nd=30; Fe=69; B=1,\nROT-1,rotor-assembly,,MAG-1; MAG-1\n";
+    c.open(&csv, text, 1);
+    let d = c.diagnostics(&csv, Some(1));
+    assert!(
+        !codes(&d).contains(&"unknown-component".to_string()),
+        "{d:#?}"
+    );
+    let refused = c.request(
+        "textDocument/rename",
+        json!({"textDocument": {"uri": csv}, "position": pos(1, 2), "newName": "MAG;2"}),
+    );
+    let msg = refused["error"]["message"].as_str().unwrap_or_default();
+    assert!(msg.contains("`;`"), "{refused}");
+    let r = c.request(
+        "textDocument/rename",
+        json!({"textDocument": {"uri": csv}, "position": pos(1, 2), "newName": "MAG,2"}),
+    );
+    let edits = r["result"]["changes"][&csv]
+        .as_array()
+        .unwrap_or_else(|| panic!("{r}"));
+    assert_eq!(edits.len(), 2, "the SKU cell and the list cell, once: {r}");
+    let text = apply_edits(text, edits, Encoding::Utf16);
+    assert_eq!(
+        text,
+        "sku,form,composition,components\n\"MAG,2\",magnet,Nd=30; Fe=69; B=1,\nROT-1,rotor-assembly,,\"MAG,2; MAG,2\"\n"
+    );
+    c.change(&csv, 2, json!([{"text": text}]));
+    let d = c.diagnostics(&csv, Some(2));
+    let left = codes(&d);
+    assert!(
+        !left.contains(&"unknown-component".to_string())
+            && !left.contains(&"syntax-error".to_string()),
+        "{d:#?}"
+    );
+    assert_eq!(c.shutdown_and_exit(), Some(0));
+}

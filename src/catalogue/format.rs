@@ -122,11 +122,7 @@ impl Format {
     }
 
     /// The edit that writes string `value` in place of the value at `span`
-    /// (a rename, a "did you mean" fix). TOML writes a quoted string; CSV
-    /// rewrites the whole cell the span is in, so a value that needs quotes
-    /// inside a quoted cell or a `;`-separated list stays one well-formed cell.
-    /// An error says why the value cannot be written there (a `;` in one
-    /// name of a list cell would make it two names).
+    /// (a "did you mean" fix). See [`Format::replace_strings`].
     pub fn replace_string(
         self,
         text: &str,
@@ -134,51 +130,94 @@ impl Format {
         span: Span,
         value: &str,
     ) -> Result<TextEdit, String> {
-        match self {
-            Format::Toml => Ok(TextEdit {
-                span,
-                text: toml_string(value),
-            }),
-            Format::Csv(_) => {
-                let t = table_at(cat, span.start()).ok_or("the value is outside every record")?;
-                let row = csv::rows(text, t.span.start(), t.span.end())
-                    .into_iter()
-                    .next()
-                    .ok_or("the value is outside every record")?;
-                let (n, cell) = row
-                    .cells
-                    .iter()
-                    .enumerate()
-                    .find(|(_, c)| c.raw.start() <= span.start() && span.end() <= c.raw.end())
-                    .ok_or("the value is outside every cell")?;
-                let base = cell.content.as_ptr() as usize;
-                let at = |s: &str| s.as_ptr() as usize - base;
-                let (whole, whole_span) = cell.trimmed();
-                let list = header(text, cat)
-                    .and_then(|h| h.cells.get(n).map(|c| csv::shape(c.trimmed().0)))
-                    .is_some_and(|s| s == Shape::List);
-                let (a, b) = if whole_span == span && !list {
-                    (at(whole), at(whole) + whole.len())
-                } else {
-                    let (piece, _) = cell
-                        .pieces()
-                        .into_iter()
-                        .find(|(_, s)| *s == span)
-                        .ok_or("the value is not one value of its cell")?;
-                    if value.contains(';') {
-                        return Err(format!(
-                            "`{value}` holds a `;`, which separates the names of this list cell: choose a name without `;`"
-                        ));
-                    }
-                    (at(piece), at(piece) + piece.len())
-                };
-                let content = format!("{}{value}{}", &cell.content[..a], &cell.content[b..]);
-                Ok(TextEdit {
-                    span: cell.raw,
-                    text: csv_cell(&content),
+        let mut edits = self.replace_strings(text, cat, &[span], value)?;
+        edits.pop().ok_or_else(|| "nothing to replace".to_string())
+    }
+
+    /// The edits that write string `value` in place of the values at
+    /// `spans` (a rename). TOML writes a quoted string at each; CSV rewrites
+    /// each cell a span is in once, with all of its spans replaced, so a
+    /// value that needs quotes inside a quoted cell or a `;`-separated list
+    /// stays one well-formed cell. An error says why the value cannot be
+    /// written (a `;` in one name of a list cell would make it two names).
+    pub fn replace_strings(
+        self,
+        text: &str,
+        cat: &Catalogue,
+        spans: &[Span],
+        value: &str,
+    ) -> Result<Vec<TextEdit>, String> {
+        if self == Format::Toml {
+            return Ok(spans
+                .iter()
+                .map(|&span| TextEdit {
+                    span,
+                    text: toml_string(value),
                 })
+                .collect());
+        }
+        let outside = || "the value is outside every cell".to_string();
+        let head = header(text, cat);
+        // Each cell touched, with the content ranges to replace in it.
+        let mut cells: Vec<(csv::Cell, Vec<(usize, usize)>)> = Vec::new();
+        for &span in spans {
+            let t = table_at(cat, span.start()).ok_or_else(outside)?;
+            let row = csv::rows(text, t.span.start(), t.span.end())
+                .into_iter()
+                .next()
+                .ok_or_else(outside)?;
+            let (n, cell) = row
+                .cells
+                .into_iter()
+                .enumerate()
+                .find(|(_, c)| c.raw.start() <= span.start() && span.end() <= c.raw.end())
+                .ok_or_else(outside)?;
+            let list = head
+                .as_ref()
+                .and_then(|h| h.cells.get(n).map(|c| csv::shape(c.trimmed().0)))
+                .is_some_and(|s| s == Shape::List);
+            let base = cell.content.as_ptr() as usize;
+            let at = |s: &str| s.as_ptr() as usize - base;
+            let (whole, whole_span) = cell.trimmed();
+            let range = if whole_span == span && !list {
+                (at(whole), at(whole) + whole.len())
+            } else {
+                let (piece, _) = cell
+                    .pieces()
+                    .into_iter()
+                    .find(|(_, s)| *s == span)
+                    .ok_or("the value is not one value of its cell")?;
+                if value.contains(';') {
+                    return Err(format!(
+                        "`{value}` holds a `;`, which separates the names of a list cell: choose a name without `;`"
+                    ));
+                }
+                (at(piece), at(piece) + piece.len())
+            };
+            match cells.iter_mut().find(|(c, _)| c.raw == cell.raw) {
+                Some((_, ranges)) => ranges.push(range),
+                None => cells.push((cell, vec![range])),
             }
         }
+        Ok(cells
+            .into_iter()
+            .map(|(cell, mut ranges)| {
+                ranges.sort_unstable();
+                ranges.dedup();
+                let mut content = String::with_capacity(cell.content.len() + value.len());
+                let mut from = 0;
+                for (a, b) in ranges {
+                    content.push_str(&cell.content[from..a]);
+                    content.push_str(value);
+                    from = b;
+                }
+                content.push_str(&cell.content[from..]);
+                TextEdit {
+                    span: cell.raw,
+                    text: csv_cell(&content),
+                }
+            })
+            .collect())
     }
 
     /// The key of the field at `offset` of an item (the column in CSV, the
@@ -818,6 +857,12 @@ mod tests {
             .flat_map(|c| c.value.iter().map(|v| v.value.clone()))
             .collect();
         assert_eq!(names, ["A,1", "X"], "{t}");
+        // Both names of one cell: one edit of the cell.
+        let both = PRODUCTS
+            .replace_strings(text, &cat, &comps(1), "Y")
+            .unwrap_or_default();
+        assert_eq!(both.len(), 1);
+        assert_eq!(both[0].text, "Y ; Y");
         // A name with a `;` would become two names: refused, with the reason.
         let e = rename(comps(2)[0], "A;B").err().unwrap_or_default();
         assert!(e.contains("`;`"), "{e}");

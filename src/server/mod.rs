@@ -579,12 +579,17 @@ impl LanguageServer for Backend {
                 "the new name is empty",
             ));
         }
-        Ok(guard(|| {
+        let edit = guard(|| {
             let st = self.state();
             let target = features::target_at_position(&st, &p.text_document.uri, p.position)?;
             Some(features::rename(&st, &target, &params.new_name))
         })
-        .flatten())
+        .flatten();
+        match edit {
+            Some(Err(e)) => Err(tower_lsp::jsonrpc::Error::invalid_params(e)),
+            Some(Ok(edit)) => Ok(Some(edit)),
+            None => Ok(None),
+        }
     }
 
     async fn document_symbol(

@@ -57,15 +57,28 @@ pub fn code_actions(st: &State, uri: &Url, range: Range) -> Vec<CodeActionOrComm
                     .take(if d.code == Code::InvalidValue { 12 } else { 3 })
                     .enumerate()
                 {
-                    let new_text = f.format.replacement(r, d.fix.quote);
-                    if new_text == current {
+                    // A string is written as the format writes one (in CSV
+                    // the whole cell, so a list cell stays well-formed).
+                    let edit = if d.fix.quote {
+                        match f.format.replace_string(f.text, f.catalogue, d.span, r) {
+                            Ok(e) => e,
+                            Err(_) => continue,
+                        }
+                    } else {
+                        crate::catalogue::format::TextEdit {
+                            span: d.span,
+                            text: f.format.replacement(r, false),
+                        }
+                    };
+                    if edit.span == d.span && edit.text == current {
                         continue;
                     }
+                    let title = format!("Replace with {}", f.format.replacement(r, d.fix.quote));
                     out.push(action(
-                        format!("Replace with {new_text}"),
+                        title,
                         ld,
                         uri,
-                        vec![proto::text_edit(ld.range, new_text)],
+                        proto::text_edits(&f, vec![edit], st.encoding),
                         i == 0,
                     ));
                 }

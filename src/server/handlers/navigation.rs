@@ -96,17 +96,21 @@ pub fn location(st: &State, uri: &Url, span: Span) -> Option<Location> {
 }
 
 /// Renames a licence id or SKU everywhere; the new name must be a plain string.
-pub fn rename(st: &State, target: &Target, new_name: &str) -> WorkspaceEdit {
-    let mut changes: HashMap<Url, Vec<TextEdit>> = HashMap::new();
+pub fn rename(st: &State, target: &Target, new_name: &str) -> Result<WorkspaceEdit, String> {
+    let mut spans: HashMap<Url, Vec<Span>> = HashMap::new();
     for (uri, span, _) in occurrences(st, target) {
-        if let Some(loc) = location(st, &uri, span) {
-            // Written as the file's format writes a string (quoted in TOML, a cell in CSV).
-            let format = st.file(&uri).map(|f| f.format).unwrap_or_default();
-            changes.entry(uri).or_default().push(proto::text_edit(
-                loc.range,
-                format.replacement(new_name, true),
-            ));
-        }
+        spans.entry(uri).or_default().push(span);
     }
-    proto::workspace_edit(changes)
+    let mut changes: HashMap<Url, Vec<TextEdit>> = HashMap::new();
+    for (uri, spans) in spans {
+        let Some(f) = st.file(&uri) else { continue };
+        // Written as the file's format writes a string (quoted in TOML, a
+        // whole cell in CSV, so a list cell stays one cell).
+        let edits = f
+            .format
+            .replace_strings(f.text, f.catalogue, &spans, new_name)
+            .map_err(|e| format!("cannot rename in {uri}: {e}"))?;
+        changes.insert(uri.clone(), proto::text_edits(&f, edits, st.encoding));
+    }
+    Ok(proto::workspace_edit(changes))
 }
