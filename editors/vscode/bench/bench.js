@@ -35,7 +35,7 @@ const out = env('OUT');
 const file = env('FILE');
 const edits = Number(env('EDITS', '30'));
 const warmup = Number(env('WARMUP', '6'));
-const pauseMs = Number(env('PAUSE_MS', '500'));
+const pauseMs = Number(env('PAUSE_MS', '1000'));
 const stdinLog = process.env.STDIN_LOG || '';
 const artifacts = process.env.ARTIFACTS || '';
 const attempts = 3;
@@ -135,11 +135,12 @@ async function waitForFile(p, timeoutMs, alive) {
 }
 
 (async () => {
-  const config = { file, out: probeOut, edits, warmup, pauseMs, timeoutMs: 120000 };
   const browser = await chromium.launch({
     executablePath: env('CHROMIUM'),
     args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run', '--disable-sync', '--disable-quic'],
   });
+  const browserPid = process.pid; // Chromium runs as a child of this process
+  const config = { file, out: probeOut, edits, warmup, pauseMs, timeoutMs: 120000, browserPid };
   let probe = null;
   let problems = [];
   const failures = [];
@@ -207,6 +208,8 @@ async function waitForFile(p, timeoutMs, alive) {
     probeToProblemsShown: stats(measured.map((r) => r.probeToProblemsMs)),
     unmatched,
     diagnosticsEmptiedDuringEdits: probe.emptiedDuringEdits,
+    cpuMsPerEdit: probe.cpuMsPerEdit ?? null,
+    cpuMsPerIdleSecond: probe.cpuMsPerIdleSecond ?? null,
     open: probe.open,
     requests,
     load: os.loadavg().map((x) => Math.round(x * 100) / 100),
@@ -220,6 +223,7 @@ async function waitForFile(p, timeoutMs, alive) {
       `edit → problems shown p50 ${f(s.editToProblemsShown.p50)} ms, p95 ${f(s.editToProblemsShown.p95)} ms; ` +
       `edit → onDidChangeDiagnostics p50 ${f(s.editToDiagnosticsEvent.p50)} / p95 ${f(s.editToDiagnosticsEvent.p95)} ms; ` +
       `open → first diagnostics ${f(s.open.openToFirstDiagnosticsMs)} ms; ` +
+      (s.cpuMsPerEdit ? `CPU ms per edit: ${Object.entries(s.cpuMsPerEdit).map(([k, v]) => `${k} ${v}`).join(', ')}; ` : '') +
       (unmatched ? `${unmatched} edits without a problem count seen; ` : '') +
       (s.diagnosticsEmptiedDuringEdits ? `problems emptied ${s.diagnosticsEmptiedDuringEdits} times; ` : '') +
       `load ${s.load.join(' ')} on ${s.cpus} CPUs; JSON: ${out}`,

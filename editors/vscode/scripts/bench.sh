@@ -6,7 +6,7 @@
 # driver (bench/bench.js) adds edit → problem count shown in the status bar.
 #   editors/vscode/scripts/bench.sh [PRODUCTS]        (default 10000)
 # Env: EDITS (measured edits, default 30), WARMUP (default 6), PAUSE_MS (pause
-# after each edit's diagnostics, default 500), BENCH_OUT (JSON file, default
+# after each edit's diagnostics, default 1000), BENCH_OUT (JSON file, default
 # editors/vscode/.e2e-artifacts/vscode-bench-PRODUCTS.json), BENCH_COUNT=0 to
 # run the server without the copy of its input that counts requests per edit.
 set -euo pipefail
@@ -23,7 +23,12 @@ start=$(date +%s)
 
 # Server, generator, extension (with the release server bundled) and the probe.
 (cd "$repo" && cargo build --release --quiet --locked --bin catalogue-lsp --example gen_catalogue)
-(cd "$ext" && { [ -x node_modules/.bin/vsce ] && [ -d node_modules/playwright-core ] || npm ci --no-audit --no-fund --silent; } && npm run --silent package >/dev/null)
+(cd "$ext" && { [ -x node_modules/.bin/vsce ] && [ -d node_modules/playwright-core ] || npm ci --no-audit --no-fund --silent; })
+# Package again only when the server or the extension changed.
+if [ ! -f "$ext/catalogue-lsp.vsix" ] || [ -n "$(find "$repo/target/release/catalogue-lsp" "$ext/src" "$ext/package.json" -newer "$ext/catalogue-lsp.vsix" 2>/dev/null | head -1)" ]; then
+  (cd "$ext" && npm run --silent package >/dev/null)
+fi
+echo "built and packaged after $(( $(date +%s) - start )) s"
 work="$(mktemp -d)"
 cs_pid=""
 trap '[ -n "$cs_pid" ] && kill $cs_pid 2>/dev/null; rm -rf "$work"' EXIT
@@ -79,7 +84,7 @@ fi
 
 echo "load before: $(cut -d' ' -f1-3 /proc/loadavg) on $(nproc) CPUs"
 PORT=$port FOLDER="$work/ws" FILE="$file" CONFIG="$work/probe-config.json" PROBE_OUT="$work/probe-out.json" OUT="$out" \
-  PRODUCTS="$n" EDITS="${EDITS:-30}" WARMUP="${WARMUP:-6}" PAUSE_MS="${PAUSE_MS:-500}" STDIN_LOG="$stdin_log" ARTIFACTS="$artifacts" \
+  PRODUCTS="$n" EDITS="${EDITS:-30}" WARMUP="${WARMUP:-6}" PAUSE_MS="${PAUSE_MS:-1000}" STDIN_LOG="$stdin_log" ARTIFACTS="$artifacts" \
   node "$ext/bench/bench.js"
 [ -n "$stdin_log" ] && cp "$stdin_log" "$artifacts/vscode-bench-server-input.log"
 if [ "${BENCH_TRACE:-0}" = 1 ]; then

@@ -35,6 +35,42 @@ function activate() {
   );
 }
 
+// CPU time (ms) of the processes taking part, from /proc: this extension host,
+// the server, the rest of code-server's tree, and the browser's renderer and
+// other processes (under config.browserPid, the driver). Load stretches
+// wall-clock times; the CPU each side spends per edit it does not.
+function cpuSnapshot(browserPid) {
+  const procs = new Map();
+  let tick = 100;
+  for (const name of fs.readdirSync('/proc')) {
+    if (!/^\d+$/.test(name)) continue;
+    try {
+      const stat = fs.readFileSync(`/proc/${name}/stat`, 'utf8');
+      const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      const argv = fs.readFileSync(`/proc/${name}/cmdline`, 'utf8').split('\0');
+      procs.set(Number(name), { ppid: Number(f[1]), cpu: ((Number(f[11]) + Number(f[12])) * 1000) / tick, argv });
+    } catch {
+      // gone meanwhile
+    }
+  }
+  const inTree = (pid, root) => {
+    for (let p = pid, n = 0; p > 1 && n < 64; p = procs.get(p)?.ppid ?? 0, n++) if (p === root) return true;
+    return false;
+  };
+  const sums = { extensionHost: 0, server: 0, codeServerOther: 0, browserRenderer: 0, browserOther: 0 };
+  for (const [pid, p] of procs) {
+    if (pid === process.pid) sums.extensionHost += p.cpu;
+    else if (inTree(pid, process.ppid)) {
+      if ((p.argv[0] || '').endsWith('catalogue-lsp')) sums.server += p.cpu;
+      else sums.codeServerOther += p.cpu;
+    } else if (browserPid && pid !== browserPid && inTree(pid, browserPid)) {
+      if (p.argv.join(' ').includes('--type=renderer')) sums.browserRenderer += p.cpu;
+      else sums.browserOther += p.cpu;
+    }
+  }
+  return sums;
+}
+
 function write(out, value) {
   fs.writeFileSync(`${out}.tmp`, JSON.stringify(value, null, 1));
   fs.renameSync(`${out}.tmp`, out);
@@ -142,13 +178,27 @@ async function run(config) {
 
   // Let the start-up requests (outline, code lenses, hints, workspace pull) finish.
   await delay(config.settleMs || 2000);
+  // The CPU a second without edits costs (cursor blink, timers, late start-up work).
+  const idleFrom = cpuSnapshot(config.browserPid);
+  const idleStart = now();
+  await delay(3000);
+  const idleTo = cpuSnapshot(config.browserPid);
+  const idleSeconds = (now() - idleStart) / 1000;
+  result.cpuMsPerIdleSecond = {};
+  for (const k of Object.keys(idleTo)) result.cpuMsPerIdleSecond[k] = Math.round((idleTo[k] - idleFrom[k]) / idleSeconds);
   result.baseErrors = errorsOf(uri);
   emptied = 0;
   result.edits = [];
+  let cpuBefore = null;
+  let cpuStart = 0;
   const total = (config.warmup || 0) + config.edits;
   for (let i = 0; i < total; i++) {
     const wantError = i % 2 === 0;
     const ch = wantError ? 'X' : original;
+    if (i === (config.warmup || 0)) {
+      cpuBefore = cpuSnapshot(config.browserPid);
+      cpuStart = now();
+    }
     const editor = vscode.window.visibleTextEditors.find((e) => e.document.uri.toString() === key);
     const seen = waitDiagnostics(`after edit ${i + 1}`, (d) => d.length > 0 && hasError(d) === wantError);
     seen.catch(() => {});
@@ -176,6 +226,14 @@ async function run(config) {
       errorsAfter: result.baseErrors + (wantError ? 1 : 0),
     });
     await delay(config.pauseMs || 500);
+  }
+  const cpuAfter = cpuSnapshot(config.browserPid);
+  if (cpuBefore) {
+    // Per edit, its pause included (cpuMsPerIdleSecond says what a second
+    // without edits costs, but the window may not be idle yet then).
+    result.cpuMeasuredSeconds = Math.round((now() - cpuStart) / 100) / 10;
+    result.cpuMsPerEdit = {};
+    for (const k of Object.keys(cpuAfter)) result.cpuMsPerEdit[k] = Math.round((cpuAfter[k] - cpuBefore[k]) / config.edits);
   }
   // Leave the file as it was.
   if (hasError(vscode.languages.getDiagnostics(uri))) {
