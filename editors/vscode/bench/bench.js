@@ -1,0 +1,234 @@
+// Editor-level benchmark driver (run by scripts/bench.sh): real VS Code
+// (code-server) in headless Chromium, the project's extension, and the probe
+// extension (probe/extension.js) that opens the catalogue, edits it and times
+// the diagnostics in the extension host. This script
+//   - loads the workbench (retried), with an observer on the status bar's
+//     problem count recording when each new count is in the DOM and the next
+//     animation frame after it (the count is painted in that frame);
+//   - waits for the probe's result file (a file appearing, not a fixed sleep);
+//   - matches each edit to the first problem count after it that equals the
+//     probe's count of errors after that edit (edit → problems shown);
+//   - counts the messages the server received per edit from a copy of its
+//     standard input (STDIN_LOG, written by the wrapper bench.sh installs);
+//   - prints one summary line and writes everything to OUT (JSON).
+// Env: PORT, FOLDER, CONFIG, PROBE_OUT, OUT, CHROMIUM, FILE, EDITS, WARMUP,
+// PAUSE_MS, PRODUCTS, STDIN_LOG (optional), ARTIFACTS (optional).
+'use strict';
+const { chromium } = require('playwright-core');
+const fs = require('fs');
+const os = require('os');
+const path = require('path');
+
+const env = (name, fallback) => {
+  const v = process.env[name];
+  if (v === undefined || v === '') {
+    if (fallback === undefined) throw new Error(`${name} is not set`);
+    return fallback;
+  }
+  return v;
+};
+const port = env('PORT');
+const folder = env('FOLDER');
+const configPath = env('CONFIG');
+const probeOut = env('PROBE_OUT');
+const out = env('OUT');
+const file = env('FILE');
+const edits = Number(env('EDITS', '30'));
+const warmup = Number(env('WARMUP', '6'));
+const pauseMs = Number(env('PAUSE_MS', '1000'));
+const stdinLog = process.env.STDIN_LOG || '';
+const artifacts = process.env.ARTIFACTS || '';
+const attempts = 3;
+
+function percentile(values, p) {
+  const v = values.filter((x) => typeof x === 'number' && Number.isFinite(x)).sort((a, b) => a - b);
+  if (v.length === 0) return null;
+  return v[Math.min(v.length - 1, Math.ceil((p / 100) * v.length) - 1)];
+}
+const r1 = (x) => (x === null || x === undefined ? null : Math.round(x * 10) / 10);
+function stats(values) {
+  const v = values.filter((x) => typeof x === 'number' && Number.isFinite(x));
+  return { n: v.length, p50: r1(percentile(v, 50)), p95: r1(percentile(v, 95)), min: r1(Math.min(...v)), max: r1(Math.max(...v)) };
+}
+
+// In the page before any workbench script: record each new text of the
+// status bar's problem count (`status.problems`), with its time.
+function observeProblems() {
+  const nowMs = () => performance.timeOrigin + performance.now();
+  window.__problems = [];
+  let last = null;
+  const record = () => {
+    const el = document.getElementById('status.problems');
+    if (!el) return;
+    const text = (el.getAttribute('aria-label') || '') + ' | ' + el.textContent;
+    if (text === last) return;
+    last = text;
+    const entry = { t: nowMs(), text, frame: null };
+    window.__problems.push(entry);
+    requestAnimationFrame(() => {
+      entry.frame = nowMs();
+    });
+  };
+  const attach = () => {
+    const bar = document.getElementById('workbench.parts.statusbar');
+    if (!bar) {
+      setTimeout(attach, 50);
+      return;
+    }
+    new MutationObserver(record).observe(bar, { subtree: true, childList: true, characterData: true, attributes: true });
+    record();
+  };
+  attach();
+}
+
+// The numbers of the problem count: [errors, warnings, …] (none: "No Problems").
+const numbers = (text) => {
+  const n = (text.split(' | ')[1] || text).match(/\d+/g)?.map(Number) || [];
+  return n.length ? n : [0];
+};
+
+// Messages the server received, in order, from a copy of its standard input.
+function receivedMethods(log) {
+  const buf = fs.readFileSync(log);
+  const methods = [];
+  let at = 0;
+  while (at < buf.length) {
+    const head = buf.indexOf('\r\n\r\n', at);
+    if (head < 0) break;
+    const m = /Content-Length:\s*(\d+)/i.exec(buf.toString('latin1', at, head));
+    if (!m) break;
+    const body = buf.toString('utf8', head + 4, head + 4 + Number(m[1]));
+    at = head + 4 + Number(m[1]);
+    try {
+      const msg = JSON.parse(body);
+      methods.push(msg.method ? msg.method : msg.id !== undefined ? '(response)' : '(other)');
+    } catch {
+      methods.push('(unreadable)');
+    }
+  }
+  return methods;
+}
+
+// Per edit (the k-th didChange and what follows it up to the next one).
+function requestsPerEdit(methods, measuredFrom) {
+  const perEdit = [];
+  for (const m of methods) {
+    if (m === 'textDocument/didChange') perEdit.push({});
+    else if (perEdit.length > 0) perEdit[perEdit.length - 1][m] = (perEdit[perEdit.length - 1][m] || 0) + 1;
+  }
+  const measured = perEdit.slice(measuredFrom);
+  const sum = {};
+  for (const e of measured) for (const [m, n] of Object.entries(e)) sum[m] = (sum[m] || 0) + n;
+  const mean = {};
+  for (const [m, n] of Object.entries(sum).sort((a, b) => b[1] - a[1])) mean[m] = Math.round((n / measured.length) * 100) / 100;
+  return { didChanges: perEdit.length, meanPerEdit: mean };
+}
+
+async function waitForFile(p, timeoutMs, alive) {
+  const end = Date.now() + timeoutMs;
+  while (Date.now() < end) {
+    if (fs.existsSync(p)) return true;
+    if (!alive()) return false;
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  return false;
+}
+
+(async () => {
+  const browser = await chromium.launch({
+    executablePath: env('CHROMIUM'),
+    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run', '--disable-sync', '--disable-quic'],
+  });
+  const browserPid = process.pid; // Chromium runs as a child of this process
+  const config = { file, out: probeOut, edits, warmup, pauseMs, timeoutMs: 120000, browserPid };
+  let probe = null;
+  let problems = [];
+  const failures = [];
+  for (let attempt = 1; attempt <= attempts && !probe; attempt++) {
+    fs.rmSync(probeOut, { force: true });
+    fs.writeFileSync(configPath, JSON.stringify(config));
+    const page = await browser.newPage({ viewport: { width: 1500, height: 950 } });
+    await page.addInitScript(observeProblems);
+    let closed = false;
+    page.on('close', () => (closed = true));
+    page.on('crash', () => (closed = true));
+    try {
+      await page.goto(`http://127.0.0.1:${port}/?folder=${encodeURIComponent(folder)}`, { timeout: 90000 });
+      await page.waitForSelector('.monaco-workbench', { timeout: 90000 });
+      // Open, warm-up and edits, each bounded by the probe's own timeouts.
+      const budget = 300000 + (warmup + edits) * (pauseMs + 120000);
+      if (!(await waitForFile(probeOut, budget, () => !closed))) {
+        throw new Error(fs.existsSync(configPath) ? 'the probe extension never started (is it installed? was CATALOGUE_BENCH_CONFIG passed to the extension host?)' : 'the probe started but wrote no result');
+      }
+      const result = JSON.parse(fs.readFileSync(probeOut, 'utf8'));
+      if (result.error) throw new Error(`probe: ${result.error}`);
+      problems = await page.evaluate(() => window.__problems);
+      if (artifacts) await page.screenshot({ path: path.join(artifacts, 'vscode-bench.png') }).catch(() => {});
+      probe = result;
+    } catch (e) {
+      failures.push(`attempt ${attempt}: ${e.message || e}`);
+      console.error(`note: attempt ${attempt} failed: ${e.message || e}`);
+      if (artifacts) await page.screenshot({ path: path.join(artifacts, `vscode-bench-failure-${attempt}.png`) }).catch(() => {});
+    }
+    await page.close().catch(() => {});
+  }
+  await browser.close();
+  if (!probe) {
+    console.error(`vscode bench: failed after ${attempts} attempts:\n  ${failures.join('\n  ')}`);
+    process.exit(1);
+  }
+
+  // Match each edit to the problem count it produced in the browser.
+  const rows = probe.edits.map((e, i) => {
+    const next = probe.edits[i + 1]?.t0 ?? Infinity;
+    const shown = problems.find((p) => p.t > e.t0 && p.t < next && numbers(p.text)[0] === e.errorsAfter);
+    return {
+      ...e,
+      problemsDomMs: shown ? shown.t - e.t0 : null,
+      problemsShownMs: shown && shown.frame ? shown.frame - e.t0 : null,
+      probeToProblemsMs: shown && shown.frame ? shown.frame - (e.t0 + e.diagnosticsMs) : null,
+    };
+  });
+  const measured = rows.filter((r) => !r.warmup);
+  const unmatched = measured.filter((r) => r.problemsShownMs === null).length;
+  let requests = null;
+  if (stdinLog && fs.existsSync(stdinLog)) {
+    requests = requestsPerEdit(receivedMethods(stdinLog), warmup);
+  }
+  const summary = {
+    products: Number(process.env.PRODUCTS || 0) || null,
+    runs: measured.length,
+    warmup,
+    pauseMs,
+    editToProblemsShown: stats(measured.map((r) => r.problemsShownMs)),
+    editToProblemsInDom: stats(measured.map((r) => r.problemsDomMs)),
+    editToDiagnosticsEvent: stats(measured.map((r) => r.diagnosticsMs)),
+    editApplied: stats(measured.map((r) => r.appliedMs)),
+    editToDocumentChanged: stats(measured.map((r) => r.changedMs)),
+    probeToProblemsShown: stats(measured.map((r) => r.probeToProblemsMs)),
+    unmatched,
+    diagnosticsEmptiedDuringEdits: probe.emptiedDuringEdits,
+    cpuMsPerEdit: probe.cpuMsPerEdit ?? null,
+    cpuMsPerIdleSecond: probe.cpuMsPerIdleSecond ?? null,
+    open: probe.open,
+    requests,
+    load: os.loadavg().map((x) => Math.round(x * 100) / 100),
+    cpus: os.cpus().length,
+  };
+  fs.writeFileSync(out, JSON.stringify({ summary, edited: probe.edited, notes: probe.notes, failures, edits: rows, problems }, null, 1));
+  const s = summary;
+  const f = (x) => (x === null ? '–' : x.toFixed(1));
+  console.log(
+    `vscode bench: ${s.products ?? '?'} products, ${s.runs} edits (after ${warmup} warm-up): ` +
+      `edit → problems shown p50 ${f(s.editToProblemsShown.p50)} ms, p95 ${f(s.editToProblemsShown.p95)} ms; ` +
+      `edit → onDidChangeDiagnostics p50 ${f(s.editToDiagnosticsEvent.p50)} / p95 ${f(s.editToDiagnosticsEvent.p95)} ms; ` +
+      `open → first diagnostics ${f(s.open.openToFirstDiagnosticsMs)} ms; ` +
+      (s.cpuMsPerEdit ? `CPU ms per edit: ${Object.entries(s.cpuMsPerEdit).map(([k, v]) => `${k} ${v}`).join(', ')}; ` : '') +
+      (unmatched ? `${unmatched} edits without a problem count seen; ` : '') +
+      (s.diagnosticsEmptiedDuringEdits ? `problems emptied ${s.diagnosticsEmptiedDuringEdits} times; ` : '') +
+      `load ${s.load.join(' ')} on ${s.cpus} CPUs; JSON: ${out}`,
+  );
+})().catch((e) => {
+  console.error(`vscode bench: ${e.stack || e}`);
+  process.exit(1);
+});

@@ -1,0 +1,93 @@
+#!/usr/bin/env bash
+# Editor-level benchmark in real VS Code (code-server 4.139.1, headless
+# Chromium, default editor settings: breadcrumbs and sticky scroll on) with the
+# project's extension and a probe extension (bench/probe) that times, in the
+# extension host, open → first diagnostics and edit → diagnostics changed; the
+# driver (bench/bench.js) adds edit → problem count shown in the status bar.
+#   editors/vscode/scripts/bench.sh [PRODUCTS]        (default 10000)
+# Env: EDITS (measured edits, default 30), WARMUP (default 6), PAUSE_MS (pause
+# after each edit's diagnostics, default 1000), BENCH_OUT (JSON file, default
+# editors/vscode/.e2e-artifacts/vscode-bench-PRODUCTS.json), BENCH_COUNT=0 to
+# run the server without the copy of its input that counts requests per edit.
+set -euo pipefail
+ext="$(cd "$(dirname "$0")/.." && pwd)"
+repo="$(cd "$ext/../.." && pwd)"
+n="${1:-10000}"
+case "$n" in '' | *[!0-9]*) echo "usage: $0 [PRODUCTS]" >&2; exit 2 ;; esac
+artifacts="${E2E_ARTIFACTS:-$ext/.e2e-artifacts}"
+mkdir -p "$artifacts"
+out="${BENCH_OUT:-$artifacts/vscode-bench-$n.json}"
+start=$(date +%s)
+
+. "$ext/scripts/tools.sh"
+
+# Server, generator, extension (with the release server bundled) and the probe.
+(cd "$repo" && cargo build --release --quiet --locked --bin catalogue-lsp --example gen_catalogue)
+(cd "$ext" && { [ -x node_modules/.bin/vsce ] && [ -d node_modules/playwright-core ] || npm ci --no-audit --no-fund --silent; })
+# Package again only when the server or the extension changed.
+if [ ! -f "$ext/catalogue-lsp.vsix" ] || [ -n "$(find "$repo/target/release/catalogue-lsp" "$ext/src" "$ext/package.json" -newer "$ext/catalogue-lsp.vsix" 2>/dev/null | head -1)" ]; then
+  (cd "$ext" && npm run --silent package >/dev/null)
+fi
+echo "built and packaged after $(( $(date +%s) - start )) s"
+work="$(mktemp -d)"
+cs_pid=""
+trap '[ -n "$cs_pid" ] && kill $cs_pid 2>/dev/null; rm -rf "$work"' EXIT
+(cd "$ext/bench/probe" && "$ext/node_modules/.bin/vsce" package --no-dependencies --allow-missing-repository --skip-license --allow-star-activation -o "$work/probe.vsix" >/dev/null 2>&1) ||
+  { echo "error: could not package the probe extension (bench/probe)" >&2; exit 1; }
+
+# The catalogue alone in its folder.
+mkdir -p "$work/ws" "$work/data/user/User"
+file="$work/ws/gen$n.catalogue.toml"
+"$repo/target/release/examples/gen_catalogue" "$n" > "$file"
+
+# Unless BENCH_COUNT=0: the server behind a copy of its standard input, to
+# count the requests it receives per edit (the only setting changed).
+# BENCH_TRACE=1 also traces the LSP messages in the extension's output
+# (slower: for finding where the time goes), BENCH_SETTINGS='{"...": ...}'
+# adds user settings (e.g. breadcrumbs off, to see their share).
+stdin_log=""
+settings='{}'
+if [ "${BENCH_COUNT:-1}" != 0 ]; then
+  stdin_log="$work/server-stdin.log"
+  cat > "$work/catalogue-lsp" <<WRAP
+#!/bin/sh
+tee "$stdin_log" | exec "$repo/target/release/catalogue-lsp" "\$@"
+WRAP
+  chmod +x "$work/catalogue-lsp"
+  settings="{\"catalogueLsp.server.path\": \"$work/catalogue-lsp\"}"
+fi
+[ "${BENCH_TRACE:-0}" = 1 ] && settings="$(node -e 'console.log(JSON.stringify({ ...JSON.parse(process.argv[1]), "catalogueLsp.trace.server": "messages" }))' "$settings")"
+node -e 'require("fs").writeFileSync(process.argv[3], JSON.stringify({ ...JSON.parse(process.argv[1]), ...JSON.parse(process.argv[2]) }, null, 1))' \
+  "$settings" "${BENCH_SETTINGS:-{\}}" "$work/data/user/User/settings.json" ||
+  { echo "error: BENCH_SETTINGS is not a JSON object: ${BENCH_SETTINGS:-}" >&2; exit 2; }
+echo "user settings: $(tr -d '\n' < "$work/data/user/User/settings.json")"
+
+for vsix in "$ext/catalogue-lsp.vsix" "$work/probe.vsix"; do
+  node "$cs" --extensions-dir "$work/data/extensions" --user-data-dir "$work/data/user" --install-extension "$vsix" >/dev/null
+done
+port=$(( 20000 + RANDOM % 20000 ))
+CATALOGUE_BENCH_CONFIG="$work/probe-config.json" node "$cs" --auth none --bind-addr "127.0.0.1:$port" --disable-telemetry \
+  --disable-update-check --disable-workspace-trust --user-data-dir "$work/data/user" --extensions-dir "$work/data/extensions" \
+  "$work/ws" > "$artifacts/code-server-bench.log" 2>&1 &
+cs_pid=$!
+healthy=""
+for _ in $(seq 1 240); do
+  if curl -fs "http://127.0.0.1:$port/healthz" >/dev/null 2>&1; then healthy=1; break; fi
+  kill -0 $cs_pid 2>/dev/null || break
+  sleep 0.5
+done
+if [ -z "$healthy" ]; then
+  echo "error: code-server did not start on port $port; its log:" >&2
+  tail -20 "$artifacts/code-server-bench.log" >&2
+  exit 1
+fi
+
+echo "load before: $(cut -d' ' -f1-3 /proc/loadavg) on $(nproc) CPUs"
+PORT=$port FOLDER="$work/ws" FILE="$file" CONFIG="$work/probe-config.json" PROBE_OUT="$work/probe-out.json" OUT="$out" \
+  PRODUCTS="$n" EDITS="${EDITS:-30}" WARMUP="${WARMUP:-6}" PAUSE_MS="${PAUSE_MS:-1000}" STDIN_LOG="$stdin_log" ARTIFACTS="$artifacts" \
+  node "$ext/bench/bench.js"
+[ -n "$stdin_log" ] && cp "$stdin_log" "$artifacts/vscode-bench-server-input.log"
+if [ "${BENCH_TRACE:-0}" = 1 ]; then
+  find "$work/data/user/logs" -name '*Catalogue LSP*' -exec cp {} "$artifacts/vscode-bench-trace.log" \; 2>/dev/null || true
+fi
+echo "vscode bench took $(( $(date +%s) - start )) s"
