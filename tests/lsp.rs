@@ -1784,3 +1784,23 @@ fn renaming_in_a_csv_list_cell_keeps_the_cell_whole() {
     );
     assert_eq!(c.shutdown_and_exit(), Some(0));
 }
+
+/// A save reported by the file watcher (VS Code repeats the entry) of an
+/// open document changes nothing: the buffer is what is judged, so no
+/// analysis runs and nothing is published again before the next edit.
+#[test]
+fn a_watched_save_of_an_open_document_is_not_analysed_again() {
+    let (dir, _lic, mag) = workspace();
+    let mut c = start(dir.path(), &["utf-16"]);
+    c.open(&mag, MAGNETS, 1);
+    c.diagnostics(&mag, Some(1));
+    let change = json!({"uri": mag, "type": 2});
+    c.notify(
+        "workspace/didChangeWatchedFiles",
+        json!({"changes": [change, change, change]}),
+    );
+    c.change(&mag, 2, json!([{"text": MAGNETS}]));
+    let next = c.notification("textDocument/publishDiagnostics", |p| p["uri"] == mag);
+    assert_eq!(next["params"]["version"], 2, "{next}");
+    assert_eq!(c.shutdown_and_exit(), Some(0));
+}

@@ -486,7 +486,16 @@ impl LanguageServer for Backend {
     async fn did_change_watched_files(&self, params: DidChangeWatchedFilesParams) {
         let mut st = self.state();
         let mut packs_changed = false;
-        for ch in params.changes {
+        let mut disk_changed = false;
+        // Clients repeat entries (VS Code sends a save two or three times):
+        // each file once, as its last entry says.
+        let mut last: Vec<FileEvent> = Vec::with_capacity(params.changes.len());
+        for ch in params.changes.into_iter().rev() {
+            if !last.iter().any(|l| l.uri == ch.uri) {
+                last.push(ch);
+            }
+        }
+        for ch in last.into_iter().rev() {
             let Ok(path) = ch.uri.to_file_path() else {
                 continue;
             };
@@ -495,6 +504,12 @@ impl LanguageServer for Backend {
                 packs_changed = true;
                 continue;
             }
+            if st.docs.contains_key(&ch.uri) {
+                // An open document is judged by its buffer: what was saved
+                // changes nothing now, and its disk copy is read on close.
+                continue;
+            }
+            disk_changed = true;
             if ch.typ == FileChangeType::DELETED {
                 st.disk.remove(&ch.uri);
             } else {
@@ -511,6 +526,9 @@ impl LanguageServer for Backend {
                     }
                 }
             }
+        }
+        if !packs_changed && !disk_changed {
+            return;
         }
         if packs_changed {
             let s = st.settings.clone();
