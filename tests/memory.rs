@@ -40,3 +40,43 @@ fn product_diagnostics_keep_no_spare_slots() {
         file.diagnostics.len()
     );
 }
+
+/// Products with the same facts share one classification: a run holds as
+/// many as there are distinct verdicts, not one per product.
+#[test]
+fn equal_classifications_are_held_once() {
+    let kinds = [
+        "form = \"oxide\"\ncomposition = { Dy2O3 = 99.9 }",
+        "form = \"oxide\"\ncomposition = { La2O3 = 99.9 }",
+        "form = \"magnet\"\ncomposition = { Sm2Co17 = 100 }",
+    ];
+    let mut text = String::new();
+    for i in 0..3000 {
+        text.push_str(&format!(
+            "[[product]]\nsku = \"P{i}\"\n{}\n\n",
+            kinds[i % kinds.len()]
+        ));
+    }
+    let cat = catalogue_lsp::catalogue::parse(&text);
+    let ws = Analysis::new().file(&cat, RulePack::embedded()).build();
+    let d = jiff::civil::date(2026, 6, 1);
+    let opts = Options {
+        as_of: Some(d),
+        today: d,
+        explain: false,
+    };
+    let file = ws.analyse_file(0, &opts);
+    assert_eq!(file.products.len(), 3000);
+    let distinct: std::collections::HashSet<_> = file
+        .products
+        .iter()
+        .map(|p| std::sync::Arc::as_ptr(&p.classification))
+        .collect();
+    // Products are analysed in chunks of 2 048: each chunk keeps its own.
+    assert!(
+        distinct.len() <= 2 * kinds.len(),
+        "{} classifications held for 3 000 products of {} kinds",
+        distinct.len(),
+        kinds.len()
+    );
+}

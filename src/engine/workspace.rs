@@ -442,10 +442,15 @@ impl<'a> Workspace<'a> {
         let compute = |chunk: &[usize]| {
             let mut classifier = Classifier::new(pack, self, opts.explain);
             let mut screener = Screener::new(&self.parties);
+            let mut shared = super::share::Shared::default();
             chunk
                 .iter()
                 .filter(|&&i| i < n)
-                .map(|&i| self.product_outcome(file, i, &mut classifier, &mut screener, opts))
+                .map(|&i| {
+                    let mut o = self.product_outcome(file, i, &mut classifier, &mut screener, opts);
+                    o.result.classification = shared.intern(o.result.classification);
+                    o
+                })
                 .collect::<Vec<_>>()
         };
         if indices.len() > CHUNK {
