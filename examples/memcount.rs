@@ -1,6 +1,9 @@
 //! Live heap bytes per stage, and the peak of each stage (a counting
 //! allocator), to see where the memory goes:
 //! `cargo run --release --example memcount -- FILE`.
+//! `memcount --check FILE [human|json|sarif]` follows `check` instead: the
+//! stages of `report::run` (text, parse, line index, analysis) and the
+//! rendering of one format to a sink.
 
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::sync::atomic::{AtomicIsize, Ordering};
@@ -49,6 +52,9 @@ fn report(what: &str, base: f64) {
 }
 
 fn main() {
+    if std::env::args().nth(1).as_deref() == Some("--check") {
+        return check();
+    }
     let Some(path) = std::env::args().nth(1) else {
         eprintln!("usage: memcount FILE");
         std::process::exit(2);
@@ -77,4 +83,101 @@ fn main() {
     let diags: usize = out.iter().map(|o| o.diagnostics.len()).sum();
     println!("  {diags} diagnostics");
     drop(doc);
+}
+
+/// The `check` path, stage by stage.
+fn check() {
+    use catalogue_lsp::report;
+    let Some(path) = std::env::args().nth(2) else {
+        eprintln!("usage: memcount --check FILE [human|json|sarif]");
+        std::process::exit(2);
+    };
+    let format = std::env::args().nth(3).unwrap_or_else(|| "json".into());
+    let opts = catalogue_lsp::engine::Options {
+        as_of: Some("2026-06-01".parse().expect("date")),
+        today: "2026-06-01".parse().expect("date"),
+        explain: false,
+    };
+    let t = start();
+    let (text, _) = catalogue_lsp::source::read_text(std::path::Path::new(&path)).expect("read");
+    report("text", t);
+    let t = start();
+    let lines = catalogue_lsp::text::LineIndex::new(&text);
+    report("line index", t);
+    let t = start();
+    let cat = catalogue_lsp::catalogue::Format::of_path(std::path::Path::new(&path)).parse(&text);
+    report("parsed catalogue", t);
+    println!(
+        "  {} products, {} shipments; {} bytes per product inline, {} per diagnostic",
+        cat.products.len(),
+        cat.shipments.len(),
+        std::mem::size_of::<catalogue_lsp::catalogue::Product>(),
+        std::mem::size_of::<catalogue_lsp::diagnostic::Diagnostic>(),
+    );
+    drop((text, lines, cat));
+    let t = start();
+    let run = report::run(&[std::path::PathBuf::from(&path)], None, &opts).expect("run");
+    report("report::run (everything above, index, analysis)", t);
+    let diags: usize = run.results.iter().map(|r| r.diagnostics.len()).sum();
+    let msg: usize = run
+        .results
+        .iter()
+        .flat_map(|r| &r.diagnostics)
+        .map(|d| d.message.capacity() + d.sku.as_ref().map_or(0, |s| s.capacity()))
+        .sum();
+    println!(
+        "  {diags} diagnostics ({} bytes each inline, {:.1} MB of message and SKU strings)",
+        std::mem::size_of::<catalogue_lsp::diagnostic::Diagnostic>(),
+        msg as f64 / 1e6
+    );
+    println!(
+        "  {} bytes per product result inline, {} per classification",
+        std::mem::size_of::<catalogue_lsp::engine::ProductResult>(),
+        std::mem::size_of::<catalogue_lsp::engine::Classification>()
+    );
+    let t = start();
+    let mut sink = std::io::sink();
+    match format.as_str() {
+        "human" => report::human::write(&run, false, &mut sink).expect("write"),
+        "sarif" => report::sarif::write(&run, &mut sink).expect("write"),
+        _ => report::json::write(&run, &mut sink).expect("write"),
+    }
+    report(&format!("render {format}"), t);
+    // What the run keeps, part by part: the bytes each drop frees.
+    let mut run = run;
+    let classifications: std::collections::HashSet<*const catalogue_lsp::engine::Classification> =
+        run.results
+            .iter()
+            .flat_map(|r| &r.products)
+            .map(|p| std::sync::Arc::as_ptr(&p.classification))
+            .collect();
+    println!("  {} distinct classifications", classifications.len());
+    drop(classifications);
+    let freed = |what: &str, before: f64| println!("  {what}: {:.1} MB", before - mb());
+    for r in &mut run.results {
+        let b = mb();
+        drop(std::mem::take(&mut r.diagnostics));
+        freed("diagnostics", b);
+        let b = mb();
+        drop(std::mem::take(&mut r.products));
+        freed("product results (with their classifications)", b);
+        let b = mb();
+        drop(r.ledger.take());
+        freed("ledger", b);
+    }
+    for f in &mut run.files {
+        let b = mb();
+        drop(std::mem::take(&mut f.catalogue));
+        freed("catalogue", b);
+        let b = mb();
+        drop(std::mem::take(&mut f.text));
+        freed("text", b);
+        let b = mb();
+        drop(std::mem::replace(
+            &mut f.lines,
+            catalogue_lsp::text::LineIndex::new(""),
+        ));
+        freed("line index", b);
+    }
+    println!("  left: {:.1} MB", mb());
 }

@@ -196,13 +196,12 @@ pub fn run(cli: Cli) -> i32 {
                 Ok(run) => {
                     let mut w = std::io::BufWriter::with_capacity(1 << 16, &mut out);
                     let written = match format {
-                        Format::Human => w.write_all(
-                            report::human::render(&run, std::io::stdout().is_terminal()).as_bytes(),
-                        ),
-                        Format::Json => report::json::write(&run, &mut w),
-                        Format::Sarif => {
-                            w.write_all(to_json(&report::sarif::render(&run)).as_bytes())
+                        // All three stream: the run is the only large thing held.
+                        Format::Human => {
+                            report::human::write(&run, std::io::stdout().is_terminal(), &mut w)
                         }
+                        Format::Json => report::json::write(&run, &mut w),
+                        Format::Sarif => report::sarif::write(&run, &mut w),
                     };
                     if let Err(e) = written.and_then(|_| w.flush()) {
                         if e.kind() != std::io::ErrorKind::BrokenPipe {

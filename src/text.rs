@@ -94,7 +94,11 @@ pub struct LineIndex {
 impl LineIndex {
     pub fn new(text: &str) -> Self {
         let bytes = text.as_bytes();
-        let mut starts = vec![0];
+        // Sized by a count of the line ends first: grown by doubling, a
+        // million products' 9 million lines held 134 MB instead of 72.
+        let ends = memchr::memchr2_iter(b'\n', b'\r', bytes).count();
+        let mut starts = Vec::with_capacity(ends + 1);
+        starts.push(0);
         let mut i = 0;
         while i < bytes.len() {
             match bytes[i] {
@@ -108,6 +112,10 @@ impl LineIndex {
                 _ => {}
             }
             i += 1;
+        }
+        if starts.capacity() > starts.len() + starts.len() / 4 {
+            // CR LF line ends were counted twice.
+            starts.shrink_to_fit();
         }
         LineIndex {
             starts,
@@ -240,6 +248,23 @@ pub fn floor_char_boundary(s: &str, i: usize) -> usize {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The starts are allocated once, for the line ends counted: not the
+    /// up to twice as many a doubling vector holds (LF, CR LF and CR files).
+    #[test]
+    fn line_starts_hold_no_doubling_slack() {
+        for end in ["\n", "\r\n", "\r"] {
+            let text = format!("key = \"value\"{end}").repeat(10_000);
+            let ix = LineIndex::new(&text);
+            assert_eq!(ix.starts.len(), 10_001);
+            assert!(
+                ix.starts.capacity() <= ix.starts.len() + ix.starts.len() / 4,
+                "{end:?}: capacity {} for {} starts",
+                ix.starts.capacity(),
+                ix.starts.len()
+            );
+        }
+    }
 
     #[test]
     fn an_updated_index_equals_a_fresh_one() {

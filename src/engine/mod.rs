@@ -11,6 +11,7 @@ pub mod ident;
 pub mod index;
 pub mod licence;
 pub mod screening;
+mod share;
 mod workspace;
 
 pub use classify::{Classification, TraceStep, Verdict};

@@ -400,6 +400,8 @@ impl<'a> Workspace<'a> {
         let latest = outcomes.iter().map(|o| o.result.as_of).max();
         let mut diags = self.file_diagnostics(file, latest);
         diags.extend(self.export_diagnostics(file, opts));
+        // Reserved once: growing by doubling held up to twice the diagnostics.
+        diags.reserve(outcomes.iter().map(|o| o.diagnostics.len()).sum());
         let mut products = Vec::with_capacity(outcomes.len());
         for o in outcomes {
             products.push(o.result);
@@ -440,10 +442,15 @@ impl<'a> Workspace<'a> {
         let compute = |chunk: &[usize]| {
             let mut classifier = Classifier::new(pack, self, opts.explain);
             let mut screener = Screener::new(&self.parties);
+            let mut shared = super::share::Shared::default();
             chunk
                 .iter()
                 .filter(|&&i| i < n)
-                .map(|&i| self.product_outcome(file, i, &mut classifier, &mut screener, opts))
+                .map(|&i| {
+                    let mut o = self.product_outcome(file, i, &mut classifier, &mut screener, opts);
+                    o.result.classification = shared.intern(o.result.classification);
+                    o
+                })
                 .collect::<Vec<_>>()
         };
         if indices.len() > CHUNK {
@@ -468,6 +475,9 @@ impl<'a> Workspace<'a> {
         let mut diagnostics = Vec::new();
         self.product_diagnostics(file, p, date, &c, &mut diagnostics);
         self.screen_product(file, p, date, screener, &mut diagnostics);
+        // A vector's first push reserves four (672 bytes): kept per product
+        // that is most of a million products' diagnostics (README, Performance).
+        diagnostics.shrink_to_fit();
         ProductOutcome {
             result: ProductResult {
                 index,

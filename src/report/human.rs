@@ -6,7 +6,7 @@
 use super::Run;
 use crate::diagnostic::Severity;
 use crate::engine::Verdict;
-use std::fmt::Write;
+use std::fmt::Write as _;
 
 /// A SKU as shown in a line: control, bidirectional and invisible
 /// formatting characters escaped (a U+202E must not reorder the line).
@@ -24,8 +24,16 @@ pub fn sku_shown(sku: &str) -> String {
     crate::fsread::shown_str(&out)
 }
 
+/// The report as a string (what [`write`] writes).
 pub fn render(run: &Run, color: bool) -> String {
-    let mut out = String::new();
+    let mut out = Vec::new();
+    // Writing to a Vec fails only for lack of memory, which aborts anyway.
+    let _ = write(run, color, &mut out);
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+/// Writes the report line by line (a million products make 400 MB of it).
+pub fn write(run: &Run, color: bool, out: &mut impl std::io::Write) -> std::io::Result<()> {
     let paint = |s: Severity, t: &str| -> String {
         if !color {
             return t.to_string();
@@ -46,7 +54,7 @@ pub fn render(run: &Run, color: bool) -> String {
                 &format!("{}[{}]", d.severity.as_str(), d.code.as_str()),
             );
             let sku = d.sku.as_deref().map(|s| format!(" {}", sku_shown(s)));
-            let _ = writeln!(
+            writeln!(
                 out,
                 "{}:{}:{}: {label}{}: {}",
                 f.path,
@@ -54,14 +62,14 @@ pub fn render(run: &Run, color: bool) -> String {
                 lc.column,
                 sku.unwrap_or_default(),
                 d.message
-            );
+            )?;
             let line = lc.line - 1;
             let src = &f.text[f.lines.line_start(line)..f.lines.line_end(&f.text, line)];
             if src.len() <= 200 {
-                let _ = writeln!(out, "  | {src}");
+                writeln!(out, "  | {src}")?;
             }
             if let Some(s) = &d.source {
-                let _ = writeln!(out, "  = source: {} <{}>", s.cite(), s.url);
+                writeln!(out, "  = source: {} <{}>", s.cite(), s.url)?;
             }
         }
     }
@@ -75,28 +83,28 @@ pub fn render(run: &Run, color: bool) -> String {
             .filter(|p| p.verdict() == Verdict::NotControlled)
         {
             if !listed {
-                let _ = writeln!(out, "not controlled (no listed item matches):");
+                writeln!(out, "not controlled (no listed item matches):")?;
                 listed = true;
             }
             let Some(prod) = f.catalogue.products.get(p.index) else {
                 continue;
             };
             let lc = f.lines.line_col(&f.text, prod.header.start());
-            let _ = writeln!(
+            writeln!(
                 out,
                 "  {}:{}:{}: {}",
                 f.path,
                 lc.line,
                 lc.column,
                 p.sku.as_deref().map_or("(no sku)".into(), sku_shown)
-            );
+            )?;
         }
     }
     for n in crate::source::skip_notes(&run.skipped) {
-        let _ = writeln!(out, "{n}");
+        writeln!(out, "{n}")?;
     }
     let s = run.summary();
-    let _ = writeln!(
+    writeln!(
         out,
         "{} file{}, {} product{}: {} controlled, {} excluded, {} not controlled, {} indeterminate; {} error{}, {} warning{} (rule pack {} {}, reviewed through {})",
         run.files.len(),
@@ -114,8 +122,7 @@ pub fn render(run: &Run, color: bool) -> String {
         run.pack.id,
         run.pack.version,
         run.pack.reviewed_through
-    );
-    out
+    )
 }
 
 fn plural(n: usize) -> &'static str {
