@@ -204,6 +204,12 @@ pub struct Kept {
     pub old_len: usize,
     pub from: usize,
     pub delta: isize,
+    /// Some(start): the tables that end at or before old byte `start` are
+    /// unchanged and in place, and with those from `from` on (moved by
+    /// `delta`) they are every table not read again; so the tables of
+    /// any kind (shipments too) outside old bytes `start..from` were kept.
+    /// None when unknown (the whole file was read again).
+    pub start: Option<usize>,
 }
 
 impl Kept {
@@ -229,6 +235,7 @@ impl Changed {
                 old_len: cat.products.len(),
                 from: len,
                 delta: 0,
+                start: Some(len),
             },
             names_kept: true,
             ..Changed::default()
@@ -322,6 +329,11 @@ pub fn reparse(mut old: Catalogue, old_text: &str, new_text: &str) -> (Catalogue
             .get(n_old - suffix)
             .map_or(old_text.len(), |t| t.span.start()),
         delta,
+        start: Some(
+            old.tables
+                .get(prefix)
+                .map_or(old_text.len(), |t| t.span.start()),
+        ),
     };
     let mut old_parts = into_parts(old);
     let mut changed = Changed {
@@ -563,6 +575,7 @@ pub fn edit_at(
         old_len: cat.products.len(),
         from,
         delta,
+        start: Some(cat.tables[k].span.start()),
     };
     Some(changed)
 }

@@ -3,21 +3,21 @@
 //! A shipment's judgement (its classification on its date, the licence
 //! checks, end-use evidence, an unknown SKU) depends on its own table, its
 //! product (and that product's components at any depth) and the licence it
-//! uses. An edit keeps the judgement of every shipment whose table text is
-//! unchanged (it may have moved: its spans follow) and whose product and
-//! licence the edit did not change; only the others are judged again, and
-//! only theirs are rendered to the wire again. The balance findings come
-//! from the ledger on every analysis (no classification involved). In a
-//! publication the shipments' judgements follow the file's other
-//! diagnostics, in the order of the shipments.
+//! uses. An edit keeps the judgement of every shipment whose table the
+//! parser kept (outside the bytes it read again, `Kept::start..from`; it
+//! may have moved: its spans follow) and whose product and licence the edit
+//! did not change; only the others are judged again, and only theirs are
+//! rendered to the wire again. No table's text is read to decide. The
+//! balance findings come from the ledger (kept in the server's state and
+//! brought up to date per edit). In a publication the shipments' judgements
+//! follow the file's other diagnostics, in the order of the shipments.
 
 use super::wire::Template;
 use crate::catalogue::Shift;
 use crate::diagnostic::{Code, Diagnostic, FileId, FileRef};
 use crate::engine::{Options, Workspace};
 use crate::text::LineIndex;
-use rustc_hash::{FxHashMap, FxHashSet, FxHasher};
-use std::hash::{Hash, Hasher};
+use rustc_hash::{FxHashMap, FxHashSet};
 
 thread_local! {
     /// Shipments judged (not taken from a cache) on this thread: the
@@ -34,10 +34,9 @@ pub struct ShipmentCache {
 }
 
 struct Slot {
-    /// Hash of the shipment table's text.
-    key: u64,
-    /// Where the table starts now, and its line.
+    /// Where the table starts and ends now, and its line.
     at: usize,
+    end: usize,
     line: u32,
     entry: Box<Entry>,
 }
@@ -72,6 +71,10 @@ pub struct Reuse<'a> {
     /// This file was edited: spans at or after byte `from` moved by
     /// `delta`, lines by `lines`.
     pub shift: Option<(usize, isize, i64)>,
+    /// This file was edited and the tables ending at or before byte
+    /// `start` were kept in place (`Kept::start`); None: unknown, every
+    /// shipment of the file is judged again.
+    pub start: Option<usize>,
     /// This file's stable id.
     pub own: FileId,
 }
@@ -111,8 +114,8 @@ impl ShipmentCache {
             })
     }
 
-    /// Brings the judgements of every shipment of file `f` (whose text is
-    /// `text`, lines `lines`) up to date: kept where `reuse` allows, judged
+    /// Brings the judgements of every shipment of file `f` (whose lines
+    /// are `lines`) up to date: kept where `reuse` allows, judged
     /// again otherwise (`ids` maps their related locations to stable ids,
     /// `render` gives their wire form relative to a line).
     #[allow(clippy::too_many_arguments)]
@@ -121,7 +124,6 @@ impl ShipmentCache {
         ws: &Workspace,
         f: usize,
         opts: &Options,
-        text: &str,
         lines: &LineIndex,
         reuse: Option<&Reuse>,
         ids: &dyn Fn(&mut Diagnostic),
@@ -132,39 +134,45 @@ impl ShipmentCache {
             .into_iter()
             .map(Some)
             .collect();
-        // Kept judgements are found at the same index (no table added or
-        // removed above), else by the text of their table.
-        let mut by_key: Option<FxHashMap<u64, Box<Entry>>> = None;
-        let mut todo = Vec::new();
-        let mut slots: Vec<Option<Slot>> = Vec::with_capacity(cat.shipments.len());
-        for (i, s) in cat.shipments.iter().enumerate() {
-            let mut h = FxHasher::default();
-            text.get(s.span.start()..s.span.end())
-                .unwrap_or("")
-                .hash(&mut h);
-            let key = h.finish();
-            let at = s.span.start();
-            let found = match reuse {
-                None => None,
-                Some(_)
-                    if old
-                        .get(i)
-                        .is_some_and(|o| o.as_ref().is_some_and(|o| o.key == key)) =>
-                {
-                    old[i].take().map(|o| o.entry)
-                }
-                Some(_) => by_key
-                    .get_or_insert_with(|| {
-                        old.iter_mut()
-                            .filter_map(Option::take)
-                            .map(|o| (o.key, o.entry))
-                            .collect()
-                    })
-                    .remove(&key),
+        let (n_old, n_new) = (old.len(), cat.shipments.len());
+        // Kept judgements are found by position: an edit of another file
+        // left this one as it was; an edit of this one kept the tables
+        // outside the bytes it read again (those before in place, those
+        // after moved by its length, the last ones of the list).
+        let found_at =
+            |old: &[Option<Slot>], i: usize, s: &crate::catalogue::Shipment| -> Option<usize> {
+                let r = reuse?;
+                let (j, moved) = match (r.shift, r.start) {
+                    (None, _) if n_old == n_new => (i, 0),
+                    (Some((from, delta, _)), Some(start)) => {
+                        let o = old.get(i).and_then(Option::as_ref);
+                        if o.is_some_and(|o| o.end <= start) {
+                            (i, 0)
+                        } else {
+                            let j = (i + n_old).checked_sub(n_new)?;
+                            let o = old.get(j).and_then(Option::as_ref)?;
+                            if o.at < from {
+                                return None;
+                            }
+                            (j, delta)
+                        }
+                    }
+                    _ => return None,
+                };
+                // The kept table is where the parser says it is, as long as it was.
+                let o = old.get(j).and_then(Option::as_ref)?;
+                (o.at.checked_add_signed(moved) == Some(s.span.start())
+                    && o.end - o.at == s.span.len())
+                .then_some(j)
             };
+        let mut todo = Vec::new();
+        let mut slots: Vec<Option<Slot>> = Vec::with_capacity(n_new);
+        for (i, s) in cat.shipments.iter().enumerate() {
+            let at = s.span.start();
+            let found = found_at(&old, i, s).and_then(|j| old[j].take().map(|o| o.entry));
             let kept = reuse.zip(found).filter(|(r, e)| r.holds(ws, e));
             let Some((r, mut entry)) = kept else {
-                todo.push((i, key));
+                todo.push(i);
                 slots.push(None);
                 continue;
             };
@@ -189,17 +197,16 @@ impl ShipmentCache {
                 lines.line_of(at) as u32
             };
             slots.push(Some(Slot {
-                key,
                 at,
+                end: s.span.end(),
                 line,
                 entry,
             }));
         }
         JUDGED.with(|n| n.set(n.get() + todo.len()));
-        let which: Vec<usize> = todo.iter().map(|&(i, _)| i).collect();
         let mut judged: FxHashMap<usize, Vec<Diagnostic>> =
-            ws.judge_shipments(f, opts, &which).into_iter().collect();
-        for (i, key) in todo {
+            ws.judge_shipments(f, opts, &todo).into_iter().collect();
+        for i in todo {
             let s = &cat.shipments[i];
             let mut diagnostics = judged.remove(&i).unwrap_or_default();
             diagnostics.iter_mut().for_each(ids);
@@ -223,8 +230,8 @@ impl ShipmentCache {
                 render(&diagnostics, line)
             };
             slots[i] = Some(Slot {
-                key,
                 at,
+                end: s.span.end(),
                 line,
                 entry: Box::new(Entry {
                     at,
