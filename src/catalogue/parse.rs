@@ -565,7 +565,9 @@ pub fn edit_at(
         .par_chunks_mut(512)
         .for_each(|c| c.shift(delta));
     cat.licences[licences_before + edited_licence..].shift(delta);
-    cat.shipments[shipments_before + edited_shipment..].shift(delta);
+    cat.shipments[shipments_before + edited_shipment..]
+        .par_chunks_mut(512)
+        .for_each(|c| c.shift(delta));
     if let Some(c) = cat.catalogue.as_mut().filter(|c| c.span.start() >= from) {
         c.shift(delta);
     }

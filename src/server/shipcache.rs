@@ -130,6 +130,14 @@ impl ShipmentCache {
         render: &dyn Fn(&[Diagnostic], u32) -> Vec<Template>,
     ) {
         let cat = ws.files[f].catalogue;
+        if let Some(todo) = reuse.and_then(|r| self.in_place(ws, cat, r)) {
+            for (i, slot) in judge(ws, f, opts, lines, &todo, ids, render) {
+                if let Some(x) = self.slots.get_mut(i) {
+                    *x = slot;
+                }
+            }
+            return;
+        }
         let mut old: Vec<Option<Slot>> = std::mem::take(&mut self.slots)
             .into_iter()
             .map(Some)
@@ -203,33 +211,115 @@ impl ShipmentCache {
                 entry,
             }));
         }
-        JUDGED.with(|n| n.set(n.get() + todo.len()));
-        let mut judged: FxHashMap<usize, Vec<Diagnostic>> =
-            ws.judge_shipments(f, opts, &todo).into_iter().collect();
-        for i in todo {
-            let s = &cat.shipments[i];
-            let mut diagnostics = judged.remove(&i).unwrap_or_default();
-            diagnostics.iter_mut().for_each(ids);
-            crate::engine::exports::sort_exports(&mut diagnostics);
-            let sku = s.sku_str();
-            let product = sku.and_then(|k| ws.product_at(k));
-            let licence = s
-                .licence
-                .as_ref()
-                .or(product.and_then(|(_, p)| p.licence.as_ref()))
-                .map(|l| l.value.clone());
-            let at = s.span.start();
-            let line = if diagnostics.is_empty() {
-                0
-            } else {
-                lines.line_of(at) as u32
-            };
-            let templates = if diagnostics.is_empty() {
-                Vec::new()
-            } else {
-                render(&diagnostics, line)
-            };
-            slots[i] = Some(Slot {
+        for (i, slot) in judge(ws, f, opts, lines, &todo, ids, render) {
+            slots[i] = Some(slot);
+        }
+        self.slots = slots.into_iter().flatten().collect();
+    }
+
+    /// Keeps the judgements that still hold where they are, when the edit
+    /// added or removed no shipment: those outside the bytes the parser read
+    /// again are moved with the text (no slot is rebuilt); returns the
+    /// shipments to judge again. None when the slots cannot be kept in place.
+    fn in_place(
+        &mut self,
+        ws: &Workspace,
+        cat: &crate::catalogue::Catalogue,
+        r: &Reuse,
+    ) -> Option<Vec<usize>> {
+        if self.slots.len() != cat.shipments.len() {
+            return None;
+        }
+        let (from, delta, n, start) = match (r.shift, r.start) {
+            // Another file was edited: nothing of this one moved.
+            (None, _) => (usize::MAX, 0, 0, usize::MAX),
+            (Some((from, delta, n)), Some(start)) => (from, delta, n, start),
+            _ => return None,
+        };
+        let mut todo = Vec::new();
+        for (i, (slot, s)) in self.slots.iter_mut().zip(&cat.shipments).enumerate() {
+            // After the bytes read again: moved by `delta` bytes and `n` lines.
+            let after = slot.end > start && slot.at >= from;
+            if slot.end > start && !after {
+                todo.push(i);
+                continue;
+            }
+            let moved = if after { delta } else { 0 };
+            // The kept table is where the parser says it is, as long as it was.
+            let kept = slot.at.checked_add_signed(moved) == Some(s.span.start())
+                && slot.end - slot.at == s.span.len()
+                && r.holds(ws, &slot.entry);
+            if !kept {
+                todo.push(i);
+                continue;
+            }
+            if after {
+                slot.at = s.span.start();
+                slot.end = s.span.end();
+                if !slot.entry.diagnostics.is_empty() {
+                    slot.line = u32::try_from(i64::from(slot.line) + n).unwrap_or(0);
+                }
+            }
+            if slot.entry.related && r.shift.is_some() {
+                // What it points at in this file may have moved.
+                for d in &mut slot.entry.diagnostics {
+                    for x in &mut d.related {
+                        if x.file == FileRef::Id(r.own) && x.span.start() >= from {
+                            x.span.shift(delta);
+                        }
+                    }
+                }
+                for t in &mut slot.entry.templates {
+                    t.shift(from, delta, n);
+                }
+            }
+        }
+        Some(todo)
+    }
+}
+
+/// Judges shipments `todo` of file `f` and gives their slots.
+#[allow(clippy::too_many_arguments)]
+fn judge(
+    ws: &Workspace,
+    f: usize,
+    opts: &Options,
+    lines: &LineIndex,
+    todo: &[usize],
+    ids: &dyn Fn(&mut Diagnostic),
+    render: &dyn Fn(&[Diagnostic], u32) -> Vec<Template>,
+) -> Vec<(usize, Slot)> {
+    let cat = ws.files[f].catalogue;
+    JUDGED.with(|n| n.set(n.get() + todo.len()));
+    let mut judged: FxHashMap<usize, Vec<Diagnostic>> =
+        ws.judge_shipments(f, opts, todo).into_iter().collect();
+    let mut out = Vec::with_capacity(todo.len());
+    for &i in todo {
+        let s = &cat.shipments[i];
+        let mut diagnostics = judged.remove(&i).unwrap_or_default();
+        diagnostics.iter_mut().for_each(ids);
+        crate::engine::exports::sort_exports(&mut diagnostics);
+        let sku = s.sku_str();
+        let product = sku.and_then(|k| ws.product_at(k));
+        let licence = s
+            .licence
+            .as_ref()
+            .or(product.and_then(|(_, p)| p.licence.as_ref()))
+            .map(|l| l.value.clone());
+        let at = s.span.start();
+        let line = if diagnostics.is_empty() {
+            0
+        } else {
+            lines.line_of(at) as u32
+        };
+        let templates = if diagnostics.is_empty() {
+            Vec::new()
+        } else {
+            render(&diagnostics, line)
+        };
+        out.push((
+            i,
+            Slot {
                 at,
                 end: s.span.end(),
                 line,
@@ -242,10 +332,10 @@ impl ShipmentCache {
                     licence,
                     unknown_sku: sku.is_some() && product.is_none(),
                 }),
-            });
-        }
-        self.slots = slots.into_iter().flatten().collect();
+            },
+        ));
     }
+    out
 }
 
 impl Reuse<'_> {

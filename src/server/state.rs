@@ -1008,12 +1008,18 @@ impl State {
                 for f in &files {
                     // Files that neither define nor name a changed SKU are
                     // passed by a lookup of the changed names in their sets.
-                    let by_sku = !skus.is_empty()
-                        && self.refs.names(f.uri, f.names, f.catalogue).touches(&skus);
+                    let names = self.refs.names(f.uri, f.names, f.catalogue);
+                    let by_sku = !skus.is_empty() && names.touches(&skus);
                     if !by_sku && licences.is_empty() {
                         continue;
                     }
-                    let mut touches = false;
+                    if licences.is_empty() && !names.uses(&skus) {
+                        // It defines or ships a changed SKU, and no product
+                        // of it names one: hit, without a scan of its tables.
+                        hit.insert(f.uri.clone());
+                        continue;
+                    }
+                    let mut touches = by_sku;
                     for p in &f.catalogue.products {
                         let names = p
                             .components
