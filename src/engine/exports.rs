@@ -634,28 +634,39 @@ impl Ledger {
 
     /// The diagnostics of the balance findings on the exports of file `f`.
     fn balance_diagnostics(&self, ws: &Workspace, f: usize, out: &mut Vec<Diagnostic>) {
+        // What each licence's findings share (its use in words, its source),
+        // worked out once per licence.
+        type Shared = (Option<crate::diagnostic::SourceRef>, Related);
+        let mut shared: FxHashMap<&str, Shared> = FxHashMap::default();
         for (i, e) in self.of_file(f) {
             if self.findings[i].is_empty() {
                 continue;
             }
             let sku = ws.get(e.product).sku_str();
-            let b = e.licence.as_deref().and_then(|id| self.balances.get(id));
-            let source = b.and_then(|b| {
-                let pack = &ws.files[b.at.0].pack;
-                let rule = pack.licence_rule(b.kind.as_ref()?.as_str())?;
-                Some(pack.source(rule.instrument, &rule.article))
+            let b = e.licence.as_deref().and_then(|id| {
+                if !shared.contains_key(id) {
+                    let b = self.balances.get(id)?;
+                    let source = b.kind.as_ref().and_then(|k| {
+                        let pack = &ws.files[b.at.0].pack;
+                        let rule = pack.licence_rule(k.as_str())?;
+                        Some(pack.source(rule.instrument, &rule.article))
+                    });
+                    let l = &ws.files[b.at.0].catalogue.licences[b.at.1];
+                    let related = Related {
+                        file: FileRef::Index(b.at.0),
+                        span: l.id.as_ref().map_or(l.header, |x| x.span),
+                        message: format!("licence `{}`: {}", b.id, b.used_text()),
+                    };
+                    shared.insert(id, (source, related));
+                }
+                shared.get(id)
             });
             for x in &self.findings[i] {
                 let mut d = Diagnostic::new(x.code, e.anchor, x.message.clone())
                     .with_sku(sku)
-                    .with_source(source.clone());
-                if let Some(b) = b {
-                    let l = &ws.files[b.at.0].catalogue.licences[b.at.1];
-                    d = d.with_related(Related {
-                        file: FileRef::Index(b.at.0),
-                        span: l.id.as_ref().map_or(l.header, |x| x.span),
-                        message: format!("licence `{}`: {}", b.id, b.used_text()),
-                    });
+                    .with_source(b.and_then(|b| b.0.clone()));
+                if let Some((_, related)) = b {
+                    d = d.with_related(related.clone());
                 }
                 out.push(d);
             }

@@ -1003,59 +1003,91 @@ impl State {
                 changed.skus.iter().map(String::as_str).collect();
             let licences: rustc_hash::FxHashSet<&str> =
                 changed.licences.iter().map(String::as_str).collect();
-            loop {
-                let mut grew = Vec::new();
-                for f in &files {
-                    // Files that neither define nor name a changed SKU are
-                    // passed by a lookup of the changed names in their sets.
-                    let names = self.refs.names(f.uri, f.names, f.catalogue);
-                    let by_sku = !skus.is_empty() && names.touches(&skus);
-                    if !by_sku && licences.is_empty() {
-                        continue;
-                    }
-                    if licences.is_empty() && !names.uses(&skus) {
-                        // It defines or ships a changed SKU, and no product
-                        // of it names one: hit, without a scan of its tables.
-                        hit.insert(f.uri.clone());
-                        continue;
-                    }
-                    let mut touches = by_sku;
-                    for p in &f.catalogue.products {
-                        let names = p
-                            .components
-                            .iter()
-                            .flat_map(|c| c.value.iter())
-                            .any(|c| skus.contains(c.value.as_str()))
-                            || p.licence
-                                .as_ref()
-                                .is_some_and(|l| licences.contains(l.value.as_str()));
-                        if names {
-                            if let Some(s) = p.sku_str().filter(|s| !skus.contains(s)) {
-                                grew.push(s);
-                            }
+            // While no name moved since the last analysis, its index finds the
+            // products that name a changed SKU, at any depth (no product of
+            // the files hit is scanned).
+            let index = self
+                .index
+                .as_ref()
+                .filter(|(names, _)| {
+                    names.len() == files.len()
+                        && names.iter().zip(&files).all(|(n, f)| *n == f.names)
+                })
+                .map(|(_, i)| i.clone());
+            if let (Some(index), true) = (index, licences.is_empty()) {
+                let cats: Vec<&Catalogue> = files.iter().map(|f| f.catalogue).collect();
+                let mut todo: Vec<&str> = skus.iter().copied().collect();
+                while let Some(s) = todo.pop() {
+                    for &(pf, pi) in index.parents(&cats, s) {
+                        let parent = cats
+                            .get(pf)
+                            .and_then(|c| c.products.get(pi))
+                            .and_then(|p| p.sku_str());
+                        if let Some(p) = parent.filter(|p| skus.insert(p)) {
+                            todo.push(p);
                         }
-                        touches |= names || p.sku_str().is_some_and(|s| skus.contains(s));
                     }
-                    touches |= f
-                        .catalogue
-                        .licences
-                        .iter()
-                        .any(|l| l.id_str().is_some_and(|i| licences.contains(i)))
-                        // Shipments are exports of the product they name (v2 §4a).
-                        || f.catalogue.shipments.iter().any(|x| {
-                            x.sku_str().is_some_and(|s| skus.contains(s))
-                                || x.licence
-                                    .as_ref()
-                                    .is_some_and(|l| licences.contains(l.value.as_str()))
-                        });
-                    if touches {
+                }
+                for f in &files {
+                    if self.refs.names(f.uri, f.names, f.catalogue).touches(&skus) {
                         hit.insert(f.uri.clone());
                     }
                 }
-                if grew.is_empty() {
-                    break;
+            } else {
+                loop {
+                    let mut grew = Vec::new();
+                    for f in &files {
+                        // Files that neither define nor name a changed SKU are
+                        // passed by a lookup of the changed names in their sets.
+                        let names = self.refs.names(f.uri, f.names, f.catalogue);
+                        let by_sku = !skus.is_empty() && names.touches(&skus);
+                        if !by_sku && licences.is_empty() {
+                            continue;
+                        }
+                        if licences.is_empty() && !names.uses(&skus) {
+                            // It defines or ships a changed SKU, and no product
+                            // of it names one: hit, without a scan of its tables.
+                            hit.insert(f.uri.clone());
+                            continue;
+                        }
+                        let mut touches = by_sku;
+                        for p in &f.catalogue.products {
+                            let names = p
+                                .components
+                                .iter()
+                                .flat_map(|c| c.value.iter())
+                                .any(|c| skus.contains(c.value.as_str()))
+                                || p.licence
+                                    .as_ref()
+                                    .is_some_and(|l| licences.contains(l.value.as_str()));
+                            if names {
+                                if let Some(s) = p.sku_str().filter(|s| !skus.contains(s)) {
+                                    grew.push(s);
+                                }
+                            }
+                            touches |= names || p.sku_str().is_some_and(|s| skus.contains(s));
+                        }
+                        touches |= f
+                            .catalogue
+                            .licences
+                            .iter()
+                            .any(|l| l.id_str().is_some_and(|i| licences.contains(i)))
+                            // Shipments are exports of the product they name (v2 §4a).
+                            || f.catalogue.shipments.iter().any(|x| {
+                                x.sku_str().is_some_and(|s| skus.contains(s))
+                                    || x.licence
+                                        .as_ref()
+                                        .is_some_and(|l| licences.contains(l.value.as_str()))
+                            });
+                        if touches {
+                            hit.insert(f.uri.clone());
+                        }
+                    }
+                    if grew.is_empty() {
+                        break;
+                    }
+                    skus.extend(grew);
                 }
-                skus.extend(grew);
             }
         }
         // Open documents, and files a pull client asked about (kept up to date).
