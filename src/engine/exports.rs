@@ -165,8 +165,9 @@ pub struct Ledger {
     /// order of use.
     groups: FxHashMap<String, Vec<usize>>,
     /// Per SKU: the shipments (file, index) that name it, exports or not
-    /// (entries whose shipment names another SKU since are passed over).
-    named: FxHashMap<String, Vec<(usize, usize)>>,
+    /// (entries whose shipment names another SKU since are passed over);
+    /// made by the first update (`check` never needs it).
+    named: Option<FxHashMap<String, Vec<(usize, usize)>>>,
     /// Per file: its numbers of products, licences and shipments.
     counts: Vec<[usize; 3]>,
     /// Per export of a shipment: the classification of its product on its
@@ -316,11 +317,6 @@ impl Ledger {
             for t in &cat.tables {
                 l.exports.extend(export_of(ws, opts, f, t));
             }
-            for (i, s) in cat.shipments.iter().enumerate() {
-                if let Some(sku) = s.sku_str() {
-                    l.named.entry(sku.to_owned()).or_default().push((f, i));
-                }
-            }
         }
         l.first.push(l.exports.len());
         l.counts = counts(ws);
@@ -428,13 +424,24 @@ impl Ledger {
             x.anchor.shift(e.delta);
         }
         let mut changed: Vec<(usize, Export)> = (lo..hi).zip(fresh).collect();
+        let named = self.named.get_or_insert_with(|| {
+            let mut named: FxHashMap<String, Vec<(usize, usize)>> = FxHashMap::default();
+            for (f, x) in ws.files.iter().enumerate() {
+                for (i, s) in x.catalogue.shipments.iter().enumerate() {
+                    if let Some(sku) = s.sku_str() {
+                        named.entry(sku.to_owned()).or_default().push((f, i));
+                    }
+                }
+            }
+            named
+        });
         // The shipments it read again name their SKUs from now on.
         for t in &cat.tables[tlo..thi.max(tlo)] {
             if t.kind != TableKind::Shipment {
                 continue;
             }
             if let Some(sku) = cat.shipments.get(t.index).and_then(|s| s.sku_str()) {
-                let v = self.named.entry(sku.to_owned()).or_default();
+                let v = named.entry(sku.to_owned()).or_default();
                 if !v.contains(&(f, t.index)) {
                     v.push((f, t.index));
                 }
@@ -444,7 +451,7 @@ impl Ledger {
         // or which product it is, may have changed.
         let skus: FxHashSet<&String> = e.skus.iter().collect();
         for sku in skus {
-            let Some(list) = self.named.get(sku) else {
+            let Some(list) = named.get(sku) else {
                 continue;
             };
             for &(sf, si) in list {
