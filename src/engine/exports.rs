@@ -964,7 +964,9 @@ impl Workspace<'_> {
         let keep = which.len() == cat.shipments.len();
         // Shipments to judge, grouped by product so a classifier's memo of
         // (product, date) serves a product's shipments.
-        let mut todo: Vec<(usize, (usize, usize), Date, Option<usize>)> = Vec::new();
+        // (shipment, product, date, its export when its classification is kept)
+        type Todo = (usize, (usize, usize), Date, Option<usize>);
+        let mut todo: Vec<Todo> = Vec::new();
         for &i in which {
             let Some(s) = cat.shipments.get(i) else {
                 continue;
@@ -1008,7 +1010,7 @@ impl Workspace<'_> {
         todo.sort_by_key(|&(i, at, d, _)| (at, d, i));
         type Judged = Vec<(usize, Vec<Diagnostic>)>;
         type Kept = Vec<(usize, Arc<Classification>)>;
-        let judge = |chunk: &[(usize, (usize, usize), Date, Option<usize>)]| -> (Judged, Kept) {
+        let judge = |chunk: &[Todo]| -> (Judged, Kept) {
             let mut out = Vec::new();
             let mut kept = Vec::new();
             let mut classifiers: FxHashMap<usize, Classifier<Self>> = FxHashMap::default();
