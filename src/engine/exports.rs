@@ -170,10 +170,6 @@ pub struct Ledger {
     named: Option<FxHashMap<String, Vec<(usize, usize)>>>,
     /// Per file: its numbers of products, licences and shipments.
     counts: Vec<[usize; 3]>,
-    /// Per export of a shipment: the classification of its product on its
-    /// date that judged it, kept when a whole file's shipments are judged
-    /// (`check`; forgotten by an update).
-    judged: std::sync::Mutex<FxHashMap<usize, Arc<Classification>>>,
 }
 
 thread_local! {
@@ -291,12 +287,6 @@ impl Ledger {
         range.map(move |i| (i, &self.exports[i]))
     }
 
-    /// The classification export `i` (a shipment) was judged with, when kept.
-    pub fn judgement(&self, i: usize) -> Option<Arc<Classification>> {
-        let kept = self.judged.lock().unwrap_or_else(|e| e.into_inner());
-        kept.get(&i).cloned()
-    }
-
     /// The balance of the licence `id` (when some export uses it).
     pub fn balance(&self, id: &str) -> Option<&Balance> {
         self.balances.get(id)
@@ -395,11 +385,6 @@ impl Ledger {
     pub fn update(&mut self, ws: &Workspace, opts: &Options, e: &LedgerEdit) -> bool {
         if self.counts != counts(ws) || e.start > e.from {
             return false;
-        }
-        // Judgements may depend on anything the edit changed.
-        let judged = self.judged.get_mut().unwrap_or_else(|e| e.into_inner());
-        if !judged.is_empty() {
-            judged.clear();
         }
         let f = e.file;
         let (Some(&a), Some(&z)) = (self.first.get(f), self.first.get(f + 1)) else {
@@ -951,28 +936,23 @@ impl Workspace<'_> {
         let ledger = self.ledger(opts);
         // The ledger resolved the shipments it holds: only the others
         // (no date, or an unknown SKU) are looked up again.
-        let mut resolved: FxHashMap<usize, ((usize, usize), Date, usize)> = FxHashMap::default();
+        let mut resolved: FxHashMap<usize, ((usize, usize), Date)> = FxHashMap::default();
         if which.len() * 4 >= cat.shipments.len() {
-            for (x, e) in ledger.of_file(f) {
+            for (_, e) in ledger.of_file(f) {
                 if let Source::Shipment(i) = e.source {
-                    resolved.insert(i, (e.product, e.date, x));
+                    resolved.insert(i, (e.product, e.date));
                 }
             }
         }
-        // The whole file is judged (`check`): the ledger keeps each
-        // shipment's classification (for the dossier).
-        let keep = which.len() == cat.shipments.len();
         // Shipments to judge, grouped by product so a classifier's memo of
         // (product, date) serves a product's shipments.
-        // (shipment, product, date, its export when its classification is kept)
-        type Todo = (usize, (usize, usize), Date, Option<usize>);
-        let mut todo: Vec<Todo> = Vec::new();
+        let mut todo: Vec<(usize, (usize, usize), Date)> = Vec::new();
         for &i in which {
             let Some(s) = cat.shipments.get(i) else {
                 continue;
             };
-            if let Some(&(at, date, x)) = resolved.get(&i) {
-                todo.push((i, at, date, Some(x).filter(|_| keep)));
+            if let Some(&(at, date)) = resolved.get(&i) {
+                todo.push((i, at, date));
                 continue;
             }
             let Some(sku) = s.sku.as_ref() else { continue };
@@ -1002,19 +982,16 @@ impl Workspace<'_> {
                 }
                 Some(at) => {
                     if let Some(d) = &s.ship_date {
-                        todo.push((i, at, d.value, None));
+                        todo.push((i, at, d.value));
                     }
                 }
             }
         }
-        todo.sort_by_key(|&(i, at, d, _)| (at, d, i));
-        type Judged = Vec<(usize, Vec<Diagnostic>)>;
-        type Kept = Vec<(usize, Arc<Classification>)>;
-        let judge = |chunk: &[Todo]| -> (Judged, Kept) {
+        todo.sort_by_key(|&(i, at, d)| (at, d, i));
+        let judge = |chunk: &[(usize, (usize, usize), Date)]| {
             let mut out = Vec::new();
-            let mut kept = Vec::new();
             let mut classifiers: FxHashMap<usize, Classifier<Self>> = FxHashMap::default();
-            for &(i, at, date, x) in chunk {
+            for &(i, at, date) in chunk {
                 let pack = &self.files[at.0].pack;
                 let classifier = classifiers
                     .entry(at.0)
@@ -1025,24 +1002,19 @@ impl Workspace<'_> {
                 if !d.is_empty() {
                     out.push((i, d));
                 }
-                if let Some(x) = x {
-                    kept.push((x, c));
-                }
             }
-            (out, kept)
+            out
         };
         const CHUNK: usize = 2048;
-        let done: Vec<(Judged, Kept)> = if todo.len() > CHUNK {
-            todo.par_chunks(CHUNK).map(judge).collect()
+        if todo.len() > CHUNK {
+            out.extend(
+                todo.par_chunks(CHUNK)
+                    .flat_map_iter(judge)
+                    .collect::<Vec<_>>(),
+            );
         } else {
-            vec![judge(&todo)]
-        };
-        let mut judged = ledger.judged.lock().unwrap_or_else(|e| e.into_inner());
-        for (d, k) in done {
-            out.extend(d);
-            judged.extend(k);
+            out.extend(judge(&todo));
         }
-        drop(judged);
         // A shipment's own words (transfer, purpose) are checked against
         // its file's pack, as a product's are (the parser keeps them as
         // written).

@@ -9,9 +9,8 @@
 //! ledger of exports (contract §4a): each product with a `destination` and
 //! each `[[shipment]]` (its own facts over its product's), with the
 //! engine's findings in its table. A shipment's verdict is the engine's
-//! classification of its product on the shipment's date (when that date is
-//! not the product's: the one `check` judged the shipment with, kept in the
-//! ledger, `Ledger::judgement`).
+//! classification of its product on the shipment's date (asked of the
+//! engine's `Workspace::explain` when that date is not the product's).
 
 pub mod calendar;
 pub mod markdown;
@@ -303,23 +302,19 @@ pub fn exports(run: &Run) -> (Vec<Export<'_>>, Vec<Left>) {
             .filter(|r| r.index == pi)
             .or_else(|| ps.iter().find(|r| r.index == pi))
     };
-    // A shipment on another date than its product's evaluation date has
-    // the engine's classification on its own date, the one `check` judged
-    // it with (kept in the ledger); asked of the engine when not kept.
+    // A shipment on another date than its product's evaluation date is
+    // classified by the engine on its own date, as `check` judged it.
     let ws = ledger
         .exports
         .iter()
-        .enumerate()
-        .any(|(i, e)| {
-            matches!(e.source, ExportSource::Shipment(_)) && ledger.judgement(i).is_none()
-        })
+        .any(|e| matches!(e.source, ExportSource::Shipment(_)))
         .then(|| {
             Analysis::new()
                 .judged(run.files.iter().map(|f| (&f.catalogue, f.pack.clone())))
                 .build()
         });
     let mut memo: FxHashMap<((usize, usize), Date), Arc<Classification>> = FxHashMap::default();
-    for (i, e) in ledger.exports.iter().enumerate() {
+    for e in &ledger.exports {
         let (Some(f), Some(pfile)) = (run.files.get(e.file), run.files.get(e.product.0)) else {
             continue;
         };
@@ -376,8 +371,6 @@ pub fn exports(run: &Run) -> (Vec<Export<'_>>, Vec<Left>) {
                 };
                 let classification = if res.as_of == e.date {
                     res.classification.clone()
-                } else if let Some(c) = ledger.judgement(i) {
-                    c
                 } else {
                     match &ws {
                         Some(ws) => memo
