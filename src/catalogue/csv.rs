@@ -710,6 +710,7 @@ pub fn reparse_edit(
         old_len,
         from: kept_from,
         delta,
+        start: Some(from),
     };
     (cat, changed)
 }

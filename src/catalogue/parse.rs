@@ -204,6 +204,12 @@ pub struct Kept {
     pub old_len: usize,
     pub from: usize,
     pub delta: isize,
+    /// Some(start): the tables that end at or before old byte `start` are
+    /// unchanged and in place, and with those from `from` on (moved by
+    /// `delta`) they are every table not read again; so the tables of
+    /// any kind (shipments too) outside old bytes `start..from` were kept.
+    /// None when unknown (the whole file was read again).
+    pub start: Option<usize>,
 }
 
 impl Kept {
@@ -229,6 +235,7 @@ impl Changed {
                 old_len: cat.products.len(),
                 from: len,
                 delta: 0,
+                start: Some(len),
             },
             names_kept: true,
             ..Changed::default()
@@ -322,6 +329,11 @@ pub fn reparse(mut old: Catalogue, old_text: &str, new_text: &str) -> (Catalogue
             .get(n_old - suffix)
             .map_or(old_text.len(), |t| t.span.start()),
         delta,
+        start: Some(
+            old.tables
+                .get(prefix)
+                .map_or(old_text.len(), |t| t.span.start()),
+        ),
     };
     let mut old_parts = into_parts(old);
     let mut changed = Changed {
@@ -553,7 +565,9 @@ pub fn edit_at(
         .par_chunks_mut(512)
         .for_each(|c| c.shift(delta));
     cat.licences[licences_before + edited_licence..].shift(delta);
-    cat.shipments[shipments_before + edited_shipment..].shift(delta);
+    cat.shipments[shipments_before + edited_shipment..]
+        .par_chunks_mut(512)
+        .for_each(|c| c.shift(delta));
     if let Some(c) = cat.catalogue.as_mut().filter(|c| c.span.start() >= from) {
         c.shift(delta);
     }
@@ -563,6 +577,7 @@ pub fn edit_at(
         old_len: cat.products.len(),
         from,
         delta,
+        start: Some(cat.tables[k].span.start()),
     };
     Some(changed)
 }

@@ -18,14 +18,14 @@ use super::classify::{Classification, Classifier, ProductLookup, Verdict};
 use super::licence;
 use super::workspace::{Options, Workspace};
 use crate::catalogue::{
-    Amounts, ExportFacts, Field, Licence, LicenceType, Product, Shipment, TableKind, Unit,
+    Amounts, ExportFacts, Field, Licence, LicenceType, Product, Shift, Shipment, TableKind, Unit,
 };
 use crate::diagnostic::{Code, Diagnostic, FileIndex, FileRef, Related};
 use crate::rules::RulePack;
 use crate::text::Span;
 use jiff::civil::Date;
 use rayon::prelude::*;
-use rustc_hash::FxHashMap;
+use rustc_hash::{FxHashMap, FxHashSet};
 use std::sync::Arc;
 
 /// Where an export is written.
@@ -161,6 +161,120 @@ pub struct Ledger {
     pub balances: FxHashMap<String, Balance>,
     /// Per product (file, index): its exports in order of date.
     pub by_product: FxHashMap<(usize, usize), Vec<usize>>,
+    /// Per licence id named by an export (found or not): its exports in
+    /// order of use.
+    groups: FxHashMap<String, Vec<usize>>,
+    /// Per SKU: the shipments (file, index) that name it, exports or not
+    /// (entries whose shipment names another SKU since are passed over);
+    /// made by the first update (`check` never needs it).
+    named: Option<FxHashMap<String, Vec<(usize, usize)>>>,
+    /// Per file: its numbers of products, licences and shipments.
+    counts: Vec<[usize; 3]>,
+}
+
+thread_local! {
+    /// Exports walked by licence balances on this thread (the complexity
+    /// test counts them).
+    pub static WALKED: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
+}
+
+/// What an edit of one file changed, for [`Ledger::update`] (the parser's
+/// `Changed`): old bytes `start..from` of file `file` were read again, the
+/// tables from `from` on moved by `delta`, and these SKUs and licence ids
+/// changed.
+pub struct LedgerEdit<'a> {
+    pub file: usize,
+    pub start: usize,
+    pub from: usize,
+    pub delta: isize,
+    pub skus: &'a [String],
+    pub licences: &'a [String],
+}
+
+/// The order of use of an export: date, file, place in the file.
+fn order(e: &Export) -> (Date, usize, usize) {
+    (e.date, e.file, e.at)
+}
+
+fn counts(ws: &Workspace) -> Vec<[usize; 3]> {
+    ws.files
+        .iter()
+        .map(|x| {
+            let c = x.catalogue;
+            [c.products.len(), c.licences.len(), c.shipments.len()]
+        })
+        .collect()
+}
+
+/// The export a table of file `f` writes, if any.
+fn export_of(
+    ws: &Workspace,
+    opts: &Options,
+    f: usize,
+    t: &crate::catalogue::TableRef,
+) -> Option<Export> {
+    let cat = ws.files[f].catalogue;
+    match t.kind {
+        TableKind::Product => {
+            let p = cat.products.get(t.index)?;
+            p.destination.as_ref()?;
+            let a = &p.export_facts().amounts;
+            Some(Export {
+                file: f,
+                source: Source::Product(t.index),
+                product: (f, t.index),
+                date: ws.evaluation_date(f, p, opts),
+                licence: p.licence.as_ref().map(|x| x.value.clone()),
+                quantity: a.quantity(),
+                value: a.value().map(|(v, c)| (v, c.to_owned())),
+                anchor: amount_span(a)
+                    .or(p.licence.as_ref().map(|x| x.span))
+                    .unwrap_or(p.header),
+                at: p.span.start(),
+            })
+        }
+        TableKind::Shipment => shipment_export(ws, f, t.index),
+        _ => None,
+    }
+}
+
+/// The export shipment `i` of file `f` writes (None without a date or a product).
+fn shipment_export(ws: &Workspace, f: usize, i: usize) -> Option<Export> {
+    let s = ws.files[f].catalogue.shipments.get(i)?;
+    let (Some(sku), Some(date)) = (s.sku_str(), &s.ship_date) else {
+        return None;
+    };
+    let at = ws.product(sku)?;
+    let p = ws.get(at);
+    let own = &s.facts.amounts;
+    let pa = &p.export_facts().amounts;
+    let quantity = if own.quantity.is_some() || own.unit.is_some() {
+        own.quantity()
+    } else {
+        pa.quantity()
+    };
+    let value = if own.value.is_some() || own.currency.is_some() {
+        own.value()
+    } else {
+        pa.value()
+    };
+    Some(Export {
+        file: f,
+        source: Source::Shipment(i),
+        product: at,
+        date: date.value,
+        licence: s
+            .licence
+            .as_ref()
+            .or(p.licence.as_ref())
+            .map(|x| x.value.clone()),
+        quantity,
+        value: value.map(|(v, c)| (v, c.to_owned())),
+        anchor: amount_span(own)
+            .or(s.licence.as_ref().map(|x| x.span))
+            .unwrap_or(s.header),
+        at: s.span.start(),
+    })
 }
 
 impl Ledger {
@@ -191,80 +305,17 @@ impl Ledger {
             l.first.push(l.exports.len());
             let cat = input.catalogue;
             for t in &cat.tables {
-                match t.kind {
-                    TableKind::Product => {
-                        let Some(p) = cat.products.get(t.index) else {
-                            continue;
-                        };
-                        if p.destination.is_none() {
-                            continue;
-                        }
-                        let a = &p.export_facts().amounts;
-                        l.exports.push(Export {
-                            file: f,
-                            source: Source::Product(t.index),
-                            product: (f, t.index),
-                            date: ws.evaluation_date(f, p, opts),
-                            licence: p.licence.as_ref().map(|x| x.value.clone()),
-                            quantity: a.quantity(),
-                            value: a.value().map(|(v, c)| (v, c.to_owned())),
-                            anchor: amount_span(a)
-                                .or(p.licence.as_ref().map(|x| x.span))
-                                .unwrap_or(p.header),
-                            at: p.span.start(),
-                        });
-                    }
-                    TableKind::Shipment => {
-                        let Some(s) = cat.shipments.get(t.index) else {
-                            continue;
-                        };
-                        let (Some(sku), Some(date)) = (s.sku_str(), &s.ship_date) else {
-                            continue;
-                        };
-                        let Some(at) = ws.product(sku) else { continue };
-                        let p = ws.get(at);
-                        let own = &s.facts.amounts;
-                        let pa = &p.export_facts().amounts;
-                        let quantity = if own.quantity.is_some() || own.unit.is_some() {
-                            own.quantity()
-                        } else {
-                            pa.quantity()
-                        };
-                        let value = if own.value.is_some() || own.currency.is_some() {
-                            own.value()
-                        } else {
-                            pa.value()
-                        };
-                        l.exports.push(Export {
-                            file: f,
-                            source: Source::Shipment(t.index),
-                            product: at,
-                            date: date.value,
-                            licence: s
-                                .licence
-                                .as_ref()
-                                .or(p.licence.as_ref())
-                                .map(|x| x.value.clone()),
-                            quantity,
-                            value: value.map(|(v, c)| (v, c.to_owned())),
-                            anchor: amount_span(own)
-                                .or(s.licence.as_ref().map(|x| x.span))
-                                .unwrap_or(s.header),
-                            at: s.span.start(),
-                        });
-                    }
-                    _ => {}
-                }
+                l.exports.extend(export_of(ws, opts, f, t));
             }
         }
         l.first.push(l.exports.len());
+        l.counts = counts(ws);
         l.after = vec![None; l.exports.len()];
         l.findings = vec![Vec::new(); l.exports.len()];
         l.by_product.reserve(l.exports.len() / 2);
         for (i, e) in l.exports.iter().enumerate() {
             l.by_product.entry(e.product).or_default().push(i);
         }
-        let order = |e: &Export| (e.date, e.file, e.at);
         for v in l.by_product.values_mut() {
             v.sort_by_key(|&i| order(&l.exports[i]));
         }
@@ -274,34 +325,192 @@ impl Ledger {
                 groups.entry(id.clone()).or_default().push(i);
             }
         }
-        for (id, mut members) in groups {
-            let Some((lf, lat)) = ws.licence_place(&id) else {
-                continue;
-            };
-            let Some(lic) = ws.files[lf].catalogue.licences.get(lat) else {
-                continue;
-            };
+        for members in groups.values_mut() {
             members.sort_by_key(|&i| order(&l.exports[i]));
-            let mut b = Balance {
-                id: id.clone(),
-                at: (lf, lat),
-                kind: lic.kind.as_ref().map(|k| k.value.clone()),
-                single_end_user: lic.kind.as_ref().is_some_and(|k| {
-                    ws.files[lf]
-                        .pack
-                        .licence_rule(k.value.as_str())
-                        .is_some_and(|r| r.single_end_user())
-                }),
-                quantity_limit: lic.limits.quantity(),
-                value_limit: lic.limits.value().map(|(v, c)| (v, c.to_owned())),
-                expires: lic.expires.as_ref().map(|e| e.value),
-                exports: members.clone(),
-                used: Use::default(),
-            };
-            l.walk(&mut b);
-            l.balances.insert(id, b);
+        }
+        let ids: Vec<String> = groups.keys().cloned().collect();
+        l.groups = groups;
+        for id in ids {
+            l.rebalance(ws, &id);
         }
         l
+    }
+
+    /// Walks licence `id`'s exports again (its group), with its licence
+    /// table as it is now; its exports' use and findings are replaced.
+    fn rebalance(&mut self, ws: &Workspace, id: &str) {
+        self.balances.remove(id);
+        let Some(members) = self.groups.get(id).filter(|m| !m.is_empty()) else {
+            self.groups.remove(id);
+            return;
+        };
+        for &i in members {
+            self.after[i] = None;
+            self.findings[i] = Vec::new();
+        }
+        let Some((lf, lat)) = ws.licence_place(id) else {
+            return;
+        };
+        let Some(lic) = ws.files[lf].catalogue.licences.get(lat) else {
+            return;
+        };
+        let mut b = Balance {
+            id: id.to_owned(),
+            at: (lf, lat),
+            kind: lic.kind.as_ref().map(|k| k.value.clone()),
+            single_end_user: lic.kind.as_ref().is_some_and(|k| {
+                ws.files[lf]
+                    .pack
+                    .licence_rule(k.value.as_str())
+                    .is_some_and(|r| r.single_end_user())
+            }),
+            quantity_limit: lic.limits.quantity(),
+            value_limit: lic.limits.value().map(|(v, c)| (v, c.to_owned())),
+            expires: lic.expires.as_ref().map(|e| e.value),
+            exports: members.clone(),
+            used: Use::default(),
+        };
+        self.walk(&mut b);
+        self.balances.insert(id.to_owned(), b);
+    }
+
+    /// Brings the ledger up to date with an edit of one file (the
+    /// workspace `ws` is the one after it; the ledger was that of the
+    /// workspace before it, with the same options): the exports the edit
+    /// touched are read again (those of the tables it re-read, and the
+    /// shipments anywhere naming a changed SKU), and only the licences
+    /// they use, before or after, and the changed licences are walked
+    /// again. False when the edit added or removed a table or an export:
+    /// then build it again.
+    pub fn update(&mut self, ws: &Workspace, opts: &Options, e: &LedgerEdit) -> bool {
+        if self.counts != counts(ws) || e.start > e.from {
+            return false;
+        }
+        let f = e.file;
+        let (Some(&a), Some(&z)) = (self.first.get(f), self.first.get(f + 1)) else {
+            return false;
+        };
+        let cat = ws.files[f].catalogue;
+        // The exports of the tables the edit read again, old and new.
+        let lo = a + self.exports[a..z].partition_point(|x| x.at < e.start);
+        let hi = a + self.exports[a..z].partition_point(|x| x.at < e.from);
+        let end = e.from.checked_add_signed(e.delta).unwrap_or(0);
+        let tlo = cat.tables.partition_point(|t| t.span.start() < e.start);
+        let thi = cat.tables.partition_point(|t| t.span.start() < end);
+        let fresh: Vec<Export> = cat.tables[tlo..thi.max(tlo)]
+            .iter()
+            .filter_map(|t| export_of(ws, opts, f, t))
+            .collect();
+        if fresh.len() != hi - lo {
+            return false;
+        }
+        for x in &mut self.exports[hi..z] {
+            x.at = x.at.wrapping_add_signed(e.delta);
+            x.anchor.shift(e.delta);
+        }
+        let mut changed: Vec<(usize, Export)> = (lo..hi).zip(fresh).collect();
+        let named = self.named.get_or_insert_with(|| {
+            let mut named: FxHashMap<String, Vec<(usize, usize)>> = FxHashMap::default();
+            for (f, x) in ws.files.iter().enumerate() {
+                for (i, s) in x.catalogue.shipments.iter().enumerate() {
+                    if let Some(sku) = s.sku_str() {
+                        named.entry(sku.to_owned()).or_default().push((f, i));
+                    }
+                }
+            }
+            named
+        });
+        // The shipments it read again name their SKUs from now on.
+        for t in &cat.tables[tlo..thi.max(tlo)] {
+            if t.kind != TableKind::Shipment {
+                continue;
+            }
+            if let Some(sku) = cat.shipments.get(t.index).and_then(|s| s.sku_str()) {
+                let v = named.entry(sku.to_owned()).or_default();
+                if !v.contains(&(f, t.index)) {
+                    v.push((f, t.index));
+                }
+            }
+        }
+        // Shipments elsewhere that name a changed SKU: its product's facts,
+        // or which product it is, may have changed.
+        let skus: FxHashSet<&String> = e.skus.iter().collect();
+        for sku in skus {
+            let Some(list) = named.get(sku) else {
+                continue;
+            };
+            for &(sf, si) in list {
+                let Some(s) = ws.files.get(sf).and_then(|x| x.catalogue.shipments.get(si)) else {
+                    continue;
+                };
+                let at = s.span.start();
+                if s.sku_str() != Some(sku.as_str()) || sf == f && (e.start..end).contains(&at) {
+                    continue;
+                }
+                let (Some(&sa), Some(&sz)) = (self.first.get(sf), self.first.get(sf + 1)) else {
+                    return false;
+                };
+                let k = sa + self.exports[sa..sz].partition_point(|x| x.at < at);
+                let old = self
+                    .exports
+                    .get(k)
+                    .filter(|x| k < sz && x.at == at && x.source == Source::Shipment(si));
+                match (old, shipment_export(ws, sf, si)) {
+                    (Some(_), Some(x)) => changed.push((k, x)),
+                    (None, None) => {}
+                    // An export appeared or disappeared.
+                    _ => return false,
+                }
+            }
+        }
+        let mut ids: FxHashSet<String> = e.licences.iter().cloned().collect();
+        for (i, x) in changed {
+            let old = std::mem::replace(&mut self.exports[i], x);
+            let new = &self.exports[i];
+            // What its licence's walk reads of it is what it was: the
+            // balance, its use and findings stand.
+            let same = old.date == new.date
+                && old.licence == new.licence
+                && old.quantity == new.quantity
+                && old.value == new.value;
+            if old.product != new.product || old.date != new.date {
+                if let Some(v) = self.by_product.get_mut(&old.product) {
+                    v.retain(|&j| j != i);
+                    if v.is_empty() {
+                        self.by_product.remove(&old.product);
+                    }
+                }
+                let exports = &self.exports;
+                let v = self.by_product.entry(new.product).or_default();
+                v.retain(|&j| j != i);
+                let k = v.partition_point(|&j| order(&exports[j]) < order(&exports[i]));
+                v.insert(k, i);
+            }
+            if old.licence != new.licence || old.date != new.date {
+                if let Some(id) = &old.licence {
+                    if let Some(v) = self.groups.get_mut(id) {
+                        v.retain(|&j| j != i);
+                    }
+                }
+                if let Some(id) = self.exports[i].licence.clone() {
+                    let exports = &self.exports;
+                    let v = self.groups.entry(id).or_default();
+                    v.retain(|&j| j != i);
+                    let k = v.partition_point(|&j| order(&exports[j]) < order(&exports[i]));
+                    v.insert(k, i);
+                }
+            }
+            if !same {
+                self.after[i] = None;
+                self.findings[i] = Vec::new();
+                ids.extend(old.licence);
+                ids.extend(self.exports[i].licence.clone());
+            }
+        }
+        for id in ids {
+            self.rebalance(ws, &id);
+        }
+        true
     }
 
     /// Uses up one licence's limits by its exports in order, noting the use
@@ -315,6 +524,7 @@ impl Ledger {
         let first_date = b.exports.first().map(|&i| self.exports[i].date);
         let mut exceeded_q: Option<Date> = None;
         let mut exceeded_v: Option<Date> = None;
+        WALKED.with(|n| n.set(n.get() + b.exports.len()));
         for &i in &b.exports {
             let e = &self.exports[i];
             let mut found = Vec::new();
@@ -416,28 +626,39 @@ impl Ledger {
 
     /// The diagnostics of the balance findings on the exports of file `f`.
     fn balance_diagnostics(&self, ws: &Workspace, f: usize, out: &mut Vec<Diagnostic>) {
+        // What each licence's findings share (its use in words, its source),
+        // worked out once per licence.
+        type Shared = (Option<crate::diagnostic::SourceRef>, Related);
+        let mut shared: FxHashMap<&str, Shared> = FxHashMap::default();
         for (i, e) in self.of_file(f) {
             if self.findings[i].is_empty() {
                 continue;
             }
             let sku = ws.get(e.product).sku_str();
-            let b = e.licence.as_deref().and_then(|id| self.balances.get(id));
-            let source = b.and_then(|b| {
-                let pack = &ws.files[b.at.0].pack;
-                let rule = pack.licence_rule(b.kind.as_ref()?.as_str())?;
-                Some(pack.source(rule.instrument, &rule.article))
+            let b = e.licence.as_deref().and_then(|id| {
+                if !shared.contains_key(id) {
+                    let b = self.balances.get(id)?;
+                    let source = b.kind.as_ref().and_then(|k| {
+                        let pack = &ws.files[b.at.0].pack;
+                        let rule = pack.licence_rule(k.as_str())?;
+                        Some(pack.source(rule.instrument, &rule.article))
+                    });
+                    let l = &ws.files[b.at.0].catalogue.licences[b.at.1];
+                    let related = Related {
+                        file: FileRef::Index(FileIndex(b.at.0)),
+                        span: l.id.as_ref().map_or(l.header, |x| x.span),
+                        message: format!("licence `{}`: {}", b.id, b.used_text()),
+                    };
+                    shared.insert(id, (source, related));
+                }
+                shared.get(id)
             });
             for x in &self.findings[i] {
                 let mut d = Diagnostic::new(x.code, e.anchor, x.message.clone())
                     .with_sku(sku)
-                    .with_source(source.clone());
-                if let Some(b) = b {
-                    let l = &ws.files[b.at.0].catalogue.licences[b.at.1];
-                    d = d.with_related(Related {
-                        file: FileRef::Index(FileIndex(b.at.0)),
-                        span: l.id.as_ref().map_or(l.header, |x| x.span),
-                        message: format!("licence `{}`: {}", b.id, b.used_text()),
-                    });
+                    .with_source(b.and_then(|b| b.0.clone()));
+                if let Some((_, related)) = b {
+                    d = d.with_related(related.clone());
                 }
                 out.push(d);
             }
@@ -658,6 +879,12 @@ impl Workspace<'_> {
     /// The ledger of this workspace for these options (built once).
     pub fn ledger(&self, opts: &Options) -> Arc<Ledger> {
         self.ledger_cache(opts, || Ledger::build(self, opts))
+    }
+
+    /// Takes `ledger` (one brought up to date with [`Ledger::update`]) as
+    /// this workspace's ledger for these options, unless one is built.
+    pub fn keep_ledger(&self, opts: &Options, ledger: Ledger) -> Arc<Ledger> {
+        self.ledger_cache(opts, || ledger)
     }
 
     /// The diagnostics of the exports written in file `f`: each shipment

@@ -12,11 +12,13 @@ use tower_lsp::lsp_types::Url;
 
 use crate::catalogue::Catalogue;
 
-/// The SKUs a file defines and those it names as components.
+/// The SKUs a file defines, those it names as components and those its
+/// shipments name.
 #[derive(Default)]
 pub struct Names {
     pub defines: FxHashSet<Box<str>>,
     pub components: FxHashSet<Box<str>>,
+    pub shipped: FxHashSet<Box<str>>,
 }
 
 impl Names {
@@ -33,7 +35,7 @@ impl Names {
         // A shipment names the product it exports (v2 §4a).
         for x in &cat.shipments {
             if let Some(s) = x.sku_str() {
-                n.components.insert(s.into());
+                n.shipped.insert(s.into());
             }
         }
         n
@@ -41,8 +43,14 @@ impl Names {
 
     /// Whether the file defines or names one of `skus`.
     pub fn touches(&self, skus: &FxHashSet<&str>) -> bool {
-        skus.iter()
-            .any(|s| self.defines.contains(*s) || self.components.contains(*s))
+        skus.iter().any(|s| {
+            self.defines.contains(*s) || self.components.contains(*s) || self.shipped.contains(*s)
+        })
+    }
+
+    /// Whether a product of the file names one of `skus` as a component.
+    pub fn uses(&self, skus: &FxHashSet<&str>) -> bool {
+        skus.iter().any(|s| self.components.contains(*s))
     }
 }
 

@@ -3,21 +3,21 @@
 //! A shipment's judgement (its classification on its date, the licence
 //! checks, end-use evidence, an unknown SKU) depends on its own table, its
 //! product (and that product's components at any depth) and the licence it
-//! uses. An edit keeps the judgement of every shipment whose table text is
-//! unchanged (it may have moved: its spans follow) and whose product and
-//! licence the edit did not change; only the others are judged again, and
-//! only theirs are rendered to the wire again. The balance findings come
-//! from the ledger on every analysis (no classification involved). In a
-//! publication the shipments' judgements follow the file's other
-//! diagnostics, in the order of the shipments.
+//! uses. An edit keeps the judgement of every shipment whose table the
+//! parser kept (outside the bytes it read again, `Kept::start..from`; it
+//! may have moved: its spans follow) and whose product and licence the edit
+//! did not change; only the others are judged again, and only theirs are
+//! rendered to the wire again. No table's text is read to decide. The
+//! balance findings come from the ledger (kept in the server's state and
+//! brought up to date per edit). In a publication the shipments' judgements
+//! follow the file's other diagnostics, in the order of the shipments.
 
 use super::wire::Template;
 use crate::catalogue::Shift;
 use crate::diagnostic::{Code, Diagnostic, FileId, FileRef};
 use crate::engine::{Options, Workspace};
 use crate::text::LineIndex;
-use rustc_hash::{FxHashMap, FxHashSet, FxHasher};
-use std::hash::{Hash, Hasher};
+use rustc_hash::{FxHashMap, FxHashSet};
 
 thread_local! {
     /// Shipments judged (not taken from a cache) on this thread: the
@@ -34,10 +34,9 @@ pub struct ShipmentCache {
 }
 
 struct Slot {
-    /// Hash of the shipment table's text.
-    key: u64,
-    /// Where the table starts now, and its line.
+    /// Where the table starts and ends now, and its line.
     at: usize,
+    end: usize,
     line: u32,
     entry: Box<Entry>,
 }
@@ -72,6 +71,10 @@ pub struct Reuse<'a> {
     /// This file was edited: spans at or after byte `from` moved by
     /// `delta`, lines by `lines`.
     pub shift: Option<(usize, isize, i64)>,
+    /// This file was edited and the tables ending at or before byte
+    /// `start` were kept in place (`Kept::start`); None: unknown, every
+    /// shipment of the file is judged again.
+    pub start: Option<usize>,
     /// This file's stable id.
     pub own: FileId,
 }
@@ -111,8 +114,8 @@ impl ShipmentCache {
             })
     }
 
-    /// Brings the judgements of every shipment of file `f` (whose text is
-    /// `text`, lines `lines`) up to date: kept where `reuse` allows, judged
+    /// Brings the judgements of every shipment of file `f` (whose lines
+    /// are `lines`) up to date: kept where `reuse` allows, judged
     /// again otherwise (`ids` maps their related locations to stable ids,
     /// `render` gives their wire form relative to a line).
     #[allow(clippy::too_many_arguments)]
@@ -121,50 +124,63 @@ impl ShipmentCache {
         ws: &Workspace,
         f: usize,
         opts: &Options,
-        text: &str,
         lines: &LineIndex,
         reuse: Option<&Reuse>,
         ids: &dyn Fn(&mut Diagnostic),
         render: &dyn Fn(&[Diagnostic], u32) -> Vec<Template>,
     ) {
         let cat = ws.files[f].catalogue;
+        if let Some(todo) = reuse.and_then(|r| self.in_place(ws, cat, r)) {
+            for (i, slot) in judge(ws, f, opts, lines, &todo, ids, render) {
+                if let Some(x) = self.slots.get_mut(i) {
+                    *x = slot;
+                }
+            }
+            return;
+        }
         let mut old: Vec<Option<Slot>> = std::mem::take(&mut self.slots)
             .into_iter()
             .map(Some)
             .collect();
-        // Kept judgements are found at the same index (no table added or
-        // removed above), else by the text of their table.
-        let mut by_key: Option<FxHashMap<u64, Box<Entry>>> = None;
-        let mut todo = Vec::new();
-        let mut slots: Vec<Option<Slot>> = Vec::with_capacity(cat.shipments.len());
-        for (i, s) in cat.shipments.iter().enumerate() {
-            let mut h = FxHasher::default();
-            text.get(s.span.start()..s.span.end())
-                .unwrap_or("")
-                .hash(&mut h);
-            let key = h.finish();
-            let at = s.span.start();
-            let found = match reuse {
-                None => None,
-                Some(_)
-                    if old
-                        .get(i)
-                        .is_some_and(|o| o.as_ref().is_some_and(|o| o.key == key)) =>
-                {
-                    old[i].take().map(|o| o.entry)
-                }
-                Some(_) => by_key
-                    .get_or_insert_with(|| {
-                        old.iter_mut()
-                            .filter_map(Option::take)
-                            .map(|o| (o.key, o.entry))
-                            .collect()
-                    })
-                    .remove(&key),
+        let (n_old, n_new) = (old.len(), cat.shipments.len());
+        // Kept judgements are found by position: an edit of another file
+        // left this one as it was; an edit of this one kept the tables
+        // outside the bytes it read again (those before in place, those
+        // after moved by its length, the last ones of the list).
+        let found_at =
+            |old: &[Option<Slot>], i: usize, s: &crate::catalogue::Shipment| -> Option<usize> {
+                let r = reuse?;
+                let (j, moved) = match (r.shift, r.start) {
+                    (None, _) if n_old == n_new => (i, 0),
+                    (Some((from, delta, _)), Some(start)) => {
+                        let o = old.get(i).and_then(Option::as_ref);
+                        if o.is_some_and(|o| o.end <= start) {
+                            (i, 0)
+                        } else {
+                            let j = (i + n_old).checked_sub(n_new)?;
+                            let o = old.get(j).and_then(Option::as_ref)?;
+                            if o.at < from {
+                                return None;
+                            }
+                            (j, delta)
+                        }
+                    }
+                    _ => return None,
+                };
+                // The kept table is where the parser says it is, as long as it was.
+                let o = old.get(j).and_then(Option::as_ref)?;
+                (o.at.checked_add_signed(moved) == Some(s.span.start())
+                    && o.end - o.at == s.span.len())
+                .then_some(j)
             };
+        let mut todo = Vec::new();
+        let mut slots: Vec<Option<Slot>> = Vec::with_capacity(n_new);
+        for (i, s) in cat.shipments.iter().enumerate() {
+            let at = s.span.start();
+            let found = found_at(&old, i, s).and_then(|j| old[j].take().map(|o| o.entry));
             let kept = reuse.zip(found).filter(|(r, e)| r.holds(ws, e));
             let Some((r, mut entry)) = kept else {
-                todo.push((i, key));
+                todo.push(i);
                 slots.push(None);
                 continue;
             };
@@ -189,42 +205,123 @@ impl ShipmentCache {
                 lines.line_of(at) as u32
             };
             slots.push(Some(Slot {
-                key,
                 at,
+                end: s.span.end(),
                 line,
                 entry,
             }));
         }
-        JUDGED.with(|n| n.set(n.get() + todo.len()));
-        let which: Vec<usize> = todo.iter().map(|&(i, _)| i).collect();
-        let mut judged: FxHashMap<usize, Vec<Diagnostic>> =
-            ws.judge_shipments(f, opts, &which).into_iter().collect();
-        for (i, key) in todo {
-            let s = &cat.shipments[i];
-            let mut diagnostics = judged.remove(&i).unwrap_or_default();
-            diagnostics.iter_mut().for_each(ids);
-            crate::engine::exports::sort_exports(&mut diagnostics);
-            let sku = s.sku_str();
-            let product = sku.and_then(|k| ws.product_at(k));
-            let licence = s
-                .licence
-                .as_ref()
-                .or(product.and_then(|(_, p)| p.licence.as_ref()))
-                .map(|l| l.value.clone());
-            let at = s.span.start();
-            let line = if diagnostics.is_empty() {
-                0
-            } else {
-                lines.line_of(at) as u32
-            };
-            let templates = if diagnostics.is_empty() {
-                Vec::new()
-            } else {
-                render(&diagnostics, line)
-            };
-            slots[i] = Some(Slot {
-                key,
+        for (i, slot) in judge(ws, f, opts, lines, &todo, ids, render) {
+            slots[i] = Some(slot);
+        }
+        self.slots = slots.into_iter().flatten().collect();
+    }
+
+    /// Keeps the judgements that still hold where they are, when the edit
+    /// added or removed no shipment: those outside the bytes the parser read
+    /// again are moved with the text (no slot is rebuilt); returns the
+    /// shipments to judge again. None when the slots cannot be kept in place.
+    fn in_place(
+        &mut self,
+        ws: &Workspace,
+        cat: &crate::catalogue::Catalogue,
+        r: &Reuse,
+    ) -> Option<Vec<usize>> {
+        if self.slots.len() != cat.shipments.len() {
+            return None;
+        }
+        let (from, delta, n, start) = match (r.shift, r.start) {
+            // Another file was edited: nothing of this one moved.
+            (None, _) => (usize::MAX, 0, 0, usize::MAX),
+            (Some((from, delta, n)), Some(start)) => (from, delta, n, start),
+            _ => return None,
+        };
+        let mut todo = Vec::new();
+        for (i, (slot, s)) in self.slots.iter_mut().zip(&cat.shipments).enumerate() {
+            // After the bytes read again: moved by `delta` bytes and `n` lines.
+            let after = slot.end > start && slot.at >= from;
+            if slot.end > start && !after {
+                todo.push(i);
+                continue;
+            }
+            let moved = if after { delta } else { 0 };
+            // The kept table is where the parser says it is, as long as it was.
+            let kept = slot.at.checked_add_signed(moved) == Some(s.span.start())
+                && slot.end - slot.at == s.span.len()
+                && r.holds(ws, &slot.entry);
+            if !kept {
+                todo.push(i);
+                continue;
+            }
+            if after {
+                slot.at = s.span.start();
+                slot.end = s.span.end();
+                if !slot.entry.diagnostics.is_empty() {
+                    slot.line = u32::try_from(i64::from(slot.line) + n).unwrap_or(0);
+                }
+            }
+            if slot.entry.related && r.shift.is_some() {
+                // What it points at in this file may have moved.
+                for d in &mut slot.entry.diagnostics {
+                    for x in &mut d.related {
+                        if x.file == FileRef::Id(r.own) && x.span.start() >= from {
+                            x.span.shift(delta);
+                        }
+                    }
+                }
+                for t in &mut slot.entry.templates {
+                    t.shift(from, delta, n);
+                }
+            }
+        }
+        Some(todo)
+    }
+}
+
+/// Judges shipments `todo` of file `f` and gives their slots.
+#[allow(clippy::too_many_arguments)]
+fn judge(
+    ws: &Workspace,
+    f: usize,
+    opts: &Options,
+    lines: &LineIndex,
+    todo: &[usize],
+    ids: &dyn Fn(&mut Diagnostic),
+    render: &dyn Fn(&[Diagnostic], u32) -> Vec<Template>,
+) -> Vec<(usize, Slot)> {
+    let cat = ws.files[f].catalogue;
+    JUDGED.with(|n| n.set(n.get() + todo.len()));
+    let mut judged: FxHashMap<usize, Vec<Diagnostic>> =
+        ws.judge_shipments(f, opts, todo).into_iter().collect();
+    let mut out = Vec::with_capacity(todo.len());
+    for &i in todo {
+        let s = &cat.shipments[i];
+        let mut diagnostics = judged.remove(&i).unwrap_or_default();
+        diagnostics.iter_mut().for_each(ids);
+        crate::engine::exports::sort_exports(&mut diagnostics);
+        let sku = s.sku_str();
+        let product = sku.and_then(|k| ws.product_at(k));
+        let licence = s
+            .licence
+            .as_ref()
+            .or(product.and_then(|(_, p)| p.licence.as_ref()))
+            .map(|l| l.value.clone());
+        let at = s.span.start();
+        let line = if diagnostics.is_empty() {
+            0
+        } else {
+            lines.line_of(at) as u32
+        };
+        let templates = if diagnostics.is_empty() {
+            Vec::new()
+        } else {
+            render(&diagnostics, line)
+        };
+        out.push((
+            i,
+            Slot {
                 at,
+                end: s.span.end(),
                 line,
                 entry: Box::new(Entry {
                     at,
@@ -235,10 +332,10 @@ impl ShipmentCache {
                     licence,
                     unknown_sku: sku.is_some() && product.is_none(),
                 }),
-            });
-        }
-        self.slots = slots.into_iter().flatten().collect();
+            },
+        ));
     }
+    out
 }
 
 impl Reuse<'_> {

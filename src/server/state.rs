@@ -366,6 +366,19 @@ pub struct State {
     refs: super::refs::Cache,
     /// The exports and licence balances of the last analysis (hovers, lenses).
     pub ledger: Option<Arc<crate::engine::exports::Ledger>>,
+    /// What that ledger was built from: an edit brings it up to date
+    /// (`Ledger::update`) while the other files are as they were.
+    ledger_basis: Option<LedgerBasis>,
+}
+
+/// The files (URI, length, layout of names), settings and options a kept
+/// ledger was computed from.
+#[derive(PartialEq)]
+struct LedgerBasis {
+    generation: u64,
+    as_of: Option<Date>,
+    today: Date,
+    files: Vec<(Url, usize, u64)>,
 }
 
 impl Default for State {
@@ -388,6 +401,7 @@ impl Default for State {
             index: None,
             refs: Default::default(),
             ledger: None,
+            ledger_basis: None,
         }
     }
 }
@@ -663,9 +677,57 @@ impl State {
         let edited = edit.and_then(|(u, _)| Some(ids[rules.iter().position(|(r, _)| r == u)?]));
         // Taken out so that, held nowhere else, it is updated in place.
         let kept_index = self.index.take();
+        let prior = self.ledger.take().and_then(|l| Arc::try_unwrap(l).ok());
+        let prior_basis = self.ledger_basis.take();
         let files = self.files();
         let names: Vec<u64> = files.iter().map(|f| f.names).collect();
         let ws = workspace_with(kept_index, &files, packs, self.parties.clone());
+        // The ledger of the last analysis, brought up to date with the edit
+        // (only the licences whose exports it touched are walked again);
+        // else the workspace builds it when asked.
+        let basis = LedgerBasis {
+            generation: self.generation,
+            as_of: opts.as_of,
+            today: opts.today,
+            files: files
+                .iter()
+                .map(|f| (f.uri.clone(), f.text.len(), f.names))
+                .collect(),
+        };
+        if let (Some(mut ledger), Some((u, e)), Some(before)) = (prior, edit, prior_basis) {
+            let same = before.generation == basis.generation
+                && before.as_of == basis.as_of
+                && before.today == basis.today
+                && before.files.len() == basis.files.len()
+                && before.files.iter().zip(&basis.files).all(|(b, a)| {
+                    b.0 == a.0
+                        && if &a.0 == u {
+                            b.1.checked_add_signed(e.changed.kept.delta) == Some(a.1)
+                        } else {
+                            b.1 == a.1 && b.2 == a.2
+                        }
+                });
+            let file = files.iter().position(|f| f.uri == u);
+            let change = file
+                .zip(e.changed.kept.start)
+                .filter(|_| same && !e.changed.catalogue)
+                .map(|(file, start)| crate::engine::exports::LedgerEdit {
+                    file,
+                    start,
+                    from: e.changed.kept.from,
+                    delta: e.changed.kept.delta,
+                    skus: &e.changed.skus,
+                    licences: &e.changed.licences,
+                });
+            if let Some(change) = change {
+                let updated = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                    ledger.update(&ws, &opts, &change).then_some(ledger)
+                }));
+                if let Ok(Some(l)) = updated {
+                    ws.keep_ledger(&opts, l);
+                }
+            }
+        }
         let mut out = Vec::with_capacity(kept.len());
         let this = &*self;
         for (i, basis, prev) in kept {
@@ -758,6 +820,7 @@ impl State {
                         e.changed.kept.delta,
                         e.lines,
                     )),
+                    start: e.changed.kept.start.filter(|_| u == uri),
                     own: ids[i],
                 }),
                 _ => None,
@@ -769,7 +832,6 @@ impl State {
                     &ws,
                     i,
                     &opts,
-                    f.text,
                     f.lines,
                     reuse.as_ref(),
                     &|d| stable_ids(d, &ids),
@@ -801,6 +863,7 @@ impl State {
         drop(ws);
         drop(files);
         self.index = Some((names, index));
+        self.ledger_basis = ledger.is_some().then_some(basis);
         self.ledger = ledger;
         self.analyses.extend(out);
     }
@@ -941,53 +1004,91 @@ impl State {
                 changed.skus.iter().map(String::as_str).collect();
             let licences: rustc_hash::FxHashSet<&str> =
                 changed.licences.iter().map(String::as_str).collect();
-            loop {
-                let mut grew = Vec::new();
-                for f in &files {
-                    // Files that neither define nor name a changed SKU are
-                    // passed by a lookup of the changed names in their sets.
-                    let by_sku = !skus.is_empty()
-                        && self.refs.names(f.uri, f.names, f.catalogue).touches(&skus);
-                    if !by_sku && licences.is_empty() {
-                        continue;
-                    }
-                    let mut touches = false;
-                    for p in &f.catalogue.products {
-                        let names = p
-                            .components
-                            .iter()
-                            .flat_map(|c| c.value.iter())
-                            .any(|c| skus.contains(c.value.as_str()))
-                            || p.licence
-                                .as_ref()
-                                .is_some_and(|l| licences.contains(l.value.as_str()));
-                        if names {
-                            if let Some(s) = p.sku_str().filter(|s| !skus.contains(s)) {
-                                grew.push(s);
-                            }
+            // While no name moved since the last analysis, its index finds the
+            // products that name a changed SKU, at any depth (no product of
+            // the files hit is scanned).
+            let index = self
+                .index
+                .as_ref()
+                .filter(|(names, _)| {
+                    names.len() == files.len()
+                        && names.iter().zip(&files).all(|(n, f)| *n == f.names)
+                })
+                .map(|(_, i)| i.clone());
+            if let (Some(index), true) = (index, licences.is_empty()) {
+                let cats: Vec<&Catalogue> = files.iter().map(|f| f.catalogue).collect();
+                let mut todo: Vec<&str> = skus.iter().copied().collect();
+                while let Some(s) = todo.pop() {
+                    for &(pf, pi) in index.parents(&cats, s) {
+                        let parent = cats
+                            .get(pf)
+                            .and_then(|c| c.products.get(pi))
+                            .and_then(|p| p.sku_str());
+                        if let Some(p) = parent.filter(|p| skus.insert(p)) {
+                            todo.push(p);
                         }
-                        touches |= names || p.sku_str().is_some_and(|s| skus.contains(s));
                     }
-                    touches |= f
-                        .catalogue
-                        .licences
-                        .iter()
-                        .any(|l| l.id_str().is_some_and(|i| licences.contains(i)))
-                        // Shipments are exports of the product they name (v2 §4a).
-                        || f.catalogue.shipments.iter().any(|x| {
-                            x.sku_str().is_some_and(|s| skus.contains(s))
-                                || x.licence
-                                    .as_ref()
-                                    .is_some_and(|l| licences.contains(l.value.as_str()))
-                        });
-                    if touches {
+                }
+                for f in &files {
+                    if self.refs.names(f.uri, f.names, f.catalogue).touches(&skus) {
                         hit.insert(f.uri.clone());
                     }
                 }
-                if grew.is_empty() {
-                    break;
+            } else {
+                loop {
+                    let mut grew = Vec::new();
+                    for f in &files {
+                        // Files that neither define nor name a changed SKU are
+                        // passed by a lookup of the changed names in their sets.
+                        let names = self.refs.names(f.uri, f.names, f.catalogue);
+                        let by_sku = !skus.is_empty() && names.touches(&skus);
+                        if !by_sku && licences.is_empty() {
+                            continue;
+                        }
+                        if licences.is_empty() && !names.uses(&skus) {
+                            // It defines or ships a changed SKU, and no product
+                            // of it names one: hit, without a scan of its tables.
+                            hit.insert(f.uri.clone());
+                            continue;
+                        }
+                        let mut touches = by_sku;
+                        for p in &f.catalogue.products {
+                            let names = p
+                                .components
+                                .iter()
+                                .flat_map(|c| c.value.iter())
+                                .any(|c| skus.contains(c.value.as_str()))
+                                || p.licence
+                                    .as_ref()
+                                    .is_some_and(|l| licences.contains(l.value.as_str()));
+                            if names {
+                                if let Some(s) = p.sku_str().filter(|s| !skus.contains(s)) {
+                                    grew.push(s);
+                                }
+                            }
+                            touches |= names || p.sku_str().is_some_and(|s| skus.contains(s));
+                        }
+                        touches |= f
+                            .catalogue
+                            .licences
+                            .iter()
+                            .any(|l| l.id_str().is_some_and(|i| licences.contains(i)))
+                            // Shipments are exports of the product they name (v2 §4a).
+                            || f.catalogue.shipments.iter().any(|x| {
+                                x.sku_str().is_some_and(|s| skus.contains(s))
+                                    || x.licence
+                                        .as_ref()
+                                        .is_some_and(|l| licences.contains(l.value.as_str()))
+                            });
+                        if touches {
+                            hit.insert(f.uri.clone());
+                        }
+                    }
+                    if grew.is_empty() {
+                        break;
+                    }
+                    skus.extend(grew);
                 }
-                skus.extend(grew);
             }
         }
         // Open documents, and files a pull client asked about (kept up to date).
@@ -1813,6 +1914,82 @@ mod tests {
             // An edit in one shipment: the shipments of its product.
             let got = judged_by_edit(n, k, true);
             assert_eq!(got, 3, "{n} products, edit in a shipment");
+        }
+    }
+
+    /// Exports walked by licence balances for one keystroke in a file with
+    /// licence `GL-A` (a product and its 3 shipments) and `GL-B` (`n`
+    /// products, each with 3 shipments): in the first shipment of `A`'s
+    /// quantity, or in the name of a `GL-B` product.
+    fn walked_by_edit(n: usize, in_shipment: bool) -> usize {
+        let uri = Url::parse("file:///w/l.catalogue.toml").unwrap();
+        let mut text = String::from(
+            "[catalogue]\nas_of = 2026-06-01\n\n[[licence]]\nid = \"GL-A\"\ntype = \"general\"\nissued = 2026-01-01\nexpires = 2026-12-31\nquantity = 10\nunit = \"kg\"\n\n[[licence]]\nid = \"GL-B\"\ntype = \"general\"\nissued = 2026-01-01\nexpires = 2026-12-31\nquantity = 100000\nunit = \"kg\"\n\n",
+        );
+        let product = |s: &mut String, sku: &str, licence: &str| {
+            s.push_str(&format!(
+                "[[product]]\nsku = \"{sku}\"\nname = \"x\"\nform = \"oxide\"\ncomposition = {{ Dy2O3 = 100 }}\ndestination = \"DE\"\nlicence = \"{licence}\"\nquantity = 1\nunit = \"kg\"\n\n"
+            ));
+            for d in 1..=3 {
+                s.push_str(&format!(
+                    "[[shipment]]\nsku = \"{sku}\"\nship_date = 2026-0{d}-01\nquantity = 3\nunit = \"kg\"\n\n"
+                ));
+            }
+        };
+        for i in 0..n / 2 {
+            product(&mut text, &format!("B{i}"), "GL-B");
+        }
+        product(&mut text, "A", "GL-A");
+        for i in n / 2..n {
+            product(&mut text, &format!("B{i}"), "GL-B");
+        }
+        let mut st = State::default();
+        st.docs.insert(uri.clone(), Document::new(text.clone(), 1));
+        st.analyse(std::slice::from_ref(&uri), None);
+        let at = if in_shipment {
+            let a = text.find("[[shipment]]\nsku = \"A\"").unwrap();
+            a + text[a..].find("quantity = 3").unwrap() + "quantity = ".len()
+        } else {
+            let b = text.find(&format!("sku = \"B{}\"", n - 1)).unwrap();
+            b + text[b..].find("name = \"").unwrap() + "name = \"".len()
+        };
+        let change = ranged_change(&text, at, at, "1", Encoding::Utf16);
+        let doc = st.docs.get_mut(&uri).unwrap();
+        let edit = doc.apply(vec![change], 2, Encoding::Utf16).unwrap();
+        let keys = Keys {
+            skus: edit.changed.skus.iter().cloned().collect(),
+            licences: edit.changed.licences.iter().cloned().collect(),
+        };
+        let targets = st.affected(&uri, keys);
+        let before = crate::engine::exports::WALKED.with(|n| n.get());
+        st.analyse(&targets, Some((&uri, &edit)));
+        let walked = crate::engine::exports::WALKED.with(|n| n.get()) - before;
+        // The kept ledger is what a fresh one is: `A`'s use, 1 + 13 + 3 + 3 kg.
+        let lens = crate::engine::exports::licence_line(
+            &st.file(&uri).unwrap().catalogue.licences[0],
+            st.ledger.as_deref().and_then(|l| l.balance("GL-A")),
+        );
+        let want = if in_shipment {
+            "20 of 10 kg"
+        } else {
+            "10 of 10 kg"
+        };
+        assert!(lens.starts_with(want), "{lens}");
+        walked
+    }
+
+    /// A keystroke walks again only the licence whose export it changed
+    /// (`GL-A`'s 4 exports), never the other licence's exports, however
+    /// many: the ledger is kept between edits, not rebuilt.
+    #[test]
+    fn an_edit_re_walks_only_the_licences_whose_exports_it_changed() {
+        for n in [20, 400] {
+            assert_eq!(
+                walked_by_edit(n, true),
+                4,
+                "{n} products, edit in a shipment"
+            );
+            assert_eq!(walked_by_edit(n, false), 0, "{n} products, edit in a name");
         }
     }
 
