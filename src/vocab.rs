@@ -232,6 +232,12 @@ impl CodeGrammar {
 pub struct Vocabulary {
     /// The licensing authority, as messages name it ("MOFCOM").
     pub regulator: String,
+    /// What an individual licence application needs, in words (messages
+    /// asking for end-use evidence list it); None: the pack does not say.
+    pub application_needs: Option<String>,
+    /// The working days the regulator has to decide on an application;
+    /// None: the pack does not say.
+    pub decision_working_days: Option<u32>,
     pub codes: CodeGrammar,
     pub forms: Vec<FormDef>,
     pub purposes: Vec<Term>,
@@ -301,6 +307,14 @@ pub fn article(noun: &str) -> &'static str {
     }
 }
 
+impl Vocabulary {
+    /// "MOFCOM decides within 45 working days", or None when the pack does not say.
+    pub fn decision_period(&self) -> Option<String> {
+        self.decision_working_days
+            .map(|n| format!("{} decides within {n} working days", self.regulator))
+    }
+}
+
 /// "x, y or z".
 pub fn or_list(items: &[String]) -> String {
     match items {
@@ -315,6 +329,8 @@ pub fn or_list(items: &[String]) -> String {
 #[serde(deny_unknown_fields)]
 pub(crate) struct RawVocabulary {
     pub regulator: String,
+    pub application_needs: Option<String>,
+    pub decision_working_days: Option<u32>,
     pub code_pattern: String,
     pub code_example: String,
     pub code_shape: String,
@@ -458,6 +474,8 @@ pub(crate) fn build(
         };
     Ok(Vocabulary {
         regulator: v.regulator.clone(),
+        application_needs: v.application_needs.clone(),
+        decision_working_days: v.decision_working_days,
         codes,
         forms: out_forms,
         purposes: out_purposes,

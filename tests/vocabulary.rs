@@ -297,3 +297,23 @@ fn a_pack_without_a_vocabulary_or_with_a_bad_grammar_is_refused_with_its_line() 
         "{e}"
     );
 }
+
+/// What a licence application needs and how long the regulator has to
+/// decide are the pack's words (`[vocabulary]` `application_needs`,
+/// `decision_working_days`): a pack that says neither gets its regulator
+/// named and no period invented.
+#[test]
+fn end_use_evidence_names_the_packs_regulator_and_invents_no_period() {
+    let text = "[[product]]\nsku = \"A\"\nform = \"magnetic-alloy\"\ncomposition = { Sm = 25, Co = 75 }\ndestination = \"US\"\nend_user = \"Example Inc\"\n";
+    let (text, r) = analyse(text, eu(), "2026-06-01");
+    let d = one(&r, Code::MissingEndUseEvidence, &text, "[[product]]");
+    assert!(
+        d.message.contains(
+            "a licence application to the competent authority of the Member State needs them"
+        ),
+        "{}",
+        d.message
+    );
+    assert!(!d.message.contains("working days"), "{}", d.message);
+    assert!(!d.message.contains("MOFCOM"), "{}", d.message);
+}

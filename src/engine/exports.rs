@@ -75,6 +75,8 @@ pub struct Balance {
     pub kind: Option<LicenceType>,
     /// Its type covers one end user and one batch (the individual licence).
     pub single_end_user: bool,
+    /// "MOFCOM decides within 45 working days" (its pack's vocabulary), if the pack says.
+    pub decision: Option<String>,
     pub quantity_limit: Option<(f64, Unit)>,
     pub value_limit: Option<(f64, String)>,
     pub expires: Option<Date>,
@@ -364,6 +366,7 @@ impl Ledger {
                     .licence_rule(k.value.as_str())
                     .is_some_and(|r| r.single_end_user())
             }),
+            decision: ws.files[lf].pack.vocab.decision_period(),
             quantity_limit: lic.limits.quantity(),
             value_limit: lic.limits.value().map(|(v, c)| (v, c.to_owned())),
             expires: lic.expires.as_ref().map(|e| e.value),
@@ -556,6 +559,7 @@ impl Ledger {
                                 || format!("{} {unit}", num(q_in(q, lunit, unit))),
                                 e.date,
                                 &mut exceeded_q,
+                                b.decision.as_deref(),
                             ));
                         }
                         None => found.extend(
@@ -596,6 +600,7 @@ impl Ledger {
                             || format!("{} {c}", num(*v)),
                             e.date,
                             &mut exceeded_v,
+                            b.decision.as_deref(),
                         ));
                     }
                     Some((_, c)) => {
@@ -681,6 +686,7 @@ fn limit_finding(
     amount: impl Fn() -> String,
     date: Date,
     exceeded: &mut Option<Date>,
+    decision: Option<&str>,
 ) -> Option<Finding> {
     let share = 100.0 * after / limit;
     if let Some(first) = *exceeded {
@@ -704,12 +710,13 @@ fn limit_finding(
         return Some(Finding {
             code: Code::LicenceNearlyUsed,
             message: format!(
-                "this export ({}) takes licence `{id}` to {} of its {} {unit} {what} limit ({} %): {} {unit} are left. If more exports are planned, apply for a new licence now: MOFCOM takes up to 45 working days to decide",
+                "this export ({}) takes licence `{id}` to {} of its {} {unit} {what} limit ({} %): {} {unit} are left. If more exports are planned, apply for a new licence now{}",
                 amount(),
                 num(after),
                 num(limit),
                 num(share),
                 num((limit - after).max(0.0)),
+                decision.map(|d| format!(": {d}")).unwrap_or_default(),
             ),
         });
     }
@@ -806,8 +813,9 @@ pub fn end_use_evidence(
             Code::MissingEndUseEvidence,
             at,
             format!(
-                "{what} of a controlled item ({}) {under} lacks {list}: an individual licence application to MOFCOM (through the provincial commerce department) needs the contract, a technical description or test report (e.g. XRF/ICP composition), and an end-user and end-use certificate naming the end user, the item and model, the quantity matching the contract, the contract number, the specific civil end use and a no-transfer undertaking; MOFCOM decides within 45 working days. Add {list} (`euc`: the certificate's reference) before applying",
-                c.codes_text()
+                "{what} of a controlled item ({}) {under} lacks {list}: {}. Set {list} (`euc`: the certificate's reference) before applying",
+                c.codes_text(),
+                application_needs(pack),
             ),
         )
         .with_sku(sku)
@@ -816,6 +824,20 @@ pub fn end_use_evidence(
 }
 
 /// Which of end_user, end_use, contract, euc are given.
+/// What a licence application needs, as the pack says it.
+fn application_needs(pack: &RulePack) -> String {
+    let v = &pack.vocab;
+    let mut s = match &v.application_needs {
+        Some(needs) => format!("a licence application to {} needs {needs}", v.regulator),
+        None => format!("a licence application to {} needs them", v.regulator),
+    };
+    if let Some(d) = v.decision_period() {
+        s.push_str("; ");
+        s.push_str(&d);
+    }
+    s
+}
+
 fn evidence(end_user: bool, f: &ExportFacts) -> [bool; 4] {
     [
         end_user,
