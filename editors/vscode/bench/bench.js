@@ -210,6 +210,29 @@ async function waitForFile(p, timeoutMs, alive) {
       const result = JSON.parse(fs.readFileSync(probeOut, 'utf8'));
       if (result.error) throw new Error(`probe: ${result.error}`);
       problems = await page.evaluate(() => window.__problems);
+      // After the probe scrolled: code lenses drawn among the lines now in view.
+      if (result.scrolledTo) {
+        const t = Date.now();
+        const count = await page
+          .waitForFunction(
+            (line) => {
+              const inView = (e) => {
+                const r = e.getBoundingClientRect();
+                return r.height > 0 && r.top >= 0 && r.bottom <= window.innerHeight;
+              };
+              const numbers = [...document.querySelectorAll('.line-numbers')].filter(inView).map((e) => Number(e.textContent));
+              // (sticky scroll shows the enclosing line's number above: not a test)
+              if (!numbers.some((n) => n >= line && n < line + 5)) return false;
+              const lenses = [...document.querySelectorAll('.codelens-decoration')].filter((e) => inView(e) && e.textContent.trim());
+              return lenses.length || false;
+            },
+            result.scrolledTo,
+            { timeout: 20000 },
+          )
+          .then((h) => h.jsonValue())
+          .catch(() => 0);
+        result.lensesAfterScroll = { line: result.scrolledTo, lenses: count, ms: count ? Date.now() - t : null };
+      }
       if (artifacts) await page.screenshot({ path: path.join(artifacts, 'vscode-bench.png') }).catch(() => {});
       probe = result;
     } catch (e) {
@@ -259,6 +282,7 @@ async function waitForFile(p, timeoutMs, alive) {
     cpuMsPerEdit: probe.cpuMsPerEdit ?? null,
     cpuMsPerIdleSecond: probe.cpuMsPerIdleSecond ?? null,
     open: probe.open,
+    lensesAfterScroll: probe.lensesAfterScroll ?? null,
     requests,
     load: os.loadavg().map((x) => Math.round(x * 100) / 100),
     cpus: os.cpus().length,
@@ -273,6 +297,7 @@ async function waitForFile(p, timeoutMs, alive) {
       `open → first diagnostics ${f(s.open.openToFirstDiagnosticsMs)} ms; ` +
       (s.cpuMsPerEdit ? `CPU ms per edit: ${Object.entries(s.cpuMsPerEdit).map(([k, v]) => `${k} ${v}`).join(', ')}; ` : '') +
       (unmatched ? `${unmatched} edits without a problem count seen; ` : '') +
+      (s.lensesAfterScroll ? `code lenses in view after scrolling to line ${s.lensesAfterScroll.line}: ${s.lensesAfterScroll.lenses}; ` : '') +
       (s.diagnosticsEmptiedDuringEdits ? `problems emptied ${s.diagnosticsEmptiedDuringEdits} times; ` : '') +
       (s.requests ? `requests per edit: ${Object.entries(s.requests.meanPerEdit).map(([k, v]) => `${k} ${v}`).join(', ')}; ` : '') +
       (s.requests?.answers
