@@ -135,7 +135,10 @@ async function start(context: vscode.ExtensionContext): Promise<void> {
         if (!c) {
           return null;
         }
-        const all = await c.sendRequest(CodeLensRequest.type, c.code2ProtocolConverter.asCodeLensParams(document), token);
+        // A failure or a cancellation is handled as the client itself would (logged, no lenses).
+        const all = await c
+          .sendRequest(CodeLensRequest.type, c.code2ProtocolConverter.asCodeLensParams(document), token)
+          .catch((error) => c.handleFailedRequest(CodeLensRequest.type, token, error, null));
         if (token.isCancellationRequested || !all) {
           return null;
         }
@@ -239,6 +242,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
     vscode.commands.registerCommand('catalogueLsp.showOutput', () => output.show(true)),
     vscode.commands.registerCommand('catalogueLsp.showClassification', showClassification),
     vscode.window.onDidChangeTextEditorVisibleRanges(onVisibleRanges),
+    vscode.workspace.onDidCloseTextDocument((d) => lensWindows.delete(d.uri.toString())),
     vscode.workspace.onDidChangeConfiguration(async (e) => {
       if (e.affectsConfiguration(`${SECTION}.server.path`) || e.affectsConfiguration(`${SECTION}.files`)) {
         await restart(context);
