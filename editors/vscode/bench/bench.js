@@ -9,10 +9,12 @@
 //   - matches each edit to the first problem count after it that equals the
 //     probe's count of errors after that edit (edit → problems shown);
 //   - counts the messages the server received per edit from a copy of its
-//     standard input (STDIN_LOG, written by the wrapper bench.sh installs);
+//     standard input (STDIN_LOG, written by the wrapper bench.sh installs)
+//     and the bytes of its answers by kind from a copy of its standard output
+//     (STDOUT_LOG);
 //   - prints one summary line and writes everything to OUT (JSON).
 // Env: PORT, FOLDER, CONFIG, PROBE_OUT, OUT, CHROMIUM, FILE, EDITS, WARMUP,
-// PAUSE_MS, PRODUCTS, STDIN_LOG (optional), ARTIFACTS (optional).
+// PAUSE_MS, PRODUCTS, STDIN_LOG and STDOUT_LOG (optional), ARTIFACTS (optional).
 'use strict';
 const { chromium } = require('playwright-core');
 const fs = require('fs');
@@ -37,6 +39,7 @@ const edits = Number(env('EDITS', '30'));
 const warmup = Number(env('WARMUP', '6'));
 const pauseMs = Number(env('PAUSE_MS', '1000'));
 const stdinLog = process.env.STDIN_LOG || '';
+const stdoutLog = process.env.STDOUT_LOG || '';
 const artifacts = process.env.ARTIFACTS || '';
 const attempts = 3;
 
@@ -87,41 +90,85 @@ const numbers = (text) => {
   return n.length ? n : [0];
 };
 
-// Messages the server received, in order, from a copy of its standard input.
-function receivedMethods(log) {
+// The messages of a copy of one direction of the stream, in order: each with
+// its body's size in bytes.
+function readMessages(log) {
   const buf = fs.readFileSync(log);
-  const methods = [];
+  const messages = [];
   let at = 0;
   while (at < buf.length) {
     const head = buf.indexOf('\r\n\r\n', at);
     if (head < 0) break;
     const m = /Content-Length:\s*(\d+)/i.exec(buf.toString('latin1', at, head));
     if (!m) break;
-    const body = buf.toString('utf8', head + 4, head + 4 + Number(m[1]));
-    at = head + 4 + Number(m[1]);
+    const bytes = Number(m[1]);
+    if (head + 4 + bytes > buf.length) break; // cut off when the copy was taken
+    const body = buf.toString('utf8', head + 4, head + 4 + bytes);
+    at = head + 4 + bytes;
+    let msg = null;
     try {
-      const msg = JSON.parse(body);
-      methods.push(msg.method ? msg.method : msg.id !== undefined ? '(response)' : '(other)');
+      msg = JSON.parse(body);
     } catch {
-      methods.push('(unreadable)');
+      // counted as unreadable
     }
+    messages.push({ msg, bytes });
   }
-  return methods;
+  return messages;
 }
+const kind = (msg) => (msg === null ? '(unreadable)' : msg.method ? msg.method : msg.id !== undefined ? '(response)' : '(other)');
 
-// Per edit (the k-th didChange and what follows it up to the next one).
-function requestsPerEdit(methods, measuredFrom) {
+// Per edit (the k-th didChange and what follows it up to the next one): the
+// requests the server received and, if its output was copied too, the bytes
+// of its answers to them by method and the bytes of what it sent on its own.
+function perEditTraffic(input, output, measuredFrom) {
   const perEdit = [];
-  for (const m of methods) {
+  const editOfRequest = new Map(); // request id → [edit index, method]
+  for (const { msg } of input) {
+    const m = kind(msg);
     if (m === 'textDocument/didChange') perEdit.push({});
     else if (perEdit.length > 0) perEdit[perEdit.length - 1][m] = (perEdit[perEdit.length - 1][m] || 0) + 1;
+    if (msg && msg.method && msg.id !== undefined) editOfRequest.set(JSON.stringify(msg.id), [perEdit.length - 1, msg.method]);
   }
-  const measured = perEdit.slice(measuredFrom);
+  const measuredEdits = Math.max(0, perEdit.length - measuredFrom);
   const sum = {};
-  for (const e of measured) for (const [m, n] of Object.entries(e)) sum[m] = (sum[m] || 0) + n;
+  for (const e of perEdit.slice(measuredFrom)) for (const [m, n] of Object.entries(e)) sum[m] = (sum[m] || 0) + n;
   const mean = {};
-  for (const [m, n] of Object.entries(sum).sort((a, b) => b[1] - a[1])) mean[m] = Math.round((n / measured.length) * 100) / 100;
-  return { didChanges: perEdit.length, meanPerEdit: mean };
+  for (const [m, n] of Object.entries(sum).sort((a, b) => b[1] - a[1])) mean[m] = Math.round((n / Math.max(1, measuredEdits)) * 100) / 100;
+  let answers = null;
+  if (output) {
+    // Answers by the method of their request (only those to requests made
+    // during measured edits); messages the server sent on its own, by method
+    // (counted for the whole session: they carry no edit index).
+    const byMethod = {};
+    const own = {};
+    for (const { msg, bytes } of output) {
+      if (msg && msg.method === undefined && msg.id !== undefined) {
+        const at = editOfRequest.get(JSON.stringify(msg.id));
+        if (!at || at[0] < measuredFrom) continue;
+        const m = msg.error ? `${at[1]} (error)` : at[1];
+        const b = (byMethod[m] = byMethod[m] || { answers: 0, bytes: 0, maxBytes: 0 });
+        b.answers += 1;
+        b.bytes += bytes;
+        b.maxBytes = Math.max(b.maxBytes, bytes);
+      } else {
+        const m = kind(msg);
+        const b = (own[m] = own[m] || { messages: 0, bytes: 0 });
+        b.messages += 1;
+        b.bytes += bytes;
+      }
+    }
+    answers = {};
+    for (const [m, b] of Object.entries(byMethod).sort((x, y) => y[1].bytes - x[1].bytes)) {
+      answers[m] = {
+        perEdit: Math.round((b.answers / Math.max(1, measuredEdits)) * 100) / 100,
+        meanBytes: Math.round(b.bytes / b.answers),
+        maxBytes: b.maxBytes,
+        bytesPerEdit: Math.round(b.bytes / Math.max(1, measuredEdits)),
+      };
+    }
+    answers['(sent by the server, whole session)'] = own;
+  }
+  return { didChanges: perEdit.length, meanPerEdit: mean, answers };
 }
 
 async function waitForFile(p, timeoutMs, alive) {
@@ -163,6 +210,29 @@ async function waitForFile(p, timeoutMs, alive) {
       const result = JSON.parse(fs.readFileSync(probeOut, 'utf8'));
       if (result.error) throw new Error(`probe: ${result.error}`);
       problems = await page.evaluate(() => window.__problems);
+      // After the probe scrolled: code lenses drawn among the lines now in view.
+      if (result.scrolledTo) {
+        const t = Date.now();
+        const count = await page
+          .waitForFunction(
+            (line) => {
+              const inView = (e) => {
+                const r = e.getBoundingClientRect();
+                return r.height > 0 && r.top >= 0 && r.bottom <= window.innerHeight;
+              };
+              const numbers = [...document.querySelectorAll('.line-numbers')].filter(inView).map((e) => Number(e.textContent));
+              // (sticky scroll shows the enclosing line's number above: not a test)
+              if (!numbers.some((n) => n >= line && n < line + 5)) return false;
+              const lenses = [...document.querySelectorAll('.codelens-decoration')].filter((e) => inView(e) && e.textContent.trim());
+              return lenses.length || false;
+            },
+            result.scrolledTo,
+            { timeout: 20000 },
+          )
+          .then((h) => h.jsonValue())
+          .catch(() => 0);
+        result.lensesAfterScroll = { line: result.scrolledTo, lenses: count, ms: count ? Date.now() - t : null };
+      }
       if (artifacts) await page.screenshot({ path: path.join(artifacts, 'vscode-bench.png') }).catch(() => {});
       probe = result;
     } catch (e) {
@@ -193,7 +263,8 @@ async function waitForFile(p, timeoutMs, alive) {
   const unmatched = measured.filter((r) => r.problemsShownMs === null).length;
   let requests = null;
   if (stdinLog && fs.existsSync(stdinLog)) {
-    requests = requestsPerEdit(receivedMethods(stdinLog), warmup);
+    const output = stdoutLog && fs.existsSync(stdoutLog) ? readMessages(stdoutLog) : null;
+    requests = perEditTraffic(readMessages(stdinLog), output, warmup);
   }
   const summary = {
     products: Number(process.env.PRODUCTS || 0) || null,
@@ -211,6 +282,7 @@ async function waitForFile(p, timeoutMs, alive) {
     cpuMsPerEdit: probe.cpuMsPerEdit ?? null,
     cpuMsPerIdleSecond: probe.cpuMsPerIdleSecond ?? null,
     open: probe.open,
+    lensesAfterScroll: probe.lensesAfterScroll ?? null,
     requests,
     load: os.loadavg().map((x) => Math.round(x * 100) / 100),
     cpus: os.cpus().length,
@@ -225,7 +297,15 @@ async function waitForFile(p, timeoutMs, alive) {
       `open → first diagnostics ${f(s.open.openToFirstDiagnosticsMs)} ms; ` +
       (s.cpuMsPerEdit ? `CPU ms per edit: ${Object.entries(s.cpuMsPerEdit).map(([k, v]) => `${k} ${v}`).join(', ')}; ` : '') +
       (unmatched ? `${unmatched} edits without a problem count seen; ` : '') +
+      (s.lensesAfterScroll ? `code lenses in view after scrolling to line ${s.lensesAfterScroll.line}: ${s.lensesAfterScroll.lenses}; ` : '') +
       (s.diagnosticsEmptiedDuringEdits ? `problems emptied ${s.diagnosticsEmptiedDuringEdits} times; ` : '') +
+      (s.requests ? `requests per edit: ${Object.entries(s.requests.meanPerEdit).map(([k, v]) => `${k} ${v}`).join(', ')}; ` : '') +
+      (s.requests?.answers
+        ? `answers (mean bytes): ${Object.entries(s.requests.answers)
+            .filter(([, v]) => v.meanBytes !== undefined)
+            .map(([k, v]) => `${k} ${v.meanBytes}`)
+            .join(', ')}; `
+        : '') +
       `load ${s.load.join(' ')} on ${s.cpus} CPUs; JSON: ${out}`,
   );
 })().catch((e) => {

@@ -8,7 +8,8 @@
 # Env: EDITS (measured edits, default 30), WARMUP (default 6), PAUSE_MS (pause
 # after each edit's diagnostics, default 1000), BENCH_OUT (JSON file, default
 # editors/vscode/.e2e-artifacts/vscode-bench-PRODUCTS.json), BENCH_COUNT=0 to
-# run the server without the copy of its input that counts requests per edit.
+# run the server without the copies of its input and output that count the
+# requests per edit and the bytes of each kind of answer.
 set -euo pipefail
 ext="$(cd "$(dirname "$0")/.." && pwd)"
 repo="$(cd "$ext/../.." && pwd)"
@@ -40,18 +41,21 @@ mkdir -p "$work/ws" "$work/data/user/User"
 file="$work/ws/gen$n.catalogue.toml"
 "$repo/target/release/examples/gen_catalogue" "$n" > "$file"
 
-# Unless BENCH_COUNT=0: the server behind a copy of its standard input, to
-# count the requests it receives per edit (the only setting changed).
+# Unless BENCH_COUNT=0: the server between copies of its standard input and
+# output, to count the requests it receives per edit and the bytes it answers
+# (the only setting changed; two pipes more, each a copy of the stream).
 # BENCH_TRACE=1 also traces the LSP messages in the extension's output
 # (slower: for finding where the time goes), BENCH_SETTINGS='{"...": ...}'
 # adds user settings (e.g. breadcrumbs off, to see their share).
 stdin_log=""
+stdout_log=""
 settings='{}'
 if [ "${BENCH_COUNT:-1}" != 0 ]; then
   stdin_log="$work/server-stdin.log"
+  stdout_log="$work/server-stdout.log"
   cat > "$work/catalogue-lsp" <<WRAP
 #!/bin/sh
-tee "$stdin_log" | exec "$repo/target/release/catalogue-lsp" "\$@"
+tee "$stdin_log" | "$repo/target/release/catalogue-lsp" "\$@" | tee "$stdout_log"
 WRAP
   chmod +x "$work/catalogue-lsp"
   settings="{\"catalogueLsp.server.path\": \"$work/catalogue-lsp\"}"
@@ -84,9 +88,12 @@ fi
 
 echo "load before: $(cut -d' ' -f1-3 /proc/loadavg) on $(nproc) CPUs"
 PORT=$port FOLDER="$work/ws" FILE="$file" CONFIG="$work/probe-config.json" PROBE_OUT="$work/probe-out.json" OUT="$out" \
-  PRODUCTS="$n" EDITS="${EDITS:-30}" WARMUP="${WARMUP:-6}" PAUSE_MS="${PAUSE_MS:-1000}" STDIN_LOG="$stdin_log" ARTIFACTS="$artifacts" \
+  PRODUCTS="$n" EDITS="${EDITS:-30}" WARMUP="${WARMUP:-6}" PAUSE_MS="${PAUSE_MS:-1000}" STDIN_LOG="$stdin_log" STDOUT_LOG="$stdout_log" ARTIFACTS="$artifacts" \
   node "$ext/bench/bench.js"
-[ -n "$stdin_log" ] && cp "$stdin_log" "$artifacts/vscode-bench-server-input.log"
+if [ -n "$stdin_log" ]; then
+  cp "$stdin_log" "$artifacts/vscode-bench-server-input.log"
+  cp "$stdout_log" "$artifacts/vscode-bench-server-output.log"
+fi
 if [ "${BENCH_TRACE:-0}" = 1 ]; then
   find "$work/data/user/logs" -name '*Catalogue LSP*' -exec cp {} "$artifacts/vscode-bench-trace.log" \; 2>/dev/null || true
 fi

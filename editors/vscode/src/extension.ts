@@ -4,7 +4,7 @@ import * as vscode from 'vscode';
 import * as fs from 'fs';
 import * as path from 'path';
 import { execFile } from 'child_process';
-import { LanguageClient, LanguageClientOptions, ServerOptions, DocumentSelector, FileChangeType } from 'vscode-languageclient/node';
+import { LanguageClient, LanguageClientOptions, ServerOptions, DocumentSelector, FileChangeType, CodeLensRequest } from 'vscode-languageclient/node';
 
 const SECTION = 'catalogueLsp';
 let client: LanguageClient | undefined;
@@ -51,6 +51,43 @@ function selector(): DocumentSelector {
   return patterns.map((pattern) => ({ scheme: 'file', pattern }));
 }
 
+/** Above this many lenses in a file, only those within LENS_MARGIN_SCREENS screens of the visible lines are shown. */
+const LENS_WINDOW = 2000;
+const LENS_MARGIN_SCREENS = 3;
+/** Per document (URI): the lines whose lenses VS Code was last given, or undefined if it was given all. */
+const lensWindows = new Map<string, { start: number; end: number } | undefined>();
+
+/** The lines around what the editors of `document` show (LENS_MARGIN_SCREENS screens each way). */
+function lensWindow(document: vscode.TextDocument): { start: number; end: number } {
+  const ranges = vscode.window.visibleTextEditors.filter((e) => e.document === document).flatMap((e) => [...e.visibleRanges]);
+  if (ranges.length === 0) {
+    return { start: 0, end: 300 };
+  }
+  const first = Math.min(...ranges.map((r) => r.start.line));
+  const last = Math.max(...ranges.map((r) => r.end.line));
+  const margin = Math.max(100, (last - first + 1) * LENS_MARGIN_SCREENS);
+  return { start: Math.max(0, first - margin), end: last + margin };
+}
+
+/** Scrolled near the edge of the lenses given: ask VS Code to ask for them again (it does so after a short debounce). */
+function onVisibleRanges(e: vscode.TextEditorVisibleRangesChangeEvent): void {
+  const near = lensWindows.get(e.textEditor.document.uri.toString());
+  if (!near || !client) {
+    return;
+  }
+  const ranges = e.visibleRanges;
+  if (ranges.length === 0) {
+    return;
+  }
+  const first = ranges[0].start.line;
+  const last = ranges[ranges.length - 1].end.line;
+  const screen = last - first + 1;
+  if ((near.start > 0 && first - screen < near.start) || last + screen > near.end) {
+    lensWindows.delete(e.textEditor.document.uri.toString());
+    client.getFeature(CodeLensRequest.method).getProvider(e.textEditor.document)?.onDidChangeCodeLensEmitter.fire();
+  }
+}
+
 async function start(context: vscode.ExtensionContext): Promise<void> {
   const server = findServer(context);
   if (!server) {
@@ -88,6 +125,28 @@ async function start(context: vscode.ExtensionContext): Promise<void> {
           throw new vscode.CancellationError();
         }
         return report;
+      },
+      // Code lenses near what is visible, above LENS_WINDOW lenses: the server
+      // sends one per product after every edit (10 000 at 10 000 products,
+      // 1.5 MB), and VS Code turns each into a view zone in the window; both
+      // sides' work per edit grows with the file while the user sees ~50.
+      provideCodeLenses: async (document, token) => {
+        const c = client;
+        if (!c) {
+          return null;
+        }
+        // A failure or a cancellation is handled as the client itself would (logged, no lenses).
+        const all = await c
+          .sendRequest(CodeLensRequest.type, c.code2ProtocolConverter.asCodeLensParams(document), token)
+          .catch((error) => c.handleFailedRequest(CodeLensRequest.type, token, error, null));
+        if (token.isCancellationRequested || !all) {
+          return null;
+        }
+        const key = document.uri.toString();
+        const near = all.length > LENS_WINDOW ? lensWindow(document) : undefined;
+        lensWindows.set(key, near);
+        const kept = near ? all.filter((l) => l.range.start.line >= near.start && l.range.start.line <= near.end) : all;
+        return c.protocol2CodeConverter.asCodeLenses(kept, token);
       },
       workspace: {
         // Saving writes the open file, and the watcher reports it changed. The
@@ -182,6 +241,8 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
     vscode.commands.registerCommand('catalogueLsp.restartServer', () => restart(context)),
     vscode.commands.registerCommand('catalogueLsp.showOutput', () => output.show(true)),
     vscode.commands.registerCommand('catalogueLsp.showClassification', showClassification),
+    vscode.window.onDidChangeTextEditorVisibleRanges(onVisibleRanges),
+    vscode.workspace.onDidCloseTextDocument((d) => lensWindows.delete(d.uri.toString())),
     vscode.workspace.onDidChangeConfiguration(async (e) => {
       if (e.affectsConfiguration(`${SECTION}.server.path`) || e.affectsConfiguration(`${SECTION}.files`)) {
         await restart(context);
