@@ -81,6 +81,71 @@ vim.wait(15000, function() return diag('missing-licence') ~= nil end, 50)
 local ml = diag('missing-licence')
 check(ml ~= nil and ml.lnum == 4 and ml.col == 0 and ml.end_col == 11, 'missing-licence on the [[product]] header (line 5, col 1-12)')
 check(ml ~= nil and ml.severity == vim.diagnostic.severity.ERROR, 'missing-licence is an error')
+-- Underlines are drawn by the config's decoration provider for the lines in
+-- view (Neovim's own underline handler is off for this server): after a
+-- redraw the header's cells carry DiagnosticUnderlineError, and no
+-- underline extmark is stored in the buffer.
+-- What the cells showing bytes col0..col1-1 of line lnum look like after a
+-- redraw: the first cell's attributes (nvim__inspect_cell), or 'mixed' if
+-- the cells' attributes (screenattr) are not all the same.
+local function looks(lnum, col0, col1)
+  vim.cmd.redraw()
+  local win = vim.fn.bufwinid(buf)
+  local first = vim.fn.screenpos(win, lnum + 1, col0 + 1)
+  if first.row == 0 then
+    return 'not in view'
+  end
+  for col = col0 + 1, col1 - 1 do
+    local pos = vim.fn.screenpos(win, lnum + 1, col + 1)
+    if pos.row == 0 or vim.fn.screenattr(pos.row, pos.col) ~= vim.fn.screenattr(first.row, first.col) then
+      return 'mixed'
+    end
+  end
+  local cell = vim.api.nvim__inspect_cell(1, first.row - 1, first.col - 1) or {}
+  return cell[2] or {}
+end
+local function underline_colour(look)
+  return type(look) == 'table' and (look.underline or look.undercurl) and look.special or nil
+end
+do
+  -- The header carries an error and a warning: either group's underline may be on top.
+  local colours = {}
+  for _, group in ipairs({ 'DiagnosticUnderlineError', 'DiagnosticUnderlineWarn' }) do
+    colours[vim.api.nvim_get_hl(0, { name = group, link = false }).sp or -1] = true
+  end
+  local header = ml or { lnum = 4, col = 0, end_col = 11 }
+  local function underlined()
+    local look = looks(header.lnum, header.col, header.end_col)
+    return colours[underline_colour(look) or -2] == true, vim.inspect(look):gsub('%s+', ' ')
+  end
+  local on, look = underlined()
+  check(on, 'the missing-licence range is underlined (DiagnosticUnderline*) after a redraw (got ' .. look .. ')')
+  local stored = 0
+  for _, m in ipairs(vim.api.nvim_buf_get_extmarks(buf, -1, 0, -1, { details = true, type = 'highlight' })) do
+    if (m[4].hl_group or ''):match('^DiagnosticUnderline') then
+      stored = stored + 1
+    end
+  end
+  check(stored == 0, 'Neovim\'s own underline handler is off for this server (got ' .. stored .. ' stored underlines)')
+  local plain = looks(header.lnum + 1, 0, 3)
+  check(type(plain) == 'table' and underline_colour(plain) == nil, 'a line without diagnostics is not underlined')
+  -- The user's `underline` option is honoured: off, a severity filter, on again.
+  vim.diagnostic.config({ underline = false })
+  local off = looks(header.lnum, header.col, header.end_col)
+  check(type(off) == 'table' and underline_colour(off) == nil, 'underline = false draws no underline')
+  vim.diagnostic.config({ underline = { severity = vim.diagnostic.severity.HINT } })
+  local hints = looks(header.lnum, header.col, header.end_col)
+  check(type(hints) == 'table' and underline_colour(hints) == nil, 'underline = { severity = HINT } leaves the error and the warning without an underline')
+  vim.diagnostic.config({ underline = true })
+  check((underlined()), 'underline = true draws it again')
+  -- Nothing is hidden: vim.diagnostic.get (quickfix, location list) has every diagnostic the server reported.
+  local res = client:request_sync('textDocument/diagnostic', { textDocument = vim.lsp.util.make_text_document_params(buf) }, 5000, buf)
+  local items = res and res.result and res.result.items or {}
+  local ns = vim.lsp.diagnostic.get_namespace(client.id, true)
+  local got = vim.diagnostic.get(buf, { namespace = ns })
+  check(#items > 1 and #got == #items and #vim.diagnostic.toqflist(got) == #items,
+    ('vim.diagnostic.get has every reported diagnostic (%d of %d)'):format(#got, #items))
+end
 check(diag('controlled') == nil, 'no controlled mark by default (the verdict is a hint and a lens)')
 
 -- The config's handler for pulled diagnostics (it reads only the lines the
