@@ -220,6 +220,9 @@ if action then
   check(vim.api.nvim_buf_get_lines(buf, 11, 12, false)[1] == 'licence = "GL-2026-0042"', 'quick fix inserted the licence line after end_user')
   local cleared = vim.wait(15000, function() return diag('missing-licence') == nil end, 50)
   check(cleared, 'missing-licence cleared after the quick fix')
+  -- The hints are asked again when new diagnostics come (a DiagnosticChanged command).
+  local rehinted = vim.wait(15000, function() return hint_label(4) == 'controlled 1C905.a.4 · licence GL-2026-0042' end, 50)
+  check(rehinted, 'the inlay hint names the licence after the quick fix (got ' .. tostring((hint_label(4))) .. ')')
   vim.lsp.codelens.refresh({ bufnr = buf })
   local named = vim.wait(15000, function() return lens_title(4) == 'controlled 1C905.a.4 · licence GL-2026-0042' end, 50)
   check(named, 'the code lens names the licence after the quick fix (got ' .. tostring(lens_title(4)) .. ')')

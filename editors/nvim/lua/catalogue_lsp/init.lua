@@ -357,12 +357,13 @@ function M.show_verdicts(client, bufnr)
     local group = vim.api.nvim_create_augroup('catalogue_lsp_hints_' .. bufnr, { clear = true })
     -- Asked again when the analysis changed (its diagnostics came), so the
     -- hints are those of the text the server analysed.
+    -- A command, not a Lua callback: Neovim converts the event's data (every
+    -- diagnostic of the publication) into a Lua table for each Lua callback,
+    -- ~9 ms per publication at 10 000 products; a command gets none.
     vim.api.nvim_create_autocmd('DiagnosticChanged', {
       group = group,
       buffer = bufnr,
-      callback = function()
-        M.refresh_hints(client, bufnr)
-      end,
+      command = ('lua require("catalogue_lsp")._diagnostics_changed(%d, %d)'):format(client.id, bufnr),
     })
     vim.api.nvim_create_autocmd({ 'BufEnter', 'WinScrolled', 'WinResized' }, {
       group = group,
@@ -383,6 +384,14 @@ function M.show_verdicts(client, bufnr)
         vim.lsp.codelens.refresh({ bufnr = bufnr })
       end,
     })
+  end
+end
+
+--- DiagnosticChanged in a buffer showing verdicts: asks its hints again.
+function M._diagnostics_changed(client_id, bufnr)
+  local client = vim.lsp.get_client_by_id(client_id)
+  if client and vim.api.nvim_buf_is_valid(bufnr) then
+    M.refresh_hints(client, bufnr)
   end
 end
 
