@@ -103,6 +103,8 @@ local ours = {}
 local user_ns_underline = {}
 --- shown[bufnr][namespace] = { rows = { [row] = { diagnostic, ... } }, long = { ... }, prio = fun(severity) }
 local shown = {}
+--- moved[bufnr] = { { first, last_old, last_new }, ... }: the line changes since the last publication.
+local moved = {}
 --- Diagnostics spanning more rows than this are kept in a list checked per row, not indexed per row.
 local MAX_INDEXED_SPAN = 64
 
@@ -174,6 +176,20 @@ local handler = {
     end
     if not shown[bufnr] then
       shown[bufnr] = {}
+      -- Lines added or removed before the next publication move the
+      -- underlines below them, as Neovim's extmarks would (see row_before).
+      vim.api.nvim_buf_attach(bufnr, false, {
+        on_lines = function(_, _, _, first, last_old, last_new)
+          if not shown[bufnr] then
+            return true -- detach
+          end
+          if last_old ~= last_new then
+            local ops = moved[bufnr] or {}
+            moved[bufnr] = ops
+            ops[#ops + 1] = { first, last_old, last_new }
+          end
+        end,
+      })
       vim.api.nvim_create_autocmd('BufWipeout', {
         buffer = bufnr,
         once = true,
@@ -183,6 +199,7 @@ local handler = {
       })
     end
     shown[bufnr][namespace] = { rows = rows, long = long, prio = priority_fn(opts) }
+    moved[bufnr] = nil
     redraw(bufnr)
   end,
   hide = function(namespace, bufnr)
@@ -197,9 +214,27 @@ local handler = {
   end,
 }
 
---- Draws the part of `d` on `row` as an ephemeral highlight.
+--- The row `row` of `bufnr` had when the diagnostics were published, or nil
+--- for a line added since.
+local function row_before(bufnr, row)
+  local ops = moved[bufnr]
+  if not ops then
+    return row
+  end
+  for k = #ops, 1, -1 do
+    local first, last_old, last_new = ops[k][1], ops[k][2], ops[k][3]
+    if row >= last_new then
+      row = row - (last_new - last_old)
+    elseif row >= first and row >= last_old then
+      return nil
+    end
+  end
+  return row
+end
+
+--- Draws the part of `d` on `row` (`at` on screen) as an ephemeral highlight.
 local set_extmark = vim.api.nvim_buf_set_extmark
-local function draw(bufnr, row, d, prio)
+local function draw(bufnr, at, row, d, prio)
   local start_col = row == d.lnum and d.col or 0
   local opts = {
     hl_group = M.underline_group(d),
@@ -208,35 +243,39 @@ local function draw(bufnr, row, d, prio)
     strict = false,
   }
   if row == (d.end_lnum or d.lnum) then
-    opts.end_row, opts.end_col = row, d.end_col or d.col
+    opts.end_row, opts.end_col = at, d.end_col or d.col
+    if opts.end_col <= start_col then
+      return -- empty range: Neovim's handler draws nothing either
+    end
   else
-    opts.end_row, opts.end_col = row + 1, 0 -- to the end of the line, as vim.hl.range does
+    opts.end_row, opts.end_col = at + 1, 0 -- to the end of the line, as vim.hl.range does
   end
-  if opts.end_row == row and opts.end_col <= start_col then
-    return -- empty range: Neovim's handler draws nothing either
+  if M._trace then
+    table.insert(M._trace, { bufnr, at, start_col, opts.end_row, opts.end_col, opts.hl_group })
   end
-  pcall(set_extmark, bufnr, M.underline_ns, row, start_col, opts)
+  pcall(set_extmark, bufnr, M.underline_ns, at, start_col, opts)
 end
 
 vim.api.nvim_set_decoration_provider(M.underline_ns, {
   on_win = function(_, _, bufnr)
     return shown[bufnr] ~= nil
   end,
-  on_line = function(_, _, bufnr, row)
+  on_line = function(_, _, bufnr, at)
     local by_ns = shown[bufnr]
-    if not by_ns then
+    local row = by_ns and row_before(bufnr, at)
+    if not row then
       return
     end
     for _, s in pairs(by_ns) do
       local list = s.rows[row]
       if list then
         for _, d in ipairs(list) do
-          draw(bufnr, row, d, s.prio)
+          draw(bufnr, at, row, d, s.prio)
         end
       end
       for _, d in ipairs(s.long) do
         if d.lnum <= row and row <= d.end_lnum then
-          draw(bufnr, row, d, s.prio)
+          draw(bufnr, at, row, d, s.prio)
         end
       end
     end
@@ -271,6 +310,10 @@ function M.underline_in_view(namespace)
   user_ns_underline[namespace] = ns_opts.underline
   vim.diagnostic.config({ underline = false, catalogue_lsp_underline = user_underline }, namespace)
 end
+
+--- Set to a table, the underlines drawn are appended to it as { bufnr, row,
+--- col, end_row, end_col, hl_group } (for tests).
+M._trace = nil
 
 --- The underlines this module drew on `row` of `bufnr` in the last redraw
 --- would be: the diagnostics it holds for that row (for tests and :checkhealth).
