@@ -129,7 +129,10 @@ do
   vim.api.nvim_buf_set_lines(sbuf, 0, -1, false, { 'zero', 'one', 'two two', 'three' })
   local sns = vim.api.nvim_create_namespace('e2e_underline')
   require('catalogue_lsp').underline_in_view(sns)
-  vim.diagnostic.set(sns, sbuf, { { lnum = 2, col = 0, end_lnum = 2, end_col = 3, severity = vim.diagnostic.severity.ERROR, message = 'e2e' } })
+  -- Published three times, as a server does after each edit.
+  for _ = 1, 3 do
+    vim.diagnostic.set(sns, sbuf, { { lnum = 2, col = 0, end_lnum = 2, end_col = 3, severity = vim.diagnostic.severity.ERROR, message = 'e2e' } })
+  end
   local got = table.concat(drawn(sbuf), '; ')
   check(got == '2 0 2 3 DiagnosticUnderlineError', 'a diagnostic set in another namespace given to the config is underlined on its row (got ' .. got .. ')')
   vim.api.nvim_buf_set_lines(sbuf, 0, 0, false, { 'added' })

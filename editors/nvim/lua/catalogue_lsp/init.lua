@@ -105,6 +105,8 @@ local user_ns_underline = {}
 local shown = {}
 --- moved[bufnr] = { { first, last_old, last_new }, ... }: the line changes since the last publication.
 local moved = {}
+--- Buffers whose line changes are followed (nvim_buf_attach, once per buffer).
+local attached = {}
 --- Diagnostics spanning more rows than this are kept in a list checked per row, not indexed per row.
 local MAX_INDEXED_SPAN = 64
 
@@ -174,30 +176,24 @@ local handler = {
         end
       end
     end
-    if not shown[bufnr] then
-      shown[bufnr] = {}
+    if not attached[bufnr] then
+      attached[bufnr] = true
       -- Lines added or removed before the next publication move the
       -- underlines below them, as Neovim's extmarks would (see row_before).
       vim.api.nvim_buf_attach(bufnr, false, {
         on_lines = function(_, _, _, first, last_old, last_new)
-          if not shown[bufnr] then
-            return true -- detach
-          end
-          if last_old ~= last_new then
+          if shown[bufnr] and last_old ~= last_new then
             local ops = moved[bufnr] or {}
             moved[bufnr] = ops
             ops[#ops + 1] = { first, last_old, last_new }
           end
         end,
-      })
-      vim.api.nvim_create_autocmd('BufWipeout', {
-        buffer = bufnr,
-        once = true,
-        callback = function()
-          shown[bufnr] = nil
+        on_detach = function()
+          attached[bufnr], shown[bufnr], moved[bufnr] = nil, nil, nil
         end,
       })
     end
+    shown[bufnr] = shown[bufnr] or {}
     shown[bufnr][namespace] = { rows = rows, long = long, prio = priority_fn(opts) }
     moved[bufnr] = nil
     redraw(bufnr)
@@ -207,7 +203,7 @@ local handler = {
     if by_ns and by_ns[namespace] then
       by_ns[namespace] = nil
       if next(by_ns) == nil then
-        shown[bufnr] = nil
+        shown[bufnr], moved[bufnr] = nil, nil
       end
       redraw(bufnr)
     end
