@@ -81,6 +81,76 @@ vim.wait(15000, function() return diag('missing-licence') ~= nil end, 50)
 local ml = diag('missing-licence')
 check(ml ~= nil and ml.lnum == 4 and ml.col == 0 and ml.end_col == 11, 'missing-licence on the [[product]] header (line 5, col 1-12)')
 check(ml ~= nil and ml.severity == vim.diagnostic.severity.ERROR, 'missing-licence is an error')
+-- Underlines are drawn by the config's decoration provider for the lines in
+-- view (Neovim's own underline handler is off for this server): after a
+-- redraw the header's cells carry DiagnosticUnderlineError, and no
+-- underline extmark is stored in the buffer.
+-- The underlines the config's decoration provider draws for buffer `b` in a
+-- full redraw, as "row col end_row end_col group" strings.
+local function drawn(b)
+  local M = require('catalogue_lsp')
+  M._trace = {}
+  vim.cmd('redraw!')
+  local out = {}
+  for _, t in ipairs(M._trace) do
+    if t[1] == b then
+      out[#out + 1] = table.concat({ t[2], t[3], t[4], t[5], t[6] }, ' ')
+    end
+  end
+  M._trace = nil
+  return out
+end
+do
+  local header = ml or { lnum = 4, col = 0, end_col = 11 }
+  local want = ('%d %d %d %d DiagnosticUnderlineError'):format(header.lnum, header.col, header.lnum, header.end_col)
+  local function on_header()
+    return vim.tbl_contains(drawn(buf), want)
+  end
+  check(on_header(), 'the missing-licence range gets a DiagnosticUnderlineError extmark in a redraw (got ' .. table.concat(drawn(buf), '; ') .. ')')
+  local stored = 0
+  for _, m in ipairs(vim.api.nvim_buf_get_extmarks(buf, -1, 0, -1, { details = true, type = 'highlight' })) do
+    if (m[4].hl_group or ''):match('^DiagnosticUnderline') then
+      stored = stored + 1
+    end
+  end
+  check(stored == 0, 'Neovim\'s own underline handler is off for this server (got ' .. stored .. ' stored underlines)')
+  -- The user's `underline` option is honoured: off, a severity filter, on again.
+  vim.diagnostic.config({ underline = false })
+  check(#drawn(buf) == 0, 'underline = false draws no underline')
+  vim.diagnostic.config({ underline = { severity = vim.diagnostic.severity.HINT } })
+  check(not on_header(), 'underline = { severity = HINT } leaves the error without an underline')
+  vim.diagnostic.config({ underline = true })
+  check(on_header(), 'underline = true draws it again')
+  -- Lines added above a diagnostic before the next publication move its
+  -- underline with the text, as Neovim's extmarks would (a buffer of its own,
+  -- diagnostics set directly: no server answer can come in between).
+  vim.cmd('botright new')
+  local sbuf = vim.api.nvim_get_current_buf()
+  vim.api.nvim_buf_set_lines(sbuf, 0, -1, false, { 'zero', 'one', 'two two', 'three' })
+  local sns = vim.api.nvim_create_namespace('e2e_underline')
+  require('catalogue_lsp').underline_in_view(sns)
+  -- Published three times, as a server does after each edit.
+  for _ = 1, 3 do
+    vim.diagnostic.set(sns, sbuf, { { lnum = 2, col = 0, end_lnum = 2, end_col = 3, severity = vim.diagnostic.severity.ERROR, message = 'e2e' } })
+  end
+  local got = table.concat(drawn(sbuf), '; ')
+  check(got == '2 0 2 3 DiagnosticUnderlineError', 'a diagnostic set in another namespace given to the config is underlined on its row (got ' .. got .. ')')
+  vim.api.nvim_buf_set_lines(sbuf, 0, 0, false, { 'added' })
+  got = table.concat(drawn(sbuf), '; ')
+  check(got == '3 0 3 3 DiagnosticUnderlineError', 'a line added above moves the underline down with its text (got ' .. got .. ')')
+  vim.api.nvim_buf_set_lines(sbuf, 0, 2, false, {})
+  got = table.concat(drawn(sbuf), '; ')
+  check(got == '1 0 1 3 DiagnosticUnderlineError', 'lines deleted above move it up (got ' .. got .. ')')
+  vim.cmd('bwipeout! ' .. sbuf)
+  vim.api.nvim_set_current_buf(buf)
+  -- Nothing is hidden: vim.diagnostic.get (quickfix, location list) has every diagnostic the server reported.
+  local res = client:request_sync('textDocument/diagnostic', { textDocument = vim.lsp.util.make_text_document_params(buf) }, 5000, buf)
+  local items = res and res.result and res.result.items or {}
+  local ns = vim.lsp.diagnostic.get_namespace(client.id, true)
+  local got = vim.diagnostic.get(buf, { namespace = ns })
+  check(#items > 1 and #got == #items and #vim.diagnostic.toqflist(got) == #items,
+    ('vim.diagnostic.get has every reported diagnostic (%d of %d)'):format(#got, #items))
+end
 check(diag('controlled') == nil, 'no controlled mark by default (the verdict is a hint and a lens)')
 
 -- The config's handler for pulled diagnostics (it reads only the lines the
@@ -155,6 +225,9 @@ if action then
   check(vim.api.nvim_buf_get_lines(buf, 11, 12, false)[1] == 'licence = "GL-2026-0042"', 'quick fix inserted the licence line after end_user')
   local cleared = vim.wait(15000, function() return diag('missing-licence') == nil end, 50)
   check(cleared, 'missing-licence cleared after the quick fix')
+  -- The hints are asked again when new diagnostics come (a DiagnosticChanged command).
+  local rehinted = vim.wait(15000, function() return hint_label(4) == 'controlled 1C905.a.4 · licence GL-2026-0042' end, 50)
+  check(rehinted, 'the inlay hint names the licence after the quick fix (got ' .. tostring((hint_label(4))) .. ')')
   vim.lsp.codelens.refresh({ bufnr = buf })
   local named = vim.wait(15000, function() return lens_title(4) == 'controlled 1C905.a.4 · licence GL-2026-0042' end, 50)
   check(named, 'the code lens names the licence after the quick fix (got ' .. tostring(lens_title(4)) .. ')')
