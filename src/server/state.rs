@@ -78,7 +78,9 @@ pub struct FileAnalysis {
     wire: Vec<Rendered>,
     /// Where each product is now (products that move keep their outcomes).
     places: Vec<Place>,
-    wire_file: Vec<Template>,
+    /// The wire form of `file`, one entry per diagnostic: kept between
+    /// analyses for the diagnostics that did not change (see [`State::render_file`]).
+    wire_file: Vec<FileWire>,
     /// The items of the last publication, and where each product's are in
     /// it while they are still valid (the product kept its templates and
     /// line): an edit then re-sends most bytes with one copy.
@@ -100,6 +102,24 @@ pub struct FileAnalysis {
     pub serial: u64,
     /// The judgements of the file's shipments, kept between edits.
     shipments: super::shipcache::ShipmentCache,
+}
+
+thread_local! {
+    /// File-level diagnostics rendered to the wire (not kept from the
+    /// analysis before) on this thread: the complexity test counts them.
+    pub static RENDERED_FILE: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
+}
+
+/// A file-level diagnostic's wire form (None: its code is off), with what
+/// it was made from besides the diagnostic: where its spans are in LSP terms
+/// (the lines and columns of its own range and of each related location).
+/// A diagnostic of the next analysis equal to it but for its byte spans,
+/// with the same places, has the same wire form. (Its holes' byte anchors
+/// are not brought up to date: file-level templates are never shifted.)
+struct FileWire {
+    key: u64,
+    places: Vec<u32>,
+    template: Option<Template>,
 }
 
 /// A new value for [`FileAnalysis::serial`].
@@ -269,7 +289,8 @@ impl FileAnalysis {
         let mut out = std::mem::take(&mut self.spare);
         out.clear();
         out.reserve(old.len() + 4096);
-        for t in first.into_iter().chain(&self.wire_file) {
+        let file = self.wire_file.iter().filter_map(|w| w.template.as_ref());
+        for t in first.into_iter().chain(file) {
             t.write(&mut out, 0);
             out.push(b',');
         }
@@ -772,7 +793,7 @@ impl State {
                     a.clear();
                     a.shipments.clear();
                     a.file = vec![*e];
-                    a.wire_file = this.render(uri, &a.file, 0);
+                    a.wire_file = this.render_file(uri, &a.file, &[], Vec::new());
                     a.note_references(ids[i]);
                     a.serial = next_serial();
                     out.push((uri.clone(), a));
@@ -850,7 +871,8 @@ impl State {
             if let Some(d) = extra.get(uri) {
                 file.insert(0, d.clone());
             }
-            a.wire_file = this.render(uri, &file, 0);
+            let before = std::mem::take(&mut a.wire_file);
+            a.wire_file = this.render_file(uri, &file, &a.file, before);
             a.file = file;
             a.note_references(ids[i]);
             a.serial = next_serial();
@@ -898,6 +920,81 @@ impl State {
                 Some(Template::new(ld, &anchors, base))
             })
             .collect()
+    }
+
+    /// The wire form of file-level diagnostics `diags` of `uri` (lines
+    /// absolute), taking the templates of `kept` (the wire form of `before`,
+    /// the file-level diagnostics of the analysis before) for those equal to
+    /// one of `before` but for their byte spans, at the same lines and
+    /// columns: most file-level diagnostics (the licence balances) survive a
+    /// keystroke, and rendering one (its LSP form, its JSON) costs more
+    /// than finding it. Settings, the encoding and file ids do not change
+    /// under a kept analysis (its `Basis`).
+    fn render_file(
+        &self,
+        uri: &Url,
+        diags: &[Diagnostic],
+        before: &[Diagnostic],
+        mut kept: Vec<FileWire>,
+    ) -> Vec<FileWire> {
+        let Some(f) = self.file(uri) else {
+            return Vec::new();
+        };
+        let own = self.id_of.get(uri).copied();
+        let by_key: rustc_hash::FxHashMap<u64, usize> = kept
+            .iter()
+            .enumerate()
+            .filter(|(j, w)| w.template.is_some() && *j < before.len())
+            .map(|(j, w)| (w.key, j))
+            .collect();
+        diags
+            .iter()
+            .map(|d| {
+                let places = self.places(&f, own, d);
+                let key = wire_key(d, &places);
+                let reused = by_key.get(&key).and_then(|&j| {
+                    let w = kept.get_mut(j)?;
+                    (w.places == places && same_but_spans(before.get(j)?, d))
+                        .then(|| w.template.take())?
+                });
+                let template = reused.or_else(|| {
+                    RENDERED_FILE.with(|n| n.set(n.get() + 1));
+                    let (ld, anchors) = self.lsp_diagnostic_anchored(&f, own, d)?;
+                    Some(Template::new(ld, &anchors, 0))
+                });
+                FileWire {
+                    key,
+                    places,
+                    template,
+                }
+            })
+            .collect()
+    }
+
+    /// The lines and columns of `d`'s own range and related locations (as
+    /// [`Self::lsp_diagnostic_anchored`] gives them), `u32::MAX` for one it leaves out.
+    fn places(&self, f: &FileView, own: Option<FileId>, d: &Diagnostic) -> Vec<u32> {
+        let mut out = Vec::with_capacity(4 + 5 * d.related.len());
+        let push = |out: &mut Vec<u32>, r: lsp::Range| {
+            out.extend([r.start.line, r.start.character, r.end.line, r.end.character])
+        };
+        push(&mut out, proto::file_range(f, d.span, self.encoding));
+        for r in &d.related {
+            let id = match r.file {
+                FileRef::Id(id) => Some(id),
+                FileRef::Same => own,
+                FileRef::Index(_) => None,
+            };
+            let view = id.and_then(|id| self.file(self.uri_of(id)?));
+            match (id, view) {
+                (Some(id), Some(v)) => {
+                    out.push(u32::try_from(id.0).unwrap_or(u32::MAX - 1));
+                    push(&mut out, proto::file_range(&v, r.span, self.encoding));
+                }
+                _ => out.push(u32::MAX),
+            }
+        }
+        out
     }
 
     /// What a file offers other files: each licence id and SKU with a hash of its table's text.
@@ -1218,6 +1315,51 @@ fn stable_ids(d: &mut Diagnostic, ids: &[FileId]) {
             }
         }
     }
+}
+
+/// Whether two diagnostics are the same but for their byte spans (and
+/// those of their related locations). Every field is named: a new one must
+/// be decided on here.
+fn same_but_spans(a: &Diagnostic, b: &Diagnostic) -> bool {
+    let Diagnostic {
+        code,
+        severity,
+        span: _,
+        message,
+        sku,
+        source,
+        related,
+        fix,
+    } = a;
+    *code == b.code
+        && *severity == b.severity
+        && *message == b.message
+        && *sku == b.sku
+        && *source == b.source
+        && *fix == b.fix
+        && related.len() == b.related.len()
+        && related.iter().zip(&b.related).all(|(x, y)| {
+            let crate::diagnostic::Related {
+                file,
+                span: _,
+                message,
+            } = x;
+            *file == y.file && *message == y.message
+        })
+}
+
+/// A hash of what [`same_but_spans`] compares and of the places of a diagnostic.
+fn wire_key(d: &Diagnostic, places: &[u32]) -> u64 {
+    use std::hash::{Hash, Hasher};
+    let mut h = rustc_hash::FxHasher::default();
+    d.code.as_str().hash(&mut h);
+    d.message.hash(&mut h);
+    d.sku.hash(&mut h);
+    for r in &d.related {
+        r.message.hash(&mut h);
+    }
+    places.hash(&mut h);
+    h.finish()
 }
 
 /// The stable id a kept related location points into, if it has one.
@@ -1922,9 +2064,16 @@ mod tests {
     /// products, each with 3 shipments): in the first shipment of `A`'s
     /// quantity, or in the name of a `GL-B` product.
     fn walked_by_edit(n: usize, in_shipment: bool) -> usize {
+        by_edit(n, in_shipment, 100000).0
+    }
+
+    /// Exports walked and file-level diagnostics rendered by the keystroke
+    /// of [`walked_by_edit`], `GL-B` allowing `b_kg` kg; and the number of
+    /// file-level diagnostics after it.
+    fn by_edit(n: usize, in_shipment: bool, b_kg: usize) -> (usize, usize, usize) {
         let uri = Url::parse("file:///w/l.catalogue.toml").unwrap();
-        let mut text = String::from(
-            "[catalogue]\nas_of = 2026-06-01\n\n[[licence]]\nid = \"GL-A\"\ntype = \"general\"\nissued = 2026-01-01\nexpires = 2026-12-31\nquantity = 10\nunit = \"kg\"\n\n[[licence]]\nid = \"GL-B\"\ntype = \"general\"\nissued = 2026-01-01\nexpires = 2026-12-31\nquantity = 100000\nunit = \"kg\"\n\n",
+        let mut text = format!(
+            "[catalogue]\nas_of = 2026-06-01\n\n[[licence]]\nid = \"GL-A\"\ntype = \"general\"\nissued = 2026-01-01\nexpires = 2026-12-31\nquantity = 10\nunit = \"kg\"\n\n[[licence]]\nid = \"GL-B\"\ntype = \"general\"\nissued = 2026-01-01\nexpires = 2026-12-31\nquantity = {b_kg}\nunit = \"kg\"\n\n",
         );
         let product = |s: &mut String, sku: &str, licence: &str| {
             s.push_str(&format!(
@@ -1962,8 +2111,10 @@ mod tests {
         };
         let targets = st.affected(&uri, keys);
         let before = crate::engine::exports::WALKED.with(|n| n.get());
+        let rendered = RENDERED_FILE.with(|n| n.get());
         st.analyse(&targets, Some((&uri, &edit)));
         let walked = crate::engine::exports::WALKED.with(|n| n.get()) - before;
+        let rendered = RENDERED_FILE.with(|n| n.get()) - rendered;
         // The kept ledger is what a fresh one is: `A`'s use, 1 + 13 + 3 + 3 kg.
         let lens = crate::engine::exports::licence_line(
             &st.file(&uri).unwrap().catalogue.licences[0],
@@ -1975,7 +2126,7 @@ mod tests {
             "10 of 10 kg"
         };
         assert!(lens.starts_with(want), "{lens}");
-        walked
+        (walked, rendered, st.analyses[&uri].file.len())
     }
 
     /// A keystroke walks again only the licence whose export it changed
@@ -1991,6 +2142,26 @@ mod tests {
             );
             assert_eq!(walked_by_edit(n, false), 0, "{n} products, edit in a name");
         }
+    }
+
+    /// A keystroke renders to the wire again only the file-level
+    /// diagnostics it changed (`GL-A`'s balance), not the balance findings
+    /// of the other licence (`GL-B`, over its limit: one per shipment past
+    /// it, however many): the others keep their wire form.
+    #[test]
+    fn an_edit_re_renders_only_the_file_level_diagnostics_it_changed() {
+        let mut counts = Vec::new();
+        for n in [20, 400] {
+            let (_, in_shipment, total) = by_edit(n, true, 1);
+            // GL-B's findings grow with its shipments.
+            assert!(total > n, "{n} products: {total} file-level diagnostics");
+            counts.push((in_shipment, by_edit(n, false, 1).1));
+        }
+        assert_eq!(counts[0], counts[1], "{counts:?}");
+        assert!(
+            counts[0].0 >= 1,
+            "the edited balance is rendered again: {counts:?}"
+        );
     }
 
     #[test]
