@@ -8,11 +8,9 @@
 //! conversion in `proto`, state in `state`.
 
 pub mod document;
-mod handlers;
-/// The request handlers (`handlers/`, one file each) under the name the
-/// routing below and `symbols` call them by.
-use handlers as features;
 pub mod framing;
+/// The request handlers, one file each.
+mod handlers;
 mod indexer;
 mod proto;
 mod refs;
@@ -541,19 +539,19 @@ impl LanguageServer for Backend {
 
     async fn hover(&self, params: HoverParams) -> Result<Option<Hover>> {
         let p = params.text_document_position_params;
-        Ok(guard(|| features::hover(&self.state(), &p.text_document.uri, p.position)).flatten())
+        Ok(guard(|| handlers::hover(&self.state(), &p.text_document.uri, p.position)).flatten())
     }
 
     async fn completion(&self, params: CompletionParams) -> Result<Option<CompletionResponse>> {
         let p = params.text_document_position;
-        let items = guard(|| features::completion(&self.state(), &p.text_document.uri, p.position))
+        let items = guard(|| handlers::completion(&self.state(), &p.text_document.uri, p.position))
             .unwrap_or_default();
         Ok(Some(CompletionResponse::Array(items)))
     }
 
     async fn code_action(&self, params: CodeActionParams) -> Result<Option<CodeActionResponse>> {
         Ok(guard(|| {
-            features::code_actions(&self.state(), &params.text_document.uri, params.range)
+            handlers::code_actions(&self.state(), &params.text_document.uri, params.range)
         }))
     }
 
@@ -564,11 +562,11 @@ impl LanguageServer for Backend {
         let p = params.text_document_position_params;
         Ok(guard(|| {
             let st = self.state();
-            let target = features::target_at_position(&st, &p.text_document.uri, p.position)?;
-            let (uri, span, _) = features::occurrences(&st, &target)
+            let target = handlers::target_at_position(&st, &p.text_document.uri, p.position)?;
+            let (uri, span, _) = handlers::occurrences(&st, &target)
                 .into_iter()
                 .find(|o| o.2)?;
-            features::location(&st, &uri, span).map(GotoDefinitionResponse::Scalar)
+            handlers::location(&st, &uri, span).map(GotoDefinitionResponse::Scalar)
         })
         .flatten())
     }
@@ -578,12 +576,12 @@ impl LanguageServer for Backend {
         let include_decl = params.context.include_declaration;
         Ok(guard(|| {
             let st = self.state();
-            let target = features::target_at_position(&st, &p.text_document.uri, p.position)?;
+            let target = handlers::target_at_position(&st, &p.text_document.uri, p.position)?;
             Some(
-                features::occurrences(&st, &target)
+                handlers::occurrences(&st, &target)
                     .into_iter()
                     .filter(|o| include_decl || !o.2)
-                    .filter_map(|(u, s, _)| features::location(&st, &u, s))
+                    .filter_map(|(u, s, _)| handlers::location(&st, &u, s))
                     .collect(),
             )
         })
@@ -599,8 +597,8 @@ impl LanguageServer for Backend {
         }
         let edit = guard(|| {
             let st = self.state();
-            let target = features::target_at_position(&st, &p.text_document.uri, p.position)?;
-            Some(features::rename(&st, &target, &params.new_name))
+            let target = handlers::target_at_position(&st, &p.text_document.uri, p.position)?;
+            Some(handlers::rename(&st, &target, &params.new_name))
         })
         .flatten();
         match edit {
@@ -627,19 +625,19 @@ impl LanguageServer for Backend {
         params: WorkspaceSymbolParams,
     ) -> Result<Option<Vec<SymbolInformation>>> {
         Ok(guard(|| {
-            features::workspace_symbols(&self.state(), &params.query)
+            handlers::workspace_symbols(&self.state(), &params.query)
         }))
     }
 
     async fn inlay_hint(&self, params: InlayHintParams) -> Result<Option<Vec<InlayHint>>> {
         Ok(guard(|| {
-            features::inlay_hints(&self.state(), &params.text_document.uri, params.range)
+            handlers::inlay_hints(&self.state(), &params.text_document.uri, params.range)
         }))
     }
 
     async fn code_lens(&self, params: CodeLensParams) -> Result<Option<Vec<CodeLens>>> {
         let t = std::time::Instant::now();
-        let lenses = guard(|| features::code_lenses(&self.state(), &params.text_document.uri));
+        let lenses = guard(|| handlers::code_lenses(&self.state(), &params.text_document.uri));
         tracing::debug!(ms = t.elapsed().as_secs_f64() * 1e3, "codeLens built");
         Ok(lenses)
     }

@@ -10,7 +10,7 @@
 //! document and of its analysis, kept, and sent as a frame that shares them
 //! (see `wire::Frame`): an editor asking twice for one version (VS Code's
 //! outline, breadcrumbs and sticky scroll) gets the same bytes again.
-//! The JSON is what `features::document_symbols` and `features::code_lenses`
+//! The JSON is what `handlers::document_symbols` and `handlers::code_lenses`
 //! would give (a unit test compares them).
 
 use super::state::{FileAnalysis, OFF_BY_DEFAULT, State, lsp_range};
@@ -163,7 +163,7 @@ pub fn pull_report_json(st: &mut State, uri: &Url, previous: Option<&str>) -> Ve
 }
 
 /// Up to this many products the outline lists every product, as
-/// `features::document_symbols` does; above it products are grouped.
+/// `handlers::document_symbols` does; above it products are grouped.
 pub const GROUP_ABOVE: usize = 1_000;
 
 /// Products per group of a large outline.
@@ -394,7 +394,7 @@ fn acts(st: &State, d: &Diagnostic) -> bool {
     matches!(sev, Severity::Error | Severity::Warning)
 }
 
-/// The code lenses as `features::code_lenses` builds them, as JSON.
+/// The code lenses as `handlers::code_lenses` builds them, as JSON.
 fn lenses_json(st: &State, uri: &Url) -> Vec<u8> {
     let Some(f) = st.file(uri) else {
         return b"null".to_vec();
@@ -410,7 +410,7 @@ fn lenses_json(st: &State, uri: &Url) -> Vec<u8> {
         .iter()
         .filter(|t| matches!(t.kind, TableKind::Product | TableKind::Licence))
     {
-        let Some(title) = super::features::lens_title(st, f.catalogue, res, t) else {
+        let Some(title) = super::handlers::lens_title(st, f.catalogue, res, t) else {
             continue;
         };
         if out.len() > 1 {
@@ -444,12 +444,12 @@ mod tests {
         let symbols: serde_json::Value =
             serde_json::from_slice(&cache.answer(&st, &uri, Kind::Symbols)).unwrap();
         let typed =
-            serde_json::to_value(super::super::features::document_symbols(&st, &uri)).unwrap();
+            serde_json::to_value(super::super::handlers::document_symbols(&st, &uri)).unwrap();
         assert_eq!(symbols, typed);
         assert_eq!(symbols.as_array().unwrap().len(), 5);
         let lenses: serde_json::Value =
             serde_json::from_slice(&cache.answer(&st, &uri, Kind::Lenses)).unwrap();
-        let typed = serde_json::to_value(super::super::features::code_lenses(&st, &uri)).unwrap();
+        let typed = serde_json::to_value(super::super::handlers::code_lenses(&st, &uri)).unwrap();
         assert_eq!(lenses, typed);
         // Two products with results and the licence.
         assert_eq!(lenses.as_array().unwrap().len(), 4);
@@ -512,7 +512,7 @@ mod tests {
         let syms = outline(&st, &uri);
         assert_eq!(syms.len(), GROUP_ABOVE + 2);
         let typed =
-            serde_json::to_value(super::super::features::document_symbols(&st, &uri)).unwrap();
+            serde_json::to_value(super::super::handlers::document_symbols(&st, &uri)).unwrap();
         assert_eq!(serde_json::Value::Array(syms), typed);
 
         let n = GROUP_ABOVE + 1;
