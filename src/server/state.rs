@@ -1536,6 +1536,94 @@ mod tests {
         format!("{wire}\n{}", engine.join("\n"))
     }
 
+    /// Files open in a state (`file:///w/NAME`, the format of the name),
+    /// edited one ranged change at a time as a client sends it; after each
+    /// edit what every file publishes is compared with a fresh analysis of
+    /// the same texts (incremental = fresh).
+    struct Edited {
+        st: State,
+        files: Vec<(Url, String, crate::catalogue::Format)>,
+    }
+
+    impl Edited {
+        fn open(files: &[(&str, &str)]) -> Edited {
+            let files: Vec<_> = files
+                .iter()
+                .map(|(name, text)| {
+                    let uri = Url::parse(&format!("file:///w/{name}")).unwrap();
+                    (
+                        uri,
+                        text.to_string(),
+                        crate::catalogue::Format::of_file_name(name),
+                    )
+                })
+                .collect();
+            let st = Self::fresh(&files);
+            Edited { st, files }
+        }
+
+        fn fresh(files: &[(Url, String, crate::catalogue::Format)]) -> State {
+            let mut st = State::default();
+            for (u, text, format) in files {
+                st.docs
+                    .insert(u.clone(), Document::with_format(text.clone(), 1, *format));
+            }
+            let uris: Vec<Url> = files.iter().map(|f| f.0.clone()).collect();
+            st.analyse(&uris, None);
+            st
+        }
+
+        /// Replaces `len` bytes at `at` of file `i` by `ins` (clamped to
+        /// characters, never between CR and LF), then compares.
+        fn edit(&mut self, i: usize, at: usize, len: usize, ins: &str) -> Result<(), String> {
+            let (uri, text, _) = &mut self.files[i];
+            let from = crate::text::floor_char_boundary(text, at.min(text.len()));
+            let to = crate::text::floor_char_boundary(text, (from + len).min(text.len()));
+            // LSP cannot address the point between CR and LF.
+            let step_back = |o: usize| {
+                if o > 0
+                    && text.as_bytes()[o - 1] == b'\r'
+                    && text.as_bytes().get(o) == Some(&b'\n')
+                {
+                    o - 1
+                } else {
+                    o
+                }
+            };
+            let (from, to) = (step_back(from), step_back(to));
+            let change = ranged_change(text, from, to, ins, Encoding::Utf16);
+            text.replace_range(from..to, ins);
+            let doc = self.st.docs.get_mut(uri).unwrap();
+            let version = doc.version + 1;
+            let edit = doc.apply(vec![change], version, Encoding::Utf16).unwrap();
+            if doc.text != *text {
+                return Err(format!(
+                    "the document is not the text edited:\n{}\n{text}",
+                    doc.text
+                ));
+            }
+            let keys = Keys {
+                skus: edit.changed.skus.iter().cloned().collect(),
+                licences: edit.changed.licences.iter().cloned().collect(),
+            };
+            let uri = uri.clone();
+            let targets = self.st.affected(&uri, keys);
+            self.st.analyse(&targets, Some((&uri, &edit)));
+            let mut fresh = Self::fresh(&self.files);
+            for (u, _, _) in &self.files {
+                let (got, want) = (published(&mut self.st, u), published(&mut fresh, u));
+                if got != want {
+                    let texts: Vec<&str> = self.files.iter().map(|f| f.1.as_str()).collect();
+                    return Err(format!(
+                        "{u} after an edit of {texts:?}:\n{}",
+                        differences(&got, &want)
+                    ));
+                }
+            }
+            Ok(())
+        }
+    }
+
     /// Edits that move no name keep the index of names; renaming a SKU or
     /// changing a component list builds a new one.
     #[test]
@@ -1636,34 +1724,9 @@ mod tests {
                 Just("[[licence]]\nid = \"GL-1\"\ntype = \"general\"\n"),
             ]), 1..10),
         ) {
-            let a = Url::parse("file:///w/a.catalogue.toml").unwrap();
-            let b = Url::parse("file:///w/b.catalogue.toml").unwrap();
-            let mut st = State::default();
-            st.docs.insert(a.clone(), Document::new(CATALOGUE.into(), 1));
-            st.docs.insert(b.clone(), Document::new(USER.into(), 1));
-            st.analyse(&[a.clone(), b.clone()], None);
-            let mut text = CATALOGUE.to_string();
-            for (k, (at, len, ins)) in edits.into_iter().enumerate() {
-                let from = crate::text::floor_char_boundary(&text, at.min(text.len()));
-                let to = crate::text::floor_char_boundary(&text, (from + len).min(text.len()));
-                let change = ranged_change(&text, from, to, ins, Encoding::Utf16);
-                text.replace_range(from..to, ins);
-                let doc = st.docs.get_mut(&a).unwrap();
-                let edit = doc.apply(vec![change], k as i32 + 2, Encoding::Utf16).unwrap();
-                let keys = Keys {
-                    skus: edit.changed.skus.iter().cloned().collect(),
-                    licences: edit.changed.licences.iter().cloned().collect(),
-                };
-                let targets = st.affected(&a, keys);
-                st.analyse(&targets, Some((&a, &edit)));
-                let mut fresh = State::default();
-                fresh.docs.insert(a.clone(), Document::new(text.clone(), 1));
-                fresh.docs.insert(b.clone(), Document::new(USER.into(), 1));
-                fresh.analyse(&[a.clone(), b.clone()], None);
-                for u in [&a, &b] {
-                    let (got, want) = (published(&mut st, u), published(&mut fresh, u));
-                    prop_assert!(got == want, "{} after edit {} of {:?}:\n{}", u, k, text, differences(&got, &want));
-                }
+            let mut w = Edited::open(&[("a.catalogue.toml", CATALOGUE), ("b.catalogue.toml", USER)]);
+            for (at, len, ins) in edits {
+                w.edit(0, at, len, ins).map_err(TestCaseError::fail)?;
             }
         }
     }
@@ -1749,36 +1812,9 @@ mod tests {
                 Just("end_use = \"motors\"\n"),
             ]), 1..10),
         ) {
-            let a = Url::parse("file:///w/a.catalogue.toml").unwrap();
-            let b = Url::parse("file:///w/b.catalogue.toml").unwrap();
-            let mut st = State::default();
-            st.docs.insert(a.clone(), Document::new(SHIPPED_A.into(), 1));
-            st.docs.insert(b.clone(), Document::new(SHIPPED_B.into(), 1));
-            st.analyse(&[a.clone(), b.clone()], None);
-            let mut texts = [SHIPPED_A.to_string(), SHIPPED_B.to_string()];
-            for (k, (in_b, at, len, ins)) in edits.into_iter().enumerate() {
-                let (u, text) = if in_b { (&b, &mut texts[1]) } else { (&a, &mut texts[0]) };
-                let from = crate::text::floor_char_boundary(text, at.min(text.len()));
-                let to = crate::text::floor_char_boundary(text, (from + len).min(text.len()));
-                let change = ranged_change(text, from, to, ins, Encoding::Utf16);
-                text.replace_range(from..to, ins);
-                let version = st.docs.get(u).unwrap().version + 1;
-                let doc = st.docs.get_mut(u).unwrap();
-                let edit = doc.apply(vec![change], version, Encoding::Utf16).unwrap();
-                let keys = Keys {
-                    skus: edit.changed.skus.iter().cloned().collect(),
-                    licences: edit.changed.licences.iter().cloned().collect(),
-                };
-                let targets = st.affected(u, keys);
-                st.analyse(&targets, Some((u, &edit)));
-                let mut fresh = State::default();
-                fresh.docs.insert(a.clone(), Document::new(texts[0].clone(), 1));
-                fresh.docs.insert(b.clone(), Document::new(texts[1].clone(), 1));
-                fresh.analyse(&[a.clone(), b.clone()], None);
-                for u in [&a, &b] {
-                    let (got, want) = (published(&mut st, u), published(&mut fresh, u));
-                    prop_assert!(got == want, "{} after edit {} of {:?}:\n{}", u, k, texts, differences(&got, &want));
-                }
+            let mut w = Edited::open(&[("a.catalogue.toml", SHIPPED_A), ("b.catalogue.toml", SHIPPED_B)]);
+            for (in_b, at, len, ins) in edits {
+                w.edit(usize::from(in_b), at, len, ins).map_err(TestCaseError::fail)?;
             }
         }
 
@@ -1795,37 +1831,13 @@ mod tests {
                 Just("licence = \"IL-9\"\n"),
             ]), 1..10),
         ) {
-            let a = Url::parse("file:///w/a.catalogue.toml").unwrap();
-            let b = Url::parse("file:///w/b.catalogue.toml").unwrap();
-            let c = Url::parse("file:///w/c.catalogue.toml").unwrap();
-            let mut st = State::default();
-            st.docs.insert(a.clone(), Document::new(SHIPPED_A.into(), 1));
-            st.docs.insert(b.clone(), Document::new(SHIPPED_B.into(), 1));
-            st.docs.insert(c.clone(), Document::new(SHIPPED_C.into(), 1));
-            st.analyse(&[a.clone(), b.clone(), c.clone()], None);
-            let mut text = SHIPPED_A.to_string();
-            for (k, (at, len, ins)) in edits.into_iter().enumerate() {
-                let from = crate::text::floor_char_boundary(&text, at.min(text.len()));
-                let to = crate::text::floor_char_boundary(&text, (from + len).min(text.len()));
-                let change = ranged_change(&text, from, to, ins, Encoding::Utf16);
-                text.replace_range(from..to, ins);
-                let doc = st.docs.get_mut(&a).unwrap();
-                let edit = doc.apply(vec![change], k as i32 + 2, Encoding::Utf16).unwrap();
-                let keys = Keys {
-                    skus: edit.changed.skus.iter().cloned().collect(),
-                    licences: edit.changed.licences.iter().cloned().collect(),
-                };
-                let targets = st.affected(&a, keys);
-                st.analyse(&targets, Some((&a, &edit)));
-                let mut fresh = State::default();
-                fresh.docs.insert(a.clone(), Document::new(text.clone(), 1));
-                fresh.docs.insert(b.clone(), Document::new(SHIPPED_B.into(), 1));
-                fresh.docs.insert(c.clone(), Document::new(SHIPPED_C.into(), 1));
-                fresh.analyse(&[a.clone(), b.clone(), c.clone()], None);
-                for u in [&a, &b, &c] {
-                    let (got, want) = (published(&mut st, u), published(&mut fresh, u));
-                    prop_assert!(got == want, "{} after edit {} of {:?}:\n{}", u, k, text, differences(&got, &want));
-                }
+            let mut w = Edited::open(&[
+                ("a.catalogue.toml", SHIPPED_A),
+                ("b.catalogue.toml", SHIPPED_B),
+                ("c.catalogue.toml", SHIPPED_C),
+            ]);
+            for (at, len, ins) in edits {
+                w.edit(0, at, len, ins).map_err(TestCaseError::fail)?;
             }
         }
 
@@ -1841,40 +1853,9 @@ mod tests {
                 Just("\nGL-2,individual,2026-01-01,2026-06-30,,C,DE\n"),
             ]), 1..10),
         ) {
-            let a = Url::parse("file:///w/a.catalogue.csv").unwrap();
-            let l = Url::parse("file:///w/r.licences.csv").unwrap();
-            let fa = crate::catalogue::Format::of_file_name("a.catalogue.csv");
-            let fl = crate::catalogue::Format::of_file_name("r.licences.csv");
-            let mut st = State::default();
-            st.docs.insert(a.clone(), Document::with_format(CSV_PRODUCTS.into(), 1, fa));
-            st.docs.insert(l.clone(), Document::with_format(CSV_LICENCES.into(), 1, fl));
-            st.analyse(&[a.clone(), l.clone()], None);
-            let mut texts = [CSV_PRODUCTS.to_string(), CSV_LICENCES.to_string()];
-            for (k, (in_register, at, len, ins)) in edits.into_iter().enumerate() {
-                let (uri, text) = if in_register { (&l, &mut texts[1]) } else { (&a, &mut texts[0]) };
-                let from = crate::text::floor_char_boundary(text, at.min(text.len()));
-                let to = crate::text::floor_char_boundary(text, (from + len).min(text.len()));
-                let step_back = |o: usize| if o > 0 && text.as_bytes()[o - 1] == b'\r' && text.as_bytes().get(o) == Some(&b'\n') { o - 1 } else { o };
-                let (from, to) = (step_back(from), step_back(to));
-                let change = ranged_change(text, from, to, ins, Encoding::Utf16);
-                text.replace_range(from..to, ins);
-                let doc = st.docs.get_mut(uri).unwrap();
-                let edit = doc.apply(vec![change], k as i32 + 2, Encoding::Utf16).unwrap();
-                prop_assert_eq!(&doc.text, &*text);
-                let keys = Keys {
-                    skus: edit.changed.skus.iter().cloned().collect(),
-                    licences: edit.changed.licences.iter().cloned().collect(),
-                };
-                let targets = st.affected(uri, keys);
-                st.analyse(&targets, Some((uri, &edit)));
-                let mut fresh = State::default();
-                fresh.docs.insert(a.clone(), Document::with_format(texts[0].clone(), 1, fa));
-                fresh.docs.insert(l.clone(), Document::with_format(texts[1].clone(), 1, fl));
-                fresh.analyse(&[a.clone(), l.clone()], None);
-                for u in [&a, &l] {
-                    let (got, want) = (published(&mut st, u), published(&mut fresh, u));
-                    prop_assert!(got == want, "{} after edit {} of {:?}:\n{}", u, k, texts, differences(&got, &want));
-                }
+            let mut w = Edited::open(&[("a.catalogue.csv", CSV_PRODUCTS), ("r.licences.csv", CSV_LICENCES)]);
+            for (in_register, at, len, ins) in edits {
+                w.edit(usize::from(in_register), at, len, ins).map_err(TestCaseError::fail)?;
             }
         }
 
@@ -1890,41 +1871,15 @@ mod tests {
         ) {
             const LIMITED: &str = "id,type,issued,expires,items,end_users,destinations,quantity,unit\nGL-1,general,2026-01-01,2027-12-31,1C905,C,DE; US,100,kg\n";
             const SHIPPED: &str = "sku,ship_date,quantity,unit,destination,end_user,licence\nA,2026-02-01,50,kg,DE,C,GL-1\nA,2026-03-01,40000,g,DE,C,GL-1\n";
-            let names = ["a.catalogue.csv", "r.licences.csv", "s.shipments.csv"];
-            let uris: Vec<Url> = names.iter().map(|n| Url::parse(&format!("file:///w/{n}")).unwrap()).collect();
-            let formats: Vec<_> = names.iter().map(|n| crate::catalogue::Format::of_file_name(n)).collect();
-            let mut texts = [CSV_PRODUCTS.to_string(), LIMITED.to_string(), SHIPPED.to_string()];
-            let load = |texts: &[String; 3]| {
-                let mut st = State::default();
-                for i in 0..3 {
-                    st.docs.insert(uris[i].clone(), Document::with_format(texts[i].clone(), 1, formats[i]));
-                }
-                st.analyse(&uris, None);
-                st
-            };
-            let mut st = load(&texts);
-            let first = published(&mut st, &uris[2]);
+            let mut w = Edited::open(&[
+                ("a.catalogue.csv", CSV_PRODUCTS),
+                ("r.licences.csv", LIMITED),
+                ("s.shipments.csv", SHIPPED),
+            ]);
+            let first = published(&mut w.st, &w.files[2].0);
             prop_assert!(first.contains("licence-nearly-used"), "{}", first);
-            let s = &uris[2];
-            for (k, (at, len, ins)) in edits.into_iter().enumerate() {
-                let text = &mut texts[2];
-                let from = crate::text::floor_char_boundary(text, at.min(text.len()));
-                let to = crate::text::floor_char_boundary(text, (from + len).min(text.len()));
-                let change = ranged_change(text, from, to, ins, Encoding::Utf16);
-                text.replace_range(from..to, ins);
-                let doc = st.docs.get_mut(s).unwrap();
-                let edit = doc.apply(vec![change], k as i32 + 2, Encoding::Utf16).unwrap();
-                let keys = Keys {
-                    skus: edit.changed.skus.iter().cloned().collect(),
-                    licences: edit.changed.licences.iter().cloned().collect(),
-                };
-                let targets = st.affected(s, keys);
-                st.analyse(&targets, Some((s, &edit)));
-                let mut fresh = load(&texts);
-                for u in &uris {
-                    let (got, want) = (published(&mut st, u), published(&mut fresh, u));
-                    prop_assert!(got == want, "{} after edit {} of {:?}:\n{}", u, k, texts, differences(&got, &want));
-                }
+            for (at, len, ins) in edits {
+                w.edit(2, at, len, ins).map_err(TestCaseError::fail)?;
             }
         }
 
