@@ -6,13 +6,13 @@
 //! uses. An edit keeps the judgement of every shipment whose table the
 //! parser kept (outside the bytes it read again, `Kept::start..from`; it
 //! may have moved: its spans follow) and whose product and licence the edit
-//! did not change; only the others are judged again, and only theirs are
-//! rendered to the wire again. No table's text is read to decide. The
-//! balance findings come from the ledger (kept in the server's state and
-//! brought up to date per edit). In a publication the shipments' judgements
-//! follow the file's other diagnostics, in the order of the shipments.
+//! did not change; only the others are judged again. No table's text is
+//! read to decide. The balance findings come from the ledger (kept in the
+//! server's state and brought up to date per edit). What an update did to
+//! the slots ([`Moves`]) is handed to the file's publication
+//! (`server::publication`), which keeps the wire form of each slot and
+//! renders again only the judgements made again.
 
-use super::wire::Template;
 use crate::catalogue::Shift;
 use crate::diagnostic::{Code, Diagnostic, FileId, FileRef};
 use crate::engine::{Options, Workspace};
@@ -26,7 +26,7 @@ thread_local! {
 }
 
 /// The kept judgements of one file's shipments: each shipment's
-/// diagnostics and their wire form, in the order of the shipments.
+/// diagnostics, in the order of the shipments.
 #[derive(Default)]
 pub struct ShipmentCache {
     /// Per shipment of the file, in order.
@@ -46,9 +46,6 @@ struct Entry {
     /// (their own spans are off by `Slot::at - Entry::at` once it moves).
     at: usize,
     diagnostics: Vec<Diagnostic>,
-    /// Their wire form, own lines relative to the table's line (they
-    /// follow the table when it moves).
-    templates: Vec<Template>,
     /// Some diagnostic points at another place (the licence).
     related: bool,
     /// The product it names (by SKU).
@@ -57,6 +54,18 @@ struct Entry {
     licence: Option<String>,
     /// Its SKU names no product ("did you mean" may change with any SKU).
     unknown_sku: bool,
+}
+
+/// What an update did to the slots: the publication follows it.
+#[derive(Debug)]
+pub enum Moves {
+    /// No slot was added or removed: each kept its index (those after the
+    /// bytes read again moved with the text); `redone` (ascending) were
+    /// judged again.
+    InPlace { redone: Vec<usize> },
+    /// The slots were built again: slot `i` is old slot `kept[i]` (moved
+    /// with the text), or judged again (None).
+    Rebuilt { kept: Vec<Option<usize>> },
 }
 
 /// What an edit changed, for deciding which judgements still hold.
@@ -94,11 +103,17 @@ impl ShipmentCache {
         })
     }
 
-    /// The wire form of every kept diagnostic, with the line it is relative to.
-    pub fn templates(&self) -> impl Iterator<Item = (&Template, u32)> {
+    /// How many shipments (slots) there are.
+    pub fn len(&self) -> usize {
+        self.slots.len()
+    }
+
+    /// Shipment `i`'s diagnostics (their spans where its table was when they
+    /// were computed) and the line its table starts on now (0 without diagnostics).
+    pub fn slot(&self, i: usize) -> Option<(&[Diagnostic], u32)> {
         self.slots
-            .iter()
-            .flat_map(|s| s.entry.templates.iter().map(move |t| (t, s.line)))
+            .get(i)
+            .map(|s| (s.entry.diagnostics.as_slice(), s.line))
     }
 
     /// The stable ids of the files the kept diagnostics point into.
@@ -116,9 +131,8 @@ impl ShipmentCache {
 
     /// Brings the judgements of every shipment of file `f` (whose lines
     /// are `lines`) up to date: kept where `reuse` allows, judged
-    /// again otherwise (`ids` maps their related locations to stable ids,
-    /// `render` gives their wire form relative to a line).
-    #[allow(clippy::too_many_arguments)]
+    /// again otherwise (`ids` maps their related locations to stable ids).
+    /// Says which slots were kept where, for the publication.
     pub fn update(
         &mut self,
         ws: &Workspace,
@@ -127,16 +141,15 @@ impl ShipmentCache {
         lines: &LineIndex,
         reuse: Option<&Reuse>,
         ids: &dyn Fn(&mut Diagnostic),
-        render: &dyn Fn(&[Diagnostic], u32) -> Vec<Template>,
-    ) {
+    ) -> Moves {
         let cat = ws.files[f].catalogue;
         if let Some(todo) = reuse.and_then(|r| self.in_place(ws, cat, r)) {
-            for (i, slot) in judge(ws, f, opts, lines, &todo, ids, render) {
+            for (i, slot) in judge(ws, f, opts, lines, &todo, ids) {
                 if let Some(x) = self.slots.get_mut(i) {
                     *x = slot;
                 }
             }
-            return;
+            return Moves::InPlace { redone: todo };
         }
         let mut old: Vec<Option<Slot>> = std::mem::take(&mut self.slots)
             .into_iter()
@@ -175,17 +188,21 @@ impl ShipmentCache {
             };
         let mut todo = Vec::new();
         let mut slots: Vec<Option<Slot>> = Vec::with_capacity(n_new);
+        let mut kept_from = Vec::with_capacity(n_new);
         for (i, s) in cat.shipments.iter().enumerate() {
             let at = s.span.start();
-            let found = found_at(&old, i, s).and_then(|j| old[j].take().map(|o| o.entry));
-            let kept = reuse.zip(found).filter(|(r, e)| r.holds(ws, e));
-            let Some((r, mut entry)) = kept else {
+            let found = found_at(&old, i, s)
+                .and_then(|j| old[j].take().map(|o| (j, o.entry)))
+                .filter(|(_, e)| reuse.is_some_and(|r| r.holds(ws, e)));
+            let (Some(r), Some((j, mut entry))) = (reuse, found) else {
                 todo.push(i);
                 slots.push(None);
+                kept_from.push(None);
                 continue;
             };
+            kept_from.push(Some(j));
             if entry.related {
-                if let Some((from, delta, n)) = r.shift {
+                if let Some((from, delta, _)) = r.shift {
                     // What it points at in this file may have moved.
                     for d in &mut entry.diagnostics {
                         for x in &mut d.related {
@@ -193,9 +210,6 @@ impl ShipmentCache {
                                 x.span.shift(delta);
                             }
                         }
-                    }
-                    for t in &mut entry.templates {
-                        t.shift(from, delta, n);
                     }
                 }
             }
@@ -211,10 +225,11 @@ impl ShipmentCache {
                 entry,
             }));
         }
-        for (i, slot) in judge(ws, f, opts, lines, &todo, ids, render) {
+        for (i, slot) in judge(ws, f, opts, lines, &todo, ids) {
             slots[i] = Some(slot);
         }
         self.slots = slots.into_iter().flatten().collect();
+        Moves::Rebuilt { kept: kept_from }
     }
 
     /// Keeps the judgements that still hold where they are, when the edit
@@ -269,9 +284,6 @@ impl ShipmentCache {
                         }
                     }
                 }
-                for t in &mut slot.entry.templates {
-                    t.shift(from, delta, n);
-                }
             }
         }
         Some(todo)
@@ -279,7 +291,6 @@ impl ShipmentCache {
 }
 
 /// Judges shipments `todo` of file `f` and gives their slots.
-#[allow(clippy::too_many_arguments)]
 fn judge(
     ws: &Workspace,
     f: usize,
@@ -287,7 +298,6 @@ fn judge(
     lines: &LineIndex,
     todo: &[usize],
     ids: &dyn Fn(&mut Diagnostic),
-    render: &dyn Fn(&[Diagnostic], u32) -> Vec<Template>,
 ) -> Vec<(usize, Slot)> {
     let cat = ws.files[f].catalogue;
     JUDGED.with(|n| n.set(n.get() + todo.len()));
@@ -312,11 +322,6 @@ fn judge(
         } else {
             lines.line_of(at) as u32
         };
-        let templates = if diagnostics.is_empty() {
-            Vec::new()
-        } else {
-            render(&diagnostics, line)
-        };
         out.push((
             i,
             Slot {
@@ -327,7 +332,6 @@ fn judge(
                     at,
                     related: diagnostics.iter().any(|d| !d.related.is_empty()),
                     diagnostics,
-                    templates,
                     sku: sku.map(str::to_owned),
                     licence,
                     unknown_sku: sku.is_some() && product.is_none(),

@@ -91,6 +91,11 @@ impl Template {
         }
     }
 
+    /// Some related location is in the same file (see [`Self::shift`]).
+    pub fn has_local(&self) -> bool {
+        self.holes.iter().any(|h| matches!(h.line, Line::Local(..)))
+    }
+
     /// Moves the related locations in the same file at or after byte `from`
     /// by `lines` lines and `bytes` bytes (an edit above them).
     pub fn shift(&mut self, from: usize, bytes: isize, lines: i64) {
