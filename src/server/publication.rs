@@ -38,9 +38,6 @@ thread_local! {
     /// File-level diagnostics rendered to the wire (not kept from the
     /// analysis before) on this thread: the complexity test counts them.
     pub static RENDERED_FILE: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
-    /// Shipments' wire forms visited (rendered, moved or checked) by
-    /// updates on this thread: the complexity test counts them.
-    pub static SHIPMENT_PARTS: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
 }
 
 /// The publication of one file (see the module's documentation).
@@ -182,31 +179,34 @@ impl Publication {
     ) {
         let cache = a.shipments();
         let n = cache.len();
-        let render = |i: usize| {
-            SHIPMENT_PARTS.with(|c| c.set(c.get() + 1));
-            match cache.slot(i) {
-                Some((d, line)) if !d.is_empty() => Part::new(r.templates(d, line), line),
-                _ => Part::default(),
+        let render = |i: usize| match cache.slot(i) {
+            Some(d) if !d.is_empty() => {
+                let line = r.shipment_line(i);
+                Part::new(r.templates(d, line), line)
             }
+            _ => Part::default(),
         };
-        let line = |i: usize| cache.slot(i).map_or(0, |(_, l)| l);
         match moves {
-            Moves::InPlace { redone } if self.shipments.len() == n => {
+            Moves::InPlace { redone, after } if self.shipments.len() == n => {
                 for &i in &redone {
                     if let Some(p) = self.shipments.get_mut(i) {
                         *p = render(i);
                     }
                 }
-                // The kept ones: those with a related location in this file
-                // follow the edit, and those after it its lines.
-                let moved = shift.is_some_and(|(_, _, lines)| lines != 0);
+                // The kept ones from `after` on moved with the text, and
+                // those with a related location in this file follow the edit.
+                let lines = shift.map_or(0, |(_, _, lines)| lines);
                 let mut redone = redone.iter().copied().peekable();
                 for (i, part) in self.shipments.iter_mut().enumerate() {
-                    if redone.next_if_eq(&i).is_some() || !(moved || part.local) {
+                    let moved = lines != 0 && i >= after && !part.templates.is_empty();
+                    if redone.next_if_eq(&i).is_some() || !(part.local || moved) {
                         continue;
                     }
-                    SHIPMENT_PARTS.with(|c| c.set(c.get() + 1));
-                    part.follow(line(i), shift);
+                    let line = match moved {
+                        true => u32::try_from(i64::from(part.line) + lines).unwrap_or(0),
+                        false => part.line,
+                    };
+                    part.follow(line, shift);
                 }
             }
             Moves::Rebuilt { kept } if kept.len() == n => {
@@ -219,8 +219,9 @@ impl Publication {
                     .enumerate()
                     .map(|(i, j)| match j.and_then(|j| old.get_mut(j)?.take()) {
                         Some(mut p) => {
-                            SHIPMENT_PARTS.with(|c| c.set(c.get() + 1));
-                            p.follow(line(i), shift);
+                            if !p.templates.is_empty() {
+                                p.follow(r.shipment_line(i), shift);
+                            }
                             p
                         }
                         None => render(i),
@@ -343,6 +344,17 @@ impl<'a> Renderer<'a> {
             own: st.stable_id(uri),
             st,
         })
+    }
+
+    /// The line shipment `i`'s table starts on.
+    fn shipment_line(&self, i: usize) -> u32 {
+        let at = self
+            .f
+            .catalogue
+            .shipments
+            .get(i)
+            .map_or(0, |s| s.span.start());
+        self.f.lines.line_of(at) as u32
     }
 
     /// The wire form of `diags`, their own lines kept relative to line `base`.

@@ -789,9 +789,7 @@ impl State {
             let mut moves = Moves::Rebuilt { kept: Vec::new() };
             let mut file = contained(uri, || {
                 let mut d = ws.file_diagnostics(i, latest);
-                moves = shipments.update(&ws, i, &opts, f.lines, reuse.as_ref(), &|d| {
-                    stable_ids(d, &ids)
-                });
+                moves = shipments.update(&ws, i, &opts, reuse.as_ref(), &|d| stable_ids(d, &ids));
                 let mut x = ws.balance_diagnostics(i, &opts);
                 crate::engine::exports::sort_exports(&mut x);
                 d.extend(x);
@@ -1771,6 +1769,13 @@ mod tests {
     /// Shipments judged again by one edit in product `k` of `shipped(n, k)`
     /// (or in its first shipment).
     fn judged_by_edit(n: usize, k: usize, in_shipment: bool) -> usize {
+        by_shipment_edit(n, k, in_shipment, "7").0
+    }
+
+    /// Shipments judged again, and shipment-cache slots looked at, by one
+    /// edit inserting `ins` in product `k` of `shipped(n, k)` (or in its
+    /// first shipment).
+    fn by_shipment_edit(n: usize, k: usize, in_shipment: bool, ins: &str) -> (usize, usize) {
         let uri = Url::parse("file:///w/s.catalogue.toml").unwrap();
         let (text, product, shipment) = shipped(n, k);
         let mut st = State::default();
@@ -1782,7 +1787,7 @@ mod tests {
         } else {
             product + text[product..].find("name = \"").unwrap() + "name = \"".len()
         };
-        let change = ranged_change(&text, at, at, "7", Encoding::Utf16);
+        let change = ranged_change(&text, at, at, ins, Encoding::Utf16);
         let doc = st.docs.get_mut(&uri).unwrap();
         let edit = doc.apply(vec![change], 2, Encoding::Utf16).unwrap();
         let keys = Keys {
@@ -1790,9 +1795,33 @@ mod tests {
             licences: edit.changed.licences.iter().cloned().collect(),
         };
         let targets = st.affected(&uri, keys);
-        let before = super::super::shipcache::JUDGED.with(|n| n.get());
+        use super::super::shipcache::{JUDGED, VISITED};
+        let (judged, visited) = (JUDGED.with(|n| n.get()), VISITED.with(|n| n.get()));
         st.analyse(&targets, Some((&uri, &edit)));
-        super::super::shipcache::JUDGED.with(|n| n.get()) - before
+        (
+            JUDGED.with(|n| n.get()) - judged,
+            VISITED.with(|n| n.get()) - visited,
+        )
+    }
+
+    /// A keystroke in a product or a shipment looks at the shipment-cache
+    /// slots it may concern (those in the bytes read again, those naming a
+    /// changed SKU, those with an unknown name or a related location), not
+    /// at every slot: the tables after it move with one addition. The count
+    /// does not grow with the file; an Enter (a line added) neither.
+    #[test]
+    fn an_edit_looks_only_at_the_shipment_slots_it_may_concern() {
+        let mut counts = Vec::new();
+        for n in [20, 400] {
+            let k = n / 2;
+            let got: Vec<usize> = [(false, "7"), (true, "7"), (true, "\n"), (false, "\n")]
+                .into_iter()
+                .map(|(in_shipment, ins)| by_shipment_edit(n, k, in_shipment, ins).1)
+                .collect();
+            counts.push(got);
+        }
+        assert_eq!(counts[0], counts[1], "{counts:?}");
+        assert!(counts[0].iter().all(|&c| c >= 3), "{counts:?}");
     }
 
     /// A keystroke re-judges the shipments of the product it touches (the
