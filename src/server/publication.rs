@@ -56,6 +56,9 @@ pub struct Publication {
     id: Option<u64>,
     /// The buffer of the publication before (reused: no megabytes allocated per keystroke).
     spare: Vec<u8>,
+    /// A body the writer was still sending when it would have become
+    /// `spare`: taken back at the next publication if the writer is done.
+    lent: Option<Arc<Vec<u8>>>,
 }
 
 /// A file-level diagnostic's wire form (None: its code is off), with what
@@ -114,9 +117,17 @@ impl Part {
 }
 
 impl Publication {
-    /// Follows an update of `a`, the file's analysis: renders again what
-    /// `changes` says was computed again, moves what it says moved.
-    pub fn update(&mut self, a: &FileAnalysis, changes: Changes, r: &Renderer) {
+    /// Follows an update of `a`, the analysis of `uri` in `st`: renders
+    /// again what `changes` says was computed again, moves what it says
+    /// moved. (A file the state does not know publishes nothing.)
+    pub fn follow(&mut self, st: &State, uri: &lsp::Url, a: &FileAnalysis, changes: Changes) {
+        match Renderer::new(st, uri) {
+            Some(r) => self.update(a, changes, &r),
+            None => *self = Publication::default(),
+        }
+    }
+
+    fn update(&mut self, a: &FileAnalysis, changes: Changes, r: &Renderer) {
         self.stale = true;
         let Changes {
             products,
@@ -151,12 +162,17 @@ impl Publication {
                     s.first..s.old_end,
                     (s.first..s.new_end).map(|_| Part::default()),
                 );
-                let mut redone = s.redone.iter().copied().peekable();
+                // Many products analysed again (a licence they use changed): on all cores.
+                let fresh: Vec<Part> = if s.redone.len() > 1024 {
+                    s.redone.par_iter().map(|&i| render(i)).collect()
+                } else {
+                    s.redone.iter().map(|&i| render(i)).collect()
+                };
+                let mut fresh = s.redone.iter().copied().zip(fresh).peekable();
                 for (i, part) in self.products.iter_mut().enumerate() {
-                    if redone.next_if_eq(&i).is_some() {
-                        *part = render(i);
-                    } else {
-                        part.follow(a.places.get(i).map_or(0, |p| p.line), shift);
+                    match fresh.next_if(|(k, _)| *k == i) {
+                        Some((_, p)) => *part = p,
+                        None => part.follow(a.places.get(i).map_or(0, |p| p.line), shift),
                     }
                 }
                 return;
@@ -270,6 +286,11 @@ impl Publication {
     fn splice(&mut self, head: Vec<u8>) {
         let old = std::mem::take(&mut self.body);
         let mut out = std::mem::take(&mut self.spare);
+        if out.capacity() == 0 {
+            if let Some(Ok(lent)) = self.lent.take().map(Arc::try_unwrap) {
+                out = lent;
+            }
+        }
         out.clear();
         out.reserve(old.len() + 4096);
         out.extend_from_slice(&head);
@@ -283,8 +304,11 @@ impl Publication {
         self.first = head;
         self.stale = false;
         self.id = None;
-        // The writer may still be sending the old one: then start afresh.
-        self.spare = Arc::try_unwrap(old).unwrap_or_default();
+        // The writer may still be sending the old one: then it is lent.
+        match Arc::try_unwrap(old) {
+            Ok(old) => self.spare = old,
+            Err(old) => self.lent = Some(old),
+        }
     }
 }
 
@@ -330,7 +354,7 @@ fn splice_parts(parts: &mut [Part], old: &[u8], out: &mut Vec<u8>) {
 
 /// What the wire form of one file's diagnostics is made with: the state's
 /// settings and encoding, the file, its stable id.
-pub struct Renderer<'a> {
+struct Renderer<'a> {
     st: &'a State,
     f: FileView<'a>,
     own: Option<FileId>,
@@ -338,7 +362,7 @@ pub struct Renderer<'a> {
 
 impl<'a> Renderer<'a> {
     /// The renderer for `uri` (None for a file the state does not know).
-    pub fn new(st: &'a State, uri: &lsp::Url) -> Option<Renderer<'a>> {
+    fn new(st: &'a State, uri: &lsp::Url) -> Option<Renderer<'a>> {
         Some(Renderer {
             f: st.file(uri)?,
             own: st.stable_id(uri),

@@ -5,7 +5,7 @@
 
 use super::document::{DiskFile, Document, Edit};
 use super::proto;
-use super::publication::{Publication, Renderer};
+use super::publication::Publication;
 use super::shipcache::{Moves, ShipmentCache};
 use crate::catalogue::parse::Changed;
 use crate::catalogue::{Catalogue, Field};
@@ -746,9 +746,7 @@ impl State {
                     a.file = vec![*e];
                     a.note_references(ids[i]);
                     a.serial = next_serial();
-                    if let Some(r) = Renderer::new(this, uri) {
-                        publication.update(&a, Changes::whole(Vec::new()), &r);
-                    }
+                    publication.follow(this, uri, &a, Changes::whole(Vec::new()));
                     out.push((uri.clone(), a, publication));
                     continue;
                 }
@@ -812,9 +810,7 @@ impl State {
                 shift,
                 file_before,
             };
-            if let Some(r) = Renderer::new(this, uri) {
-                publication.update(&a, changes, &r);
-            }
+            publication.follow(this, uri, &a, changes);
             out.push((uri.clone(), a, publication));
         }
         let index = ws.index().clone();

@@ -145,7 +145,7 @@ pub fn publish<'a>(
 }
 
 /// A message for stdout: `head`, then a shared slice (a publication's
-/// items, still owned by the analysis: not copied), then `tail`.
+/// items, still owned by the file's `Publication`: not copied), then `tail`.
 #[derive(Debug, Default)]
 pub struct Frame {
     pub head: Vec<u8>,
