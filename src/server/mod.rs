@@ -13,6 +13,7 @@ pub mod framing;
 mod handlers;
 mod indexer;
 mod proto;
+mod publication;
 mod refs;
 mod screening;
 mod shipcache;
@@ -443,7 +444,7 @@ impl LanguageServer for Backend {
         let uri = params.text_document.uri;
         let mut st = self.state();
         st.docs.remove(&uri);
-        st.analyses.remove(&uri);
+        st.forget(&uri);
         let on_disk = uri
             .to_file_path()
             .ok()
@@ -708,19 +709,15 @@ fn deliver(
             let _ = out.send(Out::Refresh);
         }
     } else {
-        let pack_error = st
-            .pack_error_diagnostic()
-            .map(|d| wire::Template::new(d, &[(0, None), (0, None)], 0));
         for uri in targets {
             // Files that are not open are analysed only for pull clients.
             let Some(version) = st.docs.get(uri).map(|d| d.version) else {
                 continue;
             };
             let version = Some(version);
-            let Some(a) = st.analyses.get_mut(uri) else {
+            let Some((items, range)) = st.publication(uri) else {
                 continue;
             };
-            let (items, range) = a.wire_items(pack_error.as_ref());
             let frame = wire::publish_items(uri, version, items, range);
             let _ = out.send(Out::Frame(frame));
         }
@@ -823,7 +820,7 @@ impl Raw {
                 let mut st = raw.state.lock().unwrap_or_else(|e| e.into_inner());
                 match kind {
                     Some(kind) => raw.cache.answer(&st, &doc.uri, kind),
-                    None => Arc::new(symbols::pull_report_json(
+                    None => Arc::new(workspace_diag::document_report_json(
                         &mut st,
                         &doc.uri,
                         previous.as_deref(),

@@ -5,17 +5,17 @@
 
 use super::document::{DiskFile, Document, Edit};
 use super::proto;
-use super::wire::{Anchor, Template};
+use super::publication::Publication;
+use super::shipcache::{Moves, ShipmentCache};
 use crate::catalogue::parse::Changed;
 use crate::catalogue::{Catalogue, Field};
-use crate::diagnostic::{Code, Diagnostic, FileId, FileRef, Severity};
+use crate::diagnostic::{Code, Diagnostic, FileId, FileRef};
 use crate::engine::index::Index;
 use crate::engine::{Analysis, Classification, Options, ProductOutcome, ProductResult, Workspace};
 use crate::packs::{Confine, Resolver};
 use crate::rules::RulePack;
 use crate::text::{Encoding, LineIndex, Span};
 use jiff::civil::Date;
-use rayon::prelude::*;
 use serde::Deserialize;
 use std::collections::{HashMap, HashSet};
 use std::path::PathBuf;
@@ -67,27 +67,20 @@ pub struct FileView<'a> {
     pub format: crate::catalogue::Format,
 }
 
-/// One file's analysis as the server keeps it: the engine's outcomes and
-/// their wire form, per product, so that an edit re-analyses and re-renders
-/// only the products it touched (and those that depend on them).
+/// One file's analysis as the server keeps it: the engine's outcomes per
+/// product and per shipment, and the file-level diagnostics, so that an
+/// edit re-analyses only the products it touched (and those that depend on
+/// them). Engine types only: the wire form of its diagnostics is the file's
+/// [`Publication`], which follows each update ([`Changes`]).
 pub struct FileAnalysis {
     pub products: Vec<ProductOutcome>,
     /// Diagnostics that are not one product's own (parse errors, licence
     /// tables, duplicates, rule pack): recomputed on every analysis.
     pub file: Vec<Diagnostic>,
-    wire: Vec<Rendered>,
+    /// Per product, what deciding whether it can be kept asks of it.
+    facts: Vec<Facts>,
     /// Where each product is now (products that move keep their outcomes).
-    places: Vec<Place>,
-    /// The wire form of `file`, one entry per diagnostic: kept between
-    /// analyses for the diagnostics that did not change (see [`State::render_file`]).
-    wire_file: Vec<FileWire>,
-    /// The items of the last publication, and where each product's are in
-    /// it while they are still valid (the product kept its templates and
-    /// line): an edit then re-sends most bytes with one copy.
-    body: Arc<Vec<u8>>,
-    segments: Vec<Segment>,
-    /// The buffer of the publication before (reused: no megabytes allocated per keystroke).
-    spare: Vec<u8>,
+    pub places: Vec<Place>,
     /// What the outcomes were computed with; they are reused only while it holds.
     basis: Basis,
     /// The stable ids of the files its diagnostics point into (a licence, a
@@ -101,25 +94,43 @@ pub struct FileAnalysis {
     /// it, such as the outline, are cached under it).
     pub serial: u64,
     /// The judgements of the file's shipments, kept between edits.
-    shipments: super::shipcache::ShipmentCache,
+    shipments: ShipmentCache,
 }
 
-thread_local! {
-    /// File-level diagnostics rendered to the wire (not kept from the
-    /// analysis before) on this thread: the complexity test counts them.
-    pub static RENDERED_FILE: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
+/// What one update changed in a file's analysis, for its publication to follow.
+pub struct Changes {
+    /// The products kept (None: every product was analysed afresh).
+    pub products: Option<Spliced>,
+    /// What the shipments' update did to their slots.
+    pub shipments: Moves,
+    /// This file was edited: what was at or after byte `.0` moved by `.1`
+    /// bytes and `.2` lines (the kept diagnostics' related locations in the
+    /// file followed; their own spans follow their table).
+    pub shift: Option<(usize, isize, i64)>,
+    /// The file-level diagnostics before the update.
+    pub file_before: Vec<Diagnostic>,
 }
 
-/// A file-level diagnostic's wire form (None: its code is off), with what
-/// it was made from besides the diagnostic: where its spans are in LSP terms
-/// (the lines and columns of its own range and of each related location).
-/// A diagnostic of the next analysis equal to it but for its byte spans,
-/// with the same places, has the same wire form. (Its holes' byte anchors
-/// are not brought up to date: file-level templates are never shifted.)
-struct FileWire {
-    key: u64,
-    places: Vec<u32>,
-    template: Option<Template>,
+/// The products an edit kept: old products `first..old_end` were replaced by
+/// new ones `first..new_end`; `redone` (ascending) were analysed again,
+/// the others kept their outcomes (those from `new_end` on moved).
+pub struct Spliced {
+    pub first: usize,
+    pub old_end: usize,
+    pub new_end: usize,
+    pub redone: Vec<usize>,
+}
+
+impl Changes {
+    /// Everything is new.
+    fn whole(file_before: Vec<Diagnostic>) -> Changes {
+        Changes {
+            products: None,
+            shipments: Moves::Rebuilt { kept: Vec::new() },
+            shift: None,
+            file_before,
+        }
+    }
 }
 
 /// A new value for [`FileAnalysis::serial`].
@@ -128,10 +139,9 @@ fn next_serial() -> u64 {
     NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
 }
 
-/// A product's diagnostics in wire form, with what [`reusable`] asks of them
-/// kept inline (so deciding costs no walk through every diagnostic).
-pub struct Rendered {
-    templates: Vec<Template>,
+/// What [`carry`] asks of a product's diagnostics, kept inline (so deciding
+/// costs no walk through every diagnostic).
+pub struct Facts {
     /// Where the product's table started when its diagnostics were computed:
     /// their own spans are off by `Anchor::at - base` once the product moves.
     base: usize,
@@ -144,11 +154,10 @@ pub struct Rendered {
     refers: bool,
 }
 
-impl Rendered {
-    /// The wire form of a product whose analysis is on the way (see [`carry`]).
+impl Facts {
+    /// The facts of a product whose analysis is on the way (see [`carry`]).
     fn pending() -> Self {
-        Rendered {
-            templates: Vec::new(),
+        Facts {
             base: 0,
             related: false,
             unknown_component: false,
@@ -157,10 +166,9 @@ impl Rendered {
         }
     }
 
-    fn new(templates: Vec<Template>, diags: &[Diagnostic], base: usize, refers: bool) -> Self {
+    fn new(diags: &[Diagnostic], base: usize, refers: bool) -> Self {
         let has = |code: Code| diags.iter().any(|d| d.code == code);
-        Rendered {
-            templates,
+        Facts {
             base,
             refers,
             related: diags.iter().any(|d| !d.related.is_empty()),
@@ -198,12 +206,8 @@ impl FileAnalysis {
         FileAnalysis {
             products: Vec::new(),
             file: Vec::new(),
-            wire: Vec::new(),
+            facts: Vec::new(),
             places: Vec::new(),
-            wire_file: Vec::new(),
-            body: Arc::default(),
-            segments: Vec::new(),
-            spare: Vec::new(),
             basis,
             points_into: Vec::new(),
             unknown_components: false,
@@ -217,7 +221,7 @@ impl FileAnalysis {
     /// `unknown_components`); `own` is this file's stable id.
     fn note_references(&mut self, own: FileId) {
         let (mut into, mut components, mut licences) = (Vec::new(), false, false);
-        for (w, o) in self.wire.iter().zip(&self.products) {
+        for (w, o) in self.facts.iter().zip(&self.products) {
             components |= w.unknown_component;
             licences |= w.unknown_licence;
             if w.related {
@@ -242,12 +246,17 @@ impl FileAnalysis {
         self.unknown_licences = licences;
     }
 
-    /// Forgets every product (the publication buffers stay).
+    /// Forgets every product and shipment.
     fn clear(&mut self) {
         self.products.clear();
-        self.wire.clear();
+        self.facts.clear();
         self.places.clear();
-        self.segments.clear();
+        self.shipments.clear();
+    }
+
+    /// The kept judgements of the file's shipments.
+    pub fn shipments(&self) -> &ShipmentCache {
+        &self.shipments
     }
 
     /// Every diagnostic of the file (file-level first, then per product),
@@ -255,7 +264,7 @@ impl FileAnalysis {
     /// [`placed`]).
     pub fn diagnostics(&self) -> impl Iterator<Item = (isize, &Diagnostic)> {
         let moved = |i: usize| {
-            let (Some(p), Some(w)) = (self.places.get(i), self.wire.get(i)) else {
+            let (Some(p), Some(w)) = (self.places.get(i), self.facts.get(i)) else {
                 return 0;
             };
             p.at as isize - w.base as isize
@@ -278,72 +287,6 @@ impl FileAnalysis {
     }
 }
 
-impl FileAnalysis {
-    /// The items of the `diagnostics` array of a publication (`first`, then
-    /// the file's, then each product's), comma-separated.
-    pub fn wire_items(
-        &mut self,
-        first: Option<&Template>,
-    ) -> (Arc<Vec<u8>>, std::ops::Range<usize>) {
-        let old = std::mem::take(&mut self.body);
-        let mut out = std::mem::take(&mut self.spare);
-        out.clear();
-        out.reserve(old.len() + 4096);
-        let file = self.wire_file.iter().filter_map(|w| w.template.as_ref());
-        for t in first.into_iter().chain(file) {
-            t.write(&mut out, 0);
-            out.push(b',');
-        }
-        for (t, line) in self.shipments.templates() {
-            t.write(&mut out, line);
-            out.push(b',');
-        }
-        let n = self.wire.len().min(self.places.len());
-        self.segments.resize(n, None);
-        let mut i = 0;
-        while i < n {
-            match self.segments[i].clone() {
-                Some(r) if r.end <= old.len() => {
-                    // Copy the run of valid products that follow each other in `old` at once.
-                    let mut j = i + 1;
-                    let mut end = r.end;
-                    while let Some(Some(next)) = self.segments.get(j).filter(|_| j < n) {
-                        if next.start != end || next.end > old.len() {
-                            break;
-                        }
-                        end = next.end;
-                        j += 1;
-                    }
-                    let moved = out.len() as isize - r.start as isize;
-                    out.extend_from_slice(&old[r.start..end]);
-                    for s in self.segments[i..j].iter_mut().flatten() {
-                        *s = s.start.saturating_add_signed(moved)
-                            ..s.end.saturating_add_signed(moved);
-                    }
-                    i = j;
-                }
-                _ => {
-                    let start = out.len();
-                    for t in &self.wire[i].templates {
-                        t.write(&mut out, self.places[i].line);
-                        out.push(b',');
-                    }
-                    self.segments[i] = Some(start..out.len());
-                    i += 1;
-                }
-            }
-        }
-        let len = match out.last() {
-            Some(b',') => out.len() - 1,
-            _ => out.len(),
-        };
-        self.body = Arc::new(out);
-        // The writer may still be sending the old one: then start afresh.
-        self.spare = Arc::try_unwrap(old).unwrap_or_default();
-        (self.body.clone(), 0..len)
-    }
-}
-
 /// A kept diagnostic with its own span where it is now (`moved` from [`FileAnalysis::diagnostics`]).
 pub fn placed(moved: isize, d: &Diagnostic) -> std::borrow::Cow<'_, Diagnostic> {
     use crate::catalogue::Shift;
@@ -359,6 +302,9 @@ pub struct State {
     pub docs: HashMap<Url, Document>,
     pub disk: HashMap<Url, DiskFile>,
     pub analyses: HashMap<Url, FileAnalysis>,
+    /// The wire form of each analysed file's diagnostics, following its
+    /// analysis (a file has one exactly when it has an analysis).
+    publications: HashMap<Url, Publication>,
     /// Every file URI seen, in order of first sight: `Related.file` in
     /// results the server keeps indexes this list, which only grows, so
     /// kept results stay valid when files are opened or closed.
@@ -408,6 +354,7 @@ impl Default for State {
             docs: HashMap::new(),
             disk: HashMap::new(),
             analyses: HashMap::new(),
+            publications: HashMap::new(),
             ids: Vec::new(),
             id_of: HashMap::new(),
             generation: 0,
@@ -696,6 +643,8 @@ impl State {
         }
         // The stable id of the edited file, for the files that refer to it.
         let edited = edit.and_then(|(u, _)| Some(ids[rules.iter().position(|(r, _)| r == u)?]));
+        // Taken out so that the state can be read while they are updated.
+        let mut publications = std::mem::take(&mut self.publications);
         // Taken out so that, held nowhere else, it is updated in place.
         let kept_index = self.index.take();
         let prior = self.ledger.take().and_then(|l| Arc::try_unwrap(l).ok());
@@ -754,7 +703,7 @@ impl State {
         for (i, basis, prev) in kept {
             let f = &files[i];
             let uri = f.uri;
-            let (mut a, todo) = match (prev, edit) {
+            let (mut a, spliced) = match (prev, edit) {
                 (Some(mut prev), Some((u, e))) if u == uri => {
                     let todo = carry(&mut prev, e, &ws, i, ids[i], None, opts.today);
                     (prev, todo)
@@ -775,9 +724,12 @@ impl State {
                 }
                 _ => (FileAnalysis::new(basis.clone()), None),
             };
+            // A publication follows only the analysis it was made from.
+            let mut publication = publications.remove(uri).unwrap_or_default();
             a.basis = basis;
+            let todo = spliced.as_ref().map(|s| &s.redone);
             let analysed = contained(uri, || {
-                let mut fresh = match &todo {
+                let mut fresh = match todo {
                     Some(t) => ws.analyse_some(i, &opts, t),
                     None => ws.analyse_products(i, &opts),
                 };
@@ -791,43 +743,32 @@ impl State {
                 Err(e) => {
                     // Nothing of this file can be trusted: no products, the error.
                     a.clear();
-                    a.shipments.clear();
                     a.file = vec![*e];
-                    a.wire_file = this.render_file(uri, &a.file, &[], Vec::new());
                     a.note_references(ids[i]);
                     a.serial = next_serial();
-                    out.push((uri.clone(), a));
+                    publication.follow(this, uri, &a, Changes::whole(Vec::new()));
+                    out.push((uri.clone(), a, publication));
                     continue;
                 }
             };
-            let render = |o: &ProductOutcome| {
+            let facts = |o: &ProductOutcome| {
                 let (place, refers) = this.place(uri, o.result.index);
-                let templates = this.render(uri, &o.diagnostics, place.line);
-                (
-                    Rendered::new(templates, &o.diagnostics, place.at, refers),
-                    place,
-                )
-            };
-            // Opening a large file renders every product: on all cores.
-            let rendered: Vec<(Rendered, Place)> = if fresh.len() > 1024 {
-                fresh.par_iter().map(render).collect()
-            } else {
-                fresh.iter().map(render).collect()
+                (Facts::new(&o.diagnostics, place.at, refers), place)
             };
             if todo.is_some() {
-                for (o, (w, place)) in fresh.into_iter().zip(rendered) {
+                for o in fresh {
                     let k = o.result.index;
+                    (a.facts[k], a.places[k]) = facts(&o);
                     a.products[k] = o;
-                    a.wire[k] = w;
-                    a.places[k] = place;
-                    a.segments[k] = None;
                 }
             } else {
-                a.segments = vec![None; fresh.len()];
+                (a.facts, a.places) = fresh.iter().map(facts).unzip();
                 a.products = fresh;
-                (a.wire, a.places) = rendered.into_iter().unzip();
             }
             let latest = a.products.iter().map(|o| o.result.as_of).max();
+            let shift = edit
+                .filter(|(u, _)| *u == uri)
+                .map(|(_, e)| (e.changed.kept.from, e.changed.kept.delta, e.lines));
             // Shipments keep their judgements while the edit changed
             // nothing they depend on (server::shipcache).
             let reuse = match (&todo, edit) {
@@ -836,28 +777,17 @@ impl State {
                     licences: &e.changed.licences,
                     skus_changed: !e.changed.skus.is_empty(),
                     elsewhere: edited.filter(|_| u != uri),
-                    shift: (u == uri).then_some((
-                        e.changed.kept.from,
-                        e.changed.kept.delta,
-                        e.lines,
-                    )),
+                    shift,
                     start: e.changed.kept.start.filter(|_| u == uri),
                     own: ids[i],
                 }),
                 _ => None,
             };
             let shipments = &mut a.shipments;
+            let mut moves = Moves::Rebuilt { kept: Vec::new() };
             let mut file = contained(uri, || {
                 let mut d = ws.file_diagnostics(i, latest);
-                shipments.update(
-                    &ws,
-                    i,
-                    &opts,
-                    f.lines,
-                    reuse.as_ref(),
-                    &|d| stable_ids(d, &ids),
-                    &|d, line| this.render(uri, d, line),
-                );
+                moves = shipments.update(&ws, i, &opts, reuse.as_ref(), &|d| stable_ids(d, &ids));
                 let mut x = ws.balance_diagnostics(i, &opts);
                 crate::engine::exports::sort_exports(&mut x);
                 d.extend(x);
@@ -871,12 +801,17 @@ impl State {
             if let Some(d) = extra.get(uri) {
                 file.insert(0, d.clone());
             }
-            let before = std::mem::take(&mut a.wire_file);
-            a.wire_file = this.render_file(uri, &file, &a.file, before);
-            a.file = file;
+            let file_before = std::mem::replace(&mut a.file, file);
             a.note_references(ids[i]);
             a.serial = next_serial();
-            out.push((uri.clone(), a));
+            let changes = Changes {
+                products: spliced,
+                shipments: moves,
+                shift,
+                file_before,
+            };
+            publication.follow(this, uri, &a, changes);
+            out.push((uri.clone(), a, publication));
         }
         let index = ws.index().clone();
         // Built already when a file with exports was analysed; kept for hovers.
@@ -887,7 +822,56 @@ impl State {
         self.index = Some((names, index));
         self.ledger_basis = ledger.is_some().then_some(basis);
         self.ledger = ledger;
-        self.analyses.extend(out);
+        self.publications = publications;
+        for (uri, a, p) in out {
+            self.publications.insert(uri.clone(), p);
+            self.analyses.insert(uri, a);
+        }
+    }
+
+    /// The stable id of a file the state has seen (see `ids`).
+    pub fn stable_id(&self, uri: &Url) -> Option<FileId> {
+        self.id_of.get(uri).copied()
+    }
+
+    /// The items of `uri`'s publication (the settings error first), spliced
+    /// from the last one; None for a file without an analysis.
+    pub fn publication(&mut self, uri: &Url) -> Option<(Arc<Vec<u8>>, std::ops::Range<usize>)> {
+        let first = self.first_item();
+        let p = self.publications.get_mut(uri)?;
+        Some(p.items(first.as_ref()))
+    }
+
+    /// The result id of `uri`'s publication (a hash of its items), None for
+    /// a file without an analysis.
+    pub fn result_id(&mut self, uri: &Url) -> Option<String> {
+        let first = self.first_item();
+        let p = self.publications.get_mut(uri)?;
+        Some(p.result_id(first.as_ref()))
+    }
+
+    /// The item every publication starts with: the settings error.
+    fn first_item(&self) -> Option<super::wire::Template> {
+        self.pack_error_diagnostic()
+            .map(|d| super::wire::Template::new(d, &[(0, None), (0, None)], 0))
+    }
+
+    /// Forgets the analysis (and publication) of `uri`.
+    pub fn forget(&mut self, uri: &Url) {
+        self.analyses.remove(uri);
+        self.publications.remove(uri);
+    }
+
+    /// Forgets the analyses (and publications) of the files that are not open.
+    pub fn forget_unopened(&mut self) {
+        let State {
+            analyses,
+            publications,
+            docs,
+            ..
+        } = self;
+        analyses.retain(|u, _| docs.contains_key(u));
+        publications.retain(|u, _| docs.contains_key(u));
     }
 
     /// Where product `index` of `uri` starts, and whether it refers to other tables.
@@ -904,97 +888,6 @@ impl State {
             line: f.lines.line_of(at) as u32,
         };
         (place, p.components.is_some() || p.licence.is_some())
-    }
-
-    /// The wire form of diagnostics of `uri`, severity overrides applied;
-    /// their own lines are kept relative to line `base`.
-    fn render(&self, uri: &Url, diags: &[Diagnostic], base: u32) -> Vec<Template> {
-        let Some(f) = self.file(uri) else {
-            return Vec::new();
-        };
-        let own = self.id_of.get(uri).copied();
-        diags
-            .iter()
-            .filter_map(|d| {
-                let (ld, anchors) = self.lsp_diagnostic_anchored(&f, own, d)?;
-                Some(Template::new(ld, &anchors, base))
-            })
-            .collect()
-    }
-
-    /// The wire form of file-level diagnostics `diags` of `uri` (lines
-    /// absolute), taking the templates of `kept` (the wire form of `before`,
-    /// the file-level diagnostics of the analysis before) for those equal to
-    /// one of `before` but for their byte spans, at the same lines and
-    /// columns: most file-level diagnostics (the licence balances) survive a
-    /// keystroke, and rendering one (its LSP form, its JSON) costs more
-    /// than finding it. Settings, the encoding and file ids do not change
-    /// under a kept analysis (its `Basis`).
-    fn render_file(
-        &self,
-        uri: &Url,
-        diags: &[Diagnostic],
-        before: &[Diagnostic],
-        mut kept: Vec<FileWire>,
-    ) -> Vec<FileWire> {
-        let Some(f) = self.file(uri) else {
-            return Vec::new();
-        };
-        let own = self.id_of.get(uri).copied();
-        let by_key: rustc_hash::FxHashMap<u64, usize> = kept
-            .iter()
-            .enumerate()
-            .filter(|(j, w)| w.template.is_some() && *j < before.len())
-            .map(|(j, w)| (w.key, j))
-            .collect();
-        diags
-            .iter()
-            .map(|d| {
-                let places = self.places(&f, own, d);
-                let key = wire_key(d, &places);
-                let reused = by_key.get(&key).and_then(|&j| {
-                    let w = kept.get_mut(j)?;
-                    (w.places == places && same_but_spans(before.get(j)?, d))
-                        .then(|| w.template.take())?
-                });
-                let template = reused.or_else(|| {
-                    RENDERED_FILE.with(|n| n.set(n.get() + 1));
-                    let (ld, anchors) = self.lsp_diagnostic_anchored(&f, own, d)?;
-                    Some(Template::new(ld, &anchors, 0))
-                });
-                FileWire {
-                    key,
-                    places,
-                    template,
-                }
-            })
-            .collect()
-    }
-
-    /// The lines and columns of `d`'s own range and related locations (as
-    /// [`Self::lsp_diagnostic_anchored`] gives them), `u32::MAX` for one it leaves out.
-    fn places(&self, f: &FileView, own: Option<FileId>, d: &Diagnostic) -> Vec<u32> {
-        let mut out = Vec::with_capacity(4 + 5 * d.related.len());
-        let push = |out: &mut Vec<u32>, r: lsp::Range| {
-            out.extend([r.start.line, r.start.character, r.end.line, r.end.character])
-        };
-        push(&mut out, proto::file_range(f, d.span, self.encoding));
-        for r in &d.related {
-            let id = match r.file {
-                FileRef::Id(id) => Some(id),
-                FileRef::Same => own,
-                FileRef::Index(_) => None,
-            };
-            let view = id.and_then(|id| self.file(self.uri_of(id)?));
-            match (id, view) {
-                (Some(id), Some(v)) => {
-                    out.push(u32::try_from(id.0).unwrap_or(u32::MAX - 1));
-                    push(&mut out, proto::file_range(&v, r.span, self.encoding));
-                }
-                _ => out.push(u32::MAX),
-            }
-        }
-        out
     }
 
     /// What a file offers other files: each licence id and SKU with a hash of its table's text.
@@ -1201,7 +1094,9 @@ impl State {
             .map(|e| proto::config_error(Code::RulePackError, e))
     }
 
-    /// A file's diagnostics in LSP form, applying severity overrides.
+    /// A file's diagnostics in LSP form, applying severity overrides (the
+    /// tests' oracle for the publication's bytes).
+    #[cfg(test)]
     pub fn lsp_diagnostics(&self, uri: &Url) -> Vec<lsp::Diagnostic> {
         let (Some(f), Some(a)) = (self.file(uri), self.analyses.get(uri)) else {
             return Vec::new();
@@ -1216,54 +1111,7 @@ impl State {
 
     /// One diagnostic in LSP form, or None when the user turned its code off.
     pub fn lsp_diagnostic(&self, f: &FileView, d: &Diagnostic) -> Option<lsp::Diagnostic> {
-        let own = self.id_of.get(f.uri).copied();
-        self.lsp_diagnostic_anchored(f, own, d).map(|(d, _)| d)
-    }
-
-    /// One diagnostic in LSP form with the anchors of its line numbers (see
-    /// [`Template::new`]); `own` is the file's stable id.
-    fn lsp_diagnostic_anchored(
-        &self,
-        f: &FileView,
-        own: Option<FileId>,
-        d: &Diagnostic,
-    ) -> Option<(lsp::Diagnostic, Vec<Anchor>)> {
-        let sev = match self
-            .settings
-            .severity
-            .get(d.code.as_str())
-            .map(String::as_str)
-        {
-            Some("off") | Some("none") => return None,
-            Some(s) => Severity::parse(s).unwrap_or(d.severity),
-            // The verdict marks are off unless asked for: the verdict is an
-            // inlay hint and a code lens (contract §11).
-            None if OFF_BY_DEFAULT.contains(&d.code) => return None,
-            None => d.severity,
-        };
-        let mut anchors = Vec::with_capacity(2 + 2 * d.related.len());
-        let range = proto::file_range(f, d.span, self.encoding);
-        anchors.push((range.start.line, Some(d.span.start())));
-        anchors.push((range.end.line, Some(d.span.end())));
-        let related: Vec<lsp::DiagnosticRelatedInformation> = d
-            .related
-            .iter()
-            .filter_map(|r| {
-                let id = match r.file {
-                    FileRef::Id(id) => id,
-                    FileRef::Same => own?,
-                    FileRef::Index(_) => return None,
-                };
-                let uri = self.uri_of(id)?;
-                let v = self.file(uri)?;
-                let range = proto::file_range(&v, r.span, self.encoding);
-                let local = Some(id) == own;
-                anchors.push((range.start.line, local.then_some(r.span.start())));
-                anchors.push((range.end.line, local.then_some(r.span.end())));
-                Some(proto::related(uri, range, &r.message))
-            })
-            .collect();
-        Some((proto::diagnostic(d, sev, range, related), anchors))
+        super::publication::lsp_diagnostic(self, f, self.stable_id(f.uri), d).map(|(d, _)| d)
     }
 }
 
@@ -1317,51 +1165,6 @@ fn stable_ids(d: &mut Diagnostic, ids: &[FileId]) {
     }
 }
 
-/// Whether two diagnostics are the same but for their byte spans (and
-/// those of their related locations). Every field is named: a new one must
-/// be decided on here.
-fn same_but_spans(a: &Diagnostic, b: &Diagnostic) -> bool {
-    let Diagnostic {
-        code,
-        severity,
-        span: _,
-        message,
-        sku,
-        source,
-        related,
-        fix,
-    } = a;
-    *code == b.code
-        && *severity == b.severity
-        && *message == b.message
-        && *sku == b.sku
-        && *source == b.source
-        && *fix == b.fix
-        && related.len() == b.related.len()
-        && related.iter().zip(&b.related).all(|(x, y)| {
-            let crate::diagnostic::Related {
-                file,
-                span: _,
-                message,
-            } = x;
-            *file == y.file && *message == y.message
-        })
-}
-
-/// A hash of what [`same_but_spans`] compares and of the places of a diagnostic.
-fn wire_key(d: &Diagnostic, places: &[u32]) -> u64 {
-    use std::hash::{Hash, Hasher};
-    let mut h = rustc_hash::FxHasher::default();
-    d.code.as_str().hash(&mut h);
-    d.message.hash(&mut h);
-    d.sku.hash(&mut h);
-    for r in &d.related {
-        r.message.hash(&mut h);
-    }
-    places.hash(&mut h);
-    h.finish()
-}
-
 /// The stable id a kept related location points into, if it has one.
 fn stable(f: FileRef) -> Option<FileId> {
     match f {
@@ -1372,14 +1175,14 @@ fn stable(f: FileRef) -> Option<FileId> {
 
 /// Brings the previous analysis of a file up to date with `edit`, in place:
 /// the products the edit did not re-parse, and that depend on nothing it
-/// changed, keep their outcome and wire form and move to where they are now.
+/// changed, keep their outcome and move to where they are now.
 /// A product depends on its components at any depth and on its licence, and
 /// an unresolved reference on every name ("did you mean" may change).
 /// `elsewhere` is the stable id of the file edited when it is another one:
 /// products whose diagnostics point into it are analysed again too.
-/// Returns the indices of the products to analyse again (their slots hold
-/// [`ProductOutcome::pending`] values until then), or None when nothing can
-/// be kept.
+/// Returns which products were kept, and the indices of those to analyse
+/// again (their slots hold [`ProductOutcome::pending`] values until then),
+/// or None when nothing can be kept.
 fn carry(
     a: &mut FileAnalysis,
     edit: &Edit,
@@ -1388,15 +1191,14 @@ fn carry(
     own: FileId,
     elsewhere: Option<FileId>,
     today: Date,
-) -> Option<Vec<usize>> {
+) -> Option<Spliced> {
     let changed = &edit.changed;
     let kept = changed.kept;
     let products = &ws.files[file].catalogue.products;
     let (n_old, n_new) = (kept.old_len, products.len());
-    a.segments.resize(a.products.len(), None);
     if changed.catalogue
         || a.products.len() != n_old
-        || a.wire.len() != n_old
+        || a.facts.len() != n_old
         || a.places.len() != n_old
         || kept.prefix + kept.suffix > n_old.min(n_new)
     {
@@ -1409,19 +1211,17 @@ fn carry(
         first..old_end,
         middle.clone().map(|i| ProductOutcome::pending(i, today)),
     );
-    a.wire
-        .splice(first..old_end, middle.clone().map(|_| Rendered::pending()));
+    a.facts
+        .splice(first..old_end, middle.clone().map(|_| Facts::pending()));
     a.places.splice(
         first..old_end,
         middle.clone().map(|_| Place { at: 0, line: 0 }),
     );
-    a.segments
-        .splice(first..old_end, middle.clone().map(|_| None));
     let dirty_skus = ws.dependents(changed.skus.iter().map(String::as_str));
     let licences: HashSet<&str> = changed.licences.iter().map(String::as_str).collect();
     let mut todo: Vec<usize> = Vec::new();
     for i in (0..first).chain(new_end..n_new) {
-        let (p, o, w) = (&products[i], &mut a.products[i], &mut a.wire[i]);
+        let (p, o, w) = (&products[i], &mut a.products[i], &a.facts[i]);
         let depends = w.refers
             && p.components.as_ref().is_some_and(|c| {
                 c.value
@@ -1454,27 +1254,22 @@ fn carry(
             continue;
         }
         o.result.index = i;
-        // Its bytes in the last publication stay valid if no line in them changed.
-        if place.line != before.line || (w.related && edit.lines != 0) {
-            a.segments[i] = None;
-        }
         // What it points at elsewhere in the file may have moved.
         if w.related {
             for d in &mut o.diagnostics {
                 shift_related(d, own, kept.from, kept.delta);
             }
-            for t in &mut w.templates {
-                t.shift(kept.from, kept.delta, edit.lines);
-            }
         }
     }
     todo.extend(middle);
     todo.sort_unstable();
-    Some(todo)
+    Some(Spliced {
+        first,
+        old_end,
+        new_end,
+        redone: todo,
+    })
 }
-
-/// Where a product's items are in the last publication, if still valid.
-type Segment = Option<std::ops::Range<usize>>;
 
 /// Moves the related locations of a kept diagnostic that lie in its own file at or after `from`.
 fn shift_related(d: &mut Diagnostic, own: FileId, from: usize, delta: isize) {
@@ -1530,8 +1325,7 @@ mod tests {
             .diagnostics()
             .map(|(m, d)| format!("{:?}", st.lsp_diagnostic(&f, &placed(m, d))))
             .collect();
-        let a = st.analyses.get_mut(uri).expect("analysed");
-        let (items, range) = a.wire_items(None);
+        let (items, range) = st.publication(uri).expect("published");
         let wire = String::from_utf8(items[range].to_vec()).unwrap();
         format!("{wire}\n{}", engine.join("\n"))
     }
@@ -1971,6 +1765,13 @@ mod tests {
     /// Shipments judged again by one edit in product `k` of `shipped(n, k)`
     /// (or in its first shipment).
     fn judged_by_edit(n: usize, k: usize, in_shipment: bool) -> usize {
+        by_shipment_edit(n, k, in_shipment, "7").0
+    }
+
+    /// Shipments judged again, and shipment-cache slots looked at, by one
+    /// edit inserting `ins` in product `k` of `shipped(n, k)` (or in its
+    /// first shipment).
+    fn by_shipment_edit(n: usize, k: usize, in_shipment: bool, ins: &str) -> (usize, usize) {
         let uri = Url::parse("file:///w/s.catalogue.toml").unwrap();
         let (text, product, shipment) = shipped(n, k);
         let mut st = State::default();
@@ -1982,7 +1783,7 @@ mod tests {
         } else {
             product + text[product..].find("name = \"").unwrap() + "name = \"".len()
         };
-        let change = ranged_change(&text, at, at, "7", Encoding::Utf16);
+        let change = ranged_change(&text, at, at, ins, Encoding::Utf16);
         let doc = st.docs.get_mut(&uri).unwrap();
         let edit = doc.apply(vec![change], 2, Encoding::Utf16).unwrap();
         let keys = Keys {
@@ -1990,9 +1791,33 @@ mod tests {
             licences: edit.changed.licences.iter().cloned().collect(),
         };
         let targets = st.affected(&uri, keys);
-        let before = super::super::shipcache::JUDGED.with(|n| n.get());
+        use super::super::shipcache::{JUDGED, VISITED};
+        let (judged, visited) = (JUDGED.with(|n| n.get()), VISITED.with(|n| n.get()));
         st.analyse(&targets, Some((&uri, &edit)));
-        super::super::shipcache::JUDGED.with(|n| n.get()) - before
+        (
+            JUDGED.with(|n| n.get()) - judged,
+            VISITED.with(|n| n.get()) - visited,
+        )
+    }
+
+    /// A keystroke in a product or a shipment looks at the shipment-cache
+    /// slots it may concern (those in the bytes read again, those naming a
+    /// changed SKU, those with an unknown name or a related location), not
+    /// at every slot: the tables after it move with one addition. The count
+    /// does not grow with the file; an Enter (a line added) neither.
+    #[test]
+    fn an_edit_looks_only_at_the_shipment_slots_it_may_concern() {
+        let mut counts = Vec::new();
+        for n in [20, 400] {
+            let k = n / 2;
+            let got: Vec<usize> = [(false, "7"), (true, "7"), (true, "\n"), (false, "\n")]
+                .into_iter()
+                .map(|(in_shipment, ins)| by_shipment_edit(n, k, in_shipment, ins).1)
+                .collect();
+            counts.push(got);
+        }
+        assert_eq!(counts[0], counts[1], "{counts:?}");
+        assert!(counts[0].iter().all(|&c| c >= 3), "{counts:?}");
     }
 
     /// A keystroke re-judges the shipments of the product it touches (the
@@ -2066,6 +1891,7 @@ mod tests {
         };
         let targets = st.affected(&uri, keys);
         let before = crate::engine::exports::WALKED.with(|n| n.get());
+        use crate::server::publication::RENDERED_FILE;
         let rendered = RENDERED_FILE.with(|n| n.get());
         st.analyse(&targets, Some((&uri, &edit)));
         let walked = crate::engine::exports::WALKED.with(|n| n.get()) - before;

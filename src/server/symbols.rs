@@ -1,7 +1,7 @@
 //! The answers editors ask for again after every edit, written straight to
 //! JSON and cached: the outline (`textDocument/documentSymbol`) and the code
-//! lenses (`textDocument/codeLens`); and pulled diagnostics
-//! (`textDocument/diagnostic`), written from the publication's bytes.
+//! lenses (`textDocument/codeLens`). (Pulled diagnostics are written from
+//! the publication's bytes by `workspace_diag`.)
 //!
 //! tower-lsp turns a typed answer into a `serde_json::Value` tree (with
 //! ordered maps) and then into bytes: for the 10 000 symbols of a
@@ -126,40 +126,6 @@ fn range(out: &mut Vec<u8>, r: Range) {
 
 fn string(out: &mut Vec<u8>, s: &str) {
     let _ = serde_json::to_writer(&mut *out, s);
-}
-
-/// The answer to a pulled `textDocument/diagnostic` as JSON: the report
-/// `workspace_diag::document_report` gives, with the items written from the
-/// publication's bytes (spliced from the previous ones, as for a push)
-/// instead of built as typed diagnostics and converted through
-/// `serde_json::Value` by tower-lsp: Neovim pulls after every edit, and for
-/// the ~1 600 diagnostics of a 10 000-product file that conversion cost
-/// several times the analysis.
-pub fn pull_report_json(st: &mut State, uri: &Url, previous: Option<&str>) -> Vec<u8> {
-    let Some(id) = super::workspace_diag::result_id(st, uri) else {
-        return br#"{"kind":"full","items":[]}"#.to_vec();
-    };
-    if previous == Some(id.as_str()) {
-        let mut out = br#"{"kind":"unchanged","resultId":"#.to_vec();
-        string(&mut out, &id);
-        out.push(b'}');
-        return out;
-    }
-    let pack_error = st
-        .pack_error_diagnostic()
-        .map(|d| super::wire::Template::new(d, &[(0, None), (0, None)], 0));
-    let Some(a) = st.analyses.get_mut(uri) else {
-        return br#"{"kind":"full","items":[]}"#.to_vec();
-    };
-    let (items, range) = a.wire_items(pack_error.as_ref());
-    let items = items.get(range).unwrap_or_default();
-    let mut out = Vec::with_capacity(items.len() + 64);
-    out.extend_from_slice(br#"{"kind":"full","resultId":"#);
-    string(&mut out, &id);
-    out.extend_from_slice(br#","items":["#);
-    out.extend_from_slice(items);
-    out.extend_from_slice(b"]}");
-    out
 }
 
 /// Up to this many products the outline lists every product, as
@@ -563,47 +529,5 @@ mod tests {
             outline(&st, &uri)[2]["detail"],
             "100 products \u{b7} 100 need action"
         );
-    }
-
-    /// A pulled report written from the publication's bytes is the typed
-    /// report `workspace_diag::document_report` gives: full, unchanged for
-    /// the current result id, with a settings error first, and for a file
-    /// the server does not know.
-    #[test]
-    fn the_written_pull_report_equals_the_typed_one() {
-        let uri = Url::parse("file:///w/a.catalogue.toml").unwrap();
-        let typed = |st: &mut State, uri: &Url, prev: Option<&str>| {
-            serde_json::to_value(super::super::workspace_diag::document_report(st, uri, prev))
-                .unwrap()
-        };
-        let written = |st: &mut State, uri: &Url, prev: Option<&str>| {
-            serde_json::from_slice::<serde_json::Value>(&pull_report_json(st, uri, prev)).unwrap()
-        };
-        let mut counts = Vec::new();
-        for settings in [None, Some(serde_json::json!({"asOf": "soon"}))] {
-            let mut st = State::default();
-            if let Some(s) = settings {
-                st.set_settings(crate::server::state::Settings::from_json(&s).unwrap());
-            }
-            st.docs.insert(uri.clone(), Document::new(TEXT.into(), 1));
-            st.analyse(std::slice::from_ref(&uri), None);
-            let full = written(&mut st, &uri, None);
-            assert_eq!(full, typed(&mut st, &uri, None));
-            assert_eq!(full["kind"], "full");
-            counts.push(full["items"].as_array().unwrap().len());
-            let id = full["resultId"].as_str().unwrap().to_string();
-            let same = written(&mut st, &uri, Some(&id));
-            assert_eq!(
-                same,
-                serde_json::json!({"kind": "unchanged", "resultId": id})
-            );
-            assert_eq!(same, typed(&mut st, &uri, Some(&id)));
-            assert_eq!(written(&mut st, &uri, Some("old")), full);
-        }
-        // The product without a SKU; then the settings error first.
-        assert_eq!(counts, [1, 2]);
-        let other = Url::parse("file:///w/other.catalogue.toml").unwrap();
-        let mut st = State::default();
-        assert_eq!(written(&mut st, &other, None), typed(&mut st, &other, None));
     }
 }

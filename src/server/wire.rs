@@ -91,6 +91,11 @@ impl Template {
         }
     }
 
+    /// Some related location is in the same file (see [`Self::shift`]).
+    pub fn has_local(&self) -> bool {
+        self.holes.iter().any(|h| matches!(h.line, Line::Local(..)))
+    }
+
     /// Moves the related locations in the same file at or after byte `from`
     /// by `lines` lines and `bytes` bytes (an edit above them).
     pub fn shift(&mut self, from: usize, bytes: isize, lines: i64) {
@@ -140,7 +145,7 @@ pub fn publish<'a>(
 }
 
 /// A message for stdout: `head`, then a shared slice (a publication's
-/// items, still owned by the analysis: not copied), then `tail`.
+/// items, still owned by the file's `Publication`: not copied), then `tail`.
 #[derive(Debug, Default)]
 pub struct Frame {
     pub head: Vec<u8>,
