@@ -883,17 +883,20 @@ fn as_product(s: &Shipment, p: &Product) -> (Product, bool) {
             key: s.header,
         })
     });
-    let view = Product {
+    let mut view = Product {
         header: s.header,
         span: s.span,
         sku: s.sku.clone(),
         destination: s.destination.clone().or_else(|| p.destination.clone()),
         end_user: s.end_user.clone().or_else(|| p.end_user.clone()),
-        transfer: s.transfer.clone().or_else(|| p.transfer.clone()),
-        purpose: s.purpose.clone().or_else(|| p.purpose.clone()),
         licence,
         ..Product::default()
     };
+    view.set_more(crate::catalogue::ProductMore {
+        transfer: s.transfer.clone().or_else(|| p.transfer.clone()),
+        purpose: s.purpose.clone().or_else(|| p.purpose.clone()),
+        ..Default::default()
+    });
     (view, inherited)
 }
 
