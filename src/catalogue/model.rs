@@ -157,12 +157,14 @@ pub struct Field<T> {
 /// One `composition` entry: `key = percent`.
 #[derive(Clone, Debug, PartialEq)]
 pub struct CompositionEntry {
-    pub key: String,
+    /// The element or formula as written (boxed: no spare capacity).
+    pub key: Box<str>,
     pub key_span: Span,
     pub percent: f64,
     pub value_span: Span,
-    /// Mass share of each element of the key's formula.
-    pub shares: Vec<(Element, f64)>,
+    /// Mass share of each element of the key's formula (boxed: no spare
+    /// capacity, a million products hold one or more each).
+    pub shares: Box<[(Element, f64)]>,
 }
 
 /// A product's composition.

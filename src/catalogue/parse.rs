@@ -1463,11 +1463,11 @@ impl Reader<'_> {
             match percent {
                 Some(p) if p.is_finite() && (0.0..=100.0).contains(&p) => {
                     comp.entries.push(CompositionEntry {
-                        key: name,
+                        key: name.into_boxed_str(),
                         key_span: eks,
                         percent: p,
                         value_span: evs,
-                        shares,
+                        shares: shares.into_boxed_slice(),
                     });
                 }
                 _ => {
