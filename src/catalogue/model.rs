@@ -725,13 +725,33 @@ mod tests {
     /// costs a megabyte per byte. Rarely set fields go in `ProductMore`.
     #[test]
     fn a_product_stays_small() {
-        println!(
-            "Product {} ProductMore {} Field<String> {} Composition {}",
-            std::mem::size_of::<Product>(),
-            std::mem::size_of::<ProductMore>(),
-            std::mem::size_of::<Option<Field<String>>>(),
-            std::mem::size_of::<Option<Composition>>()
-        );
         assert_eq!(std::mem::size_of::<Product>(), 456);
+        assert_eq!(std::mem::size_of::<CompositionEntry>(), 56);
+    }
+
+    /// A product without a rarely set field allocates no `ProductMore`;
+    /// one with any reads it through `Deref`, and it moves with the table.
+    #[test]
+    fn rare_fields_are_boxed_only_when_given() {
+        let text = "[[product]]\nsku = \"A\"\nform = \"oxide\"\ncomposition = { Dy2O3 = 99.9 }\ndestination = \"DE\"\n\n\
+            [[product]]\nsku = \"B\"\nform = \"oxide\"\nmade_in = \"VN\"\nhs_code = \"2846901500\"\n";
+        let cat = crate::catalogue::parse(text);
+        let (a, b) = (&cat.products[0], &cat.products[1]);
+        assert!(a.more.0.is_none(), "{:?}", a.more);
+        assert!(a.made_in.is_none() && a.hs_code.is_none());
+        assert!(b.more.0.is_some());
+        assert_eq!(b.made_in.as_ref().map(|f| f.value.as_str()), Some("VN"));
+        assert_eq!(b.export_origin(), "VN");
+        let at = b.made_in.as_ref().map(|f| f.span.start());
+        let mut moved = (**b).clone();
+        moved.shift(10);
+        assert_eq!(
+            moved.made_in.as_ref().map(|f| f.span.start()),
+            at.map(|s| s + 10)
+        );
+        // An empty box reads and compares as none.
+        let mut c = (**a).clone();
+        c.more_mut();
+        assert_eq!(&c, &**a);
     }
 }

@@ -1375,6 +1375,8 @@ mod tests {
         let first_march = l.exports_of((0, 0)).nth(1).map(|i| l.exports[i].source);
         assert_eq!(first_march, Some(Source::Product(0)));
         assert_eq!(dates(&l, 1), ["2026-04-01"]);
+        // No licence with limits, no findings: nothing kept per export.
+        assert!(l.after.is_empty() && l.findings.is_empty());
         assert!(l.has_exports((0, 1)) && !l.has_exports((0, 2)) && !l.has_exports((1, 0)));
         // The January shipment of A moves to B in July, as an update does.
         let i = l
