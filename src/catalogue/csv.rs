@@ -803,7 +803,9 @@ fn read_row(
         Parsed::Product(p) => {
             p.broken |= broken;
             if bad_composition && !p.invalid.contains(&"composition") {
-                p.invalid.push("composition");
+                let mut keys = std::mem::take(&mut p.invalid).into_vec();
+                keys.push("composition");
+                p.invalid = keys.into();
             }
         }
         Parsed::Licence(l) => l.broken |= broken,

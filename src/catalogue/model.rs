@@ -157,12 +157,14 @@ pub struct Field<T> {
 /// One `composition` entry: `key = percent`.
 #[derive(Clone, Debug, PartialEq)]
 pub struct CompositionEntry {
-    pub key: String,
+    /// The element or formula as written (boxed: no spare capacity).
+    pub key: Box<str>,
     pub key_span: Span,
     pub percent: f64,
     pub value_span: Span,
-    /// Mass share of each element of the key's formula.
-    pub shares: Vec<(Element, f64)>,
+    /// Mass share of each element of the key's formula (boxed: no spare
+    /// capacity, a million products hold one or more each).
+    pub shares: Box<[(Element, f64)]>,
 }
 
 /// A product's composition.
@@ -232,6 +234,12 @@ impl Licence {
 }
 
 /// A `[[product]]` table.
+///
+/// The fields most products have are inline; the rarely set ones are in a
+/// [`ProductMore`] allocated only when one of them is given (a product of a
+/// large catalogue is a few hundred bytes, not a thousand). `Product` derefs
+/// to its `ProductMore` (an empty one when there is none), so readers write
+/// `p.made_in` either way; writers go through [`Product::more_mut`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Product {
     pub header: Span,
@@ -242,19 +250,35 @@ pub struct Product {
     pub composition: Option<Composition>,
     pub components: Option<Field<Vec<Field<String>>>>,
     pub mounting: Option<Field<Mounting>>,
-    /// Part names: known ones (`Integrate`) or any other (the list is open).
-    pub integrates: Option<Field<Vec<Field<String>>>>,
     pub moulded: Option<Field<bool>>,
     pub calcined: Option<Field<bool>>,
+    pub destination: Option<Field<String>>,
+    pub end_user: Option<Field<String>>,
+    pub licence: Option<Field<String>>,
+    pub ship_date: Option<Field<Date>>,
+    /// The rarely set fields; read them through `Deref` (`p.made_in`),
+    /// write them through [`Product::more_mut`].
+    pub more: More,
+    /// v2 export evidence and amount (docs/format.md §4): boxed, most
+    /// products of a large catalogue have none.
+    pub export: Option<Box<ExportFacts>>,
+    /// The table has a syntax error: its values may be incomplete.
+    pub broken: bool,
+    /// Keys that were present but whose value was invalid (reported already).
+    pub invalid: Box<[&'static str]>,
+}
+
+/// The fields of a `[[product]]` few products set (the extraterritorial
+/// facts of v1, codes, transfer and purpose, reagents, technologies).
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct ProductMore {
+    /// Part names: known ones (`Integrate`) or any other (the list is open).
+    pub integrates: Option<Field<Vec<Field<String>>>>,
     pub category: Option<Field<String>>,
     pub hs_code: Option<Field<String>>,
     pub control_code: Option<Field<String>>,
-    pub destination: Option<Field<String>>,
-    pub end_user: Option<Field<String>>,
     pub transfer: Option<Field<Transfer>>,
     pub purpose: Option<Field<Purpose>>,
-    pub licence: Option<Field<String>>,
-    pub ship_date: Option<Field<Date>>,
     /// Where the product was made (ISO alpha-2); absent: not stated.
     pub made_in: Option<Field<String>>,
     /// Where this export leaves from (ISO alpha-2); absent: `made_in`, else
@@ -274,13 +298,65 @@ pub struct Product {
     pub collectors: Option<Field<Vec<Field<String>>>>,
     /// What a technology is about.
     pub technology_area: Option<Field<Vec<Field<TechnologyArea>>>>,
-    /// v2 export evidence and amount (docs/format.md §4): boxed, most
-    /// products of a large catalogue have none.
-    pub export: Option<Box<ExportFacts>>,
-    /// The table has a syntax error: its values may be incomplete.
-    pub broken: bool,
-    /// Keys that were present but whose value was invalid (reported already).
-    pub invalid: Vec<&'static str>,
+}
+
+/// No rarely set field given: what a product without a `ProductMore` reads.
+static NO_MORE: ProductMore = ProductMore {
+    integrates: None,
+    category: None,
+    hs_code: None,
+    control_code: None,
+    transfer: None,
+    purpose: None,
+    made_in: None,
+    exported_from: None,
+    cn_origin: None,
+    cn_content_value: None,
+    cn_technology: None,
+    cas: None,
+    collectors: None,
+    technology_area: None,
+};
+
+impl ProductMore {
+    pub fn is_empty(&self) -> bool {
+        *self == NO_MORE
+    }
+}
+
+/// A product's [`ProductMore`], when one was needed. Equal when the fields
+/// are: an empty box is equal to none.
+#[derive(Clone, Debug, Default)]
+pub struct More(Option<Box<ProductMore>>);
+
+impl More {
+    fn get(&self) -> &ProductMore {
+        self.0.as_deref().unwrap_or(&NO_MORE)
+    }
+}
+
+impl PartialEq for More {
+    fn eq(&self, other: &More) -> bool {
+        self.get() == other.get()
+    }
+}
+
+impl std::ops::Deref for Product {
+    type Target = ProductMore;
+    fn deref(&self) -> &ProductMore {
+        self.more.get()
+    }
+}
+
+impl Product {
+    /// The rarely set fields, to write them (allocated on first use).
+    pub fn more_mut(&mut self) -> &mut ProductMore {
+        self.more.0.get_or_insert_with(Box::default)
+    }
+    /// Takes `more` as the rarely set fields (kept only when one is set).
+    pub fn set_more(&mut self, more: ProductMore) {
+        self.more = More((!more.is_empty()).then(|| Box::new(more)));
+    }
 }
 
 impl Product {
@@ -547,18 +623,27 @@ impl Shift for Product {
         self.composition.shift(d);
         self.components.shift(d);
         self.mounting.shift(d);
-        self.integrates.shift(d);
         self.moulded.shift(d);
         self.calcined.shift(d);
+        self.destination.shift(d);
+        self.end_user.shift(d);
+        self.licence.shift(d);
+        self.ship_date.shift(d);
+        self.more.0.shift(d);
+        if let Some(e) = self.export.as_mut() {
+            e.shift(d);
+        }
+    }
+}
+
+impl Shift for ProductMore {
+    fn shift(&mut self, d: isize) {
+        self.integrates.shift(d);
         self.category.shift(d);
         self.hs_code.shift(d);
         self.control_code.shift(d);
-        self.destination.shift(d);
-        self.end_user.shift(d);
         self.transfer.shift(d);
         self.purpose.shift(d);
-        self.licence.shift(d);
-        self.ship_date.shift(d);
         self.made_in.shift(d);
         self.exported_from.shift(d);
         self.cn_origin.shift(d);
@@ -567,9 +652,6 @@ impl Shift for Product {
         self.cas.shift(d);
         self.collectors.shift(d);
         self.technology_area.shift(d);
-        if let Some(e) = self.export.as_mut() {
-            e.shift(d);
-        }
     }
 }
 
@@ -631,5 +713,45 @@ impl Shift for CatalogueTable {
         self.exporter.shift(d);
         self.as_of.shift(d);
         self.rules.shift(d);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// What a product costs inline, pinned: a million products are parsed
+    /// at once by `check` (README, Performance), so a field added inline
+    /// costs a megabyte per byte. Rarely set fields go in `ProductMore`.
+    #[test]
+    fn a_product_stays_small() {
+        assert_eq!(std::mem::size_of::<Product>(), 456);
+        assert_eq!(std::mem::size_of::<CompositionEntry>(), 56);
+    }
+
+    /// A product without a rarely set field allocates no `ProductMore`;
+    /// one with any reads it through `Deref`, and it moves with the table.
+    #[test]
+    fn rare_fields_are_boxed_only_when_given() {
+        let text = "[[product]]\nsku = \"A\"\nform = \"oxide\"\ncomposition = { Dy2O3 = 99.9 }\ndestination = \"DE\"\n\n\
+            [[product]]\nsku = \"B\"\nform = \"oxide\"\nmade_in = \"VN\"\nhs_code = \"2846901500\"\n";
+        let cat = crate::catalogue::parse(text);
+        let (a, b) = (&cat.products[0], &cat.products[1]);
+        assert!(a.more.0.is_none(), "{:?}", a.more);
+        assert!(a.made_in.is_none() && a.hs_code.is_none());
+        assert!(b.more.0.is_some());
+        assert_eq!(b.made_in.as_ref().map(|f| f.value.as_str()), Some("VN"));
+        assert_eq!(b.export_origin(), "VN");
+        let at = b.made_in.as_ref().map(|f| f.span.start());
+        let mut moved = (**b).clone();
+        moved.shift(10);
+        assert_eq!(
+            moved.made_in.as_ref().map(|f| f.span.start()),
+            at.map(|s| s + 10)
+        );
+        // An empty box reads and compares as none.
+        let mut c = (**a).clone();
+        c.more_mut();
+        assert_eq!(&c, &**a);
     }
 }

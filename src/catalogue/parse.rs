@@ -1463,11 +1463,11 @@ impl Reader<'_> {
             match percent {
                 Some(p) if p.is_finite() && (0.0..=100.0).contains(&p) => {
                     comp.entries.push(CompositionEntry {
-                        key: name,
+                        key: name.into_boxed_str(),
                         key_span: eks,
                         percent: p,
                         value_span: evs,
-                        shares,
+                        shares: shares.into_boxed_slice(),
                     });
                 }
                 _ => {
@@ -1697,70 +1697,66 @@ fn read_product(r: &mut Reader, t: &DeTable, header: Span, span: Span) -> Produc
         composition: r.composition(t),
         components: r.strings(t, "components"),
         mounting: r.enum_value(t, "mounting", Mounting::parse, &Mounting::names()),
+        ..Product::default()
+    };
+    let mut more = ProductMore {
         integrates: r.parts(t),
-        moulded: r.boolean(t, "moulded"),
-        calcined: r.boolean(t, "calcined"),
-        category: r.string(t, "category"),
-        hs_code: None,
-        control_code: None,
-        destination: None,
-        end_user: r.nonempty_string(t, "end_user"),
-        transfer: r.name(t, "transfer"),
-        purpose: r.name(t, "purpose"),
-        licence: r.nonempty_string(t, "licence"),
-        ship_date: r.date(t, "ship_date"),
-        made_in: None,
-        exported_from: None,
-        cn_origin: r.boolean(t, "cn_origin"),
-        cn_content_value: r.percent(t, "cn_content_value"),
-        cn_technology: r.boolean(t, "cn_technology"),
-        cas: r.cas(t),
-        collectors: r.strings(t, "collectors"),
-        technology_area: r.one_or_many(t, "technology_area").map(|f| {
-            let names = TechnologyArea::names();
-            let mut out = Vec::with_capacity(f.value.len());
-            for s in f.value {
-                match TechnologyArea::parse(&s.value) {
-                    Some(a) => out.push(Field {
-                        value: a,
-                        span: s.span,
-                        key: s.key,
-                    }),
-                    None => {
-                        let msg = enum_message("technology_area", &s.value, &names);
-                        let fix = ordered_choices(&s.value, &names);
-                        r.report_fix(
-                            "technology_area",
-                            Code::InvalidValue,
-                            s.span,
-                            msg,
-                            fix,
-                            true,
-                        );
-                    }
+        ..ProductMore::default()
+    };
+    p.moulded = r.boolean(t, "moulded");
+    p.calcined = r.boolean(t, "calcined");
+    more.category = r.string(t, "category");
+    p.end_user = r.nonempty_string(t, "end_user");
+    more.transfer = r.name(t, "transfer");
+    more.purpose = r.name(t, "purpose");
+    p.licence = r.nonempty_string(t, "licence");
+    p.ship_date = r.date(t, "ship_date");
+    more.cn_origin = r.boolean(t, "cn_origin");
+    more.cn_content_value = r.percent(t, "cn_content_value");
+    more.cn_technology = r.boolean(t, "cn_technology");
+    more.cas = r.cas(t);
+    more.collectors = r.strings(t, "collectors");
+    more.technology_area = r.one_or_many(t, "technology_area").map(|f| {
+        let names = TechnologyArea::names();
+        let mut out = Vec::with_capacity(f.value.len());
+        for s in f.value {
+            match TechnologyArea::parse(&s.value) {
+                Some(a) => out.push(Field {
+                    value: a,
+                    span: s.span,
+                    key: s.key,
+                }),
+                None => {
+                    let msg = enum_message("technology_area", &s.value, &names);
+                    let fix = ordered_choices(&s.value, &names);
+                    r.report_fix(
+                        "technology_area",
+                        Code::InvalidValue,
+                        s.span,
+                        msg,
+                        fix,
+                        true,
+                    );
                 }
             }
-            Field {
-                value: out,
-                span: f.span,
-                key: f.key,
-            }
-        }),
-        export: None,
-        broken: false,
-        invalid: Vec::new(),
-    };
+        }
+        Field {
+            value: out,
+            span: f.span,
+            key: f.key,
+        }
+    });
     p.export = r.export_facts(t).map(Box::new);
-    p.made_in = r.string(t, "made_in").and_then(|f| r.country("made_in", f));
-    p.exported_from = r
+    more.made_in = r.string(t, "made_in").and_then(|f| r.country("made_in", f));
+    more.exported_from = r
         .string(t, "exported_from")
         .and_then(|f| r.country("exported_from", f));
     p.destination = r
         .string(t, "destination")
         .and_then(|f| r.country("destination", f));
     // Checked by the engine against the pack's code grammar.
-    p.control_code = r.string(t, "control_code");
-    p.hs_code = match r.get(t, "hs_code") {
+    more.control_code = r.string(t, "control_code");
+    more.hs_code = match r.get(t, "hs_code") {
         Some((_, v)) if matches!(v.get_ref(), DeValue::Integer(_)) => {
             let vs = r.span(v.span());
             r.report("hs_code", Code::InvalidValue, vs, "`hs_code` must be a string of digits: quote it (\"8505111000\") so leading zeros survive".into());
@@ -1783,7 +1779,8 @@ fn read_product(r: &mut Reader, t: &DeTable, header: Span, span: Span) -> Produc
             }
         }),
     };
-    p.invalid = std::mem::take(&mut r.invalid);
+    p.set_more(more);
+    p.invalid = std::mem::take(&mut r.invalid).into();
     p
 }
 

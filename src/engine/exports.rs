@@ -49,7 +49,8 @@ pub struct Export {
     /// The licence it names (its own or, for a shipment, the product's).
     pub licence: Option<String>,
     pub quantity: Option<(f64, Unit)>,
-    pub value: Option<(f64, String)>,
+    /// Value and currency (boxed: few exports state one).
+    pub value: Option<Box<(f64, String)>>,
     /// Where findings on its amount are shown: the amount, else the licence
     /// reference in its own table, else its header.
     pub anchor: Span,
@@ -156,13 +157,20 @@ pub struct Ledger {
     pub exports: Vec<Export>,
     /// The exports of each file: `exports[first[f]..first[f + 1]]`.
     first: Vec<usize>,
-    /// Per export: the licence's use after it (when its licence has limits).
-    pub after: Vec<Option<Use>>,
-    findings: Vec<Vec<Finding>>,
+    /// Per export: the licence's use after it, for the exports whose
+    /// licence has limits (read it with [`Ledger::after`]).
+    after: FxHashMap<usize, Use>,
+    /// Per export with any: its balance findings.
+    findings: FxHashMap<usize, Vec<Finding>>,
     /// Balances of the licences used by exports, by licence id.
     pub balances: FxHashMap<String, Balance>,
-    /// Per product (file, index): its exports in order of date.
-    pub by_product: FxHashMap<(usize, usize), Vec<usize>>,
+    /// Per product (file, then index): its first export in order of use,
+    /// or [`END`]; the rest follow through `next` (read them with
+    /// [`Ledger::exports_of`]). Four bytes a product and an export: a
+    /// map of vectors was over a hundred bytes a product.
+    heads: Vec<Vec<u32>>,
+    /// Per export: the next export of its product in order of use, or [`END`].
+    next: Vec<u32>,
     /// Per licence id named by an export (found or not): its exports in
     /// order of use.
     groups: FxHashMap<String, Vec<usize>>,
@@ -173,6 +181,9 @@ pub struct Ledger {
     /// Per file: its numbers of products, licences and shipments.
     counts: Vec<[usize; 3]>,
 }
+
+/// The end of a product's list of exports.
+const END: u32 = u32::MAX;
 
 thread_local! {
     /// Exports walked by licence balances on this thread (the complexity
@@ -228,7 +239,7 @@ fn export_of(
                 date: ws.evaluation_date(f, p, opts),
                 licence: p.licence.as_ref().map(|x| x.value.clone()),
                 quantity: a.quantity(),
-                value: a.value().map(|(v, c)| (v, c.to_owned())),
+                value: a.value().map(|(v, c)| Box::new((v, c.to_owned()))),
                 anchor: amount_span(a)
                     .or(p.licence.as_ref().map(|x| x.span))
                     .unwrap_or(p.header),
@@ -271,7 +282,7 @@ fn shipment_export(ws: &Workspace, f: usize, i: usize) -> Option<Export> {
             .or(p.licence.as_ref())
             .map(|x| x.value.clone()),
         quantity,
-        value: value.map(|(v, c)| (v, c.to_owned())),
+        value: value.map(|(v, c)| Box::new((v, c.to_owned()))),
         anchor: amount_span(own)
             .or(s.licence.as_ref().map(|x| x.span))
             .unwrap_or(s.header),
@@ -289,6 +300,74 @@ impl Ledger {
         range.map(move |i| (i, &self.exports[i]))
     }
 
+    /// The exports of product `p` (file, index), in order of use.
+    pub fn exports_of(&self, p: (usize, usize)) -> impl Iterator<Item = usize> + '_ {
+        let mut at = self.head(p);
+        std::iter::from_fn(move || {
+            let i = usize::try_from(at).ok().filter(|_| at != END)?;
+            at = self.next.get(i).copied().unwrap_or(END);
+            Some(i)
+        })
+    }
+
+    /// Whether product `p` (file, index) is exported at all.
+    pub fn has_exports(&self, p: (usize, usize)) -> bool {
+        self.head(p) != END
+    }
+
+    /// The use of its licence after export `i`, when the licence has limits.
+    pub fn after(&self, i: usize) -> Option<&Use> {
+        self.after.get(&i)
+    }
+
+    fn head(&self, p: (usize, usize)) -> u32 {
+        self.heads
+            .get(p.0)
+            .and_then(|h| h.get(p.1))
+            .copied()
+            .unwrap_or(END)
+    }
+
+    /// Takes export `i` out of its product `p`'s list.
+    fn unlink(&mut self, p: (usize, usize), i: usize) {
+        let mut prev: Option<usize> = None;
+        let mut at = self.head(p);
+        while at != END && at as usize != i {
+            prev = Some(at as usize);
+            at = self.next[at as usize];
+        }
+        if at == END {
+            return;
+        }
+        let after = std::mem::replace(&mut self.next[i], END);
+        self.set_link(p, prev, after);
+    }
+
+    /// Puts export `i` into its product `p`'s list, in order of use.
+    fn link(&mut self, p: (usize, usize), i: usize) {
+        let key = order(&self.exports[i]);
+        let mut prev: Option<usize> = None;
+        let mut at = self.head(p);
+        while at != END && order(&self.exports[at as usize]) < key {
+            prev = Some(at as usize);
+            at = self.next[at as usize];
+        }
+        self.next[i] = at;
+        self.set_link(p, prev, i as u32);
+    }
+
+    /// Points product `p`'s list after `prev` (or its head) at `to`.
+    fn set_link(&mut self, p: (usize, usize), prev: Option<usize>, to: u32) {
+        match prev {
+            Some(j) => self.next[j] = to,
+            None => {
+                if let Some(h) = self.heads.get_mut(p.0).and_then(|h| h.get_mut(p.1)) {
+                    *h = to;
+                }
+            }
+        }
+    }
+
     /// The balance of the licence `id` (when some export uses it).
     pub fn balance(&self, id: &str) -> Option<&Balance> {
         self.balances.get(id)
@@ -297,10 +376,18 @@ impl Ledger {
     /// The ledger of a workspace (no classification involved).
     pub fn build(ws: &Workspace, opts: &Options) -> Ledger {
         let mut l = Ledger::default();
-        l.exports.reserve(
+        // At most one a product with a destination and one a shipment.
+        l.exports.reserve_exact(
             ws.files
                 .iter()
-                .map(|x| x.catalogue.shipments.len() + x.catalogue.products.len() / 4)
+                .map(|x| {
+                    let c = x.catalogue;
+                    c.shipments.len()
+                        + c.products
+                            .iter()
+                            .filter(|p| p.destination.is_some())
+                            .count()
+                })
                 .sum(),
         );
         for (f, input) in ws.files.iter().enumerate() {
@@ -312,14 +399,35 @@ impl Ledger {
         }
         l.first.push(l.exports.len());
         l.counts = counts(ws);
-        l.after = vec![None; l.exports.len()];
-        l.findings = vec![Vec::new(); l.exports.len()];
-        l.by_product.reserve(l.exports.len() / 2);
-        for (i, e) in l.exports.iter().enumerate() {
-            l.by_product.entry(e.product).or_default().push(i);
+        l.heads = l.counts.iter().map(|c| vec![END; c[0]]).collect();
+        l.next = vec![END; l.exports.len()];
+        // Each product's list in file order (built from the back), then in
+        // order of use where its exports are not already.
+        for i in (0..l.exports.len()).rev() {
+            let p = l.exports[i].product;
+            if let Some(head) = l.heads.get_mut(p.0).and_then(|h| h.get_mut(p.1)) {
+                l.next[i] = *head;
+                *head = i as u32;
+            }
         }
-        for v in l.by_product.values_mut() {
-            v.sort_by_key(|&i| order(&l.exports[i]));
+        for f in 0..l.heads.len() {
+            for pi in 0..l.heads[f].len() {
+                let first = l.heads[f][pi];
+                if first == END || l.next[first as usize] == END {
+                    continue;
+                }
+                let mut list: Vec<usize> = l.exports_of((f, pi)).collect();
+                if list.is_sorted_by_key(|&i| order(&l.exports[i])) {
+                    continue;
+                }
+                list.sort_by_key(|&i| order(&l.exports[i]));
+                let mut slot = END;
+                for &i in list.iter().rev() {
+                    l.next[i] = slot;
+                    slot = i as u32;
+                }
+                l.heads[f][pi] = slot;
+            }
         }
         let mut groups: FxHashMap<String, Vec<usize>> = FxHashMap::default();
         for (i, e) in l.exports.iter().enumerate() {
@@ -347,8 +455,8 @@ impl Ledger {
             return;
         };
         for &i in members {
-            self.after[i] = None;
-            self.findings[i] = Vec::new();
+            self.after.remove(&i);
+            self.findings.remove(&i);
         }
         let Some((lf, lat)) = ws.licence_place(id) else {
             return;
@@ -477,18 +585,11 @@ impl Ledger {
                 && old.quantity == new.quantity
                 && old.value == new.value;
             if old.product != new.product || old.date != new.date {
-                if let Some(v) = self.by_product.get_mut(&old.product) {
-                    v.retain(|&j| j != i);
-                    if v.is_empty() {
-                        self.by_product.remove(&old.product);
-                    }
-                }
-                let exports = &self.exports;
-                let v = self.by_product.entry(new.product).or_default();
-                v.retain(|&j| j != i);
-                let k = v.partition_point(|&j| order(&exports[j]) < order(&exports[i]));
-                v.insert(k, i);
+                let new_product = new.product;
+                self.unlink(old.product, i);
+                self.link(new_product, i);
             }
+            let new = &self.exports[i];
             if old.licence != new.licence || old.date != new.date {
                 if let Some(id) = &old.licence {
                     if let Some(v) = self.groups.get_mut(id) {
@@ -504,8 +605,8 @@ impl Ledger {
                 }
             }
             if !same {
-                self.after[i] = None;
-                self.findings[i] = Vec::new();
+                self.after.remove(&i);
+                self.findings.remove(&i);
                 ids.extend(old.licence);
                 ids.extend(self.exports[i].licence.clone());
             }
@@ -586,7 +687,7 @@ impl Ledger {
             }
             if let (Some((limit, currency)), Some(u)) = (&b.value_limit, used.value.as_mut()) {
                 let before = *u;
-                match &e.value {
+                match e.value.as_deref() {
                     Some((v, c)) if c == currency => {
                         *u += v;
                         found.extend(limit_finding(
@@ -622,9 +723,11 @@ impl Ledger {
                 }
             }
             if b.quantity_limit.is_some() || b.value_limit.is_some() {
-                self.after[i] = Some(used.clone());
+                self.after.insert(i, used.clone());
             }
-            self.findings[i] = found;
+            if !found.is_empty() {
+                self.findings.insert(i, found);
+            }
         }
         b.used = used;
     }
@@ -636,9 +739,9 @@ impl Ledger {
         type Shared = (Option<crate::diagnostic::SourceRef>, Related);
         let mut shared: FxHashMap<&str, Shared> = FxHashMap::default();
         for (i, e) in self.of_file(f) {
-            if self.findings[i].is_empty() {
+            let Some(findings) = self.findings.get(&i) else {
                 continue;
-            }
+            };
             let sku = ws.get(e.product).sku_str();
             let b = e.licence.as_deref().and_then(|id| {
                 if !shared.contains_key(id) {
@@ -658,7 +761,7 @@ impl Ledger {
                 }
                 shared.get(id)
             });
-            for x in &self.findings[i] {
+            for x in findings {
                 let mut d = Diagnostic::new(x.code, e.anchor, x.message.clone())
                     .with_sku(sku)
                     .with_source(b.and_then(|b| b.0.clone()));
@@ -883,17 +986,20 @@ fn as_product(s: &Shipment, p: &Product) -> (Product, bool) {
             key: s.header,
         })
     });
-    let view = Product {
+    let mut view = Product {
         header: s.header,
         span: s.span,
         sku: s.sku.clone(),
         destination: s.destination.clone().or_else(|| p.destination.clone()),
         end_user: s.end_user.clone().or_else(|| p.end_user.clone()),
-        transfer: s.transfer.clone().or_else(|| p.transfer.clone()),
-        purpose: s.purpose.clone().or_else(|| p.purpose.clone()),
         licence,
         ..Product::default()
     };
+    view.set_more(crate::catalogue::ProductMore {
+        transfer: s.transfer.clone().or_else(|| p.transfer.clone()),
+        purpose: s.purpose.clone().or_else(|| p.purpose.clone()),
+        ..Default::default()
+    });
     (view, inherited)
 }
 
@@ -1197,14 +1303,14 @@ pub fn licence_markdown(l: &Licence, ledger: &Ledger, label: impl Fn(&Export) ->
         let e = &ledger.exports[i];
         let amount = [
             e.quantity.map(|(q, u)| format!("{} {u}", num(q))),
-            e.value.as_ref().map(|(v, c)| format!("{} {c}", num(*v))),
+            e.value.as_deref().map(|(v, c)| format!("{} {c}", num(*v))),
         ]
         .into_iter()
         .flatten()
         .collect::<Vec<_>>()
         .join(", ");
-        let after = ledger.after[i]
-            .as_ref()
+        let after = ledger
+            .after(i)
             .and_then(|u| b.share(u))
             .map(|s| format!(" → {} %", num(s)))
             .unwrap_or_default();
@@ -1233,6 +1339,63 @@ pub fn left_line(ledger: &Ledger, id: &str) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Each product's exports are listed in order of use (date, then
+    /// place), whatever order the file writes them in; moving one to
+    /// another date or product keeps every list in that order.
+    #[test]
+    fn a_products_exports_are_listed_in_order_of_use() {
+        let text = "[[product]]\nsku = \"A\"\nform = \"oxide\"\ndestination = \"DE\"\nship_date = 2026-03-01\n\n\
+            [[product]]\nsku = \"B\"\nform = \"oxide\"\n\n\
+            [[shipment]]\nsku = \"A\"\nship_date = 2026-05-01\n\n\
+            [[shipment]]\nsku = \"B\"\nship_date = 2026-04-01\n\n\
+            [[shipment]]\nsku = \"A\"\nship_date = 2026-01-01\n\n\
+            [[shipment]]\nsku = \"A\"\nship_date = 2026-03-01\n";
+        let cat = crate::catalogue::parse(text);
+        let ws = super::super::Analysis::new()
+            .file(&cat, RulePack::embedded())
+            .build();
+        let d = jiff::civil::date(2026, 6, 1);
+        let opts = Options {
+            as_of: Some(d),
+            today: d,
+            explain: false,
+        };
+        let mut l = Ledger::build(&ws, &opts);
+        let dates = |l: &Ledger, p| -> Vec<String> {
+            l.exports_of((0, p))
+                .map(|i| format!("{}", l.exports[i].date))
+                .collect()
+        };
+        assert_eq!(
+            dates(&l, 0),
+            ["2026-01-01", "2026-03-01", "2026-03-01", "2026-05-01"]
+        );
+        // Equal dates: the product's own export (first in the file) first.
+        let first_march = l.exports_of((0, 0)).nth(1).map(|i| l.exports[i].source);
+        assert_eq!(first_march, Some(Source::Product(0)));
+        assert_eq!(dates(&l, 1), ["2026-04-01"]);
+        // No licence with limits, no findings: nothing kept per export.
+        assert!(l.after.is_empty() && l.findings.is_empty());
+        assert!(l.has_exports((0, 1)) && !l.has_exports((0, 2)) && !l.has_exports((1, 0)));
+        // The January shipment of A moves to B in July, as an update does.
+        let i = l
+            .exports
+            .iter()
+            .position(|e| e.date == jiff::civil::date(2026, 1, 1))
+            .unwrap();
+        l.unlink((0, 0), i);
+        l.exports[i].product = (0, 1);
+        l.exports[i].date = jiff::civil::date(2026, 7, 1);
+        l.link((0, 1), i);
+        assert_eq!(dates(&l, 0), ["2026-03-01", "2026-03-01", "2026-05-01"]);
+        assert_eq!(dates(&l, 1), ["2026-04-01", "2026-07-01"]);
+        // Unlinking what a list does not hold changes nothing.
+        l.unlink((0, 0), i);
+        assert_eq!(dates(&l, 0), ["2026-03-01", "2026-03-01", "2026-05-01"]);
+        // What an export costs inline, pinned (a million at `check` scale).
+        assert_eq!(std::mem::size_of::<Export>(), 112);
+    }
 
     #[test]
     fn mass_units_convert_and_pieces_do_not() {

@@ -84,11 +84,9 @@ pub fn of_product(run: &Run, file: usize, index: usize) -> Vec<ExportJson<'_>> {
     let Some(ledger) = run.results.get(file).and_then(|r| r.ledger.as_deref()) else {
         return Vec::new();
     };
-    let Some(list) = ledger.by_product.get(&(file, index)) else {
-        return Vec::new();
-    };
-    list.iter()
-        .filter_map(|&i| {
+    ledger
+        .exports_of((file, index))
+        .filter_map(|i| {
             let e = &ledger.exports[i];
             let f: &LoadedFile = run.files.get(e.file)?;
             let (kind, header) = match e.source {
@@ -106,9 +104,7 @@ pub fn of_product(run: &Run, file: usize, index: usize) -> Vec<ExportJson<'_>> {
                 value: e.value.as_ref().map(|v| v.0),
                 currency: e.value.as_ref().map(|v| v.1.as_str()),
                 licence: e.licence.as_deref(),
-                licence_use: balance
-                    .zip(ledger.after[i].as_ref())
-                    .map(|(b, u)| UseJson::of(b, u)),
+                licence_use: balance.zip(ledger.after(i)).map(|(b, u)| UseJson::of(b, u)),
             })
         })
         .collect()

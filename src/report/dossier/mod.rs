@@ -513,7 +513,7 @@ pub fn exports(run: &Run) -> (Vec<Export<'_>>, Vec<Left>) {
             };
             if p.destination.is_some()
                 || res.verdict() != Verdict::Controlled
-                || ledger.by_product.contains_key(&(fi, res.index))
+                || ledger.has_exports((fi, res.index))
             {
                 continue;
             }
