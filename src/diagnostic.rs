@@ -192,13 +192,67 @@ pub struct FixData {
     pub quote: bool,
 }
 
+/// Why a rule asks what a diagnostic's message asks (what a licence
+/// application needs, what a licence type covers): the same text for every
+/// diagnostic of its code under one rule pack, so it is built once and
+/// shared ([`shared`]), not copied into each diagnostic. The language server
+/// sends the short message and shows this in the hover on the diagnostic;
+/// `check` prints the full text ([`Diagnostic::full_message`]), which is the
+/// message with this inserted at `at`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Explanation {
+    /// Where the text goes in the full message: a byte offset into the
+    /// message (at its end, or at a character boundary, when not one).
+    pub at: u32,
+    /// The text as inserted, with its joining punctuation (`": every
+    /// export of a controlled item … needs …"`).
+    pub text: Arc<str>,
+}
+
+impl Explanation {
+    /// The explanation as a sentence of its own (the joining punctuation
+    /// removed), for a hover.
+    pub fn sentence(&self) -> &str {
+        self.text.trim_start_matches([':', ';', ',', '.', ' '])
+    }
+}
+
+/// The shared text for `key` under the rule pack with digest `pack`: made by
+/// `make` the first time, the same `Arc` after that (so a million
+/// diagnostics of one code hold one copy). Packs are few; the cache is
+/// emptied if it ever holds more than a few hundred texts.
+pub fn shared(pack: &str, key: &str, make: impl FnOnce() -> String) -> Arc<str> {
+    use std::collections::HashMap;
+    use std::sync::{Mutex, OnceLock};
+    type Cache = HashMap<String, HashMap<String, Arc<str>>>;
+    static CACHE: OnceLock<Mutex<Cache>> = OnceLock::new();
+    let cache = CACHE.get_or_init(Default::default);
+    // A poisoned lock only means another thread panicked while inserting:
+    // the map is still a valid map.
+    let mut map = cache.lock().unwrap_or_else(|e| e.into_inner());
+    if let Some(t) = map.get(pack).and_then(|m| m.get(key)) {
+        return t.clone();
+    }
+    if map.values().map(HashMap::len).sum::<usize>() >= 512 {
+        map.clear();
+    }
+    let t: Arc<str> = make().into();
+    map.entry(pack.to_owned())
+        .or_default()
+        .insert(key.to_owned(), t.clone());
+    t
+}
+
 /// A finding at a span of one file.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Diagnostic {
     pub code: Code,
     pub severity: Severity,
     pub span: Span,
+    /// What is wrong and what to do: short, as the editor shows it.
     pub message: String,
+    /// Why, shared by the diagnostics of its code (see [`Explanation`]).
+    pub explanation: Option<Explanation>,
     pub sku: Option<String>,
     pub source: Option<SourceRef>,
     pub related: Vec<Related>,
@@ -212,11 +266,38 @@ impl Diagnostic {
             severity: code.default_severity(),
             span,
             message: message.into(),
+            explanation: None,
             sku: None,
             source: None,
             related: Vec::new(),
             fix: FixData::default(),
         }
+    }
+    /// The message with `text` inserted at byte `at` in its full form
+    /// (`check`'s), the editor showing the message alone.
+    pub fn with_explanation(mut self, at: usize, text: Arc<str>) -> Self {
+        self.explanation = Some(Explanation {
+            at: u32::try_from(at).unwrap_or(u32::MAX),
+            text,
+        });
+        self
+    }
+    /// The full text: the message with its explanation in place, as `check`
+    /// prints it (borrowed when there is no explanation).
+    pub fn full_message(&self) -> std::borrow::Cow<'_, str> {
+        let Some(e) = &self.explanation else {
+            return std::borrow::Cow::Borrowed(&self.message);
+        };
+        let mut at = (e.at as usize).min(self.message.len());
+        while !self.message.is_char_boundary(at) {
+            at -= 1;
+        }
+        let (head, tail) = self.message.split_at(at);
+        let mut s = String::with_capacity(self.message.len() + e.text.len());
+        s.push_str(head);
+        s.push_str(&e.text);
+        s.push_str(tail);
+        std::borrow::Cow::Owned(s)
     }
     pub fn with_sku(mut self, sku: Option<&str>) -> Self {
         self.sku = sku.map(str::to_owned);

@@ -14,7 +14,7 @@
 
 use super::state::FileView;
 use crate::catalogue::{TableKind, format};
-use crate::diagnostic::{Code, Diagnostic, Severity};
+use crate::diagnostic::{Code, Diagnostic, Severity, SourceRef};
 use crate::text::{Encoding, LineIndex, Span};
 use std::collections::HashMap;
 use tower_lsp::lsp_types::{self as lsp, Url};
@@ -93,11 +93,17 @@ pub fn diagnostic(
             ))
             .ok()
         });
-    // Errors and warnings carry their source in the text (the Problems list);
-    // the information and hint marks on every product link to it
-    // (`codeDescription`) and their hovers cite it: the message stays short.
+    // The message says what is wrong and what to do. Why (the explanation
+    // its code shares) and the full citation are in the hover on the
+    // diagnostic's range and behind its link (`codeDescription`): every byte
+    // here is re-sent on each keystroke. Errors and warnings still name
+    // their legal basis in the text, shortly (the instrument without its
+    // description, and the article), so a Problems list read or exported
+    // without hovering keeps it.
     let message = match &d.source {
-        Some(s) if sev <= Severity::Warning => format!("{}\nSource: {}", d.message, s.cite()),
+        Some(s) if sev <= Severity::Warning => {
+            format!("{}\nSource: {}", d.message, short_cite(s))
+        }
         _ => d.message.clone(),
     };
     lsp::Diagnostic {
@@ -112,6 +118,24 @@ pub fn diagnostic(
         // Quick-fix data only where there is a fix: every byte is re-sent on each keystroke.
         data: (!d.fix.replacements.is_empty())
             .then(|| serde_json::json!({ "sku": d.sku, "replacements": d.fix.replacements, "quote": d.fix.quote })),
+    }
+}
+
+/// A citation for the diagnostic's text: the instrument's title without its
+/// parenthesised description ("Regulations on Export Control of Dual-Use
+/// Items (State Council Decree 792)" → "Regulations on Export Control of
+/// Dual-Use Items"), then the article whole (its caveats included). The
+/// hover gives the full citation with its link.
+pub fn short_cite(s: &SourceRef) -> String {
+    let title = s.instrument.trim();
+    let title = match title.find(" (") {
+        Some(at) if at > 0 => &title[..at],
+        _ => title,
+    };
+    if s.article.is_empty() {
+        title.to_string()
+    } else {
+        format!("{title}, {}", s.article)
     }
 }
 

@@ -1326,6 +1326,7 @@ fn same_but_spans(a: &Diagnostic, b: &Diagnostic) -> bool {
         severity,
         span: _,
         message,
+        explanation,
         sku,
         source,
         related,
@@ -1334,6 +1335,7 @@ fn same_but_spans(a: &Diagnostic, b: &Diagnostic) -> bool {
     *code == b.code
         && *severity == b.severity
         && *message == b.message
+        && *explanation == b.explanation
         && *sku == b.sku
         && *source == b.source
         && *fix == b.fix
