@@ -617,6 +617,55 @@ mod tests {
         assert_eq!((hit, work), (None, 1));
     }
 
+    /// `check`'s text is the message with the explanation in place; the
+    /// message alone is what the editor gets.
+    #[test]
+    fn full_message_inserts_the_explanation() {
+        let why: Arc<str> = ": because the pack says so".into();
+        let d = Diagnostic::new(Code::MissingLicence, Span::new(0, 1), "no licence. Set one")
+            .with_explanation("no licence".len(), why.clone());
+        assert_eq!(
+            d.full_message(),
+            "no licence: because the pack says so. Set one"
+        );
+        assert_eq!(d.message, "no licence. Set one");
+        assert_eq!(
+            d.explanation.as_ref().map(|e| e.sentence()),
+            Some("because the pack says so")
+        );
+        // Past the end: appended; inside a character: before it (never a panic).
+        let end = Diagnostic::new(Code::MissingLicence, Span::new(0, 1), "é")
+            .with_explanation(usize::MAX, why.clone());
+        assert_eq!(end.full_message(), "é: because the pack says so");
+        let mid =
+            Diagnostic::new(Code::MissingLicence, Span::new(0, 1), "é").with_explanation(1, why);
+        assert_eq!(mid.full_message(), ": because the pack says soé");
+        // No explanation: the message itself, borrowed.
+        let plain = Diagnostic::new(Code::MissingLicence, Span::new(0, 1), "m");
+        assert!(matches!(
+            plain.full_message(),
+            std::borrow::Cow::Borrowed("m")
+        ));
+    }
+
+    /// A text is built once per pack and key, then shared.
+    #[test]
+    fn shared_texts_are_one_copy_per_pack_and_key() {
+        let mut made = 0;
+        let a = shared("test-pack-a", "k", || {
+            made += 1;
+            "x".into()
+        });
+        let b = shared("test-pack-a", "k", || {
+            made += 1;
+            "y".into()
+        });
+        assert!(Arc::ptr_eq(&a, &b));
+        assert_eq!(made, 1);
+        let c = shared("test-pack-b", "k", || "z".into());
+        assert_eq!(&*c, "z", "another pack, another text");
+    }
+
     #[test]
     fn nearest_finds_typos_and_rejects_strangers() {
         assert_eq!(nearest("licnce", ["licence", "sku"]), Some("licence"));

@@ -29,7 +29,10 @@ pub fn licence_diagnostics(pack: &RulePack, l: &Licence, out: &mut Vec<Diagnosti
             if e.value > max {
                 let head = format!(
                     "{} runs {} to {}, longer than the {years} year{} its type allows (latest expiry {max}).",
-                    rule.name, i.value, e.value, if years == 1 { "" } else { "s" }
+                    rule.name,
+                    i.value,
+                    e.value,
+                    if years == 1 { "" } else { "s" }
                 );
                 out.push(
                     Diagnostic::new(
@@ -146,6 +149,68 @@ pub fn every_export_needs(pack: &RulePack) -> std::sync::Arc<str> {
             every_type(pack),
         )
     })
+}
+
+/// Why diagnostics of `code` ask what they ask under `pack` on `date`, with
+/// the source of each reason: the explanations their short messages leave
+/// out (the editor shows them in the hover; `check` prints them in the
+/// message; `explain CODE` lists them). Empty for a code without one.
+pub fn explanations(
+    pack: &RulePack,
+    code: Code,
+    date: Date,
+) -> Vec<(String, Option<crate::diagnostic::SourceRef>)> {
+    let sentence =
+        |t: std::sync::Arc<str>| t.trim_start_matches([':', ';', ',', '.', ' ']).to_string();
+    let rule = |r: &LicenceRule| {
+        (
+            format!("{}: {}", r.name, r.explanation),
+            Some(pack.source(r.instrument, &r.article)),
+        )
+    };
+    match code {
+        Code::MissingLicence => vec![(
+            sentence(every_export_needs(pack)),
+            Some(pack.transfer_sourceref()),
+        )],
+        Code::MissingEndUseEvidence => vec![(
+            sentence(super::exports::application_needs(pack)),
+            Some(pack.transfer_sourceref()),
+        )],
+        Code::LicenceValidityTooLong => pack
+            .licence_rules
+            .iter()
+            .filter(|r| r.max_validity_years.is_some())
+            .map(rule)
+            .collect(),
+        Code::IndividualLicenceMultipleEndUsers => pack
+            .licence_rules
+            .iter()
+            .filter(|r| r.end_users == EndUserRule::ExactlyOne)
+            .map(rule)
+            .collect(),
+        Code::CertificatePurposeUnusual => pack
+            .licence_rules
+            .iter()
+            .filter(|r| r.purposes.is_some())
+            .map(rule)
+            .collect(),
+        Code::UnconfirmedStatus => (0..pack.instruments.len())
+            .filter_map(|i| {
+                let status = pack.instruments[i].status(date);
+                let text = pack.assumption_text(i, status)?;
+                let by = match status {
+                    crate::rules::Status::Unconfirmed { by, .. } => by,
+                    _ => i,
+                };
+                Some((
+                    text,
+                    Some(pack.source(by, &std::sync::Arc::from("scheduled end of the suspension"))),
+                ))
+            })
+            .collect(),
+        _ => Vec::new(),
+    }
 }
 
 /// "an individual licence, a general licence or an export certificate".

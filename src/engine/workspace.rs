@@ -773,7 +773,11 @@ impl<'a> Workspace<'a> {
                 let head = format!(
                     "verdict {}{} rests on {}{rests}, whose status on {date} no source confirms.",
                     c.verdict.as_str(),
-                    if c.codes.is_empty() { String::new() } else { format!(" {}", c.codes.join(", ")) },
+                    if c.codes.is_empty() {
+                        String::new()
+                    } else {
+                        format!(" {}", c.codes.join(", "))
+                    },
                     inst.title,
                 );
                 out.push(

@@ -391,6 +391,35 @@ mod tests {
         assert_eq!(l.tags, Some(vec![lsp::DiagnosticTag::UNNECESSARY]));
         assert_eq!(l.related_information.map(|r| r.len()), Some(1));
         assert_eq!(l.data, None, "no fix, no data");
+        // An error with a source: the message, then a short citation; the
+        // explanation is left to the hover.
+        let src = SourceRef {
+            instrument:
+                "Regulations on Export Control of Dual-Use Items (State Council Decree 792)".into(),
+            article: "Arts. 18-20 (exact split unverified)".into(),
+            url: "http://example.org/reg".into(),
+        };
+        let e = Diagnostic::new(Code::MissingLicence, Span::new(0, 1), "no licence. Set one")
+            .with_explanation(10, ": every export needs one".into())
+            .with_source(Some(src.clone()));
+        let l = diagnostic(&e, Severity::Error, lsp::Range::default(), vec![]);
+        assert_eq!(
+            l.message,
+            "no licence. Set one\nSource: Regulations on Export Control of Dual-Use Items, Arts. 18-20 (exact split unverified)"
+        );
+        assert_eq!(
+            l.code_description.map(|c| c.href.to_string()),
+            Some("http://example.org/reg".into())
+        );
+        // Hints and information marks: no citation in the text (the link has it).
+        let h = diagnostic(&e, Severity::Hint, lsp::Range::default(), vec![]);
+        assert_eq!(h.message, "no licence. Set one");
+        let bare = SourceRef {
+            instrument: "(odd) title".into(),
+            article: "".into(),
+            url: "".into(),
+        };
+        assert_eq!(short_cite(&bare), "(odd) title");
         let long = "x".repeat(5000);
         let e = config_error(Code::RulePackError, &long);
         assert!(e.message.len() < 1100 && e.message.ends_with("(5000 bytes in all)"));

@@ -56,9 +56,8 @@ pub fn hover(st: &State, uri: &Url, pos: Position) -> Option<Hover> {
     };
     let only_notes = || {
         let (md, range) = with_notes(String::new(), None);
-        (!md.is_empty()).then(|| {
-            proto::hover(md, range.map(|s| proto::file_range(&f, s, st.encoding)))
-        })
+        (!md.is_empty())
+            .then(|| proto::hover(md, range.map(|s| proto::file_range(&f, s, st.encoding))))
     };
     let cat = f.catalogue;
     let Some(t) = table_at(cat, offset) else {
