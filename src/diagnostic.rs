@@ -197,34 +197,27 @@ pub struct FixData {
 /// diagnostic of its code under one rule pack, so it is built once and
 /// shared ([`shared`]), not copied into each diagnostic. The language server
 /// sends the short message and shows this in the hover on the diagnostic;
-/// `check` prints the full text ([`Diagnostic::full_message`]), which is the
-/// message with this inserted at `at`.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Explanation {
-    /// Where the text goes in the full message: a byte offset into the
-    /// message (at its end, or at a character boundary, when not one).
-    pub at: u32,
-    /// The text as inserted, with its joining punctuation (`": every
-    /// export of a controlled item … needs …"`).
-    pub text: Arc<str>,
-}
+/// `check` prints the full text ([`Diagnostic::full_message`]): the message
+/// with this inserted at [`Diagnostic::explanation_at`]. The text is as
+/// inserted, with its joining punctuation (`": every export of a
+/// controlled item … needs …"`). A thin pointer: 8 bytes in every
+/// diagnostic, explained or not.
+pub type Explanation = Arc<String>;
 
-impl Explanation {
-    /// The explanation as a sentence of its own (the joining punctuation
-    /// removed), for a hover.
-    pub fn sentence(&self) -> &str {
-        self.text.trim_start_matches([':', ';', ',', '.', ' '])
-    }
+/// An explanation as a sentence of its own (the joining punctuation
+/// removed), for a hover or `explain`.
+pub fn sentence(text: &str) -> &str {
+    text.trim_start_matches([':', ';', ',', '.', ' '])
 }
 
 /// The shared text for `key` under the rule pack with digest `pack`: made by
 /// `make` the first time, the same `Arc` after that (so a million
 /// diagnostics of one code hold one copy). Packs are few; the cache is
 /// emptied if it ever holds more than a few hundred texts.
-pub fn shared(pack: &str, key: &str, make: impl FnOnce() -> String) -> Arc<str> {
+pub fn shared(pack: &str, key: &str, make: impl FnOnce() -> String) -> Explanation {
     use std::collections::HashMap;
     use std::sync::{Mutex, OnceLock};
-    type Cache = HashMap<String, HashMap<String, Arc<str>>>;
+    type Cache = HashMap<String, HashMap<String, Explanation>>;
     static CACHE: OnceLock<Mutex<Cache>> = OnceLock::new();
     let cache = CACHE.get_or_init(Default::default);
     // A poisoned lock only means another thread panicked while inserting:
@@ -236,7 +229,7 @@ pub fn shared(pack: &str, key: &str, make: impl FnOnce() -> String) -> Arc<str> 
     if map.values().map(HashMap::len).sum::<usize>() >= 512 {
         map.clear();
     }
-    let t: Arc<str> = make().into();
+    let t = Arc::new(make());
     map.entry(pack.to_owned())
         .or_default()
         .insert(key.to_owned(), t.clone());
@@ -253,6 +246,9 @@ pub struct Diagnostic {
     pub message: String,
     /// Why, shared by the diagnostics of its code (see [`Explanation`]).
     pub explanation: Option<Explanation>,
+    /// Where the explanation goes in the full text: a byte offset into
+    /// `message` (its end, or the character boundary before, when not one).
+    pub explanation_at: u32,
     pub sku: Option<String>,
     pub source: Option<SourceRef>,
     pub related: Vec<Related>,
@@ -267,6 +263,7 @@ impl Diagnostic {
             span,
             message: message.into(),
             explanation: None,
+            explanation_at: 0,
             sku: None,
             source: None,
             related: Vec::new(),
@@ -275,12 +272,14 @@ impl Diagnostic {
     }
     /// The message with `text` inserted at byte `at` in its full form
     /// (`check`'s), the editor showing the message alone.
-    pub fn with_explanation(mut self, at: usize, text: Arc<str>) -> Self {
-        self.explanation = Some(Explanation {
-            at: u32::try_from(at).unwrap_or(u32::MAX),
-            text,
-        });
+    pub fn with_explanation(mut self, at: usize, text: Explanation) -> Self {
+        self.explanation = Some(text);
+        self.explanation_at = u32::try_from(at).unwrap_or(u32::MAX);
         self
+    }
+    /// The explanation as a sentence of its own, for a hover.
+    pub fn explanation_sentence(&self) -> Option<&str> {
+        self.explanation.as_deref().map(|t| sentence(t))
     }
     /// The full text: the message with its explanation in place, as `check`
     /// prints it (borrowed when there is no explanation).
@@ -288,14 +287,14 @@ impl Diagnostic {
         let Some(e) = &self.explanation else {
             return std::borrow::Cow::Borrowed(&self.message);
         };
-        let mut at = (e.at as usize).min(self.message.len());
+        let mut at = (self.explanation_at as usize).min(self.message.len());
         while !self.message.is_char_boundary(at) {
             at -= 1;
         }
         let (head, tail) = self.message.split_at(at);
-        let mut s = String::with_capacity(self.message.len() + e.text.len());
+        let mut s = String::with_capacity(self.message.len() + e.len());
         s.push_str(head);
-        s.push_str(&e.text);
+        s.push_str(e);
         s.push_str(tail);
         std::borrow::Cow::Owned(s)
     }
@@ -621,7 +620,7 @@ mod tests {
     /// message alone is what the editor gets.
     #[test]
     fn full_message_inserts_the_explanation() {
-        let why: Arc<str> = ": because the pack says so".into();
+        let why: Explanation = Arc::new(": because the pack says so".into());
         let d = Diagnostic::new(Code::MissingLicence, Span::new(0, 1), "no licence. Set one")
             .with_explanation("no licence".len(), why.clone());
         assert_eq!(
@@ -629,10 +628,7 @@ mod tests {
             "no licence: because the pack says so. Set one"
         );
         assert_eq!(d.message, "no licence. Set one");
-        assert_eq!(
-            d.explanation.as_ref().map(|e| e.sentence()),
-            Some("because the pack says so")
-        );
+        assert_eq!(d.explanation_sentence(), Some("because the pack says so"));
         // Past the end: appended; inside a character: before it (never a panic).
         let end = Diagnostic::new(Code::MissingLicence, Span::new(0, 1), "é")
             .with_explanation(usize::MAX, why.clone());
@@ -663,7 +659,9 @@ mod tests {
         assert!(Arc::ptr_eq(&a, &b));
         assert_eq!(made, 1);
         let c = shared("test-pack-b", "k", || "z".into());
-        assert_eq!(&*c, "z", "another pack, another text");
+        assert_eq!(c.as_str(), "z", "another pack, another text");
+        // Every diagnostic pays 8 bytes for its explanation, not 24.
+        assert_eq!(std::mem::size_of::<Option<Explanation>>(), 8);
     }
 
     #[test]

@@ -1367,7 +1367,7 @@ fn explanations_are_shared_between_diagnostics() {
             .diags()
             .into_iter()
             .filter(|d| d.code == code)
-            .filter_map(|d| d.explanation.as_ref().map(|e| e.text.clone()))
+            .filter_map(|d| d.explanation.clone())
             .collect();
         assert_eq!(found.len(), 3, "{code:?}");
         assert!(

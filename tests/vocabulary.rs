@@ -318,7 +318,7 @@ fn end_use_evidence_names_the_packs_regulator_and_invents_no_period() {
     assert!(!full.contains("MOFCOM"), "{full}");
     // The explanation is the pack's, shared: the embedded pack's says
     // what MOFCOM needs; this one invents nothing.
-    let why = d.explanation.as_ref().map(|e| e.sentence()).unwrap_or("");
+    let why = d.explanation_sentence().unwrap_or("");
     assert_eq!(
         why,
         "a licence application to the competent authority of the Member State needs them"

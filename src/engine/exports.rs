@@ -830,7 +830,7 @@ pub fn end_use_evidence(
 /// What a licence application needs, as the pack says it (`": a licence
 /// application to MOFCOM needs …; MOFCOM decides within 45 working days"`):
 /// `missing-end-use-evidence`'s explanation, one copy per pack.
-pub fn application_needs(pack: &RulePack) -> std::sync::Arc<str> {
+pub fn application_needs(pack: &RulePack) -> crate::diagnostic::Explanation {
     crate::diagnostic::shared(&pack.sha256, "application-needs", || {
         let v = &pack.vocab;
         let mut s = match &v.application_needs {

@@ -109,7 +109,7 @@ fn rule_explanation(
     rule: &LicenceRule,
     before: &str,
     after: &str,
-) -> std::sync::Arc<str> {
+) -> crate::diagnostic::Explanation {
     let key = format!("licence-rule/{}/{before}/{after}", rule.kind.as_str());
     crate::diagnostic::shared(&pack.sha256, &key, || {
         format!("{before}{}{after}", rule.explanation)
@@ -133,7 +133,7 @@ fn several_end_users(pack: &RulePack) -> String {
 /// `missing-licence`'s explanation, one copy per pack: ": every export of
 /// a controlled item, whether trade, gift, …, needs an individual licence,
 /// a general licence or an export certificate".
-pub fn every_export_needs(pack: &RulePack) -> std::sync::Arc<str> {
+pub fn every_export_needs(pack: &RulePack) -> crate::diagnostic::Explanation {
     crate::diagnostic::shared(&pack.sha256, "every-export-needs", || {
         format!(
             ": every export of a controlled item, whether {}, needs {}",
@@ -160,8 +160,7 @@ pub fn explanations(
     code: Code,
     date: Date,
 ) -> Vec<(String, Option<crate::diagnostic::SourceRef>)> {
-    let sentence =
-        |t: std::sync::Arc<str>| t.trim_start_matches([':', ';', ',', '.', ' ']).to_string();
+    let sentence = |t: crate::diagnostic::Explanation| crate::diagnostic::sentence(&t).to_string();
     let rule = |r: &LicenceRule| {
         (
             format!("{}: {}", r.name, r.explanation),

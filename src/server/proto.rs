@@ -400,7 +400,7 @@ mod tests {
             url: "http://example.org/reg".into(),
         };
         let e = Diagnostic::new(Code::MissingLicence, Span::new(0, 1), "no licence. Set one")
-            .with_explanation(10, ": every export needs one".into())
+            .with_explanation(10, std::sync::Arc::new(": every export needs one".into()))
             .with_source(Some(src.clone()));
         let l = diagnostic(&e, Severity::Error, lsp::Range::default(), vec![]);
         assert_eq!(

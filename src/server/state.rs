@@ -1327,6 +1327,7 @@ fn same_but_spans(a: &Diagnostic, b: &Diagnostic) -> bool {
         span: _,
         message,
         explanation,
+        explanation_at,
         sku,
         source,
         related,
@@ -1336,6 +1337,7 @@ fn same_but_spans(a: &Diagnostic, b: &Diagnostic) -> bool {
         && *severity == b.severity
         && *message == b.message
         && *explanation == b.explanation
+        && *explanation_at == b.explanation_at
         && *sku == b.sku
         && *source == b.source
         && *fix == b.fix

@@ -173,8 +173,8 @@ fn diagnostic_notes(
         seen.push(key);
         first.get_or_insert(d.span);
         let _ = write!(md, "- `{}`", d.code.as_str());
-        if let Some(e) = &d.explanation {
-            let _ = write!(md, ": {}", e.sentence());
+        if let Some(e) = d.explanation_sentence() {
+            let _ = write!(md, ": {e}");
         }
         if let Some(s) = &d.source {
             let _ = write!(md, " — {}", link(&s.url, &s.cite()));
