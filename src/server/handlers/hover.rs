@@ -157,11 +157,18 @@ fn diagnostic_notes(
     let mut md = String::new();
     let mut first = None;
     let mut seen = Vec::new();
+    let offset = offset as isize;
     for (moved, d) in a.diagnostics() {
-        let d = crate::server::state::placed(moved, d);
-        if !inside(d.span, offset) || (d.explanation.is_none() && d.source.is_none()) {
+        // Decided on the kept diagnostic, moved in arithmetic: a hover does
+        // not copy the file's diagnostics.
+        let (start, end) = (
+            d.span.start() as isize + moved,
+            d.span.end() as isize + moved,
+        );
+        if (d.explanation.is_none() && d.source.is_none()) || offset < start || offset > end {
             continue;
         }
+        let d = crate::server::state::placed(moved, d);
         // Only what the editor shows (a code turned off explains nothing).
         if st.lsp_diagnostic(f, &d).is_none() {
             continue;
