@@ -451,6 +451,13 @@ pub fn explain(p: &RulePack, code: &str, date: Date) -> Result<String, String> {
             c.default_severity().as_str(),
             c.title()
         );
+        // Why: what the editor's short message leaves to the hover.
+        for (why, src) in crate::engine::licence::explanations(p, c, date) {
+            let _ = writeln!(s, "Why: {why}");
+            if let Some(src) = src {
+                let _ = writeln!(s, "Source: {} <{}>", src.cite(), src.url);
+            }
+        }
         let _ = writeln!(
             s,
             "Documented in docs/diagnostics.md and docs/format.md §7."

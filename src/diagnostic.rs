@@ -192,13 +192,63 @@ pub struct FixData {
     pub quote: bool,
 }
 
+/// Why a rule asks what a diagnostic's message asks (what a licence
+/// application needs, what a licence type covers): the same text for every
+/// diagnostic of its code under one rule pack, so it is built once and
+/// shared ([`shared`]), not copied into each diagnostic. The language server
+/// sends the short message and shows this in the hover on the diagnostic;
+/// `check` prints the full text ([`Diagnostic::full_message`]): the message
+/// with this inserted at [`Diagnostic::explanation_at`]. The text is as
+/// inserted, with its joining punctuation (`": every export of a
+/// controlled item … needs …"`). A thin pointer: 8 bytes in every
+/// diagnostic, explained or not.
+pub type Explanation = Arc<String>;
+
+/// An explanation as a sentence of its own (the joining punctuation
+/// removed), for a hover or `explain`.
+pub fn sentence(text: &str) -> &str {
+    text.trim_start_matches([':', ';', ',', '.', ' '])
+}
+
+/// The shared text for `key` under the rule pack with digest `pack`: made by
+/// `make` the first time, the same `Arc` after that (so a million
+/// diagnostics of one code hold one copy). Packs are few; the cache is
+/// emptied if it ever holds more than a few hundred texts.
+pub fn shared(pack: &str, key: &str, make: impl FnOnce() -> String) -> Explanation {
+    use std::collections::HashMap;
+    use std::sync::{Mutex, OnceLock};
+    type Cache = HashMap<String, HashMap<String, Explanation>>;
+    static CACHE: OnceLock<Mutex<Cache>> = OnceLock::new();
+    let cache = CACHE.get_or_init(Default::default);
+    // A poisoned lock only means another thread panicked while inserting:
+    // the map is still a valid map.
+    let mut map = cache.lock().unwrap_or_else(|e| e.into_inner());
+    if let Some(t) = map.get(pack).and_then(|m| m.get(key)) {
+        return t.clone();
+    }
+    if map.values().map(HashMap::len).sum::<usize>() >= 512 {
+        map.clear();
+    }
+    let t = Arc::new(make());
+    map.entry(pack.to_owned())
+        .or_default()
+        .insert(key.to_owned(), t.clone());
+    t
+}
+
 /// A finding at a span of one file.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Diagnostic {
     pub code: Code,
     pub severity: Severity,
     pub span: Span,
+    /// What is wrong and what to do: short, as the editor shows it.
     pub message: String,
+    /// Why, shared by the diagnostics of its code (see [`Explanation`]).
+    pub explanation: Option<Explanation>,
+    /// Where the explanation goes in the full text: a byte offset into
+    /// `message` (its end, or the character boundary before, when not one).
+    pub explanation_at: u32,
     pub sku: Option<String>,
     pub source: Option<SourceRef>,
     pub related: Vec<Related>,
@@ -212,11 +262,41 @@ impl Diagnostic {
             severity: code.default_severity(),
             span,
             message: message.into(),
+            explanation: None,
+            explanation_at: 0,
             sku: None,
             source: None,
             related: Vec::new(),
             fix: FixData::default(),
         }
+    }
+    /// The message with `text` inserted at byte `at` in its full form
+    /// (`check`'s), the editor showing the message alone.
+    pub fn with_explanation(mut self, at: usize, text: Explanation) -> Self {
+        self.explanation = Some(text);
+        self.explanation_at = u32::try_from(at).unwrap_or(u32::MAX);
+        self
+    }
+    /// The explanation as a sentence of its own, for a hover.
+    pub fn explanation_sentence(&self) -> Option<&str> {
+        self.explanation.as_deref().map(|t| sentence(t))
+    }
+    /// The full text: the message with its explanation in place, as `check`
+    /// prints it (borrowed when there is no explanation).
+    pub fn full_message(&self) -> std::borrow::Cow<'_, str> {
+        let Some(e) = &self.explanation else {
+            return std::borrow::Cow::Borrowed(&self.message);
+        };
+        let mut at = (self.explanation_at as usize).min(self.message.len());
+        while !self.message.is_char_boundary(at) {
+            at -= 1;
+        }
+        let (head, tail) = self.message.split_at(at);
+        let mut s = String::with_capacity(self.message.len() + e.len());
+        s.push_str(head);
+        s.push_str(e);
+        s.push_str(tail);
+        std::borrow::Cow::Owned(s)
     }
     pub fn with_sku(mut self, sku: Option<&str>) -> Self {
         self.sku = sku.map(str::to_owned);
@@ -534,6 +614,54 @@ mod tests {
         let long = "x".repeat(100_000);
         let (hit, work) = s.nearest(&long, |i| refs[i as usize]);
         assert_eq!((hit, work), (None, 1));
+    }
+
+    /// `check`'s text is the message with the explanation in place; the
+    /// message alone is what the editor gets.
+    #[test]
+    fn full_message_inserts_the_explanation() {
+        let why: Explanation = Arc::new(": because the pack says so".into());
+        let d = Diagnostic::new(Code::MissingLicence, Span::new(0, 1), "no licence. Set one")
+            .with_explanation("no licence".len(), why.clone());
+        assert_eq!(
+            d.full_message(),
+            "no licence: because the pack says so. Set one"
+        );
+        assert_eq!(d.message, "no licence. Set one");
+        assert_eq!(d.explanation_sentence(), Some("because the pack says so"));
+        // Past the end: appended; inside a character: before it (never a panic).
+        let end = Diagnostic::new(Code::MissingLicence, Span::new(0, 1), "é")
+            .with_explanation(usize::MAX, why.clone());
+        assert_eq!(end.full_message(), "é: because the pack says so");
+        let mid =
+            Diagnostic::new(Code::MissingLicence, Span::new(0, 1), "é").with_explanation(1, why);
+        assert_eq!(mid.full_message(), ": because the pack says soé");
+        // No explanation: the message itself, borrowed.
+        let plain = Diagnostic::new(Code::MissingLicence, Span::new(0, 1), "m");
+        assert!(matches!(
+            plain.full_message(),
+            std::borrow::Cow::Borrowed("m")
+        ));
+    }
+
+    /// A text is built once per pack and key, then shared.
+    #[test]
+    fn shared_texts_are_one_copy_per_pack_and_key() {
+        let mut made = 0;
+        let a = shared("test-pack-a", "k", || {
+            made += 1;
+            "x".into()
+        });
+        let b = shared("test-pack-a", "k", || {
+            made += 1;
+            "y".into()
+        });
+        assert!(Arc::ptr_eq(&a, &b));
+        assert_eq!(made, 1);
+        let c = shared("test-pack-b", "k", || "z".into());
+        assert_eq!(c.as_str(), "z", "another pack, another text");
+        // Every diagnostic pays 8 bytes for its explanation, not 24.
+        assert_eq!(std::mem::size_of::<Option<Explanation>>(), 8);
     }
 
     #[test]

@@ -621,3 +621,48 @@ fn parties_command_lists_the_list_as_of_a_date() {
         "{out}"
     );
 }
+
+/// Issue 16: the server's messages got short (the explanation moved to the
+/// hover); `check`'s did not: its JSON message for missing end-use evidence
+/// is the whole text, the pack's requirements included, exactly as before.
+#[test]
+fn check_keeps_the_whole_end_use_message() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join("a.catalogue.toml");
+    std::fs::write(&p, "[[product]]\nsku = \"A\"\nform = \"oxide\"\ncomposition = { Dy2O3 = 100 }\ndestination = \"DE\"\nend_user = \"Example GmbH\"\n").unwrap();
+    let (_, out, _) = run(&[
+        "check",
+        p.to_str().unwrap(),
+        "--format",
+        "json",
+        "--as-of",
+        "2026-06-01",
+    ]);
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    let d = v["files"][0]["diagnostics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|d| d["code"] == "missing-end-use-evidence")
+        .cloned()
+        .unwrap();
+    assert_eq!(
+        d["message"],
+        "export of a controlled item (1C905.b) without a licence yet lacks `end_use`, `contract`, `euc`: a licence application to MOFCOM needs the contract, a technical description or test report (e.g. XRF/ICP composition), and an end-user and end-use certificate naming the end user, the item and model, the quantity matching the contract, the contract number, the specific civil end use and a no-transfer undertaking; MOFCOM decides within 45 working days. Set `end_use`, `contract`, `euc` (`euc`: the certificate's reference) before applying"
+    );
+    assert_eq!(d["source"]["article"], "Art. 2");
+    // `explain` gives the same explanation, with its source.
+    let (code, out, _) = run(&["explain", "missing-end-use-evidence"]);
+    assert_eq!(code, 0);
+    assert!(
+        out.contains("Why: a licence application to MOFCOM needs the contract")
+            && out.contains("45 working days")
+            && out.contains("Source: Regulations on Export Control of Dual-Use Items (State Council Decree 792), Art. 2 <http"),
+        "{out}"
+    );
+    let (_, out, _) = run(&["explain", "missing-licence"]);
+    assert!(
+        out.contains("Why: every export of a controlled item, whether trade"),
+        "{out}"
+    );
+}

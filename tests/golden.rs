@@ -1109,8 +1109,16 @@ fn after_the_suspension_the_status_is_unconfirmed_and_said() {
     assert_eq!(after.codes("P"), vec!["1C909.a.4".to_string()]);
     let d = after.find(Code::UnconfirmedStatus);
     assert_eq!(d.severity, Severity::Warning);
+    // What `check` prints: the message with the pack's assumption in place.
+    let full = d.full_message();
     assert!(
-        d.message.contains("2026-11-10") && d.message.contains("not-controlled"),
+        full.contains("2026-11-10") && full.contains("not-controlled"),
+        "{full}"
+    );
+    // The editor's message says what to do; the assumption is the
+    // explanation (shown in the hover), not repeated in it.
+    assert!(
+        d.message.contains("not-controlled") && !d.message.contains("2026-11-10"),
         "{}",
         d.message
     );
@@ -1341,4 +1349,32 @@ fn no_engine_message_speaks_toml_syntax() {
         );
     }
     assert!(scanned > 100, "{scanned}");
+}
+
+/// Issue 16: the explanation of `missing-licence` and
+/// `missing-end-use-evidence` (what every export needs, what an application
+/// needs) is one copy per rule pack, not one per diagnostic: a million
+/// products hold one.
+#[test]
+fn explanations_are_shared_between_diagnostics() {
+    let mut text = String::new();
+    for sku in ["A", "B", "C"] {
+        text.push_str(&format!("[[product]]\nsku = \"{sku}\"\nform = \"oxide\"\ncomposition = {{ Dy2O3 = 100 }}\ndestination = \"DE\"\nend_user = \"E\"\n\n"));
+    }
+    let c = check(&text, "2026-06-01");
+    for code in [Code::MissingLicence, Code::MissingEndUseEvidence] {
+        let found: Vec<_> = c
+            .diags()
+            .into_iter()
+            .filter(|d| d.code == code)
+            .filter_map(|d| d.explanation.clone())
+            .collect();
+        assert_eq!(found.len(), 3, "{code:?}");
+        assert!(
+            found
+                .windows(2)
+                .all(|w| std::sync::Arc::ptr_eq(&w[0], &w[1])),
+            "{code:?}"
+        );
+    }
 }

@@ -323,6 +323,8 @@ fn end_use_evidence_is_asked_of_controlled_exports_without_a_general_licence() {
     let bare = "[[product]]\nsku = \"A\"\nform = \"oxide\"\ncomposition = { Dy2O3 = 100 }\ndestination = \"DE\"\nend_user = \"Example GmbH\"\n";
     let c = check(bare, D);
     let d = c.find(Code::MissingEndUseEvidence);
+    // `check`'s text: what is missing, what an application needs, what to do.
+    let full = d.full_message();
     for needed in [
         "`end_use`",
         "`contract`",
@@ -330,9 +332,17 @@ fn end_use_evidence_is_asked_of_controlled_exports_without_a_general_licence() {
         "no-transfer",
         "45 working days",
     ] {
-        assert!(d.message.contains(needed), "{needed}: {}", d.message);
+        assert!(full.contains(needed), "{needed}: {full}");
     }
-    assert!(!d.message.contains("`end_user`"));
+    assert!(!full.contains("`end_user`"));
+    // The editor's message: what is missing and what to do, without the
+    // application's requirements (the shared explanation, in the hover).
+    assert!(
+        d.message.contains("`euc`") && d.message.contains("before applying"),
+        "{}",
+        d.message
+    );
+    assert!(!d.message.contains("no-transfer"), "{}", d.message);
     assert!(d.source.is_some());
     // All four given: nothing asked.
     let full = format!("{bare}end_use = \"motors\"\ncontract = \"C\"\neuc = \"E\"\n");

@@ -1804,3 +1804,74 @@ fn a_watched_save_of_an_open_document_is_not_analysed_again() {
     assert_eq!(next["params"]["version"], 2, "{next}");
     assert_eq!(c.shutdown_and_exit(), Some(0));
 }
+
+/// Issue 16: every editor decodes every publication on every keystroke, so
+/// a diagnostic's message says what is wrong and what to do, and no more;
+/// why (what a licence application needs, which exports need a licence) and
+/// the full source are in the hover on the diagnostic's range. The size of a
+/// message does not grow with the explanation the pack gives, and the hover
+/// loses nothing `check` says.
+#[test]
+fn published_messages_are_short_and_the_hover_on_them_explains() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut text = String::from("[catalogue]\nas_of = 2026-06-01\n");
+    for i in 0..30 {
+        text.push_str(&format!(
+            "\n[[product]]\nsku = \"MAG-{i}\"\nform = \"magnet\"\ncomposition = {{ Nd = 27.5, Dy = 2.5, Fe = 69, B = 1 }}\ndestination = \"DE\"\nend_user = \"Example Motors GmbH\"\n"
+        ));
+    }
+    text.push_str("\n[[shipment]]\nsku = \"MAG-0\"\nship_date = 2026-03-17\n");
+    let path = dir.path().join("gen.catalogue.toml");
+    std::fs::write(&path, &text).unwrap();
+    let uri = url(&path);
+    let mut c = start(dir.path(), &["utf-16"]);
+    c.open(&uri, &text, 1);
+    let d = c.diagnostics(&uri, Some(1));
+    let of = |code: &str| -> Vec<&Value> { d.iter().filter(|x| x["code"] == code).collect() };
+    // 30 products and one shipment, each a missing licence and missing evidence.
+    assert_eq!(of("missing-licence").len(), 31, "{d:#?}");
+    assert_eq!(of("missing-end-use-evidence").len(), 31, "{d:#?}");
+    for x in &d {
+        let m = x["message"].as_str().unwrap();
+        // Before: 540 bytes for the evidence, 350 for the licence.
+        assert!(m.len() <= 300, "{} bytes: {m}", m.len());
+        assert!(
+            !m.contains("no-transfer") && !m.contains("whether trade"),
+            "{m}"
+        );
+        // Errors and warnings keep their legal basis, shortly.
+        assert!(
+            m.ends_with("\nSource: Regulations on Export Control of Dual-Use Items, Art. 2"),
+            "{m}"
+        );
+        assert!(m.contains("Set "), "says what to do: {m}");
+        assert!(
+            x["codeDescription"]["href"]
+                .as_str()
+                .is_some_and(|h| h.contains("csrcare.com")),
+            "{x}"
+        );
+    }
+    // The whole publication: under 480 bytes a diagnostic here (~450; it
+    // was ~730, the explanations and full citations in every message).
+    let bytes = serde_json::to_vec(&d).unwrap().len();
+    assert!(bytes <= 480 * d.len(), "{bytes} bytes for {}", d.len());
+    // The hover on each diagnostic's range, a product's or the shipment's,
+    // gives what the message leaves out: why, and the full source.
+    for x in of("missing-end-use-evidence") {
+        let h = c.request(
+            "textDocument/hover",
+            json!({"textDocument": {"uri": uri}, "position": x["range"]["start"]}),
+        );
+        let md = h["result"]["contents"]["value"].as_str().unwrap_or("");
+        for needed in [
+            "`missing-end-use-evidence`: a licence application to MOFCOM needs the contract",
+            "no-transfer undertaking; MOFCOM decides within 45 working days",
+            "`missing-licence`: every export of a controlled item, whether trade, gift",
+            "(State Council Decree 792), Art. 2](http://www.csrcare.com/",
+        ] {
+            assert!(md.contains(needed), "{needed}: {md}");
+        }
+    }
+    assert_eq!(c.shutdown_and_exit(), Some(0));
+}

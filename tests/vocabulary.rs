@@ -307,13 +307,20 @@ fn end_use_evidence_names_the_packs_regulator_and_invents_no_period() {
     let text = "[[product]]\nsku = \"A\"\nform = \"magnetic-alloy\"\ncomposition = { Sm = 25, Co = 75 }\ndestination = \"US\"\nend_user = \"Example Inc\"\n";
     let (text, r) = analyse(text, eu(), "2026-06-01");
     let d = one(&r, Code::MissingEndUseEvidence, &text, "[[product]]");
+    let full = d.full_message();
     assert!(
-        d.message.contains(
+        full.contains(
             "a licence application to the competent authority of the Member State needs them"
         ),
-        "{}",
-        d.message
+        "{full}"
     );
-    assert!(!d.message.contains("working days"), "{}", d.message);
-    assert!(!d.message.contains("MOFCOM"), "{}", d.message);
+    assert!(!full.contains("working days"), "{full}");
+    assert!(!full.contains("MOFCOM"), "{full}");
+    // The explanation is the pack's, shared: the embedded pack's says
+    // what MOFCOM needs; this one invents nothing.
+    let why = d.explanation_sentence().unwrap_or("");
+    assert_eq!(
+        why,
+        "a licence application to the competent authority of the Member State needs them"
+    );
 }

@@ -879,7 +879,7 @@ fn amount_span(a: &Amounts) -> Option<Span> {
 #[allow(clippy::too_many_arguments)]
 pub fn end_use_evidence(
     pack: &RulePack,
-    at: Span,
+    at_span: Span,
     sku: Option<&str>,
     what: &str,
     kind: Option<LicenceType>,
@@ -911,36 +911,44 @@ pub fn end_use_evidence(
         .map(|k| format!("`{k}`"))
         .collect::<Vec<_>>()
         .join(", ");
+    // What is missing and what to do; why (what an application needs, as
+    // the pack says it) is shared and goes after the list in the full text.
+    let head = format!(
+        "{what} of a controlled item ({}) {under} lacks {list}",
+        c.codes_text()
+    );
+    let at = head.len();
     Some(
         Diagnostic::new(
             Code::MissingEndUseEvidence,
-            at,
-            format!(
-                "{what} of a controlled item ({}) {under} lacks {list}: {}. Set {list} (`euc`: the certificate's reference) before applying",
-                c.codes_text(),
-                application_needs(pack),
-            ),
+            at_span,
+            format!("{head}. Set {list} (`euc`: the certificate's reference) before applying"),
         )
+        .with_explanation(at, application_needs(pack))
         .with_sku(sku)
         .with_source(Some(pack.transfer_sourceref())),
     )
 }
 
-/// Which of end_user, end_use, contract, euc are given.
-/// What a licence application needs, as the pack says it.
-fn application_needs(pack: &RulePack) -> String {
-    let v = &pack.vocab;
-    let mut s = match &v.application_needs {
-        Some(needs) => format!("a licence application to {} needs {needs}", v.regulator),
-        None => format!("a licence application to {} needs them", v.regulator),
-    };
-    if let Some(d) = v.decision_period() {
-        s.push_str("; ");
-        s.push_str(&d);
-    }
-    s
+/// What a licence application needs, as the pack says it (`": a licence
+/// application to MOFCOM needs …; MOFCOM decides within 45 working days"`):
+/// `missing-end-use-evidence`'s explanation, one copy per pack.
+pub fn application_needs(pack: &RulePack) -> crate::diagnostic::Explanation {
+    crate::diagnostic::shared(&pack.sha256, "application-needs", || {
+        let v = &pack.vocab;
+        let mut s = match &v.application_needs {
+            Some(needs) => format!(": a licence application to {} needs {needs}", v.regulator),
+            None => format!(": a licence application to {} needs them", v.regulator),
+        };
+        if let Some(d) = v.decision_period() {
+            s.push_str("; ");
+            s.push_str(&d);
+        }
+        s
+    })
 }
 
+/// Which of end_user, end_use, contract, euc are given.
 fn evidence(end_user: bool, f: &ExportFacts) -> [bool; 4] {
     [
         end_user,

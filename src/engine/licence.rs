@@ -5,7 +5,7 @@ use super::classify::{Classification, Verdict};
 use crate::catalogue::parse::{enum_message, ordered_choices};
 use crate::catalogue::{Licence, Product, Purpose};
 use crate::diagnostic::{Code, Diagnostic, FileIndex, FileRef, Related};
-use crate::rules::{EndUserRule, RulePack};
+use crate::rules::{EndUserRule, LicenceRule, RulePack};
 use jiff::ToSpan;
 use jiff::civil::Date;
 
@@ -27,15 +27,20 @@ pub fn licence_diagnostics(pack: &RulePack, l: &Licence, out: &mut Vec<Diagnosti
     if let (Some(i), Some(e), Some(years)) = (&l.issued, &l.expires, rule.max_validity_years) {
         if let Some(max) = latest_expiry(i.value, years) {
             if e.value > max {
+                let head = format!(
+                    "{} runs {} to {}, longer than the {years} year{} its type allows (latest expiry {max}).",
+                    rule.name,
+                    i.value,
+                    e.value,
+                    if years == 1 { "" } else { "s" }
+                );
                 out.push(
                     Diagnostic::new(
                         Code::LicenceValidityTooLong,
                         e.span,
-                        format!(
-                            "{} runs {} to {}, longer than the {years} year{} its type allows (latest expiry {max}). {} Check the dates against the licence document",
-                            rule.name, i.value, e.value, if years == 1 { "" } else { "s" }, rule.explanation
-                        ),
+                        format!("{head} Check the dates against the licence document"),
                     )
+                    .with_explanation(head.len(), rule_explanation(pack, rule, " ", ""))
                     .with_source(src.clone()),
                 );
             }
@@ -43,14 +48,26 @@ pub fn licence_diagnostics(pack: &RulePack, l: &Licence, out: &mut Vec<Diagnosti
     }
     let end_users = l.end_users.as_ref().map(|f| f.value.len());
     match (rule.end_users, end_users) {
-        (EndUserRule::ExactlyOne, Some(n)) if n > 1 => out.push(
-            Diagnostic::new(
-                Code::IndividualLicenceMultipleEndUsers,
-                l.end_users.as_ref().map_or(l.header, |f| f.span),
-                format!("{} names {n} end users, but {} covers exactly one. {} Use {} or one {} per end user", rule.name, rule.a_name(), rule.explanation, several_end_users(pack), rule.name),
+        (EndUserRule::ExactlyOne, Some(n)) if n > 1 => {
+            let head = format!(
+                "{} names {n} end users, but {} covers exactly one.",
+                rule.name,
+                rule.a_name()
+            );
+            out.push(
+                Diagnostic::new(
+                    Code::IndividualLicenceMultipleEndUsers,
+                    l.end_users.as_ref().map_or(l.header, |f| f.span),
+                    format!(
+                        "{head} Use {} or one {} per end user",
+                        several_end_users(pack),
+                        rule.name
+                    ),
+                )
+                .with_explanation(head.len(), rule_explanation(pack, rule, " ", ""))
+                .with_source(src.clone()),
             )
-            .with_source(src.clone()),
-        ),
+        }
         (EndUserRule::ExactlyOne, Some(0) | None) => out.push(
             Diagnostic::new(Code::MissingField, l.end_users.as_ref().map_or(l.header, |f| f.span), format!("{} names no end user: {} covers exactly one end user; set the licence's `end_users` field to the one end user's name", rule.name, rule.a_name()))
                 .with_source(src.clone()),
@@ -69,23 +86,34 @@ pub fn licence_diagnostics(pack: &RulePack, l: &Licence, out: &mut Vec<Diagnosti
             .filter(|p| pack.vocab.purpose(&p.value).is_some())
         {
             if !allowed.contains(&p.value) {
+                let m = format!(
+                    "{}s are used mainly for {}, not `{}`; no source forbids another purpose, but check that the registration covers it.",
+                    rule.name,
+                    names(allowed),
+                    p.value,
+                );
                 out.push(
-                    Diagnostic::new(
-                        Code::CertificatePurposeUnusual,
-                        p.span,
-                        format!(
-                            "{}s are used mainly for {}, not `{}`; no source forbids another purpose, but check that the registration covers it. {}",
-                            rule.name,
-                            names(allowed),
-                            p.value,
-                            rule.explanation,
-                        ),
-                    )
-                    .with_source(src.clone()),
+                    Diagnostic::new(Code::CertificatePurposeUnusual, p.span, m)
+                        .with_explanation(usize::MAX, rule_explanation(pack, rule, " ", ""))
+                        .with_source(src.clone()),
                 );
             }
         }
     }
+}
+
+/// A licence type's explanation from the pack, between `before` and
+/// `after`: the explanation of the findings on a licence of that type.
+fn rule_explanation(
+    pack: &RulePack,
+    rule: &LicenceRule,
+    before: &str,
+    after: &str,
+) -> crate::diagnostic::Explanation {
+    let key = format!("licence-rule/{}/{before}/{after}", rule.kind.as_str());
+    crate::diagnostic::shared(&pack.sha256, &key, || {
+        format!("{before}{}{after}", rule.explanation)
+    })
 }
 
 fn names(ps: &[Purpose]) -> String {
@@ -100,6 +128,88 @@ fn several_end_users(pack: &RulePack) -> String {
         .find(|r| r.is_general())
         .or_else(|| pack.licence_rules.iter().find(|r| !r.single_end_user()))
         .map_or_else(|| "another licence".into(), |r| r.a_name())
+}
+
+/// `missing-licence`'s explanation, one copy per pack: ": every export of
+/// a controlled item, whether trade, gift, …, needs an individual licence,
+/// a general licence or an export certificate".
+pub fn every_export_needs(pack: &RulePack) -> crate::diagnostic::Explanation {
+    crate::diagnostic::shared(&pack.sha256, "every-export-needs", || {
+        format!(
+            ": every export of a controlled item, whether {}, needs {}",
+            crate::vocab::or_list(
+                &pack
+                    .vocab
+                    .transfers
+                    .iter()
+                    .filter(|t| t.id != "other")
+                    .map(|t| t.id.to_string())
+                    .collect::<Vec<_>>()
+            ),
+            every_type(pack),
+        )
+    })
+}
+
+/// Why diagnostics of `code` ask what they ask under `pack` on `date`, with
+/// the source of each reason: the explanations their short messages leave
+/// out (the editor shows them in the hover; `check` prints them in the
+/// message; `explain CODE` lists them). Empty for a code without one.
+pub fn explanations(
+    pack: &RulePack,
+    code: Code,
+    date: Date,
+) -> Vec<(String, Option<crate::diagnostic::SourceRef>)> {
+    let sentence = |t: crate::diagnostic::Explanation| crate::diagnostic::sentence(&t).to_string();
+    let rule = |r: &LicenceRule| {
+        (
+            format!("{}: {}", r.name, r.explanation),
+            Some(pack.source(r.instrument, &r.article)),
+        )
+    };
+    match code {
+        Code::MissingLicence => vec![(
+            sentence(every_export_needs(pack)),
+            Some(pack.transfer_sourceref()),
+        )],
+        Code::MissingEndUseEvidence => vec![(
+            sentence(super::exports::application_needs(pack)),
+            Some(pack.transfer_sourceref()),
+        )],
+        Code::LicenceValidityTooLong => pack
+            .licence_rules
+            .iter()
+            .filter(|r| r.max_validity_years.is_some())
+            .map(rule)
+            .collect(),
+        Code::IndividualLicenceMultipleEndUsers => pack
+            .licence_rules
+            .iter()
+            .filter(|r| r.end_users == EndUserRule::ExactlyOne)
+            .map(rule)
+            .collect(),
+        Code::CertificatePurposeUnusual => pack
+            .licence_rules
+            .iter()
+            .filter(|r| r.purposes.is_some())
+            .map(rule)
+            .collect(),
+        Code::UnconfirmedStatus => (0..pack.instruments.len())
+            .filter_map(|i| {
+                let status = pack.instruments[i].status(date);
+                let text = pack.assumption_text(i, status)?;
+                let by = match status {
+                    crate::rules::Status::Unconfirmed { by, .. } => by,
+                    _ => i,
+                };
+                Some((
+                    text,
+                    Some(pack.source(by, &std::sync::Arc::from("scheduled end of the suspension"))),
+                ))
+            })
+            .collect(),
+        _ => Vec::new(),
+    }
 }
 
 /// "an individual licence, a general licence or an export certificate".
@@ -181,17 +291,17 @@ pub fn product_licence_diagnostics(
         .map_or(pack.vocab.default_transfer.as_str(), |t| t.value.as_str());
     let Some(lref) = &p.licence else {
         if c.verdict == Verdict::Controlled {
+            let head = format!(
+                "controlled item ({}) exported ({transfer}) without a licence",
+                c.codes_text()
+            );
             out.push(
                 Diagnostic::new(
                     Code::MissingLicence,
                     p.header,
-                    format!(
-                        "controlled item ({}) exported ({transfer}) without a licence: every export of a controlled item, whether {}, needs {}. Set its `licence` field to the id of one",
-                        c.codes_text(),
-                        crate::vocab::or_list(&pack.vocab.transfers.iter().filter(|t| t.id != "other").map(|t| t.id.to_string()).collect::<Vec<_>>()),
-                        every_type(pack),
-                    ),
+                    format!("{head}. Set its `licence` field to the id of one"),
                 )
+                .with_explanation(head.len(), every_export_needs(pack))
                 .with_sku(sku)
                 .with_source(Some(pack.transfer_sourceref())),
             );

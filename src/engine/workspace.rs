@@ -743,9 +743,22 @@ impl<'a> Workspace<'a> {
         }
         if let Some(other) = &c.other_reading {
             for a in &c.assumptions {
-                let Some(text) = pack.assumption_text(a.instrument, a.status) else {
+                // What the pack assumes and what the sources say: the same
+                // for every product resting on the instrument, so shared.
+                let key = format!("unconfirmed/{}/{:?}", a.instrument, a.status);
+                let mut known = true;
+                let text = crate::diagnostic::shared(&pack.sha256, &key, || {
+                    match pack.assumption_text(a.instrument, a.status) {
+                        Some(t) => format!(" {t}."),
+                        None => {
+                            known = false;
+                            String::new()
+                        }
+                    }
+                });
+                if !known || text.is_empty() {
                     continue;
-                };
+                }
                 let inst = &pack.instruments[a.instrument];
                 let rests = if a.codes.is_empty() {
                     String::new()
@@ -757,19 +770,27 @@ impl<'a> Workspace<'a> {
                 } else {
                     format!(" {}", other.codes.join(", "))
                 };
+                let head = format!(
+                    "verdict {}{} rests on {}{rests}, whose status on {date} no source confirms.",
+                    c.verdict.as_str(),
+                    if c.codes.is_empty() {
+                        String::new()
+                    } else {
+                        format!(" {}", c.codes.join(", "))
+                    },
+                    inst.title,
+                );
                 out.push(
                     Diagnostic::new(
                         Code::UnconfirmedStatus,
                         at,
                         format!(
-                            "verdict {}{} rests on {}{rests}, whose status on {date} no source confirms. {text}. Under the other reading the verdict is {}{other_codes}. Check current {} announcements before relying on either",
-                            c.verdict.as_str(),
-                            if c.codes.is_empty() { String::new() } else { format!(" {}", c.codes.join(", ")) },
-                            inst.title,
+                            "{head} Under the other reading the verdict is {}{other_codes}. Check current {} announcements before relying on either",
                             other.verdict.as_str(),
                             pack.vocab.regulator,
                         ),
                     )
+                    .with_explanation(head.len(), text)
                     .with_sku(sku)
                     .with_source(match a.status {
                         Status::Unconfirmed { by, .. } => {

@@ -61,7 +61,7 @@ pub fn write(run: &Run, color: bool, out: &mut impl std::io::Write) -> std::io::
                 lc.line,
                 lc.column,
                 sku.unwrap_or_default(),
-                d.message
+                d.full_message()
             )?;
             let line = lc.line - 1;
             let src = &f.text[f.lines.line_start(line)..f.lines.line_end(&f.text, line)];

@@ -199,7 +199,8 @@ pub struct Diag<'a> {
     severity: &'static str,
     sku: Option<&'a str>,
     range: Range,
-    message: &'a str,
+    /// The full text (the message with its explanation), built as it is written.
+    message: std::borrow::Cow<'a, str>,
     #[serde(skip_serializing_if = "Option::is_none")]
     source: Option<&'a SourceRef>,
 }
@@ -220,7 +221,7 @@ impl<'a> Diag<'a> {
                 start: f.lines.line_col(&f.text, d.span.start()),
                 end: f.lines.line_col(&f.text, d.span.end()),
             },
-            message: &d.message,
+            message: d.full_message(),
             source: d.source.as_ref(),
         }
     }

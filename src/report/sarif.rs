@@ -189,7 +189,11 @@ fn result(f: &LoadedFile, d: &Diagnostic) -> SarifResult {
         .rule_id(d.code.as_str())
         .rule_index(Code::ALL.iter().position(|c| *c == d.code).unwrap_or(0) as i64)
         .level(lvl)
-        .message(Message::builder().text(d.message.clone()).build())
+        .message(
+            Message::builder()
+                .text(d.full_message().into_owned())
+                .build(),
+        )
         .locations(vec![loc])
         .properties(PropertyBag::builder().additional_properties(props).build())
         .build()

@@ -14,7 +14,7 @@
 
 use super::state::FileView;
 use crate::catalogue::{TableKind, format};
-use crate::diagnostic::{Code, Diagnostic, Severity};
+use crate::diagnostic::{Code, Diagnostic, Severity, SourceRef};
 use crate::text::{Encoding, LineIndex, Span};
 use std::collections::HashMap;
 use tower_lsp::lsp_types::{self as lsp, Url};
@@ -93,11 +93,17 @@ pub fn diagnostic(
             ))
             .ok()
         });
-    // Errors and warnings carry their source in the text (the Problems list);
-    // the information and hint marks on every product link to it
-    // (`codeDescription`) and their hovers cite it: the message stays short.
+    // The message says what is wrong and what to do. Why (the explanation
+    // its code shares) and the full citation are in the hover on the
+    // diagnostic's range and behind its link (`codeDescription`): every byte
+    // here is re-sent on each keystroke. Errors and warnings still name
+    // their legal basis in the text, shortly (the instrument without its
+    // description, and the article), so a Problems list read or exported
+    // without hovering keeps it.
     let message = match &d.source {
-        Some(s) if sev <= Severity::Warning => format!("{}\nSource: {}", d.message, s.cite()),
+        Some(s) if sev <= Severity::Warning => {
+            format!("{}\nSource: {}", d.message, short_cite(s))
+        }
         _ => d.message.clone(),
     };
     lsp::Diagnostic {
@@ -112,6 +118,24 @@ pub fn diagnostic(
         // Quick-fix data only where there is a fix: every byte is re-sent on each keystroke.
         data: (!d.fix.replacements.is_empty())
             .then(|| serde_json::json!({ "sku": d.sku, "replacements": d.fix.replacements, "quote": d.fix.quote })),
+    }
+}
+
+/// A citation for the diagnostic's text: the instrument's title without its
+/// parenthesised description ("Regulations on Export Control of Dual-Use
+/// Items (State Council Decree 792)" → "Regulations on Export Control of
+/// Dual-Use Items"), then the article whole (its caveats included). The
+/// hover gives the full citation with its link.
+pub fn short_cite(s: &SourceRef) -> String {
+    let title = s.instrument.trim();
+    let title = match title.find(" (") {
+        Some(at) if at > 0 => &title[..at],
+        _ => title,
+    };
+    if s.article.is_empty() {
+        title.to_string()
+    } else {
+        format!("{title}, {}", s.article)
     }
 }
 
@@ -367,6 +391,35 @@ mod tests {
         assert_eq!(l.tags, Some(vec![lsp::DiagnosticTag::UNNECESSARY]));
         assert_eq!(l.related_information.map(|r| r.len()), Some(1));
         assert_eq!(l.data, None, "no fix, no data");
+        // An error with a source: the message, then a short citation; the
+        // explanation is left to the hover.
+        let src = SourceRef {
+            instrument:
+                "Regulations on Export Control of Dual-Use Items (State Council Decree 792)".into(),
+            article: "Arts. 18-20 (exact split unverified)".into(),
+            url: "http://example.org/reg".into(),
+        };
+        let e = Diagnostic::new(Code::MissingLicence, Span::new(0, 1), "no licence. Set one")
+            .with_explanation(10, std::sync::Arc::new(": every export needs one".into()))
+            .with_source(Some(src.clone()));
+        let l = diagnostic(&e, Severity::Error, lsp::Range::default(), vec![]);
+        assert_eq!(
+            l.message,
+            "no licence. Set one\nSource: Regulations on Export Control of Dual-Use Items, Arts. 18-20 (exact split unverified)"
+        );
+        assert_eq!(
+            l.code_description.map(|c| c.href.to_string()),
+            Some("http://example.org/reg".into())
+        );
+        // Hints and information marks: no citation in the text (the link has it).
+        let h = diagnostic(&e, Severity::Hint, lsp::Range::default(), vec![]);
+        assert_eq!(h.message, "no licence. Set one");
+        let bare = SourceRef {
+            instrument: "(odd) title".into(),
+            article: "".into(),
+            url: "".into(),
+        };
+        assert_eq!(short_cite(&bare), "(odd) title");
         let long = "x".repeat(5000);
         let e = config_error(Code::RulePackError, &long);
         assert!(e.message.len() < 1100 && e.message.ends_with("(5000 bytes in all)"));

@@ -526,6 +526,8 @@ fn same_but_spans(a: &Diagnostic, b: &Diagnostic) -> bool {
         severity,
         span: _,
         message,
+        explanation,
+        explanation_at,
         sku,
         source,
         related,
@@ -534,6 +536,8 @@ fn same_but_spans(a: &Diagnostic, b: &Diagnostic) -> bool {
     *code == b.code
         && *severity == b.severity
         && *message == b.message
+        && *explanation == b.explanation
+        && *explanation_at == b.explanation_at
         && *sku == b.sku
         && *source == b.source
         && *fix == b.fix

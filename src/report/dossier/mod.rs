@@ -280,7 +280,9 @@ fn findings_of(f: &LoadedFile, r: &FileResult) -> Found {
         let k = tables.partition_point(|(s, _)| s.start() <= d.span.start());
         if let Some(&(s, t)) = k.checked_sub(1).and_then(|k| tables.get(k)) {
             if s.end() >= d.span.end() {
-                out.entry(t).or_default().push((d.code, d.message.clone()));
+                out.entry(t)
+                    .or_default()
+                    .push((d.code, d.full_message().into_owned()));
             }
         }
     }

@@ -43,16 +43,35 @@ fn verdict_line(r: &ProductResult) -> String {
 pub fn hover(st: &State, uri: &Url, pos: Position) -> Option<Hover> {
     let f = st.file(uri)?;
     let offset = proto::offset(&f, pos, st.encoding);
+    let notes = diagnostic_notes(st, uri, &f, offset);
+    let with_notes = |mut md: String, range: Option<Span>| {
+        if let Some((span, n)) = &notes {
+            if !md.is_empty() {
+                md.push_str("\n---\n\n");
+            }
+            md.push_str(n);
+            return (md, range.or(Some(*span)));
+        }
+        (md, range)
+    };
+    let only_notes = || {
+        let (md, range) = with_notes(String::new(), None);
+        (!md.is_empty())
+            .then(|| proto::hover(md, range.map(|s| proto::file_range(&f, s, st.encoding))))
+    };
     let cat = f.catalogue;
-    let t = table_at(cat, offset)?;
+    let Some(t) = table_at(cat, offset) else {
+        return only_notes();
+    };
     let mut md = String::new();
     let range;
     if let Some((span, text)) =
         crate::server::screening::party_hover(st, uri, &f, t.kind, t.index, offset)
     {
+        let (md, range) = with_notes(text, Some(span));
         return Some(proto::hover(
-            text,
-            Some(proto::file_range(&f, span, st.encoding)),
+            md,
+            range.map(|s| proto::file_range(&f, s, st.encoding)),
         ));
     }
     match t.kind {
@@ -115,12 +134,62 @@ pub fn hover(st: &State, uri: &Url, pos: Position) -> Option<Hover> {
             licence_summary(&st.pack_of(uri), l, &mut md);
             md.push_str(&licence_use(st, l));
         }
-        _ => return None,
+        _ => return only_notes(),
     }
+    let (md, range) = with_notes(md, range);
     Some(proto::hover(
         md,
         range.map(|s| proto::file_range(&f, s, st.encoding)),
     ))
+}
+
+/// Why the published diagnostics at `offset` ask what they ask, and their
+/// sources in full with links: what the short messages leave out (the
+/// explanation each code shares, the citation). With the span of the first
+/// such diagnostic; None when no diagnostic there has either.
+fn diagnostic_notes(
+    st: &State,
+    uri: &Url,
+    f: &crate::server::state::FileView,
+    offset: usize,
+) -> Option<(Span, String)> {
+    let a = st.analyses.get(uri)?;
+    let mut md = String::new();
+    let mut first = None;
+    let mut seen = Vec::new();
+    let offset = offset as isize;
+    for (moved, d) in a.diagnostics() {
+        // Decided on the kept diagnostic, moved in arithmetic: a hover does
+        // not copy the file's diagnostics.
+        let (start, end) = (
+            d.span.start() as isize + moved,
+            d.span.end() as isize + moved,
+        );
+        if (d.explanation.is_none() && d.source.is_none()) || offset < start || offset > end {
+            continue;
+        }
+        let d = crate::server::state::placed(moved, d);
+        // Only what the editor shows (a code turned off explains nothing).
+        if st.lsp_diagnostic(f, &d).is_none() {
+            continue;
+        }
+        let key = (d.code, d.explanation.clone(), d.source.clone());
+        if seen.contains(&key) {
+            continue;
+        }
+        seen.push(key);
+        first.get_or_insert(d.span);
+        let _ = write!(md, "- `{}`", d.code.as_str());
+        if let Some(e) = d.explanation_sentence() {
+            let _ = write!(md, ": {e}");
+        }
+        if let Some(s) = &d.source {
+            let _ = write!(md, " — {}", link(&s.url, &s.cite()));
+        }
+        md.push('\n');
+    }
+    let span = first?;
+    Some((span, format!("**Why** (the diagnostics here)\n\n{md}")))
 }
 
 fn enum_value_at(pack: &RulePack, p: &Product, offset: usize) -> Option<(Span, String)> {
