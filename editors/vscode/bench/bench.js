@@ -230,7 +230,7 @@ async function waitForFile(p, timeoutMs, alive) {
     args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run', '--disable-sync', '--disable-quic'],
   });
   const browserPid = process.pid; // Chromium runs as a child of this process
-  const config = { file, out: probeOut, edits, warmup, pauseMs, timeoutMs: 120000, browserPid };
+  const config = { file, out: probeOut, edits, warmup, pauseMs, timeoutMs: 120000, browserPid, profile, profileOut: profile && artifacts ? path.join(artifacts, 'vscode-bench-extension-host.cpuprofile') : '' };
   let probe = null;
   let problems = [];
   const failures = [];
@@ -329,6 +329,7 @@ async function waitForFile(p, timeoutMs, alive) {
     open: probe.open,
     lensesAfterScroll: probe.lensesAfterScroll ?? null,
     rendererProfile: probe.rendererProfile ?? null,
+    extensionHostProfile: probe.extensionHostProfile ?? null,
     requests,
     load: os.loadavg().map((x) => Math.round(x * 100) / 100),
     cpus: os.cpus().length,

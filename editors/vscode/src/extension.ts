@@ -97,6 +97,10 @@ function onVisibleRanges(e: vscode.TextEditorVisibleRangesChangeEvent): void {
   }
 }
 
+/** Per document (URI): the outline of the version last asked for (see provideDocumentSymbols). */
+const OUTLINE_SHARE_MS = 2000;
+const outlines = new Map<string, { version: number; at: number; answer: Promise<vscode.SymbolInformation[] | vscode.DocumentSymbol[] | null | undefined> }>();
+
 async function start(context: vscode.ExtensionContext): Promise<void> {
   const server = findServer(context);
   if (!server) {
@@ -134,6 +138,22 @@ async function start(context: vscode.ExtensionContext): Promise<void> {
           throw new vscode.CancellationError();
         }
         return report;
+      },
+      // VS Code asks for the outline of each version twice (breadcrumbs and
+      // sticky scroll: 2 × 0.2 MB to parse at 10 000 products): one request
+      // per version, shared for OUTLINE_SHARE_MS (the outline can change
+      // without an edit, when another file does), not cancelled when one of
+      // the askers cancels.
+      provideDocumentSymbols: (document, token, next) => {
+        const key = document.uri.toString();
+        const kept = outlines.get(key);
+        if (kept && kept.version === document.version && Date.now() - kept.at < OUTLINE_SHARE_MS) {
+          return kept.answer;
+        }
+        const answer = Promise.resolve(next(document, new vscode.CancellationTokenSource().token));
+        outlines.set(key, { version: document.version, at: Date.now(), answer });
+        answer.catch(() => outlines.get(key)?.answer === answer && outlines.delete(key));
+        return answer;
       },
       // Code lenses near what is visible (see LENS_WINDOW).
       provideCodeLenses: async (document, token) => {
@@ -183,6 +203,7 @@ async function start(context: vscode.ExtensionContext): Promise<void> {
       },
     },
   };
+  outlines.clear();
   client = new LanguageClient('catalogueLsp', 'Catalogue LSP', serverOptions, clientOptions);
   await client.start();
   output.appendLine(`catalogue-lsp started: ${server}`);
@@ -259,7 +280,10 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
     vscode.commands.registerCommand('catalogueLsp.showOutput', () => output.show(true)),
     vscode.commands.registerCommand('catalogueLsp.showClassification', showClassification),
     vscode.window.onDidChangeTextEditorVisibleRanges(onVisibleRanges),
-    vscode.workspace.onDidCloseTextDocument((d) => lensWindows.delete(d.uri.toString())),
+    vscode.workspace.onDidCloseTextDocument((d) => {
+      lensWindows.delete(d.uri.toString());
+      outlines.delete(d.uri.toString());
+    }),
     vscode.workspace.onDidChangeConfiguration(async (e) => {
       if (e.affectsConfiguration(`${SECTION}.server.path`) || e.affectsConfiguration(`${SECTION}.files`)) {
         await restart(context);
