@@ -7,7 +7,8 @@
 //      visible editor), each turning a licence reference into an unknown one or
 //      back, so an `unknown-licence` error appears or disappears, and times
 //      edit → onDidChangeDiagnostics showing that error's new state;
-//   3. writes what it measured to `out` (or { error } if something failed).
+//   3. writes what it measured to `out` (or { error } if something failed);
+//      with `profile`, a CPU profile of this thread over the measured edits.
 // Times are epoch milliseconds with sub-millisecond precision
 // (performance.timeOrigin + performance.now()), comparable with the browser's.
 'use strict';
@@ -291,9 +292,9 @@ async function run(config) {
     edit.replace(uri, range, original);
     await vscode.workspace.applyEdit(edit);
   }
-  // Scroll three quarters down, where the extension gave VS Code no code
-  // lenses (above 2 000 it gives those near the visible lines): the driver
-  // checks that lenses appear there.
+  // Scroll three quarters down, where the extension asked for no code
+  // lenses (it asks for those near the visible lines): the driver checks
+  // that lenses appear there.
   const shown = vscode.window.visibleTextEditors.find((e) => e.document.uri.toString() === key);
   if (shown) {
     const line = Math.floor(shown.document.lineCount * 0.75);
