@@ -1876,6 +1876,13 @@ fn ranged_code_lenses_answer_only_the_range_and_grow_with_it_not_the_file() {
         [3, 10, 18],
         "{first:?}"
     );
+    // A range past the end of the file: the last products' lenses, no error.
+    let (last, _, _) = ranged_lenses(200, 1590, 99_999);
+    assert_eq!(
+        last.iter().map(|l| l.0).collect::<Vec<_>>(),
+        [1590, 1598],
+        "{last:?}"
+    );
     let (unlicensed, _, _) = ranged_lenses(200, 609, 609);
     assert_eq!(
         unlicensed,
