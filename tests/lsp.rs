@@ -1875,3 +1875,88 @@ fn published_messages_are_short_and_the_hover_on_them_explains() {
     }
     assert_eq!(c.shutdown_and_exit(), Some(0));
 }
+
+/// `catalogue/codeLens` at `n` magnets for lines `from..=to`: the lenses
+/// (line, title), the answer's size in bytes, and the size of the whole
+/// file's `textDocument/codeLens`.
+fn ranged_lenses(n: usize, from: u32, to: u32) -> (Vec<(u64, String)>, usize, usize) {
+    let dir = tempfile::tempdir().unwrap();
+    let mut c = Client::spawn();
+    let r = c.initialize(dir.path(), &["utf-16"], json!({}));
+    assert_eq!(
+        r["result"]["capabilities"]["experimental"]["catalogueCodeLensRange"], true,
+        "{r}"
+    );
+    let uri = url(&dir.path().join("m.catalogue.toml"));
+    c.open(&uri, &magnets(n), 1);
+    c.diagnostics(&uri, Some(1));
+    let r = c.request(
+        "catalogue/codeLens",
+        json!({"textDocument": {"uri": uri}, "range": {"start": pos(from, 0), "end": pos(to, 0)}}),
+    );
+    let lenses = r["result"]
+        .as_array()
+        .unwrap_or_else(|| panic!("{r}"))
+        .iter()
+        .map(|l| {
+            (
+                l["range"]["start"]["line"].as_u64().unwrap(),
+                l["command"]["title"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    let bytes = serde_json::to_vec(&r["result"]).unwrap().len();
+    let all = c.request(
+        "textDocument/codeLens",
+        json!({"textDocument": {"uri": uri}}),
+    );
+    assert_eq!(
+        all["result"].as_array().map(Vec::len),
+        Some(n + 1),
+        "a lens per product and the licence's"
+    );
+    let all_bytes = serde_json::to_vec(&all["result"]).unwrap().len();
+    assert_eq!(c.shutdown_and_exit(), Some(0));
+    (lenses, bytes, all_bytes)
+}
+
+/// Issue 16: the VS Code extension asks for the lenses around the view
+/// (`catalogue/codeLens`, a range): the answer holds only the tables whose
+/// header lies in the range, and its size grows with the range, not with
+/// the file (`textDocument/codeLens` has no range: a lens per product).
+#[test]
+fn ranged_code_lenses_answer_only_the_range_and_grow_with_it_not_the_file() {
+    // Product i's header is on line 10 + 8 i, less one for each unlicensed
+    // product before it (every 50th from the 26th): lines 400..=479 hold products 49..=58.
+    let (small, small_bytes, small_all) = ranged_lenses(200, 400, 479);
+    let (large, large_bytes, large_all) = ranged_lenses(2000, 400, 479);
+    let want: Vec<(u64, String)> = (49..=58)
+        .map(|i| (9 + 8 * i, "controlled 1C905.a.4 · licence GL-1".to_string()))
+        .collect();
+    assert_eq!(small, want);
+    assert_eq!(large, want);
+    assert_eq!(small_bytes, large_bytes);
+    assert!(
+        large_all > 9 * small_all,
+        "the whole file's lenses grow with it: {small_all} -> {large_all} bytes"
+    );
+    // The licence's lens is in the first lines; product 75 (no licence, line 609) says so.
+    let (first, _, _) = ranged_lenses(200, 0, 20);
+    assert_eq!(
+        first.iter().map(|l| l.0).collect::<Vec<_>>(),
+        [3, 10, 18],
+        "{first:?}"
+    );
+    // A range past the end of the file: the last products' lenses, no error.
+    let (last, _, _) = ranged_lenses(200, 1590, 99_999);
+    assert_eq!(
+        last.iter().map(|l| l.0).collect::<Vec<_>>(),
+        [1590, 1598],
+        "{last:?}"
+    );
+    let (unlicensed, _, _) = ranged_lenses(200, 609, 609);
+    assert_eq!(
+        unlicensed,
+        [(609, "controlled 1C905.a.4 · no licence".to_string())]
+    );
+}

@@ -42,6 +42,7 @@ const stdinLog = process.env.STDIN_LOG || '';
 const stdoutLog = process.env.STDOUT_LOG || '';
 const artifacts = process.env.ARTIFACTS || '';
 const attempts = 3;
+const profile = process.env.BENCH_PROFILE === '1';
 
 function percentile(values, p) {
   const v = values.filter((x) => typeof x === 'number' && Number.isFinite(x)).sort((a, b) => a - b);
@@ -171,6 +172,48 @@ function perEditTraffic(input, output, measuredFrom) {
   return { didChanges: perEdit.length, meanPerEdit: mean, answers };
 }
 
+// BENCH_PROFILE=1: a CPU profile of the workbench page (the window
+// renderer's main thread) from the file's first problem count to the end of
+// the edits, written to ARTIFACTS/vscode-bench-renderer.cpuprofile (open it in
+// Chromium's DevTools), summarised by self and total time per function. The
+// profiler slows the page down: for attribution, not for the figures.
+async function startProfile(page) {
+  const cdp = await page.context().newCDPSession(page);
+  await page.waitForFunction(() => (window.__problems || []).some((p) => /\d/.test(p.text)), null, { timeout: 300000, polling: 200 });
+  await cdp.send('Profiler.enable');
+  await cdp.send('Profiler.setSamplingInterval', { interval: 500 });
+  await cdp.send('Profiler.start');
+  return cdp;
+}
+
+async function stopProfile(cdp) {
+  const { profile: prof } = await cdp.send('Profiler.stop');
+  if (artifacts) fs.writeFileSync(path.join(artifacts, 'vscode-bench-renderer.cpuprofile'), JSON.stringify(prof));
+  const nodes = new Map(prof.nodes.map((n) => [n.id, n]));
+  const parent = new Map();
+  for (const n of prof.nodes) for (const c of n.children || []) parent.set(c, n.id);
+  const name = (n) => `${n.callFrame.functionName || '(anonymous)'} ${(n.callFrame.url || '').split('/').pop()}:${n.callFrame.lineNumber + 1}`;
+  const self = new Map();
+  const total = new Map();
+  let ms = 0;
+  for (let i = 0; i < prof.samples.length; i++) {
+    const dt = (prof.timeDeltas[i + 1] ?? prof.timeDeltas[i] ?? 0) / 1000;
+    ms += dt;
+    const leaf = nodes.get(prof.samples[i]);
+    if (!leaf) continue;
+    self.set(name(leaf), (self.get(name(leaf)) || 0) + dt);
+    const seen = new Set();
+    for (let id = leaf.id; id !== undefined; id = parent.get(id)) {
+      const k = name(nodes.get(id));
+      if (seen.has(k)) continue;
+      seen.add(k);
+      total.set(k, (total.get(k) || 0) + dt);
+    }
+  }
+  const top = (m, n) => [...m].sort((a, b) => b[1] - a[1]).slice(0, n).map(([k, v]) => [k, Math.round(v)]);
+  return { ms: Math.round(ms), self: top(self, 40), total: top(total, 80) };
+}
+
 async function waitForFile(p, timeoutMs, alive) {
   const end = Date.now() + timeoutMs;
   while (Date.now() < end) {
@@ -187,7 +230,7 @@ async function waitForFile(p, timeoutMs, alive) {
     args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run', '--disable-sync', '--disable-quic'],
   });
   const browserPid = process.pid; // Chromium runs as a child of this process
-  const config = { file, out: probeOut, edits, warmup, pauseMs, timeoutMs: 120000, browserPid };
+  const config = { file, out: probeOut, edits, warmup, pauseMs, timeoutMs: 120000, browserPid, profile, profileOut: profile && artifacts ? path.join(artifacts, 'vscode-bench-extension-host.cpuprofile') : '' };
   let probe = null;
   let problems = [];
   const failures = [];
@@ -202,12 +245,14 @@ async function waitForFile(p, timeoutMs, alive) {
     try {
       await page.goto(`http://127.0.0.1:${port}/?folder=${encodeURIComponent(folder)}`, { timeout: 90000 });
       await page.waitForSelector('.monaco-workbench', { timeout: 90000 });
+      const profiling = profile ? startProfile(page) : null;
       // Open, warm-up and edits, each bounded by the probe's own timeouts.
       const budget = 300000 + (warmup + edits) * (pauseMs + 120000);
       if (!(await waitForFile(probeOut, budget, () => !closed))) {
         throw new Error(fs.existsSync(configPath) ? 'the probe extension never started (is it installed? was CATALOGUE_BENCH_CONFIG passed to the extension host?)' : 'the probe started but wrote no result');
       }
       const result = JSON.parse(fs.readFileSync(probeOut, 'utf8'));
+      if (profiling) result.rendererProfile = await stopProfile(await profiling);
       if (result.error) throw new Error(`probe: ${result.error}`);
       problems = await page.evaluate(() => window.__problems);
       // After the probe scrolled: code lenses drawn among the lines now in view.
@@ -283,6 +328,8 @@ async function waitForFile(p, timeoutMs, alive) {
     cpuMsPerIdleSecond: probe.cpuMsPerIdleSecond ?? null,
     open: probe.open,
     lensesAfterScroll: probe.lensesAfterScroll ?? null,
+    rendererProfile: probe.rendererProfile ?? null,
+    extensionHostProfile: probe.extensionHostProfile ?? null,
     requests,
     load: os.loadavg().map((x) => Math.round(x * 100) / 100),
     cpus: os.cpus().length,

@@ -46,7 +46,9 @@ file="$work/ws/gen$n.catalogue.toml"
 # (the only setting changed; two pipes more, each a copy of the stream).
 # BENCH_TRACE=1 also traces the LSP messages in the extension's output
 # (slower: for finding where the time goes), BENCH_SETTINGS='{"...": ...}'
-# adds user settings (e.g. breadcrumbs off, to see their share).
+# adds user settings (e.g. breadcrumbs off, to see their share), BENCH_PROFILE=1
+# writes CPU profiles of the window renderer and the extension host during the
+# edits to $artifacts/vscode-bench-*.cpuprofile, summarised in the JSON.
 stdin_log=""
 stdout_log=""
 settings='{}'

@@ -19,6 +19,9 @@ start=$(date +%s)
 # A workspace: the licence register from the examples and the fixture.
 ws="$(mktemp -d)"
 cp "$repo/examples/licences.catalogue.toml" "$ext/test/e2e.catalogue.toml" "$ext/test/parts.catalogue.csv" "$ext/test/limits.catalogue.toml" "$ws/"
+# 600 products (3 000 lines), for lenses after a long jump: the extension asks
+# for the lenses near the view only (catalogue/codeLens).
+node -e 'let s = "[catalogue]\nas_of = 2026-06-01\n\n"; for (let i = 0; i < 600; i++) s += `[[product]]\nsku = "S-${String(i).padStart(5, "0")}"\nform = "oxide"\ncomposition = { La2O3 = 99 }\n\n`; require("fs").writeFileSync(process.argv[1], s)' "$ws/scroll.catalogue.toml"
 data="$(mktemp -d)"
 node "$cs" --extensions-dir "$data/extensions" --user-data-dir "$data/user" --install-extension "$ext/catalogue-lsp.vsix" >/dev/null
 port=$(( 20000 + RANDOM % 20000 ))

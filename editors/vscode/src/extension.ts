@@ -4,7 +4,7 @@ import * as vscode from 'vscode';
 import * as fs from 'fs';
 import * as path from 'path';
 import { execFile } from 'child_process';
-import { LanguageClient, LanguageClientOptions, ServerOptions, DocumentSelector, FileChangeType, CodeLensRequest } from 'vscode-languageclient/node';
+import { LanguageClient, LanguageClientOptions, ServerOptions, DocumentSelector, FileChangeType, CodeLensRequest, CodeLens } from 'vscode-languageclient/node';
 
 const SECTION = 'catalogueLsp';
 let client: LanguageClient | undefined;
@@ -51,7 +51,16 @@ function selector(): DocumentSelector {
   return patterns.map((pattern) => ({ scheme: 'file', pattern }));
 }
 
-/** Above this many lenses in a file, only those within LENS_MARGIN_SCREENS screens of the visible lines are shown. */
+/**
+ * Code lenses near the view. LSP's codeLens request has no range: the server
+ * would send a lens per product after every edit (10 000 lenses, 1.5 MB at
+ * 10 000 products) for VS Code to parse and lay out while ~50 are in view.
+ * The server answers `catalogue/codeLens` with a range (it says so in its
+ * experimental capabilities); the extension asks it for the lines within
+ * LENS_MARGIN_SCREENS screens of the visible ones and asks again when the
+ * view nears the edge. A server without it gets the plain request, and above
+ * LENS_WINDOW lenses VS Code is given only those near the view.
+ */
 const LENS_WINDOW = 2000;
 const LENS_MARGIN_SCREENS = 3;
 /** Per document (URI): the lines whose lenses VS Code was last given, or undefined if it was given all. */
@@ -87,6 +96,10 @@ function onVisibleRanges(e: vscode.TextEditorVisibleRangesChangeEvent): void {
     client.getFeature(CodeLensRequest.method).getProvider(e.textEditor.document)?.onDidChangeCodeLensEmitter.fire();
   }
 }
+
+/** Per document (URI): the outline of the version last asked for (see provideDocumentSymbols). */
+const OUTLINE_SHARE_MS = 2000;
+const outlines = new Map<string, { version: number; at: number; answer: Promise<vscode.SymbolInformation[] | vscode.DocumentSymbol[] | null | undefined> }>();
 
 async function start(context: vscode.ExtensionContext): Promise<void> {
   const server = findServer(context);
@@ -126,23 +139,47 @@ async function start(context: vscode.ExtensionContext): Promise<void> {
         }
         return report;
       },
-      // Code lenses near what is visible, above LENS_WINDOW lenses: the server
-      // sends one per product after every edit (10 000 at 10 000 products,
-      // 1.5 MB), and VS Code turns each into a view zone in the window; both
-      // sides' work per edit grows with the file while the user sees ~50.
+      // VS Code asks for the outline of each version twice (breadcrumbs and
+      // sticky scroll: 2 × 0.2 MB to parse at 10 000 products): one request
+      // per version, shared for OUTLINE_SHARE_MS (the outline can change
+      // without an edit, when another file does), not cancelled when one of
+      // the askers cancels.
+      provideDocumentSymbols: (document, token, next) => {
+        const key = document.uri.toString();
+        const kept = outlines.get(key);
+        if (kept && kept.version === document.version && Date.now() - kept.at < OUTLINE_SHARE_MS) {
+          return kept.answer;
+        }
+        const answer = Promise.resolve(next(document, new vscode.CancellationTokenSource().token));
+        outlines.set(key, { version: document.version, at: Date.now(), answer });
+        answer.catch(() => outlines.get(key)?.answer === answer && outlines.delete(key));
+        return answer;
+      },
+      // Code lenses near what is visible (see LENS_WINDOW).
       provideCodeLenses: async (document, token) => {
         const c = client;
         if (!c) {
           return null;
         }
+        const key = document.uri.toString();
         // A failure or a cancellation is handled as the client itself would (logged, no lenses).
-        const all = await c
-          .sendRequest(CodeLensRequest.type, c.code2ProtocolConverter.asCodeLensParams(document), token)
-          .catch((error) => c.handleFailedRequest(CodeLensRequest.type, token, error, null));
+        const failed = (error: unknown) => c.handleFailedRequest(CodeLensRequest.type, token, error, null);
+        if (c.initializeResult?.capabilities.experimental?.catalogueCodeLensRange === true) {
+          const near = lensWindow(document);
+          const range = { start: { line: near.start, character: 0 }, end: { line: near.end, character: 0 } };
+          const lenses = await c
+            .sendRequest<CodeLens[] | null>('catalogue/codeLens', { textDocument: { uri: c.code2ProtocolConverter.asUri(document.uri) }, range }, token)
+            .catch(failed);
+          if (token.isCancellationRequested || !lenses) {
+            return null;
+          }
+          lensWindows.set(key, near);
+          return c.protocol2CodeConverter.asCodeLenses(lenses, token);
+        }
+        const all = await c.sendRequest(CodeLensRequest.type, c.code2ProtocolConverter.asCodeLensParams(document), token).catch(failed);
         if (token.isCancellationRequested || !all) {
           return null;
         }
-        const key = document.uri.toString();
         const near = all.length > LENS_WINDOW ? lensWindow(document) : undefined;
         lensWindows.set(key, near);
         const kept = near ? all.filter((l) => l.range.start.line >= near.start && l.range.start.line <= near.end) : all;
@@ -166,6 +203,7 @@ async function start(context: vscode.ExtensionContext): Promise<void> {
       },
     },
   };
+  outlines.clear();
   client = new LanguageClient('catalogueLsp', 'Catalogue LSP', serverOptions, clientOptions);
   await client.start();
   output.appendLine(`catalogue-lsp started: ${server}`);
@@ -242,7 +280,10 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
     vscode.commands.registerCommand('catalogueLsp.showOutput', () => output.show(true)),
     vscode.commands.registerCommand('catalogueLsp.showClassification', showClassification),
     vscode.window.onDidChangeTextEditorVisibleRanges(onVisibleRanges),
-    vscode.workspace.onDidCloseTextDocument((d) => lensWindows.delete(d.uri.toString())),
+    vscode.workspace.onDidCloseTextDocument((d) => {
+      lensWindows.delete(d.uri.toString());
+      outlines.delete(d.uri.toString());
+    }),
     vscode.workspace.onDidChangeConfiguration(async (e) => {
       if (e.affectsConfiguration(`${SECTION}.server.path`) || e.affectsConfiguration(`${SECTION}.files`)) {
         await restart(context);

@@ -3,7 +3,8 @@
 // controlled product without a licence, the verdict's code lens, the hover naming the control code
 // and its source, that the quick fix adds the licence and clears the error,
 // that a CSV catalogue gets its error in the real editor, and that a
-// licence's code lens shows its use (used / limit, share, exports).
+// licence's code lens shows its use (used / limit, share, exports), and that
+// after a long jump in a 600-product file the lenses there show.
 // Env: PORT, FOLDER (workspace), E2E_ARTIFACTS (screenshots), CHROMIUM.
 const { chromium } = require('playwright-core');
 const path = require('path');
@@ -171,6 +172,41 @@ async function openFile(page, name) {
     check(use.lens.includes(want), `a licence's code lens shows its use: used / limit, share, exports (got ${JSON.stringify(use.lens)})`);
     check(use.below === '[[licence]]', `that code lens stands above the [[licence]] header (line below it: ${JSON.stringify(use.below)})`);
     await page.screenshot({ path: path.join(artifacts, 'vscode-licence-use.png') });
+
+    // Lenses near the view only (catalogue/codeLens): after a jump far past
+    // the lines whose lenses were asked for at first, the lenses of the
+    // lines now in view appear, each above its product's header.
+    check(await openFile(page, 'scroll.catalogue.toml'), 'quick open opens scroll.catalogue.toml');
+    await page.waitForFunction(() => document.querySelector('.codelens-decoration')?.textContent.includes('not-controlled'), null, { timeout: 90000 }).catch(() => null);
+    const line = 2500;
+    await page.keyboard.press('Control+G');
+    await page.waitForSelector('.quick-input-widget input', { timeout: 30000 });
+    await page.keyboard.type(String(line));
+    await page.keyboard.press('Enter');
+    const far = await page
+      .waitForFunction((line) => {
+        const editor = document.querySelector('.editor-instance .monaco-editor');
+        if (!editor) return false;
+        const inView = (e) => {
+          const r = e.getBoundingClientRect();
+          return r.height > 0 && r.top >= 0 && r.bottom <= window.innerHeight;
+        };
+        const numbers = [...editor.querySelectorAll('.line-numbers')].filter(inView).map((e) => Number(e.textContent));
+        if (!numbers.some((n) => n >= line - 5 && n <= line + 5)) return false;
+        const lens = [...editor.querySelectorAll('.codelens-decoration')].filter(inView).find((e) => e.textContent.includes('not-controlled'));
+        if (!lens) return false;
+        const bottom = lens.getBoundingClientRect().bottom;
+        const below = [...editor.querySelectorAll('.view-line')]
+          .map((l) => ({ top: l.getBoundingClientRect().top, text: l.textContent.replace(/\u00a0/g, ' ') }))
+          .filter((l) => l.top >= bottom - 1)
+          .sort((a, b) => a.top - b.top)[0];
+        // (the header's line ends with its inlay hint)
+        return below && below.text.startsWith('[[product]]') ? { lens: lens.textContent, lines: [Math.min(...numbers), Math.max(...numbers)] } : false;
+      }, line, { timeout: 60000 })
+      .then((h) => h.jsonValue())
+      .catch(() => null);
+    check(far !== null, `after a jump to line ${line} of 3 000, the code lenses there show (${JSON.stringify(far)})`);
+    await page.screenshot({ path: path.join(artifacts, 'vscode-lenses-after-jump.png') });
   } catch (e) {
     failures++;
     console.log(`FAIL ${e}`);

@@ -14,7 +14,7 @@ mod symbols;
 pub use code_action::code_actions;
 pub use completion::completion;
 pub(in crate::server) use hints::lens_title;
-pub use hints::{code_lenses, inlay_hints};
+pub use hints::{code_lenses, code_lenses_in, inlay_hints};
 pub use hover::hover;
 pub use navigation::{location, occurrences, rename, target_at_position};
 #[cfg(test)]

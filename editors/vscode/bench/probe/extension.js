@@ -7,7 +7,8 @@
 //      visible editor), each turning a licence reference into an unknown one or
 //      back, so an `unknown-licence` error appears or disappears, and times
 //      edit → onDidChangeDiagnostics showing that error's new state;
-//   3. writes what it measured to `out` (or { error } if something failed).
+//   3. writes what it measured to `out` (or { error } if something failed);
+//      with `profile`, a CPU profile of this thread over the measured edits.
 // Times are epoch milliseconds with sub-millisecond precision
 // (performance.timeOrigin + performance.now()), comparable with the browser's.
 'use strict';
@@ -69,6 +70,53 @@ function cpuSnapshot(browserPid) {
     }
   }
   return sums;
+}
+
+// With config.profile: a CPU profile of this extension host's thread over
+// the measured edits (node's inspector, in process), written to
+// config.profileOut and summarised by self and total time per function.
+async function startProfile() {
+  const session = new (require('inspector').Session)();
+  session.connect();
+  const post = (method, params) => new Promise((resolve, reject) => session.post(method, params || {}, (e, r) => (e ? reject(e) : resolve(r))));
+  await post('Profiler.enable');
+  await post('Profiler.setSamplingInterval', { interval: 500 });
+  await post('Profiler.start');
+  return { session, post };
+}
+
+async function stopProfile({ session, post }, out) {
+  const { profile: prof } = await post('Profiler.stop');
+  session.disconnect();
+  if (out) fs.writeFileSync(out, JSON.stringify(prof));
+  return summariseProfile(prof);
+}
+
+/** Milliseconds of a V8 CPU profile by function: self (the leaf) and total (on the stack). */
+function summariseProfile(prof) {
+  const nodes = new Map(prof.nodes.map((n) => [n.id, n]));
+  const parent = new Map();
+  for (const n of prof.nodes) for (const c of n.children || []) parent.set(c, n.id);
+  const name = (n) => `${n.callFrame.functionName || '(anonymous)'} ${(n.callFrame.url || '').split('/').pop()}:${n.callFrame.lineNumber + 1}`;
+  const self = new Map();
+  const total = new Map();
+  let ms = 0;
+  for (let i = 0; i < prof.samples.length; i++) {
+    const dt = (prof.timeDeltas[i + 1] ?? prof.timeDeltas[i] ?? 0) / 1000;
+    ms += dt;
+    const leaf = nodes.get(prof.samples[i]);
+    if (!leaf) continue;
+    self.set(name(leaf), (self.get(name(leaf)) || 0) + dt);
+    const seen = new Set();
+    for (let id = leaf.id; id !== undefined; id = parent.get(id)) {
+      const k = name(nodes.get(id));
+      if (seen.has(k)) continue;
+      seen.add(k);
+      total.set(k, (total.get(k) || 0) + dt);
+    }
+  }
+  const top = (m, n) => [...m].sort((a, b) => b[1] - a[1]).slice(0, n).map(([k, v]) => [k, Math.round(v)]);
+  return { ms: Math.round(ms), self: top(self, 40), total: top(total, 80) };
 }
 
 function write(out, value) {
@@ -189,6 +237,7 @@ async function run(config) {
   result.baseErrors = errorsOf(uri);
   emptied = 0;
   result.edits = [];
+  let profiler = null;
   let cpuBefore = null;
   let cpuStart = 0;
   const total = (config.warmup || 0) + config.edits;
@@ -196,6 +245,7 @@ async function run(config) {
     const wantError = i % 2 === 0;
     const ch = wantError ? 'X' : original;
     if (i === (config.warmup || 0)) {
+      if (config.profile) profiler = await startProfile();
       cpuBefore = cpuSnapshot(config.browserPid);
       cpuStart = now();
     }
@@ -228,6 +278,7 @@ async function run(config) {
     await delay(config.pauseMs || 500);
   }
   const cpuAfter = cpuSnapshot(config.browserPid);
+  if (profiler) result.extensionHostProfile = await stopProfile(profiler, config.profileOut);
   if (cpuBefore) {
     // Per edit, its pause included (cpuMsPerIdleSecond says what a second
     // without edits costs, but the window may not be idle yet then).
@@ -241,9 +292,9 @@ async function run(config) {
     edit.replace(uri, range, original);
     await vscode.workspace.applyEdit(edit);
   }
-  // Scroll three quarters down, where the extension gave VS Code no code
-  // lenses (above 2 000 it gives those near the visible lines): the driver
-  // checks that lenses appear there.
+  // Scroll three quarters down, where the extension asked for no code
+  // lenses (it asks for those near the visible lines): the driver checks
+  // that lenses appear there.
   const shown = vscode.window.visibleTextEditors.find((e) => e.document.uri.toString() === key);
   if (shown) {
     const line = Math.floor(shown.document.lineCount * 0.75);
