@@ -38,6 +38,7 @@ fn options() -> Options {
         as_of: None,
         today: "2026-11-26".parse().expect("date"),
         explain: false,
+        keep_judgements: false,
     }
 }
 

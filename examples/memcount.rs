@@ -77,6 +77,7 @@ fn main() {
         as_of: None,
         today: "2026-11-26".parse().expect("date"),
         explain: false,
+        keep_judgements: false,
     };
     let out = ws.analyse_products(0, &opts);
     report("product outcomes", t);
@@ -97,6 +98,7 @@ fn check() {
         as_of: Some("2026-06-01".parse().expect("date")),
         today: "2026-06-01".parse().expect("date"),
         explain: false,
+        keep_judgements: false,
     };
     let t = start();
     let (text, _) = catalogue_lsp::source::read_text(std::path::Path::new(&path)).expect("read");

@@ -182,6 +182,7 @@ pub fn run(cli: Cli) -> i32 {
                 as_of,
                 today: today(),
                 explain: false,
+                keep_judgements: false,
             };
             match report::run_with(&paths, rules.as_deref(), parties.as_deref(), &opts) {
                 Err(e) => {

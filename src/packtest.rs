@@ -177,6 +177,7 @@ pub fn run(pack: &Arc<RulePack>, files: &[(String, String)]) -> Result<Report, S
                     as_of: Some(as_of),
                     today: as_of,
                     explain: false,
+                    keep_judgements: false,
                 },
             );
             let mut fail = |message: String| {

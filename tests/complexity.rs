@@ -34,6 +34,7 @@ fn cost(kind: &str, n: usize) -> Cost {
         as_of: None,
         today,
         explain: false,
+        keep_judgements: false,
     };
     let results = ws.analyse_all(&opts);
     let diags = results.iter().flat_map(|r| r.diagnostics.iter());

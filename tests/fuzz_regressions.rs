@@ -192,6 +192,7 @@ fn catalogue_seeds_classify_and_reparse_like_a_fresh_parse() {
             as_of: None,
             today,
             explain: true,
+            keep_judgements: false,
         });
         let (a, b) = (text.len() / 3, 2 * text.len() / 3);
         let (a, b) = (floor_char_boundary(&text, a), floor_char_boundary(&text, b));

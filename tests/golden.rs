@@ -877,6 +877,7 @@ fn traces_do_not_change_results() {
             as_of: Some(date(D)),
             today: date(D),
             explain,
+            keep_judgements: false,
         })
     };
     let (with, without) = (run(true), run(false));
@@ -1307,6 +1308,7 @@ fn no_engine_message_speaks_toml_syntax() {
             as_of: Some(date(as_of)),
             today: date("2026-06-01"),
             explain: false,
+            keep_judgements: false,
         });
         for ((cat, (name, _)), r) in cats.iter().zip(&files).zip(&results) {
             let parsed: Vec<_> = cat.all_diagnostics().collect();

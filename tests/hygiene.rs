@@ -18,6 +18,7 @@ fn diagnostics(texts: &[&str]) -> Vec<Vec<Diagnostic>> {
         as_of: None,
         today: jiff::civil::date(2026, 6, 1),
         explain: false,
+        keep_judgements: false,
     };
     ws.analyse_all(&opts)
         .into_iter()

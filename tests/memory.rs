@@ -24,6 +24,7 @@ fn product_diagnostics_keep_no_spare_slots() {
         as_of: Some(d),
         today: d,
         explain: false,
+        keep_judgements: false,
     };
     let outcomes = ws.analyse_products(0, &opts);
     let kept: usize = outcomes.iter().map(|o| o.diagnostics.len()).sum();
@@ -64,6 +65,7 @@ fn equal_classifications_are_held_once() {
         as_of: Some(d),
         today: d,
         explain: false,
+        keep_judgements: false,
     };
     let file = ws.analyse_file(0, &opts);
     assert_eq!(file.products.len(), 3000);

@@ -39,6 +39,7 @@ fn diags_with(text: &str, parties: Arc<PartyList>) -> Vec<Diagnostic> {
         as_of: Some(date(2026, 6, 1)),
         today: date(2026, 6, 1),
         explain: false,
+        keep_judgements: false,
     };
     ws.analyse_all(&opts).remove(0).diagnostics
 }

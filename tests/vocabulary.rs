@@ -43,6 +43,7 @@ fn analyse(text: &str, pack: Arc<RulePack>, as_of: &str) -> (String, FileResult)
             as_of: Some(as_of.parse().unwrap()),
             today: "2026-06-01".parse().unwrap(),
             explain: true,
+            keep_judgements: false,
         },
     );
     (text.to_string(), r)

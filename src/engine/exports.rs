@@ -180,6 +180,11 @@ pub struct Ledger {
     named: Option<FxHashMap<String, Vec<(usize, usize)>>>,
     /// Per file: its numbers of products, licences and shipments.
     counts: Vec<[usize; 3]>,
+    /// Per export of a shipment: the classification of its product on its
+    /// date that judged it, kept when a whole file's shipments are judged
+    /// with `Options::keep_judgements` (the `dossier` command; forgotten by
+    /// an update).
+    judged: std::sync::Mutex<FxHashMap<usize, Arc<Classification>>>,
 }
 
 /// The end of a product's list of exports.
@@ -368,6 +373,13 @@ impl Ledger {
         }
     }
 
+    /// The classification export `i` (a shipment) was judged with, when
+    /// kept (`Options::keep_judgements`).
+    pub fn judgement(&self, i: usize) -> Option<Arc<Classification>> {
+        let kept = self.judged.lock().unwrap_or_else(|e| e.into_inner());
+        kept.get(&i).cloned()
+    }
+
     /// The balance of the licence `id` (when some export uses it).
     pub fn balance(&self, id: &str) -> Option<&Balance> {
         self.balances.get(id)
@@ -496,6 +508,11 @@ impl Ledger {
     pub fn update(&mut self, ws: &Workspace, opts: &Options, e: &LedgerEdit) -> bool {
         if self.counts != counts(ws) || e.start > e.from {
             return false;
+        }
+        // Judgements may depend on anything the edit changed.
+        let judged = self.judged.get_mut().unwrap_or_else(|e| e.into_inner());
+        if !judged.is_empty() {
+            judged.clear();
         }
         let f = e.file;
         let (Some(&a), Some(&z)) = (self.first.get(f), self.first.get(f + 1)) else {
@@ -1072,23 +1089,28 @@ impl Workspace<'_> {
         let ledger = self.ledger(opts);
         // The ledger resolved the shipments it holds: only the others
         // (no date, or an unknown SKU) are looked up again.
-        let mut resolved: FxHashMap<usize, ((usize, usize), Date)> = FxHashMap::default();
+        let mut resolved: FxHashMap<usize, ((usize, usize), Date, usize)> = FxHashMap::default();
         if which.len() * 4 >= cat.shipments.len() {
-            for (_, e) in ledger.of_file(f) {
+            for (x, e) in ledger.of_file(f) {
                 if let Source::Shipment(i) = e.source {
-                    resolved.insert(i, (e.product, e.date));
+                    resolved.insert(i, (e.product, e.date, x));
                 }
             }
         }
+        // The whole file is judged for the dossier: the ledger keeps each
+        // shipment's classification (`Options::keep_judgements`).
+        let keep = opts.keep_judgements && which.len() == cat.shipments.len();
         // Shipments to judge, grouped by product so a classifier's memo of
         // (product, date) serves a product's shipments.
-        let mut todo: Vec<(usize, (usize, usize), Date)> = Vec::new();
+        // (shipment, product, date, its export when its classification is kept)
+        type Todo = (usize, (usize, usize), Date, Option<usize>);
+        let mut todo: Vec<Todo> = Vec::new();
         for &i in which {
             let Some(s) = cat.shipments.get(i) else {
                 continue;
             };
-            if let Some(&(at, date)) = resolved.get(&i) {
-                todo.push((i, at, date));
+            if let Some(&(at, date, x)) = resolved.get(&i) {
+                todo.push((i, at, date, Some(x).filter(|_| keep)));
                 continue;
             }
             let Some(sku) = s.sku.as_ref() else { continue };
@@ -1118,16 +1140,19 @@ impl Workspace<'_> {
                 }
                 Some(at) => {
                     if let Some(d) = &s.ship_date {
-                        todo.push((i, at, d.value));
+                        todo.push((i, at, d.value, None));
                     }
                 }
             }
         }
-        todo.sort_by_key(|&(i, at, d)| (at, d, i));
-        let judge = |chunk: &[(usize, (usize, usize), Date)]| {
+        todo.sort_by_key(|&(i, at, d, _)| (at, d, i));
+        type Judged = Vec<(usize, Vec<Diagnostic>)>;
+        type Kept = Vec<(usize, Arc<Classification>)>;
+        let judge = |chunk: &[Todo]| -> (Judged, Kept) {
             let mut out = Vec::new();
+            let mut kept = Vec::new();
             let mut classifiers: FxHashMap<usize, Classifier<Self>> = FxHashMap::default();
-            for &(i, at, date) in chunk {
+            for &(i, at, date, x) in chunk {
                 let pack = &self.files[at.0].pack;
                 let classifier = classifiers
                     .entry(at.0)
@@ -1138,19 +1163,25 @@ impl Workspace<'_> {
                 if !d.is_empty() {
                     out.push((i, d));
                 }
+                if let Some(x) = x {
+                    kept.push((x, c));
+                }
             }
-            out
+            (out, kept)
         };
         const CHUNK: usize = 2048;
-        if todo.len() > CHUNK {
-            out.extend(
-                todo.par_chunks(CHUNK)
-                    .flat_map_iter(judge)
-                    .collect::<Vec<_>>(),
-            );
+        let done: Vec<(Judged, Kept)> = if todo.len() > CHUNK {
+            todo.par_chunks(CHUNK).map(judge).collect()
         } else {
-            out.extend(judge(&todo));
+            vec![judge(&todo)]
+        };
+        if keep {
+            let mut judged = ledger.judged.lock().unwrap_or_else(|e| e.into_inner());
+            for (_, k) in &done {
+                judged.extend(k.iter().cloned());
+            }
         }
+        out.extend(done.into_iter().flat_map(|(d, _)| d));
         // A shipment's own words (transfer, purpose) are checked against
         // its file's pack, as a product's are (the parser keeps them as
         // written).
@@ -1368,6 +1399,7 @@ mod tests {
             as_of: Some(d),
             today: d,
             explain: false,
+            keep_judgements: false,
         };
         let mut l = Ledger::build(&ws, &opts);
         let dates = |l: &Ledger, p| -> Vec<String> {

@@ -36,6 +36,11 @@ pub struct Options {
     pub today: Date,
     /// Build explanation traces (the language server's hovers); `check` does not print them.
     pub explain: bool,
+    /// Keep each shipment's classification in the ledger when a whole
+    /// file's shipments are judged (`Ledger::judgement`): set by the
+    /// `dossier` command only, which reads them; `check` and the server pay
+    /// nothing for it.
+    pub keep_judgements: bool,
 }
 
 /// The verdict and findings for one product.
@@ -100,7 +105,7 @@ pub struct FileResult {
 /// let cat = catalogue::parse("[[product]]\nsku = \"A\"\nform = \"oxide\"\n");
 /// let ws = Analysis::new().file(&cat, RulePack::embedded()).build();
 /// let today = jiff::civil::date(2026, 6, 1);
-/// let results = ws.analyse_all(&Options { as_of: None, today, explain: false });
+/// let results = ws.analyse_all(&Options { as_of: None, today, explain: false, keep_judgements: false });
 /// assert_eq!(results[0].products.len(), 1);
 /// ```
 #[derive(Default)]

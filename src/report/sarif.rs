@@ -266,6 +266,7 @@ mod tests {
             as_of: Some(d),
             today: d,
             explain: false,
+            keep_judgements: false,
         };
         super::super::run(paths, None, &opts).unwrap()
     }

@@ -506,6 +506,7 @@ impl State {
             // Traces are built on demand for a hover (`explained`): kept for
             // every product they would be most of the server's memory.
             explain: false,
+            keep_judgements: false,
         }
     }
 

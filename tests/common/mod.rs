@@ -30,6 +30,7 @@ pub fn check_files(files: &[&str], as_of: &str) -> Checked {
             as_of: Some(date(as_of)),
             today: date("2026-06-01"),
             explain: true,
+            keep_judgements: false,
         })
     };
     Checked {

@@ -9,8 +9,10 @@
 //! ledger of exports (contract §4a): each product with a `destination` and
 //! each `[[shipment]]` (its own facts over its product's), with the
 //! engine's findings in its table. A shipment's verdict is the engine's
-//! classification of its product on the shipment's date (asked of the
-//! engine's `Workspace::explain` when that date is not the product's).
+//! classification of its product on the shipment's date (when that date is
+//! not the product's: the one the run judged the shipment with, kept in the
+//! ledger because the command asks for it, `Options::keep_judgements` and
+//! `Ledger::judgement`; else asked of the engine's `Workspace::explain`).
 
 pub mod calendar;
 pub mod markdown;
@@ -317,19 +319,23 @@ pub fn exports(run: &Run) -> (Vec<Export<'_>>, Vec<Left>) {
             .filter(|r| r.index == pi)
             .or_else(|| ps.iter().find(|r| r.index == pi))
     };
-    // A shipment on another date than its product's evaluation date is
-    // classified by the engine on its own date, as `check` judged it.
+    // A shipment on another date than its product's evaluation date has
+    // the engine's classification on its own date, the one the run judged
+    // it with (kept in the ledger); asked of the engine when not kept.
     let ws = ledger
         .exports
         .iter()
-        .any(|e| matches!(e.source, ExportSource::Shipment(_)))
+        .enumerate()
+        .any(|(i, e)| {
+            matches!(e.source, ExportSource::Shipment(_)) && ledger.judgement(i).is_none()
+        })
         .then(|| {
             Analysis::new()
                 .judged(run.files.iter().map(|f| (&f.catalogue, f.pack.clone())))
                 .build()
         });
     let mut memo: FxHashMap<((usize, usize), Date), Arc<Classification>> = FxHashMap::default();
-    for e in &ledger.exports {
+    for (i, e) in ledger.exports.iter().enumerate() {
         let (Some(f), Some(pfile)) = (run.files.get(e.file), run.files.get(e.product.0)) else {
             continue;
         };
@@ -386,6 +392,8 @@ pub fn exports(run: &Run) -> (Vec<Export<'_>>, Vec<Left>) {
                 };
                 let classification = if res.as_of == e.date {
                     res.classification.clone()
+                } else if let Some(c) = ledger.judgement(i) {
+                    c
                 } else {
                     match &ws {
                         Some(ws) => memo
@@ -1691,6 +1699,8 @@ pub fn command(
         as_of,
         today: today(),
         explain: false,
+        // The dossier reads each shipment's classification: kept, not made again.
+        keep_judgements: true,
     };
     let run = match report::run(&paths, rules.as_deref(), &opts) {
         Ok(run) => run,
@@ -1808,5 +1818,66 @@ mod tests {
         assert_eq!(amount(Some(120.0), Some("kg")).as_deref(), Some("120 kg"));
         assert_eq!(amount(Some(0.5), None).as_deref(), Some("0.5"));
         assert_eq!(amount(None, Some("kg")), None);
+    }
+}
+
+#[cfg(test)]
+mod kept_judgements {
+    use super::*;
+    use crate::engine::Options;
+
+    fn run_of(keep: bool) -> Run {
+        let d = Date::constant(2026, 6, 1);
+        let opts = Options {
+            as_of: Some(d),
+            today: d,
+            explain: false,
+            keep_judgements: keep,
+        };
+        let paths = [PathBuf::from(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/examples/shipments.catalogue.toml"
+        ))];
+        match crate::report::run(&paths, None, &opts) {
+            Ok(run) => run,
+            Err(e) => panic!("the example runs: {e}"),
+        }
+    }
+
+    fn kept(run: &Run) -> usize {
+        let ledger = run.results.iter().find_map(|r| r.ledger.clone());
+        ledger.map_or(0, |l| {
+            (0..l.exports.len())
+                .filter(|&i| l.judgement(i).is_some())
+                .count()
+        })
+    }
+
+    /// `keep_judgements` (the `dossier` command) keeps each shipment's
+    /// classification in the ledger, so the dossier asks the engine for
+    /// none again; without it (`check`, the server) nothing is kept. The
+    /// dossier is the same either way.
+    #[test]
+    fn the_dossier_reuses_the_runs_classifications() {
+        let (with, without) = (run_of(true), run_of(false));
+        let shipments = with
+            .results
+            .iter()
+            .find_map(|r| r.ledger.clone())
+            .map_or(0, |l| {
+                l.exports
+                    .iter()
+                    .filter(|e| matches!(e.source, ExportSource::Shipment(_)))
+                    .count()
+            });
+        assert!(shipments > 0, "the example has shipments");
+        assert_eq!(kept(&with), shipments);
+        assert_eq!(kept(&without), 0);
+        let sel = Selection::default();
+        let d = Date::constant(2026, 6, 1);
+        let a = build(&with, &sel, d).map(|d| to_json(&d));
+        let b = build(&without, &sel, d).map(|d| to_json(&d));
+        assert!(a.is_ok());
+        assert_eq!(a.ok(), b.ok());
     }
 }
