@@ -72,6 +72,10 @@ pub enum Command {
         /// Only exports to this destination (ISO 3166-1 alpha-2).
         #[arg(long, value_name = "CC")]
         destination: Option<String>,
+        /// The applicant for exports whose file names none: a file's `[catalogue].exporter` wins
+        /// (CSV catalogues have no `[catalogue]` table, so this is how they name one).
+        #[arg(long, value_name = "NAME")]
+        exporter: Option<String>,
         /// The dossier's date (deadlines are judged against it), also the evaluation date for
         /// products without ship_date. Default: today.
         #[arg(long, value_name = "YYYY-MM-DD")]
@@ -234,6 +238,7 @@ pub fn run(cli: Cli) -> i32 {
             paths,
             end_user,
             destination,
+            exporter,
             as_of,
             rules,
             format,
@@ -242,6 +247,7 @@ pub fn run(cli: Cli) -> i32 {
             let sel = report::dossier::Selection {
                 end_user,
                 destination,
+                exporter: exporter.filter(|e| !e.trim().is_empty()),
             };
             let json = format == DossierFormat::Json;
             return report::dossier::command(paths, sel, as_of, rules, json, output, &mut out);

@@ -790,3 +790,71 @@ fn shipments_the_ledger_does_not_count_are_listed_as_not_included() {
         "{md}"
     );
 }
+
+/// A CSV catalogue has no `[catalogue]` table, so it cannot name the
+/// applicant: `--exporter` does, for the files that name none, and says so
+/// as its source; a file's own `[catalogue].exporter` wins. Without either
+/// the exporter is listed as missing, with both ways to give it.
+#[test]
+fn exporter_from_the_command_line_for_files_that_name_none() {
+    let dir = tempfile::tempdir().unwrap();
+    let csv = dir.path().join("erp.catalogue.csv");
+    std::fs::write(
+        &csv,
+        "sku,form,composition,destination,end_user,ship_date\n\
+         CSV-OX,oxide,Dy2O3=99.9,DE,E GmbH,2026-09-01\n",
+    )
+    .unwrap();
+    let toml = dir.path().join("own.catalogue.toml");
+    std::fs::write(
+        &toml,
+        "[catalogue]\nexporter = \"Own Co.\"\n\n[[product]]\nsku = \"T-OX\"\nform = \"oxide\"\n\
+         composition = { Dy2O3 = 99.9 }\ndestination = \"JP\"\nend_user = \"J KK\"\nship_date = 2026-09-01\n",
+    )
+    .unwrap();
+    let at = dir.path().to_str().unwrap();
+    let report = |extra: &[&str]| -> Value {
+        let mut args = vec!["dossier", at, "--as-of", DATE, "--format", "json"];
+        args.extend_from_slice(extra);
+        let (code, out, err) = run(&args);
+        assert_eq!(code, 0, "{err}");
+        serde_json::from_str(&out).unwrap()
+    };
+    let missing_exporter = |app: &Value| {
+        app["missing"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|m| m["field"] == "exporter")
+            .cloned()
+    };
+
+    let without = report(&[]);
+    let csv_app = app_for(&without, "E GmbH");
+    assert_eq!(csv_app["exporter"]["name"], Value::Null);
+    let m = missing_exporter(csv_app).expect("exporter listed as missing");
+    assert!(
+        m["needed_for"].as_str().unwrap().contains("--exporter"),
+        "{m}"
+    );
+
+    let with = report(&["--exporter", "Erp Trading Ltd."]);
+    let csv_app = app_for(&with, "E GmbH");
+    assert_eq!(csv_app["exporter"]["name"], "Erp Trading Ltd.");
+    let source = csv_app["exporter"]["source"].as_str().unwrap();
+    assert!(
+        source.starts_with("--exporter on the command line")
+            && source.contains("erp.catalogue.csv"),
+        "{source}"
+    );
+    assert_eq!(missing_exporter(csv_app), None);
+    // The TOML file's own exporter is kept.
+    let own = app_for(&with, "J KK");
+    assert_eq!(own["exporter"]["name"], "Own Co.");
+    assert!(
+        own["exporter"]["source"]
+            .as_str()
+            .unwrap()
+            .starts_with("[catalogue].exporter")
+    );
+}

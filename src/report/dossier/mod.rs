@@ -53,6 +53,9 @@ pub struct Selection {
     pub end_user: Option<String>,
     /// Only this destination (ISO alpha-2, any case).
     pub destination: Option<String>,
+    /// The applicant of exports whose file names no `[catalogue].exporter`
+    /// (`dossier --exporter`; a CSV catalogue has no `[catalogue]` table).
+    pub exporter: Option<String>,
 }
 
 /// Where a fact comes from.
@@ -919,7 +922,7 @@ pub fn build(run: &Run, sel: &Selection, date: Date) -> Result<Dossier, NothingM
     let mut groups: Vec<(Key, Vec<Export<'_>>)> = Vec::new();
     let mut slot: rustc_hash::FxHashMap<Key, usize> = Default::default();
     for e in chosen {
-        let exporter = exporter_of(&run.files[e.file]);
+        let exporter = exporter_of(&run.files[e.file]).or(sel.exporter.as_deref());
         let key: Key = (
             exporter.map(|x| x.to_lowercase()),
             e.end_user.as_ref().map(|x| x.value.trim().to_lowercase()),
@@ -938,7 +941,7 @@ pub fn build(run: &Run, sel: &Selection, date: Date) -> Result<Dossier, NothingM
         .into_iter()
         .map(|(_, mut exports)| {
             exports.sort_by_key(|e| (e.ship_date.is_none(), e.ship_date));
-            application(run, pack, exports, date)
+            application(run, pack, sel, exports, date)
         })
         .collect();
     // The most urgent first: by latest day to file, undated last.
@@ -1038,7 +1041,13 @@ fn exporter_of(f: &LoadedFile) -> Option<&str> {
         .filter(|s| !s.trim().is_empty())
 }
 
-fn application(run: &Run, pack: &RulePack, exports: Vec<Export<'_>>, date: Date) -> Application {
+fn application(
+    run: &Run,
+    pack: &RulePack,
+    sel: &Selection,
+    exports: Vec<Export<'_>>,
+    date: Date,
+) -> Application {
     let first = &exports[0];
     let ff = &run.files[first.file];
     let exporter = match ff
@@ -1051,9 +1060,18 @@ fn application(run: &Run, pack: &RulePack, exports: Vec<Export<'_>>, date: Date)
             name: Some(e.value.clone()),
             source: format!("[catalogue].exporter, {}", catalogue_ref(ff, e.span)),
         },
-        _ => Party {
-            name: None,
-            source: format!("no [catalogue].exporter in {}", ff.path),
+        _ => match &sel.exporter {
+            Some(name) => Party {
+                name: Some(name.clone()),
+                source: format!(
+                    "--exporter on the command line (no [catalogue].exporter in {})",
+                    ff.path
+                ),
+            },
+            None => Party {
+                name: None,
+                source: format!("no [catalogue].exporter in {}", ff.path),
+            },
         },
     };
     let end_user = match &first.end_user {
@@ -1128,7 +1146,7 @@ fn application(run: &Run, pack: &RulePack, exports: Vec<Export<'_>>, date: Date)
         missing.push(Missing {
             field: "exporter",
             skus: Vec::new(),
-            needed_for: "the applicant: set [catalogue].exporter",
+            needed_for: "the applicant: set [catalogue].exporter (or pass --exporter)",
             findings: Vec::new(),
         });
     }
