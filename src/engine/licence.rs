@@ -92,9 +92,11 @@ pub fn licence_diagnostics(pack: &RulePack, l: &Licence, out: &mut Vec<Diagnosti
                     names(allowed),
                     p.value,
                 );
+                // The explanation goes at the end of this message, as it is now.
+                let end = m.len();
                 out.push(
                     Diagnostic::new(Code::CertificatePurposeUnusual, p.span, m)
-                        .with_explanation(usize::MAX, rule_explanation(pack, rule, " ", ""))
+                        .with_explanation(end, rule_explanation(pack, rule, " ", ""))
                         .with_source(src.clone()),
                 );
             }

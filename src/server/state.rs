@@ -601,7 +601,7 @@ impl State {
     /// Analyses the given files against the whole workspace and stores the
     /// results. `edit` is the edit just applied to one of them: that file's
     /// products the edit did not touch, and that depend on nothing it
-    /// changed, keep their outcomes and wire form.
+    /// changed, keep their outcomes (and its publication their wire form).
     pub fn analyse(&mut self, targets: &[Url], edit: Option<(&Url, &Edit)>) {
         let rules: Vec<(Url, Option<Field<String>>)> = self
             .files()
@@ -644,8 +644,14 @@ impl State {
         }
         // The stable id of the edited file, for the files that refer to it.
         let edited = edit.and_then(|(u, _)| Some(ids[rules.iter().position(|(r, _)| r == u)?]));
-        // Taken out so that the state can be read while they are updated.
-        let mut publications = std::mem::take(&mut self.publications);
+        // The targets' publications, taken out so that the state can be read
+        // while they are updated. Only theirs: should a panic escape below,
+        // the other files keep both their analysis and their publication,
+        // and the targets lose both (the next pull analyses them again).
+        let mut publications: HashMap<Url, Publication> = kept
+            .iter()
+            .filter_map(|(i, ..)| self.publications.remove_entry(&rules[*i].0))
+            .collect();
         // Taken out so that, held nowhere else, it is updated in place.
         let kept_index = self.index.take();
         let prior = self.ledger.take().and_then(|l| Arc::try_unwrap(l).ok());
@@ -823,7 +829,6 @@ impl State {
         self.index = Some((names, index));
         self.ledger_basis = ledger.is_some().then_some(basis);
         self.ledger = ledger;
-        self.publications = publications;
         for (uri, a, p) in out {
             self.publications.insert(uri.clone(), p);
             self.analyses.insert(uri, a);

@@ -13,8 +13,8 @@
 //! The JSON is what `handlers::document_symbols` and `handlers::code_lenses`
 //! would give (a unit test compares them).
 
-use super::state::{FileAnalysis, OFF_BY_DEFAULT, State, lsp_range};
-use super::wire::Frame;
+use super::state::{FileAnalysis, State, lsp_range};
+use super::wire::{Frame, string};
 use crate::catalogue::{Catalogue, TableKind, TableRef};
 use crate::diagnostic::{Diagnostic, Severity};
 use crate::text::Span;
@@ -122,10 +122,6 @@ fn range(out: &mut Vec<u8>, r: Range) {
     out.extend_from_slice(br#","end":"#);
     position(out, r.end.line, r.end.character);
     out.push(b'}');
-}
-
-fn string(out: &mut Vec<u8>, s: &str) {
-    let _ = serde_json::to_writer(&mut *out, s);
 }
 
 /// Up to this many products the outline lists every product, as
@@ -344,20 +340,9 @@ fn needing_action(st: &State, cat: &Catalogue, res: Option<&FileAnalysis>) -> Ve
 }
 
 /// Whether `d` is shown as an error or a warning (the severity settings
-/// applied as `State::lsp_diagnostic` applies them).
+/// applied as the publication applies them).
 fn acts(st: &State, d: &Diagnostic) -> bool {
-    let sev = match st
-        .settings
-        .severity
-        .get(d.code.as_str())
-        .map(String::as_str)
-    {
-        Some("off") | Some("none") => return false,
-        Some(s) => Severity::parse(s).unwrap_or(d.severity),
-        None if OFF_BY_DEFAULT.contains(&d.code) => return false,
-        None => d.severity,
-    };
-    matches!(sev, Severity::Error | Severity::Warning)
+    super::publication::shown_severity(st, d).is_some_and(|s| s <= Severity::Warning)
 }
 
 /// The code lenses as `handlers::code_lenses` builds them, as JSON.

@@ -222,6 +222,11 @@ pub fn frame(body: &[u8]) -> Vec<u8> {
     out
 }
 
+/// `s` as a JSON string (quoted and escaped), for answers written straight to JSON.
+pub fn string(out: &mut Vec<u8>, s: &str) {
+    let _ = serde_json::to_writer(&mut *out, s);
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -21,6 +21,7 @@
 //! document) drop them, to be analysed again at the next pull.
 
 use super::state::State;
+use super::wire::string;
 use tower_lsp::lsp_types::*;
 
 /// The result id of `uri`'s current diagnostics (analysing it first if it
@@ -89,10 +90,6 @@ fn write_report(
     out.extend_from_slice(br#","items":["#);
     out.extend_from_slice(items);
     out.push(b']');
-}
-
-fn string(out: &mut Vec<u8>, s: &str) {
-    let _ = serde_json::to_writer(&mut *out, s);
 }
 
 /// The answer to a pulled `textDocument/diagnostic` as JSON: `unchanged`
