@@ -395,24 +395,66 @@ impl<'a> Workspace<'a> {
     }
 
     /// Analyses one file: parse diagnostics, classification, licences and workspace checks.
+    ///
+    /// Built for a million products without copies: the results are written
+    /// in place (chunks of the final vector, in parallel), each chunk's
+    /// diagnostics go into one vector (none per product), moved into the
+    /// file's vector chunk by chunk (each freed once moved), and sorted
+    /// through a permutation of `u32` rather than by a merge sort's buffer
+    /// of half the diagnostics.
     pub fn analyse_file(&self, file: usize, opts: &Options) -> FileResult {
-        let outcomes = self.analyse_products(file, opts);
-        let latest = outcomes.iter().map(|o| o.result.as_of).max();
+        const CHUNK: usize = 2048;
+        let n = self.files[file].catalogue.products.len();
+        let pack = &*self.files[file].pack;
+        let placeholder = Arc::new(Classification::new(Verdict::Indeterminate));
+        let mut products: Vec<ProductResult> = (0..n)
+            .map(|index| ProductResult {
+                index,
+                sku: None,
+                as_of: opts.today,
+                classification: placeholder.clone(),
+                licence: None,
+            })
+            .collect();
+        let fill = |(c, slots): (usize, &mut [ProductResult])| {
+            let mut classifier = Classifier::new(pack, self, opts.explain);
+            let mut screener = Screener::new(&self.parties);
+            let mut shared = super::share::Shared::default();
+            let mut diags = Vec::new();
+            for (k, slot) in slots.iter_mut().enumerate() {
+                let mut r = self.product_result(
+                    file,
+                    c * CHUNK + k,
+                    &mut classifier,
+                    &mut screener,
+                    opts,
+                    &mut diags,
+                );
+                r.classification = shared.intern(r.classification);
+                *slot = r;
+            }
+            diags.shrink_to_fit();
+            diags
+        };
+        let chunks: Vec<Vec<Diagnostic>> = if n > CHUNK {
+            products
+                .par_chunks_mut(CHUNK)
+                .enumerate()
+                .map(fill)
+                .collect()
+        } else {
+            vec![fill((0, &mut products[..]))]
+        };
+        drop(placeholder);
+        let latest = products.iter().map(|p| p.as_of).max();
         let mut diags = self.file_diagnostics(file, latest);
         diags.extend(self.export_diagnostics(file, opts));
         // Reserved once: growing by doubling held up to twice the diagnostics.
-        diags.reserve(outcomes.iter().map(|o| o.diagnostics.len()).sum());
-        let mut products = Vec::with_capacity(outcomes.len());
-        for o in outcomes {
-            products.push(o.result);
-            diags.extend(o.diagnostics);
+        diags.reserve(chunks.iter().map(Vec::len).sum());
+        for chunk in chunks {
+            diags.extend(chunk);
         }
-        diags.sort_by(|a, b| {
-            a.span
-                .start()
-                .cmp(&b.span.start())
-                .then(a.code.cmp(&b.code))
-        });
+        sort_diagnostics(&mut diags);
         FileResult {
             products,
             diagnostics: diags,
@@ -469,24 +511,39 @@ impl<'a> Workspace<'a> {
         screener: &mut Screener,
         opts: &Options,
     ) -> ProductOutcome {
-        let p = &self.files[file].catalogue.products[index];
-        let date = self.evaluation_date(file, p, opts);
-        let c = classifier.classify((file, index), date);
         let mut diagnostics = Vec::new();
-        self.product_diagnostics(file, p, date, &c, &mut diagnostics);
-        self.screen_product(file, p, date, screener, &mut diagnostics);
+        let result = self.product_result(file, index, classifier, screener, opts, &mut diagnostics);
         // A vector's first push reserves four (672 bytes): kept per product
         // that is most of a million products' diagnostics (README, Performance).
         diagnostics.shrink_to_fit();
         ProductOutcome {
-            result: ProductResult {
-                index,
-                sku: p.sku.as_ref().map(|s| s.value.clone()),
-                as_of: date,
-                classification: c,
-                licence: p.licence.as_ref().map(|l| l.value.clone()),
-            },
+            result,
             diagnostics,
+        }
+    }
+
+    /// One product's classification; the diagnostics anchored in its table
+    /// are pushed onto `out`.
+    fn product_result(
+        &self,
+        file: usize,
+        index: usize,
+        classifier: &mut Classifier<Self>,
+        screener: &mut Screener,
+        opts: &Options,
+        out: &mut Vec<Diagnostic>,
+    ) -> ProductResult {
+        let p = &self.files[file].catalogue.products[index];
+        let date = self.evaluation_date(file, p, opts);
+        let c = classifier.classify((file, index), date);
+        self.product_diagnostics(file, p, date, &c, out);
+        self.screen_product(file, p, date, screener, out);
+        ProductResult {
+            index,
+            sku: p.sku.as_ref().map(|s| s.value.clone()),
+            as_of: date,
+            classification: c,
+            licence: p.licence.as_ref().map(|l| l.value.clone()),
         }
     }
 
@@ -1107,6 +1164,42 @@ enum Kind {
 /// The date a file's rule pack must be reviewed through: the latest
 /// evaluation date of its products (`products`) or `ship_date` of its
 /// shipments, each judged on that date (docs/format.md §4a, §6).
+/// Sorts a file's diagnostics by start, then code, keeping the order of
+/// equal ones (a stable sort). A stable sort of the diagnostics themselves
+/// would take a buffer of half of them (80 MB for a million); this sorts
+/// their positions (`u32`, 4 bytes each) and moves them along its cycles.
+/// Nothing moves when they are in order already.
+fn sort_diagnostics(diags: &mut [Diagnostic]) {
+    let key = |d: &Diagnostic| (d.span.start(), d.code);
+    if diags.is_sorted_by(|a, b| key(a) <= key(b)) {
+        return;
+    }
+    let Ok(len) = u32::try_from(diags.len()) else {
+        diags.sort_by_key(key);
+        return;
+    };
+    let mut order: Vec<u32> = (0..len).collect();
+    order.sort_by_key(|&i| key(&diags[i as usize]));
+    apply_order(diags, &mut order);
+}
+
+/// Rearranges `items` so that `items[k]` is the old `items[order[k]]`
+/// (`order` a permutation of the positions; left as the identity).
+fn apply_order<T>(items: &mut [T], order: &mut [u32]) {
+    for start in 0..items.len() {
+        let mut k = start;
+        loop {
+            let from = order[k] as usize;
+            order[k] = k as u32;
+            if from == start {
+                break;
+            }
+            items.swap(k, from);
+            k = from;
+        }
+    }
+}
+
 fn stale_date(products: Option<Date>, cat: &Catalogue) -> Option<Date> {
     let shipments = cat
         .shipments
@@ -1139,6 +1232,50 @@ fn vocabulary_diagnostics(pack: &RulePack, p: &Product, out: &mut Vec<Diagnostic
     {
         out.push(
             Diagnostic::new(Code::InvalidValue, f.span, v.codes.not_a_code(&f.value)).with_sku(sku),
+        );
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::text::Span;
+
+    #[test]
+    fn apply_order_moves_each_item_to_its_place() {
+        let mut items = vec!['a', 'b', 'c', 'd', 'e', 'f'];
+        // Two cycles (0 2 4) (1 5) and a fixed point (3).
+        let mut order = vec![2, 5, 4, 3, 0, 1];
+        apply_order(&mut items, &mut order);
+        assert_eq!(items, vec!['c', 'f', 'e', 'd', 'a', 'b']);
+        assert_eq!(order, vec![0, 1, 2, 3, 4, 5]);
+    }
+
+    #[test]
+    fn diagnostics_sort_by_start_then_code_keeping_equal_ones_in_order() {
+        let d = |start, code, m: &str| Diagnostic::new(code, Span::new(start, start + 1), m);
+        let mut diags = vec![
+            d(9, Code::ConfusableIdentifier, "late"),
+            d(3, Code::RulePackStale, "second of two equal"),
+            d(3, Code::ConfusableIdentifier, "lower code"),
+            d(1, Code::RulePackStale, "first"),
+            d(3, Code::RulePackStale, "third of two equal"),
+        ];
+        let mut expected = diags.clone();
+        expected.sort_by_key(|d| (d.span.start(), d.code));
+        sort_diagnostics(&mut diags);
+        let messages = |v: &[Diagnostic]| v.iter().map(|d| d.message.clone()).collect::<Vec<_>>();
+        assert_eq!(messages(&diags), messages(&expected));
+        // RulePackStale is declared before ConfusableIdentifier.
+        assert_eq!(
+            messages(&diags),
+            [
+                "first",
+                "second of two equal",
+                "third of two equal",
+                "lower code",
+                "late"
+            ]
         );
     }
 }
