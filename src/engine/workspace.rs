@@ -929,7 +929,7 @@ impl<'a> Workspace<'a> {
         loop {
             let at = match cur.0 {
                 0 => places.first,
-                p => *places.more.get(p - 1)?,
+                p => *places.more().get(p - 1)?,
             };
             let comps = self
                 .get(at)
@@ -1073,7 +1073,7 @@ impl<'a> Workspace<'a> {
                                 "{what} `{name}` is defined {n} times in the workspace; this is the first, the others are linked{more}: {fix}"
                             ),
                         );
-                        for o in all.more.iter().take(MAX_RELATED) {
+                        for o in all.more().iter().take(MAX_RELATED) {
                             d = d.with_related(Related {
                                 file: FileRef::Index(FileIndex(o.0)),
                                 span: self.name_span(kind, *o),
