@@ -396,65 +396,72 @@ impl<'a> Workspace<'a> {
 
     /// Analyses one file: parse diagnostics, classification, licences and workspace checks.
     ///
-    /// Built for a million products without copies: the results are written
-    /// in place (chunks of the final vector, in parallel), each chunk's
-    /// diagnostics go into one vector (none per product), moved into the
-    /// file's vector chunk by chunk (each freed once moved), and sorted
-    /// through a permutation of `u32` rather than by a merge sort's buffer
-    /// of half the diagnostics.
+    /// Built for a million products without copies: the products are taken
+    /// in chunks, claimed in order by the pool's threads, and each chunk's
+    /// results and diagnostics (one vector per chunk, none per product) are
+    /// appended to the file's as soon as the chunks before it are (see
+    /// [`InOrder`]): a chunk's memory is freed and used again for the next,
+    /// rather than all of them held until a final copy. The diagnostics are
+    /// then sorted through a permutation of positions rather than by a merge
+    /// sort's buffer of half of them.
     pub fn analyse_file(&self, file: usize, opts: &Options) -> FileResult {
         const CHUNK: usize = 2048;
         let n = self.files[file].catalogue.products.len();
         let pack = &*self.files[file].pack;
-        let placeholder = Arc::new(Classification::new(Verdict::Indeterminate));
-        let mut products: Vec<ProductResult> = (0..n)
-            .map(|index| ProductResult {
-                index,
-                sku: None,
-                as_of: opts.today,
-                classification: placeholder.clone(),
-                licence: None,
-            })
-            .collect();
-        let fill = |(c, slots): (usize, &mut [ProductResult])| {
+        let chunk = |c: usize| {
             let mut classifier = Classifier::new(pack, self, opts.explain);
             let mut screener = Screener::new(&self.parties);
             let mut shared = super::share::Shared::default();
+            let range = c * CHUNK..n.min((c + 1) * CHUNK);
+            let mut products = Vec::with_capacity(range.len());
             let mut diags = Vec::new();
-            for (k, slot) in slots.iter_mut().enumerate() {
-                let mut r = self.product_result(
-                    file,
-                    c * CHUNK + k,
-                    &mut classifier,
-                    &mut screener,
-                    opts,
-                    &mut diags,
-                );
+            for i in range {
+                let mut r =
+                    self.product_result(file, i, &mut classifier, &mut screener, opts, &mut diags);
                 r.classification = shared.intern(r.classification);
-                *slot = r;
+                products.push(r);
             }
-            diags.shrink_to_fit();
-            diags
+            (products, diags)
         };
-        let chunks: Vec<Vec<Diagnostic>> = if n > CHUNK {
-            products
-                .par_chunks_mut(CHUNK)
-                .enumerate()
-                .map(fill)
-                .collect()
+        let chunks = n.div_ceil(CHUNK);
+        let merged = std::sync::Mutex::new(InOrder::new(n));
+        let push = |c: usize, part| {
+            merged
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+                .push(c, part);
+        };
+        if chunks > 1 {
+            let next = std::sync::atomic::AtomicUsize::new(0);
+            rayon::scope(|s| {
+                for _ in 0..rayon::current_num_threads().min(chunks) {
+                    s.spawn(|_| {
+                        loop {
+                            let c = next.fetch_add(1, Ordering::Relaxed);
+                            if c >= chunks {
+                                break;
+                            }
+                            push(c, chunk(c));
+                        }
+                    });
+                }
+            });
         } else {
-            vec![fill((0, &mut products[..]))]
-        };
-        drop(placeholder);
-        let latest = products.iter().map(|p| p.as_of).max();
-        let mut diags = self.file_diagnostics(file, latest);
-        diags.extend(self.export_diagnostics(file, opts));
-        // Reserved once: growing by doubling held up to twice the diagnostics.
-        diags.reserve(chunks.iter().map(Vec::len).sum());
-        for chunk in chunks {
-            diags.extend(chunk);
+            push(0, chunk(0));
         }
-        sort_diagnostics(&mut diags);
+        let InOrder {
+            products,
+            diagnostics: mut diags,
+            ..
+        } = merged
+            .into_inner()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let from_products = diags.len();
+        let latest = products.iter().map(|p| p.as_of).max();
+        diags.extend(self.file_diagnostics(file, latest));
+        diags.extend(self.export_diagnostics(file, opts));
+        diags.shrink_to_fit();
+        sort_diagnostics(&mut diags, from_products);
         FileResult {
             products,
             diagnostics: diags,
@@ -1164,33 +1171,73 @@ enum Kind {
 /// The date a file's rule pack must be reviewed through: the latest
 /// evaluation date of its products (`products`) or `ship_date` of its
 /// shipments, each judged on that date (docs/format.md §4a, §6).
-/// Sorts a file's diagnostics by start, then code, keeping the order of
-/// equal ones (a stable sort). A stable sort of the diagnostics themselves
-/// would take a buffer of half of them (80 MB for a million); this sorts
-/// their positions (`u32`, 4 bytes each) and moves them along its cycles.
-/// Nothing moves when they are in order already.
-fn sort_diagnostics(diags: &mut [Diagnostic]) {
-    let key = |d: &Diagnostic| (d.span.start(), d.code);
-    if diags.is_sorted_by(|a, b| key(a) <= key(b)) {
-        return;
+/// The chunks of a file's products analysed in parallel, put together in
+/// chunk order: a chunk that ends before those ahead of it waits (with the
+/// chunks claimed in order, about one per thread).
+struct InOrder {
+    next: usize,
+    waiting: Vec<(usize, ChunkResults)>,
+    products: Vec<ProductResult>,
+    diagnostics: Vec<Diagnostic>,
+}
+
+type ChunkResults = (Vec<ProductResult>, Vec<Diagnostic>);
+
+impl InOrder {
+    fn new(products: usize) -> Self {
+        InOrder {
+            next: 0,
+            waiting: Vec::new(),
+            products: Vec::with_capacity(products),
+            diagnostics: Vec::new(),
+        }
     }
-    let Ok(len) = u32::try_from(diags.len()) else {
-        diags.sort_by_key(key);
-        return;
+
+    /// Chunk `c`'s results: appended if it is next (with those waiting
+    /// behind it), else kept until it is.
+    fn push(&mut self, c: usize, part: ChunkResults) {
+        if c != self.next {
+            self.waiting.push((c, part));
+            return;
+        }
+        let mut part = part;
+        loop {
+            self.products.append(&mut part.0);
+            self.diagnostics.append(&mut part.1);
+            self.next += 1;
+            let Some(k) = self.waiting.iter().position(|w| w.0 == self.next) else {
+                break;
+            };
+            part = self.waiting.swap_remove(k).1;
+        }
+    }
+}
+
+/// Sorts a file's diagnostics by start, then code, in the order of a stable
+/// sort of the workspace's own (parse, licence, duplicate..., export)
+/// diagnostics followed by the products': those are the ones from
+/// `from_products` on, and the products' the ones before it. A stable sort
+/// of the diagnostics themselves would take a buffer of half of them (80 MB
+/// for a million); this sorts their positions (8 bytes each) and moves
+/// them along its cycles.
+fn sort_diagnostics(diags: &mut [Diagnostic], from_products: usize) {
+    let key = |i: usize| {
+        let d = &diags[i];
+        (d.span.start(), d.code, i < from_products)
     };
-    let mut order: Vec<u32> = (0..len).collect();
-    order.sort_by_key(|&i| key(&diags[i as usize]));
+    let mut order: Vec<usize> = (0..diags.len()).collect();
+    order.sort_by_key(|&i| key(i));
     apply_order(diags, &mut order);
 }
 
 /// Rearranges `items` so that `items[k]` is the old `items[order[k]]`
 /// (`order` a permutation of the positions; left as the identity).
-fn apply_order<T>(items: &mut [T], order: &mut [u32]) {
+fn apply_order<T>(items: &mut [T], order: &mut [usize]) {
     for start in 0..items.len() {
         let mut k = start;
         loop {
-            let from = order[k] as usize;
-            order[k] = k as u32;
+            let from = order[k];
+            order[k] = k;
             if from == start {
                 break;
             }
@@ -1252,18 +1299,21 @@ mod tests {
     }
 
     #[test]
-    fn diagnostics_sort_by_start_then_code_keeping_equal_ones_in_order() {
+    fn diagnostics_sort_by_start_then_code_as_a_stable_sort_of_the_workspaces_then_the_products() {
         let d = |start, code, m: &str| Diagnostic::new(code, Span::new(start, start + 1), m);
+        // The products' diagnostics first, then the workspace's own.
         let mut diags = vec![
             d(9, Code::ConfusableIdentifier, "late"),
-            d(3, Code::RulePackStale, "second of two equal"),
+            d(3, Code::RulePackStale, "product, first of equal"),
             d(3, Code::ConfusableIdentifier, "lower code"),
             d(1, Code::RulePackStale, "first"),
-            d(3, Code::RulePackStale, "third of two equal"),
+            d(3, Code::RulePackStale, "product, second of equal"),
+            d(3, Code::RulePackStale, "workspace, first of equal"),
+            d(3, Code::RulePackStale, "workspace, second of equal"),
         ];
-        let mut expected = diags.clone();
+        let mut expected: Vec<Diagnostic> = diags[5..].iter().chain(&diags[..5]).cloned().collect();
         expected.sort_by_key(|d| (d.span.start(), d.code));
-        sort_diagnostics(&mut diags);
+        sort_diagnostics(&mut diags, 5);
         let messages = |v: &[Diagnostic]| v.iter().map(|d| d.message.clone()).collect::<Vec<_>>();
         assert_eq!(messages(&diags), messages(&expected));
         // RulePackStale is declared before ConfusableIdentifier.
@@ -1271,11 +1321,38 @@ mod tests {
             messages(&diags),
             [
                 "first",
-                "second of two equal",
-                "third of two equal",
+                "workspace, first of equal",
+                "workspace, second of equal",
+                "product, first of equal",
+                "product, second of equal",
                 "lower code",
                 "late"
             ]
         );
+    }
+
+    /// Chunks finished out of order are appended in chunk order, each as
+    /// soon as the ones before it are.
+    #[test]
+    fn chunks_are_put_together_in_order() {
+        let date = jiff::civil::date(2026, 6, 1);
+        let part = |i: usize| {
+            let o = ProductOutcome::pending(i, date);
+            let d = Diagnostic::new(Code::RulePackStale, Span::new(i, i + 1), format!("{i}"));
+            (vec![o.result], vec![d])
+        };
+        let mut m = InOrder::new(4);
+        m.push(2, part(2));
+        m.push(1, part(1));
+        assert!(m.products.is_empty());
+        assert_eq!(m.waiting.len(), 2);
+        m.push(0, part(0));
+        assert_eq!(m.products.len(), 3);
+        assert!(m.waiting.is_empty());
+        m.push(3, part(3));
+        let index: Vec<usize> = m.products.iter().map(|p| p.index).collect();
+        assert_eq!(index, [0, 1, 2, 3]);
+        let messages: Vec<&str> = m.diagnostics.iter().map(|d| d.message.as_str()).collect();
+        assert_eq!(messages, ["0", "1", "2", "3"]);
     }
 }
