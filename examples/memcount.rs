@@ -116,6 +116,31 @@ fn check() {
         std::mem::size_of::<catalogue_lsp::catalogue::Product>(),
         std::mem::size_of::<catalogue_lsp::diagnostic::Diagnostic>(),
     );
+    // The analysis of `report::run`, stage by stage, on this catalogue.
+    let pack = catalogue_lsp::rules::RulePack::embedded();
+    let t = start();
+    let ws = catalogue_lsp::engine::Analysis::new()
+        .file(&cat, pack)
+        .build();
+    report("  workspace index", t);
+    let t = start();
+    let outcomes = ws.analyse_products(0, &opts);
+    report("  product outcomes", t);
+    let latest = outcomes.iter().map(|o| o.result.as_of).max();
+    drop(outcomes);
+    let t = start();
+    let fd = ws.file_diagnostics(0, latest);
+    report("  file diagnostics", t);
+    drop(fd);
+    let t = start();
+    let ed = ws.export_diagnostics(0, &opts);
+    report("  export diagnostics (and the ledger)", t);
+    drop(ed);
+    let t = start();
+    let r = ws.analyse_file(0, &opts);
+    report("  analyse_file (ledger built above)", t);
+    drop(r);
+    drop(ws);
     drop((text, lines, cat));
     let t = start();
     let run = report::run(&[std::path::PathBuf::from(&path)], None, &opts).expect("run");

@@ -82,3 +82,46 @@ fn equal_classifications_are_held_once() {
         kinds.len()
     );
 }
+
+/// A file of several chunks (2 048 products each), analysed with its
+/// diagnostics appended chunk by chunk and sorted through a permutation,
+/// gives what a stable sort of all of them gives: the workspace's own
+/// (duplicates here) before the products', by start then code.
+#[test]
+fn chunked_analysis_orders_diagnostics_as_one_stable_sort() {
+    let mut text = String::new();
+    for i in 0..5000 {
+        // Every 7th SKU repeats an earlier one: workspace diagnostics among the products'.
+        let sku = if i % 7 == 6 { i - 3 } else { i };
+        text.push_str(&format!(
+            "[[product]]\nsku = \"P{sku}\"\nform = \"{}\"\ncomposition = {{ Dy2O3 = 99.9 }}\ndestination = \"DE\"\n\n",
+            if i % 3 == 0 { "oxide" } else { "gizmo" }
+        ));
+    }
+    let cat = catalogue_lsp::catalogue::parse(&text);
+    let ws = Analysis::new().file(&cat, RulePack::embedded()).build();
+    let d = jiff::civil::date(2026, 6, 1);
+    let opts = Options {
+        as_of: Some(d),
+        today: d,
+        explain: false,
+    };
+    let outcomes = ws.analyse_products(0, &opts);
+    let latest = outcomes.iter().map(|o| o.result.as_of).max();
+    let mut expected = ws.file_diagnostics(0, latest);
+    let workspace_own = expected.len();
+    expected.extend(ws.export_diagnostics(0, &opts));
+    expected.extend(outcomes.iter().flat_map(|o| o.diagnostics.iter().cloned()));
+    expected.sort_by_key(|d| (d.span.start(), d.code));
+    let file = ws.analyse_file(0, &opts);
+    assert!(workspace_own > 500, "duplicates: {workspace_own}");
+    assert_eq!(file.products.len(), 5000);
+    assert!(file.products.iter().enumerate().all(|(i, p)| p.index == i));
+    let key = |d: &catalogue_lsp::diagnostic::Diagnostic| {
+        (d.span, d.code, d.message.clone(), d.related.len())
+    };
+    assert_eq!(
+        file.diagnostics.iter().map(key).collect::<Vec<_>>(),
+        expected.iter().map(key).collect::<Vec<_>>()
+    );
+}
