@@ -105,6 +105,7 @@ fn chunked_analysis_orders_diagnostics_as_one_stable_sort() {
         as_of: Some(d),
         today: d,
         explain: false,
+        keep_judgements: false,
     };
     let outcomes = ws.analyse_products(0, &opts);
     let latest = outcomes.iter().map(|o| o.result.as_of).max();
