@@ -194,9 +194,10 @@ pub struct FixData {
 
 /// Why a rule asks what a diagnostic's message asks (what a licence
 /// application needs, what a licence type covers): the same text for every
-/// diagnostic of its code under one rule pack, so it is built once and
-/// shared (the pack's [`crate::rules::Explanations`]), not copied into each diagnostic. The language server
-/// sends the short message and shows this in the hover on the diagnostic;
+/// diagnostic of its code under one rule pack, so it is built once per pack
+/// ([`crate::rules::Explanations`]) and shared, not copied into each
+/// diagnostic. The language server sends the short message and shows this
+/// in the hover on the diagnostic;
 /// `check` prints the full text ([`Diagnostic::full_message`]): the message
 /// with this inserted at [`Diagnostic::explanation_at`]. The text is as
 /// inserted, with its joining punctuation (`": every export of a

@@ -6,7 +6,7 @@
 
 use crate::catalogue::{Form, LicenceType, Purpose, TechnologyArea};
 use crate::chem::Element;
-use crate::diagnostic::SourceRef;
+use crate::diagnostic::{Explanation, SourceRef};
 use crate::vocab::{Name, Term, Vocabulary};
 use jiff::civil::Date;
 use serde::Deserialize;
@@ -415,8 +415,6 @@ pub struct Explanations {
     unconfirmed: Vec<Vec<Option<Explanation>>>,
 }
 
-use crate::diagnostic::Explanation;
-
 impl Explanations {
     fn new(pack: &RulePack) -> Self {
         Explanations {
@@ -488,7 +486,8 @@ impl Explanations {
 }
 
 /// [`Explanations`] made on first use. Derived from the rest of the pack,
-/// so it takes no part in comparing packs.
+/// so it takes no part in comparing packs; a clone shares them (a pack is
+/// not changed after it is loaded).
 #[derive(Clone, Debug, Default)]
 pub struct Explained(OnceLock<Arc<Explanations>>);
 
