@@ -194,9 +194,10 @@ pub struct FixData {
 
 /// Why a rule asks what a diagnostic's message asks (what a licence
 /// application needs, what a licence type covers): the same text for every
-/// diagnostic of its code under one rule pack, so it is built once and
-/// shared ([`shared`]), not copied into each diagnostic. The language server
-/// sends the short message and shows this in the hover on the diagnostic;
+/// diagnostic of its code under one rule pack, so it is built once per pack
+/// ([`crate::rules::Explanations`]) and shared, not copied into each
+/// diagnostic. The language server sends the short message and shows this
+/// in the hover on the diagnostic;
 /// `check` prints the full text ([`Diagnostic::full_message`]): the message
 /// with this inserted at [`Diagnostic::explanation_at`]. The text is as
 /// inserted, with its joining punctuation (`": every export of a
@@ -208,32 +209,6 @@ pub type Explanation = Arc<String>;
 /// removed), for a hover or `explain`.
 pub fn sentence(text: &str) -> &str {
     text.trim_start_matches([':', ';', ',', '.', ' '])
-}
-
-/// The shared text for `key` under the rule pack with digest `pack`: made by
-/// `make` the first time, the same `Arc` after that (so a million
-/// diagnostics of one code hold one copy). Packs are few; the cache is
-/// emptied if it ever holds more than a few hundred texts.
-pub fn shared(pack: &str, key: &str, make: impl FnOnce() -> String) -> Explanation {
-    use std::collections::HashMap;
-    use std::sync::{Mutex, OnceLock};
-    type Cache = HashMap<String, HashMap<String, Explanation>>;
-    static CACHE: OnceLock<Mutex<Cache>> = OnceLock::new();
-    let cache = CACHE.get_or_init(Default::default);
-    // A poisoned lock only means another thread panicked while inserting:
-    // the map is still a valid map.
-    let mut map = cache.lock().unwrap_or_else(|e| e.into_inner());
-    if let Some(t) = map.get(pack).and_then(|m| m.get(key)) {
-        return t.clone();
-    }
-    if map.values().map(HashMap::len).sum::<usize>() >= 512 {
-        map.clear();
-    }
-    let t = Arc::new(make());
-    map.entry(pack.to_owned())
-        .or_default()
-        .insert(key.to_owned(), t.clone());
-    t
 }
 
 /// A finding at a span of one file.
@@ -644,23 +619,9 @@ mod tests {
         ));
     }
 
-    /// A text is built once per pack and key, then shared.
+    /// Every diagnostic pays 8 bytes for its explanation, not 24.
     #[test]
-    fn shared_texts_are_one_copy_per_pack_and_key() {
-        let mut made = 0;
-        let a = shared("test-pack-a", "k", || {
-            made += 1;
-            "x".into()
-        });
-        let b = shared("test-pack-a", "k", || {
-            made += 1;
-            "y".into()
-        });
-        assert!(Arc::ptr_eq(&a, &b));
-        assert_eq!(made, 1);
-        let c = shared("test-pack-b", "k", || "z".into());
-        assert_eq!(c.as_str(), "z", "another pack, another text");
-        // Every diagnostic pays 8 bytes for its explanation, not 24.
+    fn an_explanation_is_one_pointer() {
         assert_eq!(std::mem::size_of::<Option<Explanation>>(), 8);
     }
 

@@ -6,7 +6,7 @@
 
 use crate::catalogue::{Form, LicenceType, Purpose, TechnologyArea};
 use crate::chem::Element;
-use crate::diagnostic::SourceRef;
+use crate::diagnostic::{Explanation, SourceRef};
 use crate::vocab::{Name, Term, Vocabulary};
 use jiff::civil::Date;
 use serde::Deserialize;
@@ -390,6 +390,111 @@ pub struct RulePack {
     /// The jurisdiction's words: forms, purposes, transfers, the code
     /// grammar, the regulator.
     pub vocab: Vocabulary,
+    /// The diagnostics' explanations under this pack, built on first use
+    /// ([`RulePack::explanations`]).
+    pub explained: Explained,
+}
+
+/// The texts explaining why diagnostics ask what they ask under one pack
+/// (see [`crate::diagnostic::Explanation`]): built once per pack, then
+/// every diagnostic of a code holds a pointer to the same copy. Read with no
+/// lock: a million diagnostics made on several threads pay one atomic load
+/// each.
+#[derive(Debug)]
+pub struct Explanations {
+    /// `missing-licence`: ": every export of a controlled item, whether
+    /// …, needs …".
+    pub every_export_needs: Explanation,
+    /// `missing-end-use-evidence`: ": a licence application to … needs …".
+    pub application_needs: Explanation,
+    /// Per licence rule (as `RulePack::licence_rules`): " " and the rule's
+    /// explanation.
+    licence_rules: Vec<Explanation>,
+    /// Per instrument, per suspension window ending `unconfirmed`: " ", what
+    /// the pack assumes after it, "." (`unconfirmed-status`).
+    unconfirmed: Vec<Vec<Option<Explanation>>>,
+}
+
+impl Explanations {
+    fn new(pack: &RulePack) -> Self {
+        Explanations {
+            every_export_needs: Arc::new(crate::engine::licence::every_export_text(pack)),
+            application_needs: Arc::new(crate::engine::exports::application_text(pack)),
+            licence_rules: pack
+                .licence_rules
+                .iter()
+                .map(|r| Arc::new(format!(" {}", r.explanation)))
+                .collect(),
+            unconfirmed: pack
+                .instruments
+                .iter()
+                .enumerate()
+                .map(|(inst, i)| {
+                    (0..i.suspensions.len())
+                        .map(|w| {
+                            Self::unconfirmed_text(pack, inst, Self::window_end(pack, inst, w)?)
+                        })
+                        .collect()
+                })
+                .collect(),
+        }
+    }
+
+    /// The status right after suspension window `w` of instrument `inst`,
+    /// when the pack does not know what came then.
+    fn window_end(pack: &RulePack, inst: usize, w: usize) -> Option<Status> {
+        let s = pack.instruments.get(inst)?.suspensions.get(w)?;
+        matches!(s.after, After::Unconfirmed { .. }).then_some(Status::Unconfirmed {
+            by: s.by,
+            ended: s.until,
+            suspension: w,
+        })
+    }
+
+    fn unconfirmed_text(pack: &RulePack, inst: usize, status: Status) -> Option<Explanation> {
+        pack.assumption_text(inst, status)
+            .map(|t| Arc::new(format!(" {t}.")))
+    }
+
+    /// The explanation of the findings on a licence of type `rule` (one of
+    /// the pack's rules; another gets its own copy).
+    pub fn licence_rule(&self, pack: &RulePack, rule: &LicenceRule) -> Explanation {
+        match pack
+            .licence_rules
+            .iter()
+            .position(|r| std::ptr::eq(r, rule))
+            .and_then(|i| self.licence_rules.get(i))
+        {
+            Some(t) => t.clone(),
+            None => Arc::new(format!(" {}", rule.explanation)),
+        }
+    }
+
+    /// `unconfirmed-status`'s explanation for a verdict resting on
+    /// instrument `inst` in `status`: what the pack assumes and what the
+    /// sources say. `None` when the status is not `unconfirmed`.
+    pub fn unconfirmed(&self, pack: &RulePack, inst: usize, status: Status) -> Option<Explanation> {
+        let Status::Unconfirmed { suspension, .. } = status else {
+            return None;
+        };
+        match self.unconfirmed.get(inst).and_then(|ws| ws.get(suspension)) {
+            // The status every date after the window has (`status_from`).
+            Some(t) if Self::window_end(pack, inst, suspension) == Some(status) => t.clone(),
+            _ => Self::unconfirmed_text(pack, inst, status),
+        }
+    }
+}
+
+/// [`Explanations`] made on first use. Derived from the rest of the pack,
+/// so it takes no part in comparing packs; a clone shares them (a pack is
+/// not changed after it is loaded).
+#[derive(Clone, Debug, Default)]
+pub struct Explained(OnceLock<Arc<Explanations>>);
+
+impl PartialEq for Explained {
+    fn eq(&self, _: &Self) -> bool {
+        true
+    }
 }
 
 static DEFAULT: OnceLock<Arc<RulePack>> = OnceLock::new();
@@ -930,7 +1035,16 @@ impl RulePack {
             transfers: raw.transfer.into_iter().map(|t| (t.id, t.title)).collect(),
             transfer_source,
             vocab,
+            explained: Explained::default(),
         })
+    }
+
+    /// The diagnostics' explanations under this pack, built on the first
+    /// call (see [`Explanations`]).
+    pub fn explanations(&self) -> &Explanations {
+        self.explained
+            .0
+            .get_or_init(|| Arc::new(Explanations::new(self)))
     }
 
     /// The source of a record: shared strings, so the thousands of
@@ -1353,6 +1467,43 @@ struct RawTransfers {
 mod tests {
     use super::*;
     use jiff::civil::date;
+
+    /// The explanations are made once per pack: every call, and every
+    /// diagnostic, gets the same copy; a status that is not `unconfirmed`
+    /// has none.
+    #[test]
+    fn explanations_are_one_copy_per_pack() {
+        let p = RulePack::embedded();
+        let e = p.explanations();
+        assert!(std::ptr::eq(e, p.explanations()));
+        assert!(Arc::ptr_eq(
+            &e.every_export_needs,
+            &p.clone().explanations().every_export_needs
+        ));
+        for r in &p.licence_rules {
+            let t = e.licence_rule(&p, r);
+            assert!(Arc::ptr_eq(&t, &e.licence_rule(&p, r)), "{}", r.name);
+            assert_eq!(*t, format!(" {}", r.explanation));
+        }
+        let mut unconfirmed = 0;
+        for (i, inst) in p.instruments.iter().enumerate() {
+            for s in &inst.suspensions {
+                let Ok(after) = s.until.tomorrow() else {
+                    continue;
+                };
+                let status = inst.status(after);
+                let text = e.unconfirmed(&p, i, status);
+                let made = p.assumption_text(i, status).map(|t| format!(" {t}."));
+                assert_eq!(text.as_deref(), made.as_ref(), "{}", inst.id);
+                if let (Some(a), Some(b)) = (text, e.unconfirmed(&p, i, status)) {
+                    assert!(Arc::ptr_eq(&a, &b), "{}", inst.id);
+                    unconfirmed += 1;
+                }
+            }
+            assert_eq!(e.unconfirmed(&p, i, Status::InForce), None);
+        }
+        assert!(unconfirmed > 0, "the pack has a window ending unconfirmed");
+    }
 
     #[test]
     fn embedded_pack_loads_with_every_announcement_18_and_57_code_family() {

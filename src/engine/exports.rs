@@ -951,18 +951,22 @@ pub fn end_use_evidence(
 /// application to MOFCOM needs …; MOFCOM decides within 45 working days"`):
 /// `missing-end-use-evidence`'s explanation, one copy per pack.
 pub fn application_needs(pack: &RulePack) -> crate::diagnostic::Explanation {
-    crate::diagnostic::shared(&pack.sha256, "application-needs", || {
-        let v = &pack.vocab;
-        let mut s = match &v.application_needs {
-            Some(needs) => format!(": a licence application to {} needs {needs}", v.regulator),
-            None => format!(": a licence application to {} needs them", v.regulator),
-        };
-        if let Some(d) = v.decision_period() {
-            s.push_str("; ");
-            s.push_str(&d);
-        }
-        s
-    })
+    pack.explanations().application_needs.clone()
+}
+
+/// The text of [`application_needs`], made once per pack
+/// ([`crate::rules::Explanations`]).
+pub(crate) fn application_text(pack: &RulePack) -> String {
+    let v = &pack.vocab;
+    let mut s = match &v.application_needs {
+        Some(needs) => format!(": a licence application to {} needs {needs}", v.regulator),
+        None => format!(": a licence application to {} needs them", v.regulator),
+    };
+    if let Some(d) = v.decision_period() {
+        s.push_str("; ");
+        s.push_str(&d);
+    }
+    s
 }
 
 /// Which of end_user, end_use, contract, euc are given.

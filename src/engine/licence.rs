@@ -40,7 +40,7 @@ pub fn licence_diagnostics(pack: &RulePack, l: &Licence, out: &mut Vec<Diagnosti
                         e.span,
                         format!("{head} Check the dates against the licence document"),
                     )
-                    .with_explanation(head.len(), rule_explanation(pack, rule, " ", ""))
+                    .with_explanation(head.len(), pack.explanations().licence_rule(pack, rule))
                     .with_source(src.clone()),
                 );
             }
@@ -64,7 +64,7 @@ pub fn licence_diagnostics(pack: &RulePack, l: &Licence, out: &mut Vec<Diagnosti
                         rule.name
                     ),
                 )
-                .with_explanation(head.len(), rule_explanation(pack, rule, " ", ""))
+                .with_explanation(head.len(), pack.explanations().licence_rule(pack, rule))
                 .with_source(src.clone()),
             )
         }
@@ -96,26 +96,12 @@ pub fn licence_diagnostics(pack: &RulePack, l: &Licence, out: &mut Vec<Diagnosti
                 let end = m.len();
                 out.push(
                     Diagnostic::new(Code::CertificatePurposeUnusual, p.span, m)
-                        .with_explanation(end, rule_explanation(pack, rule, " ", ""))
+                        .with_explanation(end, pack.explanations().licence_rule(pack, rule))
                         .with_source(src.clone()),
                 );
             }
         }
     }
-}
-
-/// A licence type's explanation from the pack, between `before` and
-/// `after`: the explanation of the findings on a licence of that type.
-fn rule_explanation(
-    pack: &RulePack,
-    rule: &LicenceRule,
-    before: &str,
-    after: &str,
-) -> crate::diagnostic::Explanation {
-    let key = format!("licence-rule/{}/{before}/{after}", rule.kind.as_str());
-    crate::diagnostic::shared(&pack.sha256, &key, || {
-        format!("{before}{}{after}", rule.explanation)
-    })
 }
 
 fn names(ps: &[Purpose]) -> String {
@@ -136,21 +122,25 @@ fn several_end_users(pack: &RulePack) -> String {
 /// a controlled item, whether trade, gift, …, needs an individual licence,
 /// a general licence or an export certificate".
 pub fn every_export_needs(pack: &RulePack) -> crate::diagnostic::Explanation {
-    crate::diagnostic::shared(&pack.sha256, "every-export-needs", || {
-        format!(
-            ": every export of a controlled item, whether {}, needs {}",
-            crate::vocab::or_list(
-                &pack
-                    .vocab
-                    .transfers
-                    .iter()
-                    .filter(|t| t.id != "other")
-                    .map(|t| t.id.to_string())
-                    .collect::<Vec<_>>()
-            ),
-            every_type(pack),
-        )
-    })
+    pack.explanations().every_export_needs.clone()
+}
+
+/// The text of [`every_export_needs`], made once per pack
+/// ([`crate::rules::Explanations`]).
+pub(crate) fn every_export_text(pack: &RulePack) -> String {
+    format!(
+        ": every export of a controlled item, whether {}, needs {}",
+        crate::vocab::or_list(
+            &pack
+                .vocab
+                .transfers
+                .iter()
+                .filter(|t| t.id != "other")
+                .map(|t| t.id.to_string())
+                .collect::<Vec<_>>()
+        ),
+        every_type(pack),
+    )
 }
 
 /// Why diagnostics of `code` ask what they ask under `pack` on `date`, with

@@ -814,20 +814,12 @@ impl<'a> Workspace<'a> {
             for a in &c.assumptions {
                 // What the pack assumes and what the sources say: the same
                 // for every product resting on the instrument, so shared.
-                let key = format!("unconfirmed/{}/{:?}", a.instrument, a.status);
-                let mut known = true;
-                let text = crate::diagnostic::shared(&pack.sha256, &key, || {
-                    match pack.assumption_text(a.instrument, a.status) {
-                        Some(t) => format!(" {t}."),
-                        None => {
-                            known = false;
-                            String::new()
-                        }
-                    }
-                });
-                if !known || text.is_empty() {
+                let Some(text) = pack
+                    .explanations()
+                    .unconfirmed(pack, a.instrument, a.status)
+                else {
                     continue;
-                }
+                };
                 let inst = &pack.instruments[a.instrument];
                 let rests = if a.codes.is_empty() {
                     String::new()

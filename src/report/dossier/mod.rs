@@ -401,7 +401,11 @@ pub fn exports(run: &Run) -> (Vec<Export<'_>>, Vec<Left>) {
                     match &ws {
                         Some(ws) => memo
                             .entry((e.product, e.date))
-                            .or_insert_with(|| ws.explain(e.product.0, e.product.1, e.date))
+                            .or_insert_with(|| {
+                                #[cfg(test)]
+                                EXPLAINED.with(|n| n.set(n.get() + 1));
+                                ws.explain(e.product.0, e.product.1, e.date)
+                            })
                             .clone(),
                         None => continue,
                     }
@@ -1840,6 +1844,13 @@ mod tests {
 }
 
 #[cfg(test)]
+thread_local! {
+    /// Classifications the dossier asked of the engine (not kept in the
+    /// ledger) on this thread: `kept_judgements` counts them.
+    static EXPLAINED: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
+}
+
+#[cfg(test)]
 mod kept_judgements {
     use super::*;
     use crate::engine::Options;
@@ -1873,8 +1884,9 @@ mod kept_judgements {
 
     /// `keep_judgements` (the `dossier` command) keeps each shipment's
     /// classification in the ledger, so the dossier asks the engine for
-    /// none again; without it (`check`, the server) nothing is kept. The
-    /// dossier is the same either way.
+    /// none again (`EXPLAINED` stays 0); without it (`check`, the server)
+    /// nothing is kept and the dossier asks. The dossier is the same either
+    /// way.
     #[test]
     fn the_dossier_reuses_the_runs_classifications() {
         let (with, without) = (run_of(true), run_of(false));
@@ -1893,8 +1905,20 @@ mod kept_judgements {
         assert_eq!(kept(&without), 0);
         let sel = Selection::default();
         let d = Date::constant(2026, 6, 1);
-        let a = build(&with, &sel, d).map(|d| to_json(&d));
-        let b = build(&without, &sel, d).map(|d| to_json(&d));
+        // The classifications the dossier asks of the engine (the build
+        // runs on this thread): none when the run kept them.
+        let asked = |run: &Run| {
+            let before = super::EXPLAINED.with(|n| n.get());
+            let doc = build(run, &sel, d).map(|d| to_json(&d));
+            (doc, super::EXPLAINED.with(|n| n.get()) - before)
+        };
+        let (a, asked_with) = asked(&with);
+        let (b, asked_without) = asked(&without);
+        assert_eq!(asked_with, 0, "the kept judgements are used");
+        assert!(
+            asked_without > 0,
+            "the example has shipments on other dates than their products'"
+        );
         assert!(a.is_ok());
         assert_eq!(a.ok(), b.ok());
     }
