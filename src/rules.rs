@@ -418,8 +418,8 @@ pub struct Explanations {
 impl Explanations {
     fn new(pack: &RulePack) -> Self {
         Explanations {
-            every_export_needs: Arc::new(crate::engine::licence::every_export_text(pack)),
-            application_needs: Arc::new(crate::engine::exports::application_text(pack)),
+            every_export_needs: Arc::new(Self::every_export_text(pack)),
+            application_needs: Arc::new(Self::application_text(pack)),
             licence_rules: pack
                 .licence_rules
                 .iter()
@@ -438,6 +438,40 @@ impl Explanations {
                 })
                 .collect(),
         }
+    }
+
+    /// `missing-licence`'s explanation: every kind of transfer needs one of
+    /// the pack's licence types.
+    fn every_export_text(pack: &RulePack) -> String {
+        let transfers: Vec<String> = pack
+            .vocab
+            .transfers
+            .iter()
+            .filter(|t| t.id != "other")
+            .map(|t| t.id.to_string())
+            .collect();
+        let types: Vec<_> = pack.licence_rules.iter().map(|r| r.a_name()).collect();
+        format!(
+            ": every export of a controlled item, whether {}, needs {}",
+            crate::vocab::or_list(&transfers),
+            crate::vocab::or_list(&types),
+        )
+    }
+
+    /// `missing-end-use-evidence`'s explanation: what a licence application
+    /// needs and how long the regulator takes, in the pack's words (a pack
+    /// that says neither gets no invented list or period).
+    fn application_text(pack: &RulePack) -> String {
+        let v = &pack.vocab;
+        let mut s = match &v.application_needs {
+            Some(needs) => format!(": a licence application to {} needs {needs}", v.regulator),
+            None => format!(": a licence application to {} needs them", v.regulator),
+        };
+        if let Some(d) = v.decision_period() {
+            s.push_str("; ");
+            s.push_str(&d);
+        }
+        s
     }
 
     /// The status right after suspension window `w` of instrument `inst`,

@@ -954,21 +954,6 @@ pub fn application_needs(pack: &RulePack) -> crate::diagnostic::Explanation {
     pack.explanations().application_needs.clone()
 }
 
-/// The text of [`application_needs`], made once per pack
-/// ([`crate::rules::Explanations`]).
-pub(crate) fn application_text(pack: &RulePack) -> String {
-    let v = &pack.vocab;
-    let mut s = match &v.application_needs {
-        Some(needs) => format!(": a licence application to {} needs {needs}", v.regulator),
-        None => format!(": a licence application to {} needs them", v.regulator),
-    };
-    if let Some(d) = v.decision_period() {
-        s.push_str("; ");
-        s.push_str(&d);
-    }
-    s
-}
-
 /// Which of end_user, end_use, contract, euc are given.
 fn evidence(end_user: bool, f: &ExportFacts) -> [bool; 4] {
     [

@@ -125,24 +125,6 @@ pub fn every_export_needs(pack: &RulePack) -> crate::diagnostic::Explanation {
     pack.explanations().every_export_needs.clone()
 }
 
-/// The text of [`every_export_needs`], made once per pack
-/// ([`crate::rules::Explanations`]).
-pub(crate) fn every_export_text(pack: &RulePack) -> String {
-    format!(
-        ": every export of a controlled item, whether {}, needs {}",
-        crate::vocab::or_list(
-            &pack
-                .vocab
-                .transfers
-                .iter()
-                .filter(|t| t.id != "other")
-                .map(|t| t.id.to_string())
-                .collect::<Vec<_>>()
-        ),
-        every_type(pack),
-    )
-}
-
 /// Why diagnostics of `code` ask what they ask under `pack` on `date`, with
 /// the source of each reason: the explanations their short messages leave
 /// out (the editor shows them in the hover; `check` prints them in the
@@ -205,16 +187,6 @@ pub fn explanations(
 }
 
 /// "an individual licence, a general licence or an export certificate".
-fn every_type(pack: &RulePack) -> String {
-    crate::vocab::or_list(
-        &pack
-            .licence_rules
-            .iter()
-            .map(|r| r.a_name())
-            .collect::<Vec<_>>(),
-    )
-}
-
 /// A vocabulary word that is not one of the pack's: `invalid-value` at the
 /// word, with the pack's words as replacements.
 pub fn unknown_word(
