@@ -94,12 +94,7 @@ fn check() {
         std::process::exit(2);
     };
     let format = std::env::args().nth(3).unwrap_or_else(|| "json".into());
-    let opts = catalogue_lsp::engine::Options {
-        as_of: Some("2026-06-01".parse().expect("date")),
-        today: "2026-06-01".parse().expect("date"),
-        explain: false,
-        keep_judgements: false,
-    };
+    let opts = catalogue_lsp::engine::Options::on("2026-06-01".parse().expect("date"));
     let t = start();
     let (text, _) = catalogue_lsp::source::read_text(std::path::Path::new(&path)).expect("read");
     report("text", t);

@@ -171,15 +171,7 @@ pub fn run(pack: &Arc<RulePack>, files: &[(String, String)]) -> Result<Report, S
                 .ok_or_else(|| format!("{name}: case `{}`: as_of must be a date", case.name))?;
             let cat = catalogue::parse(&case.catalogue);
             let ws = Analysis::new().file(&cat, pack.clone()).build();
-            let result = ws.analyse_file(
-                0,
-                &Options {
-                    as_of: Some(as_of),
-                    today: as_of,
-                    explain: false,
-                    keep_judgements: false,
-                },
-            );
+            let result = ws.analyse_file(0, &Options::on(as_of));
             let mut fail = |message: String| {
                 report.failures.push(Failure {
                     file: name.clone(),

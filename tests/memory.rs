@@ -20,12 +20,7 @@ fn product_diagnostics_keep_no_spare_slots() {
     let cat = catalogue_lsp::catalogue::parse(&text);
     let ws = Analysis::new().file(&cat, RulePack::embedded()).build();
     let d = jiff::civil::date(2026, 6, 1);
-    let opts = Options {
-        as_of: Some(d),
-        today: d,
-        explain: false,
-        keep_judgements: false,
-    };
+    let opts = Options::on(d);
     let outcomes = ws.analyse_products(0, &opts);
     let kept: usize = outcomes.iter().map(|o| o.diagnostics.len()).sum();
     let slots: usize = outcomes.iter().map(|o| o.diagnostics.capacity()).sum();
@@ -61,12 +56,7 @@ fn equal_classifications_are_held_once() {
     let cat = catalogue_lsp::catalogue::parse(&text);
     let ws = Analysis::new().file(&cat, RulePack::embedded()).build();
     let d = jiff::civil::date(2026, 6, 1);
-    let opts = Options {
-        as_of: Some(d),
-        today: d,
-        explain: false,
-        keep_judgements: false,
-    };
+    let opts = Options::on(d);
     let file = ws.analyse_file(0, &opts);
     assert_eq!(file.products.len(), 3000);
     let distinct: std::collections::HashSet<_> = file
@@ -101,12 +91,7 @@ fn chunked_analysis_orders_diagnostics_as_one_stable_sort() {
     let cat = catalogue_lsp::catalogue::parse(&text);
     let ws = Analysis::new().file(&cat, RulePack::embedded()).build();
     let d = jiff::civil::date(2026, 6, 1);
-    let opts = Options {
-        as_of: Some(d),
-        today: d,
-        explain: false,
-        keep_judgements: false,
-    };
+    let opts = Options::on(d);
     let outcomes = ws.analyse_products(0, &opts);
     let latest = outcomes.iter().map(|o| o.result.as_of).max();
     let mut expected = ws.file_diagnostics(0, latest);

@@ -35,12 +35,7 @@ fn diags_with(text: &str, parties: Arc<PartyList>) -> Vec<Diagnostic> {
         .file(&cat, RulePack::embedded())
         .parties(parties)
         .build();
-    let opts = Options {
-        as_of: Some(date(2026, 6, 1)),
-        today: date(2026, 6, 1),
-        explain: false,
-        keep_judgements: false,
-    };
+    let opts = Options::on(date(2026, 6, 1));
     ws.analyse_all(&opts).remove(0).diagnostics
 }
 

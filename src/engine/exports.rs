@@ -1384,12 +1384,7 @@ mod tests {
             .file(&cat, RulePack::embedded())
             .build();
         let d = jiff::civil::date(2026, 6, 1);
-        let opts = Options {
-            as_of: Some(d),
-            today: d,
-            explain: false,
-            keep_judgements: false,
-        };
+        let opts = Options::on(d);
         let mut l = Ledger::build(&ws, &opts);
         let dates = |l: &Ledger, p| -> Vec<String> {
             l.exports_of((0, p))

@@ -43,6 +43,19 @@ pub struct Options {
     pub keep_judgements: bool,
 }
 
+impl Options {
+    /// Judged as of `date`, which is also today: no traces, nothing kept
+    /// (what tests, benchmarks and the pack's own tests use).
+    pub fn on(date: Date) -> Options {
+        Options {
+            as_of: Some(date),
+            today: date,
+            explain: false,
+            keep_judgements: false,
+        }
+    }
+}
+
 /// The verdict and findings for one product.
 #[derive(Clone, Debug)]
 pub struct ProductResult {

@@ -262,12 +262,7 @@ mod tests {
 
     fn run_of(paths: &[PathBuf]) -> Run {
         let d = jiff::civil::date(2026, 6, 1);
-        let opts = Options {
-            as_of: Some(d),
-            today: d,
-            explain: false,
-            keep_judgements: false,
-        };
+        let opts = Options::on(d);
         super::super::run(paths, None, &opts).unwrap()
     }
 

@@ -20,6 +20,7 @@ const { chromium } = require('playwright-core');
 const fs = require('fs');
 const os = require('os');
 const path = require('path');
+const { summariseProfile } = require('./probe/profile');
 
 const env = (name, fallback) => {
   const v = process.env[name];
@@ -189,29 +190,7 @@ async function startProfile(page) {
 async function stopProfile(cdp) {
   const { profile: prof } = await cdp.send('Profiler.stop');
   if (artifacts) fs.writeFileSync(path.join(artifacts, 'vscode-bench-renderer.cpuprofile'), JSON.stringify(prof));
-  const nodes = new Map(prof.nodes.map((n) => [n.id, n]));
-  const parent = new Map();
-  for (const n of prof.nodes) for (const c of n.children || []) parent.set(c, n.id);
-  const name = (n) => `${n.callFrame.functionName || '(anonymous)'} ${(n.callFrame.url || '').split('/').pop()}:${n.callFrame.lineNumber + 1}`;
-  const self = new Map();
-  const total = new Map();
-  let ms = 0;
-  for (let i = 0; i < prof.samples.length; i++) {
-    const dt = (prof.timeDeltas[i + 1] ?? prof.timeDeltas[i] ?? 0) / 1000;
-    ms += dt;
-    const leaf = nodes.get(prof.samples[i]);
-    if (!leaf) continue;
-    self.set(name(leaf), (self.get(name(leaf)) || 0) + dt);
-    const seen = new Set();
-    for (let id = leaf.id; id !== undefined; id = parent.get(id)) {
-      const k = name(nodes.get(id));
-      if (seen.has(k)) continue;
-      seen.add(k);
-      total.set(k, (total.get(k) || 0) + dt);
-    }
-  }
-  const top = (m, n) => [...m].sort((a, b) => b[1] - a[1]).slice(0, n).map(([k, v]) => [k, Math.round(v)]);
-  return { ms: Math.round(ms), self: top(self, 40), total: top(total, 80) };
+  return summariseProfile(prof);
 }
 
 async function waitForFile(p, timeoutMs, alive) {
