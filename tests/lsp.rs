@@ -1229,6 +1229,71 @@ fn a_licences_hover_and_code_lens_show_its_use() {
     assert_eq!(c.shutdown_and_exit(), Some(0));
 }
 
+/// A change in one file moves another open file's lenses and inlay hints
+/// (the licence register's use when a shipment grows): the server asks a
+/// client that declared `refreshSupport` to ask again, and sends nothing to
+/// one that did not.
+#[test]
+fn a_change_in_another_file_refreshes_lenses_and_inlay_hints_where_supported() {
+    let (dir, lic, shipped) = shipped_workspace();
+    for supported in [true, false] {
+        let mut c = Client::spawn();
+        let root = url(dir.path());
+        let mut caps = json!({"textDocument": {"publishDiagnostics": {}}});
+        if supported {
+            caps["workspace"] = json!({
+                "codeLens": {"refreshSupport": true},
+                "inlayHint": {"refreshSupport": true}
+            });
+        }
+        c.request(
+            "initialize",
+            json!({"processId": null, "rootUri": root, "capabilities": caps}),
+        );
+        c.notify("initialized", json!({}));
+        wait_indexed(&mut c);
+        c.open(&lic, LIMITED, 1);
+        c.diagnostics(&lic, Some(1));
+        c.open(&shipped, SHIPPED, 1);
+        c.diagnostics(&shipped, Some(1));
+        // Opening a file as it is on disk moves nothing elsewhere.
+        c.request("workspace/symbol", json!({"query": "GL-1"}));
+        c.request("workspace/symbol", json!({"query": "MAG-1"}));
+        let refreshes = |c: &Client| {
+            c.backlog
+                .iter()
+                .filter(|m| {
+                    m["method"] == "workspace/codeLens/refresh"
+                        || m["method"] == "workspace/inlayHint/refresh"
+                })
+                .count()
+        };
+        assert_eq!(refreshes(&c), 0, "{:?}", c.backlog);
+        // An edit of the shipment moves the register's use: 90 → 110 kg.
+        c.change(
+            &shipped,
+            2,
+            json!([{"range": {"start": pos(16, 11), "end": pos(16, 16)}, "text": "60000"}]),
+        );
+        c.diagnostics(&shipped, Some(2));
+        if supported {
+            let _ = c.server_request("workspace/codeLens/refresh");
+            let _ = c.server_request("workspace/inlayHint/refresh");
+            // And the lens asked for again says what changed.
+            assert_eq!(
+                lens_titles(&mut c, &lic),
+                ["110 of 100 kg used (110 %), 0 kg left · 2 exports · expires 2028-12-31"]
+            );
+        } else {
+            // Two round trips: a refresh queued with the edit has arrived by then.
+            c.request("workspace/symbol", json!({"query": "GL-1"}));
+            c.request("workspace/symbol", json!({"query": "MAG-1"}));
+            assert_eq!(refreshes(&c), 0, "{:?}", c.backlog);
+        }
+        assert_eq!(c.shutdown_and_exit(), Some(0));
+    }
+}
+
 #[test]
 fn a_product_offers_a_shipment_skeleton_that_invents_nothing() {
     let (dir, _lic, shipped) = shipped_workspace();

@@ -14,6 +14,7 @@ mod handlers;
 mod indexer;
 mod proto;
 mod publication;
+mod refresh;
 mod refs;
 mod screening;
 mod shipcache;
@@ -25,6 +26,7 @@ mod workspace_diag;
 
 use document::read_disk;
 use document::{Document, Edit};
+use refresh::Refreshes;
 use state::{Settings, State};
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -38,28 +40,20 @@ use transport::Outbox;
 
 use crate::text::Encoding;
 
-/// What the publisher task sends to the client, in order.
-enum Out {
-    /// A framed message for stdout (pushed diagnostics, pre-serialised).
-    Frame(wire::Frame),
-    /// Ask a pull-diagnostics client to pull again (results changed for documents it did not edit).
-    Refresh,
-}
-
 pub struct Backend {
     /// The server's requests to the client (never tower-lsp's `Client`: see `transport`).
     outbox: Arc<Outbox>,
     state: Arc<Mutex<State>>,
-    publish: mpsc::UnboundedSender<Out>,
+    /// Pushed diagnostics, pre-serialised, in order, to stdout.
+    publish: mpsc::UnboundedSender<wire::Frame>,
     /// The client pulls diagnostics: results are not pushed.
     pull: Arc<AtomicBool>,
     /// The client can register file watchers dynamically.
     watch: AtomicBool,
     /// The file the background index is parsing (handed to `didOpen`).
     indexing: Arc<indexer::Indexing>,
-    /// The client declared `workspace.diagnostics.refreshSupport`: only then
-    /// is `workspace/diagnostic/refresh` sent.
-    refresh: Arc<AtomicBool>,
+    /// `workspace/*/refresh` requests, each only if the client declared it.
+    refreshes: Arc<Refreshes>,
     /// True once the background index of the workspace is built: a pulled
     /// diagnostic waits for it, so no answer comes from a half-built index
     /// (a licence in a file not yet indexed would read as unknown).
@@ -85,6 +79,7 @@ impl Backend {
         deliver(
             st,
             &self.publish,
+            &self.refreshes,
             self.pull.load(Ordering::SeqCst),
             targets,
             origin.map(|o| (o, None)),
@@ -161,14 +156,7 @@ impl LanguageServer for Backend {
             .and_then(|t| t.diagnostic.as_ref())
             .is_some();
         self.pull.store(pull, Ordering::SeqCst);
-        let refresh = params
-            .capabilities
-            .workspace
-            .as_ref()
-            .and_then(|w| w.diagnostic.as_ref())
-            .and_then(|d| d.refresh_support)
-            .unwrap_or(false);
-        self.refresh.store(refresh, Ordering::SeqCst);
+        self.refreshes.set_supported(&params.capabilities);
         let watch = params
             .capabilities
             .workspace
@@ -287,6 +275,7 @@ impl LanguageServer for Backend {
         // documents when done; say what could not be read or was skipped.
         let state = self.state.clone();
         let publish = self.publish.clone();
+        let refreshes = self.refreshes.clone();
         let pull = self.pull.load(Ordering::SeqCst);
         let indexing = self.indexing.clone();
         let log = self.outbox.clone();
@@ -308,7 +297,7 @@ impl LanguageServer for Backend {
                 // built: analyse and publish them now.
                 let open: Vec<Url> = st.docs.keys().cloned().collect();
                 if !open.is_empty() {
-                    deliver(&mut st, &publish, pull, &open, None);
+                    deliver(&mut st, &publish, &refreshes, pull, &open, None);
                 }
                 // Ready from here, under the same lock: an edit that comes
                 // next is analysed as usual, none falls between.
@@ -436,6 +425,7 @@ impl LanguageServer for Backend {
         deliver(
             &mut st,
             &self.publish,
+            &self.refreshes,
             self.pull.load(Ordering::SeqCst),
             &targets,
             Some((&uri, Some(&edit))),
@@ -466,7 +456,7 @@ impl LanguageServer for Backend {
             st.disk.remove(&uri);
         }
         if !self.pull.load(Ordering::SeqCst) {
-            let _ = self.publish.send(Out::Frame(wire::publish(&uri, None, [])));
+            let _ = self.publish.send(wire::publish(&uri, None, []));
         }
         workspace_diag::forget_unopened(&mut st);
         let open = Self::open_uris(&st);
@@ -719,11 +709,15 @@ impl Backend {
 const INDEX_WAIT: Duration = Duration::from_secs(120);
 
 /// Analyses `targets` and sends the results: pushed with their versions, or,
-/// for a pull client, a refresh when documents other than `origin` changed.
-/// `origin` is the document the client just changed, with the edit if any.
+/// for a pull client, a diagnostic refresh when documents other than
+/// `origin` changed; code lenses and inlay hints are refreshed when open
+/// documents other than `origin` changed (the client re-asks for `origin`'s
+/// itself after its edit). `origin` is the document the client just
+/// changed, with the edit if any.
 fn deliver(
     st: &mut State,
-    out: &mpsc::UnboundedSender<Out>,
+    out: &mpsc::UnboundedSender<wire::Frame>,
+    refreshes: &Refreshes,
     pull: bool,
     targets: &[Url],
     origin: Option<(&Url, Option<&Edit>)>,
@@ -732,9 +726,14 @@ fn deliver(
     let edit = origin.and_then(|(u, e)| Some((u, e?)));
     st.analyse(targets, edit);
     let analysed = t.elapsed();
+    let others = || targets.iter().filter(|u| Some(*u) != origin.map(|o| o.0));
+    if others().any(|u| st.docs.contains_key(u)) {
+        refreshes.code_lenses.ask();
+        refreshes.inlay_hints.ask();
+    }
     if pull {
-        if targets.iter().any(|u| Some(u) != origin.map(|o| o.0)) {
-            let _ = out.send(Out::Refresh);
+        if others().next().is_some() {
+            refreshes.diagnostics.ask();
         }
     } else {
         for uri in targets {
@@ -747,7 +746,7 @@ fn deliver(
                 continue;
             };
             let frame = wire::publish_items(uri, version, items, range);
-            let _ = out.send(Out::Frame(frame));
+            let _ = out.send(frame);
         }
     }
     tracing::debug!(
@@ -946,7 +945,6 @@ pub fn serve() -> i32 {
         }
     };
     let served = rt.block_on(async {
-        let (tx, mut rx) = mpsc::unbounded_channel::<Out>();
         // stdout carries tower-lsp's frames and the pre-serialised ones, whole, in order.
         let (to_stdout, frames) = mpsc::unbounded_channel::<wire::Frame>();
         transport::widen_stdout_pipe();
@@ -955,7 +953,8 @@ pub fn serve() -> i32 {
             return false;
         }
         let outbox = Arc::new(Outbox::new(to_stdout.clone(), client_timeout()));
-        let refresh = Arc::new(AtomicBool::new(false));
+        let refreshes = Arc::new(Refreshes::default());
+        refreshes.start(&outbox);
         let state = Arc::new(Mutex::new(State::default()));
         let indexed = Arc::new(tokio::sync::watch::channel(false).0);
         let raw = Raw {
@@ -964,38 +963,16 @@ pub fn serve() -> i32 {
             out: to_stdout.clone(),
             indexed: indexed.clone(),
         };
-        let (service, socket) = LspService::build(|_client| {
-            let publisher = outbox.clone();
-            let raw = to_stdout.clone();
-            let refresh_ok = refresh.clone();
-            tokio::spawn(async move {
-                while let Some(out) = rx.recv().await {
-                    match out {
-                        Out::Frame(f) => {
-                            let _ = raw.send(f);
-                        }
-                        // Only to a client that declared `refreshSupport`; never
-                        // wait long on it: a refresh that gets no answer is dropped.
-                        Out::Refresh if refresh_ok.load(Ordering::SeqCst) => {
-                            let _ = publisher
-                                .request("workspace/diagnostic/refresh", None)
-                                .await;
-                        }
-                        Out::Refresh => {}
-                    }
-                }
-            });
-            Backend {
-                outbox: outbox.clone(),
-                state,
-                publish: tx,
-                pull: Arc::new(AtomicBool::new(false)),
-                watch: AtomicBool::new(false),
-                indexing: Arc::default(),
-                refresh: refresh.clone(),
-                indexed: indexed.clone(),
-                index_started: AtomicBool::new(false),
-            }
+        let (service, socket) = LspService::build(|_client| Backend {
+            outbox: outbox.clone(),
+            state,
+            publish: to_stdout.clone(),
+            pull: Arc::new(AtomicBool::new(false)),
+            watch: AtomicBool::new(false),
+            indexing: Arc::default(),
+            refreshes: refreshes.clone(),
+            indexed: indexed.clone(),
+            index_started: AtomicBool::new(false),
         })
         .custom_method("catalogue/codeLens", Backend::ranged_code_lens)
         .finish();
