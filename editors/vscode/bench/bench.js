@@ -86,19 +86,36 @@ function observeProblems() {
   };
   attach();
   // Messages of ≥ 20 KB reaching the window over its WebSockets (from the
-  // extension host, through code-server), with the time the page handled
-  // them: the diagnostics' markers (VS Code's `$changeMany`, its name near
-  // the start of the message) among them.
+  // extension host), with the time the page handled them: the diagnostics'
+  // markers (VS Code's `$changeMany`, its name near the start of the
+  // message) among them. A message of more than 256 KB comes in parts of
+  // 256 KB and a last, shorter one (kept whatever its size).
   window.__wsMessages = [];
+  let afterPart = false; // the message before was a 256 KB part of a longer one
   const Native = window.WebSocket;
+  // The window's model changes sent to the extension host (VS Code's
+  // `$acceptModelChanged`): when the window applied an edit, where a
+  // keystroke starts.
+  window.__modelChanges = [];
   window.WebSocket = class extends Native {
+    send(data) {
+      try {
+        const bytes = data instanceof ArrayBuffer ? new Uint8Array(data, 0, Math.min(200, data.byteLength)) : ArrayBuffer.isView(data) ? new Uint8Array(data.buffer, data.byteOffset, Math.min(200, data.byteLength)) : null;
+        if (bytes && String.fromCharCode(...bytes).includes('$acceptModelChanged')) window.__modelChanges.push(nowMs());
+      } catch {
+        // not ours to break
+      }
+      return super.send(data);
+    }
     constructor(...args) {
       super(...args);
       this.addEventListener('message', (e) => {
         const t = nowMs();
         const d = e.data;
         const bytes = typeof d === 'string' ? d.length : d.byteLength ?? d.size ?? 0;
-        if (bytes < 20000) return;
+        const part = afterPart;
+        afterPart = bytes === 262144;
+        if (bytes < 20000 && !part) return;
         const entry = { t, bytes, markers: null };
         window.__wsMessages.push(entry);
         const tag = (head) => (entry.markers = String.fromCharCode(...new Uint8Array(head)).includes('$changeMany'));
@@ -174,15 +191,20 @@ const median = (values) => r1(percentile(values, 50));
  * (server's input and output) and the page (window). A point not seen for an
  * edit (e.g. a pull cancelled and made again) is left out of that edit.
  */
-function timeline(rows, probe, input, output, chunks, wsMessages) {
+function timeline(rows, probe, input, output, chunks, wsMessages, modelChanges) {
   const marks = probe.clientMarks || [];
   const firstMark = (what, version, from) => marks.find((m) => m.what === what && m.version === version && m.t >= from)?.t ?? null;
   const inTimed = input && chunks ? input.map((m) => ({ ...m, t: timeOfByte(chunks.i, m.end - 1) })) : [];
   const answers = new Map();
+  // Diagnostics pushed (a client without pull support), by document version.
+  const pushed = new Map();
   if (output && chunks) {
     for (const m of output) {
+      const times = () => ({ first: timeOfByte(chunks.o, m.start), last: timeOfByte(chunks.o, m.end - 1), bytes: m.bytes });
       if (m.msg && m.msg.method === undefined && m.msg.id !== undefined) {
-        answers.set(JSON.stringify(m.msg.id), { first: timeOfByte(chunks.o, m.start), last: timeOfByte(chunks.o, m.end - 1), bytes: m.bytes });
+        answers.set(JSON.stringify(m.msg.id), times());
+      } else if (m.msg?.method === 'textDocument/publishDiagnostics' && typeof m.msg.params?.version === 'number' && !pushed.has(m.msg.params.version)) {
+        pushed.set(m.msg.params.version, times());
       }
     }
   }
@@ -192,7 +214,7 @@ function timeline(rows, probe, input, output, chunks, wsMessages) {
     const at = (t) => (t === null || t === undefined || !(t >= t0) || t >= next ? null : t - t0);
     const change = inTimed.find((m) => m.t >= t0 && m.t < next && m.msg?.method === 'textDocument/didChange' && m.msg.params?.textDocument?.version === r.version);
     const pull = change ? inTimed.find((m) => m.t >= change.t && m.t < next && m.msg?.method === 'textDocument/diagnostic') : null;
-    const answer = pull ? answers.get(JSON.stringify(pull.msg.id)) : null;
+    const answer = pull ? answers.get(JSON.stringify(pull.msg.id)) : pushed.get(r.version) ?? null;
     const converted = firstMark('converted', r.version, t0);
     const head = converted === null ? -1 : wsMessages.findIndex((w) => w.markers === true && w.t >= converted && w.t < next);
     const markers = head < 0 ? null : wsMessages[head];
@@ -201,6 +223,7 @@ function timeline(rows, probe, input, output, chunks, wsMessages) {
     while (tail >= 0 && wsMessages[tail].bytes === 262144 && tail + 1 < wsMessages.length) tail++;
     const markersEnd = tail < 0 ? null : wsMessages[tail];
     return {
+      appliedInWindow: at(modelChanges.find((t) => t >= t0 && t < next)),
       applied: r.appliedMs,
       documentChangedInExtensionHost: at(r.tChanged),
       didChangeSent: at(firstMark('didChange', r.version, t0)),
@@ -328,6 +351,7 @@ async function waitForFile(p, timeoutMs, alive) {
   let probe = null;
   let problems = [];
   let wsMessages = [];
+  let modelChanges = [];
   const failures = [];
   for (let attempt = 1; attempt <= attempts && !probe; attempt++) {
     fs.rmSync(probeOut, { force: true });
@@ -351,6 +375,7 @@ async function waitForFile(p, timeoutMs, alive) {
       if (result.error) throw new Error(`probe: ${result.error}`);
       problems = await page.evaluate(() => window.__problems);
       wsMessages = await page.evaluate(() => window.__wsMessages || []);
+      modelChanges = await page.evaluate(() => window.__modelChanges || []);
       // After the probe scrolled: code lenses drawn among the lines now in view.
       if (result.scrolledTo) {
         const t = Date.now();
@@ -411,7 +436,7 @@ async function waitForFile(p, timeoutMs, alive) {
     requests = perEditTraffic(input, output, warmup);
   }
   const chunks = timesLog && fs.existsSync(timesLog) ? readChunks(timesLog) : null;
-  const path_ = timeline(measured, probe, input, output, chunks, wsMessages);
+  const path_ = timeline(measured, probe, input, output, chunks, wsMessages, modelChanges);
   const summary = {
     products: Number(process.env.PRODUCTS || 0) || null,
     runs: measured.length,
@@ -427,6 +452,10 @@ async function waitForFile(p, timeoutMs, alive) {
     // onDidChangeDiagnostics in the extension host 50 ms after the
     // diagnostics are set (its DebounceEmitter): not on the way to the window.
     timeline: { medianMsAfterEdit: path_.medianMsAfterEdit, medianSegmentsMs: path_.medianSegmentsMs },
+    // The probe edits from the extension host: the edit goes to the window and
+    // back before the server hears of it. A keystroke is applied in the window
+    // first: this is edit → problems shown without the first leg.
+    appliedInWindowToProblemsShown: stats(path_.perEdit.map((p) => (p.appliedInWindow === null || p.problemsShown === null ? null : p.problemsShown - p.appliedInWindow))),
     unmatched,
     diagnosticsEmptiedDuringEdits: probe.emptiedDuringEdits,
     cpuMsPerEdit: probe.cpuMsPerEdit ?? null,
@@ -445,6 +474,7 @@ async function waitForFile(p, timeoutMs, alive) {
   console.log(
     `vscode bench: ${s.products ?? '?'} products, ${s.runs} edits (after ${warmup} warm-up): ` +
       `edit → problems shown p50 ${f(s.editToProblemsShown.p50)} ms, p95 ${f(s.editToProblemsShown.p95)} ms; ` +
+      `from the edit applied in the window p50 ${f(s.appliedInWindowToProblemsShown.p50)} ms, p95 ${f(s.appliedInWindowToProblemsShown.p95)} ms; ` +
       `edit → onDidChangeDiagnostics p50 ${f(s.editToDiagnosticsEvent.p50)} / p95 ${f(s.editToDiagnosticsEvent.p95)} ms; ` +
       `open → first diagnostics ${f(s.open.openToFirstDiagnosticsMs)} ms; ` +
       `timeline (median ms after the edit): ${Object.entries(s.timeline.medianMsAfterEdit)

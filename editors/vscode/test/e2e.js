@@ -96,6 +96,11 @@ async function openFile(page, name) {
       check(text.includes('1C905.a.4'), 'hover names the control code 1C905.a.4');
       check(text.includes('Announcement No. 18'), 'hover names its source (Announcement No. 18 of 2025)');
       check(text.includes('Evaluated as of 2026-06-01'), "hover shows the server's explanation (verdict, trace, evaluation date)");
+      // The diagnostic's code as a link to its source (codeDescription, contract §7),
+      // as the extension's own conversion of the pulled report hands it to VS Code.
+      const links = await page.$$eval('.monaco-hover a.code-link', (as) => as.map((a) => [a.textContent, a.getAttribute('href')]));
+      const link = links.find(([code]) => code === 'missing-licence');
+      check(link && /^https?:\/\//.test(link[1]), `hover shows missing-licence as a link to its source (got ${JSON.stringify(links)})`);
       await page.screenshot({ path: path.join(artifacts, 'vscode-hover.png') });
       await page.keyboard.press('Escape');
 
