@@ -185,6 +185,46 @@ function timeOfByte(chunks, offset) {
 const median = (values) => r1(percentile(values, 50));
 
 /**
+ * BENCH_PROFILE=1: what the window's main thread ran from the markers'
+ * first part to the problem count in the DOM, summed over the measured
+ * edits by the function at the top of each sample (self) and, for the
+ * workbench's own frames, the outermost named caller under the event loop.
+ */
+function windowDuringMarkers(prof, offsetMs, perEdit, rows) {
+  const nodes = new Map(prof.nodes.map((n) => [n.id, n]));
+  const parent = new Map();
+  for (const n of prof.nodes) for (const c of n.children || []) parent.set(c, n.id);
+  const name = (n) => `${n.callFrame.functionName || '(anonymous)'} ${(n.callFrame.url || '').split('/').pop()}:${n.callFrame.lineNumber + 1}`;
+  const windows = perEdit
+    .map((p, i) => (p.markersInWindow === null || p.problemsInDom === null ? null : [rows[i].t0 + p.markersInWindow, rows[i].t0 + p.problemsInDom]))
+    .filter(Boolean);
+  const self = new Map();
+  const stack = new Map();
+  let ms = 0;
+  let t = prof.startTime;
+  for (let i = 0; i < prof.samples.length; i++) {
+    t += prof.timeDeltas[i] || 0;
+    const at = t / 1000 + offsetMs;
+    if (!windows.some(([a, b]) => at >= a && at <= b)) continue;
+    const dt = (prof.timeDeltas[i + 1] ?? 0) / 1000;
+    ms += dt;
+    const leaf = nodes.get(prof.samples[i]);
+    if (!leaf) continue;
+    self.set(name(leaf), (self.get(name(leaf)) || 0) + dt);
+    // The chain of named frames, outermost first, shortened to four.
+    const chain = [];
+    for (let id = leaf.id; id !== undefined; id = parent.get(id)) {
+      const n = nodes.get(id);
+      if (n.callFrame.functionName && n.callFrame.functionName !== '(root)') chain.unshift(n.callFrame.functionName);
+    }
+    const key = chain.slice(0, 4).join(' > ') || name(leaf);
+    stack.set(key, (stack.get(key) || 0) + dt);
+  }
+  const top = (m, n) => [...m].sort((a, b) => b[1] - a[1]).slice(0, n).map(([k, v]) => [k, Math.round((v / Math.max(1, windows.length)) * 10) / 10]);
+  return { edits: windows.length, msPerEdit: Math.round((ms / Math.max(1, windows.length)) * 10) / 10, selfMsPerEdit: top(self, 25), stackMsPerEdit: top(stack, 25) };
+}
+
+/**
  * One edit's way to the problem count, as times after the probe's edit call
  * (t0), and the median of each over the measured edits: the points come from
  * the probe (extension host), the extension's marks (client), the relay
@@ -327,8 +367,12 @@ async function startProfile(page) {
 
 async function stopProfile(cdp) {
   const { profile: prof } = await cdp.send('Profiler.stop');
+  // The profile's times are the monotonic clock's (µs), as node's hrtime
+  // on Linux: its offset to epoch milliseconds places the samples on the
+  // timeline (see windowDuringMarkers).
+  const epochMinusMonotonicMs = performance.timeOrigin + performance.now() - Number(process.hrtime.bigint()) / 1e6;
   if (artifacts) fs.writeFileSync(path.join(artifacts, 'vscode-bench-renderer.cpuprofile'), JSON.stringify(prof));
-  return summariseProfile(prof);
+  return { ...summariseProfile(prof), epochMinusMonotonicMs, raw: prof };
 }
 
 async function waitForFile(p, timeoutMs, alive) {
@@ -437,6 +481,10 @@ async function waitForFile(p, timeoutMs, alive) {
   }
   const chunks = timesLog && fs.existsSync(timesLog) ? readChunks(timesLog) : null;
   const path_ = timeline(measured, probe, input, output, chunks, wsMessages, modelChanges);
+  if (probe.rendererProfile?.raw) {
+    probe.rendererProfile.duringMarkers = windowDuringMarkers(probe.rendererProfile.raw, probe.rendererProfile.epochMinusMonotonicMs, path_.perEdit, measured);
+    delete probe.rendererProfile.raw;
+  }
   const summary = {
     products: Number(process.env.PRODUCTS || 0) || null,
     runs: measured.length,
