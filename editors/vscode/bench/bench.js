@@ -85,7 +85,7 @@ function observeProblems() {
     record();
   };
   attach();
-  // Messages of ≥ 20 KB reaching the window over its WebSockets (from the
+  // Messages of ≥ 1 KB reaching the window over its WebSockets (from the
   // extension host), with the time the page handled them: the diagnostics'
   // markers (VS Code's `$changeMany`, its name near the start of the
   // message) among them. A message of more than 256 KB comes in parts of
@@ -115,7 +115,7 @@ function observeProblems() {
         const bytes = typeof d === 'string' ? d.length : d.byteLength ?? d.size ?? 0;
         const part = afterPart;
         afterPart = bytes === 262144;
-        if (bytes < 20000 && !part) return;
+        if (bytes < 1000 && !part) return;
         const entry = { t, bytes, markers: null };
         window.__wsMessages.push(entry);
         const tag = (head) => (entry.markers = String.fromCharCode(...new Uint8Array(head)).includes('$changeMany'));
@@ -256,7 +256,9 @@ function timeline(rows, probe, input, output, chunks, wsMessages, modelChanges) 
     const pull = change ? inTimed.find((m) => m.t >= change.t && m.t < next && m.msg?.method === 'textDocument/diagnostic') : null;
     const answer = pull ? answers.get(JSON.stringify(pull.msg.id)) : pushed.get(r.version) ?? null;
     const converted = firstMark('converted', r.version, t0);
-    const head = converted === null ? -1 : wsMessages.findIndex((w) => w.markers === true && w.t >= converted && w.t < next);
+    // (The extension may set the diagnostics before its 'converted' mark: from the answer on.)
+    const from = answer?.last ?? converted;
+    const head = from === null ? -1 : wsMessages.findIndex((w) => w.markers === true && w.t >= from && w.t < next);
     const markers = head < 0 ? null : wsMessages[head];
     // A message of more than 256 KB comes in parts of exactly 256 KB and a last, shorter one.
     let tail = head;

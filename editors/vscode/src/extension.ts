@@ -17,9 +17,40 @@ import {
   vsdiag,
 } from 'vscode-languageclient/node';
 import { asDiagnostics } from './diagnostics';
+import { SlicedDiagnostics } from './slices';
 
 const SECTION = 'catalogueLsp';
 let client: LanguageClient | undefined;
+/**
+ * The diagnostics of the documents pulled while open in a tab, in slices of
+ * lines (src/slices.ts), set only where they changed. Once a document is
+ * there (`adopted`) the client's own collection is emptied for it and given
+ * no report for it again: document pulls return "unchanged" to the client,
+ * and so do workspace reports, whose items go to the slices while no tab
+ * shows the document (the client, too, prefers the document pull then).
+ */
+let sliced: SlicedDiagnostics | undefined;
+const adopted = new Set<string>();
+
+/** The documents open in tabs, as vscode-languageclient counts them (its pulls count only for those). */
+function tabUris(): Set<string> {
+  const uris = new Set<string>();
+  for (const group of vscode.window.tabGroups.all) {
+    for (const tab of group.tabs) {
+      const input = tab.input;
+      const uri =
+        input instanceof vscode.TabInputText || input instanceof vscode.TabInputCustom
+          ? input.uri
+          : input instanceof vscode.TabInputTextDiff
+            ? input.modified
+            : undefined;
+      if (uri) {
+        uris.add(uri.toString());
+      }
+    }
+  }
+  return uris;
+}
 let output: vscode.OutputChannel;
 let status: vscode.StatusBarItem;
 
@@ -177,6 +208,29 @@ async function start(context: vscode.ExtensionContext): Promise<void> {
         }
         return report;
       },
+      // Workspace reports of documents the slices hold: their items to the
+      // slices while no tab shows the document, "unchanged" to the client.
+      provideWorkspaceDiagnostics: (resultIds, token, resultReporter, next) =>
+        next(resultIds, token, (chunk) => {
+          if (!chunk || !sliced || adopted.size === 0) {
+            return resultReporter(chunk);
+          }
+          let tabs: Set<string> | undefined;
+          const items = chunk.items.map((item): vsdiag.WorkspaceDocumentDiagnosticReport => {
+            const key = item.uri.toString();
+            if (item.kind !== vsdiag.DocumentDiagnosticReportKind.full || !adopted.has(key)) {
+              return item;
+            }
+            tabs = tabs ?? tabUris();
+            if (!tabs.has(key)) {
+              sliced?.replace(item.uri, item.items);
+            }
+            return item.resultId === undefined
+              ? { ...item, items: [] }
+              : { kind: vsdiag.DocumentDiagnosticReportKind.unChanged, uri: item.uri, version: item.version, resultId: item.resultId };
+          });
+          resultReporter({ items });
+        }),
       ...(benchMarks
         ? {
             didChange: (event: vscode.TextDocumentChangeEvent, next: (event: vscode.TextDocumentChangeEvent) => Promise<void>) => {
@@ -250,6 +304,9 @@ async function start(context: vscode.ExtensionContext): Promise<void> {
     },
   };
   outlines.clear();
+  sliced?.dispose();
+  adopted.clear();
+  sliced = new SlicedDiagnostics('catalogueLsp');
   client = new LanguageClient('catalogueLsp', 'Catalogue LSP', serverOptions, clientOptions);
   await client.start();
   output.appendLine(`catalogue-lsp started: ${server}`);
@@ -285,6 +342,16 @@ async function pullDiagnostics(
     return empty;
   }
   if (result.kind === DocumentDiagnosticReportKind.Full) {
+    const key = uri.toString();
+    // (The client drops the answer for a document no tab shows: so do the slices.)
+    if (sliced && tabUris().has(key)) {
+      sliced.update(uri, result.items);
+      if (!adopted.has(key) || result.resultId === undefined) {
+        adopted.add(key);
+        return { kind: vsdiag.DocumentDiagnosticReportKind.full, resultId: result.resultId, items: [] };
+      }
+      return { kind: vsdiag.DocumentDiagnosticReportKind.unChanged, resultId: result.resultId };
+    }
     return { kind: vsdiag.DocumentDiagnosticReportKind.full, resultId: result.resultId, items: asDiagnostics(result.items) };
   }
   return { kind: vsdiag.DocumentDiagnosticReportKind.unChanged, resultId: result.resultId };
@@ -383,4 +450,5 @@ export async function deactivate(): Promise<void> {
   if (client) {
     await client.stop();
   }
+  sliced?.dispose();
 }
