@@ -79,6 +79,10 @@ test('sameDiagnostic compares structure, not identity', () => {
   assert.ok(!sameDiagnostic(lsp(1, 'a'), lsp(1, 'b')));
   assert.ok(!sameDiagnostic(lsp(1, 'a'), { ...lsp(1, 'a'), tags: [1] }));
   assert.ok(!sameDiagnostic({ ...lsp(1, 'a'), tags: [1] }, { ...lsp(1, 'a'), tags: [2] }));
+  assert.ok(!sameDiagnostic({ ...lsp(1, 'a'), data: { fix: [1] } }, { ...lsp(1, 'a'), data: { fix: [2] } }));
+  assert.ok(!sameDiagnostic({ ...lsp(1, 'a'), codeDescription: { href: 'https://a' } }, lsp(1, 'a')));
+  assert.ok(!sameDiagnostic({ ...lsp(1, 'a'), range: { start: { line: 1, character: 1 }, end: { line: 1, character: 11 } } }, lsp(1, 'a')));
+  assert.ok(sameDiagnostic({ ...lsp(1, 'a'), data: { fix: [1] }, tags: [1] }, { ...lsp(1, 'a'), data: { fix: [1] }, tags: [1] }));
 });
 
 test('an edit in one product sets one slice, at 1 000 and at 10 000 products', () => {
