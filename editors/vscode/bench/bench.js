@@ -41,6 +41,7 @@ const warmup = Number(env('WARMUP', '6'));
 const pauseMs = Number(env('PAUSE_MS', '1000'));
 const stdinLog = process.env.STDIN_LOG || '';
 const stdoutLog = process.env.STDOUT_LOG || '';
+const timesLog = process.env.TIMES_LOG || '';
 const artifacts = process.env.ARTIFACTS || '';
 const attempts = 3;
 const profile = process.env.BENCH_PROFILE === '1';
@@ -84,6 +85,46 @@ function observeProblems() {
     record();
   };
   attach();
+  // Messages of ≥ 1 KB reaching the window over its WebSockets (from the
+  // extension host), with the time the page handled them: the diagnostics'
+  // markers (VS Code's `$changeMany`, its name near the start of the
+  // message) among them. A message of more than 256 KB comes in parts of
+  // 256 KB and a last, shorter one (kept whatever its size).
+  window.__wsMessages = [];
+  let afterPart = false; // the message before was a 256 KB part of a longer one
+  const Native = window.WebSocket;
+  // The window's model changes sent to the extension host (VS Code's
+  // `$acceptModelChanged`): when the window applied an edit, where a
+  // keystroke starts.
+  window.__modelChanges = [];
+  window.WebSocket = class extends Native {
+    send(data) {
+      try {
+        const bytes = data instanceof ArrayBuffer ? new Uint8Array(data, 0, Math.min(200, data.byteLength)) : ArrayBuffer.isView(data) ? new Uint8Array(data.buffer, data.byteOffset, Math.min(200, data.byteLength)) : null;
+        if (bytes && String.fromCharCode(...bytes).includes('$acceptModelChanged')) window.__modelChanges.push(nowMs());
+      } catch {
+        // not ours to break
+      }
+      return super.send(data);
+    }
+    constructor(...args) {
+      super(...args);
+      this.addEventListener('message', (e) => {
+        const t = nowMs();
+        const d = e.data;
+        const bytes = typeof d === 'string' ? d.length : d.byteLength ?? d.size ?? 0;
+        const part = afterPart;
+        afterPart = bytes === 262144;
+        if (bytes < 1000 && !part) return;
+        const entry = { t, bytes, markers: null };
+        window.__wsMessages.push(entry);
+        const tag = (head) => (entry.markers = String.fromCharCode(...new Uint8Array(head)).includes('$changeMany'));
+        // (VS Code's socket gets Blobs and reads them in order; this reads a copy of the head.)
+        if (d instanceof ArrayBuffer) tag(d.slice(0, 300));
+        else if (d instanceof Blob) d.slice(0, 300).arrayBuffer().then(tag, () => {});
+      });
+    }
+  };
 }
 
 // The numbers of the problem count: [errors, warnings, …] (none: "No Problems").
@@ -106,6 +147,7 @@ function readMessages(log) {
     const bytes = Number(m[1]);
     if (head + 4 + bytes > buf.length) break; // cut off when the copy was taken
     const body = buf.toString('utf8', head + 4, head + 4 + bytes);
+    const start = at;
     at = head + 4 + bytes;
     let msg = null;
     try {
@@ -113,10 +155,148 @@ function readMessages(log) {
     } catch {
       // counted as unreadable
     }
-    messages.push({ msg, bytes });
+    messages.push({ msg, bytes, start, end: at });
   }
   return messages;
 }
+// The chunks the relay (relay.js) passed on: per direction ('i' to the
+// server, 'o' from it) their times and the offsets they end at; and the time
+// of the chunk holding a given byte of that direction's stream.
+function readChunks(log) {
+  const chunks = { i: [], o: [] };
+  for (const line of fs.readFileSync(log, 'utf8').split('\n')) {
+    const [dir, t, end] = line.split(' ');
+    if (chunks[dir]) chunks[dir].push({ t: Number(t), end: Number(end) });
+  }
+  return chunks;
+}
+function timeOfByte(chunks, offset) {
+  let lo = 0;
+  let hi = chunks.length - 1;
+  if (hi < 0 || chunks[hi].end <= offset) return null;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (chunks[mid].end > offset) hi = mid;
+    else lo = mid + 1;
+  }
+  return chunks[lo].t;
+}
+
+const median = (values) => r1(percentile(values, 50));
+
+/**
+ * BENCH_PROFILE=1: what the window's main thread ran from the markers'
+ * first part to the problem count in the DOM, summed over the measured
+ * edits by the function at the top of each sample (self) and, for the
+ * workbench's own frames, the outermost named caller under the event loop.
+ */
+function windowDuringMarkers(prof, offsetMs, perEdit, rows) {
+  const nodes = new Map(prof.nodes.map((n) => [n.id, n]));
+  const parent = new Map();
+  for (const n of prof.nodes) for (const c of n.children || []) parent.set(c, n.id);
+  const name = (n) => `${n.callFrame.functionName || '(anonymous)'} ${(n.callFrame.url || '').split('/').pop()}:${n.callFrame.lineNumber + 1}`;
+  const windows = perEdit
+    .map((p, i) => (p.markersInWindow === null || p.problemsInDom === null ? null : [rows[i].t0 + p.markersInWindow, rows[i].t0 + p.problemsInDom]))
+    .filter(Boolean);
+  const self = new Map();
+  const stack = new Map();
+  let ms = 0;
+  let t = prof.startTime;
+  for (let i = 0; i < prof.samples.length; i++) {
+    t += prof.timeDeltas[i] || 0;
+    const at = t / 1000 + offsetMs;
+    if (!windows.some(([a, b]) => at >= a && at <= b)) continue;
+    const dt = (prof.timeDeltas[i + 1] ?? 0) / 1000;
+    ms += dt;
+    const leaf = nodes.get(prof.samples[i]);
+    if (!leaf) continue;
+    self.set(name(leaf), (self.get(name(leaf)) || 0) + dt);
+    // The chain of named frames, outermost first, shortened to four.
+    const chain = [];
+    for (let id = leaf.id; id !== undefined; id = parent.get(id)) {
+      const n = nodes.get(id);
+      if (n.callFrame.functionName && n.callFrame.functionName !== '(root)') chain.unshift(n.callFrame.functionName);
+    }
+    const key = chain.slice(0, 4).join(' > ') || name(leaf);
+    stack.set(key, (stack.get(key) || 0) + dt);
+  }
+  const top = (m, n) => [...m].sort((a, b) => b[1] - a[1]).slice(0, n).map(([k, v]) => [k, Math.round((v / Math.max(1, windows.length)) * 10) / 10]);
+  return { edits: windows.length, msPerEdit: Math.round((ms / Math.max(1, windows.length)) * 10) / 10, selfMsPerEdit: top(self, 25), stackMsPerEdit: top(stack, 25) };
+}
+
+/**
+ * One edit's way to the problem count, as times after the probe's edit call
+ * (t0), and the median of each over the measured edits: the points come from
+ * the probe (extension host), the extension's marks (client), the relay
+ * (server's input and output) and the page (window). A point not seen for an
+ * edit (e.g. a pull cancelled and made again) is left out of that edit.
+ */
+function timeline(rows, probe, input, output, chunks, wsMessages, modelChanges) {
+  const marks = probe.clientMarks || [];
+  const firstMark = (what, version, from) => marks.find((m) => m.what === what && m.version === version && m.t >= from)?.t ?? null;
+  const inTimed = input && chunks ? input.map((m) => ({ ...m, t: timeOfByte(chunks.i, m.end - 1) })) : [];
+  const answers = new Map();
+  // Diagnostics pushed (a client without pull support), by document version.
+  const pushed = new Map();
+  if (output && chunks) {
+    for (const m of output) {
+      const times = () => ({ first: timeOfByte(chunks.o, m.start), last: timeOfByte(chunks.o, m.end - 1), bytes: m.bytes });
+      if (m.msg && m.msg.method === undefined && m.msg.id !== undefined) {
+        answers.set(JSON.stringify(m.msg.id), times());
+      } else if (m.msg?.method === 'textDocument/publishDiagnostics' && typeof m.msg.params?.version === 'number' && !pushed.has(m.msg.params.version)) {
+        pushed.set(m.msg.params.version, times());
+      }
+    }
+  }
+  const points = rows.map((r, i) => {
+    const t0 = r.t0;
+    const next = rows[i + 1]?.t0 ?? Infinity;
+    const at = (t) => (t === null || t === undefined || !(t >= t0) || t >= next ? null : t - t0);
+    const change = inTimed.find((m) => m.t >= t0 && m.t < next && m.msg?.method === 'textDocument/didChange' && m.msg.params?.textDocument?.version === r.version);
+    const pull = change ? inTimed.find((m) => m.t >= change.t && m.t < next && m.msg?.method === 'textDocument/diagnostic') : null;
+    const answer = pull ? answers.get(JSON.stringify(pull.msg.id)) : pushed.get(r.version) ?? null;
+    const converted = firstMark('converted', r.version, t0);
+    // (The extension may set the diagnostics before its 'converted' mark: from the answer on.)
+    const from = answer?.last ?? converted;
+    const head = from === null ? -1 : wsMessages.findIndex((w) => w.markers === true && w.t >= from && w.t < next);
+    const markers = head < 0 ? null : wsMessages[head];
+    // A message of more than 256 KB comes in parts of exactly 256 KB and a last, shorter one.
+    let tail = head;
+    while (tail >= 0 && wsMessages[tail].bytes === 262144 && tail + 1 < wsMessages.length) tail++;
+    const markersEnd = tail < 0 ? null : wsMessages[tail];
+    return {
+      appliedInWindow: at(modelChanges.find((t) => t >= t0 && t < next)),
+      applied: r.appliedMs,
+      documentChangedInExtensionHost: at(r.tChanged),
+      didChangeSent: at(firstMark('didChange', r.version, t0)),
+      pullSent: at(firstMark('pull', r.version, t0)),
+      didChangeAtServer: at(change?.t),
+      pullAtServer: at(pull?.t),
+      answerStarted: at(answer?.first),
+      answerSent: at(answer?.last),
+      converted: at(converted),
+      setInExtensionHost: at(firstMark('set', r.version, t0)),
+      markersInWindow: at(markers?.t),
+      markersReceivedInWindow: at(markersEnd?.t),
+      problemsInDom: r.problemsDomMs,
+      problemsShown: r.problemsShownMs,
+      onDidChangeDiagnostics: r.diagnosticsMs,
+    };
+  });
+  const names = Object.keys(points[0] || {});
+  const at = {};
+  for (const k of names) at[k] = median(points.map((p) => p[k]));
+  // Each step's own duration (the median of its per-edit differences).
+  const path = names.filter((k) => !['onDidChangeDiagnostics', 'applied', 'didChangeAtServer'].includes(k));
+  const segments = {};
+  let prev = null;
+  for (const k of path) {
+    segments[prev ? `${prev} → ${k}` : `edit → ${k}`] = median(points.map((p) => (p[k] === null ? null : prev ? (p[prev] === null ? null : p[k] - p[prev]) : p[k])));
+    prev = k;
+  }
+  return { medianMsAfterEdit: at, medianSegmentsMs: segments, perEdit: points };
+}
+
 const kind = (msg) => (msg === null ? '(unreadable)' : msg.method ? msg.method : msg.id !== undefined ? '(response)' : '(other)');
 
 // Per edit (the k-th didChange and what follows it up to the next one): the
@@ -189,8 +369,12 @@ async function startProfile(page) {
 
 async function stopProfile(cdp) {
   const { profile: prof } = await cdp.send('Profiler.stop');
+  // The profile's times are the monotonic clock's (µs), as node's hrtime
+  // on Linux: its offset to epoch milliseconds places the samples on the
+  // timeline (see windowDuringMarkers).
+  const epochMinusMonotonicMs = performance.timeOrigin + performance.now() - Number(process.hrtime.bigint()) / 1e6;
   if (artifacts) fs.writeFileSync(path.join(artifacts, 'vscode-bench-renderer.cpuprofile'), JSON.stringify(prof));
-  return summariseProfile(prof);
+  return { ...summariseProfile(prof), epochMinusMonotonicMs, raw: prof };
 }
 
 async function waitForFile(p, timeoutMs, alive) {
@@ -212,6 +396,8 @@ async function waitForFile(p, timeoutMs, alive) {
   const config = { file, out: probeOut, edits, warmup, pauseMs, timeoutMs: 120000, browserPid, profile, profileOut: profile && artifacts ? path.join(artifacts, 'vscode-bench-extension-host.cpuprofile') : '' };
   let probe = null;
   let problems = [];
+  let wsMessages = [];
+  let modelChanges = [];
   const failures = [];
   for (let attempt = 1; attempt <= attempts && !probe; attempt++) {
     fs.rmSync(probeOut, { force: true });
@@ -234,6 +420,8 @@ async function waitForFile(p, timeoutMs, alive) {
       if (profiling) result.rendererProfile = await stopProfile(await profiling);
       if (result.error) throw new Error(`probe: ${result.error}`);
       problems = await page.evaluate(() => window.__problems);
+      wsMessages = await page.evaluate(() => window.__wsMessages || []);
+      modelChanges = await page.evaluate(() => window.__modelChanges || []);
       // After the probe scrolled: code lenses drawn among the lines now in view.
       if (result.scrolledTo) {
         const t = Date.now();
@@ -286,9 +474,18 @@ async function waitForFile(p, timeoutMs, alive) {
   const measured = rows.filter((r) => !r.warmup);
   const unmatched = measured.filter((r) => r.problemsShownMs === null).length;
   let requests = null;
+  let input = null;
+  let output = null;
   if (stdinLog && fs.existsSync(stdinLog)) {
-    const output = stdoutLog && fs.existsSync(stdoutLog) ? readMessages(stdoutLog) : null;
-    requests = perEditTraffic(readMessages(stdinLog), output, warmup);
+    input = readMessages(stdinLog);
+    output = stdoutLog && fs.existsSync(stdoutLog) ? readMessages(stdoutLog) : null;
+    requests = perEditTraffic(input, output, warmup);
+  }
+  const chunks = timesLog && fs.existsSync(timesLog) ? readChunks(timesLog) : null;
+  const path_ = timeline(measured, probe, input, output, chunks, wsMessages, modelChanges);
+  if (probe.rendererProfile?.raw) {
+    probe.rendererProfile.duringMarkers = windowDuringMarkers(probe.rendererProfile.raw, probe.rendererProfile.epochMinusMonotonicMs, path_.perEdit, measured);
+    delete probe.rendererProfile.raw;
   }
   const summary = {
     products: Number(process.env.PRODUCTS || 0) || null,
@@ -301,6 +498,14 @@ async function waitForFile(p, timeoutMs, alive) {
     editApplied: stats(measured.map((r) => r.appliedMs)),
     editToDocumentChanged: stats(measured.map((r) => r.changedMs)),
     probeToProblemsShown: stats(measured.map((r) => r.probeToProblemsMs)),
+    // Where an edit's time goes (medians; see timeline()). VS Code fires
+    // onDidChangeDiagnostics in the extension host 50 ms after the
+    // diagnostics are set (its DebounceEmitter): not on the way to the window.
+    timeline: { medianMsAfterEdit: path_.medianMsAfterEdit, medianSegmentsMs: path_.medianSegmentsMs },
+    // The probe edits from the extension host: the edit goes to the window and
+    // back before the server hears of it. A keystroke is applied in the window
+    // first: this is edit → problems shown without the first leg.
+    appliedInWindowToProblemsShown: stats(path_.perEdit.map((p) => (p.appliedInWindow === null || p.problemsShown === null ? null : p.problemsShown - p.appliedInWindow))),
     unmatched,
     diagnosticsEmptiedDuringEdits: probe.emptiedDuringEdits,
     cpuMsPerEdit: probe.cpuMsPerEdit ?? null,
@@ -313,14 +518,18 @@ async function waitForFile(p, timeoutMs, alive) {
     load: os.loadavg().map((x) => Math.round(x * 100) / 100),
     cpus: os.cpus().length,
   };
-  fs.writeFileSync(out, JSON.stringify({ summary, edited: probe.edited, notes: probe.notes, failures, edits: rows, problems }, null, 1));
+  fs.writeFileSync(out, JSON.stringify({ summary, edited: probe.edited, notes: probe.notes, failures, edits: rows, timelinePerEdit: path_.perEdit, problems, windowMessages: wsMessages }, null, 1));
   const s = summary;
   const f = (x) => (x === null ? '–' : x.toFixed(1));
   console.log(
     `vscode bench: ${s.products ?? '?'} products, ${s.runs} edits (after ${warmup} warm-up): ` +
       `edit → problems shown p50 ${f(s.editToProblemsShown.p50)} ms, p95 ${f(s.editToProblemsShown.p95)} ms; ` +
+      `from the edit applied in the window p50 ${f(s.appliedInWindowToProblemsShown.p50)} ms, p95 ${f(s.appliedInWindowToProblemsShown.p95)} ms; ` +
       `edit → onDidChangeDiagnostics p50 ${f(s.editToDiagnosticsEvent.p50)} / p95 ${f(s.editToDiagnosticsEvent.p95)} ms; ` +
       `open → first diagnostics ${f(s.open.openToFirstDiagnosticsMs)} ms; ` +
+      `timeline (median ms after the edit): ${Object.entries(s.timeline.medianMsAfterEdit)
+        .map(([k, v]) => `${k} ${v === null ? '–' : v}`)
+        .join(', ')}; ` +
       (s.cpuMsPerEdit ? `CPU ms per edit: ${Object.entries(s.cpuMsPerEdit).map(([k, v]) => `${k} ${v}`).join(', ')}; ` : '') +
       (unmatched ? `${unmatched} edits without a problem count seen; ` : '') +
       (s.lensesAfterScroll ? `code lenses in view after scrolling to line ${s.lensesAfterScroll.line}: ${s.lensesAfterScroll.lenses}; ` : '') +

@@ -9,8 +9,10 @@
 # after each edit's diagnostics, default 1000), BENCH_OUT (JSON file, default
 # editors/vscode/.e2e-artifacts/vscode-bench-PRODUCTS.json), BENCH_COUNT=0 to
 # run the server without the copies of its input and output that count the
-# requests per edit and the bytes of each kind of answer; BENCH_GEN_ARGS
-# passes options to the generator ("--unlicensed 0": ~3 % need action).
+# requests per edit, the bytes of each kind of answer and the server's part of
+# the timeline; BENCH_GEN_ARGS passes options to the generator ("--unlicensed
+# 0": ~3 % need action); BENCH_VSIX installs that .vsix instead of the
+# extension built from this tree.
 set -euo pipefail
 ext="$(cd "$(dirname "$0")/.." && pwd)"
 repo="$(cd "$ext/../.." && pwd)"
@@ -45,9 +47,11 @@ file="$work/ws/gen$n.catalogue.toml"
 # shellcheck disable=SC2086
 "$repo/target/release/examples/gen_catalogue" "$n" ${BENCH_GEN_ARGS:-} > "$file"
 
-# Unless BENCH_COUNT=0: the server between copies of its standard input and
-# output, to count the requests it receives per edit and the bytes it answers
-# (the only setting changed; two pipes more, each a copy of the stream).
+# Unless BENCH_COUNT=0: the server behind a relay (bench/relay.js) that
+# copies its standard input and output and times each chunk, to count the
+# requests it receives per edit and the bytes it answers, and to time when it
+# received the edit and the pull and when it answered (the only setting
+# changed; one process and two pipes more).
 # BENCH_TRACE=1 also traces the LSP messages in the extension's output
 # (slower: for finding where the time goes), BENCH_SETTINGS='{"...": ...}'
 # adds user settings (e.g. breadcrumbs off, to see their share), BENCH_PROFILE=1
@@ -56,12 +60,16 @@ file="$work/ws/gen$n.catalogue.toml"
 stdin_log=""
 stdout_log=""
 settings='{}'
+times_log=""
 if [ "${BENCH_COUNT:-1}" != 0 ]; then
   stdin_log="$work/server-stdin.log"
   stdout_log="$work/server-stdout.log"
+  times_log="$work/server-times.log"
+  # bench/relay.js: the copies, and the time each chunk passed (the
+  # timeline's server segments).
   cat > "$work/catalogue-lsp" <<WRAP
 #!/bin/sh
-tee "$stdin_log" | "$repo/target/release/catalogue-lsp" "\$@" | tee "$stdout_log"
+exec "$(command -v node)" "$ext/bench/relay.js" "$work/server" "$repo/target/release/catalogue-lsp" "\$@"
 WRAP
   chmod +x "$work/catalogue-lsp"
   settings="{\"catalogueLsp.server.path\": \"$work/catalogue-lsp\"}"
@@ -72,11 +80,15 @@ node -e 'require("fs").writeFileSync(process.argv[3], JSON.stringify({ ...JSON.p
   { echo "error: BENCH_SETTINGS is not a JSON object: ${BENCH_SETTINGS:-}" >&2; exit 2; }
 echo "user settings: $(tr -d '\n' < "$work/data/user/User/settings.json")"
 
-for vsix in "$ext/catalogue-lsp.vsix" "$work/probe.vsix"; do
+# BENCH_VSIX: another build of the extension (e.g. an earlier commit's, to
+# alternate runs of two versions on the same machine state).
+for vsix in "${BENCH_VSIX:-$ext/catalogue-lsp.vsix}" "$work/probe.vsix"; do
   node "$cs" --extensions-dir "$work/data/extensions" --user-data-dir "$work/data/user" --install-extension "$vsix" >/dev/null
 done
 port=$(( 20000 + RANDOM % 20000 ))
-CATALOGUE_BENCH_CONFIG="$work/probe-config.json" node "$cs" --auth none --bind-addr "127.0.0.1:$port" --disable-telemetry \
+# BENCH_CS_ARGS: more code-server options (e.g. --disable-websocket-compression, to see its share).
+# shellcheck disable=SC2086
+CATALOGUE_BENCH_CONFIG="$work/probe-config.json" node "$cs" ${BENCH_CS_ARGS:-} --auth none --bind-addr "127.0.0.1:$port" --disable-telemetry \
   --disable-update-check --disable-workspace-trust --user-data-dir "$work/data/user" --extensions-dir "$work/data/extensions" \
   "$work/ws" > "$artifacts/code-server-bench.log" 2>&1 &
 cs_pid=$!
@@ -94,7 +106,7 @@ fi
 
 echo "load before: $(cut -d' ' -f1-3 /proc/loadavg) on $(nproc) CPUs"
 PORT=$port FOLDER="$work/ws" FILE="$file" CONFIG="$work/probe-config.json" PROBE_OUT="$work/probe-out.json" OUT="$out" \
-  PRODUCTS="$n" EDITS="${EDITS:-30}" WARMUP="${WARMUP:-6}" PAUSE_MS="${PAUSE_MS:-1000}" STDIN_LOG="$stdin_log" STDOUT_LOG="$stdout_log" ARTIFACTS="$artifacts" \
+  PRODUCTS="$n" EDITS="${EDITS:-30}" WARMUP="${WARMUP:-6}" PAUSE_MS="${PAUSE_MS:-1000}" STDIN_LOG="$stdin_log" STDOUT_LOG="$stdout_log" TIMES_LOG="$times_log" ARTIFACTS="$artifacts" \
   node "$ext/bench/bench.js"
 if [ -n "$stdin_log" ]; then
   cp "$stdin_log" "$artifacts/vscode-bench-server-input.log"

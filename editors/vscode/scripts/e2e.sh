@@ -15,6 +15,8 @@ start=$(date +%s)
 # Server and extension.
 (cd "$repo" && cargo build --release --quiet --locked)
 (cd "$ext" && npm ci --no-audit --no-fund --silent && npm run --silent package)
+# The extension's types and its unit tests (plain node, a stand-in vscode module).
+(cd "$ext" && npm run --silent typecheck && npm run --silent unit)
 
 # A workspace: the licence register from the examples and the fixture.
 ws="$(mktemp -d)"

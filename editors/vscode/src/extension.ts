@@ -4,10 +4,53 @@ import * as vscode from 'vscode';
 import * as fs from 'fs';
 import * as path from 'path';
 import { execFile } from 'child_process';
-import { LanguageClient, LanguageClientOptions, ServerOptions, DocumentSelector, FileChangeType, CodeLensRequest, CodeLens } from 'vscode-languageclient/node';
+import {
+  LanguageClient,
+  LanguageClientOptions,
+  ServerOptions,
+  DocumentSelector,
+  FileChangeType,
+  CodeLensRequest,
+  CodeLens,
+  DocumentDiagnosticRequest,
+  DocumentDiagnosticReportKind,
+  vsdiag,
+} from 'vscode-languageclient/node';
+import { asDiagnostics } from './diagnostics';
+import { SlicedDiagnostics } from './slices';
 
 const SECTION = 'catalogueLsp';
 let client: LanguageClient | undefined;
+/**
+ * The diagnostics of the documents pulled while open in a tab, in slices of
+ * lines (src/slices.ts), set only where they changed. Once a document is
+ * there (`adopted`) the client's own collection is emptied for it and given
+ * no report for it again: document pulls return "unchanged" to the client,
+ * and so do workspace reports, whose items go to the slices while no tab
+ * shows the document (the client, too, prefers the document pull then).
+ */
+let sliced: SlicedDiagnostics | undefined;
+const adopted = new Set<string>();
+
+/** The documents open in tabs, as vscode-languageclient counts them (its pulls count only for those). */
+function tabUris(): Set<string> {
+  const uris = new Set<string>();
+  for (const group of vscode.window.tabGroups.all) {
+    for (const tab of group.tabs) {
+      const input = tab.input;
+      const uri =
+        input instanceof vscode.TabInputText || input instanceof vscode.TabInputCustom
+          ? input.uri
+          : input instanceof vscode.TabInputTextDiff
+            ? input.modified
+            : undefined;
+      if (uri) {
+        uris.add(uri.toString());
+      }
+    }
+  }
+  return uris;
+}
 let output: vscode.OutputChannel;
 let status: vscode.StatusBarItem;
 
@@ -97,6 +140,20 @@ function onVisibleRanges(e: vscode.TextEditorVisibleRangesChangeEvent): void {
   }
 }
 
+/**
+ * Only when the benchmark's probe runs (scripts/bench.sh sets
+ * CATALOGUE_BENCH_CONFIG): when the client sent each didChange and started,
+ * finished and handed over each diagnostic pull (epoch ms), returned by
+ * activate() for the probe to put in the benchmark's timeline.
+ */
+type BenchMark = { what: string; t: number; version: number };
+const benchMarks: BenchMark[] | undefined = process.env.CATALOGUE_BENCH_CONFIG ? [] : undefined;
+function mark(what: string, version: number): void {
+  if (benchMarks && benchMarks.length < 100000) {
+    benchMarks.push({ what, t: performance.timeOrigin + performance.now(), version });
+  }
+}
+
 /** Per document (URI): the outline of the version last asked for (see provideDocumentSymbols). */
 const OUTLINE_SHARE_MS = 2000;
 const outlines = new Map<string, { version: number; at: number; answer: Promise<vscode.SymbolInformation[] | vscode.DocumentSymbol[] | null | undefined> }>();
@@ -126,6 +183,11 @@ async function start(context: vscode.ExtensionContext): Promise<void> {
     initializationOptions: settings(),
     synchronize: { configurationSection: SECTION },
     middleware: {
+      // The pull, with the report converted here in one synchronous pass
+      // (src/diagnostics.ts: vscode-languageclient 9 converts it in slices,
+      // yielding to whatever else the extension host has queued after an
+      // edit, and parses a Uri per code link).
+      //
       // vscode-languageclient 9 turns a diagnostic pull it cancelled (a newer
       // edit, a refresh) into an empty report and clears the file's problems
       // until the next pull answers: on a busy window the Problems count and
@@ -133,12 +195,50 @@ async function start(context: vscode.ExtensionContext): Promise<void> {
       // Report the cancellation instead: the client keeps the diagnostics it
       // shows and pulls again.
       provideDiagnostics: async (document, previousResultId, token, next) => {
-        const report = await next(document, previousResultId, token);
+        const version = document instanceof vscode.Uri ? -1 : document.version;
+        mark('pull', version);
+        const report = await pullDiagnostics(document, previousResultId, token, next);
         if (token.isCancellationRequested) {
           throw new vscode.CancellationError();
         }
+        mark('converted', version);
+        if (benchMarks) {
+          // After the client has set the diagnostics (in this same task).
+          setImmediate(() => mark('set', version));
+        }
         return report;
       },
+      // Workspace reports of documents the slices hold: their items to the
+      // slices while no tab shows the document, "unchanged" to the client.
+      provideWorkspaceDiagnostics: (resultIds, token, resultReporter, next) =>
+        next(resultIds, token, (chunk) => {
+          if (!chunk || !sliced || adopted.size === 0) {
+            return resultReporter(chunk);
+          }
+          let tabs: Set<string> | undefined;
+          const items = chunk.items.map((item): vsdiag.WorkspaceDocumentDiagnosticReport => {
+            const key = item.uri.toString();
+            if (item.kind !== vsdiag.DocumentDiagnosticReportKind.full || !adopted.has(key)) {
+              return item;
+            }
+            tabs = tabs ?? tabUris();
+            if (!tabs.has(key)) {
+              sliced?.replace(item.uri, item.items);
+            }
+            return item.resultId === undefined
+              ? { ...item, items: [] }
+              : { kind: vsdiag.DocumentDiagnosticReportKind.unChanged, uri: item.uri, version: item.version, resultId: item.resultId };
+          });
+          resultReporter({ items });
+        }),
+      ...(benchMarks
+        ? {
+            didChange: (event: vscode.TextDocumentChangeEvent, next: (event: vscode.TextDocumentChangeEvent) => Promise<void>) => {
+              mark('didChange', event.document.version);
+              return next(event);
+            },
+          }
+        : {}),
       // VS Code asks for the outline of each version twice (breadcrumbs and
       // sticky scroll: 2 × 0.2 MB to parse at 10 000 products): one request
       // per version, shared for OUTLINE_SHARE_MS (the outline can change
@@ -204,10 +304,57 @@ async function start(context: vscode.ExtensionContext): Promise<void> {
     },
   };
   outlines.clear();
+  sliced?.dispose();
+  adopted.clear();
+  sliced = new SlicedDiagnostics('catalogueLsp');
   client = new LanguageClient('catalogueLsp', 'Catalogue LSP', serverOptions, clientOptions);
   await client.start();
   output.appendLine(`catalogue-lsp started: ${server}`);
   await updateStatus(server);
+}
+
+/** A `textDocument/diagnostic` pull as vscode-languageclient makes it, converted with src/diagnostics.ts. */
+async function pullDiagnostics(
+  document: vscode.TextDocument | vscode.Uri,
+  previousResultId: string | undefined,
+  token: vscode.CancellationToken,
+  next: (document: vscode.TextDocument | vscode.Uri, previousResultId: string | undefined, token: vscode.CancellationToken) => vscode.ProviderResult<vsdiag.DocumentDiagnosticReport>,
+): Promise<vsdiag.DocumentDiagnosticReport | null | undefined> {
+  const c = client;
+  if (!c || !c.isRunning()) {
+    return next(document, previousResultId, token);
+  }
+  const empty: vsdiag.DocumentDiagnosticReport = { kind: vsdiag.DocumentDiagnosticReportKind.full, items: [] };
+  const uri = document instanceof vscode.Uri ? document : document.uri;
+  const provider = c.initializeResult?.capabilities.diagnosticProvider;
+  const params = {
+    identifier: provider && 'identifier' in provider ? provider.identifier : undefined,
+    textDocument: { uri: c.code2ProtocolConverter.asUri(uri) },
+    previousResultId,
+  };
+  let result;
+  try {
+    result = await c.sendRequest(DocumentDiagnosticRequest.type, params, token);
+  } catch (error) {
+    return c.handleFailedRequest(DocumentDiagnosticRequest.type, token, error, empty);
+  }
+  if (result === undefined || result === null || token.isCancellationRequested) {
+    return empty;
+  }
+  if (result.kind === DocumentDiagnosticReportKind.Full) {
+    const key = uri.toString();
+    // (The client drops the answer for a document no tab shows: so do the slices.)
+    if (sliced && tabUris().has(key)) {
+      sliced.update(uri, result.items);
+      if (!adopted.has(key) || result.resultId === undefined) {
+        adopted.add(key);
+        return { kind: vsdiag.DocumentDiagnosticReportKind.full, resultId: result.resultId, items: [] };
+      }
+      return { kind: vsdiag.DocumentDiagnosticReportKind.unChanged, resultId: result.resultId };
+    }
+    return { kind: vsdiag.DocumentDiagnosticReportKind.full, resultId: result.resultId, items: asDiagnostics(result.items) };
+  }
+  return { kind: vsdiag.DocumentDiagnosticReportKind.unChanged, resultId: result.resultId };
 }
 
 /** Status item: the rule pack id/version and the evaluation date. */
@@ -270,7 +417,7 @@ async function showClassification(): Promise<void> {
   output.show(true);
 }
 
-export async function activate(context: vscode.ExtensionContext): Promise<void> {
+export async function activate(context: vscode.ExtensionContext): Promise<{ benchMarks: BenchMark[] } | undefined> {
   output = vscode.window.createOutputChannel('Catalogue LSP');
   status = vscode.window.createStatusBarItem(vscode.StatusBarAlignment.Right, 100);
   context.subscriptions.push(
@@ -296,10 +443,12 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
     }),
   );
   await start(context);
+  return benchMarks ? { benchMarks } : undefined;
 }
 
 export async function deactivate(): Promise<void> {
   if (client) {
     await client.stop();
   }
+  sliced?.dispose();
 }

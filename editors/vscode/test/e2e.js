@@ -96,6 +96,11 @@ async function openFile(page, name) {
       check(text.includes('1C905.a.4'), 'hover names the control code 1C905.a.4');
       check(text.includes('Announcement No. 18'), 'hover names its source (Announcement No. 18 of 2025)');
       check(text.includes('Evaluated as of 2026-06-01'), "hover shows the server's explanation (verdict, trace, evaluation date)");
+      // The diagnostic's code as a link to its source (codeDescription, contract §7),
+      // as the extension's own conversion of the pulled report hands it to VS Code.
+      const links = await page.$$eval('.monaco-hover a.code-link', (as) => as.map((a) => [a.textContent, a.getAttribute('href')]));
+      const link = links.find(([code]) => code === 'missing-licence');
+      check(link && /^https?:\/\//.test(link[1]), `hover shows missing-licence as a link to its source (got ${JSON.stringify(links)})`);
       await page.screenshot({ path: path.join(artifacts, 'vscode-hover.png') });
       await page.keyboard.press('Escape');
 
@@ -140,6 +145,23 @@ async function openFile(page, name) {
       .catch(() => '');
     check(/unknown-licence/.test(csvProblems), 'Problems panel lists unknown-licence for the CSV cell, suggesting GL-2026-0042');
     await page.screenshot({ path: path.join(artifacts, 'vscode-csv.png') });
+
+    // Closing the CSV's tab: its problems stay listed, once. (The extension
+    // holds the diagnostics of files open in tabs itself, in slices of lines,
+    // and vscode-languageclient those of the others: neither may drop them
+    // or show them twice.)
+    const csvRows = () => [...document.querySelectorAll('.markers-panel .monaco-list-row')].filter((r) => /unknown-licence/.test(r.textContent)).length;
+    const rowsOpen = await page.evaluate(csvRows);
+    const close = await page.$('.tab.active .tab-actions .action-label');
+    if (close) await close.click();
+    const closed = await page
+      .waitForFunction(() => ![...document.querySelectorAll('.tab')].some((t) => t.textContent.includes('parts.catalogue.csv')), null, { timeout: 30000 })
+      .then(() => true)
+      .catch(() => false);
+    // A few workspace pulls (every 2 s after the one before) to come and go.
+    await page.waitForTimeout(7000);
+    const rowsClosed = await page.evaluate(csvRows);
+    check(closed && rowsOpen >= 1 && rowsClosed === rowsOpen, `after closing the CSV's tab its unknown-licence problem is still listed once (rows: ${rowsOpen} open, ${rowsClosed} closed)`);
 
     // A licence's use as its code lens (docs/format.md §3 limits, §4a): the
     // limits fixture's 100 kg licence, used by the product (30 kg) and one

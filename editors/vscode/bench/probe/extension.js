@@ -153,7 +153,9 @@ async function run(config) {
   // server initialized), as when a user opens the file in a running window.
   const extension = vscode.extensions.getExtension('catalogue-lsp.catalogue-lsp');
   if (!extension) throw new Error('the catalogue-lsp extension is not installed');
-  await extension.activate();
+  // The extension's own marks (didChange sent, pull started, converted, set):
+  // it returns them when CATALOGUE_BENCH_CONFIG is set.
+  const api = await extension.activate();
   result.extensionActive = now() - performance.timeOrigin;
   const before = vscode.languages.getDiagnostics(uri).length;
   const tOpen = now();
@@ -239,11 +241,15 @@ async function run(config) {
     }
     const tApplied = now();
     if (!applied) throw new Error(`edit ${i + 1} was not applied`);
+    const version = editor ? editor.document.version : null;
     const tDiagnostics = await seen;
     result.edits.push({
       warmup: i < (config.warmup || 0),
       wantError,
+      version,
       t0,
+      tChanged: lastChange || null,
+      tDiagnostics,
       appliedMs: tApplied - t0,
       changedMs: lastChange ? lastChange - t0 : null,
       diagnosticsMs: tDiagnostics - t0,
@@ -275,6 +281,7 @@ async function run(config) {
     shown.revealRange(new vscode.Range(line, 0, line, 0), vscode.TextEditorRevealType.AtTop);
     result.scrolledTo = line + 1;
   }
+  result.clientMarks = (api && api.benchMarks) || null;
   result.emptiedDuringEdits = emptied;
   result.finished = now();
   return result;
