@@ -558,11 +558,24 @@ impl<'a> Workspace<'a> {
         opts: &Options,
         out: &mut Vec<Diagnostic>,
     ) -> ProductResult {
+        let r = self.product_classified(file, index, classifier, opts);
+        let p = &self.files[file].catalogue.products[index];
+        self.product_diagnostics(file, p, r.as_of, &r.classification, out);
+        self.screen_product(file, p, r.as_of, screener, out);
+        r
+    }
+
+    /// One product's classification on its evaluation date, without its diagnostics.
+    pub(super) fn product_classified(
+        &self,
+        file: usize,
+        index: usize,
+        classifier: &mut Classifier<Self>,
+        opts: &Options,
+    ) -> ProductResult {
         let p = &self.files[file].catalogue.products[index];
         let date = self.evaluation_date(file, p, opts);
         let c = classifier.classify((file, index), date);
-        self.product_diagnostics(file, p, date, &c, out);
-        self.screen_product(file, p, date, screener, out);
         ProductResult {
             index,
             sku: p.sku.as_ref().map(|s| s.value.clone()),
@@ -640,7 +653,7 @@ impl<'a> Workspace<'a> {
     }
 
     /// The screening pass over a product's parties (contract §4b).
-    fn screen_product(
+    pub(super) fn screen_product(
         &self,
         file: usize,
         p: &Product,
@@ -679,7 +692,7 @@ impl<'a> Workspace<'a> {
         }
     }
 
-    fn product_diagnostics(
+    pub(super) fn product_diagnostics(
         &self,
         file: usize,
         p: &Product,

@@ -3,7 +3,7 @@
 //! rule's source; then the products judged not controlled (they carry no
 //! diagnostic), what the search skipped and why, and a summary.
 
-use super::Run;
+use super::{Diagnostics, Run};
 use crate::diagnostic::Severity;
 use crate::engine::Verdict;
 use std::fmt::Write as _;
@@ -34,6 +34,17 @@ pub fn render(run: &Run, color: bool) -> String {
 
 /// Writes the report line by line (a million products make 400 MB of it).
 pub fn write(run: &Run, color: bool, out: &mut impl std::io::Write) -> std::io::Result<()> {
+    write_from(run, run, color, out)
+}
+
+/// [`write`] with the diagnostics from `diags` (`check`'s stream: each
+/// diagnostic is written as it is computed).
+pub fn write_from(
+    run: &Run,
+    diags: &dyn Diagnostics,
+    color: bool,
+    out: &mut impl std::io::Write,
+) -> std::io::Result<()> {
     let paint = |s: Severity, t: &str| -> String {
         if !color {
             return t.to_string();
@@ -46,8 +57,10 @@ pub fn write(run: &Run, color: bool, out: &mut impl std::io::Write) -> std::io::
         };
         format!("\x1b[1;{c}m{t}\x1b[0m")
     };
-    for (f, r) in run.files.iter().zip(&run.results) {
-        for d in &r.diagnostics {
+    let mut sum = run.product_summary();
+    for (i, f) in run.files.iter().enumerate() {
+        diags.each(i, &mut |d| {
+            sum.count(d);
             let lc = f.lines.line_col(&f.text, d.span.start());
             let label = paint(
                 d.severity,
@@ -71,7 +84,8 @@ pub fn write(run: &Run, color: bool, out: &mut impl std::io::Write) -> std::io::
             if let Some(s) = &d.source {
                 writeln!(out, "  = source: {} <{}>", s.cite(), s.url)?;
             }
-        }
+            Ok(())
+        })?;
     }
     // Products judged not controlled carry no diagnostic: listed, so that
     // every product of the run appears by its SKU.
@@ -103,22 +117,21 @@ pub fn write(run: &Run, color: bool, out: &mut impl std::io::Write) -> std::io::
     for n in crate::source::skip_notes(&run.skipped) {
         writeln!(out, "{n}")?;
     }
-    let s = run.summary();
     writeln!(
         out,
         "{} file{}, {} product{}: {} controlled, {} excluded, {} not controlled, {} indeterminate; {} error{}, {} warning{} (rule pack {} {}, reviewed through {})",
         run.files.len(),
         plural(run.files.len()),
-        s.products,
-        plural(s.products),
-        s.controlled,
-        s.excluded,
-        s.not_controlled,
-        s.indeterminate,
-        s.errors,
-        plural(s.errors),
-        s.warnings,
-        plural(s.warnings),
+        sum.products,
+        plural(sum.products),
+        sum.controlled,
+        sum.excluded,
+        sum.not_controlled,
+        sum.indeterminate,
+        sum.errors,
+        plural(sum.errors),
+        sum.warnings,
+        plural(sum.warnings),
         run.pack.id,
         run.pack.version,
         run.pack.reviewed_through

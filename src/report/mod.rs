@@ -15,8 +15,8 @@ pub mod sarif;
 pub use crate::source::decode;
 
 use crate::catalogue::{self, Catalogue};
-use crate::diagnostic::Severity;
-use crate::engine::{Analysis, FileResult, Options, Verdict};
+use crate::diagnostic::{Diagnostic, Severity};
+use crate::engine::{Analysis, FileResult, Options, Verdict, Workspace};
 use crate::fsread;
 use crate::packs::{Confine, Resolver};
 use crate::parties::{ListError, PartyList};
@@ -103,6 +103,127 @@ pub fn run_with(
     parties: Option<&Path>,
     opts: &Options,
 ) -> Result<Run, RunError> {
+    load_with(paths, rules, parties, |mut run| {
+        run.results = workspace(&run.files, &run.parties).analyse_all(opts);
+        run
+    })
+}
+
+/// What [`check`] did: the run (its results without diagnostics: those
+/// were computed as they were written), what writing returned, and how
+/// many errors were written.
+pub struct Checked {
+    pub run: Run,
+    pub written: std::io::Result<()>,
+    pub errors: usize,
+}
+
+impl Checked {
+    /// Exit code of `check`, as [`Run::exit_code`].
+    pub fn exit_code(&self) -> i32 {
+        self.run.exit_code_with(self.errors)
+    }
+}
+
+/// The `check` command's run: [`run_with`], but each file's diagnostics
+/// are computed chunk by chunk while `write` writes them
+/// ([`engine::Workspace::each_diagnostic`](crate::engine::Workspace::each_diagnostic)),
+/// never all held at once; `write` gets them from the [`Diagnostics`] it
+/// is handed, in the order of a finished run's.
+pub fn check(
+    paths: &[PathBuf],
+    rules: Option<&Path>,
+    parties: Option<&Path>,
+    opts: &Options,
+    write: impl FnOnce(&Run, &dyn Diagnostics) -> std::io::Result<()>,
+) -> Result<Checked, RunError> {
+    load_with(paths, rules, parties, |mut run| {
+        let ws = workspace(&run.files, &run.parties);
+        run.results = ws.classify_all(opts);
+        let stream = Stream {
+            ws: &ws,
+            opts,
+            results: &run.results,
+            errors: std::cell::Cell::new(0),
+        };
+        let written = write(&run, &stream);
+        let errors = stream.errors.get();
+        drop(ws);
+        Checked {
+            run,
+            written,
+            errors,
+        }
+    })
+}
+
+/// The analysis of the loaded files.
+fn workspace<'a>(files: &'a [LoadedFile], parties: &Arc<PartyList>) -> Workspace<'a> {
+    Analysis::new()
+        .judged(files.iter().map(|f| (&f.catalogue, f.pack.clone())))
+        .parties(parties.clone())
+        .build()
+}
+
+/// Where a report's writer gets each file's diagnostics, in order: a
+/// finished [`Run`]'s, or `check`'s stream.
+pub trait Diagnostics {
+    /// Calls `f` with each diagnostic of file `file` in order; stops at its first error.
+    fn each(
+        &self,
+        file: usize,
+        f: &mut dyn FnMut(&Diagnostic) -> std::io::Result<()>,
+    ) -> std::io::Result<()>;
+}
+
+impl Diagnostics for Run {
+    fn each(
+        &self,
+        file: usize,
+        f: &mut dyn FnMut(&Diagnostic) -> std::io::Result<()>,
+    ) -> std::io::Result<()> {
+        self.results
+            .get(file)
+            .map_or(&[][..], |r| &r.diagnostics[..])
+            .iter()
+            .try_for_each(f)
+    }
+}
+
+/// `check`'s diagnostics, computed as they are asked for; counts the errors.
+struct Stream<'w, 'a> {
+    ws: &'w Workspace<'a>,
+    opts: &'w Options,
+    results: &'w [FileResult],
+    errors: std::cell::Cell<usize>,
+}
+
+impl Diagnostics for Stream<'_, '_> {
+    fn each(
+        &self,
+        file: usize,
+        f: &mut dyn FnMut(&Diagnostic) -> std::io::Result<()>,
+    ) -> std::io::Result<()> {
+        let Some(r) = self.results.get(file) else {
+            return Ok(());
+        };
+        self.ws.each_diagnostic(file, self.opts, &r.products, |d| {
+            if d.severity == Severity::Error {
+                self.errors.set(self.errors.get() + 1);
+            }
+            f(d)
+        })
+    }
+}
+
+/// Loads the files (the party list loads on a thread of its own meanwhile)
+/// and hands `finish` the run, its results still empty.
+fn load_with<R>(
+    paths: &[PathBuf],
+    rules: Option<&Path>,
+    parties: Option<&Path>,
+    finish: impl FnOnce(Run) -> R,
+) -> Result<R, RunError> {
     // The list loads (parse, index) on a thread of its own while the
     // catalogues are read and parsed: its fixed cost is not added to the run.
     std::thread::scope(|scope| {
@@ -121,16 +242,15 @@ pub fn run_with(
                 }))
             })
         };
-        run_loaded(paths, rules, joined, opts)
+        load(paths, rules, joined).map(finish)
     })
 }
 
-/// [`run_with`] once the party list is under way: `parties` waits for it.
-fn run_loaded(
+/// Reads and parses the files, resolves their packs, waits for the party list.
+fn load(
     paths: &[PathBuf],
     rules: Option<&Path>,
     parties: impl FnOnce() -> Result<Arc<PartyList>, RunError>,
-    opts: &Options,
 ) -> Result<Run, RunError> {
     // Which pack judges which file: see `packs` (the policy shared with the server).
     let user = match rules {
@@ -188,16 +308,9 @@ fn run_loaded(
         });
     }
     let parties = parties()?;
-    let results = {
-        let ws = Analysis::new()
-            .judged(loaded.iter().map(|f| (&f.catalogue, f.pack.clone())))
-            .parties(parties.clone())
-            .build();
-        ws.analyse_all(opts)
-    };
     Ok(Run {
         files: loaded,
-        results,
+        results: Vec::new(),
         pack: packs.default_pack().clone(),
         parties,
         skipped,
@@ -218,8 +331,31 @@ pub struct Summary {
     pub warnings: usize,
 }
 
+impl Summary {
+    /// Counts `d` if it is an error or a warning.
+    pub fn count(&mut self, d: &Diagnostic) {
+        match d.severity {
+            Severity::Error => self.errors += 1,
+            Severity::Warning => self.warnings += 1,
+            _ => {}
+        }
+    }
+}
+
 impl Run {
     pub fn summary(&self) -> Summary {
+        let mut s = self.product_summary();
+        for r in &self.results {
+            for d in &r.diagnostics {
+                s.count(d);
+            }
+        }
+        s
+    }
+
+    /// The summary's product counts (its diagnostic counts zero: a writer
+    /// adds each diagnostic it writes with [`Summary::count`]).
+    pub fn product_summary(&self) -> Summary {
         let mut s = Summary::default();
         for r in &self.results {
             for p in &r.products {
@@ -229,13 +365,6 @@ impl Run {
                     Verdict::Excluded => s.excluded += 1,
                     Verdict::NotControlled => s.not_controlled += 1,
                     Verdict::Indeterminate => s.indeterminate += 1,
-                }
-            }
-            for d in &r.diagnostics {
-                match d.severity {
-                    Severity::Error => s.errors += 1,
-                    Severity::Warning => s.warnings += 1,
-                    _ => {}
                 }
             }
         }
@@ -251,9 +380,14 @@ impl Run {
     /// Exit code of `check`: 2 when a catalogue path could not be read (the
     /// run is incomplete), else 1 when any error-severity diagnostic, else 0.
     pub fn exit_code(&self) -> i32 {
+        self.exit_code_with(self.summary().errors)
+    }
+
+    /// [`Run::exit_code`] with `errors` error-severity diagnostics.
+    pub fn exit_code_with(&self, errors: usize) -> i32 {
         if self.unread() > 0 {
             2
-        } else if self.summary().errors > 0 {
+        } else if errors > 0 {
             1
         } else {
             0
