@@ -177,8 +177,10 @@ fn each_diagnostic_is_analyse_file_in_order() {
         assert_eq!((a.index, &a.sku, a.as_of), (b.index, &b.sku, b.as_of));
         assert_eq!(a.classification, b.classification);
     }
+    let own = ws.own_diagnostics(0, &opts(), &products);
+    assert!(!own.is_empty(), "duplicates, licences, shipments");
     let mut streamed = Vec::new();
-    ws.each_diagnostic(0, &opts(), &products, |d| {
+    ws.each_diagnostic(0, &products, own.clone(), |d| {
         streamed.push(d.clone());
         Ok::<(), ()>(())
     })
@@ -194,9 +196,116 @@ fn each_diagnostic_is_analyse_file_in_order() {
     }
     // The sink's error stops the stream.
     let mut seen = 0;
-    let r = ws.each_diagnostic(0, &opts(), &products, |_| {
+    let r = ws.each_diagnostic(0, &products, own, |_| {
         seen += 1;
         if seen == 100 { Err(seen) } else { Ok(()) }
     });
     assert_eq!(r, Err(100));
+}
+
+/// `check` reads a file's text again for its report (the analysis does not
+/// hold it): a file changed in between fails the run rather than report
+/// places in a text that is not there.
+#[test]
+fn a_file_changed_while_checked_is_not_reported_on() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("a.catalogue.toml");
+    std::fs::write(&path, catalogue(50)).unwrap();
+    let paths = [path.clone()];
+    let mut out = Vec::new();
+    let checked = report::check(&paths, None, None, &opts(), |run, diags| {
+        assert!(
+            run.files[0].text.is_empty(),
+            "the run does not hold the text"
+        );
+        std::fs::write(&path, catalogue(51)).unwrap();
+        report::human::write_from(run, diags, false, &mut out)
+    })
+    .unwrap();
+    let e = checked.written.unwrap_err();
+    assert!(
+        e.to_string().contains("changed while it was checked"),
+        "{e}"
+    );
+    // Unchanged, the text read again is the one checked.
+    std::fs::write(&path, catalogue(50)).unwrap();
+    let mut out = Vec::new();
+    let checked = report::check(&paths, None, None, &opts(), |run, diags| {
+        report::human::write_from(run, diags, false, &mut out)
+    })
+    .unwrap();
+    assert!(checked.written.is_ok());
+    assert_eq!(out, whole(&paths, "human"));
+}
+
+/// The reports free the ledger of exports once they have read it: nothing
+/// else holds it (JSON after the last file's licences, the others at once).
+#[test]
+fn the_ledger_is_freed_once_read() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("a.catalogue.toml");
+    std::fs::write(&path, catalogue(500)).unwrap();
+    let checked = report::check(&[path], None, None, &opts(), |run, diags| {
+        let ledger = diags.ledger().expect("a ledger");
+        assert!(!ledger.exports.is_empty());
+        assert!(run.results.iter().all(|r| r.ledger.is_none()));
+        let weak = std::sync::Arc::downgrade(&ledger);
+        drop(ledger);
+        diags.release_ledger();
+        assert!(weak.upgrade().is_none(), "the ledger is still held");
+        Ok(())
+    })
+    .unwrap();
+    assert!(checked.written.is_ok());
+}
+
+/// A reader that closes the pipe early (`check | head`) does not change
+/// the exit code: the run goes on and counts every error.
+#[test]
+fn a_closed_pipe_keeps_the_exit_code() {
+    use std::io::{BufRead, BufReader};
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("a.catalogue.toml");
+    // Thousands of licensed products (an `information` each, far more than
+    // a pipe holds), then the one error, written last.
+    let mut text = String::from(
+        "[[licence]]\nid = \"GL-1\"\ntype = \"general\"\nissued = 2026-01-01\nexpires = 2027-12-31\nitems = [\"1C905.b\"]\nend_users = [\"Example Motors GmbH\"]\ndestinations = [\"DE\"]\n\n",
+    );
+    for i in 0..5000 {
+        text.push_str(&format!("[[product]]\nsku = \"P{i}\"\nform = \"oxide\"\ncomposition = {{ Dy2O3 = 99.9 }}\nlicence = \"GL-1\"\ndestination = \"DE\"\nend_user = \"Example Motors GmbH\"\n\n"));
+    }
+    text.push_str("[[product]]\nsku = \"LAST\"\nform = \"oxide\"\ncomposition = { Y2O3 = 99.9 }\nlicence = \"NO-SUCH\"\n");
+    std::fs::write(&path, text).unwrap();
+    let (out, full) = checked(std::slice::from_ref(&path), "human");
+    assert_eq!(full, 1, "the catalogue has an error");
+    let out = String::from_utf8(out).unwrap();
+    let errors: Vec<_> = out.lines().filter(|l| l.contains(": error[")).collect();
+    assert_eq!(errors.len(), 1, "{errors:?}");
+    assert!(out.len() > 1 << 20, "more than a pipe holds: {}", out.len());
+    let mut child = Command::new(env!("CARGO_BIN_EXE_catalogue-lsp"))
+        .arg("check")
+        .arg(&path)
+        .args(["--as-of", AS_OF])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut first = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut first)
+        .unwrap();
+    // The pipe's reading end is closed here, before the report is written.
+    let o = child.wait_with_output().unwrap();
+    assert!(!first.is_empty());
+    assert_eq!(
+        o.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    assert!(
+        o.stderr.is_empty(),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
 }

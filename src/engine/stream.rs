@@ -64,7 +64,10 @@ impl Workspace<'_> {
         let pack = &*self.files[file].pack;
         (0..n)
             .into_par_iter()
+            // A classifier (and its memo) per chunk of at most CHUNK
+            // products: a memo of the whole split was ~60 MB at a million.
             .with_min_len(CHUNK)
+            .with_max_len(CHUNK)
             .map_init(
                 || (Classifier::new(pack, self, opts.explain), Shared::default()),
                 |(classifier, shared), i| {
@@ -76,23 +79,38 @@ impl Workspace<'_> {
             .collect()
     }
 
-    /// File `file`'s diagnostics, one at a time to `sink`, in the order of
-    /// [`Workspace::analyse_file`]; `products` are its results from
-    /// [`Workspace::classify_file`]. The products' diagnostics are computed
-    /// by the pool's threads a chunk at a time, at most a few chunks ahead
-    /// of the writer. Stops at the first error of `sink`.
-    pub fn each_diagnostic<E>(
+    /// File `file`'s own diagnostics, those that are no product's (parse
+    /// errors, licences, duplicates, a stale pack, its exports: the ledger
+    /// is built if it is not), sorted for [`Workspace::each_diagnostic`];
+    /// `products` are its results from [`Workspace::classify_file`].
+    pub fn own_diagnostics(
         &self,
         file: usize,
         opts: &Options,
         products: &[ProductResult],
-        mut sink: impl FnMut(&Diagnostic) -> Result<(), E>,
-    ) -> Result<(), E> {
-        let cat = self.files[file].catalogue;
+    ) -> Vec<Diagnostic> {
         let latest = products.iter().map(|p| p.as_of).max();
         let mut own = self.file_diagnostics(file, latest);
         own.extend(self.export_diagnostics(file, opts));
         own.sort_by_key(key);
+        own
+    }
+
+    /// File `file`'s diagnostics, one at a time to `sink`, in the order of
+    /// [`Workspace::analyse_file`]: its `own` ones (from
+    /// [`Workspace::own_diagnostics`]) and its products', computed from
+    /// `products`, its results from [`Workspace::classify_file`] (the
+    /// ledger is not needed). The products' diagnostics are computed by
+    /// the pool's threads a chunk at a time, at most a few chunks ahead of
+    /// the writer. Stops at the first error of `sink`.
+    pub fn each_diagnostic<E>(
+        &self,
+        file: usize,
+        products: &[ProductResult],
+        own: Vec<Diagnostic>,
+        mut sink: impl FnMut(&Diagnostic) -> Result<(), E>,
+    ) -> Result<(), E> {
+        let cat = self.files[file].catalogue;
         let chunks = products.len().div_ceil(CHUNK);
         // floors[c]: the earliest start of any diagnostic of chunk c or later.
         let mut floors = vec![usize::MAX; chunks + 1];

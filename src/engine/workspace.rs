@@ -17,7 +17,7 @@ use jiff::civil::Date;
 use rayon::prelude::*;
 use rustc_hash::{FxHashMap, FxHashSet};
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, PoisonError};
 
 /// One file of the workspace.
 #[derive(Clone)]
@@ -308,6 +308,12 @@ impl<'a> Workspace<'a> {
                 l
             }
         }
+    }
+
+    /// Forgets the ledger (built again when next asked for): `check`
+    /// frees it once its reports have read it.
+    pub fn release_ledger(&self) {
+        *self.ledger.lock().unwrap_or_else(PoisonError::into_inner) = None;
     }
 
     /// The party list names are screened against.

@@ -57,11 +57,16 @@ pub fn write_from(
         };
         format!("\x1b[1;{c}m{t}\x1b[0m")
     };
+    // The human report lists no exports.
+    diags.release_ledger();
     let mut sum = run.product_summary();
+    // Each file's text, for columns and source lines (`check` reads it again).
+    let mut texts = Vec::with_capacity(run.files.len());
     for (i, f) in run.files.iter().enumerate() {
+        let text = diags.text(run, i)?;
         diags.each(i, &mut |d| {
             sum.count(d);
-            let lc = f.lines.line_col(&f.text, d.span.start());
+            let lc = f.lines.line_col(&text, d.span.start());
             let label = paint(
                 d.severity,
                 &format!("{}[{}]", d.severity.as_str(), d.code.as_str()),
@@ -77,7 +82,7 @@ pub fn write_from(
                 d.full_message()
             )?;
             let line = lc.line - 1;
-            let src = &f.text[f.lines.line_start(line)..f.lines.line_end(&f.text, line)];
+            let src = &text[f.lines.line_start(line)..f.lines.line_end(&text, line)];
             if src.len() <= 200 {
                 writeln!(out, "  | {src}")?;
             }
@@ -86,11 +91,12 @@ pub fn write_from(
             }
             Ok(())
         })?;
+        texts.push(text);
     }
     // Products judged not controlled carry no diagnostic: listed, so that
     // every product of the run appears by its SKU.
     let mut listed = false;
-    for (f, r) in run.files.iter().zip(&run.results) {
+    for ((f, r), text) in run.files.iter().zip(&run.results).zip(&texts) {
         for p in r
             .products
             .iter()
@@ -103,7 +109,7 @@ pub fn write_from(
             let Some(prod) = f.catalogue.products.get(p.index) else {
                 continue;
             };
-            let lc = f.lines.line_col(&f.text, prod.header.start());
+            let lc = f.lines.line_col(text, prod.header.start());
             writeln!(
                 out,
                 "  {}:{}:{}: {}",

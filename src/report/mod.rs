@@ -16,6 +16,7 @@ pub use crate::source::decode;
 
 use crate::catalogue::{self, Catalogue};
 use crate::diagnostic::{Diagnostic, Severity};
+use crate::engine::exports::Ledger;
 use crate::engine::{Analysis, FileResult, Options, Verdict, Workspace};
 use crate::fsread;
 use crate::packs::{Confine, Resolver};
@@ -23,6 +24,8 @@ use crate::parties::{ListError, PartyList};
 use crate::rules::{PackError, RulePack};
 use crate::source;
 use crate::text::LineIndex;
+use std::borrow::Cow;
+use std::cell::{Cell, RefCell};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -30,10 +33,54 @@ use std::sync::Arc;
 pub struct LoadedFile {
     /// The path as given or found, for display.
     pub path: String,
+    /// Its text; empty in [`check`]'s run, which reads it again when the
+    /// reports need it ([`Diagnostics::text`]).
     pub text: String,
     pub lines: LineIndex,
     pub catalogue: Catalogue,
     pub pack: Arc<RulePack>,
+    /// Where the text was read and what it was, to read it again.
+    origin: Origin,
+}
+
+/// A file's path and what its text was (its length and hash): read again,
+/// it must be the same text.
+struct Origin {
+    path: PathBuf,
+    len: usize,
+    hash: u64,
+}
+
+impl Origin {
+    fn of(path: PathBuf, text: &str) -> Self {
+        Origin {
+            path,
+            len: text.len(),
+            hash: text_hash(text),
+        }
+    }
+
+    /// The text again, if it is what it was.
+    fn read(&self, shown: &str) -> std::io::Result<String> {
+        let changed = || {
+            std::io::Error::other(format!(
+                "{shown} changed while it was checked: check it again"
+            ))
+        };
+        let (text, _) = source::read_text(&self.path)
+            .map_err(|e| std::io::Error::other(format!("{shown}: {}", e.message)))?;
+        if text.len() != self.len || text_hash(&text) != self.hash {
+            return Err(changed());
+        }
+        Ok(text)
+    }
+}
+
+fn text_hash(text: &str) -> u64 {
+    use std::hash::Hasher;
+    let mut h = rustc_hash::FxHasher::default();
+    h.write(text.as_bytes());
+    h.finish()
 }
 
 /// Why a run failed (exit code 2).
@@ -103,7 +150,7 @@ pub fn run_with(
     parties: Option<&Path>,
     opts: &Options,
 ) -> Result<Run, RunError> {
-    load_with(paths, rules, parties, |mut run| {
+    load_with(paths, rules, parties, true, |mut run| {
         run.results = workspace(&run.files, &run.parties).analyse_all(opts);
         run
     })
@@ -137,17 +184,34 @@ pub fn check(
     opts: &Options,
     write: impl FnOnce(&Run, &dyn Diagnostics) -> std::io::Result<()>,
 ) -> Result<Checked, RunError> {
-    load_with(paths, rules, parties, |mut run| {
+    load_with(paths, rules, parties, false, |mut run| {
         let ws = workspace(&run.files, &run.parties);
         run.results = ws.classify_all(opts);
+        // The file's own diagnostics now, while the ledger is there: the
+        // reports then free it as soon as they have read it (JSON after
+        // the last file's licences, the others before they start).
+        let own = run
+            .results
+            .iter()
+            .enumerate()
+            .map(|(i, r)| Some(ws.own_diagnostics(i, opts, &r.products)))
+            .collect();
+        let ledger = run
+            .results
+            .iter_mut()
+            .fold(None, |l, r| r.ledger.take().or(l));
+        ws.release_ledger();
         let stream = Stream {
             ws: &ws,
             opts,
             results: &run.results,
-            errors: std::cell::Cell::new(0),
+            own: RefCell::new(own),
+            ledger: RefCell::new(ledger),
+            errors: Cell::new(0),
         };
         let written = write(&run, &stream);
         let errors = stream.errors.get();
+        drop(stream);
         drop(ws);
         Checked {
             run,
@@ -165,8 +229,8 @@ fn workspace<'a>(files: &'a [LoadedFile], parties: &Arc<PartyList>) -> Workspace
         .build()
 }
 
-/// Where a report's writer gets each file's diagnostics, in order: a
-/// finished [`Run`]'s, or `check`'s stream.
+/// Where a report's writer gets each file's diagnostics, in order, and the
+/// ledger of exports: a finished [`Run`]'s, or `check`'s stream.
 pub trait Diagnostics {
     /// Calls `f` with each diagnostic of file `file` in order; stops at its first error.
     fn each(
@@ -174,6 +238,20 @@ pub trait Diagnostics {
         file: usize,
         f: &mut dyn FnMut(&Diagnostic) -> std::io::Result<()>,
     ) -> std::io::Result<()>;
+
+    /// The exports and licence balances of the run (one for all its files).
+    fn ledger(&self) -> Option<Arc<Ledger>>;
+
+    /// The writer will not ask for the ledger again: `check` frees it.
+    fn release_ledger(&self) {}
+
+    /// The text of file `file` of `run`: `check` reads it again (it fails
+    /// if the file changed since it was checked).
+    fn text<'r>(&self, run: &'r Run, file: usize) -> std::io::Result<Cow<'r, str>> {
+        Ok(Cow::Borrowed(
+            run.files.get(file).map_or("", |f| f.text.as_str()),
+        ))
+    }
 }
 
 impl Diagnostics for Run {
@@ -188,6 +266,10 @@ impl Diagnostics for Run {
             .iter()
             .try_for_each(f)
     }
+
+    fn ledger(&self) -> Option<Arc<Ledger>> {
+        self.results.iter().find_map(|r| r.ledger.clone())
+    }
 }
 
 /// `check`'s diagnostics, computed as they are asked for; counts the errors.
@@ -195,7 +277,12 @@ struct Stream<'w, 'a> {
     ws: &'w Workspace<'a>,
     opts: &'w Options,
     results: &'w [FileResult],
-    errors: std::cell::Cell<usize>,
+    /// Each file's own diagnostics, computed before the ledger is freed;
+    /// taken when its diagnostics are written.
+    own: RefCell<Vec<Option<Vec<Diagnostic>>>>,
+    /// The ledger until the writer releases it.
+    ledger: RefCell<Option<Arc<Ledger>>>,
+    errors: Cell<usize>,
 }
 
 impl Diagnostics for Stream<'_, '_> {
@@ -207,12 +294,43 @@ impl Diagnostics for Stream<'_, '_> {
         let Some(r) = self.results.get(file) else {
             return Ok(());
         };
-        self.ws.each_diagnostic(file, self.opts, &r.products, |d| {
+        // Asked twice for a file: its own diagnostics again (the ledger
+        // built again if it was freed).
+        let own = self
+            .own
+            .borrow_mut()
+            .get_mut(file)
+            .and_then(Option::take)
+            .unwrap_or_else(|| self.ws.own_diagnostics(file, self.opts, &r.products));
+        self.ws.each_diagnostic(file, &r.products, own, |d| {
             if d.severity == Severity::Error {
                 self.errors.set(self.errors.get() + 1);
             }
             f(d)
         })
+    }
+
+    fn ledger(&self) -> Option<Arc<Ledger>> {
+        let kept = self.ledger.borrow().clone();
+        kept.or_else(|| {
+            // Asked again after it was freed: built again.
+            self.results.first().map(|_| self.ws.ledger(self.opts))
+        })
+    }
+
+    fn release_ledger(&self) {
+        self.ledger.borrow_mut().take();
+        self.ws.release_ledger();
+    }
+
+    fn text<'r>(&self, run: &'r Run, file: usize) -> std::io::Result<Cow<'r, str>> {
+        match run.files.get(file) {
+            Some(f) if f.text.is_empty() && f.origin.len > 0 => {
+                f.origin.read(&f.path).map(Cow::Owned)
+            }
+            Some(f) => Ok(Cow::Borrowed(&f.text)),
+            None => Ok(Cow::Borrowed("")),
+        }
     }
 }
 
@@ -222,6 +340,7 @@ fn load_with<R>(
     paths: &[PathBuf],
     rules: Option<&Path>,
     parties: Option<&Path>,
+    keep_text: bool,
     finish: impl FnOnce(Run) -> R,
 ) -> Result<R, RunError> {
     // The list loads (parse, index) on a thread of its own while the
@@ -242,7 +361,7 @@ fn load_with<R>(
                 }))
             })
         };
-        load(paths, rules, joined).map(finish)
+        load(paths, rules, joined, keep_text).map(finish)
     })
 }
 
@@ -251,6 +370,7 @@ fn load(
     paths: &[PathBuf],
     rules: Option<&Path>,
     parties: impl FnOnce() -> Result<Arc<PartyList>, RunError>,
+    keep_text: bool,
 ) -> Result<Run, RunError> {
     // Which pack judges which file: see `packs` (the policy shared with the server).
     let user = match rules {
@@ -293,12 +413,16 @@ fn load(
                 message: e.message,
             })?;
         let lines = LineIndex::new(&text);
+        let origin = Origin::of(path.clone(), &text);
         loaded.push(LoadedFile {
             path: path.display().to_string(),
-            text,
+            // `check` reads it again for its reports: the analysis does
+            // not need it (197 MB of a million products).
+            text: if keep_text { text } else { String::new() },
             lines,
             catalogue,
             pack,
+            origin,
         });
     }
     if loaded.is_empty() {

@@ -59,7 +59,7 @@ pub fn render(run: &Run) -> Value {
         .files
         .iter()
         .zip(&run.results)
-        .flat_map(|(f, r)| r.diagnostics.iter().map(move |d| result(f, d)))
+        .flat_map(|(f, r)| r.diagnostics.iter().map(move |d| result(f, &f.text, d)))
         .collect();
     document(run, results)
 }
@@ -79,6 +79,8 @@ pub fn write_from(
     diags: &dyn Diagnostics,
     out: &mut impl std::io::Write,
 ) -> std::io::Result<()> {
+    // SARIF lists no exports.
+    diags.release_ledger();
     let doc = document(run, Vec::new());
     serde_json::to_writer_pretty(&mut *out, &Top(&doc, Results(run, diags)))?;
     out.write_all(b"\n")
@@ -154,10 +156,12 @@ impl Serialize for Results<'_> {
         // The serializer's error, kept while `each` speaks io::Error.
         let mut failed = None;
         for (i, f) in run.files.iter().enumerate() {
+            let text = diags.text(run, i).map_err(S::Error::custom)?;
             diags
                 .each(i, &mut |d| {
                     // The tree `render` would hold, for this result only.
-                    let v = serde_json::to_value(result(f, d)).map_err(std::io::Error::other)?;
+                    let v =
+                        serde_json::to_value(result(f, &text, d)).map_err(std::io::Error::other)?;
                     seq.serialize_element(&v).map_err(|e| {
                         failed = Some(e);
                         std::io::Error::other("serializing a result")
@@ -169,10 +173,10 @@ impl Serialize for Results<'_> {
     }
 }
 
-/// The SARIF result of diagnostic `d` of file `f`.
-fn result(f: &LoadedFile, d: &Diagnostic) -> SarifResult {
-    let s = f.lines.line_col(&f.text, d.span.start());
-    let e = f.lines.line_col(&f.text, d.span.end());
+/// The SARIF result of diagnostic `d` of file `f`, whose text is `text`.
+fn result(f: &LoadedFile, text: &str, d: &Diagnostic) -> SarifResult {
+    let s = f.lines.line_col(text, d.span.start());
+    let e = f.lines.line_col(text, d.span.end());
     let region = Region::builder()
         .start_line(s.line as i64)
         .start_column(s.column as i64)
