@@ -101,7 +101,7 @@ impl Workspace<'_> {
     /// [`Workspace::own_diagnostics`]) and its products', computed from
     /// `products`, its results from [`Workspace::classify_file`] (the
     /// ledger is not needed). The products' diagnostics are computed by
-    /// the pool's threads a chunk at a time, at most a few chunks ahead of
+    /// as many threads as the pool has, a chunk at a time, at most a few chunks ahead of
     /// the writer. Stops at the first error of `sink`.
     pub fn each_diagnostic<E>(
         &self,
