@@ -123,7 +123,7 @@ fn check() {
     let products = ws.classify_file(0, &opts);
     report("  product results (classify_file)", t);
     let t = start();
-    let own = ws.own_diagnostics(0, &opts, &products);
+    let own = ws.own_diagnostics(0, &opts, ws.latest_date(0, &opts));
     report("  the file's own diagnostics (and the ledger)", t);
     let t = start();
     ws.release_ledger();
@@ -145,6 +145,7 @@ fn check() {
         None,
         None,
         &opts,
+        format == "json",
         |run, diags| {
             report("check before writing (everything above, index, results)", t);
             let mut sink = std::io::sink();

@@ -240,6 +240,8 @@ pub fn run(cli: Cli) -> i32 {
                 rules.as_deref(),
                 parties.as_deref(),
                 &opts,
+                // JSON lists each file's products before its diagnostics.
+                format == Format::Json,
                 |run, diags| {
                     match format {
                         Format::Human => report::human::write_from(run, diags, color, &mut w),

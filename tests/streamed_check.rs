@@ -177,7 +177,7 @@ fn each_diagnostic_is_analyse_file_in_order() {
         assert_eq!((a.index, &a.sku, a.as_of), (b.index, &b.sku, b.as_of));
         assert_eq!(a.classification, b.classification);
     }
-    let own = ws.own_diagnostics(0, &opts(), &products);
+    let own = ws.own_diagnostics(0, &opts(), ws.latest_date(0, &opts()));
     assert!(!own.is_empty(), "duplicates, licences, shipments");
     let mut streamed = Vec::new();
     ws.each_diagnostic(0, &products, own.clone(), |d| {
@@ -193,6 +193,21 @@ fn each_diagnostic_is_analyse_file_in_order() {
     assert_eq!(streamed.len(), whole.diagnostics.len());
     for (i, (a, b)) in streamed.iter().zip(&whole.diagnostics).enumerate() {
         assert_eq!(a, b, "diagnostic {i}");
+    }
+    // Classified as the diagnostics are computed, in one pass: the same
+    // results and diagnostics.
+    let mut one_pass = Vec::new();
+    let classified = ws
+        .classify_streaming(0, &opts(), own.clone(), |d| {
+            one_pass.push(d.clone());
+            Ok::<(), ()>(())
+        })
+        .unwrap();
+    assert_eq!(one_pass, streamed);
+    assert_eq!(classified.len(), whole.products.len());
+    for (a, b) in classified.iter().zip(&whole.products) {
+        assert_eq!((a.index, &a.sku, a.as_of), (b.index, &b.sku, b.as_of));
+        assert_eq!(a.classification, b.classification);
     }
     // The sink's error stops the stream.
     let mut seen = 0;
@@ -213,7 +228,7 @@ fn a_file_changed_while_checked_is_not_reported_on() {
     std::fs::write(&path, catalogue(50)).unwrap();
     let paths = [path.clone()];
     let mut out = Vec::new();
-    let checked = report::check(&paths, None, None, &opts(), |run, diags| {
+    let checked = report::check(&paths, None, None, &opts(), false, |run, diags| {
         assert!(
             run.files[0].text.is_empty(),
             "the run does not hold the text"
@@ -230,7 +245,7 @@ fn a_file_changed_while_checked_is_not_reported_on() {
     // Unchanged, the text read again is the one checked.
     std::fs::write(&path, catalogue(50)).unwrap();
     let mut out = Vec::new();
-    let checked = report::check(&paths, None, None, &opts(), |run, diags| {
+    let checked = report::check(&paths, None, None, &opts(), false, |run, diags| {
         report::human::write_from(run, diags, false, &mut out)
     })
     .unwrap();
@@ -245,7 +260,8 @@ fn the_ledger_is_freed_once_read() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("a.catalogue.toml");
     std::fs::write(&path, catalogue(500)).unwrap();
-    let checked = report::check(&[path], None, None, &opts(), |run, diags| {
+    // Products first (as for JSON): the ledger is kept until released.
+    let checked = report::check(&[path], None, None, &opts(), true, |run, diags| {
         let ledger = diags.ledger().expect("a ledger");
         assert!(!ledger.exports.is_empty());
         assert!(run.results.iter().all(|r| r.ledger.is_none()));

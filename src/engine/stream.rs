@@ -20,6 +20,7 @@ use super::workspace::{FileResult, Options, ProductResult, Workspace};
 use crate::catalogue::Product;
 use crate::diagnostic::{Code, Diagnostic};
 use crate::parties::Screener;
+use jiff::civil::Date;
 use rayon::prelude::*;
 use std::collections::VecDeque;
 use std::sync::{Condvar, Mutex, PoisonError};
@@ -79,17 +80,27 @@ impl Workspace<'_> {
             .collect()
     }
 
+    /// The latest evaluation date of file `file`'s products (what
+    /// [`Workspace::own_diagnostics`] needs), without classifying them.
+    pub fn latest_date(&self, file: usize, opts: &Options) -> Option<Date> {
+        let cat = self.files[file].catalogue;
+        cat.products
+            .iter()
+            .map(|p| self.evaluation_date(file, p, opts))
+            .max()
+    }
+
     /// File `file`'s own diagnostics, those that are no product's (parse
     /// errors, licences, duplicates, a stale pack, its exports: the ledger
     /// is built if it is not), sorted for [`Workspace::each_diagnostic`];
-    /// `products` are its results from [`Workspace::classify_file`].
+    /// `latest` is the latest evaluation date of its products
+    /// ([`Workspace::latest_date`]).
     pub fn own_diagnostics(
         &self,
         file: usize,
         opts: &Options,
-        products: &[ProductResult],
+        latest: Option<Date>,
     ) -> Vec<Diagnostic> {
-        let latest = products.iter().map(|p| p.as_of).max();
         let mut own = self.file_diagnostics(file, latest);
         own.extend(self.export_diagnostics(file, opts));
         own.sort_by_key(key);
@@ -100,29 +111,17 @@ impl Workspace<'_> {
     /// [`Workspace::analyse_file`]: its `own` ones (from
     /// [`Workspace::own_diagnostics`]) and its products', computed from
     /// `products`, its results from [`Workspace::classify_file`] (the
-    /// ledger is not needed). The products' diagnostics are computed by
-    /// as many threads as the pool has, a chunk at a time, at most a few chunks ahead of
-    /// the writer. Stops at the first error of `sink`.
+    /// ledger is not needed). The products' diagnostics are computed by as
+    /// many threads as the pool has, a chunk at a time, at most a few
+    /// chunks ahead of the writer. Stops at the first error of `sink`.
     pub fn each_diagnostic<E>(
         &self,
         file: usize,
         products: &[ProductResult],
         own: Vec<Diagnostic>,
-        mut sink: impl FnMut(&Diagnostic) -> Result<(), E>,
+        sink: impl FnMut(&Diagnostic) -> Result<(), E>,
     ) -> Result<(), E> {
         let cat = self.files[file].catalogue;
-        let chunks = products.len().div_ceil(CHUNK);
-        // floors[c]: the earliest start of any diagnostic of chunk c or later.
-        let mut floors = vec![usize::MAX; chunks + 1];
-        for c in (0..chunks).rev() {
-            let here = products[c * CHUNK..products.len().min((c + 1) * CHUNK)]
-                .iter()
-                .filter_map(|r| cat.products.get(r.index))
-                .map(|p| floor_of(p))
-                .min()
-                .unwrap_or(usize::MAX);
-            floors[c] = here.min(floors[c + 1]);
-        }
         let make = |c: usize| {
             let mut screener = Screener::new(self.parties());
             let mut out = Vec::new();
@@ -132,15 +131,84 @@ impl Workspace<'_> {
                     self.screen_product(file, p, r.as_of, &mut screener, &mut out);
                 }
             }
+            ((), out)
+        };
+        self.stream_chunks(file, products.len(), own, make, |()| {}, sink)
+    }
+
+    /// [`Workspace::classify_file`] and [`Workspace::each_diagnostic`] in
+    /// one pass, as [`Workspace::analyse_file`] computes them (each
+    /// product's diagnostics right after its classification, while what it
+    /// looked up is at hand): for a report that lists the products after
+    /// their diagnostics, or not at all. Returns the products' results.
+    pub fn classify_streaming<E>(
+        &self,
+        file: usize,
+        opts: &Options,
+        own: Vec<Diagnostic>,
+        sink: impl FnMut(&Diagnostic) -> Result<(), E>,
+    ) -> Result<Vec<ProductResult>, E> {
+        let n = self.files[file].catalogue.products.len();
+        let pack = &*self.files[file].pack;
+        let make = |c: usize| {
+            let mut classifier = Classifier::new(pack, self, opts.explain);
+            let mut screener = Screener::new(self.parties());
+            let mut shared = Shared::default();
+            let range = c * CHUNK..n.min((c + 1) * CHUNK);
+            let mut products = Vec::with_capacity(range.len());
+            let mut out = Vec::new();
+            for i in range {
+                let mut r =
+                    self.product_result(file, i, &mut classifier, &mut screener, opts, &mut out);
+                r.classification = shared.intern(r.classification);
+                products.push(r);
+            }
+            (products, out)
+        };
+        let mut products = Vec::with_capacity(n);
+        self.stream_chunks(file, n, own, make, |mut p| products.append(&mut p), sink)?;
+        Ok(products)
+    }
+
+    /// The products of file `file` (`n` of them) in chunks of [`CHUNK`]:
+    /// `make(c)` computes chunk `c` (something for `take`, and its
+    /// products' diagnostics), in parallel and handed over in order; the
+    /// diagnostics are merged with `own` and written to `sink` as soon as
+    /// nothing still to come can go before them.
+    fn stream_chunks<T: Send, E>(
+        &self,
+        file: usize,
+        n: usize,
+        own: Vec<Diagnostic>,
+        make: impl Fn(usize) -> (T, Vec<Diagnostic>) + Sync,
+        mut take: impl FnMut(T),
+        mut sink: impl FnMut(&Diagnostic) -> Result<(), E>,
+    ) -> Result<(), E> {
+        let cat = self.files[file].catalogue;
+        let n = n.min(cat.products.len());
+        let chunks = n.div_ceil(CHUNK);
+        // floors[c]: the earliest start of any diagnostic of chunk c or later.
+        let mut floors = vec![usize::MAX; chunks + 1];
+        for c in (0..chunks).rev() {
+            let here = cat.products[c * CHUNK..n.min((c + 1) * CHUNK)]
+                .iter()
+                .map(|p| floor_of(p))
+                .min()
+                .unwrap_or(usize::MAX);
+            floors[c] = here.min(floors[c + 1]);
+        }
+        let make = |c: usize| {
+            let (t, mut out) = make(c);
             out.sort_by_key(key);
-            out
+            (t, out)
         };
         let mut merge = Merge {
             own: own.into(),
             pending: VecDeque::new(),
         };
         let threads = rayon::current_num_threads();
-        in_order(chunks, threads, 2 * threads + 2, make, |c, part| {
+        in_order(chunks, threads, 2 * threads + 2, make, |c, (t, part)| {
+            take(t);
             merge.add(part);
             merge.emit_below(floors[c + 1], &mut sink)
         })?;

@@ -541,7 +541,7 @@ impl<'a> Workspace<'a> {
 
     /// One product's classification; the diagnostics anchored in its table
     /// are pushed onto `out`.
-    fn product_result(
+    pub(super) fn product_result(
         &self,
         file: usize,
         index: usize,

@@ -3,7 +3,7 @@
 //! rule's source; then the products judged not controlled (they carry no
 //! diagnostic), what the search skipped and why, and a summary.
 
-use super::{Diagnostics, Run};
+use super::{Diagnostics, Run, Summary};
 use crate::diagnostic::Severity;
 use crate::engine::Verdict;
 use std::fmt::Write as _;
@@ -59,7 +59,9 @@ pub fn write_from(
     };
     // The human report lists no exports.
     diags.release_ledger();
-    let mut sum = run.product_summary();
+    // The products are counted after the diagnostics: `check` may classify
+    // them as it computes those.
+    let mut sum = Summary::default();
     // Each file's text, for columns and source lines (`check` reads it again).
     let mut texts = Vec::with_capacity(run.files.len());
     for (i, f) in run.files.iter().enumerate() {
@@ -96,29 +98,32 @@ pub fn write_from(
     // Products judged not controlled carry no diagnostic: listed, so that
     // every product of the run appears by its SKU.
     let mut listed = false;
-    for ((f, r), text) in run.files.iter().zip(&run.results).zip(&texts) {
-        for p in r
-            .products
-            .iter()
-            .filter(|p| p.verdict() == Verdict::NotControlled)
-        {
-            if !listed {
-                writeln!(out, "not controlled (no listed item matches):")?;
-                listed = true;
+    for (i, (f, text)) in run.files.iter().zip(&texts).enumerate() {
+        diags.with_products(run, i, &mut |products| {
+            sum.count_products(products);
+            for p in products
+                .iter()
+                .filter(|p| p.verdict() == Verdict::NotControlled)
+            {
+                if !listed {
+                    writeln!(out, "not controlled (no listed item matches):")?;
+                    listed = true;
+                }
+                let Some(prod) = f.catalogue.products.get(p.index) else {
+                    continue;
+                };
+                let lc = f.lines.line_col(text, prod.header.start());
+                writeln!(
+                    out,
+                    "  {}:{}:{}: {}",
+                    f.path,
+                    lc.line,
+                    lc.column,
+                    p.sku.as_deref().map_or("(no sku)".into(), sku_shown)
+                )?;
             }
-            let Some(prod) = f.catalogue.products.get(p.index) else {
-                continue;
-            };
-            let lc = f.lines.line_col(text, prod.header.start());
-            writeln!(
-                out,
-                "  {}:{}:{}: {}",
-                f.path,
-                lc.line,
-                lc.column,
-                p.sku.as_deref().map_or("(no sku)".into(), sku_shown)
-            )?;
-        }
+            Ok(())
+        })?;
     }
     for n in crate::source::skip_notes(&run.skipped) {
         writeln!(out, "{n}")?;

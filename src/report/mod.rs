@@ -17,7 +17,7 @@ pub use crate::source::decode;
 use crate::catalogue::{self, Catalogue};
 use crate::diagnostic::{Diagnostic, Severity};
 use crate::engine::exports::Ledger;
-use crate::engine::{Analysis, FileResult, Options, Verdict, Workspace};
+use crate::engine::{Analysis, FileResult, Options, ProductResult, Verdict, Workspace};
 use crate::fsread;
 use crate::packs::{Confine, Resolver};
 use crate::parties::{ListError, PartyList};
@@ -176,43 +176,62 @@ impl Checked {
 /// are computed chunk by chunk while `write` writes them
 /// ([`engine::Workspace::each_diagnostic`](crate::engine::Workspace::each_diagnostic)),
 /// never all held at once; `write` gets them from the [`Diagnostics`] it
-/// is handed, in the order of a finished run's.
+/// is handed, in the order of a finished run's. `products_first`: the
+/// report lists each file's products before its diagnostics (JSON), so
+/// they are all classified first; otherwise each product is classified
+/// when its diagnostics are computed, in one pass, and the report gets the
+/// results after the diagnostics ([`Diagnostics::with_products`]).
 pub fn check(
     paths: &[PathBuf],
     rules: Option<&Path>,
     parties: Option<&Path>,
     opts: &Options,
+    products_first: bool,
     write: impl FnOnce(&Run, &dyn Diagnostics) -> std::io::Result<()>,
 ) -> Result<Checked, RunError> {
     load_with(paths, rules, parties, false, |mut run| {
         let ws = workspace(&run.files, &run.parties);
-        run.results = ws.classify_all(opts);
+        run.results = if products_first {
+            ws.classify_all(opts)
+        } else {
+            run.files.iter().map(|_| FileResult::default()).collect()
+        };
         // The file's own diagnostics now, while the ledger is there: the
         // reports then free it as soon as they have read it (JSON after
         // the last file's licences, the others before they start).
-        let own = run
-            .results
-            .iter()
-            .enumerate()
-            .map(|(i, r)| Some(ws.own_diagnostics(i, opts, &r.products)))
+        let own = (0..run.files.len())
+            .map(|i| Some(ws.own_diagnostics(i, opts, ws.latest_date(i, opts))))
             .collect();
-        let ledger = run
-            .results
-            .iter_mut()
-            .fold(None, |l, r| r.ledger.take().or(l));
+        let ledger = if products_first {
+            run.results
+                .iter_mut()
+                .fold(None, |l, r| r.ledger.take().or(l))
+        } else {
+            None
+        };
         ws.release_ledger();
         let stream = Stream {
             ws: &ws,
             opts,
             results: &run.results,
+            products: RefCell::new(
+                (0..run.files.len())
+                    .map(|_| (!products_first).then(Vec::new))
+                    .collect(),
+            ),
             own: RefCell::new(own),
             ledger: RefCell::new(ledger),
             errors: Cell::new(0),
         };
         let written = write(&run, &stream);
         let errors = stream.errors.get();
-        drop(stream);
+        let classified = stream.products.into_inner();
         drop(ws);
+        for (r, p) in run.results.iter_mut().zip(classified) {
+            if let Some(p) = p.filter(|p| !p.is_empty()) {
+                r.products = p;
+            }
+        }
         Checked {
             run,
             written,
@@ -244,6 +263,18 @@ pub trait Diagnostics {
 
     /// The writer will not ask for the ledger again: `check` frees it.
     fn release_ledger(&self) {}
+
+    /// Calls `f` with file `file`'s product results; `check` has them
+    /// once the file's diagnostics were handed out (unless it classified
+    /// them first), so a report lists them after [`Diagnostics::each`].
+    fn with_products(
+        &self,
+        run: &Run,
+        file: usize,
+        f: &mut dyn FnMut(&[ProductResult]) -> std::io::Result<()>,
+    ) -> std::io::Result<()> {
+        f(run.results.get(file).map_or(&[], |r| &r.products[..]))
+    }
 
     /// The text of file `file` of `run`: `check` reads it again (it fails
     /// if the file changed since it was checked).
@@ -277,12 +308,26 @@ struct Stream<'w, 'a> {
     ws: &'w Workspace<'a>,
     opts: &'w Options,
     results: &'w [FileResult],
+    /// Each file's product results when they are classified as its
+    /// diagnostics are written (`Some` for each file then): filled by
+    /// [`Diagnostics::each`].
+    products: RefCell<Vec<Option<Vec<ProductResult>>>>,
     /// Each file's own diagnostics, computed before the ledger is freed;
     /// taken when its diagnostics are written.
     own: RefCell<Vec<Option<Vec<Diagnostic>>>>,
     /// The ledger until the writer releases it.
     ledger: RefCell<Option<Arc<Ledger>>>,
     errors: Cell<usize>,
+}
+
+impl Stream<'_, '_> {
+    /// File `file`'s products are classified as its diagnostics are written.
+    fn classifies(&self, file: usize) -> bool {
+        self.products
+            .borrow()
+            .get(file)
+            .is_some_and(Option::is_some)
+    }
 }
 
 impl Diagnostics for Stream<'_, '_> {
@@ -301,13 +346,52 @@ impl Diagnostics for Stream<'_, '_> {
             .borrow_mut()
             .get_mut(file)
             .and_then(Option::take)
-            .unwrap_or_else(|| self.ws.own_diagnostics(file, self.opts, &r.products));
-        self.ws.each_diagnostic(file, &r.products, own, |d| {
+            .unwrap_or_else(|| {
+                self.ws
+                    .own_diagnostics(file, self.opts, self.ws.latest_date(file, self.opts))
+            });
+        let mut counted = |d: &Diagnostic| {
             if d.severity == Severity::Error {
                 self.errors.set(self.errors.get() + 1);
             }
             f(d)
-        })
+        };
+        if !self.classifies(file) {
+            return self.ws.each_diagnostic(file, &r.products, own, counted);
+        }
+        let products = self
+            .ws
+            .classify_streaming(file, self.opts, own, &mut counted)?;
+        if let Some(slot) = self.products.borrow_mut().get_mut(file) {
+            *slot = Some(products);
+        }
+        Ok(())
+    }
+
+    fn with_products(
+        &self,
+        run: &Run,
+        file: usize,
+        f: &mut dyn FnMut(&[ProductResult]) -> std::io::Result<()>,
+    ) -> std::io::Result<()> {
+        if !self.classifies(file) {
+            return f(run.results.get(file).map_or(&[], |r| &r.products[..]));
+        }
+        let missing = self
+            .products
+            .borrow()
+            .get(file)
+            .is_some_and(|p| p.as_ref().is_some_and(Vec::is_empty))
+            && !self.ws.files[file].catalogue.products.is_empty();
+        if missing {
+            // Asked before its diagnostics: classified now.
+            let products = self.ws.classify_file(file, self.opts);
+            if let Some(slot) = self.products.borrow_mut().get_mut(file) {
+                *slot = Some(products);
+            }
+        }
+        let products = self.products.borrow();
+        f(products.get(file).and_then(Option::as_deref).unwrap_or(&[]))
     }
 
     fn ledger(&self) -> Option<Arc<Ledger>> {
@@ -456,6 +540,19 @@ pub struct Summary {
 }
 
 impl Summary {
+    /// Counts `products` by verdict.
+    pub fn count_products(&mut self, products: &[ProductResult]) {
+        for p in products {
+            self.products += 1;
+            match p.verdict() {
+                Verdict::Controlled => self.controlled += 1,
+                Verdict::Excluded => self.excluded += 1,
+                Verdict::NotControlled => self.not_controlled += 1,
+                Verdict::Indeterminate => self.indeterminate += 1,
+            }
+        }
+    }
+
     /// Counts `d` if it is an error or a warning.
     pub fn count(&mut self, d: &Diagnostic) {
         match d.severity {
@@ -482,15 +579,7 @@ impl Run {
     pub fn product_summary(&self) -> Summary {
         let mut s = Summary::default();
         for r in &self.results {
-            for p in &r.products {
-                s.products += 1;
-                match p.verdict() {
-                    Verdict::Controlled => s.controlled += 1,
-                    Verdict::Excluded => s.excluded += 1,
-                    Verdict::NotControlled => s.not_controlled += 1,
-                    Verdict::Indeterminate => s.indeterminate += 1,
-                }
-            }
+            s.count_products(&r.products);
         }
         s
     }
