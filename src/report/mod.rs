@@ -509,6 +509,13 @@ fn load(
             origin,
         });
     }
+    if !keep_text {
+        // The texts just freed go back to the system now: read again for
+        // the report, they would otherwise be resident twice until mimalloc
+        // purges them (seconds later, unless reused meanwhile).
+        // SAFETY: mimalloc only returns memory it holds and no longer uses.
+        unsafe { libmimalloc_sys::mi_collect(true) }
+    }
     if loaded.is_empty() {
         return Err(RunError::NothingJudged {
             paths: paths.iter().map(|p| fsread::shown(p)).collect(),
