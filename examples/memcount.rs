@@ -2,8 +2,9 @@
 //! allocator), to see where the memory goes:
 //! `cargo run --release --example memcount -- FILE`.
 //! `memcount --check FILE [human|json|sarif]` follows `check` instead: the
-//! stages of `report::run` (text, parse, line index, analysis) and the
-//! rendering of one format to a sink.
+//! stages of `report::check` (text, parse, line index, index, product
+//! results, the diagnostics streamed), then the whole of it writing one
+//! format to a sink, and what the run holds part by part.
 
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::sync::atomic::{AtomicIsize, Ordering};
@@ -111,7 +112,7 @@ fn check() {
         std::mem::size_of::<catalogue_lsp::catalogue::Product>(),
         std::mem::size_of::<catalogue_lsp::diagnostic::Diagnostic>(),
     );
-    // The analysis of `report::run`, stage by stage, on this catalogue.
+    // The analysis of `report::check`, stage by stage, on this catalogue.
     let pack = catalogue_lsp::rules::RulePack::embedded();
     let t = start();
     let ws = catalogue_lsp::engine::Analysis::new()
@@ -119,54 +120,55 @@ fn check() {
         .build();
     report("  workspace index", t);
     let t = start();
-    let outcomes = ws.analyse_products(0, &opts);
-    report("  product outcomes", t);
-    let latest = outcomes.iter().map(|o| o.result.as_of).max();
-    drop(outcomes);
+    let products = ws.classify_file(0, &opts);
+    report("  product results (classify_file)", t);
     let t = start();
-    let fd = ws.file_diagnostics(0, latest);
-    report("  file diagnostics", t);
-    drop(fd);
+    let own = ws.own_diagnostics(0, &opts, ws.latest_date(0, &opts));
+    report("  the file's own diagnostics (and the ledger)", t);
     let t = start();
-    let ed = ws.export_diagnostics(0, &opts);
-    report("  export diagnostics (and the ledger)", t);
-    drop(ed);
+    ws.release_ledger();
+    report("  ledger released", t);
     let t = start();
-    let r = ws.analyse_file(0, &opts);
-    report("  analyse_file (ledger built above)", t);
-    drop(r);
+    let mut streamed = 0usize;
+    let _ = ws.each_diagnostic(0, &products, own, |_| {
+        streamed += 1;
+        Ok::<(), ()>(())
+    });
+    report("  each_diagnostic", t);
+    println!("  {streamed} diagnostics streamed");
+    drop(products);
     drop(ws);
     drop((text, lines, cat));
     let t = start();
-    let run = report::run(&[std::path::PathBuf::from(&path)], None, &opts).expect("run");
-    report("report::run (everything above, index, analysis)", t);
-    let diags: usize = run.results.iter().map(|r| r.diagnostics.len()).sum();
-    let msg: usize = run
-        .results
-        .iter()
-        .flat_map(|r| &r.diagnostics)
-        .map(|d| d.message.capacity() + d.sku.as_ref().map_or(0, |s| s.capacity()))
-        .sum();
+    let checked = report::check(
+        &[std::path::PathBuf::from(&path)],
+        None,
+        None,
+        &opts,
+        format == "json",
+        |run, diags| {
+            report("check before writing (everything above, index, results)", t);
+            let mut sink = std::io::sink();
+            let w = start();
+            let r = match format.as_str() {
+                "human" => report::human::write_from(run, diags, false, &mut sink),
+                "sarif" => report::sarif::write_from(run, diags, &mut sink),
+                _ => report::json::write_from(run, diags, &mut sink),
+            };
+            report(&format!("  writing {format}"), w);
+            r
+        },
+    )
+    .expect("run");
+    report("report::check (all of it)", t);
+    let mut run = checked.run;
     println!(
-        "  {diags} diagnostics ({} bytes each inline, {:.1} MB of message and SKU strings)",
+        "  {} bytes per diagnostic inline, {} per product result, {} per classification",
         std::mem::size_of::<catalogue_lsp::diagnostic::Diagnostic>(),
-        msg as f64 / 1e6
-    );
-    println!(
-        "  {} bytes per product result inline, {} per classification",
         std::mem::size_of::<catalogue_lsp::engine::ProductResult>(),
         std::mem::size_of::<catalogue_lsp::engine::Classification>()
     );
-    let t = start();
-    let mut sink = std::io::sink();
-    match format.as_str() {
-        "human" => report::human::write(&run, false, &mut sink).expect("write"),
-        "sarif" => report::sarif::write(&run, &mut sink).expect("write"),
-        _ => report::json::write(&run, &mut sink).expect("write"),
-    }
-    report(&format!("render {format}"), t);
     // What the run keeps, part by part: the bytes each drop frees.
-    let mut run = run;
     let classifications: std::collections::HashSet<*const catalogue_lsp::engine::Classification> =
         run.results
             .iter()
@@ -177,9 +179,6 @@ fn check() {
     drop(classifications);
     let freed = |what: &str, before: f64| println!("  {what}: {:.1} MB", before - mb());
     for r in &mut run.results {
-        let b = mb();
-        drop(std::mem::take(&mut r.diagnostics));
-        freed("diagnostics", b);
         let b = mb();
         drop(std::mem::take(&mut r.products));
         freed("product results (with their classifications)", b);

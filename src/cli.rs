@@ -160,6 +160,40 @@ fn party_list(parties: &Option<PathBuf>) -> Result<Arc<crate::parties::PartyList
     }
 }
 
+/// A writer that, once the reader has closed the pipe, takes and drops
+/// everything (other errors are passed on).
+struct PastBrokenPipe<W> {
+    out: W,
+    closed: bool,
+}
+
+impl<W: std::io::Write> std::io::Write for PastBrokenPipe<W> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        if self.closed {
+            return Ok(buf.len());
+        }
+        match self.out.write(buf) {
+            Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => {
+                self.closed = true;
+                Ok(buf.len())
+            }
+            r => r,
+        }
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        if self.closed {
+            return Ok(());
+        }
+        match self.out.flush() {
+            Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => {
+                self.closed = true;
+                Ok(())
+            }
+            r => r,
+        }
+    }
+}
+
 /// Runs a command; returns the process exit code.
 pub fn run(cli: Cli) -> i32 {
     if let Command::Serve { .. } = cli.command {
@@ -188,7 +222,36 @@ pub fn run(cli: Cli) -> i32 {
                 explain: false,
                 keep_judgements: false,
             };
-            match report::run_with(&paths, rules.as_deref(), parties.as_deref(), &opts) {
+            // The diagnostics are computed as they are written (never all
+            // held: a million products made ~350 MB of them).
+            let color = std::io::stdout().is_terminal();
+            // A closed pipe (`check | head`) drops the rest of the report,
+            // but the run goes on to the end: its exit code counts every
+            // error, not only those written before the pipe closed.
+            let mut w = std::io::BufWriter::with_capacity(
+                1 << 16,
+                PastBrokenPipe {
+                    out: &mut out,
+                    closed: false,
+                },
+            );
+            let checked = report::check(
+                &paths,
+                rules.as_deref(),
+                parties.as_deref(),
+                &opts,
+                // JSON lists each file's products before its diagnostics.
+                format == Format::Json,
+                |run, diags| {
+                    match format {
+                        Format::Human => report::human::write_from(run, diags, color, &mut w),
+                        Format::Json => report::json::write_from(run, diags, &mut w),
+                        Format::Sarif => report::sarif::write_from(run, diags, &mut w),
+                    }?;
+                    w.flush()
+                },
+            );
+            match checked {
                 Err(e) => {
                     if let report::RunError::NothingJudged { skipped, .. } = &e {
                         for n in crate::source::skip_notes(skipped) {
@@ -198,22 +261,12 @@ pub fn run(cli: Cli) -> i32 {
                     eprintln!("error: {e}");
                     return 2;
                 }
-                Ok(run) => {
-                    let mut w = std::io::BufWriter::with_capacity(1 << 16, &mut out);
-                    let written = match format {
-                        // All three stream: the run is the only large thing held.
-                        Format::Human => {
-                            report::human::write(&run, std::io::stdout().is_terminal(), &mut w)
-                        }
-                        Format::Json => report::json::write(&run, &mut w),
-                        Format::Sarif => report::sarif::write(&run, &mut w),
-                    };
-                    if let Err(e) = written.and_then(|_| w.flush()) {
-                        if e.kind() != std::io::ErrorKind::BrokenPipe {
-                            eprintln!("error: cannot write the report: {e}");
-                            return 2;
-                        }
+                Ok(checked) => {
+                    if let Err(e) = &checked.written {
+                        eprintln!("error: cannot write the report: {e}");
+                        return 2;
                     }
+                    let run = &checked.run;
                     if format != Format::Human {
                         // The human report says this itself; JSON and SARIF keep stdout to their schema.
                         for n in crate::source::skip_notes(&run.skipped) {
@@ -227,9 +280,9 @@ pub fn run(cli: Cli) -> i32 {
                             if unread == 1 { "" } else { "s" }
                         );
                     }
-                    let code = run.exit_code();
+                    let code = checked.exit_code();
                     // The process ends next: freeing every product one by one would only cost time.
-                    std::mem::forget(run);
+                    std::mem::forget(checked);
                     return code;
                 }
             }

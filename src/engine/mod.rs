@@ -12,6 +12,7 @@ pub mod index;
 pub mod licence;
 pub mod screening;
 mod share;
+mod stream;
 mod workspace;
 
 pub use classify::{Classification, TraceStep, Verdict};

@@ -17,7 +17,7 @@ use jiff::civil::Date;
 use rayon::prelude::*;
 use rustc_hash::{FxHashMap, FxHashSet};
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, PoisonError};
 
 /// One file of the workspace.
 #[derive(Clone)]
@@ -310,6 +310,12 @@ impl<'a> Workspace<'a> {
         }
     }
 
+    /// Forgets the ledger (built again when next asked for): `check`
+    /// frees it once its reports have read it.
+    pub fn release_ledger(&self) {
+        *self.ledger.lock().unwrap_or_else(PoisonError::into_inner) = None;
+    }
+
     /// The party list names are screened against.
     pub fn parties(&self) -> &Arc<PartyList> {
         &self.parties
@@ -415,11 +421,12 @@ impl<'a> Workspace<'a> {
     /// Analyses one file: parse diagnostics, classification, licences and workspace checks.
     ///
     /// Built for a million products without copies: the products are taken
-    /// in chunks, claimed in order by the pool's threads, and each chunk's
-    /// results and diagnostics (one vector per chunk, none per product) are
-    /// appended to the file's as soon as the chunks before it are (see
-    /// [`InOrder`]): a chunk's memory is freed and used again for the next,
-    /// rather than all of them held until a final copy. The diagnostics are
+    /// in chunks, claimed in order by as many threads as the pool has, and
+    /// each chunk's results and diagnostics (one vector per chunk, none per
+    /// product) are appended to the file's as soon as the chunks before it
+    /// are (`stream::in_order`, at most a few chunks ahead): a chunk's
+    /// memory is freed and used again for the next, rather than all of
+    /// them held until a final copy. The diagnostics are
     /// then sorted through a permutation of positions rather than by a merge
     /// sort's buffer of half of them.
     pub fn analyse_file(&self, file: usize, opts: &Options) -> FileResult {
@@ -441,39 +448,24 @@ impl<'a> Workspace<'a> {
             }
             (products, diags)
         };
-        let chunks = n.div_ceil(CHUNK);
-        let merged = std::sync::Mutex::new(InOrder::new(n));
-        let push = |c: usize, part| {
-            merged
-                .lock()
-                .unwrap_or_else(std::sync::PoisonError::into_inner)
-                .push(c, part);
-        };
-        if chunks > 1 {
-            let next = std::sync::atomic::AtomicUsize::new(0);
-            rayon::scope(|s| {
-                for _ in 0..rayon::current_num_threads().min(chunks) {
-                    s.spawn(|_| {
-                        loop {
-                            let c = next.fetch_add(1, Ordering::Relaxed);
-                            if c >= chunks {
-                                break;
-                            }
-                            push(c, chunk(c));
-                        }
-                    });
-                }
-            });
-        } else {
-            push(0, chunk(0));
-        }
-        let InOrder {
-            products,
-            diagnostics: mut diags,
-            ..
-        } = merged
-            .into_inner()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        // In chunk order, at most a few chunks ahead of the one appended
+        // (`stream::in_order`): a slow chunk does not make the later ones
+        // wait in memory.
+        let mut products = Vec::with_capacity(n);
+        let mut diags = Vec::new();
+        let threads = rayon::current_num_threads();
+        let appended: Result<(), std::convert::Infallible> = super::stream::in_order(
+            n.div_ceil(CHUNK),
+            threads,
+            2 * threads + 2,
+            chunk,
+            |_, (mut p, mut d): (Vec<ProductResult>, Vec<Diagnostic>)| {
+                products.append(&mut p);
+                diags.append(&mut d);
+                Ok(())
+            },
+        );
+        let Ok(()) = appended;
         let from_products = diags.len();
         let latest = products.iter().map(|p| p.as_of).max();
         diags.extend(self.file_diagnostics(file, latest));
@@ -549,7 +541,7 @@ impl<'a> Workspace<'a> {
 
     /// One product's classification; the diagnostics anchored in its table
     /// are pushed onto `out`.
-    fn product_result(
+    pub(super) fn product_result(
         &self,
         file: usize,
         index: usize,
@@ -558,11 +550,24 @@ impl<'a> Workspace<'a> {
         opts: &Options,
         out: &mut Vec<Diagnostic>,
     ) -> ProductResult {
+        let r = self.product_classified(file, index, classifier, opts);
+        let p = &self.files[file].catalogue.products[index];
+        self.product_diagnostics(file, p, r.as_of, &r.classification, out);
+        self.screen_product(file, p, r.as_of, screener, out);
+        r
+    }
+
+    /// One product's classification on its evaluation date, without its diagnostics.
+    pub(super) fn product_classified(
+        &self,
+        file: usize,
+        index: usize,
+        classifier: &mut Classifier<Self>,
+        opts: &Options,
+    ) -> ProductResult {
         let p = &self.files[file].catalogue.products[index];
         let date = self.evaluation_date(file, p, opts);
         let c = classifier.classify((file, index), date);
-        self.product_diagnostics(file, p, date, &c, out);
-        self.screen_product(file, p, date, screener, out);
         ProductResult {
             index,
             sku: p.sku.as_ref().map(|s| s.value.clone()),
@@ -640,7 +645,7 @@ impl<'a> Workspace<'a> {
     }
 
     /// The screening pass over a product's parties (contract §4b).
-    fn screen_product(
+    pub(super) fn screen_product(
         &self,
         file: usize,
         p: &Product,
@@ -679,7 +684,7 @@ impl<'a> Workspace<'a> {
         }
     }
 
-    fn product_diagnostics(
+    pub(super) fn product_diagnostics(
         &self,
         file: usize,
         p: &Product,
@@ -1202,48 +1207,6 @@ enum Kind {
 /// The date a file's rule pack must be reviewed through: the latest
 /// evaluation date of its products (`products`) or `ship_date` of its
 /// shipments, each judged on that date (docs/format.md §4a, §6).
-/// The chunks of a file's products analysed in parallel, put together in
-/// chunk order: a chunk that ends before those ahead of it waits (with the
-/// chunks claimed in order, about one per thread).
-struct InOrder {
-    next: usize,
-    waiting: Vec<(usize, ChunkResults)>,
-    products: Vec<ProductResult>,
-    diagnostics: Vec<Diagnostic>,
-}
-
-type ChunkResults = (Vec<ProductResult>, Vec<Diagnostic>);
-
-impl InOrder {
-    fn new(products: usize) -> Self {
-        InOrder {
-            next: 0,
-            waiting: Vec::new(),
-            products: Vec::with_capacity(products),
-            diagnostics: Vec::new(),
-        }
-    }
-
-    /// Chunk `c`'s results: appended if it is next (with those waiting
-    /// behind it), else kept until it is.
-    fn push(&mut self, c: usize, part: ChunkResults) {
-        if c != self.next {
-            self.waiting.push((c, part));
-            return;
-        }
-        let mut part = part;
-        loop {
-            self.products.append(&mut part.0);
-            self.diagnostics.append(&mut part.1);
-            self.next += 1;
-            let Some(k) = self.waiting.iter().position(|w| w.0 == self.next) else {
-                break;
-            };
-            part = self.waiting.swap_remove(k).1;
-        }
-    }
-}
-
 /// Sorts a file's diagnostics by start, then code, in the order of a stable
 /// sort of the workspace's own (parse, licence, duplicate..., export)
 /// diagnostics followed by the products': those are the ones from
@@ -1360,30 +1323,5 @@ mod tests {
                 "late"
             ]
         );
-    }
-
-    /// Chunks finished out of order are appended in chunk order, each as
-    /// soon as the ones before it are.
-    #[test]
-    fn chunks_are_put_together_in_order() {
-        let date = jiff::civil::date(2026, 6, 1);
-        let part = |i: usize| {
-            let o = ProductOutcome::pending(i, date);
-            let d = Diagnostic::new(Code::RulePackStale, Span::new(i, i + 1), format!("{i}"));
-            (vec![o.result], vec![d])
-        };
-        let mut m = InOrder::new(4);
-        m.push(2, part(2));
-        m.push(1, part(1));
-        assert!(m.products.is_empty());
-        assert_eq!(m.waiting.len(), 2);
-        m.push(0, part(0));
-        assert_eq!(m.products.len(), 3);
-        assert!(m.waiting.is_empty());
-        m.push(3, part(3));
-        let index: Vec<usize> = m.products.iter().map(|p| p.index).collect();
-        assert_eq!(index, [0, 1, 2, 3]);
-        let messages: Vec<&str> = m.diagnostics.iter().map(|d| d.message.as_str()).collect();
-        assert_eq!(messages, ["0", "1", "2", "3"]);
     }
 }

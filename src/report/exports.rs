@@ -80,8 +80,13 @@ fn round(x: f64) -> f64 {
 }
 
 /// The exports of product `index` of file `file`, in date order.
-pub fn of_product(run: &Run, file: usize, index: usize) -> Vec<ExportJson<'_>> {
-    let Some(ledger) = run.results.get(file).and_then(|r| r.ledger.as_deref()) else {
+pub fn of_product<'a>(
+    run: &'a Run,
+    ledger: Option<&'a Ledger>,
+    file: usize,
+    index: usize,
+) -> Vec<ExportJson<'a>> {
+    let Some(ledger) = ledger else {
         return Vec::new();
     };
     ledger

@@ -3,7 +3,7 @@
 //! rule's source; then the products judged not controlled (they carry no
 //! diagnostic), what the search skipped and why, and a summary.
 
-use super::Run;
+use super::{Diagnostics, Run, Summary};
 use crate::diagnostic::Severity;
 use crate::engine::Verdict;
 use std::fmt::Write as _;
@@ -34,6 +34,17 @@ pub fn render(run: &Run, color: bool) -> String {
 
 /// Writes the report line by line (a million products make 400 MB of it).
 pub fn write(run: &Run, color: bool, out: &mut impl std::io::Write) -> std::io::Result<()> {
+    write_from(run, run, color, out)
+}
+
+/// [`write`] with the diagnostics from `diags` (`check`'s stream: each
+/// diagnostic is written as it is computed).
+pub fn write_from(
+    run: &Run,
+    diags: &dyn Diagnostics,
+    color: bool,
+    out: &mut impl std::io::Write,
+) -> std::io::Result<()> {
     let paint = |s: Severity, t: &str| -> String {
         if !color {
             return t.to_string();
@@ -46,9 +57,18 @@ pub fn write(run: &Run, color: bool, out: &mut impl std::io::Write) -> std::io::
         };
         format!("\x1b[1;{c}m{t}\x1b[0m")
     };
-    for (f, r) in run.files.iter().zip(&run.results) {
-        for d in &r.diagnostics {
-            let lc = f.lines.line_col(&f.text, d.span.start());
+    // The human report lists no exports.
+    diags.release_ledger();
+    // The products are counted after the diagnostics: `check` may classify
+    // them as it computes those.
+    let mut sum = Summary::default();
+    // Each file's text, for columns and source lines (`check` reads it again).
+    let mut texts = Vec::with_capacity(run.files.len());
+    for (i, f) in run.files.iter().enumerate() {
+        let text = diags.text(run, i)?;
+        diags.each(i, &mut |d| {
+            sum.count(d);
+            let lc = f.lines.line_col(&text, d.span.start());
             let label = paint(
                 d.severity,
                 &format!("{}[{}]", d.severity.as_str(), d.code.as_str()),
@@ -64,61 +84,65 @@ pub fn write(run: &Run, color: bool, out: &mut impl std::io::Write) -> std::io::
                 d.full_message()
             )?;
             let line = lc.line - 1;
-            let src = &f.text[f.lines.line_start(line)..f.lines.line_end(&f.text, line)];
+            let src = &text[f.lines.line_start(line)..f.lines.line_end(&text, line)];
             if src.len() <= 200 {
                 writeln!(out, "  | {src}")?;
             }
             if let Some(s) = &d.source {
                 writeln!(out, "  = source: {} <{}>", s.cite(), s.url)?;
             }
-        }
+            Ok(())
+        })?;
+        texts.push(text);
     }
     // Products judged not controlled carry no diagnostic: listed, so that
     // every product of the run appears by its SKU.
     let mut listed = false;
-    for (f, r) in run.files.iter().zip(&run.results) {
-        for p in r
-            .products
-            .iter()
-            .filter(|p| p.verdict() == Verdict::NotControlled)
-        {
-            if !listed {
-                writeln!(out, "not controlled (no listed item matches):")?;
-                listed = true;
+    for (i, (f, text)) in run.files.iter().zip(&texts).enumerate() {
+        diags.with_products(run, i, &mut |products| {
+            sum.count_products(products);
+            for p in products
+                .iter()
+                .filter(|p| p.verdict() == Verdict::NotControlled)
+            {
+                if !listed {
+                    writeln!(out, "not controlled (no listed item matches):")?;
+                    listed = true;
+                }
+                let Some(prod) = f.catalogue.products.get(p.index) else {
+                    continue;
+                };
+                let lc = f.lines.line_col(text, prod.header.start());
+                writeln!(
+                    out,
+                    "  {}:{}:{}: {}",
+                    f.path,
+                    lc.line,
+                    lc.column,
+                    p.sku.as_deref().map_or("(no sku)".into(), sku_shown)
+                )?;
             }
-            let Some(prod) = f.catalogue.products.get(p.index) else {
-                continue;
-            };
-            let lc = f.lines.line_col(&f.text, prod.header.start());
-            writeln!(
-                out,
-                "  {}:{}:{}: {}",
-                f.path,
-                lc.line,
-                lc.column,
-                p.sku.as_deref().map_or("(no sku)".into(), sku_shown)
-            )?;
-        }
+            Ok(())
+        })?;
     }
     for n in crate::source::skip_notes(&run.skipped) {
         writeln!(out, "{n}")?;
     }
-    let s = run.summary();
     writeln!(
         out,
         "{} file{}, {} product{}: {} controlled, {} excluded, {} not controlled, {} indeterminate; {} error{}, {} warning{} (rule pack {} {}, reviewed through {})",
         run.files.len(),
         plural(run.files.len()),
-        s.products,
-        plural(s.products),
-        s.controlled,
-        s.excluded,
-        s.not_controlled,
-        s.indeterminate,
-        s.errors,
-        plural(s.errors),
-        s.warnings,
-        plural(s.warnings),
+        sum.products,
+        plural(sum.products),
+        sum.controlled,
+        sum.excluded,
+        sum.not_controlled,
+        sum.indeterminate,
+        sum.errors,
+        plural(sum.errors),
+        sum.warnings,
+        plural(sum.warnings),
         run.pack.id,
         run.pack.version,
         run.pack.reviewed_through

@@ -3,14 +3,15 @@
 //! `missing` facts for indeterminate verdicts, per-file `rule_pack` when a
 //! file uses another pack than the run's, `reviewed_through` in `rule_pack`.
 
-use super::{LoadedFile, Run, Summary};
+use super::{Diagnostics, LoadedFile, Run, Summary};
 use crate::diagnostic::{Diagnostic, SourceRef};
-use crate::engine::{FileResult, ProductResult, Verdict};
+use crate::engine::{ProductResult, Verdict};
 
 use crate::rules::RulePack;
 use crate::text::LineCol;
 use serde::Serialize;
-use serde::ser::{SerializeSeq, Serializer};
+use serde::ser::{Error as _, SerializeSeq, Serializer};
+use std::cell::Cell;
 use std::io::Write;
 
 #[derive(Serialize)]
@@ -19,7 +20,17 @@ struct Report<'a> {
     rule_pack: Pack<'a>,
     parties: Parties<'a>,
     files: Files<'a>,
-    summary: Summary,
+    /// Counted while `files` is written (its diagnostics are streamed).
+    summary: Late<'a>,
+}
+
+/// The summary as counted by the time it is written.
+struct Late<'a>(&'a Cell<Summary>);
+
+impl Serialize for Late<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        self.0.get().serialize(s)
+    }
 }
 
 #[derive(Serialize)]
@@ -56,19 +67,19 @@ struct Parties<'a> {
     reviewed_through: String,
 }
 
-struct Files<'a>(&'a Run);
+struct Files<'a>(&'a Run, &'a dyn Diagnostics, &'a Cell<Summary>);
 
 impl Serialize for Files<'_> {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         let run = self.0;
         let mut seq = s.serialize_seq(Some(run.files.len()))?;
-        for (i, (f, r)) in run.files.iter().zip(&run.results).enumerate() {
+        for (i, f) in run.files.iter().enumerate() {
             seq.serialize_element(&File {
                 path: &f.path,
                 rule_pack: (f.pack.sha256 != run.pack.sha256).then(|| Pack::of(&f.pack)),
-                products: Products(run, i),
-                licences: super::exports::licences(f, i, r.ledger.as_deref()),
-                diagnostics: Diagnostics(f, r),
+                products: Products(run, i, self.1),
+                licences: Licences(f, i, self.1),
+                diagnostics: Diags(f, i, self.1, self.2, i + 1 == run.files.len(), run),
             })?;
         }
         seq.end()
@@ -82,23 +93,36 @@ struct File<'a> {
     rule_pack: Option<Pack<'a>>,
     products: Products<'a>,
     /// v2 §8: the licences defined in this file, their limits and use.
-    licences: Vec<super::exports::LicenceJson<'a>>,
-    diagnostics: Diagnostics<'a>,
+    licences: Licences<'a>,
+    diagnostics: Diags<'a>,
 }
 
-struct Products<'a>(&'a Run, usize);
+/// File `.1`'s products, with their exports from `.2`'s ledger.
+struct Products<'a>(&'a Run, usize, &'a dyn Diagnostics);
 
 impl Serialize for Products<'_> {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         let (run, i) = (self.0, self.1);
         let (f, r) = (&run.files[i], &run.results[i]);
+        let ledger = self.2.ledger();
         let mut seq = s.serialize_seq(Some(r.products.len()))?;
         for p in &r.products {
             let mut out = Product::of(f, p);
-            out.exports = super::exports::of_product(run, i, p.index);
+            out.exports = super::exports::of_product(run, ledger.as_deref(), i, p.index);
             seq.serialize_element(&out)?;
         }
         seq.end()
+    }
+}
+
+/// The licences defined in file `.1`, from `.2`'s ledger (read as they
+/// are written: nothing holds the ledger after them).
+struct Licences<'a>(&'a LoadedFile, usize, &'a dyn Diagnostics);
+
+impl Serialize for Licences<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let ledger = self.2.ledger();
+        super::exports::licences(self.0, self.1, ledger.as_deref()).serialize(s)
     }
 }
 
@@ -179,15 +203,43 @@ impl<'a> Product<'a> {
     }
 }
 
-struct Diagnostics<'a>(&'a LoadedFile, &'a FileResult);
+/// File `.1`'s diagnostics as `.2` hands them, each counted into `.3`;
+/// `.4`: the last file (the ledger is read no more).
+struct Diags<'a>(
+    &'a LoadedFile,
+    usize,
+    &'a dyn Diagnostics,
+    &'a Cell<Summary>,
+    bool,
+    &'a Run,
+);
 
-impl Serialize for Diagnostics<'_> {
+impl Serialize for Diags<'_> {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        let (f, r) = (self.0, self.1);
-        let mut seq = s.serialize_seq(Some(r.diagnostics.len()))?;
-        for d in &r.diagnostics {
-            seq.serialize_element(&Diag::of(d, f))?;
+        let (f, file, diags, sum) = (self.0, self.1, self.2, self.3);
+        if self.4 {
+            diags.release_ledger();
         }
+        let text = diags.text(self.5, file).map_err(S::Error::custom)?;
+        // No length: the stream does not know it (serde_json writes the
+        // same bytes, `[]` when empty).
+        let mut seq = s.serialize_seq(None)?;
+        // The serializer's error, kept while `each` speaks io::Error.
+        let mut failed = None;
+        let r = diags.each(file, &mut |d| {
+            let mut c = sum.get();
+            c.count(d);
+            sum.set(c);
+            seq.serialize_element(&Diag::of_text(d, f, &text))
+                .map_err(|e| {
+                    failed = Some(e);
+                    std::io::Error::other("serializing a diagnostic")
+                })
+        });
+        if let Some(e) = failed {
+            return Err(e);
+        }
+        r.map_err(S::Error::custom)?;
         seq.end()
     }
 }
@@ -213,13 +265,18 @@ struct Range {
 
 impl<'a> Diag<'a> {
     pub fn of(d: &'a Diagnostic, f: &LoadedFile) -> Self {
+        Self::of_text(d, f, &f.text)
+    }
+
+    /// [`Diag::of`] with the file's `text` given.
+    pub fn of_text(d: &'a Diagnostic, f: &LoadedFile, text: &str) -> Self {
         Diag {
             code: d.code.as_str(),
             severity: d.severity.as_str(),
             sku: d.sku.as_deref(),
             range: Range {
-                start: f.lines.line_col(&f.text, d.span.start()),
-                end: f.lines.line_col(&f.text, d.span.end()),
+                start: f.lines.line_col(text, d.span.start()),
+                end: f.lines.line_col(text, d.span.end()),
             },
             message: d.full_message(),
             source: d.source.as_ref(),
@@ -229,6 +286,14 @@ impl<'a> Diag<'a> {
 
 /// Writes the report as pretty JSON.
 pub fn write(run: &Run, out: &mut impl Write) -> std::io::Result<()> {
+    write_from(run, run, out)
+}
+
+/// [`write`] with the diagnostics from `diags` (`check`'s stream: each
+/// diagnostic is written as it is computed; the summary, written last, is
+/// counted meanwhile).
+pub fn write_from(run: &Run, diags: &dyn Diagnostics, out: &mut impl Write) -> std::io::Result<()> {
+    let sum = Cell::new(run.product_summary());
     let report = Report {
         tool: Tool {
             name: env!("CARGO_PKG_NAME"),
@@ -241,8 +306,8 @@ pub fn write(run: &Run, out: &mut impl Write) -> std::io::Result<()> {
             sha256: &run.parties.sha256,
             reviewed_through: run.parties.reviewed_through.to_string(),
         },
-        files: Files(run),
-        summary: run.summary(),
+        files: Files(run, diags, &sum),
+        summary: Late(&sum),
     };
     serde_json::to_writer_pretty(&mut *out, &report)?;
     out.write_all(b"\n")

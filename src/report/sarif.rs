@@ -2,7 +2,7 @@
 //! `helpUri` to the rule's source, the rule pack's id/version/sha256 in the
 //! run properties.
 
-use super::{LoadedFile, Run};
+use super::{Diagnostics, LoadedFile, Run};
 use crate::diagnostic::{Code, Diagnostic, SPEC_URI, Severity};
 use serde::Serialize;
 use serde::ser::{Error as _, SerializeMap, SerializeSeq, Serializer};
@@ -59,7 +59,7 @@ pub fn render(run: &Run) -> Value {
         .files
         .iter()
         .zip(&run.results)
-        .flat_map(|(f, r)| r.diagnostics.iter().map(move |d| result(f, d)))
+        .flat_map(|(f, r)| r.diagnostics.iter().map(move |d| result(f, &f.text, d)))
         .collect();
     document(run, results)
 }
@@ -69,19 +69,32 @@ pub fn render(run: &Run) -> Value {
 /// is built without results, and its `runs[0].results` array is written one
 /// result at a time, each converted to a tree of its own.
 pub fn write(run: &Run, out: &mut impl std::io::Write) -> std::io::Result<()> {
+    write_from(run, run, out)
+}
+
+/// [`write`] with the diagnostics from `diags` (`check`'s stream: each
+/// result is written as its diagnostic is computed).
+pub fn write_from(
+    run: &Run,
+    diags: &dyn Diagnostics,
+    out: &mut impl std::io::Write,
+) -> std::io::Result<()> {
+    // SARIF lists no exports.
+    diags.release_ledger();
     let doc = document(run, Vec::new());
-    serde_json::to_writer_pretty(&mut *out, &Top(&doc, run))?;
+    serde_json::to_writer_pretty(&mut *out, &Top(&doc, Results(run, diags)))?;
     out.write_all(b"\n")
 }
 
 /// The document's top level: its `runs` array holds the streamed run.
-struct Top<'a>(&'a Value, &'a Run);
+struct Top<'a>(&'a Value, Results<'a>);
 /// The `runs` array: its first run gets the streamed results.
-struct Runs<'a>(&'a Value, &'a Run);
+struct Runs<'a>(&'a Value, Results<'a>);
 /// The run whose `results` are written from [`Results`].
-struct RunNode<'a>(&'a Value, &'a Run);
+struct RunNode<'a>(&'a Value, Results<'a>);
 /// Every diagnostic of the run as a SARIF result, one at a time.
-struct Results<'a>(&'a Run);
+#[derive(Clone, Copy)]
+struct Results<'a>(&'a Run, &'a dyn Diagnostics);
 
 /// Serializes the object `v` in its order, with the value under `key`
 /// written by `with` instead.
@@ -130,30 +143,40 @@ impl Serialize for Runs<'_> {
 
 impl Serialize for RunNode<'_> {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        map_with(self.0, s, "results", Results(self.1))
+        map_with(self.0, s, "results", self.1)
     }
 }
 
 impl Serialize for Results<'_> {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        let run = self.0;
-        let n = run.results.iter().map(|r| r.diagnostics.len()).sum();
-        let mut seq = s.serialize_seq(Some(n))?;
-        for (f, r) in run.files.iter().zip(&run.results) {
-            for d in &r.diagnostics {
-                // The tree `render` would hold, for this result only.
-                let v = serde_json::to_value(result(f, d)).map_err(S::Error::custom)?;
-                seq.serialize_element(&v)?;
-            }
+        let (run, diags) = (self.0, self.1);
+        // No length: the stream does not know it (serde_json writes the
+        // same bytes, `[]` when empty).
+        let mut seq = s.serialize_seq(None)?;
+        // The serializer's error, kept while `each` speaks io::Error.
+        let mut failed = None;
+        for (i, f) in run.files.iter().enumerate() {
+            let text = diags.text(run, i).map_err(S::Error::custom)?;
+            diags
+                .each(i, &mut |d| {
+                    // The tree `render` would hold, for this result only.
+                    let v =
+                        serde_json::to_value(result(f, &text, d)).map_err(std::io::Error::other)?;
+                    seq.serialize_element(&v).map_err(|e| {
+                        failed = Some(e);
+                        std::io::Error::other("serializing a result")
+                    })
+                })
+                .map_err(|e| failed.take().unwrap_or_else(|| S::Error::custom(e)))?;
         }
         seq.end()
     }
 }
 
-/// The SARIF result of diagnostic `d` of file `f`.
-fn result(f: &LoadedFile, d: &Diagnostic) -> SarifResult {
-    let s = f.lines.line_col(&f.text, d.span.start());
-    let e = f.lines.line_col(&f.text, d.span.end());
+/// The SARIF result of diagnostic `d` of file `f`, whose text is `text`.
+fn result(f: &LoadedFile, text: &str, d: &Diagnostic) -> SarifResult {
+    let s = f.lines.line_col(text, d.span.start());
+    let e = f.lines.line_col(text, d.span.end());
     let region = Region::builder()
         .start_line(s.line as i64)
         .start_column(s.column as i64)
