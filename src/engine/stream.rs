@@ -392,6 +392,10 @@ pub(super) fn in_order<T: Send, E>(
             s.stop = true;
             changed.notify_all();
         };
+        // A panic in `consume` stops the threads too: the scope waits for
+        // them before it raises the panic, and one waiting for room in the
+        // window would wait forever.
+        let _consumer = OnPanic(&state, &changed);
         for c in 0..chunks {
             let part = {
                 let mut s = lock();
@@ -505,5 +509,29 @@ mod tests {
             );
         });
         assert!(r.is_err());
+    }
+
+    /// A panic in the consumer is raised too, and does not leave the
+    /// threads waiting for room in the window (the scope would wait for
+    /// them forever).
+    #[test]
+    fn a_panic_in_the_consumer_is_raised_not_waited_on() {
+        for threads in [1, 2, 4] {
+            let r = std::panic::catch_unwind(|| {
+                let _ = in_order(
+                    50,
+                    threads,
+                    1,
+                    |c| c,
+                    |c, _| {
+                        if c == 1 {
+                            panic!("consumer at chunk 1");
+                        }
+                        Ok::<(), ()>(())
+                    },
+                );
+            });
+            assert!(r.is_err(), "{threads} threads");
+        }
     }
 }

@@ -410,11 +410,18 @@ impl<'a> Workspace<'a> {
         Classifier::new(&self.files[file].pack, self, true).classify((file, index), date)
     }
 
-    /// Analyses every file, in parallel.
+    /// Analyses every file.
+    ///
+    /// Several files are analysed in parallel, each on one thread; a single
+    /// file on all of them (a file's chunks are split over its own threads,
+    /// which inside the pool's workers would oversubscribe the machine).
     pub fn analyse_all(&self, opts: &Options) -> Vec<FileResult> {
+        if self.files.len() == 1 {
+            return vec![self.analyse_file(0, opts)];
+        }
         (0..self.files.len())
             .into_par_iter()
-            .map(|i| self.analyse_file(i, opts))
+            .map(|i| self.analyse_file_on(i, opts, 1))
             .collect()
     }
 
@@ -430,6 +437,11 @@ impl<'a> Workspace<'a> {
     /// then sorted through a permutation of positions rather than by a merge
     /// sort's buffer of half of them.
     pub fn analyse_file(&self, file: usize, opts: &Options) -> FileResult {
+        self.analyse_file_on(file, opts, rayon::current_num_threads())
+    }
+
+    /// [`Workspace::analyse_file`] on `threads` threads.
+    fn analyse_file_on(&self, file: usize, opts: &Options, threads: usize) -> FileResult {
         const CHUNK: usize = 2048;
         let n = self.files[file].catalogue.products.len();
         let pack = &*self.files[file].pack;
@@ -453,11 +465,11 @@ impl<'a> Workspace<'a> {
         // wait in memory.
         let mut products = Vec::with_capacity(n);
         let mut diags = Vec::new();
-        let threads = rayon::current_num_threads();
         let appended: Result<(), std::convert::Infallible> = super::stream::in_order(
             n.div_ceil(CHUNK),
             threads,
-            2 * threads + 2,
+            // One thread: made and appended in turn, on this one.
+            if threads == 1 { 1 } else { 2 * threads + 2 },
             chunk,
             |_, (mut p, mut d): (Vec<ProductResult>, Vec<Diagnostic>)| {
                 products.append(&mut p);
