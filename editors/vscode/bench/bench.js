@@ -13,6 +13,14 @@
 //     and the bytes of its answers by kind from a copy of its standard output
 //     (STDOUT_LOG);
 //   - prints one summary line and writes everything to OUT (JSON).
+// KEYS=1 (bench.sh's BENCH_KEYS=1), keystroke mode: the edits are real key
+// presses (page.keyboard.press → CDP Input.dispatchKeyEvent, a user's
+// keyboard's way in) typed into the editor where the probe selected the
+// character to replace; each edit's t0 is this driver's clock just before
+// the press (epoch ms, performance.timeOrigin + performance.now(), as the
+// page's and the probe's times), so edit → problems shown is keystroke →
+// problems shown. The page's clock is compared with this one around the
+// edits (clockOffsetMs in the JSON: page minus driver).
 // Env: PORT, FOLDER, CONFIG, PROBE_OUT, OUT, CHROMIUM, FILE, EDITS, WARMUP,
 // PAUSE_MS, PRODUCTS, STDIN_LOG and STDOUT_LOG (optional), ARTIFACTS (optional).
 'use strict';
@@ -45,6 +53,8 @@ const timesLog = process.env.TIMES_LOG || '';
 const artifacts = process.env.ARTIFACTS || '';
 const attempts = 3;
 const profile = process.env.BENCH_PROFILE === '1';
+const keys = process.env.KEYS === '1';
+const nowMs = () => performance.timeOrigin + performance.now();
 
 function percentile(values, p) {
   const v = values.filter((x) => typeof x === 'number' && Number.isFinite(x)).sort((a, b) => a - b);
@@ -62,6 +72,9 @@ function stats(values) {
 function observeProblems() {
   const nowMs = () => performance.timeOrigin + performance.now();
   window.__problems = [];
+  // Keystroke mode: when the page saw each key (capture phase, first of all listeners).
+  window.__keydowns = [];
+  window.addEventListener('keydown', () => window.__keydowns.push(nowMs()), true);
   let last = null;
   const record = () => {
     const el = document.getElementById('status.problems');
@@ -231,7 +244,7 @@ function windowDuringMarkers(prof, offsetMs, perEdit, rows) {
  * (server's input and output) and the page (window). A point not seen for an
  * edit (e.g. a pull cancelled and made again) is left out of that edit.
  */
-function timeline(rows, probe, input, output, chunks, wsMessages, modelChanges) {
+function timeline(rows, probe, input, output, chunks, wsMessages, modelChanges, keydowns) {
   const marks = probe.clientMarks || [];
   const firstMark = (what, version, from) => marks.find((m) => m.what === what && m.version === version && m.t >= from)?.t ?? null;
   const inTimed = input && chunks ? input.map((m) => ({ ...m, t: timeOfByte(chunks.i, m.end - 1) })) : [];
@@ -265,6 +278,7 @@ function timeline(rows, probe, input, output, chunks, wsMessages, modelChanges) 
     while (tail >= 0 && wsMessages[tail].bytes === 262144 && tail + 1 < wsMessages.length) tail++;
     const markersEnd = tail < 0 ? null : wsMessages[tail];
     return {
+      ...(keys ? { keyInPage: at(keydowns.find((t) => t >= t0 && t < next)) } : {}),
       appliedInWindow: at(modelChanges.find((t) => t >= t0 && t < next)),
       applied: r.appliedMs,
       documentChangedInExtensionHost: at(r.tChanged),
@@ -387,20 +401,68 @@ async function waitForFile(p, timeoutMs, alive) {
   return false;
 }
 
+// Keystroke mode: wait for the probe's result like waitForFile, and meanwhile
+// type each key the probe asks for (OUT.key: { i, ch }) into the page,
+// recording for edit i the driver's time just before the press (t0), when
+// the press's CDP calls returned, and whether the editor had the focus.
+async function serveKeys(page, result, timeoutMs, alive, pressed) {
+  const request = `${result}.key`;
+  const end = Date.now() + timeoutMs;
+  while (Date.now() < end) {
+    if (fs.existsSync(result)) return true;
+    if (!alive()) return false;
+    let ask = null;
+    try {
+      ask = JSON.parse(fs.readFileSync(request, 'utf8'));
+    } catch {
+      // none yet (the probe writes it whole: a rename)
+    }
+    if (ask && !pressed.has(ask.i)) {
+      // (Before t0: the editor's hidden text area must have the focus.)
+      const focused = await page.evaluate(() => !!document.activeElement?.closest('.monaco-editor'));
+      if (!focused) throw new Error(`keystroke mode: the editor does not have the focus before edit ${ask.i + 1} (active element: ${await page.evaluate(() => document.activeElement?.outerHTML.slice(0, 120))})`);
+      const t0 = nowMs();
+      await page.keyboard.press(ask.ch);
+      pressed.set(ask.i, { ch: ask.ch, t0, returned: nowMs(), focused });
+      continue;
+    }
+    await new Promise((r) => setTimeout(r, 5));
+  }
+  return false;
+}
+
+// The page's clock minus this driver's (ms), from the round trip with the
+// shortest time (its half the uncertainty).
+async function pageClockOffset(page) {
+  let best = null;
+  for (let k = 0; k < 20; k++) {
+    const a = nowMs();
+    const p = await page.evaluate(() => performance.timeOrigin + performance.now());
+    const b = nowMs();
+    if (!best || b - a < best.rtt) best = { rtt: b - a, offset: p - (a + b) / 2 };
+  }
+  return r1(best.offset);
+}
+
 (async () => {
   const browser = await chromium.launch({
     executablePath: env('CHROMIUM'),
     args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run', '--disable-sync', '--disable-quic'],
   });
   const browserPid = process.pid; // Chromium runs as a child of this process
-  const config = { file, out: probeOut, edits, warmup, pauseMs, timeoutMs: 120000, browserPid, profile, profileOut: profile && artifacts ? path.join(artifacts, 'vscode-bench-extension-host.cpuprofile') : '' };
+  const config = { keys, file, out: probeOut, edits, warmup, pauseMs, timeoutMs: 120000, browserPid, profile, profileOut: profile && artifacts ? path.join(artifacts, 'vscode-bench-extension-host.cpuprofile') : '' };
   let probe = null;
   let problems = [];
   let wsMessages = [];
   let modelChanges = [];
+  let keydowns = [];
+  let pressed = new Map();
+  let clockOffsetMs = null;
   const failures = [];
   for (let attempt = 1; attempt <= attempts && !probe; attempt++) {
     fs.rmSync(probeOut, { force: true });
+    fs.rmSync(`${probeOut}.key`, { force: true });
+    pressed = new Map();
     fs.writeFileSync(configPath, JSON.stringify(config));
     const page = await browser.newPage({ viewport: { width: 1500, height: 950 } });
     await page.addInitScript(observeProblems);
@@ -413,7 +475,8 @@ async function waitForFile(p, timeoutMs, alive) {
       const profiling = profile ? startProfile(page) : null;
       // Open, warm-up and edits, each bounded by the probe's own timeouts.
       const budget = 300000 + (warmup + edits) * (pauseMs + 120000);
-      if (!(await waitForFile(probeOut, budget, () => !closed))) {
+      const alive = () => !closed;
+      if (!(await (keys ? serveKeys(page, probeOut, budget, alive, pressed) : waitForFile(probeOut, budget, alive)))) {
         throw new Error(fs.existsSync(configPath) ? 'the probe extension never started (is it installed? was CATALOGUE_BENCH_CONFIG passed to the extension host?)' : 'the probe started but wrote no result');
       }
       const result = JSON.parse(fs.readFileSync(probeOut, 'utf8'));
@@ -422,6 +485,8 @@ async function waitForFile(p, timeoutMs, alive) {
       problems = await page.evaluate(() => window.__problems);
       wsMessages = await page.evaluate(() => window.__wsMessages || []);
       modelChanges = await page.evaluate(() => window.__modelChanges || []);
+      keydowns = await page.evaluate(() => window.__keydowns || []);
+      if (keys) clockOffsetMs = await pageClockOffset(page);
       // After the probe scrolled: code lenses drawn among the lines now in view.
       if (result.scrolledTo) {
         const t = Date.now();
@@ -460,6 +525,21 @@ async function waitForFile(p, timeoutMs, alive) {
     process.exit(1);
   }
 
+  // Keystroke mode: each edit starts at its key press (the driver's clock).
+  if (keys) {
+    for (const [i, e] of probe.edits.entries()) {
+      const k = pressed.get(i);
+      if (!k) throw new Error(`keystroke mode: no key press recorded for edit ${i + 1}`);
+      Object.assign(e, {
+        t0: k.t0,
+        key: k.ch,
+        appliedMs: k.returned - k.t0,
+        changedMs: e.tChanged - k.t0,
+        diagnosticsMs: e.tDiagnostics - k.t0,
+        focusedBefore: k.focused,
+      });
+    }
+  }
   // Match each edit to the problem count it produced in the browser.
   const rows = probe.edits.map((e, i) => {
     const next = probe.edits[i + 1]?.t0 ?? Infinity;
@@ -482,12 +562,17 @@ async function waitForFile(p, timeoutMs, alive) {
     requests = perEditTraffic(input, output, warmup);
   }
   const chunks = timesLog && fs.existsSync(timesLog) ? readChunks(timesLog) : null;
-  const path_ = timeline(measured, probe, input, output, chunks, wsMessages, modelChanges);
+  const path_ = timeline(measured, probe, input, output, chunks, wsMessages, modelChanges, keydowns);
   if (probe.rendererProfile?.raw) {
     probe.rendererProfile.duringMarkers = windowDuringMarkers(probe.rendererProfile.raw, probe.rendererProfile.epochMinusMonotonicMs, path_.perEdit, measured);
     delete probe.rendererProfile.raw;
   }
   const summary = {
+    // 'keys': each edit a key press typed into the window (edit → … is
+    // keystroke → …; editApplied is the press's CDP calls returning);
+    // 'probe': each edit made by the probe in the extension host.
+    mode: keys ? 'keys' : 'probe',
+    clockOffsetMs,
     products: Number(process.env.PRODUCTS || 0) || null,
     runs: measured.length,
     warmup,
@@ -523,7 +608,8 @@ async function waitForFile(p, timeoutMs, alive) {
   const f = (x) => (x === null ? '–' : x.toFixed(1));
   console.log(
     `vscode bench: ${s.products ?? '?'} products, ${s.runs} edits (after ${warmup} warm-up): ` +
-      `edit → problems shown p50 ${f(s.editToProblemsShown.p50)} ms, p95 ${f(s.editToProblemsShown.p95)} ms; ` +
+      (keys ? `keystroke mode (real key presses; page clock − driver clock ${f(clockOffsetMs)} ms): keystroke` : 'edit') +
+      ` → problems shown p50 ${f(s.editToProblemsShown.p50)} ms, p95 ${f(s.editToProblemsShown.p95)} ms; ` +
       `from the edit applied in the window p50 ${f(s.appliedInWindowToProblemsShown.p50)} ms, p95 ${f(s.appliedInWindowToProblemsShown.p95)} ms; ` +
       `edit → onDidChangeDiagnostics p50 ${f(s.editToDiagnosticsEvent.p50)} / p95 ${f(s.editToDiagnosticsEvent.p95)} ms; ` +
       `open → first diagnostics ${f(s.open.openToFirstDiagnosticsMs)} ms; ` +

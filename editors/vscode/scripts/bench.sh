@@ -12,7 +12,9 @@
 # requests per edit, the bytes of each kind of answer and the server's part of
 # the timeline; BENCH_GEN_ARGS passes options to the generator ("--unlicensed
 # 0": ~3 % need action); BENCH_VSIX installs that .vsix instead of the
-# extension built from this tree.
+# extension built from this tree; BENCH_KEYS=1 makes each edit a real key
+# press typed into the editor (bench/bench.js, keystroke mode) instead of an
+# edit made by the probe in the extension host.
 set -euo pipefail
 ext="$(cd "$(dirname "$0")/.." && pwd)"
 repo="$(cd "$ext/../.." && pwd)"
@@ -106,7 +108,7 @@ fi
 
 echo "load before: $(cut -d' ' -f1-3 /proc/loadavg) on $(nproc) CPUs"
 PORT=$port FOLDER="$work/ws" FILE="$file" CONFIG="$work/probe-config.json" PROBE_OUT="$work/probe-out.json" OUT="$out" \
-  PRODUCTS="$n" EDITS="${EDITS:-30}" WARMUP="${WARMUP:-6}" PAUSE_MS="${PAUSE_MS:-1000}" STDIN_LOG="$stdin_log" STDOUT_LOG="$stdout_log" TIMES_LOG="$times_log" ARTIFACTS="$artifacts" \
+  PRODUCTS="$n" KEYS="${BENCH_KEYS:-0}" EDITS="${EDITS:-30}" WARMUP="${WARMUP:-6}" PAUSE_MS="${PAUSE_MS:-1000}" STDIN_LOG="$stdin_log" STDOUT_LOG="$stdout_log" TIMES_LOG="$times_log" ARTIFACTS="$artifacts" \
   node "$ext/bench/bench.js"
 if [ -n "$stdin_log" ]; then
   cp "$stdin_log" "$artifacts/vscode-bench-server-input.log"

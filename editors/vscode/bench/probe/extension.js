@@ -7,6 +7,12 @@
 //      visible editor), each turning a licence reference into an unknown one or
 //      back, so an `unknown-licence` error appears or disappears, and times
 //      edit → onDidChangeDiagnostics showing that error's new state;
+//      With `keys` (BENCH_KEYS=1) it does not edit: before each edit it
+//      selects the character to replace, focuses the editor and writes
+//      `out`.key ({ i, ch }); the driver types `ch` with real key presses
+//      (Playwright → CDP input events) and times from there; the probe waits
+//      for the document to change, checks its text (no completion or
+//      auto-closing changed what was typed) and times the diagnostics;
 //   3. writes what it measured to `out` (or { error } if something failed);
 //      with `profile`, a CPU profile of this thread over the measured edits.
 // Times are epoch milliseconds with sub-millisecond precision
@@ -140,9 +146,27 @@ async function run(config) {
     });
   }
   let lastChange = 0;
+  let changeWaiters = [];
   vscode.workspace.onDidChangeTextDocument((e) => {
-    if (e.document.uri.toString() === key && e.contentChanges.length > 0) lastChange = now();
+    if (e.document.uri.toString() === key && e.contentChanges.length > 0) {
+      lastChange = now();
+      for (const w of changeWaiters.splice(0)) w(lastChange);
+    }
   });
+  // The next change of the document (keystroke mode: the driver's key press).
+  function waitChange(what) {
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        changeWaiters = changeWaiters.filter((w) => w !== waiter);
+        reject(new Error(`the document did not change ${what} within ${timeoutMs} ms (was the key press typed into the editor?)`));
+      }, timeoutMs);
+      const waiter = (t) => {
+        clearTimeout(timer);
+        resolve(t);
+      };
+      changeWaiters.push(waiter);
+    });
+  }
 
   // Start-up: from the extension host's start to the first diagnostics of the
   // document (activation, server start, workspace index, workspace pull).
@@ -229,6 +253,37 @@ async function run(config) {
     const seen = waitDiagnostics(`after edit ${i + 1}`, (d) => d.length > 0 && hasError(d) === wantError);
     seen.catch(() => {});
     lastChange = 0;
+    if (config.keys) {
+      // Keystroke mode: the driver types; t0 is its (filled in by the driver).
+      if (!editor) throw new Error('keystroke mode: no visible editor for the document');
+      const changed = waitChange(`after edit ${i + 1}`);
+      changed.catch(() => {});
+      editor.selection = new vscode.Selection(line, col, line, col + 1);
+      editor.revealRange(range, vscode.TextEditorRevealType.InCenterIfOutsideViewport);
+      await vscode.commands.executeCommand('workbench.action.focusActiveEditorGroup');
+      const tReady = now();
+      write(`${config.out}.key`, { i, ch, tReady });
+      const tChanged = await changed;
+      const text = editor.document.lineAt(line).text;
+      const expected = lines[line].slice(0, col) + ch + lines[line].slice(col + 1);
+      if (text !== expected) throw new Error(`edit ${i + 1}: line ${line + 1} reads ${JSON.stringify(text)} after the key press, not ${JSON.stringify(expected)}`);
+      const version = editor.document.version;
+      const tDiagnostics = await seen;
+      // Nothing typed after it either (a suggestion accepted, a quote closed).
+      if (editor.document.version !== version) throw new Error(`edit ${i + 1}: the document changed again after the key press (now ${JSON.stringify(editor.document.lineAt(line).text)})`);
+      result.edits.push({
+        warmup: i < (config.warmup || 0),
+        wantError,
+        version,
+        tReady,
+        t0: null,
+        tChanged,
+        tDiagnostics,
+        errorsAfter: result.baseErrors + (wantError ? 1 : 0),
+      });
+      await delay(config.pauseMs || 500);
+      continue;
+    }
     const t0 = now();
     let applied;
     if (editor) {
