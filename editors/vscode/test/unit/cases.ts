@@ -212,7 +212,7 @@ test('workspace reports: a held document no tab shows gets its new diagnostics i
       { uri: 'file:///w/other.catalogue.toml', value: 'x1' },
     ],
   );
-  const warning = { ...lsp(1, 'missing-licence'), severity: 2 };
+  const warning: LspDiagnostic = { ...lsp(1, 'missing-licence'), severity: 2 };
   const routed = routeWorkspaceReports(
     sliced,
     [
