@@ -2,7 +2,9 @@
 // Asserts what a person sees: the error squiggle and Problems entry for a
 // controlled product without a licence, the verdict's code lens, the hover naming the control code
 // and its source, that the quick fix adds the licence and clears the error,
-// that a CSV catalogue gets its error in the real editor, and that a
+// that a CSV catalogue gets its error in the real editor, that its problem
+// is listed once after its tab closes, after it changes while closed and
+// after it is opened again, and that a
 // licence's code lens shows its use (used / limit, share, exports), and that
 // after a long jump in a 600-product file the lenses there show.
 // Env: PORT, FOLDER (workspace), E2E_ARTIFACTS (screenshots), CHROMIUM.
@@ -265,6 +267,26 @@ async function openFile(page, name) {
       .catch(() => null);
     check(far !== null, `after a jump to line ${line} of 3 000, the code lenses there show (${JSON.stringify(far)})`);
     await page.screenshot({ path: path.join(artifacts, 'vscode-lenses-after-jump.png') });
+
+    // The server gone (its path set to a file that does not exist: the
+    // extension stops the client and cannot start it again): no problem of
+    // the server's stays listed, neither the client's nor the slices'.
+    const catalogueRows = () =>
+      [...document.querySelectorAll('.markers-panel .monaco-list-row')].filter((r) => /catalogue-lsp|licence/.test(r.textContent)).length;
+    if (!(await page.$('.markers-panel'))) await page.keyboard.press('Control+Shift+M');
+    const rowsBefore = await page
+      .waitForFunction((f) => eval(f)() || false, catalogueRows.toString(), { timeout: 30000 })
+      .then((h) => h.jsonValue())
+      .catch(() => 0);
+    fs.writeFileSync(path.join(settingsDir, 'settings.json'), JSON.stringify({ 'catalogueLsp.server.path': path.join(folder, 'no-such-catalogue-lsp') }));
+    const gone = await page
+      .waitForFunction((f) => eval(f)() === 0, catalogueRows.toString(), { timeout: 60000 })
+      .then(() => true)
+      .catch(() => false);
+    await page.waitForTimeout(3000);
+    const rowsAfter = await page.evaluate((f) => eval(f)(), catalogueRows.toString());
+    check(rowsBefore > 0 && gone && rowsAfter === 0, `with the server not found, no catalogue problem stays listed (rows: ${rowsBefore} before, ${rowsAfter} after)`);
+    await page.screenshot({ path: path.join(artifacts, 'vscode-server-gone.png') });
   } catch (e) {
     failures++;
     console.log(`FAIL ${e}`);
