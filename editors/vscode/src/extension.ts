@@ -13,24 +13,26 @@ import {
   CodeLensRequest,
   CodeLens,
   DocumentDiagnosticRequest,
-  DocumentDiagnosticReportKind,
+  WorkspaceDiagnosticRequest,
+  State,
   vsdiag,
 } from 'vscode-languageclient/node';
-import { asDiagnostics } from './diagnostics';
 import { SlicedDiagnostics } from './slices';
+import { documentPreviousId, pullWorkspace, routeDocumentReport } from './pull';
 
 const SECTION = 'catalogueLsp';
 let client: LanguageClient | undefined;
 /**
  * The diagnostics of the documents pulled while open in a tab, in slices of
  * lines (src/slices.ts), set only where they changed. Once a document is
- * there (`adopted`) the client's own collection is emptied for it and given
- * no report for it again: document pulls return "unchanged" to the client,
- * and so do workspace reports, whose items go to the slices while no tab
- * shows the document (the client, too, prefers the document pull then).
+ * there (held) the client's own collection is kept empty for it: the
+ * extension sends the document and the workspace pulls itself, with the
+ * result ids of what the slices hold, sets the slices from a document's
+ * reports (workspace reports only while no tab shows it) and gives the
+ * client empty or "unchanged" reports for it (src/pull.ts). Cleared when the
+ * server stops (restart, crash, not found), as the client's collection is.
  */
 let sliced: SlicedDiagnostics | undefined;
-const adopted = new Set<string>();
 
 /** The documents open in tabs, as vscode-languageclient counts them (its pulls count only for those). */
 function tabUris(): Set<string> {
@@ -158,7 +160,14 @@ function mark(what: string, version: number): void {
 const OUTLINE_SHARE_MS = 2000;
 const outlines = new Map<string, { version: number; at: number; answer: Promise<vscode.SymbolInformation[] | vscode.DocumentSymbol[] | null | undefined> }>();
 
+/** Forgets the slices (with the client's collection, when the server stops). */
+function clearSlices(): void {
+  sliced?.dispose();
+  sliced = undefined;
+}
+
 async function start(context: vscode.ExtensionContext): Promise<void> {
+  clearSlices();
   const server = findServer(context);
   if (!server) {
     const configured = vscode.workspace.getConfiguration(SECTION).get<string>('server.path', '');
@@ -208,29 +217,32 @@ async function start(context: vscode.ExtensionContext): Promise<void> {
         }
         return report;
       },
-      // Workspace reports of documents the slices hold: their items to the
-      // slices while no tab shows the document, "unchanged" to the client.
-      provideWorkspaceDiagnostics: (resultIds, token, resultReporter, next) =>
-        next(resultIds, token, (chunk) => {
-          if (!chunk || !sliced || adopted.size === 0) {
-            return resultReporter(chunk);
-          }
-          let tabs: Set<string> | undefined;
-          const items = chunk.items.map((item): vsdiag.WorkspaceDocumentDiagnosticReport => {
-            const key = item.uri.toString();
-            if (item.kind !== vsdiag.DocumentDiagnosticReportKind.full || !adopted.has(key)) {
-              return item;
-            }
-            tabs = tabs ?? tabUris();
-            if (!tabs.has(key)) {
-              sliced?.replace(item.uri, item.items);
-            }
-            return item.resultId === undefined
-              ? { ...item, items: [] }
-              : { kind: vsdiag.DocumentDiagnosticReportKind.unChanged, uri: item.uri, version: item.version, resultId: item.resultId };
-          });
-          resultReporter({ items });
-        }),
+      // The workspace pull, sent here (src/pull.ts): reports of documents
+      // the slices hold go to the slices, the others, converted here, to the
+      // client's reporter. (`next` of vscode-languageclient 9.0.1 takes no
+      // reporter: it hands every report to the client's collection.)
+      provideWorkspaceDiagnostics: (resultIds, token, resultReporter, next) => {
+        const c = client;
+        if (!c || !c.isRunning()) {
+          return next(resultIds, token, resultReporter);
+        }
+        const provider = c.initializeResult?.capabilities.diagnosticProvider;
+        return pullWorkspace(
+          {
+            identifier: provider && 'identifier' in provider ? provider.identifier : undefined,
+            asProtocolUri: (u) => c.code2ProtocolConverter.asUri(u),
+            asCodeUri: (u) => c.protocol2CodeConverter.asUri(u),
+            tabs: tabUris,
+            sliced: () => sliced,
+            onPartialResult: (t, handler) => c.onProgress(WorkspaceDiagnosticRequest.partialResult, t, handler),
+            send: (params, t) => c.sendRequest(WorkspaceDiagnosticRequest.type, params, t),
+            failed: (error, t) => c.handleFailedRequest(WorkspaceDiagnosticRequest.type, t, error, { items: [] }),
+          },
+          resultIds,
+          token,
+          resultReporter,
+        );
+      },
       ...(benchMarks
         ? {
             didChange: (event: vscode.TextDocumentChangeEvent, next: (event: vscode.TextDocumentChangeEvent) => Promise<void>) => {
@@ -304,11 +316,18 @@ async function start(context: vscode.ExtensionContext): Promise<void> {
     },
   };
   outlines.clear();
-  sliced?.dispose();
-  adopted.clear();
   sliced = new SlicedDiagnostics('catalogueLsp');
-  client = new LanguageClient('catalogueLsp', 'Catalogue LSP', serverOptions, clientOptions);
-  await client.start();
+  const c = new LanguageClient('catalogueLsp', 'Catalogue LSP', serverOptions, clientOptions);
+  client = c;
+  // Stopped (stop, a crash before the client restarts it, or given up): the
+  // client has disposed of its collection; the slices go too, and the next
+  // pulls fill them again.
+  c.onDidChangeState((e) => {
+    if (e.newState === State.Stopped && client === c && sliced) {
+      sliced.dispose();
+    }
+  });
+  await c.start();
   output.appendLine(`catalogue-lsp started: ${server}`);
   await updateStatus(server);
 }
@@ -330,7 +349,7 @@ async function pullDiagnostics(
   const params = {
     identifier: provider && 'identifier' in provider ? provider.identifier : undefined,
     textDocument: { uri: c.code2ProtocolConverter.asUri(uri) },
-    previousResultId,
+    previousResultId: documentPreviousId(sliced, uri, previousResultId),
   };
   let result;
   try {
@@ -341,20 +360,9 @@ async function pullDiagnostics(
   if (result === undefined || result === null || token.isCancellationRequested) {
     return empty;
   }
-  if (result.kind === DocumentDiagnosticReportKind.Full) {
-    const key = uri.toString();
-    // (The client drops the answer for a document no tab shows: so do the slices.)
-    if (sliced && tabUris().has(key)) {
-      sliced.update(uri, result.items);
-      if (!adopted.has(key) || result.resultId === undefined) {
-        adopted.add(key);
-        return { kind: vsdiag.DocumentDiagnosticReportKind.full, resultId: result.resultId, items: [] };
-      }
-      return { kind: vsdiag.DocumentDiagnosticReportKind.unChanged, resultId: result.resultId };
-    }
-    return { kind: vsdiag.DocumentDiagnosticReportKind.full, resultId: result.resultId, items: asDiagnostics(result.items) };
-  }
-  return { kind: vsdiag.DocumentDiagnosticReportKind.unChanged, resultId: result.resultId };
+  // (The client drops the answer for a document no tab shows: so do the
+  // slices, unless they hold it already.)
+  return routeDocumentReport(sliced, uri, previousResultId, result, tabUris().has(uri.toString()));
 }
 
 /** Status item: the rule pack id/version and the evaluation date. */
@@ -390,6 +398,7 @@ async function restart(context: vscode.ExtensionContext): Promise<void> {
     await client.stop();
     client = undefined;
   }
+  clearSlices();
   await start(context);
 }
 
@@ -450,5 +459,5 @@ export async function deactivate(): Promise<void> {
   if (client) {
     await client.stop();
   }
-  sliced?.dispose();
+  clearSlices();
 }

@@ -74,18 +74,18 @@ export function sameDiagnostic(a: LspDiagnostic, b: LspDiagnostic): boolean {
 }
 const DIRECT = new Set(['message', 'code', 'severity', 'source', 'range', 'codeDescription']);
 
-/** A slice set from diagnostics already converted (see `replace`): equal to no list. */
-const UNKNOWN: LspDiagnostic[] = [];
-
 function sameList(a: LspDiagnostic[], b: LspDiagnostic[]): boolean {
-  return b !== UNKNOWN && a.length === b.length && a.every((x, i) => sameDiagnostic(x, b[i]));
+  return a.length === b.length && a.every((x, i) => sameDiagnostic(x, b[i]));
 }
 
 /** The slices of the documents this client holds, per document (URI string). */
 export class SlicedDiagnostics {
   private readonly collections: vscode.DiagnosticCollection[] = [];
-  /** Per document: the LSP items of each slice as last set. */
-  private readonly held = new Map<string, LspDiagnostic[][]>();
+  /**
+   * Per document (URI string): its Uri, the LSP items of each slice as last
+   * set, and the result id of the report they came from.
+   */
+  private readonly held = new Map<string, { uri: vscode.Uri; slices: LspDiagnostic[][]; resultId: string | undefined }>();
   /** How many slices were set by the last update (for tests and the benchmark). */
   lastSet = 0;
 
@@ -98,12 +98,23 @@ export class SlicedDiagnostics {
     return this.collections[i];
   }
 
+  /** Whether the slices hold `uri`'s diagnostics (then vscode-languageclient's collection is kept empty for it). */
   holds(uri: vscode.Uri): boolean {
     return this.held.has(uri.toString());
   }
 
-  /** Sets the slices of `uri` whose items differ from those set before. */
-  update(uri: vscode.Uri, items: LspDiagnostic[]): void {
+  /** The result id of the report the slices of `uri` were last set from. */
+  resultId(uri: vscode.Uri): string | undefined {
+    return this.held.get(uri.toString())?.resultId;
+  }
+
+  /** The documents held, with the result id of what each holds. */
+  documents(): { uri: vscode.Uri; resultId: string | undefined }[] {
+    return [...this.held.values()].map(({ uri, resultId }) => ({ uri, resultId }));
+  }
+
+  /** Sets the slices of `uri` whose items differ from those set before; `resultId` is the report's. */
+  update(uri: vscode.Uri, items: LspDiagnostic[], resultId?: string): void {
     const slices: LspDiagnostic[][] = [];
     for (const d of items) {
       const i = Math.max(0, Math.floor((d.range?.start?.line ?? 0) / SLICE_LINES));
@@ -113,7 +124,7 @@ export class SlicedDiagnostics {
       slices[i].push(d);
     }
     const key = uri.toString();
-    const before = this.held.get(key) ?? [];
+    const before = this.held.get(key)?.slices ?? [];
     this.lastSet = 0;
     for (let i = 0; i < Math.max(slices.length, before.length); i++) {
       const now = slices[i] ?? [];
@@ -128,50 +139,10 @@ export class SlicedDiagnostics {
       }
       this.lastSet++;
     }
-    this.held.set(key, slices);
+    this.held.set(key, { uri, slices, resultId });
   }
 
-  /**
-   * Sets all slices of `uri` from diagnostics converted elsewhere (a
-   * workspace report); the next update sets every slice again.
-   */
-  replace(uri: vscode.Uri, diagnostics: readonly vscode.Diagnostic[]): void {
-    const slices: vscode.Diagnostic[][] = [];
-    for (const d of diagnostics) {
-      const i = Math.max(0, Math.floor(d.range.start.line / SLICE_LINES));
-      while (slices.length <= i) {
-        slices.push([]);
-      }
-      slices[i].push(d);
-    }
-    const key = uri.toString();
-    const before = this.held.get(key) ?? [];
-    for (let i = 0; i < Math.max(slices.length, before.length); i++) {
-      if (slices[i]?.length) {
-        this.collection(i).set(uri, slices[i]);
-      } else if (i < before.length) {
-        this.collection(i).delete(uri);
-      }
-    }
-    // Unknown LSP items: no list equals them.
-    this.held.set(key, slices.map(() => UNKNOWN));
-  }
-
-  /** Forgets `uri`: its slices are cleared. */
-  release(uri: vscode.Uri): void {
-    const key = uri.toString();
-    const before = this.held.get(key);
-    if (!before) {
-      return;
-    }
-    this.held.delete(key);
-    for (let i = 0; i < before.length; i++) {
-      if (before[i].length > 0 || before[i] === UNKNOWN) {
-        this.collection(i).delete(uri);
-      }
-    }
-  }
-
+  /** Clears every slice and forgets every document (the server stopped); the slices can be set again. */
   dispose(): void {
     for (const c of this.collections) {
       c.dispose();

@@ -2,7 +2,9 @@
 // Asserts what a person sees: the error squiggle and Problems entry for a
 // controlled product without a licence, the verdict's code lens, the hover naming the control code
 // and its source, that the quick fix adds the licence and clears the error,
-// that a CSV catalogue gets its error in the real editor, and that a
+// that a CSV catalogue gets its error in the real editor, that its problem
+// is listed once after its tab closes, after it changes while closed and
+// after it is opened again, and that a
 // licence's code lens shows its use (used / limit, share, exports), and that
 // after a long jump in a 600-product file the lenses there show.
 // Env: PORT, FOLDER (workspace), E2E_ARTIFACTS (screenshots), CHROMIUM.
@@ -163,6 +165,42 @@ async function openFile(page, name) {
     const rowsClosed = await page.evaluate(csvRows);
     check(closed && rowsOpen >= 1 && rowsClosed === rowsOpen, `after closing the CSV's tab its unknown-licence problem is still listed once (rows: ${rowsOpen} open, ${rowsClosed} closed)`);
 
+    // Its diagnostics change while no tab shows it (the severity setting
+    // makes unknown-licence a warning): the next workspace report goes to the
+    // extension's slices, which hold the file, and not to the client's
+    // collection beside them. Listed once, as a warning; and so again once
+    // the file is opened again.
+    const csvSeverities = () =>
+      [...document.querySelectorAll('.markers-panel .monaco-list-row')]
+        .filter((r) => /unknown-licence/.test(r.textContent))
+        .map((r) => (r.querySelector('.codicon-warning') ? 'warning' : r.querySelector('.codicon-error') ? 'error' : 'other'));
+    const settingsDir = path.join(folder, '.vscode');
+    fs.mkdirSync(settingsDir, { recursive: true });
+    fs.writeFileSync(path.join(settingsDir, 'settings.json'), JSON.stringify({ 'catalogueLsp.severity': { 'unknown-licence': 'warning' } }));
+    const onceAsWarning = async (what) => {
+      const became = await page
+        .waitForFunction((f) => {
+          const s = eval(f)();
+          return s.length === 1 && s[0] === 'warning';
+        }, csvSeverities.toString(), { timeout: 60000 })
+        .then(() => true)
+        .catch(() => false);
+      // A few workspace pulls more (every 2 s): nothing comes back.
+      await page.waitForTimeout(7000);
+      const rows = await page.evaluate((f) => eval(f)(), csvSeverities.toString());
+      check(became && rows.length === 1 && rows[0] === 'warning', `${what}: unknown-licence listed once, as a warning (rows: ${JSON.stringify(rows)})`);
+    };
+    await onceAsWarning("after the severity setting changes while the CSV's tab is closed");
+    await page.screenshot({ path: path.join(artifacts, 'vscode-closed-setting.png') });
+    check(await openFile(page, 'parts.catalogue.csv'), 'quick open opens parts.catalogue.csv again');
+    const warned = await page
+      .waitForFunction(() => document.querySelector('.tab.active')?.textContent.includes('parts.catalogue.csv') && document.querySelector('.editor-instance .squiggly-warning') && !document.querySelector('.editor-instance .squiggly-error'), null, { timeout: 60000 })
+      .then(() => true)
+      .catch(() => false);
+    check(warned, 'the CSV opened again shows a warning squiggle, no error');
+    await onceAsWarning('after the CSV is opened again');
+    fs.writeFileSync(path.join(settingsDir, 'settings.json'), '{}');
+
     // A licence's use as its code lens (docs/format.md §3 limits, §4a): the
     // limits fixture's 100 kg licence, used by the product (30 kg) and one
     // shipment (45 kg).
@@ -229,6 +267,26 @@ async function openFile(page, name) {
       .catch(() => null);
     check(far !== null, `after a jump to line ${line} of 3 000, the code lenses there show (${JSON.stringify(far)})`);
     await page.screenshot({ path: path.join(artifacts, 'vscode-lenses-after-jump.png') });
+
+    // The server gone (its path set to a file that does not exist: the
+    // extension stops the client and cannot start it again): no problem of
+    // the server's stays listed, neither the client's nor the slices'.
+    const catalogueRows = () =>
+      [...document.querySelectorAll('.markers-panel .monaco-list-row')].filter((r) => /catalogue-lsp|licence/.test(r.textContent)).length;
+    if (!(await page.$('.markers-panel'))) await page.keyboard.press('Control+Shift+M');
+    const rowsBefore = await page
+      .waitForFunction((f) => eval(f)() || false, catalogueRows.toString(), { timeout: 30000 })
+      .then((h) => h.jsonValue())
+      .catch(() => 0);
+    fs.writeFileSync(path.join(settingsDir, 'settings.json'), JSON.stringify({ 'catalogueLsp.server.path': path.join(folder, 'no-such-catalogue-lsp') }));
+    const gone = await page
+      .waitForFunction((f) => eval(f)() === 0, catalogueRows.toString(), { timeout: 60000 })
+      .then(() => true)
+      .catch(() => false);
+    await page.waitForTimeout(3000);
+    const rowsAfter = await page.evaluate((f) => eval(f)(), catalogueRows.toString());
+    check(rowsBefore > 0 && gone && rowsAfter === 0, `with the server not found, no catalogue problem stays listed (rows: ${rowsBefore} before, ${rowsAfter} after)`);
+    await page.screenshot({ path: path.join(artifacts, 'vscode-server-gone.png') });
   } catch (e) {
     failures++;
     console.log(`FAIL ${e}`);

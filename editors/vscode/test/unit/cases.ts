@@ -1,11 +1,13 @@
-// Unit tests of src/diagnostics.ts and src/slices.ts (npm run unit): the
-// conversion of pulled LSP diagnostics, and the slices an edit sets again,
-// counted (not timed) as the file grows.
+// Unit tests of src/diagnostics.ts, src/slices.ts and src/pull.ts (npm run
+// unit): the conversion of pulled LSP diagnostics, the slices an edit sets
+// again, counted (not timed) as the file grows, and which reports go to the
+// slices and which to vscode-languageclient.
 import * as assert from 'assert';
 import * as vscode from 'vscode';
 import { asDiagnostic, asDiagnostics } from '../../src/diagnostics';
 import { SlicedDiagnostics, SLICE_LINES, sameDiagnostic } from '../../src/slices';
-import type { Diagnostic as LspDiagnostic } from 'vscode-languageclient/node';
+import { documentPreviousId, pullWorkspace, routeDocumentReport, routeWorkspaceReports, workspacePreviousIds, WorkspacePuller } from '../../src/pull';
+import type { Diagnostic as LspDiagnostic, WorkspaceDocumentDiagnosticReport as LspWorkspaceDocumentReport, vsdiag } from 'vscode-languageclient/node';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 const stub = vscode as any;
@@ -18,6 +20,19 @@ function test(name: string, f: () => void): void {
     failed++;
     console.log(`FAIL ${name}\n     ${(e as Error).stack}`);
   }
+}
+
+const pending: Promise<void>[] = [];
+function asyncTest(name: string, f: () => Promise<void>): void {
+  pending.push(
+    f().then(
+      () => console.log(`ok   ${name}`),
+      (e) => {
+        failed++;
+        console.log(`FAIL ${name}\n     ${(e as Error).stack}`);
+      },
+    ),
+  );
 }
 
 const LINK = 'http://www.csrcare.com/Law/LawShowEn?id=233583';
@@ -128,25 +143,166 @@ test('a slice that loses its diagnostics is deleted; a line inserted sets the sl
   sliced.dispose();
 });
 
-test('after replace (a workspace report), the next update sets every slice again; release clears them', () => {
+test('dispose (the server stopped) clears every slice; the slices can be set again', () => {
   const uri = stub.Uri.parse('file:///w/c.catalogue.toml');
-  const sliced = new SlicedDiagnostics('replace');
-  sliced.update(uri, catalogue(1000));
-  let from = mark();
-  sliced.replace(uri, asDiagnostics(catalogue(300))); // 2 100 lines: 2 slices set, 2 deleted
-  assert.deepStrictEqual(callsSince(from).map((c) => c[1]), ['set', 'set', 'delete', 'delete']);
-  from = mark();
-  sliced.update(uri, catalogue(300));
-  assert.strictEqual(callsSince(from).length, 2);
-  from = mark();
-  sliced.release(uri);
-  assert.deepStrictEqual(callsSince(from).map((c) => c[1]), ['delete', 'delete']);
+  const sliced = new SlicedDiagnostics('stopped');
+  sliced.update(uri, catalogue(1000), 'r1');
+  assert.strictEqual(inSlices('stopped', uri), 2000);
+  sliced.dispose();
+  assert.strictEqual(inSlices('stopped', uri), 0);
   assert.ok(!sliced.holds(uri));
+  assert.strictEqual(sliced.resultId(uri), undefined);
+  sliced.update(uri, catalogue(10), 'r2');
+  assert.strictEqual(inSlices('stopped', uri), 20);
   sliced.dispose();
 });
 
-if (failed > 0) {
-  console.log(`unit: ${failed} failed`);
-  process.exit(1);
+/** The diagnostics of `uri` in the live collections named `name#…`. */
+function inSlices(name: string, uri: vscode.Uri): number {
+  return stub.collections
+    .filter((c: { name: string; disposed?: boolean }) => c.name.startsWith(`${name}#`) && !c.disposed)
+    .reduce((n: number, c: { entries: Map<string, unknown[]> }) => n + (c.entries.get(uri.toString())?.length ?? 0), 0);
 }
-console.log('unit: all passed');
+
+/** A workspace report of one file as the server sends it. */
+function wsReport(uri: string, resultId: string, items?: LspDiagnostic[]): LspWorkspaceDocumentReport {
+  return items ? { kind: 'full', uri, version: null, resultId, items } : { kind: 'unchanged', uri, version: null, resultId };
+}
+
+test('document pulls: a shown document goes to the slices, the client gets an empty report, then "unchanged"; after its tab closes and opens again, an empty one again', () => {
+  const uri = stub.Uri.parse('file:///w/d.catalogue.toml');
+  const sliced = new SlicedDiagnostics('doc');
+  // Not shown, not held: converted for the client.
+  let r = routeDocumentReport(sliced, uri, undefined, { kind: 'full', resultId: 'r0', items: catalogue(2) }, false);
+  assert.deepStrictEqual([r.kind, (r as { items: unknown[] }).items.length], ['full', 4]);
+  assert.ok(!sliced.holds(uri));
+  // First pull while a tab shows it: taken over.
+  assert.strictEqual(documentPreviousId(sliced, uri, undefined), undefined);
+  r = routeDocumentReport(sliced, uri, undefined, { kind: 'full', resultId: 'r1', items: catalogue(3) }, true);
+  assert.deepStrictEqual(r, { kind: 'full', resultId: 'r1', items: [] });
+  assert.strictEqual(inSlices('doc', uri), 6);
+  // The next pulls: asked relative to the slices, "unchanged" to the client.
+  assert.strictEqual(documentPreviousId(sliced, uri, 'client-id'), 'r1');
+  r = routeDocumentReport(sliced, uri, 'r1', { kind: 'full', resultId: 'r2', items: catalogue(4) }, true);
+  assert.deepStrictEqual(r, { kind: 'unChanged', resultId: 'r2' });
+  assert.strictEqual(inSlices('doc', uri), 8);
+  // The client's last pull as the tab closes: to the slices (the client drops its answer).
+  r = routeDocumentReport(sliced, uri, 'r2', { kind: 'full', resultId: 'r3', items: catalogue(1) }, false);
+  assert.deepStrictEqual(r, { kind: 'full', resultId: 'r3', items: [] });
+  assert.deepStrictEqual([inSlices('doc', uri), sliced.resultId(uri)], [2, 'r3']);
+  // Opened again (the client sends no previous id): an empty report, whatever the server says.
+  r = routeDocumentReport(sliced, uri, undefined, { kind: 'unchanged', resultId: 'r3' }, true);
+  assert.deepStrictEqual(r, { kind: 'full', resultId: 'r3', items: [] });
+  assert.strictEqual(inSlices('doc', uri), 2);
+  sliced.dispose();
+});
+
+test('workspace reports: a held document no tab shows gets its new diagnostics in the slices and none in the client; others go to the client', () => {
+  const held = stub.Uri.parse('file:///w/held.catalogue.toml');
+  const open = stub.Uri.parse('file:///w/open.catalogue.toml');
+  const sliced = new SlicedDiagnostics('ws');
+  sliced.update(held, [lsp(1, 'missing-licence')], 'h1');
+  sliced.update(open, [lsp(1, 'missing-licence')], 'o1');
+  const ids = workspacePreviousIds(sliced, [{ uri: held, value: 'client-h' }, { uri: stub.Uri.parse('file:///w/other.catalogue.toml'), value: 'x1' }], String);
+  assert.deepStrictEqual(
+    ids.sort((a, b) => a.uri.localeCompare(b.uri)),
+    [
+      { uri: 'file:///w/held.catalogue.toml', value: 'h1' },
+      { uri: 'file:///w/open.catalogue.toml', value: 'o1' },
+      { uri: 'file:///w/other.catalogue.toml', value: 'x1' },
+    ],
+  );
+  const warning: LspDiagnostic = { ...lsp(1, 'missing-licence'), severity: 2 };
+  const routed = routeWorkspaceReports(
+    sliced,
+    [
+      wsReport(held.toString(), 'h2', [warning]),
+      wsReport(open.toString(), 'o2', []),
+      wsReport('file:///w/other.catalogue.toml', 'x2', [lsp(3, 'unknown-licence')]),
+      wsReport('file:///w/same.catalogue.toml', 's1'),
+    ],
+    () => new Set([open.toString()]),
+    stub.Uri.parse,
+  );
+  assert.deepStrictEqual(
+    routed.map((r) => [r.kind, 'items' in r ? r.items.length : -1]),
+    [
+      ['full', 0],
+      ['full', 0],
+      ['full', 1],
+      ['unChanged', -1],
+    ],
+  );
+  // The held document's slices now hold the warning, the open one's are left to its document pulls.
+  const heldNow = stub.collections.find((c: { name: string }) => c.name === 'ws#0').entries.get(held.toString());
+  assert.deepStrictEqual([heldNow.length, heldNow[0].severity, sliced.resultId(held)], [1, vscode.DiagnosticSeverity.Warning, 'h2']);
+  assert.deepStrictEqual([inSlices('ws', open), sliced.resultId(open)], [1, 'o1']);
+  sliced.dispose();
+});
+
+/** A fake client for pullWorkspace: answers with `answer` after sending `partial` as a partial result. */
+function fakeClient(sliced: SlicedDiagnostics, answer: LspWorkspaceDocumentReport[], partial?: LspWorkspaceDocumentReport[], error?: unknown) {
+  const sent: unknown[] = [];
+  let disposed = 0;
+  const c: WorkspacePuller = {
+    identifier: undefined,
+    asProtocolUri: String,
+    asCodeUri: stub.Uri.parse,
+    tabs: () => new Set(),
+    sliced: () => sliced,
+    onPartialResult: (token, handler) => {
+      handlers.set(token, handler);
+      return { dispose: () => void (disposed++, handlers.delete(token)) };
+    },
+    send: async (params) => {
+      sent.push(params);
+      if (partial) {
+        handlers.get(params.partialResultToken)?.({ items: partial });
+      }
+      if (error) {
+        throw error;
+      }
+      return { items: answer };
+    },
+    failed: () => ({ items: [] }),
+  };
+  const handlers = new Map<string, (p: { items: LspWorkspaceDocumentReport[] } | null | undefined) => void>();
+  return { c, sent, disposed: () => disposed };
+}
+
+const notCancelled = { isCancellationRequested: false, onCancellationRequested: () => ({ dispose() {} }) };
+
+asyncTest('pullWorkspace hands the routed partial and final reports to the middleware\'s reporter, never a held document\'s items', async () => {
+  const held = stub.Uri.parse('file:///w/held.catalogue.toml');
+  const sliced = new SlicedDiagnostics('pull');
+  sliced.update(held, [lsp(1, 'missing-licence')], 'h1');
+  const { c, sent, disposed } = fakeClient(
+    sliced,
+    [wsReport('file:///w/other.catalogue.toml', 'x1', [lsp(3, 'unknown-licence'), lsp(4, 'unknown-licence')])],
+    [wsReport(held.toString(), 'h2', [lsp(1, 'missing-licence', 'now a warning'), lsp(9, 'missing-licence')])],
+  );
+  const chunks: (vsdiag.WorkspaceDiagnosticReportPartialResult | null)[] = [];
+  const result = await pullWorkspace(c, [{ uri: held, value: 'client-h' }], notCancelled, (chunk) => chunks.push(chunk));
+  assert.deepStrictEqual(result, { items: [] });
+  assert.deepStrictEqual((sent[0] as { previousResultIds: unknown }).previousResultIds, [{ uri: held.toString(), value: 'h1' }]);
+  assert.deepStrictEqual(
+    chunks.map((ch) => ch?.items.map((r) => [r.uri.toString(), r.kind, 'items' in r ? r.items.length : -1])),
+    [[[held.toString(), 'full', 0]], [['file:///w/other.catalogue.toml', 'full', 2]]],
+  );
+  assert.deepStrictEqual([inSlices('pull', held), sliced.resultId(held)], [2, 'h2']);
+  assert.strictEqual(disposed(), 1, 'the partial-result handler is disposed');
+  // A failed request: nothing reported, the client's default answer.
+  const failing = fakeClient(sliced, [], undefined, new Error('gone'));
+  const none: unknown[] = [];
+  assert.deepStrictEqual(await pullWorkspace(failing.c, [], notCancelled, (chunk) => none.push(chunk)), { items: [] });
+  assert.deepStrictEqual([none.length, failing.disposed()], [0, 1]);
+  sliced.dispose();
+});
+
+Promise.all(pending).then(() => {
+  if (failed > 0) {
+    console.log(`unit: ${failed} failed`);
+    process.exit(1);
+  }
+  console.log('unit: all passed');
+});

@@ -66,6 +66,7 @@ const languages = {
         entries.delete(uri.toString());
       },
       dispose() {
+        c.disposed = true;
         entries.clear();
       },
     };
