@@ -141,6 +141,18 @@ pub fn workspace_report_json(st: &mut State, previous: &[PreviousResultId]) -> V
         write_report(st, uri, known.get(uri).copied(), &fields, &mut out);
         out.push(b'}');
     }
+    // A file the client has a report of that is no longer in the workspace
+    // (deleted, renamed, moved out): an empty report, or the client keeps
+    // listing its last problems (a file missing from a report is left as it was).
+    let listed: std::collections::HashSet<&Url> = uris.iter().collect();
+    for p in previous.iter().filter(|p| !listed.contains(&p.uri)) {
+        if out.len() > br#"{"items":["#.len() {
+            out.push(b',');
+        }
+        out.extend_from_slice(br#"{"uri":"#);
+        string(&mut out, p.uri.as_str());
+        out.extend_from_slice(br#","version":null,"kind":"full","items":[]}"#);
+    }
     out.extend_from_slice(b"]}");
     out
 }
@@ -232,7 +244,8 @@ mod tests {
 
     /// The workspace report names every file with its version (null for a
     /// file not open), full with the file's diagnostics or unchanged for a
-    /// current result id, and reads back as tower-lsp's type unchanged.
+    /// current result id, and reads back as tower-lsp's type unchanged; a
+    /// file the client has a report of that is gone gets an empty one.
     #[test]
     fn the_workspace_report_lists_every_file_full_or_unchanged() {
         let a = Url::parse("file:///w/a.catalogue.toml").unwrap();
@@ -274,5 +287,24 @@ mod tests {
         assert_eq!(again["items"][1], items[1]);
         let typed = serde_json::to_value(workspace_report(&mut st, &prev)).unwrap();
         assert_eq!(typed, again);
+        // b deleted: the client, which has a report of it, gets an empty one
+        // (without it, it would keep listing b's last problems).
+        st.disk.remove(&b);
+        let prev = [
+            prev[0].clone(),
+            PreviousResultId {
+                uri: b.clone(),
+                value: items[1]["resultId"].as_str().unwrap().to_string(),
+            },
+        ];
+        let gone: serde_json::Value =
+            serde_json::from_slice(&workspace_report_json(&mut st, &prev)).unwrap();
+        let gone_items = gone["items"].as_array().unwrap();
+        assert_eq!(gone_items.len(), 2, "{gone}");
+        assert_eq!(gone_items[1]["uri"], b.as_str());
+        assert_eq!(gone_items[1]["kind"], "full");
+        assert_eq!(gone_items[1]["items"], serde_json::json!([]));
+        let typed = serde_json::to_value(workspace_report(&mut st, &prev)).unwrap();
+        assert_eq!(typed, gone);
     }
 }
