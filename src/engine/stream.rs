@@ -26,7 +26,7 @@ use std::collections::VecDeque;
 use std::sync::{Condvar, Mutex, PoisonError};
 
 /// Products per chunk, in both passes.
-const CHUNK: usize = 2048;
+pub(super) const CHUNK: usize = 2048;
 
 /// The sort key of a file's diagnostics (see the module doc).
 fn key(d: &Diagnostic) -> (usize, Code) {
@@ -149,22 +149,7 @@ impl Workspace<'_> {
         sink: impl FnMut(&Diagnostic) -> Result<(), E>,
     ) -> Result<Vec<ProductResult>, E> {
         let n = self.files[file].catalogue.products.len();
-        let pack = &*self.files[file].pack;
-        let make = |c: usize| {
-            let mut classifier = Classifier::new(pack, self, opts.explain);
-            let mut screener = Screener::new(self.parties());
-            let mut shared = Shared::default();
-            let range = c * CHUNK..n.min((c + 1) * CHUNK);
-            let mut products = Vec::with_capacity(range.len());
-            let mut out = Vec::new();
-            for i in range {
-                let mut r =
-                    self.product_result(file, i, &mut classifier, &mut screener, opts, &mut out);
-                r.classification = shared.intern(r.classification);
-                products.push(r);
-            }
-            (products, out)
-        };
+        let make = |c: usize| self.classify_chunk(file, c * CHUNK..n.min((c + 1) * CHUNK), opts);
         let mut products = Vec::with_capacity(n);
         self.stream_chunks(file, n, own, make, |mut p| products.append(&mut p), sink)?;
         Ok(products)

@@ -442,24 +442,9 @@ impl<'a> Workspace<'a> {
 
     /// [`Workspace::analyse_file`] on `threads` threads.
     fn analyse_file_on(&self, file: usize, opts: &Options, threads: usize) -> FileResult {
-        const CHUNK: usize = 2048;
+        use super::stream::CHUNK;
         let n = self.files[file].catalogue.products.len();
-        let pack = &*self.files[file].pack;
-        let chunk = |c: usize| {
-            let mut classifier = Classifier::new(pack, self, opts.explain);
-            let mut screener = Screener::new(&self.parties);
-            let mut shared = super::share::Shared::default();
-            let range = c * CHUNK..n.min((c + 1) * CHUNK);
-            let mut products = Vec::with_capacity(range.len());
-            let mut diags = Vec::new();
-            for i in range {
-                let mut r =
-                    self.product_result(file, i, &mut classifier, &mut screener, opts, &mut diags);
-                r.classification = shared.intern(r.classification);
-                products.push(r);
-            }
-            (products, diags)
-        };
+        let chunk = |c: usize| self.classify_chunk(file, c * CHUNK..n.min((c + 1) * CHUNK), opts);
         // In chunk order, at most a few chunks ahead of the one appended
         // (`stream::in_order`): a slow chunk does not make the later ones
         // wait in memory.
@@ -551,9 +536,32 @@ impl<'a> Workspace<'a> {
         }
     }
 
+    /// The products `range` of file `file` classified (one classifier and
+    /// its memo for them all, equal classifications shared) with the
+    /// diagnostics anchored in their tables, in product order.
+    pub(super) fn classify_chunk(
+        &self,
+        file: usize,
+        range: std::ops::Range<usize>,
+        opts: &Options,
+    ) -> (Vec<ProductResult>, Vec<Diagnostic>) {
+        let mut classifier = Classifier::new(&self.files[file].pack, self, opts.explain);
+        let mut screener = Screener::new(&self.parties);
+        let mut shared = super::share::Shared::default();
+        let mut products = Vec::with_capacity(range.len());
+        let mut diags = Vec::new();
+        for i in range {
+            let mut r =
+                self.product_result(file, i, &mut classifier, &mut screener, opts, &mut diags);
+            r.classification = shared.intern(r.classification);
+            products.push(r);
+        }
+        (products, diags)
+    }
+
     /// One product's classification; the diagnostics anchored in its table
     /// are pushed onto `out`.
-    pub(super) fn product_result(
+    fn product_result(
         &self,
         file: usize,
         index: usize,

@@ -273,7 +273,7 @@ pub trait Diagnostics {
         file: usize,
         f: &mut dyn FnMut(&[ProductResult]) -> std::io::Result<()>,
     ) -> std::io::Result<()> {
-        f(run.results.get(file).map_or(&[], |r| &r.products[..]))
+        f(finished_products(run, file))
     }
 
     /// The text of file `file` of `run`: `check` reads it again (it fails
@@ -283,6 +283,11 @@ pub trait Diagnostics {
             run.files.get(file).map_or("", |f| f.text.as_str()),
         ))
     }
+}
+
+/// File `file`'s product results as the run holds them.
+fn finished_products(run: &Run, file: usize) -> &[ProductResult] {
+    run.results.get(file).map_or(&[], |r| &r.products[..])
 }
 
 impl Diagnostics for Run {
@@ -375,7 +380,7 @@ impl Diagnostics for Stream<'_, '_> {
         f: &mut dyn FnMut(&[ProductResult]) -> std::io::Result<()>,
     ) -> std::io::Result<()> {
         if !self.classifies(file) {
-            return f(run.results.get(file).map_or(&[], |r| &r.products[..]));
+            return f(finished_products(run, file));
         }
         let missing = self
             .products

@@ -145,8 +145,9 @@ pub fn workspace_report_json(st: &mut State, previous: &[PreviousResultId]) -> V
     // (deleted, renamed, moved out): an empty report, or the client keeps
     // listing its last problems (a file missing from a report is left as it was).
     let listed: std::collections::HashSet<&Url> = uris.iter().collect();
-    for p in previous.iter().filter(|p| !listed.contains(&p.uri)) {
-        if out.len() > br#"{"items":["#.len() {
+    let gone = previous.iter().filter(|p| !listed.contains(&p.uri));
+    for (k, p) in (uris.len()..).zip(gone) {
+        if k > 0 {
             out.push(b',');
         }
         out.extend_from_slice(br#"{"uri":"#);
