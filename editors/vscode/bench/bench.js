@@ -266,7 +266,7 @@ function timeline(rows, probe, input, output, chunks, wsMessages, modelChanges, 
     const next = rows[i + 1]?.t0 ?? Infinity;
     const at = (t) => (t === null || t === undefined || !(t >= t0) || t >= next ? null : t - t0);
     const change = inTimed.find((m) => m.t >= t0 && m.t < next && m.msg?.method === 'textDocument/didChange' && m.msg.params?.textDocument?.version === r.version);
-    const pull = change ? inTimed.find((m) => m.t >= change.t && m.t < next && m.msg?.method === 'textDocument/diagnostic') : null;
+    const pull = change ? inTimed.find((m) => m.t >= change.t && m.t < next && (m.msg?.method === 'textDocument/diagnostic' || m.msg?.method === 'catalogue/diagnostic')) : null;
     const answer = pull ? answers.get(JSON.stringify(pull.msg.id)) : pushed.get(r.version) ?? null;
     const converted = firstMark('converted', r.version, t0);
     // (The extension may set the diagnostics before its 'converted' mark: from the answer on.)

@@ -13,12 +13,13 @@ import {
   CodeLensRequest,
   CodeLens,
   DocumentDiagnosticRequest,
+  RequestType,
   WorkspaceDiagnosticRequest,
   State,
   vsdiag,
 } from 'vscode-languageclient/node';
 import { SlicedDiagnostics } from './slices';
-import { documentPreviousId, pullWorkspace, routeDocumentReport } from './pull';
+import { DELTA_PULL, LspDeltaPullReport, pullDocument, pullWorkspace } from './pull';
 
 const SECTION = 'catalogueLsp';
 let client: LanguageClient | undefined;
@@ -332,7 +333,13 @@ async function start(context: vscode.ExtensionContext): Promise<void> {
   await updateStatus(server);
 }
 
-/** A `textDocument/diagnostic` pull as vscode-languageclient makes it, converted with src/diagnostics.ts. */
+const DeltaPullRequest = new RequestType<unknown, LspDeltaPullReport | null, void>(DELTA_PULL);
+
+/**
+ * A document pull as vscode-languageclient makes it (`textDocument/diagnostic`,
+ * or `catalogue/diagnostic` with deltas when the server advertises it and the
+ * slices hold the document: src/pull.ts), converted with src/diagnostics.ts.
+ */
 async function pullDiagnostics(
   document: vscode.TextDocument | vscode.Uri,
   previousResultId: string | undefined,
@@ -344,25 +351,22 @@ async function pullDiagnostics(
     return next(document, previousResultId, token);
   }
   const empty: vsdiag.DocumentDiagnosticReport = { kind: vsdiag.DocumentDiagnosticReportKind.full, items: [] };
-  const uri = document instanceof vscode.Uri ? document : document.uri;
   const provider = c.initializeResult?.capabilities.diagnosticProvider;
-  const params = {
-    identifier: provider && 'identifier' in provider ? provider.identifier : undefined,
-    textDocument: { uri: c.code2ProtocolConverter.asUri(uri) },
-    previousResultId: documentPreviousId(sliced, uri, previousResultId),
-  };
-  let result;
-  try {
-    result = await c.sendRequest(DocumentDiagnosticRequest.type, params, token);
-  } catch (error) {
-    return c.handleFailedRequest(DocumentDiagnosticRequest.type, token, error, empty);
-  }
-  if (result === undefined || result === null || token.isCancellationRequested) {
-    return empty;
-  }
-  // (The client drops the answer for a document no tab shows: so do the
-  // slices, unless they hold it already.)
-  return routeDocumentReport(sliced, uri, previousResultId, result, tabUris().has(uri.toString()));
+  return pullDocument(
+    {
+      identifier: provider && 'identifier' in provider ? provider.identifier : undefined,
+      deltas: c.initializeResult?.capabilities.experimental?.catalogueDiagnosticDelta === true,
+      asProtocolUri: (u) => c.code2ProtocolConverter.asUri(u),
+      tabs: tabUris,
+      sliced: () => sliced,
+      send: (method, params, t) =>
+        method === DELTA_PULL ? c.sendRequest(DeltaPullRequest, params, t) : c.sendRequest(DocumentDiagnosticRequest.type, params, t),
+      failed: (error, t, method) => c.handleFailedRequest(method === DELTA_PULL ? DeltaPullRequest : DocumentDiagnosticRequest.type, t, error, empty),
+    },
+    document instanceof vscode.Uri ? document : document.uri,
+    previousResultId,
+    token,
+  );
 }
 
 /** Status item: the rule pack id/version and the evaluation date. */

@@ -15,6 +15,15 @@
 // vscode-languageclient 9.0.1's `next` for provideWorkspaceDiagnostics takes
 // (resultIds, token) and hands every report to the client's own reporter,
 // so a middleware cannot filter them.
+//
+// The document pull is sent here too (`pullDocument`). When the server
+// advertises `experimental.catalogueDiagnosticDelta` and the slices hold the
+// document, it is `catalogue/diagnostic`, which may answer with what changed
+// since the report the slices hold ("delta": the items between a kept head
+// and a kept tail of that report's items); the delta is applied to the items
+// the slices hold (`applyDelta`) and routed as the full report it makes. A
+// delta whose base is not what the slices hold is dropped and the document
+// pulled again in full: a partial or guessed list is never shown.
 import * as vscode from 'vscode';
 import type {
   CancellationToken,
@@ -32,6 +41,136 @@ import type { SlicedDiagnostics } from './slices';
 // (vsdiag's enum values, without loading vscode-languageclient here.)
 const FULL = 'full' as vsdiag.DocumentDiagnosticReportKind.full;
 const UNCHANGED = 'unChanged' as vsdiag.DocumentDiagnosticReportKind.unChanged;
+
+/** The standard document pull and the server's document pull with deltas. */
+export const DOCUMENT_PULL = 'textDocument/diagnostic';
+export const DELTA_PULL = 'catalogue/diagnostic';
+
+/**
+ * A `catalogue/diagnostic` answer of kind "delta": report `resultId`'s items
+ * are those of report `previousResultId` (the base) with all but the first
+ * `head` and the last `tail` replaced by `items`.
+ */
+export interface LspDeltaReport {
+  kind: 'delta';
+  resultId: string;
+  previousResultId: string;
+  head: number;
+  tail: number;
+  items: LspDiagnostic[];
+}
+
+/** An answer to `catalogue/diagnostic`: as `textDocument/diagnostic`'s, or a delta. */
+export type LspDeltaPullReport = LspDocumentReport | LspDeltaReport;
+
+function isCount(n: unknown): n is number {
+  return typeof n === 'number' && Number.isInteger(n) && n >= 0;
+}
+
+/**
+ * The items of the report a delta stands for, from the base the client holds
+ * (`base`, the items of report `baseResultId` in the server's order):
+ * base[0 .. head] ++ items ++ base[length - tail ..]. Undefined when the
+ * delta does not apply to that base: nothing held, another result id, head
+ * or tail not a count, or head + tail more than the base has.
+ */
+export function applyDelta(base: readonly LspDiagnostic[] | undefined, baseResultId: string | undefined, delta: LspDeltaReport): LspDiagnostic[] | undefined {
+  const { head, tail, items } = delta;
+  if (base === undefined || baseResultId === undefined || baseResultId !== delta.previousResultId || typeof delta.resultId !== 'string') {
+    return undefined;
+  }
+  if (!isCount(head) || !isCount(tail) || head + tail > base.length || !Array.isArray(items)) {
+    return undefined;
+  }
+  return base.slice(0, head).concat(items, base.slice(base.length - tail));
+}
+
+/**
+ * A `catalogue/diagnostic` answer for `uri` as the report to route: a full
+ * one as it is, a delta applied to what the slices hold now (a full report
+ * of the items it makes), "unchanged" when it is what they hold. Undefined
+ * when it does not apply (the document must be pulled again in full).
+ */
+export function deltaAsReport(sliced: SlicedDiagnostics | undefined, uri: vscode.Uri, answer: LspDeltaPullReport): LspDocumentReport | undefined {
+  if (answer.kind === 'full') {
+    return answer;
+  }
+  const held = sliced?.holds(uri) ? sliced : undefined;
+  if (answer.kind === 'unchanged') {
+    return held !== undefined && held.resultId(uri) === answer.resultId ? answer : undefined;
+  }
+  if (answer.kind === 'delta') {
+    const items = applyDelta(held?.items(uri), held?.resultId(uri), answer);
+    return items === undefined ? undefined : { kind: 'full', resultId: answer.resultId, items };
+  }
+  return undefined;
+}
+
+/** What `pullDocument` needs of the client (a LanguageClient, or a fake in the unit tests). */
+export interface DocumentPuller {
+  identifier: string | undefined;
+  /** Whether the server advertised `experimental.catalogueDiagnosticDelta`. */
+  deltas: boolean;
+  asProtocolUri(uri: vscode.Uri): string;
+  tabs(): Set<string>;
+  sliced(): SlicedDiagnostics | undefined;
+  send(
+    method: typeof DOCUMENT_PULL | typeof DELTA_PULL,
+    params: { identifier?: string; textDocument: { uri: string }; previousResultId?: string },
+    token: CancellationToken,
+  ): Promise<LspDeltaPullReport | null | undefined>;
+  /** A failed request (`method`) as the client handles it: a default value, or throws. */
+  failed(error: unknown, token: CancellationToken, method: typeof DOCUMENT_PULL | typeof DELTA_PULL): vsdiag.DocumentDiagnosticReport;
+}
+
+/**
+ * A document pull for `uri` as the client would make it (`clientPrevious`:
+ * the previous result id it gives), its answer routed (`routeDocumentReport`).
+ * With deltas advertised and the document held: `catalogue/diagnostic`
+ * relative to what the slices hold, and, when its answer does not apply to
+ * them, `textDocument/diagnostic` with no previous result id. Cancelled (or
+ * no answer): an empty report, which the caller does not hand over.
+ */
+export async function pullDocument(
+  c: DocumentPuller,
+  uri: vscode.Uri,
+  clientPrevious: string | undefined,
+  token: CancellationToken,
+): Promise<vsdiag.DocumentDiagnosticReport> {
+  const empty: vsdiag.DocumentDiagnosticReport = { kind: FULL, items: [] };
+  const textDocument = { uri: c.asProtocolUri(uri) };
+  const identifier = c.identifier;
+  const sliced = c.sliced();
+  const deltas = c.deltas && sliced !== undefined && sliced.holds(uri);
+  let result: LspDocumentReport | undefined;
+  let method: typeof DOCUMENT_PULL | typeof DELTA_PULL = DELTA_PULL;
+  try {
+    if (deltas) {
+      const answer = await c.send(DELTA_PULL, { identifier, textDocument, previousResultId: sliced.resultId(uri) }, token);
+      if (answer === undefined || answer === null || token.isCancellationRequested) {
+        return empty;
+      }
+      result = deltaAsReport(c.sliced(), uri, answer);
+    }
+    if (result === undefined) {
+      method = DOCUMENT_PULL;
+      const previousResultId = deltas ? undefined : documentPreviousId(sliced, uri, clientPrevious);
+      const answer = await c.send(DOCUMENT_PULL, { identifier, textDocument, previousResultId }, token);
+      if (answer === undefined || answer === null || token.isCancellationRequested) {
+        return empty;
+      }
+      if (answer.kind === 'delta') {
+        throw new Error(`${DOCUMENT_PULL} answered with a delta`);
+      }
+      result = answer;
+    }
+  } catch (error) {
+    return c.failed(error, token, method);
+  }
+  // (The client drops the answer for a document no tab shows: so do the
+  // slices, unless they hold it already.)
+  return routeDocumentReport(c.sliced(), uri, clientPrevious, result, c.tabs().has(uri.toString()));
+}
 
 /**
  * The previous result id to send with a document pull: the slices' for a

@@ -82,10 +82,12 @@ function sameList(a: LspDiagnostic[], b: LspDiagnostic[]): boolean {
 export class SlicedDiagnostics {
   private readonly collections: vscode.DiagnosticCollection[] = [];
   /**
-   * Per document (URI string): its Uri, the LSP items of each slice as last
-   * set, and the result id of the report they came from.
+   * Per document (URI string): its Uri, the LSP items as last given to
+   * `update` (in the server's order: the base a `catalogue/diagnostic` delta
+   * applies to) and those of each slice, and the result id of the report
+   * they came from.
    */
-  private readonly held = new Map<string, { uri: vscode.Uri; slices: LspDiagnostic[][]; resultId: string | undefined }>();
+  private readonly held = new Map<string, { uri: vscode.Uri; items: readonly LspDiagnostic[]; slices: LspDiagnostic[][]; resultId: string | undefined }>();
   /** How many slices were set by the last update (for tests and the benchmark). */
   lastSet = 0;
 
@@ -108,13 +110,18 @@ export class SlicedDiagnostics {
     return this.held.get(uri.toString())?.resultId;
   }
 
+  /** The LSP items of `uri` as last given to `update`, in the same order (undefined when not held). */
+  items(uri: vscode.Uri): readonly LspDiagnostic[] | undefined {
+    return this.held.get(uri.toString())?.items;
+  }
+
   /** The documents held, with the result id of what each holds. */
   documents(): { uri: vscode.Uri; resultId: string | undefined }[] {
     return [...this.held.values()].map(({ uri, resultId }) => ({ uri, resultId }));
   }
 
   /** Sets the slices of `uri` whose items differ from those set before; `resultId` is the report's. */
-  update(uri: vscode.Uri, items: LspDiagnostic[], resultId?: string): void {
+  update(uri: vscode.Uri, items: readonly LspDiagnostic[], resultId?: string): void {
     const slices: LspDiagnostic[][] = [];
     for (const d of items) {
       const i = Math.max(0, Math.floor((d.range?.start?.line ?? 0) / SLICE_LINES));
@@ -139,7 +146,7 @@ export class SlicedDiagnostics {
       }
       this.lastSet++;
     }
-    this.held.set(key, { uri, slices, resultId });
+    this.held.set(key, { uri, items, slices, resultId });
   }
 
   /** Clears every slice and forgets every document (the server stopped); the slices can be set again. */

@@ -1,12 +1,26 @@
 // Unit tests of src/diagnostics.ts, src/slices.ts and src/pull.ts (npm run
 // unit): the conversion of pulled LSP diagnostics, the slices an edit sets
 // again, counted (not timed) as the file grows, and which reports go to the
-// slices and which to vscode-languageclient.
+// slices and which to vscode-languageclient, and the deltas of
+// `catalogue/diagnostic` applied to the items the slices hold.
 import * as assert from 'assert';
 import * as vscode from 'vscode';
 import { asDiagnostic, asDiagnostics } from '../../src/diagnostics';
 import { SlicedDiagnostics, SLICE_LINES, sameDiagnostic } from '../../src/slices';
-import { documentPreviousId, pullWorkspace, routeDocumentReport, routeWorkspaceReports, workspacePreviousIds, WorkspacePuller } from '../../src/pull';
+import {
+  applyDelta,
+  deltaAsReport,
+  documentPreviousId,
+  DocumentPuller,
+  LspDeltaPullReport,
+  LspDeltaReport,
+  pullDocument,
+  pullWorkspace,
+  routeDocumentReport,
+  routeWorkspaceReports,
+  workspacePreviousIds,
+  WorkspacePuller,
+} from '../../src/pull';
 import type { Diagnostic as LspDiagnostic, WorkspaceDocumentDiagnosticReport as LspWorkspaceDocumentReport, vsdiag } from 'vscode-languageclient/node';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -296,6 +310,218 @@ asyncTest('pullWorkspace hands the routed partial and final reports to the middl
   const none: unknown[] = [];
   assert.deepStrictEqual(await pullWorkspace(failing.c, [], notCancelled, (chunk) => none.push(chunk)), { items: [] });
   assert.deepStrictEqual([none.length, failing.disposed()], [0, 1]);
+  sliced.dispose();
+});
+
+/** A delta of `base` (report `from`) to report `to`: all but `head` and `tail` items replaced by `items`. */
+function delta(from: string, to: string, head: number, tail: number, items: LspDiagnostic[]): LspDeltaReport {
+  return { kind: 'delta', resultId: to, previousResultId: from, head, tail, items };
+}
+/** The messages of a list of items, to compare lists at a glance. */
+const messages = (items: readonly LspDiagnostic[] | undefined): string[] | undefined => items?.map((d) => d.message);
+
+test('the slices keep the items given to update, in their order', () => {
+  const uri = stub.Uri.parse('file:///w/flat.catalogue.toml');
+  const sliced = new SlicedDiagnostics('flat');
+  assert.strictEqual(sliced.items(uri), undefined);
+  // Out of line order (as a server may send them), across slices.
+  const items = [lsp(5000, 'a'), lsp(3, 'b'), lsp(2500, 'c'), lsp(3, 'd')];
+  sliced.update(uri, items, 'r1');
+  assert.deepStrictEqual(messages(sliced.items(uri)), ['m5000', 'm3', 'm2500', 'm3']);
+  assert.deepStrictEqual(sliced.items(uri), items);
+  sliced.update(uri, [], 'r2');
+  assert.deepStrictEqual(sliced.items(uri), []);
+  sliced.dispose();
+  assert.strictEqual(sliced.items(uri), undefined);
+});
+
+test('applyDelta: the head and the tail of the base kept around the items, wherever the change is', () => {
+  const base = [0, 1, 2, 3, 4, 5].map((l) => lsp(l, 'x'));
+  const x = [lsp(100, 'y'), lsp(101, 'y')];
+  // At the head: the first two replaced.
+  assert.deepStrictEqual(messages(applyDelta(base, 'r1', delta('r1', 'r2', 0, 4, x))), ['m100', 'm101', 'm2', 'm3', 'm4', 'm5']);
+  // In the middle: one replaced by two.
+  assert.deepStrictEqual(messages(applyDelta(base, 'r1', delta('r1', 'r2', 2, 3, x))), ['m0', 'm1', 'm100', 'm101', 'm3', 'm4', 'm5']);
+  // At the tail: the last three replaced.
+  assert.deepStrictEqual(messages(applyDelta(base, 'r1', delta('r1', 'r2', 3, 0, x))), ['m0', 'm1', 'm2', 'm100', 'm101']);
+  // head + tail == base length: a pure insertion, and a pure removal.
+  assert.deepStrictEqual(messages(applyDelta(base, 'r1', delta('r1', 'r2', 4, 2, x))), ['m0', 'm1', 'm2', 'm3', 'm100', 'm101', 'm4', 'm5']);
+  assert.deepStrictEqual(messages(applyDelta(base, 'r1', delta('r1', 'r2', 6, 0, x))), ['m0', 'm1', 'm2', 'm3', 'm4', 'm5', 'm100', 'm101']);
+  assert.deepStrictEqual(messages(applyDelta(base, 'r1', delta('r1', 'r2', 0, 6, x))), ['m100', 'm101', 'm0', 'm1', 'm2', 'm3', 'm4', 'm5']);
+  assert.deepStrictEqual(messages(applyDelta(base, 'r1', delta('r1', 'r2', 6, 0, []))), ['m0', 'm1', 'm2', 'm3', 'm4', 'm5']);
+  // Empty items: a removal.
+  assert.deepStrictEqual(messages(applyDelta(base, 'r1', delta('r1', 'r2', 1, 2, []))), ['m0', 'm4', 'm5']);
+  assert.deepStrictEqual(applyDelta(base, 'r1', delta('r1', 'r2', 0, 0, [])), []);
+  // Everything replaced; an empty base.
+  assert.deepStrictEqual(messages(applyDelta(base, 'r1', delta('r1', 'r2', 0, 0, x))), ['m100', 'm101']);
+  assert.deepStrictEqual(messages(applyDelta([], 'r1', delta('r1', 'r2', 0, 0, x))), ['m100', 'm101']);
+  // The base is not changed.
+  assert.deepStrictEqual(messages(base), ['m0', 'm1', 'm2', 'm3', 'm4', 'm5']);
+});
+
+test('applyDelta: undefined when the delta is not of the base held', () => {
+  const base = [0, 1, 2].map((l) => lsp(l, 'x'));
+  const x = [lsp(100, 'y')];
+  // Another previous result id, none held, nothing held.
+  assert.strictEqual(applyDelta(base, 'r1', delta('r0', 'r2', 1, 1, x)), undefined);
+  assert.strictEqual(applyDelta(base, undefined, delta('r1', 'r2', 1, 1, x)), undefined);
+  assert.strictEqual(applyDelta(undefined, 'r1', delta('r1', 'r2', 1, 1, x)), undefined);
+  // head + tail more than the base has.
+  assert.strictEqual(applyDelta(base, 'r1', delta('r1', 'r2', 2, 2, x)), undefined);
+  assert.strictEqual(applyDelta(base, 'r1', delta('r1', 'r2', 4, 0, [])), undefined);
+  assert.strictEqual(applyDelta(base, 'r1', delta('r1', 'r2', 0, 4, [])), undefined);
+  // head or tail not a count.
+  for (const [h, t] of [
+    [-1, 0],
+    [0, -1],
+    [0.5, 1],
+    [1, 1.5],
+    [NaN, 0],
+    [Infinity, 0],
+  ]) {
+    assert.strictEqual(applyDelta(base, 'r1', delta('r1', 'r2', h, t, x)), undefined, `head ${h}, tail ${t}`);
+  }
+  assert.strictEqual(applyDelta(base, 'r1', { ...delta('r1', 'r2', 1, 1, x), head: '1' as unknown as number }), undefined);
+  assert.strictEqual(applyDelta(base, 'r1', { ...delta('r1', 'r2', 1, 1, x), items: undefined as unknown as LspDiagnostic[] }), undefined);
+  // The bounds themselves apply.
+  assert.deepStrictEqual(messages(applyDelta(base, 'r1', delta('r1', 'r2', 2, 1, []))), ['m0', 'm1', 'm2']);
+});
+
+test('a delta that applies sets the same slices as the equivalent full report', () => {
+  const uri = stub.Uri.parse('file:///w/delta.catalogue.toml');
+  const products = 1000; // 7 000 lines: 4 slices
+  const edited = catalogue(products);
+  const p = 600; // line 4 200: slice 2
+  edited.splice(2 * p, 2, lsp(p * 7, 'unknown-licence', 'edited'));
+  // Through a full report.
+  const full = new SlicedDiagnostics('viaFull');
+  full.update(uri, catalogue(products), 'r1');
+  let from = mark();
+  routeDocumentReport(full, uri, 'r1', { kind: 'full', resultId: 'r2', items: edited }, true);
+  const fullCalls = callsSince(from).map(([name, ...rest]) => [name.replace('viaFull', ''), ...rest]);
+  const fullSet = full.lastSet;
+  // Through a delta of the same edit.
+  const sliced = new SlicedDiagnostics('viaDelta');
+  sliced.update(uri, catalogue(products), 'r1');
+  const report = deltaAsReport(sliced, uri, delta('r1', 'r2', 2 * p, edited.length - 2 * p - 1, [edited[2 * p]]));
+  assert.ok(report !== undefined && report.kind === 'full');
+  from = mark();
+  routeDocumentReport(sliced, uri, 'r1', report, true);
+  const deltaCalls = callsSince(from).map(([name, ...rest]) => [name.replace('viaDelta', ''), ...rest]);
+  assert.deepStrictEqual([sliced.lastSet, deltaCalls], [fullSet, fullCalls]);
+  assert.deepStrictEqual([fullSet, fullCalls], [1, [['#2', 'set', uri.toString(), 571]]]);
+  assert.deepStrictEqual([sliced.items(uri), sliced.resultId(uri)], [edited, 'r2']);
+  full.dispose();
+  sliced.dispose();
+});
+
+test('deltaAsReport: a full answer as it is, "unchanged" only for what is held, a delta only on its base', () => {
+  const uri = stub.Uri.parse('file:///w/route.catalogue.toml');
+  const sliced = new SlicedDiagnostics('route');
+  const fullAnswer: LspDeltaPullReport = { kind: 'full', resultId: 'r9', items: [lsp(1, 'x')] };
+  // Not held: only a full answer is of use.
+  assert.strictEqual(deltaAsReport(sliced, uri, fullAnswer), fullAnswer);
+  assert.strictEqual(deltaAsReport(sliced, uri, delta('r1', 'r2', 0, 0, [])), undefined);
+  assert.strictEqual(deltaAsReport(undefined, uri, delta('r1', 'r2', 0, 0, [])), undefined);
+  assert.strictEqual(deltaAsReport(sliced, uri, { kind: 'unchanged', resultId: 'r1' }), undefined);
+  sliced.update(uri, [lsp(1, 'a'), lsp(2, 'b')], 'r1');
+  assert.deepStrictEqual(deltaAsReport(sliced, uri, { kind: 'unchanged', resultId: 'r1' }), { kind: 'unchanged', resultId: 'r1' });
+  assert.strictEqual(deltaAsReport(sliced, uri, { kind: 'unchanged', resultId: 'r0' }), undefined);
+  assert.deepStrictEqual(deltaAsReport(sliced, uri, delta('r1', 'r2', 1, 0, [lsp(3, 'c')])), { kind: 'full', resultId: 'r2', items: [lsp(1, 'a'), lsp(3, 'c')] });
+  assert.strictEqual(deltaAsReport(sliced, uri, delta('r0', 'r2', 1, 0, [lsp(3, 'c')])), undefined);
+  assert.strictEqual(deltaAsReport(sliced, uri, delta('r1', 'r2', 2, 1, [])), undefined);
+  assert.strictEqual(deltaAsReport(sliced, uri, { kind: 'other', resultId: 'r2' } as unknown as LspDeltaPullReport), undefined);
+  sliced.dispose();
+});
+
+/** A fake client for pullDocument: answers each request with the next of `answers` (a function of the request). */
+function fakeDocumentClient(sliced: SlicedDiagnostics, deltas: boolean, answers: ((method: string, params: { previousResultId?: string }) => LspDeltaPullReport | null)[], shown = true) {
+  const sent: [string, string | undefined][] = [];
+  const failures: string[] = [];
+  const c: DocumentPuller = {
+    identifier: 'catalogue',
+    deltas,
+    asProtocolUri: String,
+    tabs: () => new Set(shown ? ['file:///w/pull.catalogue.toml'] : []),
+    sliced: () => sliced,
+    send: async (method, params) => {
+      sent.push([method, params.previousResultId]);
+      const answer = answers.shift();
+      if (!answer) {
+        throw new Error('no answer');
+      }
+      return answer(method, params);
+    },
+    failed: (error, _token, method) => {
+      failures.push(`${method}: ${(error as Error).message}`);
+      return { kind: 'full' as vsdiag.DocumentDiagnosticReportKind.full, items: [] };
+    },
+  };
+  return { c, sent, failures };
+}
+
+asyncTest('pullDocument: catalogue/diagnostic only with the capability and the document held; a delta applied; one not of the base pulled again in full', async () => {
+  const uri = stub.Uri.parse('file:///w/pull.catalogue.toml');
+  const sliced = new SlicedDiagnostics('pullDoc');
+  const full = (resultId: string, items: LspDiagnostic[]) => (): LspDeltaPullReport => ({ kind: 'full', resultId, items });
+  // Not held: the standard pull with the client's previous id, capability or not.
+  let f = fakeDocumentClient(sliced, true, [full('r1', [lsp(1, 'a'), lsp(2, 'b'), lsp(3, 'c')])]);
+  let r = await pullDocument(f.c, uri, 'client-id', notCancelled);
+  assert.deepStrictEqual(f.sent, [['textDocument/diagnostic', 'client-id']]);
+  assert.deepStrictEqual([r.kind, sliced.resultId(uri), messages(sliced.items(uri))], ['full', 'r1', ['m1', 'm2', 'm3']]);
+  // Held, no capability: the standard pull relative to the slices.
+  f = fakeDocumentClient(sliced, false, [() => ({ kind: 'unchanged', resultId: 'r1' })]);
+  r = await pullDocument(f.c, uri, 'r1', notCancelled);
+  assert.deepStrictEqual([f.sent, r], [[['textDocument/diagnostic', 'r1']], { kind: 'unChanged', resultId: 'r1' }]);
+  // Held, with the capability: catalogue/diagnostic relative to the slices, its delta applied.
+  f = fakeDocumentClient(sliced, true, [() => delta('r1', 'r2', 1, 1, [lsp(2, 'b', 'edited')])]);
+  r = await pullDocument(f.c, uri, 'r1', notCancelled);
+  assert.deepStrictEqual(f.sent, [['catalogue/diagnostic', 'r1']]);
+  assert.deepStrictEqual([r, sliced.resultId(uri), messages(sliced.items(uri))], [{ kind: 'unChanged', resultId: 'r2' }, 'r2', ['m1', 'edited', 'm3']]);
+  assert.deepStrictEqual(inSlices('pullDoc', uri), 3);
+  // "unchanged" and a full answer.
+  f = fakeDocumentClient(sliced, true, [() => ({ kind: 'unchanged', resultId: 'r2' }), full('r3', [lsp(4, 'd')])]);
+  await pullDocument(f.c, uri, 'r2', notCancelled);
+  await pullDocument(f.c, uri, 'r2', notCancelled);
+  assert.deepStrictEqual(f.sent, [
+    ['catalogue/diagnostic', 'r2'],
+    ['catalogue/diagnostic', 'r2'],
+  ]);
+  assert.deepStrictEqual([sliced.resultId(uri), messages(sliced.items(uri))], ['r3', ['m4']]);
+  // A delta of another base, and one too long for it: pulled again in full, with no previous id; nothing partial set.
+  for (const bad of [delta('r1', 'r4', 0, 0, [lsp(9, 'z')]), delta('r3', 'r4', 1, 1, [lsp(9, 'z')])]) {
+    const before = sliced.items(uri);
+    const seen: (readonly LspDiagnostic[] | undefined)[] = [];
+    f = fakeDocumentClient(sliced, true, [
+      () => bad,
+      () => {
+        seen.push(sliced.items(uri));
+        return { kind: 'full', resultId: 'r5', items: [lsp(5, 'e'), lsp(6, 'f')] };
+      },
+    ]);
+    r = await pullDocument(f.c, uri, 'r3', notCancelled);
+    assert.deepStrictEqual(f.sent, [
+      ['catalogue/diagnostic', 'r3'],
+      ['textDocument/diagnostic', undefined],
+    ]);
+    assert.strictEqual(seen[0], before, 'the slices are left as they were until the full answer');
+    assert.deepStrictEqual([r.kind, sliced.resultId(uri), messages(sliced.items(uri))], ['unChanged', 'r5', ['m5', 'm6']]);
+    sliced.update(uri, [lsp(4, 'd')], 'r3');
+  }
+  // Cancelled while the delta was on its way: nothing set, no second pull.
+  const source = { isCancellationRequested: false, onCancellationRequested: () => ({ dispose() {} }) };
+  f = fakeDocumentClient(sliced, true, [
+    () => {
+      source.isCancellationRequested = true;
+      return delta('r3', 'r6', 0, 0, []);
+    },
+  ]);
+  r = await pullDocument(f.c, uri, 'r3', source);
+  assert.deepStrictEqual([f.sent.length, r, sliced.resultId(uri), messages(sliced.items(uri))], [1, { kind: 'full', items: [] }, 'r3', ['m4']]);
+  // A failed request: the client's handling, nothing set.
+  f = fakeDocumentClient(sliced, true, []);
+  r = await pullDocument(f.c, uri, 'r3', notCancelled);
+  assert.deepStrictEqual([f.failures, sliced.resultId(uri)], [['catalogue/diagnostic: no answer'], 'r3']);
   sliced.dispose();
 });
 
