@@ -9,7 +9,8 @@
 //! requests at a product; then N more one-character edits, each followed by
 //! the requests an editor repeats after every edit (`documentSymbol`, then
 //! `inlayHint` and `codeLens` for a screenful of lines around the edit),
-//! each timed from request to response. Default server:
+//! each timed from request to response, and the document pull, full
+//! (`textDocument/diagnostic`) and as a delta (`catalogue/diagnostic`). Default server:
 //! target/release/catalogue-lsp serve.
 
 use serde_json::{Value, json};
@@ -359,6 +360,11 @@ fn main() {
     // What an editor asks again after every edit: the outline (breadcrumbs,
     // sticky scroll), then inlay hints and code lenses for the visible lines.
     let (mut symbols, mut hints, mut lenses) = (Vec::new(), Vec::new(), Vec::new());
+    // And the document pull, full (`textDocument/diagnostic`) and as a
+    // delta from the last one (`catalogue/diagnostic`, the VS Code extension's).
+    let (mut pulls, mut deltas, mut pull_bytes, mut delta_bytes) =
+        (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    let mut last_id = Value::Null;
     let (mut symbol_bytes, mut symbol_count, mut hint_count, mut lens_count) = (0, 0, 0, 0);
     let screen = json!({"start": {"line": target.saturating_sub(30), "character": 0}, "end": {"line": target + 30, "character": 0}});
     for i in 0..edits {
@@ -397,6 +403,21 @@ fn main() {
         );
         lenses.push(t.elapsed().as_secs_f64() * 1e3);
         lens_count = r["result"].as_array().map_or(0, Vec::len);
+        let t = Instant::now();
+        let r = lsp.request(
+            "textDocument/diagnostic",
+            json!({"textDocument": {"uri": uri}}),
+        );
+        pulls.push(t.elapsed().as_secs_f64() * 1e3);
+        pull_bytes.push(serde_json::to_vec(&r["result"]).map_or(0.0, |b| b.len() as f64));
+        let t = Instant::now();
+        let r = lsp.request(
+            "catalogue/diagnostic",
+            json!({"textDocument": {"uri": uri}, "previousResultId": last_id}),
+        );
+        deltas.push(t.elapsed().as_secs_f64() * 1e3);
+        delta_bytes.push(serde_json::to_vec(&r["result"]).map_or(0.0, |b| b.len() as f64));
+        last_id = r["result"]["resultId"].clone();
     }
     let rss = peak_rss_kb(pid);
     let _ = lsp.request("shutdown", Value::Null);
@@ -465,6 +486,20 @@ fn main() {
         pct(&mut lenses, 0.5),
         pct(&mut lenses, 0.95)
     );
+    if !pulls.is_empty() {
+        println!(
+            "after an edit, textDocument/diagnostic (full, median {:.0} KB): p50 {:.2} ms, p95 {:.2} ms",
+            pct(&mut pull_bytes, 0.5) / 1e3,
+            pct(&mut pulls, 0.5),
+            pct(&mut pulls, 0.95)
+        );
+        println!(
+            "after an edit, catalogue/diagnostic (delta from the last, median {:.1} KB): p50 {:.2} ms, p95 {:.2} ms",
+            pct(&mut delta_bytes, 0.5) / 1e3,
+            pct(&mut deltas, 0.5),
+            pct(&mut deltas, 0.95)
+        );
+    }
     if let Ok(mut v) = PARSE_US.lock() {
         println!(
             "  of which the client reading one publishDiagnostics: p50 {:.2} ms",

@@ -2025,3 +2025,89 @@ fn ranged_code_lenses_answer_only_the_range_and_grow_with_it_not_the_file() {
         [(609, "controlled 1C905.a.4 · no licence".to_string())]
     );
 }
+
+/// `catalogue/diagnostic` (the VS Code extension's document pull): the
+/// server advertises it to pull clients; before the index is built it waits
+/// for it (the licence lives in a register only the index reads); after an
+/// edit that changes one product's diagnostics it answers a delta from the
+/// last report it answered, which applied to that report's items gives
+/// exactly the items `textDocument/diagnostic` answers; the current id gets
+/// `unchanged`.
+#[test]
+fn a_delta_pull_answers_what_an_edit_changed_once_the_index_is_built() {
+    let (dir, _lic, _mag) = workspace();
+    for i in 0..400 {
+        std::fs::write(
+            dir.path().join(format!("filler{i:03}.catalogue.toml")),
+            format!("[[product]]\nsku = \"F{i}\"\nform = \"motor\"\n"),
+        )
+        .unwrap();
+    }
+    let uri = url(&dir.path().join("many.catalogue.toml"));
+    let magnet = |i: usize, dy: &str| {
+        format!(
+            "[[product]]\nsku = \"M{i}\"\nform = \"magnet\"\ncomposition = {{ Nd = 28, {dy}Fe = 68, B = 1 }}\n\n"
+        )
+    };
+    let text: String = std::iter::once(
+        "[catalogue]\nas_of = 2026-06-01\n\n[[product]]\nsku = \"L\"\nform = \"magnet\"\ncomposition = { Nd = 28, Dy = 3, Fe = 68, B = 1 }\ndestination = \"DE\"\nend_user = \"Example Motors GmbH\"\nlicence = \"GL-1\"\n\n".to_string(),
+    )
+    .chain((0..30).map(|i| magnet(i, "Dy = 3, ")))
+    .collect();
+    let mut c = Client::spawn_logged(&[("CATALOGUE_LSP_INDEX_DELAY_MS", "300")]);
+    let r = c.request(
+        "initialize",
+        json!({"processId": null, "rootUri": url(dir.path()), "capabilities": {"textDocument": {"diagnostic": {"dynamicRegistration": false}}}}),
+    );
+    assert_eq!(
+        r["result"]["capabilities"]["experimental"]["catalogueDiagnosticDelta"], true,
+        "{r}"
+    );
+    c.notify("initialized", json!({}));
+    c.open(&uri, &text, 1);
+    let pull = |c: &mut Client, previous: Option<&str>| {
+        c.request(
+            "catalogue/diagnostic",
+            json!({"textDocument": {"uri": uri}, "previousResultId": previous}),
+        )["result"]
+            .clone()
+    };
+    let first = pull(&mut c, None);
+    assert_eq!(first["kind"], "full", "{first}");
+    let base = first["items"].as_array().unwrap().clone();
+    // One missing-licence per magnet without a licence; none for L (GL-1 is known).
+    assert_eq!(codes(&base), vec!["missing-licence"; 30], "{first}");
+    let id = first["resultId"].as_str().unwrap().to_string();
+    // M12 loses its dysprosium: its missing-licence goes, nothing else changes.
+    let line = text.lines().position(|l| l == "sku = \"M12\"").unwrap() as u32 + 2;
+    let from = "composition = { Nd = 28, ".len() as u32;
+    c.change(
+        &uri,
+        2,
+        json!([{"range": {"start": pos(line, from), "end": pos(line, from + 8)}, "text": ""}]),
+    );
+    let delta = pull(&mut c, Some(&id));
+    assert_eq!(delta["kind"], "delta", "{delta}");
+    assert_eq!(delta["previousResultId"], id.as_str());
+    let (head, tail) = (
+        delta["head"].as_u64().unwrap() as usize,
+        delta["tail"].as_u64().unwrap() as usize,
+    );
+    assert_eq!((head, tail), (12, 17), "{delta}");
+    let mut applied = base[..head].to_vec();
+    applied.extend(delta["items"].as_array().unwrap().iter().cloned());
+    applied.extend(base[base.len() - tail..].iter().cloned());
+    let full = c.request(
+        "textDocument/diagnostic",
+        json!({"textDocument": {"uri": uri}}),
+    )["result"]
+        .clone();
+    assert_eq!(&applied, full["items"].as_array().unwrap());
+    assert_eq!(delta["resultId"], full["resultId"]);
+    let now = delta["resultId"].as_str().unwrap();
+    assert_eq!(
+        pull(&mut c, Some(now)),
+        json!({"kind": "unchanged", "resultId": now})
+    );
+    assert_eq!(c.shutdown_and_exit(), Some(0));
+}

@@ -336,6 +336,9 @@ pub struct State {
     /// What that ledger was built from: an edit brings it up to date
     /// (`Ledger::update`) while the other files are as they were.
     ledger_basis: Option<LedgerBasis>,
+    /// Per document: the last report answered with `catalogue/diagnostic`,
+    /// the base of the next one's delta (`workspace_diag::delta_report_json`).
+    pub sent: HashMap<Url, super::workspace_diag::Sent>,
 }
 
 /// The files (URI, length, layout of names), settings and options a kept
@@ -370,6 +373,7 @@ impl Default for State {
             refs: Default::default(),
             ledger: None,
             ledger_basis: None,
+            sent: HashMap::new(),
         }
     }
 }
@@ -866,6 +870,7 @@ impl State {
     pub fn forget(&mut self, uri: &Url) {
         self.analyses.remove(uri);
         self.publications.remove(uri);
+        self.sent.remove(uri);
     }
 
     /// Forgets the analyses (and publications) of the files that are not open.

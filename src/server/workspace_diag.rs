@@ -22,6 +22,7 @@
 
 use super::state::State;
 use super::wire::string;
+use std::ops::Range;
 use tower_lsp::lsp_types::*;
 
 /// The result id of `uri`'s current diagnostics (analysing it first if it
@@ -52,6 +53,145 @@ pub fn analyse_all(st: &mut State) {
 /// when a pull next asks for them (after a change that makes them stale).
 pub fn forget_unopened(st: &mut State) {
     st.forget_unopened();
+}
+
+/// The last report a document's `catalogue/diagnostic` answered: its result
+/// id, its items (the bytes between the array's brackets) and where each
+/// item lies in them.
+pub struct Sent {
+    id: String,
+    items: Vec<u8>,
+    spans: Vec<Range<usize>>,
+}
+
+/// Where each item of a JSON array's contents (`items`: objects separated
+/// by commas, no brackets) lies: a scan of the JSON's nesting that skips
+/// strings, so braces and commas inside messages do not count.
+pub fn item_spans(items: &[u8]) -> Vec<Range<usize>> {
+    let mut spans = Vec::new();
+    let (mut depth, mut start, mut i) = (0usize, 0usize, 0usize);
+    while i < items.len() {
+        match items[i] {
+            b'"' => {
+                // To the closing quote: the next quote not escaped.
+                let mut j = i + 1;
+                loop {
+                    match memchr::memchr2(b'"', b'\\', &items[j.min(items.len())..]) {
+                        Some(k) if items[j + k] == b'\\' => j += k + 2,
+                        Some(k) => {
+                            i = j + k;
+                            break;
+                        }
+                        None => return spans,
+                    }
+                }
+            }
+            b'{' | b'[' => {
+                if depth == 0 {
+                    start = i;
+                }
+                depth += 1;
+            }
+            b'}' | b']' => {
+                depth = depth.saturating_sub(1);
+                if depth == 0 {
+                    spans.push(start..i + 1);
+                }
+            }
+            _ => {}
+        }
+        i += 1;
+    }
+    spans
+}
+
+/// The answer to `catalogue/diagnostic` (a document pull the VS Code
+/// extension makes for the documents it shows): `unchanged` when `previous`
+/// is the current result id; a `delta` when `previous` is the result id of
+/// the last report this request answered for the document and only some of
+/// its items changed: the new items are the old ones' first `head`, then
+/// `items`, then their last `tail`; else the full report. A keystroke
+/// changes one product's diagnostics: the answer is a few hundred bytes
+/// where the full report of a 10 000-product file is ~0.5 MB, which the
+/// client would read and parse again.
+pub fn delta_report_json(st: &mut State, uri: &Url, previous: Option<&str>) -> Vec<u8> {
+    let Some(id) = result_id(st, uri) else {
+        st.sent.remove(uri);
+        return br#"{"kind":"full","items":[]}"#.to_vec();
+    };
+    if previous == Some(id.as_str()) {
+        let mut out = br#"{"kind":"unchanged","resultId":"#.to_vec();
+        string(&mut out, &id);
+        out.push(b'}');
+        return out;
+    }
+    let (body, range) = st.publication(uri).unwrap_or_default();
+    let items = body.get(range).unwrap_or_default();
+    let spans = item_spans(items);
+    let base = st
+        .sent
+        .remove(uri)
+        .filter(|s| previous == Some(s.id.as_str()));
+    let mut out = Vec::with_capacity(64);
+    match base.as_ref().and_then(|b| delta(b, items, &spans)) {
+        Some((head, tail, changed)) => {
+            out.extend_from_slice(br#"{"kind":"delta","resultId":"#);
+            string(&mut out, &id);
+            out.extend_from_slice(br#","previousResultId":"#);
+            string(&mut out, previous.unwrap_or_default());
+            out.extend_from_slice(br#","head":"#);
+            out.extend_from_slice(itoa::Buffer::new().format(head).as_bytes());
+            out.extend_from_slice(br#","tail":"#);
+            out.extend_from_slice(itoa::Buffer::new().format(tail).as_bytes());
+            out.extend_from_slice(br#","items":["#);
+            out.extend_from_slice(changed);
+            out.extend_from_slice(b"]}");
+        }
+        None => {
+            out.reserve(items.len() + 64);
+            out.extend_from_slice(br#"{"kind":"full","resultId":"#);
+            string(&mut out, &id);
+            out.extend_from_slice(br#","items":["#);
+            out.extend_from_slice(items);
+            out.extend_from_slice(b"]}");
+        }
+    }
+    // The base of the next delta; its buffer reused.
+    let mut kept = base.map(|b| b.items).unwrap_or_default();
+    kept.clear();
+    kept.extend_from_slice(items);
+    st.sent.insert(
+        uri.clone(),
+        Sent {
+            id,
+            items: kept,
+            spans,
+        },
+    );
+    out
+}
+
+/// The delta from `base` to `items` (whose items lie at `spans`): how many
+/// items at the head and at the tail are the same, and the bytes of those
+/// between; None when that is not less than half of `items` (the full
+/// report is then as cheap).
+fn delta<'a>(
+    base: &Sent,
+    items: &'a [u8],
+    spans: &[Range<usize>],
+) -> Option<(usize, usize, &'a [u8])> {
+    let old = |i: usize| base.items.get(base.spans[i].clone());
+    let new = |i: usize| items.get(spans[i].clone());
+    let (n, m) = (base.spans.len(), spans.len());
+    let head = (0..n.min(m)).take_while(|&i| old(i) == new(i)).count();
+    let tail = (0..n.min(m) - head)
+        .take_while(|&k| old(n - 1 - k) == new(m - 1 - k))
+        .count();
+    let changed = match head < m - tail {
+        true => items.get(spans[head].start..spans[m - tail - 1].end)?,
+        false => &[][..],
+    };
+    (changed.len() * 2 < items.len()).then_some((head, tail, changed))
 }
 
 /// The JSON of one file's report (without the braces around it): `kind`,
@@ -307,5 +447,148 @@ mod tests {
         assert_eq!(gone_items[1]["items"], serde_json::json!([]));
         let typed = serde_json::to_value(workspace_report(&mut st, &prev)).unwrap();
         assert_eq!(typed, gone);
+    }
+    /// Each item of an array's contents is found whole, whatever its
+    /// strings hold (braces, brackets, commas, escaped quotes, a backslash
+    /// at a string's end) and however deep it nests.
+    #[test]
+    fn item_spans_finds_each_item_whole() {
+        let items = [
+            serde_json::json!({"message": "a } { , ] [ \" \\", "n": [1, {"x": "\\"}]}),
+            serde_json::json!({}),
+            serde_json::json!({"related": [{"location": {"range": {"start": 1}}}], "m": "\\"}),
+        ];
+        let text: Vec<String> = items.iter().map(|v| v.to_string()).collect();
+        let joined = text.join(",");
+        let spans = item_spans(joined.as_bytes());
+        let found: Vec<&str> = spans.iter().map(|r| &joined[r.clone()]).collect();
+        assert_eq!(found, text);
+        assert!(item_spans(b"").is_empty());
+    }
+
+    proptest::proptest! {
+        /// Any array of objects with any strings: the spans are the items.
+        #[test]
+        fn item_spans_of_any_objects(strings in proptest::collection::vec(".*", 0..12)) {
+            let items: Vec<String> = strings
+                .iter()
+                .map(|s| serde_json::json!({"m": s, "r": [s, {"k": s}]}).to_string())
+                .collect();
+            let joined = items.join(",");
+            let spans = item_spans(joined.as_bytes());
+            let found: Vec<&str> = spans.iter().map(|r| &joined[r.clone()]).collect();
+            proptest::prop_assert_eq!(found, items);
+        }
+    }
+
+    /// A catalogue of `n` magnets without licences (one `missing-licence`
+    /// each); `unlicensed` false for magnet `k` takes its dysprosium out.
+    fn magnets(n: usize, without_dy: Option<usize>) -> String {
+        let mut t = String::from("[catalogue]\nas_of = 2026-06-01\n\n");
+        for i in 0..n {
+            let dy = if without_dy == Some(i) {
+                ""
+            } else {
+                "Dy = 3, "
+            };
+            t.push_str(&format!(
+                "[[product]]\nsku = \"M{i}\"\nform = \"magnet\"\ncomposition = {{ Nd = 28, {dy}Fe = 68, B = 1 }}\n\n"
+            ));
+        }
+        t
+    }
+
+    /// The items a delta answer stands for, from the base's items.
+    fn applied(base: &[serde_json::Value], delta: &serde_json::Value) -> Vec<serde_json::Value> {
+        let head = delta["head"].as_u64().unwrap() as usize;
+        let tail = delta["tail"].as_u64().unwrap() as usize;
+        let mut out = base[..head].to_vec();
+        out.extend(delta["items"].as_array().unwrap().iter().cloned());
+        out.extend(base[base.len() - tail..].iter().cloned());
+        out
+    }
+
+    /// `catalogue/diagnostic`: full first; after an edit that changes one
+    /// product's diagnostics, a delta from the last report answered that
+    /// applies to exactly the full report (items removed, then added back);
+    /// unchanged for the current id; full for an id it did not answer last,
+    /// for a change that moves most items, and once the document is closed.
+    #[test]
+    fn a_delta_report_is_the_full_one_from_the_last() {
+        let uri = Url::parse("file:///w/m.catalogue.toml").unwrap();
+        let mut st = State::default();
+        let json = |b: Vec<u8>| serde_json::from_slice::<serde_json::Value>(&b).unwrap();
+        let set = |st: &mut State, text: String, version: i32| {
+            st.forget(&uri);
+            st.docs.insert(uri.clone(), Document::new(text, version));
+            st.analyse(std::slice::from_ref(&uri), None);
+        };
+        set(&mut st, magnets(20, None), 1);
+        let first = json(delta_report_json(&mut st, &uri, None));
+        assert_eq!(first["kind"], "full");
+        let base = first["items"].as_array().unwrap().clone();
+        assert_eq!(base.len(), 20, "{first}");
+        let id1 = first["resultId"].as_str().unwrap().to_string();
+        // (`forget` drops the base: keep it as an open document's edit would.)
+        let kept = st.sent.remove(&uri);
+        set(&mut st, magnets(20, Some(7)), 2);
+        st.sent.extend(kept.map(|k| (uri.clone(), k)));
+        let removed = json(delta_report_json(&mut st, &uri, Some(&id1)));
+        assert_eq!(removed["kind"], "delta", "{removed}");
+        assert_eq!(removed["previousResultId"], id1.as_str());
+        assert_eq!(
+            (removed["head"].clone(), removed["tail"].clone()),
+            (7.into(), 12.into())
+        );
+        let full = json(document_report_json(&mut st, &uri, None));
+        assert_eq!(removed["resultId"], full["resultId"]);
+        let now = applied(&base, &removed);
+        assert_eq!(now, full["items"].as_array().unwrap().clone());
+        let id2 = removed["resultId"].as_str().unwrap().to_string();
+        assert_eq!(
+            json(delta_report_json(&mut st, &uri, Some(&id2))),
+            serde_json::json!({"kind": "unchanged", "resultId": id2})
+        );
+        // Back again: one item added between the same head and tail.
+        let kept = st.sent.remove(&uri);
+        set(&mut st, magnets(20, None), 3);
+        st.sent.extend(kept.map(|k| (uri.clone(), k)));
+        let added = json(delta_report_json(&mut st, &uri, Some(&id2)));
+        assert_eq!(added["kind"], "delta", "{added}");
+        assert_eq!(added["items"].as_array().unwrap().len(), 1);
+        assert_eq!(applied(&now, &added), base);
+        let id3 = added["resultId"].as_str().unwrap().to_string();
+        // The same items as the first report: the same id.
+        assert_eq!(id3, id1);
+        // An id other than the last answered one: full.
+        let other = json(delta_report_json(&mut st, &uri, Some("00000000deadbeef")));
+        assert_eq!(other["kind"], "full");
+        assert_eq!(other["items"].as_array().unwrap().clone(), base);
+        // Every item moved (a line inserted at the top): full.
+        let kept = st.sent.remove(&uri);
+        set(&mut st, format!("\n{}", magnets(20, None)), 4);
+        st.sent.extend(kept.map(|k| (uri.clone(), k)));
+        assert_eq!(
+            json(delta_report_json(&mut st, &uri, Some(&id3)))["kind"],
+            "full"
+        );
+        // Closed: the base is forgotten, and the next answer is full.
+        let id4 = result_id(&mut st, &uri).unwrap();
+        assert!(st.sent.contains_key(&uri));
+        st.forget(&uri);
+        assert!(st.sent.is_empty());
+        st.analyse(std::slice::from_ref(&uri), None);
+        let edited = magnets(20, Some(3));
+        st.docs.insert(uri.clone(), Document::new(edited, 5));
+        st.analyse(std::slice::from_ref(&uri), None);
+        assert_eq!(
+            json(delta_report_json(&mut st, &uri, Some(&id4)))["kind"],
+            "full"
+        );
+        let unknown = Url::parse("file:///w/none.catalogue.toml").unwrap();
+        assert_eq!(
+            json(delta_report_json(&mut st, &unknown, Some("x"))),
+            serde_json::json!({"kind": "full", "items": []})
+        );
     }
 }
