@@ -74,8 +74,9 @@ export function sameDiagnostic(a: LspDiagnostic, b: LspDiagnostic): boolean {
 }
 const DIRECT = new Set(['message', 'code', 'severity', 'source', 'range', 'codeDescription']);
 
+/** (The items a `catalogue/diagnostic` delta keeps are the very objects held: those compare at once.) */
 function sameList(a: LspDiagnostic[], b: LspDiagnostic[]): boolean {
-  return a.length === b.length && a.every((x, i) => sameDiagnostic(x, b[i]));
+  return a.length === b.length && a.every((x, i) => x === b[i] || sameDiagnostic(x, b[i]));
 }
 
 /** The slices of the documents this client holds, per document (URI string). */
