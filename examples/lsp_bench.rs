@@ -1,7 +1,7 @@
 //! LSP latency benchmark: drives a language server over stdio the way an
 //! editor does and prints p50/p95 latencies and the server's peak RSS.
 //!
-//! cargo run --release --example lsp_bench -- FILE [--edits N] [--in-shipment] [--server "CMD ARGS..."]
+//! cargo run --release --example lsp_bench -- FILE [--edits N] [--in-shipment | --in-licence] [--server "CMD ARGS..."]
 //!
 //! Scenario: open FILE and wait for its diagnostics; N one-character
 //! incremental edits, each waited for (publishDiagnostics of that version);
@@ -203,7 +203,7 @@ fn main() {
     let file = args
         .first()
         .expect(
-            "usage: lsp_bench FILE [--edits N] [--in-shipment] [--server CMD] | lsp_bench --workspace DIR [--copy]",
+            "usage: lsp_bench FILE [--edits N] [--in-shipment | --in-licence] [--server CMD] | lsp_bench --workspace DIR [--copy]",
         )
         .clone();
     let flag = |name: &str| {
@@ -248,6 +248,9 @@ fn main() {
     // In a CSV catalogue: the second cell of the middle row (its `name`).
     let csv = path.to_string_lossy().ends_with(".csv");
     let in_shipment = args.iter().any(|a| a == "--in-shipment");
+    // `--in-licence`: in a product's licence reference (after `licence = "`),
+    // so that each edit makes it unknown or known again: diagnostics change.
+    let in_licence = args.iter().any(|a| a == "--in-licence");
     let lines: Vec<&str> = text.lines().collect();
     let target = lines
         .iter()
@@ -263,6 +266,8 @@ fn main() {
                         .rev()
                         .take(4)
                         .any(|l| *l == "[[shipment]]")
+            } else if in_licence {
+                l.starts_with("licence = \"")
             } else {
                 l.starts_with("name = \"")
             }
@@ -275,7 +280,7 @@ fn main() {
             .get(target)
             .and_then(|l| l.find(','))
             .map_or(0, |c| c + 1)
-    } else if in_shipment {
+    } else if in_shipment || in_licence {
         11
     } else {
         8
@@ -365,6 +370,7 @@ fn main() {
     let (mut pulls, mut deltas, mut pull_bytes, mut delta_bytes) =
         (Vec::new(), Vec::new(), Vec::new(), Vec::new());
     let mut last_id = Value::Null;
+    let mut kinds = std::collections::BTreeMap::<String, usize>::new();
     let (mut symbol_bytes, mut symbol_count, mut hint_count, mut lens_count) = (0, 0, 0, 0);
     let screen = json!({"start": {"line": target.saturating_sub(30), "character": 0}, "end": {"line": target + 30, "character": 0}});
     for i in 0..edits {
@@ -418,6 +424,9 @@ fn main() {
         deltas.push(t.elapsed().as_secs_f64() * 1e3);
         delta_bytes.push(serde_json::to_vec(&r["result"]).map_or(0.0, |b| b.len() as f64));
         last_id = r["result"]["resultId"].clone();
+        *kinds
+            .entry(r["result"]["kind"].as_str().unwrap_or("?").to_string())
+            .or_default() += 1;
     }
     let rss = peak_rss_kb(pid);
     let _ = lsp.request("shutdown", Value::Null);
@@ -494,7 +503,7 @@ fn main() {
             pct(&mut pulls, 0.95)
         );
         println!(
-            "after an edit, catalogue/diagnostic (delta from the last, median {:.1} KB): p50 {:.2} ms, p95 {:.2} ms",
+            "after an edit, catalogue/diagnostic (delta from the last, median {:.1} KB; answers {kinds:?}): p50 {:.2} ms, p95 {:.2} ms",
             pct(&mut delta_bytes, 0.5) / 1e3,
             pct(&mut deltas, 0.5),
             pct(&mut deltas, 0.95)

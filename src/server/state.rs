@@ -336,9 +336,10 @@ pub struct State {
     /// What that ledger was built from: an edit brings it up to date
     /// (`Ledger::update`) while the other files are as they were.
     ledger_basis: Option<LedgerBasis>,
-    /// Per document: the last report answered with `catalogue/diagnostic`,
-    /// the base of the next one's delta (`workspace_diag::delta_report_json`).
-    pub sent: HashMap<Url, super::workspace_diag::Sent>,
+    /// Per open document: the last reports answered with
+    /// `catalogue/diagnostic`, the bases of the next one's delta
+    /// (`workspace_diag::delta_report_json`).
+    pub sent: HashMap<Url, Vec<super::workspace_diag::Sent>>,
 }
 
 /// The files (URI, length, layout of names), settings and options a kept
@@ -883,6 +884,7 @@ impl State {
         } = self;
         analyses.retain(|u, _| docs.contains_key(u));
         publications.retain(|u, _| docs.contains_key(u));
+        self.sent.retain(|u, _| self.docs.contains_key(u));
     }
 
     /// Where product `index` of `uri` starts, and whether it refers to other tables.

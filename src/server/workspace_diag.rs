@@ -55,14 +55,19 @@ pub fn forget_unopened(st: &mut State) {
     st.forget_unopened();
 }
 
-/// The last report a document's `catalogue/diagnostic` answered: its result
-/// id, its items (the bytes between the array's brackets) and where each
-/// item lies in them.
+/// A report `catalogue/diagnostic` answered (or found the client holds):
+/// its result id, its items (the bytes between the array's brackets) and
+/// where each item lies in them. The server keeps the last [`BASES`] per
+/// open document: the client may have dropped the last answer (a pull it
+/// cancelled after the server answered) and still hold the one before.
 pub struct Sent {
     id: String,
     items: Vec<u8>,
     spans: Vec<Range<usize>>,
 }
+
+/// How many reports per document a delta can be taken from.
+pub const BASES: usize = 2;
 
 /// Where each item of a JSON array's contents (`items`: objects separated
 /// by commas, no brackets) lies: a scan of the JSON's nesting that skips
@@ -119,21 +124,24 @@ pub fn delta_report_json(st: &mut State, uri: &Url, previous: Option<&str>) -> V
         st.sent.remove(uri);
         return br#"{"kind":"full","items":[]}"#.to_vec();
     };
-    if previous == Some(id.as_str()) {
-        let mut out = br#"{"kind":"unchanged","resultId":"#.to_vec();
-        string(&mut out, &id);
-        out.push(b'}');
-        return out;
-    }
     let (body, range) = st.publication(uri).unwrap_or_default();
     let items = body.get(range).unwrap_or_default();
-    let spans = item_spans(items);
-    let base = st
-        .sent
-        .remove(uri)
-        .filter(|s| previous == Some(s.id.as_str()));
     let mut out = Vec::with_capacity(64);
-    match base.as_ref().and_then(|b| delta(b, items, &spans)) {
+    let kept = st.sent.get(uri).map(Vec::as_slice).unwrap_or_default();
+    let known = kept.iter().any(|s| s.id == id);
+    if previous == Some(id.as_str()) {
+        out.extend_from_slice(br#"{"kind":"unchanged","resultId":"#);
+        string(&mut out, &id);
+        out.push(b'}');
+        // The client holds these items (however it got them): a base.
+        if !known {
+            keep(st, uri, &id, items, None);
+        }
+        return out;
+    }
+    let spans = item_spans(items);
+    let base = kept.iter().find(|s| previous == Some(s.id.as_str()));
+    match base.and_then(|b| delta(b, items, &spans)) {
         Some((head, tail, changed)) => {
             out.extend_from_slice(br#"{"kind":"delta","resultId":"#);
             string(&mut out, &id);
@@ -156,19 +164,32 @@ pub fn delta_report_json(st: &mut State, uri: &Url, previous: Option<&str>) -> V
             out.extend_from_slice(b"]}");
         }
     }
-    // The base of the next delta; its buffer reused.
-    let mut kept = base.map(|b| b.items).unwrap_or_default();
-    kept.clear();
-    kept.extend_from_slice(items);
-    st.sent.insert(
-        uri.clone(),
-        Sent {
-            id,
-            items: kept,
-            spans,
-        },
-    );
+    if !known {
+        keep(st, uri, &id, items, Some(spans));
+    }
     out
+}
+
+/// Keeps `items` (result id `id`) as a base of `uri`'s next delta, if it
+/// is open (a pull of a file not open is answered, not remembered), in
+/// place of the oldest when there are [`BASES`] already; `spans` are its
+/// items' when known.
+fn keep(st: &mut State, uri: &Url, id: &str, items: &[u8], spans: Option<Vec<Range<usize>>>) {
+    if !st.docs.contains_key(uri) {
+        return;
+    }
+    let kept = st.sent.entry(uri.clone()).or_default();
+    let mut reused = match kept.len() >= BASES {
+        true => kept.remove(0).items,
+        false => Vec::new(),
+    };
+    reused.clear();
+    reused.extend_from_slice(items);
+    kept.push(Sent {
+        id: id.to_string(),
+        spans: spans.unwrap_or_else(|| item_spans(&reused)),
+        items: reused,
+    });
 }
 
 /// The delta from `base` to `items` (whose items lie at `spans`): how many
@@ -590,5 +611,107 @@ mod tests {
             json(delta_report_json(&mut st, &unknown, Some("x"))),
             serde_json::json!({"kind": "full", "items": []})
         );
+    }
+    proptest::proptest! {
+        /// Any base and new list (a small alphabet: equal items side by
+        /// side, so a tail overlapping the head would show): the delta
+        /// applied to the base is the new list.
+        #[test]
+        fn a_delta_applies_to_any_lists(
+            old in proptest::collection::vec(0u8..4, 0..12),
+            new in proptest::collection::vec(0u8..4, 0..12),
+        ) {
+            let render = |v: &[u8]| {
+                v.iter()
+                    .map(|k| format!("{{\"m\":\"{k}\\\\\",\"d\":{{\"a\":[1,{{}}]}}}}"))
+                    .collect::<Vec<_>>()
+            };
+            let (o, n) = (render(&old), render(&new));
+            let (ob, nb) = (o.join(","), n.join(","));
+            let base = Sent {
+                id: "x".into(),
+                spans: item_spans(ob.as_bytes()),
+                items: ob.into_bytes(),
+            };
+            let spans = item_spans(nb.as_bytes());
+            proptest::prop_assert_eq!(spans.len(), n.len());
+            if let Some((h, t, changed)) = delta(&base, nb.as_bytes(), &spans) {
+                proptest::prop_assert!(h + t <= o.len());
+                let mid = std::str::from_utf8(changed).unwrap();
+                let mut got: Vec<String> = o[..h].to_vec();
+                if !mid.is_empty() {
+                    let v: Vec<serde_json::Value> =
+                        serde_json::from_str(&format!("[{mid}]")).unwrap();
+                    got.extend(v.iter().map(|x| x.to_string()));
+                }
+                got.extend(o[o.len() - t..].iter().cloned());
+                proptest::prop_assert_eq!(got, n);
+            }
+        }
+    }
+
+    /// The bases kept: the last two answered (a client that dropped the
+    /// last answer still gets a delta from the one before); the items a
+    /// client shows it holds by an `unchanged` pull (got from a workspace
+    /// pull, say); none for a file that is not open, and none left for
+    /// files no longer open.
+    #[test]
+    fn the_bases_are_the_last_two_answers_of_open_documents() {
+        let uri = Url::parse("file:///w/m.catalogue.toml").unwrap();
+        let mut st = State::default();
+        let json = |b: Vec<u8>| serde_json::from_slice::<serde_json::Value>(&b).unwrap();
+        let edit = |st: &mut State, text: String, version: i32| {
+            let kept = st.sent.remove(&uri);
+            st.forget(&uri);
+            st.docs.insert(uri.clone(), Document::new(text, version));
+            st.analyse(std::slice::from_ref(&uri), None);
+            st.sent.extend(kept.map(|k| (uri.clone(), k)));
+        };
+        edit(&mut st, magnets(20, None), 1);
+        let r1 = json(delta_report_json(&mut st, &uri, None));
+        let id1 = r1["resultId"].as_str().unwrap().to_string();
+        edit(&mut st, magnets(20, Some(4)), 2);
+        let r2 = json(delta_report_json(&mut st, &uri, Some(&id1)));
+        assert_eq!(r2["kind"], "delta");
+        // The client dropped r2 (cancelled): it still holds r1.
+        edit(&mut st, magnets(20, Some(9)), 3);
+        let r3 = json(delta_report_json(&mut st, &uri, Some(&id1)));
+        assert_eq!(r3["kind"], "delta", "{r3}");
+        assert_eq!(st.sent[&uri].len(), BASES);
+        // Three answers on, r1 is no longer a base.
+        edit(&mut st, magnets(20, Some(11)), 4);
+        let r4 = json(delta_report_json(
+            &mut st,
+            &uri,
+            Some(r3["resultId"].as_str().unwrap()),
+        ));
+        assert_eq!(r4["kind"], "delta");
+        edit(&mut st, magnets(20, Some(12)), 5);
+        assert_eq!(
+            json(delta_report_json(&mut st, &uri, Some(&id1)))["kind"],
+            "full"
+        );
+        // Items the client got elsewhere: `unchanged` makes them a base.
+        edit(&mut st, magnets(20, Some(13)), 6);
+        let elsewhere = json(document_report_json(&mut st, &uri, None));
+        let id = elsewhere["resultId"].as_str().unwrap().to_string();
+        let same = json(delta_report_json(&mut st, &uri, Some(&id)));
+        assert_eq!(same["kind"], "unchanged");
+        edit(&mut st, magnets(20, Some(14)), 7);
+        assert_eq!(
+            json(delta_report_json(&mut st, &uri, Some(&id)))["kind"],
+            "delta"
+        );
+        // Not open: answered, not kept; and forget_unopened drops the rest.
+        let other = Url::parse("file:///w/other.catalogue.toml").unwrap();
+        st.docs
+            .insert(other.clone(), Document::new(magnets(5, None), 1));
+        st.analyse(std::slice::from_ref(&other), None);
+        let _ = delta_report_json(&mut st, &other, None);
+        assert!(st.sent.contains_key(&other));
+        st.docs.remove(&other);
+        st.forget_unopened();
+        assert!(!st.sent.contains_key(&other));
+        assert!(st.sent.contains_key(&uri));
     }
 }
