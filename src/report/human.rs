@@ -62,8 +62,11 @@ pub fn write_from(
     // The products are counted after the diagnostics: `check` may classify
     // them as it computes those.
     let mut sum = Summary::default();
-    // Each file's text, for columns and source lines (`check` reads it again).
-    let mut texts = Vec::with_capacity(run.files.len());
+    // Products judged not controlled carry no diagnostic: listed after all
+    // the diagnostics, so that every product of the run appears by its SKU;
+    // their lines are written while the file's text is at hand, which
+    // `check` read again for this file only and which goes with it.
+    let mut not_controlled = String::new();
     for (i, f) in run.files.iter().enumerate() {
         let text = diags.text(run, i)?;
         diags.each(i, &mut |d| {
@@ -93,37 +96,32 @@ pub fn write_from(
             }
             Ok(())
         })?;
-        texts.push(text);
-    }
-    // Products judged not controlled carry no diagnostic: listed, so that
-    // every product of the run appears by its SKU.
-    let mut listed = false;
-    for (i, (f, text)) in run.files.iter().zip(&texts).enumerate() {
+        // (`check` has the file's products once its diagnostics were handed out.)
         diags.with_products(run, i, &mut |products| {
             sum.count_products(products);
             for p in products
                 .iter()
                 .filter(|p| p.verdict() == Verdict::NotControlled)
             {
-                if !listed {
-                    writeln!(out, "not controlled (no listed item matches):")?;
-                    listed = true;
-                }
                 let Some(prod) = f.catalogue.products.get(p.index) else {
                     continue;
                 };
-                let lc = f.lines.line_col(text, prod.header.start());
-                writeln!(
-                    out,
+                let lc = f.lines.line_col(&text, prod.header.start());
+                let _ = writeln!(
+                    not_controlled,
                     "  {}:{}:{}: {}",
                     f.path,
                     lc.line,
                     lc.column,
                     p.sku.as_deref().map_or("(no sku)".into(), sku_shown)
-                )?;
+                );
             }
             Ok(())
         })?;
+    }
+    if !not_controlled.is_empty() {
+        writeln!(out, "not controlled (no listed item matches):")?;
+        out.write_all(not_controlled.as_bytes())?;
     }
     for n in crate::source::skip_notes(&run.skipped) {
         writeln!(out, "{n}")?;
