@@ -1380,3 +1380,50 @@ fn explanations_are_shared_between_diagnostics() {
         );
     }
 }
+
+/// Contract §5, "absence of data is never clearance": a composition of
+/// zeros says the product contains nothing; it is invalid, and the product
+/// is `indeterminate`, never `not-controlled` (as an empty one is).
+#[test]
+fn a_composition_of_zeros_is_indeterminate_not_clearance() {
+    for comp in ["{ Nd = 0, Fe = 0 }", "{ Dy2O3 = 0 }", "{}"] {
+        let c = one(&format!("form = \"magnet\"\ncomposition = {comp}"));
+        assert_eq!(c.verdict("P"), Verdict::Indeterminate, "{comp}");
+        assert!(c.has(Code::InvalidValue) || comp == "{}", "{comp}");
+    }
+}
+
+/// Contract §1 (the tables of the format: `[catalogue]`, `[[licence]]`,
+/// `[[product]]`, `[[shipment]]`) and §5 (no product goes unjudged): a
+/// table plainly meant as one of them — another case, a plural, the US
+/// spelling of licence — is read as that table, so its products are judged
+/// and its licences found, and it is an error until it is written right.
+#[test]
+fn a_misnamed_product_or_licence_table_is_read_and_reported() {
+    let text = "[catalogue]\nas_of = 2026-06-01\n\n[[products]]\nsku = \"P\"\nform = \"magnet\"\ncomposition = { Nd = 29, Dy = 3, Fe = 67, B = 1 }\nlicence = \"GL-1\"\n\n[[Product]]\nsku = \"C\"\nform = \"magnet\"\ncomposition = { Nd = 29, Dy = 3, Fe = 67, B = 1 }\n\n[[license]]\nid = \"GL-1\"\ntype = \"general\"\nissued = 2026-01-01\nexpires = 2027-12-31\nitems = [\"1C905\"]\n";
+    let c = check(text, D);
+    assert_eq!(c.verdict("P"), Verdict::Controlled);
+    assert_eq!(c.verdict("C"), Verdict::Controlled);
+    // GL-1 was found: P is licensed, C is not.
+    assert!(!c.codes_for("P").contains(&Code::MissingLicence));
+    assert!(!c.codes_for("P").contains(&Code::UnknownLicence));
+    assert!(c.codes_for("C").contains(&Code::MissingLicence));
+    let misnamed: Vec<String> = c
+        .diags()
+        .into_iter()
+        .filter(|d| d.code == Code::InvalidValue)
+        .map(|d| d.message.clone())
+        .collect();
+    assert_eq!(misnamed.len(), 3, "{misnamed:#?}");
+    for (m, want) in misnamed
+        .iter()
+        .zip(["[[product]]", "[[product]]", "[[licence]]"])
+    {
+        assert!(m.contains(&format!("read as `{want}`")), "{m}");
+    }
+    assert!(
+        c.diags()
+            .iter()
+            .all(|d| d.code != Code::InvalidValue || d.severity == Severity::Error)
+    );
+}

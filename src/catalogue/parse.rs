@@ -866,6 +866,21 @@ fn syntax_message(m: &str) -> String {
     )
 }
 
+/// The format's table `name` plainly means, when it is not that table's
+/// exact name: another case (`Product`), a plural (`products`,
+/// `licences`), the US spelling (`license`, `licenses`).
+fn intended_table(name: &str) -> Option<&'static str> {
+    let lower = name.to_ascii_lowercase();
+    let singular = lower.strip_suffix('s').unwrap_or(&lower);
+    let singular = if singular == "license" {
+        "licence"
+    } else {
+        singular
+    };
+    let kind = TABLE_NAMES.iter().copied().find(|t| *t == singular)?;
+    (kind != name).then_some(kind)
+}
+
 fn classify_header(chunk: &Chunk, diags: &mut Vec<Diagnostic>) -> TableKind {
     let Some(header) = chunk.header else {
         return TableKind::Root;
@@ -894,6 +909,40 @@ fn classify_header(chunk: &Chunk, diags: &mut Vec<Diagnostic>) -> TableKind {
             diags.push(Diagnostic::new(Code::InvalidValue, header, "`[[catalogue]]` declares an array, but a file has one catalogue table: write `[catalogue]`")
                 .with_replacements(vec!["[catalogue]".into()]));
             TableKind::Catalogue
+        }
+        _ if intended_table(name).is_some() => {
+            // `[[products]]`, `[[Product]]`, `[[license]]`: plainly meant
+            // as one of the format's tables. Read as that table (an unknown
+            // table's products would go unjudged: a clearance by omission)
+            // and reported as an error, so `check` fails until it is fixed.
+            let kind = intended_table(name).unwrap_or("product");
+            let h = if kind == "catalogue" {
+                "[catalogue]".to_string()
+            } else {
+                format!("[[{kind}]]")
+            };
+            let written = if chunk.array {
+                format!("[[{name}]]")
+            } else {
+                format!("[{name}]")
+            };
+            diags.push(
+                Diagnostic::new(
+                    Code::InvalidValue,
+                    header,
+                    format!(
+                        "`{written}` is not a table of the format: it is read as `{h}`; write `{h}`"
+                    ),
+                )
+                .with_replacements(vec![h]),
+            );
+            match kind {
+                "product" => TableKind::Product,
+                "shipment" => TableKind::Shipment,
+                "licence" => TableKind::Licence,
+                "catalogue" => TableKind::Catalogue,
+                _ => TableKind::Screening,
+            }
         }
         _ => {
             let suggestion = nearest(name, TABLE_NAMES.iter().copied());
@@ -1497,14 +1546,14 @@ impl Reader<'_> {
         }
         if !bad && total == 0.0 {
             // Nothing in it: a composition of zeros would classify the
-            // product as free of every controlled element.
-            self.diags.push(
-                Diagnostic::new(
-                    Code::InvalidValue,
-                    vs,
-                    "composition sums to 0 %: it says the product contains nothing, which no product does, and would read as free of every controlled element; give the mass percents, or remove the field if they are not known",
-                )
-                .with_sku(self.sku.as_deref()),
+            // product as free of every controlled element. Invalid, so the
+            // product is `indeterminate` (contract §5: absence of data is
+            // never clearance).
+            self.report(
+                "composition",
+                Code::InvalidValue,
+                vs,
+                "composition sums to 0 %: it says the product contains nothing, which no product does, and would read as free of every controlled element; give the mass percents, or remove the field if they are not known".to_string(),
             );
         }
         if bad && comp.entries.is_empty() {
