@@ -1427,3 +1427,34 @@ fn a_misnamed_product_or_licence_table_is_read_and_reported() {
             .all(|d| d.code != Code::InvalidValue || d.severity == Severity::Error)
     );
 }
+
+/// Contract §7 (the licence diagnostics: expiry, items, end users,
+/// destinations) and §5 (absence of data is never clearance): a licence
+/// that cannot be relied on — no `type`, or a limit written so it cannot be
+/// read — never makes a product look licensed. The product is told its
+/// licence cannot be relied on, and the checks whose fields could be read
+/// still run (an expired licence without a type is still expired).
+#[test]
+fn a_licence_that_cannot_be_read_does_not_cover_the_export() {
+    let text = "[catalogue]\nas_of = 2026-06-01\n\n[[licence]]\nid = \"L\"\nissued = 2020-01-01\nexpires = 2021-01-01\nitems = [\"1C905\"]\n\n[[licence]]\nid = \"M\"\ntype = \"general\"\nissued = 2026-01-01\nexpires = 2027-01-01\nitems = \"1C902\"\nend_users = \"Other GmbH\"\n\n[[licence]]\nid = \"N\"\ntype = \"general\"\nissued = 2026-01-01\nexpires = 2027-01-01\nitems = [\"1C905\"]\n\n[[product]]\nsku = \"A\"\nform = \"magnet\"\ncomposition = { Nd = 29, Dy = 3, Fe = 67, B = 1 }\nlicence = \"L\"\n\n[[product]]\nsku = \"B\"\nform = \"magnet\"\ncomposition = { Nd = 29, Dy = 3, Fe = 67, B = 1 }\nlicence = \"M\"\n\n[[product]]\nsku = \"C\"\nform = \"magnet\"\ncomposition = { Nd = 29, Dy = 3, Fe = 67, B = 1 }\nlicence = \"N\"\n";
+    let c = check(text, D);
+    let a = c.codes_for("A");
+    assert!(a.contains(&Code::UnknownLicence), "{a:?}");
+    assert!(a.contains(&Code::LicenceExpired), "{a:?}");
+    let b = c.codes_for("B");
+    assert!(b.contains(&Code::LicenceItemNotCovered), "{b:?}");
+    assert!(b.contains(&Code::LicenceEndUserNotCovered), "{b:?}");
+    // A licence read whole covers its export: no licence diagnostic on C.
+    let licence_codes = [
+        Code::UnknownLicence,
+        Code::LicenceExpired,
+        Code::LicenceItemNotCovered,
+        Code::LicenceEndUserNotCovered,
+        Code::MissingLicence,
+    ];
+    assert!(
+        !c.codes_for("C").iter().any(|x| licence_codes.contains(x)),
+        "{:?}",
+        c.codes_for("C")
+    );
+}

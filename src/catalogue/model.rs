@@ -225,6 +225,9 @@ pub struct Licence {
     pub limits: Amounts,
     /// The table has a syntax error: its values may be incomplete.
     pub broken: bool,
+    /// Keys that were present but whose value was invalid (reported
+    /// already): a limit that could not be read is not "no limit".
+    pub invalid: Vec<&'static str>,
 }
 
 impl Licence {

@@ -1661,6 +1661,7 @@ fn read_screening(r: &mut Reader, t: &DeTable, header: Span, span: Span) -> Scre
 }
 
 fn read_licence(r: &mut Reader, t: &DeTable, header: Span, span: Span) -> Licence {
+    let invalid_before = r.invalid.len();
     r.unknown_keys(t, LICENCE_KEYS, "[[licence]]");
     let id = r.nonempty_string(t, "id");
     let kind = r.name(t, "type");
@@ -1727,6 +1728,7 @@ fn read_licence(r: &mut Reader, t: &DeTable, header: Span, span: Span) -> Licenc
         purposes,
         limits,
         broken: false,
+        invalid: r.invalid.split_off(invalid_before.min(r.invalid.len())),
     }
 }
 

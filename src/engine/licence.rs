@@ -310,16 +310,63 @@ pub fn product_licence_diagnostics(
         );
         return;
     }
-    if l.broken {
-        return;
+    // A licence that cannot be relied on (its table has a syntax error, or
+    // no valid `type`, which decides what it allows) covers nothing: the
+    // product is told so, as it would be of a missing licence, beside the
+    // licence's own error. Its dates, items, end users and destinations are
+    // still checked where they could be read.
+    let rule = l
+        .kind
+        .as_ref()
+        .and_then(|k| pack.licence_rule(&k.value))
+        .filter(|_| !l.broken);
+    if rule.is_none() {
+        let why = match (l.broken, &l.kind) {
+            (true, _) => "its table has a syntax error",
+            (false, None) => "it has no `type`",
+            (false, Some(_)) => "its `type` is not a licence type the rule pack knows",
+        };
+        out.push(
+            Diagnostic::new(
+                Code::UnknownLicence,
+                lref.span,
+                format!(
+                    "licence `{}` cannot be relied on: {why}. Fix the licence (its own error says how); until then this export has no usable licence",
+                    lref.value
+                ),
+            )
+            .with_sku(sku)
+            .with_related(related()),
+        );
+        if l.broken {
+            return;
+        }
     }
-    let Some(kind) = l.kind.as_ref().map(|k| &k.value) else {
-        return;
-    };
-    let Some(rule) = pack.licence_rule(kind) else {
-        return;
-    };
-    let src = Some(pack.source(rule.instrument, &rule.article));
+    // A limit that could not be read is not "no limit": the licence cannot
+    // be shown to cover the export (the licence's own error says what to fix).
+    for (key, code) in [
+        ("issued", Code::LicenceNotYetValid),
+        ("expires", Code::LicenceExpired),
+        ("items", Code::LicenceItemNotCovered),
+        ("end_users", Code::LicenceEndUserNotCovered),
+        ("destinations", Code::LicenceDestinationNotCovered),
+    ] {
+        if l.invalid.contains(&key) {
+            out.push(
+                Diagnostic::new(
+                    code,
+                    lref.span,
+                    format!(
+                        "licence `{}`'s `{key}` could not be read, so it cannot be shown to cover this export: fix the licence (its own error says how)",
+                        lref.value
+                    ),
+                )
+                .with_sku(sku)
+                .with_related(related()),
+            );
+        }
+    }
+    let src = rule.map(|rule| pack.source(rule.instrument, &rule.article));
     for f in problems(pack, l, p, date, &c.codes, c.verdict, rule) {
         out.push(
             Diagnostic::new(f.0, lref.span, f.1)
@@ -339,7 +386,7 @@ pub fn problems(
     date: Date,
     codes: &[String],
     verdict: Verdict,
-    rule: &crate::rules::LicenceRule,
+    rule: Option<&crate::rules::LicenceRule>,
 ) -> Vec<(Code, String)> {
     let id = l.id_str().unwrap_or("?");
     let mut out = Vec::new();
@@ -408,7 +455,7 @@ pub fn problems(
             None => out.push((Code::LicenceDestinationNotCovered, format!("the product names no `destination`, and licence `{id}` is limited to {}: add the destination", list.join(", ")))),
         }
     }
-    if let Some(allowed) = &rule.purposes {
+    if let Some((rule, allowed)) = rule.and_then(|r| Some((r, r.purposes.as_ref()?))) {
         let others = crate::vocab::or_list(
             &pack
                 .licence_rules

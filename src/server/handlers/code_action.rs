@@ -204,7 +204,7 @@ fn missing_licence_actions(
         .files()
         .into_iter()
         .flat_map(|v| v.catalogue.licences.iter())
-        .filter(|l| !l.broken)
+        .filter(|l| !l.broken && l.invalid.is_empty())
         .filter_map(|l| {
             let k = &l.kind.as_ref()?.value;
             licence::problems(
@@ -214,7 +214,7 @@ fn missing_licence_actions(
                 r.as_of,
                 &r.classification.codes,
                 r.verdict(),
-                pack.licence_rule(k)?,
+                Some(pack.licence_rule(k)?),
             )
             .is_empty()
             .then_some((l, k))

@@ -351,7 +351,7 @@ fn licence_hover(st: &State, uri: &Url, index: usize, p: &Product, id: &str, md:
             r.as_of,
             &r.classification.codes,
             r.verdict(),
-            rule,
+            Some(rule),
         );
         if problems.is_empty() {
             let _ = writeln!(md, "\n✔ Covers this export on {}.", r.as_of);
