@@ -559,3 +559,27 @@ fn a_shipment_dated_after_the_packs_review_makes_the_pack_stale() {
         .collect();
     assert_eq!(stale, [1], "{:#?}", c.diags());
 }
+
+/// Contract §6: "every product whose verdict depends on it gets
+/// `unconfirmed-status`" — so does a shipment judged on its own date. A
+/// holmium magnet is not controlled on the catalogue's date (Ann. 57
+/// suspended by Ann. 70 until 2026-11-10) but its shipment on 2026-12-01
+/// rests on the pack's assumption that Ann. 57 applies again, which no
+/// source confirms: the shipment says so, with the other reading.
+#[test]
+fn a_shipment_on_an_unconfirmed_date_says_what_is_assumed() {
+    let text = "[catalogue]\nas_of = 2026-06-01\n\n[[product]]\nsku = \"HO\"\nform = \"magnet\"\ncomposition = { Nd = 29, Ho = 3, Fe = 67, B = 1 }\nship_date = 2026-06-01\n\n[[shipment]]\nsku = \"HO\"\nship_date = 2026-12-01\nquantity = 10\nunit = \"kg\"\n";
+    let c = check(text, D);
+    let on_shipment: Vec<&Diagnostic> = c
+        .diags()
+        .into_iter()
+        .filter(|d| d.code == Code::UnconfirmedStatus)
+        .collect();
+    assert_eq!(on_shipment.len(), 1, "{on_shipment:#?}");
+    let d = on_shipment[0];
+    assert_eq!(c.text_of(d), "[[shipment]]");
+    assert!(d.message.contains("2026-12-01"), "{}", d.message);
+    assert!(d.message.contains("other reading"), "{}", d.message);
+    // Only the shipment is controlled (on its date): one missing licence, on it.
+    assert_eq!(at(&c, Code::MissingLicence), vec![10]);
+}

@@ -1231,6 +1231,15 @@ impl Workspace<'_> {
             }
         }
         out.extend(found);
+        // A shipment judged on its own date may rest on a rule whose status
+        // then no source confirms (contract §6), where its product does not.
+        out.extend(super::workspace::unconfirmed_status(
+            pack,
+            c,
+            s.header,
+            s.sku_str(),
+            date,
+        ));
         let licence = view.licence.as_ref().map(|l| l.value.as_str());
         let kind = licence
             .and_then(|id| self.licence(id))

@@ -848,58 +848,7 @@ impl<'a> Workspace<'a> {
             }
             Verdict::NotControlled => {}
         }
-        if let Some(other) = &c.other_reading {
-            for a in &c.assumptions {
-                // What the pack assumes and what the sources say: the same
-                // for every product resting on the instrument, so shared.
-                let Some(text) = pack
-                    .explanations()
-                    .unconfirmed(pack, a.instrument, a.status)
-                else {
-                    continue;
-                };
-                let inst = &pack.instruments[a.instrument];
-                let rests = if a.codes.is_empty() {
-                    String::new()
-                } else {
-                    format!(" ({})", a.codes.join(", "))
-                };
-                let other_codes = if other.codes.is_empty() {
-                    String::new()
-                } else {
-                    format!(" {}", other.codes.join(", "))
-                };
-                let head = format!(
-                    "verdict {}{} rests on {}{rests}, whose status on {date} no source confirms.",
-                    c.verdict.as_str(),
-                    if c.codes.is_empty() {
-                        String::new()
-                    } else {
-                        format!(" {}", c.codes.join(", "))
-                    },
-                    inst.title,
-                );
-                out.push(
-                    Diagnostic::new(
-                        Code::UnconfirmedStatus,
-                        at,
-                        format!(
-                            "{head} Under the other reading the verdict is {}{other_codes}. Check current {} announcements before relying on either",
-                            other.verdict.as_str(),
-                            pack.vocab.regulator,
-                        ),
-                    )
-                    .with_explanation(head.len(), text)
-                    .with_sku(sku)
-                    .with_source(match a.status {
-                        Status::Unconfirmed { by, .. } => {
-                            Some(pack.source(by, &Arc::from("scheduled end of the suspension")))
-                        }
-                        _ => None,
-                    }),
-                );
-            }
-        }
+        out.extend(unconfirmed_status(pack, c, at, sku, date));
         for d in &c.dormant {
             let code = match d.status {
                 Status::NotYetEffective { .. } => Code::UpcomingControl,
@@ -1295,6 +1244,74 @@ fn vocabulary_diagnostics(pack: &RulePack, p: &Product, out: &mut Vec<Diagnostic
             Diagnostic::new(Code::InvalidValue, f.span, v.codes.not_a_code(&f.value)).with_sku(sku),
         );
     }
+}
+
+/// `unconfirmed-status` (contract §6) for a verdict `c` that rests on a
+/// rule whose status on `date` no source confirms: what is assumed, and the
+/// verdict under the other reading. For products and for shipments (a
+/// shipment judged on its own date can rest on such a rule when its
+/// product, on the catalogue's date, does not).
+pub(crate) fn unconfirmed_status(
+    pack: &RulePack,
+    c: &Classification,
+    at: Span,
+    sku: Option<&str>,
+    date: Date,
+) -> Vec<Diagnostic> {
+    let mut out = Vec::new();
+    if let Some(other) = &c.other_reading {
+        for a in &c.assumptions {
+            // What the pack assumes and what the sources say: the same
+            // for every product resting on the instrument, so shared.
+            let Some(text) = pack
+                .explanations()
+                .unconfirmed(pack, a.instrument, a.status)
+            else {
+                continue;
+            };
+            let inst = &pack.instruments[a.instrument];
+            let rests = if a.codes.is_empty() {
+                String::new()
+            } else {
+                format!(" ({})", a.codes.join(", "))
+            };
+            let other_codes = if other.codes.is_empty() {
+                String::new()
+            } else {
+                format!(" {}", other.codes.join(", "))
+            };
+            let head = format!(
+                "verdict {}{} rests on {}{rests}, whose status on {date} no source confirms.",
+                c.verdict.as_str(),
+                if c.codes.is_empty() {
+                    String::new()
+                } else {
+                    format!(" {}", c.codes.join(", "))
+                },
+                inst.title,
+            );
+            out.push(
+                Diagnostic::new(
+                    Code::UnconfirmedStatus,
+                    at,
+                    format!(
+                        "{head} Under the other reading the verdict is {}{other_codes}. Check current {} announcements before relying on either",
+                        other.verdict.as_str(),
+                        pack.vocab.regulator,
+                    ),
+                )
+                .with_explanation(head.len(), text)
+                .with_sku(sku)
+                .with_source(match a.status {
+                    Status::Unconfirmed { by, .. } => {
+                        Some(pack.source(by, &Arc::from("scheduled end of the suspension")))
+                    }
+                    _ => None,
+                }),
+            );
+        }
+    }
+    out
 }
 
 #[cfg(test)]
