@@ -47,7 +47,7 @@ pub enum Command {
     },
     /// Check catalogue files or directories; exit 0 clean, 1 errors found, 2 the run failed (also: nothing judged, or a catalogue path could not be read).
     Check {
-        /// Files or directories (searched for *.catalogue.toml and catalogue.toml). Default: the current directory.
+        /// Files or directories (searched for *.catalogue.toml, catalogue.toml, *.catalogue.csv, *.licences.csv and *.shipments.csv). Default: the current directory.
         paths: Vec<PathBuf>,
         #[arg(long, value_enum, default_value_t = Format::Human)]
         format: Format,

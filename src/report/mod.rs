@@ -109,7 +109,7 @@ impl std::fmt::Display for RunError {
                 let unread = skipped.iter().filter(|s| s.lost()).count();
                 write!(
                     f,
-                    "nothing judged: {} under {}; a run that judged nothing is not a pass. Give catalogue files (*.catalogue.toml, catalogue.toml) or folders that hold them",
+                    "nothing judged: {} under {}; a run that judged nothing is not a pass. Give catalogue files (*.catalogue.toml, catalogue.toml, *.catalogue.csv, *.licences.csv, *.shipments.csv) or folders that hold them",
                     if unread > 0 {
                         format!(
                             "{unread} catalogue path{} could not be read and no other catalogue file was found",
