@@ -419,12 +419,21 @@ pub fn problems(
                     .map(|i| i.value.as_str())
                     .collect::<Vec<_>>()
                     .join(", ");
+                let missing = uncovered
+                    .iter()
+                    .map(|s| s.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ");
+                let head = match listed.is_empty() {
+                    true => format!(
+                        "licence `{id}` names no valid items, so it does not cover {missing}"
+                    ),
+                    false => format!("licence `{id}` covers {listed} but not {missing}"),
+                };
                 out.push((
                     Code::LicenceItemNotCovered,
                     format!(
-                        "licence `{id}` covers {} but not {}: a licence covers only the items it names and their sub-items; use a licence for {} or extend this one",
-                        if listed.is_empty() { "no items".into() } else { listed },
-                        uncovered.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(", "),
+                        "{head}: a licence covers only the items it names and their sub-items; use a licence for {} or extend this one",
                         uncovered[0]
                     ),
                 ));
@@ -451,7 +460,9 @@ pub fn problems(
             .collect::<Vec<_>>();
         match &p.destination {
             Some(d) if list.contains(&d.value.as_str()) => {}
+            Some(d) if list.is_empty() => out.push((Code::LicenceDestinationNotCovered, format!("licence `{id}` lists no valid destination, so it does not cover {}: fix its `destinations` or use a licence for {}", d.value, d.value))),
             Some(d) => out.push((Code::LicenceDestinationNotCovered, format!("destination {} is not among licence `{id}`'s destinations ({}): use a licence for {} or change the destination", d.value, list.join(", "), d.value))),
+            None if list.is_empty() => out.push((Code::LicenceDestinationNotCovered, format!("licence `{id}` lists no valid destination, so it covers no export: fix its `destinations`"))),
             None => out.push((Code::LicenceDestinationNotCovered, format!("the product names no `destination`, and licence `{id}` is limited to {}: add the destination", list.join(", ")))),
         }
     }
