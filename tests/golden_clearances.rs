@@ -236,6 +236,49 @@ fn the_motor_exclusion_takes_out_magnets_only() {
     assert_eq!(c.verdict("M3"), Verdict::Excluded);
 }
 
+/// Contract §5 ("absence of data is never clearance"): the exclusion now
+/// reaches magnets only, so a good with an unknown component beside its
+/// magnet may hold another listed item: `indeterminate`, not `excluded`.
+/// A motor or good without `components` keeps the form-level exclusion
+/// (contract §5: "a motor … gives `excluded` even when its contents are
+/// unknown").
+#[test]
+fn a_good_with_an_unknown_component_is_not_cleared_by_a_magnet_exclusion() {
+    let c = check(
+        &with_parts(
+            "[[product]]\nsku = \"CHARGER\"\nform = \"consumer-product\"\ncomponents = [\"MAG\", \"NO-SUCH-SKU\"]\n\n\
+             [[product]]\nsku = \"MOTOR\"\nform = \"motor\"\ncomponents = [\"MAG\", \"NO-SUCH-SKU\"]\n",
+        ),
+        SUSPENDED,
+    );
+    for sku in ["CHARGER", "MOTOR"] {
+        assert_eq!(c.verdict(sku), Verdict::Indeterminate, "{sku}");
+        assert!(
+            c.codes_for(sku)
+                .contains(&Code::IndeterminateClassification),
+            "{sku}"
+        );
+    }
+}
+
+/// Contract §5: `excluded` is for a product that "is, or contains, a listed
+/// item"; a good whose only magnet is a ferrite (nothing listed) is
+/// `not-controlled`, and a rotor with a ferrite magnet likewise.
+#[test]
+fn a_good_with_nothing_listed_is_not_controlled_rather_than_excluded() {
+    let c = check(
+        "[[product]]\nsku = \"FERRITE\"\nform = \"magnet\"\ncomposition = { SrFe12O19 = 100 }\n\n\
+         [[product]]\nsku = \"SPEAKER\"\nform = \"finished-product\"\ncomponents = [\"FERRITE\"]\n\n\
+         [[product]]\nsku = \"ROTOR\"\nform = \"rotor-assembly\"\ncomponents = [\"FERRITE\"]\nmounting = \"embedded\"\n",
+        SUSPENDED,
+    );
+    for sku in ["SPEAKER", "ROTOR"] {
+        assert_eq!(c.verdict(sku), Verdict::NotControlled, "{sku}");
+        assert_eq!(c.exclusion(sku), None, "{sku}");
+        assert!(!c.codes_for(sku).contains(&Code::Excluded), "{sku}");
+    }
+}
+
 // ---------------------------------------------------------------------------
 // H3. Placeholders in `integrates` name no part. Contract §5: "a rotor whose
 // magnets are loose and that integrates nothing … stays controlled"; §4

@@ -1144,6 +1144,30 @@ impl<'a, L: ProductLookup> Classifier<'a, L> {
         })
     }
 
+    /// For an exclusion that names the items it takes out (`items`): a
+    /// material item that applies on `date` and that it does not take out
+    /// (a Sc-Al alloy part of a consumer product): an unknown component may
+    /// be one.
+    fn unreached_item(
+        &self,
+        e: &Exclusion,
+        date: Date,
+        c: &mut Classification,
+    ) -> Option<&'a Item> {
+        let pack = self.pack;
+        e.items.as_ref()?;
+        pack.items.iter().find(|i| {
+            !i.by_facts()
+                && !e.takes(&pack.vocab.codes, i.instrument, &i.code)
+                && i.forms.iter().any(|f| {
+                    pack.vocab
+                        .form_of(f)
+                        .is_some_and(|d| d.category == Category::Material)
+                })
+                && self.applies(i, date, c)
+        })
+    }
+
     /// Applies the form's exclusion to the in-force codes and sets the verdict.
     #[allow(clippy::too_many_arguments)]
     fn decide(
@@ -1198,6 +1222,37 @@ impl<'a, L: ProductLookup> Classifier<'a, L> {
                         ),
                         Some(pack.item_source(first)),
                     );
+                } else if let Some(first) = unknown_parts
+                    .then(|| self.unreached_item(e, date, c))
+                    .flatten()
+                {
+                    // The exclusion takes out some items only (magnets): an
+                    // unknown component may hold another, which stays
+                    // controlled (absence of data is never clearance).
+                    c.verdict = Verdict::Indeterminate;
+                    step!(
+                        c,
+                        format!(
+                            "Exclusion `{}` covers {} only; an unknown component may hold another listed item, e.g. {} ({}), which stays controlled.",
+                            e.id,
+                            scope_names(pack, e),
+                            first.code,
+                            first.title
+                        ),
+                        Some(pack.item_source(first)),
+                    );
+                } else if taken.is_empty() && inherited.is_empty() && !unknown_parts {
+                    // Every component is known and none is listed: there is
+                    // nothing to take out (contract §5: `excluded` is for a
+                    // product that is, or contains, a listed item).
+                    c.verdict = Verdict::NotControlled;
+                    if c.dormant.is_empty() {
+                        step!(
+                            c,
+                            "None of its components is a listed item in force: there is nothing for the exclusion to take out.",
+                            None
+                        );
+                    }
                 } else {
                     c.verdict = Verdict::Excluded;
                     c.exclusion = Some(e.id.clone());
