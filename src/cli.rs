@@ -537,6 +537,9 @@ pub fn explain(p: &RulePack, code: &str, date: Date) -> Result<String, String> {
             forms.join(", "),
             scope.join(", ")
         );
+        if let Some(items) = &e.items {
+            let _ = writeln!(s, "Takes out only: {}", items.join(", "));
+        }
         let src = p.source(e.instrument, &e.article);
         let _ = writeln!(
             s,

@@ -311,6 +311,10 @@ pub struct Exclusion {
     pub id: String,
     pub title: String,
     pub scope: Vec<usize>,
+    /// Control codes (each covering its sub-items) of the `scope` items it
+    /// takes out; `None`: every item of its scope. Other items stay
+    /// controlled (the downstream-product exclusion concerns magnets).
+    pub items: Option<Vec<String>>,
     pub forms: Vec<Form>,
     pub applies: Applies,
     pub instrument: usize,
@@ -318,6 +322,18 @@ pub struct Exclusion {
     pub confidence: String,
     pub text_zh: String,
     pub explanation: String,
+}
+
+impl Exclusion {
+    /// Whether it takes the item `code` of `instrument` out of control: an
+    /// item of its scope, and one of its `items` when it names them.
+    pub fn takes(&self, codes: &crate::vocab::CodeGrammar, instrument: usize, code: &str) -> bool {
+        self.scope.contains(&instrument)
+            && self
+                .items
+                .as_ref()
+                .is_none_or(|v| v.iter().any(|c| codes.covers(c, code)))
+    }
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -954,14 +970,45 @@ impl RulePack {
                         .collect::<Result<_, _>>()?,
                 ),
             };
+            let scope: Vec<usize> = e
+                .scope
+                .iter()
+                .map(|s| find_inst(s, re.span()))
+                .collect::<Result<_, _>>()?;
+            if let Some(codes) = &e.items {
+                if codes.is_empty() {
+                    return Err(err(
+                        Some(re.span()),
+                        format!(
+                            "exclusion {}: `items` is empty (leave it out to take out every item of the scope)",
+                            e.id
+                        ),
+                    ));
+                }
+                for code in codes {
+                    if !vocab.codes.is_code(code) {
+                        return Err(err(
+                            Some(re.span()),
+                            format!("exclusion {}: `{code}` is not a control code", e.id),
+                        ));
+                    }
+                    // A code that names no item of the scope would silently
+                    // take out nothing: a typo must not drop the exclusion.
+                    if !items.iter().any(|i: &Item| {
+                        scope.contains(&i.instrument) && vocab.codes.covers(code, &i.code)
+                    }) {
+                        return Err(err(
+                            Some(re.span()),
+                            format!("exclusion {}: `{code}` covers no item of its scope", e.id),
+                        ));
+                    }
+                }
+            }
             exclusions.push(Exclusion {
                 id: e.id.clone(),
                 title: e.title.clone(),
-                scope: e
-                    .scope
-                    .iter()
-                    .map(|s| find_inst(s, re.span()))
-                    .collect::<Result<_, _>>()?,
+                scope,
+                items: e.items.clone(),
                 forms: forms(&e.forms)?,
                 applies,
                 instrument: find_inst(&e.instrument, re.span())?,
@@ -1455,6 +1502,7 @@ struct RawExclusion {
     id: String,
     title: String,
     scope: Vec<String>,
+    items: Option<Vec<String>>,
     forms: Vec<Spanned<String>>,
     applies: RawApplies,
     instrument: String,
@@ -1655,6 +1703,45 @@ mod tests {
                 .message
                 .contains("not a valid CAS number")
         );
+    }
+
+    /// An exclusion's `items` name the items it takes out (docs/rule-pack.md,
+    /// `[[exclusion]]`): a code that is not one, covers no item of the scope,
+    /// or an empty list is refused (a typo must not drop or widen it).
+    #[test]
+    fn exclusion_items_are_checked_codes_of_the_scope() {
+        let p = RulePack::embedded();
+        let d = p
+            .exclusion("downstream-product")
+            .expect("in the default pack");
+        let m = p.exclusion("motor").expect("in the default pack");
+        for e in [d, m] {
+            let codes = &p.vocab.codes;
+            let ann18 = e.scope[0];
+            assert!(e.takes(codes, ann18, "1C905.a.4"), "{}", e.id);
+            assert!(e.takes(codes, ann18, "1C902.a.4"), "{}", e.id);
+            assert!(e.takes(codes, ann18, "1C904.a.4"), "{}", e.id);
+            assert!(!e.takes(codes, ann18, "1C907.a.2.a"), "{}", e.id);
+            assert!(!e.takes(codes, ann18, "1C905.b"), "{}", e.id);
+        }
+        // Without `items`, every item of the scope.
+        let r = p
+            .exclusion("rotor-stator-assembly")
+            .expect("in the default pack");
+        assert!(r.items.is_none());
+        assert!(r.takes(&p.vocab.codes, r.scope[0], "1C905.b"));
+        let line = "items = [\"1C902.a.4\", \"1C904.a.4\", \"1C905.a.4\"]";
+        assert!(EMBEDDED.contains(line));
+        for (items, problem) in [
+            ("items = [\"1C999.a.4\"]", "covers no item of its scope"),
+            ("items = [\"magnets\"]", "is not a control code"),
+            ("items = []", "`items` is empty"),
+        ] {
+            let bad = EMBEDDED.replacen(line, items, 1);
+            let e = RulePack::parse(&bad, "p").unwrap_err();
+            assert!(e.message.contains(problem), "{items}: {e}");
+            assert!(e.line.is_some(), "{e}");
+        }
     }
 
     #[test]

@@ -9,11 +9,13 @@ pub mod format;
 pub mod import;
 pub mod model;
 pub mod parse;
+pub mod parts;
 pub mod split;
 
 pub use format::Format;
 pub use model::*;
 pub use parse::{CATALOGUE_KEYS, LICENCE_KEYS, PRODUCT_KEYS, SHIPMENT_KEYS, parse};
+pub use parts::{NotAPart, not_a_part};
 
 /// Whether a file name is a catalogue by the contract's naming rule.
 /// (`*.catalogue.toml`, `catalogue.toml`, `*.catalogue.csv`, `*.licences.csv`, `*.shipments.csv`).

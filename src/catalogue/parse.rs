@@ -1385,6 +1385,12 @@ impl Reader<'_> {
             if Integrate::parse(&s.value).is_some() {
                 continue;
             }
+            // "", "none", "-", "magnet": not a part name; counts as nothing.
+            if let Some(not) = super::not_a_part(&s.value) {
+                let msg = not.message(&s.value);
+                self.report("integrates", Code::InvalidValue, s.span, msg);
+                continue;
+            }
             let near = nearest(&s.value, names.iter().copied());
             let msg = match near {
                 Some(n) => format!(

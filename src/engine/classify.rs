@@ -720,7 +720,7 @@ impl<'a, L: ProductLookup> Classifier<'a, L> {
                     .iter()
                     .filter(|i| {
                         i.forms.contains(form)
-                            && !e.scope.contains(&i.instrument)
+                            && !e.takes(&pack.vocab.codes, i.instrument, &i.code)
                             && self.applies(i, date, &mut c)
                     })
                     .collect();
@@ -808,15 +808,6 @@ impl<'a, L: ProductLookup> Classifier<'a, L> {
                 possible.push(item);
             }
         }
-        // Among alloy systems and targets, the systems with the most elements win.
-        let widest = matched
-            .iter()
-            .filter(|i| i.mode == MatchMode::System)
-            .map(|i| i.elements.len())
-            .max()
-            .unwrap_or(0);
-        matched.retain(|i| i.mode != MatchMode::System || i.elements.len() == widest);
-
         let mut c = self.fresh(Verdict::NotControlled);
         let elements_text = present
             .iter()
@@ -836,32 +827,49 @@ impl<'a, L: ProductLookup> Classifier<'a, L> {
             None,
         );
         let any_match = !matched.is_empty();
-        let mut hits: Vec<Hit> = Vec::new();
+        // In-force status first: an item that does not apply on the date
+        // never hides one that does (contract §5: every listed item in
+        // force that matches is a code).
+        let mut applying: Vec<(&Item, Option<Status>)> = Vec::new();
+        let mut dormant: Vec<(&Item, Status)> = Vec::new();
         for item in matched {
             match self.standing(item, date) {
-                standing @ (Standing::Applies | Standing::Assumed(_)) => {
-                    if let Standing::Assumed(s) = standing {
-                        c.assume(item.instrument, s, Some(&item.code));
-                    }
-                    step!(
-                        c,
-                        format!(
-                            "Matches {} — {} ({}).",
-                            item.code,
-                            item.title,
-                            match_reason(item, form)
-                        ),
-                        Some(pack.item_source(item)),
-                    );
-                    hits.push(Hit::of(item));
-                }
-                Standing::Dormant(status) => c.dormant.push(Dormant {
-                    code: item.code.clone(),
-                    title: item.title.to_string(),
-                    status,
-                    source: pack.item_source(item),
-                }),
+                Standing::Applies => applying.push((item, None)),
+                Standing::Assumed(s) => applying.push((item, Some(s))),
+                Standing::Dormant(s) => dormant.push((item, s)),
             }
+        }
+        // Among the alloy systems and targets that apply, a wider system
+        // hides only the systems it contains (Tb-Dy-Fe beats Dy-Fe); it
+        // never hides another element's item (a Y target stays a Y target
+        // when it also holds Ho and Cu), nor one that applies when it does
+        // not.
+        retain_widest(&mut applying, |x| x.0);
+        retain_widest(&mut dormant, |x| x.0);
+        let mut hits: Vec<Hit> = Vec::new();
+        for (item, assumed) in applying {
+            if let Some(s) = assumed {
+                c.assume(item.instrument, s, Some(&item.code));
+            }
+            step!(
+                c,
+                format!(
+                    "Matches {} — {} ({}).",
+                    item.code,
+                    item.title,
+                    match_reason(item, form)
+                ),
+                Some(pack.item_source(item)),
+            );
+            hits.push(Hit::of(item));
+        }
+        for (item, status) in dormant {
+            c.dormant.push(Dormant {
+                code: item.code.clone(),
+                title: item.title.to_string(),
+                status,
+                source: pack.item_source(item),
+            });
         }
         for d in &c.dormant.clone() {
             step!(c, dormant_text(pack, d, date), Some(d.source.clone()));
@@ -1130,8 +1138,32 @@ impl<'a, L: ProductLookup> Classifier<'a, L> {
     ) -> Option<&'a Item> {
         let pack = self.pack;
         pack.items.iter().find(|i| {
-            !e.scope.contains(&i.instrument)
+            !e.takes(&pack.vocab.codes, i.instrument, &i.code)
                 && i.forms.iter().any(|f| pack.vocab.has_role(f, Role::Magnet))
+                && self.applies(i, date, c)
+        })
+    }
+
+    /// For an exclusion that names the items it takes out (`items`): a
+    /// material item that applies on `date` and that it does not take out
+    /// (a Sc-Al alloy part of a consumer product): an unknown component may
+    /// be one.
+    fn unreached_item(
+        &self,
+        e: &Exclusion,
+        date: Date,
+        c: &mut Classification,
+    ) -> Option<&'a Item> {
+        let pack = self.pack;
+        e.items.as_ref()?;
+        pack.items.iter().find(|i| {
+            !i.by_facts()
+                && !e.takes(&pack.vocab.codes, i.instrument, &i.code)
+                && i.forms.iter().any(|f| {
+                    pack.vocab
+                        .form_of(f)
+                        .is_some_and(|d| d.category == Category::Material)
+                })
                 && self.applies(i, date, c)
         })
     }
@@ -1149,12 +1181,12 @@ impl<'a, L: ProductLookup> Classifier<'a, L> {
         c: &mut Classification,
     ) {
         let pack = self.pack;
-        let in_scope = |e: &Exclusion, inst: usize| e.scope.contains(&inst);
+        let in_scope = |e: &Exclusion, h: &Hit| e.takes(&pack.vocab.codes, h.instrument, &h.code);
         let unknown_parts = !c.missing.is_empty();
         match (exclusion, applies) {
             (Some(e), Some(Tri::Yes)) => {
                 let (taken, kept): (Vec<_>, Vec<_>) =
-                    hits.into_iter().partition(|h| in_scope(e, h.instrument));
+                    hits.into_iter().partition(|h| in_scope(e, h));
                 step!(
                     c,
                     format!("Exclusion `{}` applies: {}", e.id, e.explanation),
@@ -1190,6 +1222,37 @@ impl<'a, L: ProductLookup> Classifier<'a, L> {
                         ),
                         Some(pack.item_source(first)),
                     );
+                } else if let Some(first) = unknown_parts
+                    .then(|| self.unreached_item(e, date, c))
+                    .flatten()
+                {
+                    // The exclusion takes out some items only (magnets): an
+                    // unknown component may hold another, which stays
+                    // controlled (absence of data is never clearance).
+                    c.verdict = Verdict::Indeterminate;
+                    step!(
+                        c,
+                        format!(
+                            "Exclusion `{}` covers {} only; an unknown component may hold another listed item, e.g. {} ({}), which stays controlled.",
+                            e.id,
+                            scope_names(pack, e),
+                            first.code,
+                            first.title
+                        ),
+                        Some(pack.item_source(first)),
+                    );
+                } else if taken.is_empty() && inherited.is_empty() && !unknown_parts {
+                    // Every component is known and none is listed: there is
+                    // nothing to take out (contract §5: `excluded` is for a
+                    // product that is, or contains, a listed item).
+                    c.verdict = Verdict::NotControlled;
+                    if c.dormant.is_empty() {
+                        step!(
+                            c,
+                            "None of its components is a listed item in force: there is nothing for the exclusion to take out.",
+                            None
+                        );
+                    }
                 } else {
                     c.verdict = Verdict::Excluded;
                     c.exclusion = Some(e.id.clone());
@@ -1202,9 +1265,7 @@ impl<'a, L: ProductLookup> Classifier<'a, L> {
                     c.missing.clear();
                 }
             }
-            (Some(e), Some(Tri::Unknown(field)))
-                if hits.iter().any(|h| in_scope(e, h.instrument)) =>
-            {
+            (Some(e), Some(Tri::Unknown(field))) if hits.iter().any(|h| in_scope(e, h)) => {
                 c.verdict = Verdict::Indeterminate;
                 c.missing.push(format!("`{field}`"));
                 step!(
@@ -1343,12 +1404,46 @@ fn set_codes(c: &mut Classification, hits: impl IntoIterator<Item = Hit>) {
         .collect();
 }
 
+/// Drops the `system` items that a wider matching `system` item of the same
+/// instrument contains (Tb-Dy-Fe beats Dy-Fe, a Sm-Co target beats a Sm
+/// target): the more specific listed system wins. An item whose elements
+/// the wider one does not all have is another item and stays (a Y target
+/// that also holds Ho and Cu is a Y target as well as a Ho-Cu target).
+fn retain_widest<T>(v: &mut Vec<T>, item: impl Fn(&T) -> &Item) {
+    let hidden: Vec<bool> = v
+        .iter()
+        .map(|x| {
+            let i = item(x);
+            i.mode == MatchMode::System
+                && v.iter().any(|y| {
+                    let w = item(y);
+                    w.mode == MatchMode::System
+                        && w.instrument == i.instrument
+                        && w.elements.len() > i.elements.len()
+                        && i.elements.iter().all(|e| w.elements.contains(e))
+                })
+        })
+        .collect();
+    let mut n = 0;
+    v.retain(|_| {
+        n += 1;
+        !hidden[n - 1]
+    });
+}
+
+/// What an exclusion reaches, in words: its scope's instruments, and the
+/// items it names when it names them.
 fn scope_names(pack: &RulePack, e: &Exclusion) -> String {
-    e.scope
+    let scope = e
+        .scope
         .iter()
         .map(|i| pack.instruments[*i].title.clone())
         .collect::<Vec<_>>()
-        .join(", ")
+        .join(", ");
+    match &e.items {
+        Some(codes) => format!("{} items {}", scope, codes.join(", ")),
+        None => scope,
+    }
 }
 
 fn match_reason(item: &Item, form: &Form) -> String {
@@ -1595,9 +1690,15 @@ fn exclusion_applies(e: &Exclusion, p: &Product) -> Tri {
                     .map(|f| f.value.iter().map(|i| i.value.as_str()).collect())
                     .unwrap_or_default();
                 // The FAQ's lists end in "等零部件" (and other parts): a part
-                // name outside the known ones counts as one of them.
+                // name outside the known ones counts as one of them. A
+                // placeholder ("", "none", "n/a", "-") names no part and the
+                // magnets are the controlled item itself: neither counts
+                // (contract §4, §5: a loose rotor integrating nothing stays
+                // controlled).
                 let counts = |x: &&str, v: &[String]| {
-                    v.iter().any(|y| y == x) || crate::catalogue::Integrate::parse(x).is_none()
+                    crate::catalogue::not_a_part(x).is_none()
+                        && (v.iter().any(|y| y == x)
+                            || crate::catalogue::Integrate::parse(x).is_none())
                 };
                 match &cond.test {
                     Test::AnyOf(v) | Test::In(v) => {

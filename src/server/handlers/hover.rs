@@ -225,6 +225,10 @@ fn enum_value_at(pack: &RulePack, p: &Product, offset: usize) -> Option<(Span, S
                 f.span,
                 match Integrate::parse(&f.value) {
                     Some(i) => format!("`{}`: {}", f.value, i.describe()),
+                    None if crate::catalogue::not_a_part(&f.value).is_some() => format!(
+                        "`{}`: not a part name; it counts as nothing",
+                        f.value
+                    ),
                     None => format!(
                         "`{}`: an integrated part not among the known names (the FAQ's list is open: it still counts)",
                         f.value
