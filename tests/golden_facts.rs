@@ -359,3 +359,76 @@ fn a_component_shared_by_too_many_products_is_indeterminate() {
         .expect("a duplicate-sku on the reference");
     assert_eq!(d.related.len(), MAX_RELATED);
 }
+
+/// The language server keeps this up to date as the duplicate comes and
+/// goes: an edit that adds a second `MAG` makes the rotor indeterminate
+/// with `duplicate-sku` on its reference, exactly as a fresh analysis of the
+/// same text publishes; removing it brings the first publication back.
+#[test]
+fn the_server_follows_a_duplicate_added_and_removed_by_edits() {
+    use common::lsp::{Client, url};
+    use serde_json::{Value, json};
+    let first = "[[product]]\nsku = \"MAG\"\nform = \"magnet\"\ncomposition = { SrFe12O19 = 100 }\n\n\
+        [[product]]\nsku = \"ROTOR\"\nform = \"rotor-assembly\"\ncomponents = [\"MAG\"]\nmounting = \"loose\"\n";
+    let dup = "\n[[product]]\nsku = \"MAG\"\nform = \"magnet\"\ncomposition = { Nd = 29, Dy = 3, Fe = 67, B = 1 }\n";
+    let pos = |line: u32, character: u32| json!({"line": line, "character": character});
+    let codes = |d: &[Value]| -> Vec<String> {
+        d.iter()
+            .map(|x| x["code"].as_str().unwrap_or_default().to_string())
+            .collect()
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let uri = url(&dir.path().join("rotor.catalogue.toml"));
+    let start = || {
+        let mut c = Client::spawn();
+        c.initialize(dir.path(), &["utf-16"], json!({"asOf": SUSPENDED}));
+        c
+    };
+    let mut c = start();
+    c.open(&uri, first, 1);
+    let before = c.diagnostics(&uri, Some(1));
+    assert!(
+        !codes(&before).contains(&"duplicate-sku".to_string()),
+        "{before:#?}"
+    );
+    // Append the second MAG at the end (line 10).
+    c.change(
+        &uri,
+        2,
+        json!([{"range": {"start": pos(10, 0), "end": pos(10, 0)}, "text": dup}]),
+    );
+    let after = c.diagnostics(&uri, Some(2));
+    let on_ref: Vec<&Value> = after
+        .iter()
+        .filter(|d| d["code"] == "duplicate-sku" && d["range"]["start"] == pos(8, 14))
+        .collect();
+    assert_eq!(on_ref.len(), 1, "{after:#?}");
+    assert_eq!(on_ref[0]["range"]["end"], pos(8, 19));
+    assert_eq!(
+        on_ref[0]["relatedInformation"].as_array().map(Vec::len),
+        Some(2)
+    );
+    assert!(
+        after
+            .iter()
+            .any(|d| d["code"] == "indeterminate-classification"
+                && d["message"]
+                    .as_str()
+                    .unwrap_or_default()
+                    .contains("component `MAG`")),
+        "{after:#?}"
+    );
+    // A fresh server on the edited text publishes the same.
+    let mut fresh = start();
+    fresh.open(&uri, &format!("{first}{dup}"), 1);
+    assert_eq!(fresh.diagnostics(&uri, Some(1)), after);
+    assert_eq!(fresh.shutdown_and_exit(), Some(0));
+    // Remove it again: back to the first publication.
+    c.change(
+        &uri,
+        3,
+        json!([{"range": {"start": pos(10, 0), "end": pos(15, 0)}, "text": ""}]),
+    );
+    assert_eq!(c.diagnostics(&uri, Some(3)), before);
+    assert_eq!(c.shutdown_and_exit(), Some(0));
+}
