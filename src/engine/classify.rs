@@ -543,7 +543,11 @@ impl<'a, L: ProductLookup> Classifier<'a, L> {
             // What the other reading would report on this date (a
             // suspended Ann. 61 limb) is still worth saying.
             for d in away.dormant {
-                if !home.dormant.iter().any(|x| x.code == d.code) {
+                if !home
+                    .dormant
+                    .iter()
+                    .any(|x| x.code == d.code && x.title == d.title)
+                {
                     home.dormant.push(d);
                 }
             }
