@@ -592,6 +592,61 @@ impl<'a, L: ProductLookup> Classifier<'a, L> {
         home
     }
 
+    /// Component `sku`, whose first product is `at`, on `date`. When several
+    /// products share the SKU (`duplicate-sku`) the reference is ambiguous:
+    /// it is judged with each of them, and is indeterminate unless they all
+    /// agree (a wrong pick could clear the product that contains it).
+    fn component(&mut self, sku: &str, at: (usize, usize), date: Date) -> Arc<Classification> {
+        let first = self.classify_in(at, date, true);
+        let lookup: &'a L = self.lookup;
+        let more = lookup.more(sku);
+        if more.is_empty() {
+            return first;
+        }
+        let n = more.len() + 1;
+        let mut why = None;
+        if n > MAX_SHARED_SKU {
+            why = Some(format!(
+                "component `{sku}` (the SKU of {n} products, too many to judge with each)"
+            ));
+        } else {
+            for &o in more {
+                if self.stack.contains(&o) {
+                    why = Some(format!(
+                        "component `{sku}` (one of the {n} products with this SKU contains this product: a cycle)"
+                    ));
+                    break;
+                }
+                let other = self.classify_in(o, date, true);
+                if other.verdict != first.verdict
+                    || other.codes != first.codes
+                    || other.exclusion != first.exclusion
+                {
+                    why = Some(format!(
+                        "component `{sku}` (the SKU of {n} products, judged differently: {} and {}; give each product its own sku)",
+                        verdict_with_codes(first.verdict, &first.codes),
+                        verdict_with_codes(other.verdict, &other.codes)
+                    ));
+                    break;
+                }
+            }
+        }
+        let Some(why) = why else {
+            return first;
+        };
+        let mut c = self.fresh(Verdict::Indeterminate);
+        c.dormant = first.dormant.clone();
+        step!(
+            c,
+            format!(
+                "{n} products have the SKU `{sku}`, and they are not judged alike: which one is meant decides."
+            ),
+            None
+        );
+        c.missing.push(why);
+        Arc::new(c)
+    }
+
     /// A product exported from China (or a component exported with one).
     fn at_home(&mut self, p: &Product, form: &Form, date: Date) -> Classification {
         let no_composition = p.composition.as_ref().is_none_or(|c| c.entries.is_empty());
@@ -1304,61 +1359,6 @@ impl<'a, L: ProductLookup> Classifier<'a, L> {
         }
         self.decide(form, date, exclusion, applies, hits, inherited, &mut c);
         c
-    }
-
-    /// Component `sku`, whose first product is `at`, on `date`. When several
-    /// products share the SKU (`duplicate-sku`) the reference is ambiguous:
-    /// it is judged with each of them, and is indeterminate unless they all
-    /// agree (a wrong pick could clear the product that contains it).
-    fn component(&mut self, sku: &str, at: (usize, usize), date: Date) -> Arc<Classification> {
-        let first = self.classify_in(at, date, true);
-        let lookup: &'a L = self.lookup;
-        let more = lookup.more(sku);
-        if more.is_empty() {
-            return first;
-        }
-        let n = more.len() + 1;
-        let mut why = None;
-        if n > MAX_SHARED_SKU {
-            why = Some(format!(
-                "component `{sku}` (the SKU of {n} products, too many to judge with each)"
-            ));
-        } else {
-            for &o in more {
-                if self.stack.contains(&o) {
-                    why = Some(format!(
-                        "component `{sku}` (one of the {n} products with this SKU contains this product: a cycle)"
-                    ));
-                    break;
-                }
-                let other = self.classify_in(o, date, true);
-                if other.verdict != first.verdict
-                    || other.codes != first.codes
-                    || other.exclusion != first.exclusion
-                {
-                    why = Some(format!(
-                        "component `{sku}` (the SKU of {n} products, judged differently: {} and {}; give each product its own sku)",
-                        verdict_with_codes(first.verdict, &first.codes),
-                        verdict_with_codes(other.verdict, &other.codes)
-                    ));
-                    break;
-                }
-            }
-        }
-        let Some(why) = why else {
-            return first;
-        };
-        let mut c = self.fresh(Verdict::Indeterminate);
-        c.dormant = first.dormant.clone();
-        step!(
-            c,
-            format!(
-                "{n} products have the SKU `{sku}`, and they are not judged alike: which one is meant decides."
-            ),
-            None
-        );
-        c.missing.push(why);
-        Arc::new(c)
     }
 
     /// A magnet item that applies on `date` and that exclusion `e` does not
