@@ -186,7 +186,7 @@ const DY_MAGNET: &str = "composition = { Nd = 28, Dy = 3, Fe = 68, B = 1 }";
 fn foreign_made_part_ii_item_with_chinese_content_1_1() {
     let m = |v: &str| {
         format!(
-            "form = \"magnet\"\n{DY_MAGNET}\nmade_in = \"DE\"\ncn_origin = false\ncn_technology = false\ncn_content_value = {v}"
+            "form = \"magnet\"\n{DY_MAGNET}\nmade_in = \"DE\"\nexported_from = \"DE\"\ncn_origin = false\ncn_technology = false\ncn_content_value = {v}"
         )
     };
     // Before 2025-12-01 §1(1) is not yet in force; from 2025-11-07 suspended.
@@ -200,7 +200,7 @@ fn foreign_made_part_ii_item_with_chinese_content_1_1() {
     // The value share missing: indeterminate, naming the fact.
     let c = on(
         &format!(
-            "form = \"magnet\"\n{DY_MAGNET}\nmade_in = \"DE\"\ncn_origin = false\ncn_technology = false"
+            "form = \"magnet\"\n{DY_MAGNET}\nmade_in = \"DE\"\nexported_from = \"DE\"\ncn_origin = false\ncn_technology = false"
         ),
         AFTER,
     );
@@ -214,7 +214,7 @@ fn foreign_made_part_ii_item_with_chinese_content_1_1() {
     );
     // An NdFeB magnet without Dy or Tb is not an Annex 1 item.
     let c = on(
-        "form = \"magnet\"\ncomposition = { Nd = 31, Fe = 68, B = 1 }\nmade_in = \"DE\"",
+        "form = \"magnet\"\ncomposition = { Nd = 31, Fe = 68, B = 1 }\nmade_in = \"DE\"\nexported_from = \"DE\"",
         AFTER,
     );
     assert_eq!(c.verdict("P"), Verdict::NotControlled);
@@ -227,14 +227,14 @@ fn foreign_assemblies_containing_part_ii_magnets() {
     let text = format!(
         "[[product]]\nsku = \"MAG\"\nform = \"magnet\"\n{DY_MAGNET}\nmade_in = \"CN\"\n\n\
          [[product]]\nsku = \"P\"\nform = \"rotor-assembly\"\ncomponents = [\"MAG\"]\nmounting = \"embedded\"\n\
-         made_in = \"DE\"\ncn_origin = false\ncn_technology = false\ncn_content_value = 2.5\n\n\
+         made_in = \"DE\"\nexported_from = \"DE\"\ncn_origin = false\ncn_technology = false\ncn_content_value = 2.5\n\n\
          [[product]]\nsku = \"PHONE\"\nform = \"consumer-product\"\ncomponents = [\"MAG\"]\n\
-         made_in = \"VN\"\ncn_origin = false\ncn_technology = false\ncn_content_value = 2.5\n"
+         made_in = \"VN\"\nexported_from = \"VN\"\ncn_origin = false\ncn_technology = false\ncn_content_value = 2.5\n"
     );
     // Exported from China, the same rotor is excluded (FAQ V answer 1).
     let prc = check(
         &text.replace(
-            "made_in = \"DE\"\ncn_origin = false\ncn_technology = false\ncn_content_value = 2.5\n",
+            "made_in = \"DE\"\nexported_from = \"DE\"\ncn_origin = false\ncn_technology = false\ncn_content_value = 2.5\n",
             "",
         ),
         AFTER,
@@ -293,7 +293,7 @@ fn chinese_origin_items_exported_from_abroad_1_3() {
 /// §1(2): Annex 1 items produced abroad with Chinese-origin technology.
 #[test]
 fn items_made_abroad_with_chinese_technology_1_2() {
-    let t = "form = \"target\"\ncomposition = { Nd = 100 }\nmade_in = \"JP\"\ncn_origin = false\ncn_content_value = 0\ncn_technology = true";
+    let t = "form = \"target\"\ncomposition = { Nd = 100 }\nmade_in = \"JP\"\nexported_from = \"JP\"\ncn_origin = false\ncn_content_value = 0\ncn_technology = true";
     // A neodymium target is a rare-earth target (Part II) though not an Ann. 18 item.
     dormant(&on(t, SUSPENDED), Code::SuspendedControl);
     let c = on(t, AFTER);
@@ -301,13 +301,13 @@ fn items_made_abroad_with_chinese_technology_1_2() {
     assert!(c.codes_for("P").contains(&Code::UnconfirmedStatus));
     // Technology not stated: indeterminate.
     let c = on(
-        "form = \"target\"\ncomposition = { Nd = 100 }\nmade_in = \"JP\"\ncn_origin = false\ncn_content_value = 0",
+        "form = \"target\"\ncomposition = { Nd = 100 }\nmade_in = \"JP\"\nexported_from = \"JP\"\ncn_origin = false\ncn_content_value = 0",
         AFTER,
     );
     assert_eq!(c.verdict("P"), Verdict::Indeterminate);
     // Every fact stated and negative: not controlled.
     let c = on(
-        "form = \"target\"\ncomposition = { Nd = 100 }\nmade_in = \"JP\"\ncn_origin = false\ncn_content_value = 0\ncn_technology = false",
+        "form = \"target\"\ncomposition = { Nd = 100 }\nmade_in = \"JP\"\nexported_from = \"JP\"\ncn_origin = false\ncn_content_value = 0\ncn_technology = false",
         AFTER,
     );
     assert_eq!(c.verdict("P"), Verdict::NotControlled);

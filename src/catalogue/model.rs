@@ -398,18 +398,45 @@ impl Product {
     pub fn was_invalid(&self, key: &str) -> bool {
         self.invalid.contains(&key)
     }
-    /// Where the export leaves from: `exported_from`, else `made_in`, else
-    /// China (a PRC export, the contract's default).
+    /// Where the export would leave from if it leaves from abroad:
+    /// `exported_from`, else `made_in`, else China. Whether it does is
+    /// [`Product::export_from`]'s answer; this one only names the country.
     pub fn export_origin(&self) -> &str {
         self.exported_from
             .as_ref()
             .or(self.made_in.as_ref())
             .map_or("CN", |f| f.value.as_str())
     }
-    /// An export by an operator outside mainland China (Ann. 61/2025).
-    pub fn exported_from_abroad(&self) -> bool {
-        self.export_origin() != "CN"
+    /// Where the export leaves from, as far as the product says
+    /// (docs/format.md §4, `exported_from`): a product made abroad may be
+    /// exported from China (then Ann. 18 applies) or from abroad (Ann.
+    /// 61/2025), so `made_in` alone does not say which.
+    pub fn export_from(&self) -> ExportFrom<'_> {
+        match (&self.exported_from, &self.made_in) {
+            (Some(f), _) if f.value == "CN" => ExportFrom::China,
+            (Some(f), _) => ExportFrom::Abroad(&f.value),
+            (None, Some(m)) if m.value != "CN" => ExportFrom::Unstated { made_in: &m.value },
+            (None, _) => ExportFrom::China,
+        }
     }
+    /// An export by an operator outside mainland China (Ann. 61/2025), as
+    /// `exported_from` states.
+    pub fn exported_from_abroad(&self) -> bool {
+        matches!(self.export_from(), ExportFrom::Abroad(_))
+    }
+}
+
+/// Where an export leaves from ([`Product::export_from`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ExportFrom<'a> {
+    /// `exported_from = "CN"`, or neither field says otherwise (the
+    /// contract's default: a PRC export).
+    China,
+    /// `exported_from` names this other country.
+    Abroad(&'a str),
+    /// No `exported_from`, and `made_in` names this other country: exported
+    /// from China or from there, the catalogue does not say.
+    Unstated { made_in: &'a str },
 }
 
 /// The v2 facts of an export (docs/format.md §4): the parties and papers a
@@ -760,6 +787,31 @@ mod tests {
         assert_eq!(std::mem::size_of::<Product>(), 448);
         assert_eq!(std::mem::size_of::<Invalid>(), 8);
         assert_eq!(std::mem::size_of::<CompositionEntry>(), 56);
+    }
+
+    /// `made_in` alone does not say where the export leaves from (a product
+    /// made abroad may be exported from China); `exported_from` does.
+    #[test]
+    fn made_in_alone_leaves_the_export_origin_unstated() {
+        let text = "[[product]]\nsku = \"A\"\n\n\
+            [[product]]\nsku = \"B\"\nmade_in = \"CN\"\n\n\
+            [[product]]\nsku = \"C\"\nmade_in = \"JP\"\n\n\
+            [[product]]\nsku = \"D\"\nmade_in = \"JP\"\nexported_from = \"CN\"\n\n\
+            [[product]]\nsku = \"E\"\nmade_in = \"CN\"\nexported_from = \"NL\"\n";
+        let cat = crate::catalogue::parse(text);
+        let from: Vec<ExportFrom> = cat.products.iter().map(|p| p.export_from()).collect();
+        assert_eq!(
+            from,
+            [
+                ExportFrom::China,
+                ExportFrom::China,
+                ExportFrom::Unstated { made_in: "JP" },
+                ExportFrom::China,
+                ExportFrom::Abroad("NL"),
+            ]
+        );
+        assert!(!cat.products[2].exported_from_abroad());
+        assert!(cat.products[4].exported_from_abroad());
     }
 
     /// A product without a rarely set field allocates no `ProductMore`;

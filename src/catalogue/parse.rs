@@ -1204,6 +1204,30 @@ impl Reader<'_> {
         None
     }
 
+    /// `ship_date` (a product's or a shipment's evaluation date): read as
+    /// [`Reader::date`], which reports a value that is not a TOML date;
+    /// when its date can still be read unambiguously (the date of a TOML
+    /// datetime, a string that is an ISO date) that date is kept, so the
+    /// export is judged on the day written, not on a fallback date (docs/format.md §6).
+    fn ship_date(&mut self, t: &DeTable) -> Option<Field<Date>> {
+        let key = "ship_date";
+        let part = self.get(t, key).and_then(|(k, v)| {
+            let value = match v.get_ref() {
+                DeValue::Datetime(dt) => dt
+                    .date
+                    .and_then(|d| Date::new(d.year as i16, d.month as i8, d.day as i8).ok())?,
+                DeValue::String(s) => s.trim().parse::<Date>().ok()?,
+                _ => return None,
+            };
+            Some(Field {
+                value,
+                span: self.span(v.span()),
+                key: self.span(k.span()),
+            })
+        });
+        self.date(t, key).or(part)
+    }
+
     fn enum_value<E: Copy>(
         &mut self,
         t: &DeTable,
@@ -1767,7 +1791,7 @@ fn read_product(r: &mut Reader, t: &DeTable, header: Span, span: Span) -> Produc
     more.transfer = r.name(t, "transfer");
     more.purpose = r.name(t, "purpose");
     p.licence = r.nonempty_string(t, "licence");
-    p.ship_date = r.date(t, "ship_date");
+    p.ship_date = r.ship_date(t);
     more.cn_origin = r.boolean(t, "cn_origin");
     more.cn_content_value = r.percent(t, "cn_content_value");
     more.cn_technology = r.boolean(t, "cn_technology");

@@ -1,6 +1,6 @@
 //! Classification of one product on one date (docs/format.md §5, §6).
 
-use crate::catalogue::{Form, Product};
+use crate::catalogue::{ExportFrom, Form, Product};
 use crate::chem::Element;
 use crate::diagnostic::SourceRef;
 use crate::rules::{
@@ -178,8 +178,17 @@ pub const MAX_COMPONENT_DEPTH: usize = 64;
 pub trait ProductLookup {
     /// The first product with this SKU, as (file, index).
     fn product(&self, sku: &str) -> Option<(usize, usize)>;
+    /// The other products with this SKU (a duplicate SKU), after the first.
+    fn more(&self, _sku: &str) -> &[(usize, usize)] {
+        &[]
+    }
     fn get(&self, at: (usize, usize)) -> &Product;
 }
+
+/// A component reference whose SKU names more products than this is not
+/// judged with each of them (the work would grow with the square of a
+/// shared name): it is indeterminate.
+pub const MAX_SHARED_SKU: usize = 64;
 
 /// Classifies products, remembering results per (product, date) so shared
 /// components are classified once, and detecting component cycles.
@@ -209,6 +218,47 @@ enum Standing {
     /// Applied although its status is unconfirmed (the careful reading).
     Assumed(Status),
     Dormant(Status),
+}
+
+/// A verdict and its codes in a sentence: `controlled (1C905.a.4)`.
+fn verdict_with_codes(v: Verdict, codes: &[String]) -> String {
+    if codes.is_empty() {
+        v.as_str().to_string()
+    } else {
+        format!("{} ({})", v.as_str(), codes.join(", "))
+    }
+}
+
+/// Makes `c` indeterminate: no codes, no exclusion, no rule that controls it.
+fn undecide(c: &mut Classification) {
+    c.verdict = Verdict::Indeterminate;
+    c.exclusion = None;
+    c.codes.clear();
+    c.titles.clear();
+    c.uncoded.clear();
+    c.source = None;
+}
+
+/// One date in each span of time over which no instrument of the pack (nor
+/// any extraterritorial limb) changes status: the day before the first
+/// change, and each change (an effective date, a suspension's first day,
+/// the day after its last).
+fn pack_dates(pack: &RulePack) -> Vec<Date> {
+    let mut v: Vec<Date> = Vec::new();
+    for inst in &pack.instruments {
+        v.extend(inst.effective);
+        for s in &inst.suspensions {
+            v.push(s.from);
+            v.extend(s.until.tomorrow().ok());
+        }
+    }
+    v.extend(pack.extraterritorial.iter().filter_map(|x| x.effective));
+    v.sort_unstable();
+    v.dedup();
+    if let Some(before) = v.first().and_then(|d| d.yesterday().ok()) {
+        v.insert(0, before);
+    }
+    v
 }
 
 /// Three-valued result of an exclusion test.
@@ -255,14 +305,16 @@ impl<'a, L: ProductLookup> Classifier<'a, L> {
         date: Date,
         contained: bool,
     ) -> Arc<Classification> {
-        // Where it is exported from matters only for a product that says so:
-        // others share one memo entry whether contained or not.
+        // Where it is exported from, and its own unreadable `ship_date`,
+        // matter only for a product that says so: others share one memo
+        // entry whether contained or not.
         let p = self.lookup.get(at);
         let contained = contained
             && (p.exported_from.is_some()
                 || p.made_in.is_some()
                 || p.was_invalid("made_in")
-                || p.was_invalid("exported_from"));
+                || p.was_invalid("exported_from")
+                || p.was_invalid("ship_date"));
         if let Some(c) = self.memo.get(&(at, date, contained)) {
             return c.clone();
         }
@@ -345,6 +397,80 @@ impl<'a, L: ProductLookup> Classifier<'a, L> {
         date: Date,
         contained: bool,
     ) -> Classification {
+        let c = self.classify_on(at, p, date, contained);
+        // A component is judged on the date of the export it is part of;
+        // a product's own unreadable `ship_date` leaves its date unknown.
+        if !contained && !self.identify && p.ship_date.is_none() && p.was_invalid("ship_date") {
+            return self.date_unknown(at, p, date, c);
+        }
+        c
+    }
+
+    /// The product's `ship_date` could not be read, so `date` is only the
+    /// fallback (`--as-of`, `[catalogue].as_of`, today): the verdict `c` on
+    /// it stands only if the product gets the same verdict on every date
+    /// the pack tells apart (each instrument's and limb's effective date,
+    /// each suspension's start and the day after its end); otherwise it is
+    /// indeterminate (contract §5, §6: the evaluation date is `ship_date`;
+    /// absence of data is never clearance).
+    fn date_unknown(
+        &mut self,
+        at: (usize, usize),
+        p: &Product,
+        date: Date,
+        mut c: Classification,
+    ) -> Classification {
+        let mut seen: Vec<(Verdict, Vec<String>, Date)> = vec![(c.verdict, c.codes.clone(), date)];
+        for d in pack_dates(self.pack) {
+            let other = self.classify_on(at, p, d, false);
+            if !seen
+                .iter()
+                .any(|(v, codes, _)| *v == other.verdict && *codes == other.codes)
+            {
+                seen.push((other.verdict, other.codes, d));
+            }
+        }
+        if seen.len() == 1 {
+            step!(
+                c,
+                format!(
+                    "`ship_date` could not be read, so it is judged on {date}; the verdict is the same on every date the rule pack tells apart."
+                ),
+                None
+            );
+            return c;
+        }
+        let on: Vec<String> = seen
+            .iter()
+            .skip(1)
+            .map(|(v, codes, d)| format!("on {d} {}", verdict_with_codes(*v, codes)))
+            .collect();
+        let fallback = verdict_with_codes(c.verdict, &c.codes);
+        undecide(&mut c);
+        c.assumptions.clear();
+        c.missing.push(format!(
+            "a valid `ship_date` (the verdict depends on the date: on {date}, the fallback date, {fallback}; {})",
+            on.join("; ")
+        ));
+        step!(
+            c,
+            format!(
+                "`ship_date` could not be read, and the verdict depends on the date of export: on {date} (the fallback date) {fallback}; {}. Not decided until `ship_date` is a date such as 2026-06-01.",
+                on.join("; ")
+            ),
+            None
+        );
+        c
+    }
+
+    /// The classification on `date`, the date being known.
+    fn classify_on(
+        &mut self,
+        at: (usize, usize),
+        p: &Product,
+        date: Date,
+        contained: bool,
+    ) -> Classification {
         if p.broken {
             let mut c = self.fresh(Verdict::Indeterminate);
             c.missing.push("an item free of syntax errors".into());
@@ -381,44 +507,144 @@ impl<'a, L: ProductLookup> Classifier<'a, L> {
         // "export" includes provision abroad by Chinese persons (§2).
         if !contained && !self.identify && !def.roles.contains(&Role::HomeRulesAnywhere) {
             if p.was_invalid("made_in") || p.was_invalid("exported_from") {
-                return self.origin_unknown(at, p, form, date);
+                return self.origin_unknown(at, p, form, date, None);
             }
-            if p.exported_from_abroad() {
-                return self.abroad(at, p, form, date);
+            match p.export_from() {
+                ExportFrom::Abroad(_) => return self.abroad(at, p, form, date),
+                ExportFrom::Unstated { made_in } => {
+                    return self.origin_unknown(at, p, form, date, Some(made_in));
+                }
+                ExportFrom::China => {}
             }
         }
         self.at_home(p, form, date)
     }
 
-    /// Where the export leaves from could not be read: the verdicts of an
-    /// export from China and of one from abroad must agree, else the product
-    /// is indeterminate (a wrong guess could clear it).
+    /// Where the export leaves from is not known: `made_in` or
+    /// `exported_from` could not be read, or (`made_in`: Some) the product
+    /// is made abroad and `exported_from` does not say whether this export
+    /// leaves from China (Ann. 18) or from there (Ann. 61/2025). The
+    /// verdicts of both must agree, else the product is indeterminate (a
+    /// wrong guess could clear it; contract §5: absence of data is never
+    /// clearance).
     fn origin_unknown(
         &mut self,
         at: (usize, usize),
         p: &Product,
         form: &Form,
         date: Date,
+        made_in: Option<&str>,
     ) -> Classification {
         let mut home = self.at_home(p, form, date);
         let away = self.abroad(at, p, form, date);
         if home.verdict != away.verdict || home.codes != away.codes {
-            home.verdict = Verdict::Indeterminate;
-            home.exclusion = None;
-            home.codes.clear();
-            home.titles.clear();
-            home.missing
-                .push("a valid `made_in` / `exported_from` (where the export leaves from decides which rules apply)".into());
+            let at_home = verdict_with_codes(home.verdict, &home.codes);
+            undecide(&mut home);
+            // What the other reading would report on this date (a
+            // suspended Ann. 61 limb) is still worth saying.
+            for d in away.dormant {
+                if !home
+                    .dormant
+                    .iter()
+                    .any(|x| x.code == d.code && x.title == d.title)
+                {
+                    home.dormant.push(d);
+                }
+            }
+            match made_in {
+                None => {
+                    home.missing
+                        .push("a valid `made_in` / `exported_from` (where the export leaves from decides which rules apply)".into());
+                    step!(
+                        home,
+                        format!(
+                            "`made_in` or `exported_from` could not be read: exported from China the verdict is the one above, exported from abroad it would be {}; not decided until it is fixed.",
+                            away.verdict.as_str()
+                        ),
+                        None
+                    );
+                }
+                Some(country) => {
+                    home.missing.push(format!(
+                        "`exported_from` (made in {country}: exported from China it would be {}, exported from {country} {}; set `exported_from = \"CN\"` or `\"{country}\"`)",
+                        at_home,
+                        verdict_with_codes(away.verdict, &away.codes)
+                    ));
+                    step!(
+                        home,
+                        format!(
+                            "Made in {country}, and `exported_from` does not say where this export leaves from: exported from China (Ann. 18 and the other announcements on exports from China) the verdict is the one above, exported from {country} (Ann. 61/2025) it would be {}; not decided until `exported_from` is set.",
+                            away.verdict.as_str()
+                        ),
+                        None
+                    );
+                }
+            }
+        } else if let Some(country) = made_in {
             step!(
                 home,
                 format!(
-                    "`made_in` or `exported_from` could not be read: exported from China the verdict is the one above, exported from abroad it would be {}; not decided until it is fixed.",
-                    away.verdict.as_str()
+                    "Made in {country}, `exported_from` not stated: exported from China or from {country} (Ann. 61/2025) the verdict is the same."
                 ),
                 None
             );
         }
         home
+    }
+
+    /// Component `sku`, whose first product is `at`, on `date`. When several
+    /// products share the SKU (`duplicate-sku`) the reference is ambiguous:
+    /// it is judged with each of them, and is indeterminate unless they all
+    /// agree (a wrong pick could clear the product that contains it).
+    fn component(&mut self, sku: &str, at: (usize, usize), date: Date) -> Arc<Classification> {
+        let first = self.classify_in(at, date, true);
+        let lookup: &'a L = self.lookup;
+        let more = lookup.more(sku);
+        if more.is_empty() {
+            return first;
+        }
+        let n = more.len() + 1;
+        let mut why = None;
+        if n > MAX_SHARED_SKU {
+            why = Some(format!(
+                "component `{sku}` (the SKU of {n} products, too many to judge with each)"
+            ));
+        } else {
+            for &o in more {
+                if self.stack.contains(&o) {
+                    why = Some(format!(
+                        "component `{sku}` (one of the {n} products with this SKU contains this product: a cycle)"
+                    ));
+                    break;
+                }
+                let other = self.classify_in(o, date, true);
+                if other.verdict != first.verdict
+                    || other.codes != first.codes
+                    || other.exclusion != first.exclusion
+                {
+                    why = Some(format!(
+                        "component `{sku}` (the SKU of {n} products, judged differently: {} and {}; give each product its own sku)",
+                        verdict_with_codes(first.verdict, &first.codes),
+                        verdict_with_codes(other.verdict, &other.codes)
+                    ));
+                    break;
+                }
+            }
+        }
+        let Some(why) = why else {
+            return first;
+        };
+        let mut c = self.fresh(Verdict::Indeterminate);
+        c.dormant = first.dormant.clone();
+        step!(
+            c,
+            format!(
+                "{n} products have the SKU `{sku}`, and they are not judged alike: which one is meant decides."
+            ),
+            None
+        );
+        c.missing.push(why);
+        Arc::new(c)
     }
 
     /// A product exported from China (or a component exported with one).
@@ -550,10 +776,15 @@ impl<'a, L: ProductLookup> Classifier<'a, L> {
         let pack = self.pack;
         let mut c = self.fresh(Verdict::NotControlled);
         let from = p.export_origin().to_string();
+        let stated = if p.exported_from_abroad() {
+            "Exported from"
+        } else {
+            "If exported from"
+        };
         step!(
             c,
             format!(
-                "Exported from {from}, not from China (`exported_from`, else `made_in`): announcements on exports from China do not reach it; the extraterritorial rules (Ann. 61/2025 §1) decide."
+                "{stated} {from}, not from China: announcements on exports from China do not reach it; the extraterritorial rules (Ann. 61/2025 §1) decide."
             ),
             pack.extraterritorial
                 .first()
@@ -619,25 +850,36 @@ impl<'a, L: ProductLookup> Classifier<'a, L> {
             c.limbs.push(li);
             match self.standing_of(status) {
                 Standing::Dormant(status) => {
-                    if !lh.is_empty() {
-                        let codes: Vec<&str> = lh
-                            .iter()
-                            .map(|h| h.code.as_str())
-                            .filter(|x| !x.is_empty())
-                            .collect();
-                        let d = Dormant {
-                            code: if codes.is_empty() {
-                                limb.article.to_string()
-                            } else {
-                                codes.join(", ")
-                            },
-                            title: limb.title.clone(),
-                            status,
-                            source,
-                        };
-                        step!(c, dormant_text(pack, &d, date), Some(d.source.clone()));
-                        c.dormant.push(d);
-                    }
+                    // A limb that may reach it once the missing facts are
+                    // given is reported too (it would otherwise vanish
+                    // because a fact is absent), saying what it needs.
+                    let of = match (&member, lh.is_empty()) {
+                        (_, false) => &lh,
+                        (Member::Yes(h), true) => h,
+                        _ => &Vec::new(),
+                    };
+                    let codes: Vec<&str> = of
+                        .iter()
+                        .map(|h| h.code.as_str())
+                        .filter(|x| !x.is_empty())
+                        .collect();
+                    let title = if lh.is_empty() {
+                        format!("{}, if {} says so", limb.title, missing.join(", "))
+                    } else {
+                        limb.title.clone()
+                    };
+                    let d = Dormant {
+                        code: if codes.is_empty() {
+                            limb.article.to_string()
+                        } else {
+                            codes.join(", ")
+                        },
+                        title,
+                        status,
+                        source,
+                    };
+                    step!(c, dormant_text(pack, &d, date), Some(d.source.clone()));
+                    c.dormant.push(d);
                 }
                 standing => {
                     if let Standing::Assumed(s) = standing {
@@ -1060,7 +1302,7 @@ impl<'a, L: ProductLookup> Classifier<'a, L> {
                 );
                 continue;
             }
-            let sub = self.classify_in(at, date, true);
+            let sub = self.component(sku, at, date);
             for d in &sub.dormant {
                 if !c.dormant.iter().any(|x| x.code == d.code) {
                     c.dormant.push(d.clone());

@@ -15,7 +15,7 @@ mod share;
 mod stream;
 mod workspace;
 
-pub use classify::{Classification, TraceStep, Verdict};
+pub use classify::{Classification, MAX_SHARED_SKU, TraceStep, Verdict};
 pub use workspace::{
     Analysis, FileInput, FileResult, Options, ProductOutcome, ProductResult, Workspace,
 };

@@ -243,6 +243,9 @@ impl ProductLookup for Workspace<'_> {
     fn product(&self, sku: &str) -> Option<(usize, usize)> {
         self.index.sku(&self.cats, sku).map(|p| p.first)
     }
+    fn more(&self, sku: &str) -> &[(usize, usize)] {
+        self.index.sku(&self.cats, sku).map_or(&[], |p| p.more())
+    }
     fn get(&self, at: (usize, usize)) -> &Product {
         &self.files[at.0].catalogue.products[at.1]
     }
@@ -771,6 +774,37 @@ impl<'a> Workspace<'a> {
                         );
                     }
                     Some((cf, cp)) => {
+                        // A duplicate SKU makes the reference ambiguous: the
+                        // classifier judges the product with each of them.
+                        if let Some(all) = self
+                            .index
+                            .sku(&self.cats, &s.value)
+                            .filter(|all| all.count() > 1)
+                        {
+                            let n = all.count();
+                            let more = if n > MAX_RELATED {
+                                format!(" ({} more not linked)", n - MAX_RELATED)
+                            } else {
+                                String::new()
+                            };
+                            let mut d = Diagnostic::new(
+                                Code::DuplicateSku,
+                                s.span,
+                                format!(
+                                    "component `{}` is ambiguous: {n} products have this sku (linked{more}); this product is judged with each and is indeterminate unless they are judged alike: give each product its own sku, and name the one meant",
+                                    s.value
+                                ),
+                            )
+                            .with_sku(sku);
+                            for o in all.iter().take(MAX_RELATED) {
+                                d = d.with_related(Related {
+                                    file: FileRef::Index(FileIndex(o.0)),
+                                    span: self.name_span(Kind::Sku, o),
+                                    message: format!("`{}` is defined here", s.value),
+                                });
+                            }
+                            out.push(d);
+                        }
                         if self.in_cycle(sku, &s.value) {
                             out.push(
                                 Diagnostic::new(Code::ComponentCycle, s.span, format!("component `{}` contains `{}` again: a product cannot contain itself; remove one of the references", s.value, sku.unwrap_or("this product")))

@@ -31,7 +31,7 @@ pub(super) fn read_shipment(r: &mut Reader, t: &DeTable, header: Span, span: Spa
     let sku = r.nonempty_string(t, "sku");
     r.sku = sku.as_ref().map(|s| s.value.clone());
     r.unknown_keys(t, SHIPMENT_KEYS, "[[shipment]]");
-    let ship_date = r.date(t, "ship_date");
+    let ship_date = r.ship_date(t);
     let missing: Vec<&str> = ["sku", "ship_date"]
         .into_iter()
         .filter(|k| r.get(t, k).is_none())
