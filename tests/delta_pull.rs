@@ -5,7 +5,7 @@
 //! `textDocument/diagnostic` answers. `DELTA_FUZZ_SEEDS=N` runs more seeds.
 
 mod common;
-use common::lsp::{Client, url};
+use common::lsp::{Client, apply_delta, url};
 use serde_json::{Value, json};
 use std::collections::HashMap;
 
@@ -203,22 +203,18 @@ fn run(seed: u64) {
                         }
                         Some("unchanged") => {}
                         Some("delta") => {
-                            let (h, t) = (
-                                res["head"].as_u64().unwrap() as usize,
-                                res["tail"].as_u64().unwrap() as usize,
-                            );
-                            match &held {
-                                Some((id, base))
-                                    if Some(id.as_str()) == res["previousResultId"].as_str()
-                                        && h + t <= base.len() =>
-                                {
-                                    let mut out = base[..h].to_vec();
-                                    out.extend(items(&res));
-                                    out.extend(base[base.len() - t..].iter().cloned());
+                            let applied = held
+                                .as_ref()
+                                .filter(|(id, _)| {
+                                    Some(id.as_str()) == res["previousResultId"].as_str()
+                                })
+                                .and_then(|(_, base)| apply_delta(base, &res));
+                            match applied {
+                                Some(out) => {
                                     held =
                                         Some((res["resultId"].as_str().unwrap().to_string(), out));
                                 }
-                                _ => {
+                                None => {
                                     let r = c.request(
                                         "textDocument/diagnostic",
                                         json!({"textDocument": {"uri": uri}}),
@@ -273,12 +269,9 @@ fn run(seed: u64) {
             7 => {
                 // An answer the client discards (cancelled after the server answered).
                 let prev = held.as_ref().map(|h| h.0.clone());
-                let r = c.request(
-                    "catalogue/diagnostic",
-                    json!({"textDocument": {"uri": uri}, "previousResultId": prev}),
-                );
-                if r["result"]["kind"] != "unchanged" {
-                    last_answered = r["result"]["resultId"].as_str().map(str::to_string);
+                let res = c.delta_pull(&uri, prev.as_deref());
+                if res["kind"] != "unchanged" {
+                    last_answered = res["resultId"].as_str().map(str::to_string);
                 }
             }
             8 => {
@@ -302,14 +295,10 @@ fn run(seed: u64) {
                 } else {
                     prev
                 };
-                let r = c.request(
-                    "catalogue/diagnostic",
-                    json!({"textDocument": {"uri": uri}, "previousResultId": prev}),
-                );
-                let res = r["result"].clone();
+                let res = c.delta_pull(&uri, prev.as_deref());
                 let was = last_answered.clone();
-                if r["result"]["kind"] != "unchanged" {
-                    last_answered = r["result"]["resultId"].as_str().map(str::to_string);
+                if res["kind"] != "unchanged" {
+                    last_answered = res["resultId"].as_str().map(str::to_string);
                 }
                 let base_for_prev = prev.as_ref().and_then(|p| seen.get(p).cloned());
                 match res["kind"].as_str() {
@@ -355,17 +344,11 @@ fn run(seed: u64) {
                         deltas += 1;
                         assert_eq!(res["previousResultId"].as_str(), prev.as_deref());
                         let base = base_for_prev.expect("a delta from an id never seen");
-                        let (h, t) = (
-                            res["head"].as_u64().unwrap() as usize,
-                            res["tail"].as_u64().unwrap() as usize,
-                        );
-                        assert!(h + t <= base.len(), "step {step}: {res}");
-                        let mut out = base[..h].to_vec();
-                        out.extend(items(&res));
-                        out.extend(base[base.len() - t..].iter().cloned());
-                        held = Some((res["resultId"].as_str().unwrap().to_string(), out));
+                        let out = apply_delta(&base, &res);
+                        assert!(out.is_some(), "step {step}: {res}");
+                        held = Some((res["resultId"].as_str().unwrap().to_string(), out.unwrap()));
                     }
-                    other => panic!("step {step}: kind {other:?}: {r}"),
+                    other => panic!("step {step}: kind {other:?}: {res}"),
                 }
                 let full = c.request(
                     "textDocument/diagnostic",
@@ -426,14 +409,7 @@ fn a_report_from_a_workspace_pull_is_a_base_once_confirmed() {
     );
     c.notify("initialized", json!({}));
     c.open(&uri, &text, 1);
-    let pull = |c: &mut Client, prev: Option<&str>| {
-        c.request(
-            "catalogue/diagnostic",
-            json!({"textDocument": {"uri": uri}, "previousResultId": prev}),
-        )["result"]
-            .clone()
-    };
-    let first = pull(&mut c, None);
+    let first = c.delta_pull(&uri, None);
     let r1 = first["resultId"].as_str().unwrap().to_string();
     // Edit 1: a Dy removed (one product's diagnostics change).
     let hits: Vec<usize> = text.match_indices("Dy = 3, ").map(|(i, _)| i).collect();
@@ -458,11 +434,11 @@ fn a_report_from_a_workspace_pull_is_a_base_once_confirmed() {
     assert_eq!(mine["kind"], "full");
     let r2 = mine["resultId"].as_str().unwrap().to_string();
     // The document pull the edit triggered: unchanged (R2 is current).
-    assert_eq!(pull(&mut c, Some(&r2))["kind"], "unchanged");
+    assert_eq!(c.delta_pull(&uri, Some(&r2))["kind"], "unchanged");
     // Edit 2: another Dy removed; the document pull from R2.
     let at = t2.match_indices("Dy = 3, ").nth(3).unwrap().0;
     edit(&mut c, &t2, at, 3);
-    let third = pull(&mut c, Some(&r2));
+    let third = c.delta_pull(&uri, Some(&r2));
     assert_eq!(
         third["kind"],
         "delta",

@@ -2065,14 +2065,7 @@ fn a_delta_pull_answers_what_an_edit_changed_once_the_index_is_built() {
     );
     c.notify("initialized", json!({}));
     c.open(&uri, &text, 1);
-    let pull = |c: &mut Client, previous: Option<&str>| {
-        c.request(
-            "catalogue/diagnostic",
-            json!({"textDocument": {"uri": uri}, "previousResultId": previous}),
-        )["result"]
-            .clone()
-    };
-    let first = pull(&mut c, None);
+    let first = c.delta_pull(&uri, None);
     assert_eq!(first["kind"], "full", "{first}");
     let base = first["items"].as_array().unwrap().clone();
     // One missing-licence per magnet without a licence; none for L (GL-1 is known).
@@ -2086,7 +2079,7 @@ fn a_delta_pull_answers_what_an_edit_changed_once_the_index_is_built() {
         2,
         json!([{"range": {"start": pos(line, from), "end": pos(line, from + 8)}, "text": ""}]),
     );
-    let delta = pull(&mut c, Some(&id));
+    let delta = c.delta_pull(&uri, Some(&id));
     assert_eq!(delta["kind"], "delta", "{delta}");
     assert_eq!(delta["previousResultId"], id.as_str());
     let (head, tail) = (
@@ -2094,9 +2087,7 @@ fn a_delta_pull_answers_what_an_edit_changed_once_the_index_is_built() {
         delta["tail"].as_u64().unwrap() as usize,
     );
     assert_eq!((head, tail), (12, 17), "{delta}");
-    let mut applied = base[..head].to_vec();
-    applied.extend(delta["items"].as_array().unwrap().iter().cloned());
-    applied.extend(base[base.len() - tail..].iter().cloned());
+    let applied = common::lsp::apply_delta(&base, &delta).unwrap();
     let full = c.request(
         "textDocument/diagnostic",
         json!({"textDocument": {"uri": uri}}),
@@ -2106,7 +2097,7 @@ fn a_delta_pull_answers_what_an_edit_changed_once_the_index_is_built() {
     assert_eq!(delta["resultId"], full["resultId"]);
     let now = delta["resultId"].as_str().unwrap();
     assert_eq!(
-        pull(&mut c, Some(now)),
+        c.delta_pull(&uri, Some(now)),
         json!({"kind": "unchanged", "resultId": now})
     );
     assert_eq!(c.shutdown_and_exit(), Some(0));

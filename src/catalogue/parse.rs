@@ -881,6 +881,25 @@ fn intended_table(name: &str) -> Option<&'static str> {
     (kind != name).then_some(kind)
 }
 
+/// The kind of the format's table `name` (one of [`TABLE_NAMES`]).
+fn table_kind(name: &str) -> TableKind {
+    match name {
+        "product" => TableKind::Product,
+        "shipment" => TableKind::Shipment,
+        "licence" => TableKind::Licence,
+        "catalogue" => TableKind::Catalogue,
+        _ => TableKind::Screening,
+    }
+}
+
+/// How the format's table `name` is declared: `[catalogue]`, `[[product]]`.
+fn table_header(name: &str) -> String {
+    match name {
+        "catalogue" => "[catalogue]".to_string(),
+        _ => format!("[[{name}]]"),
+    }
+}
+
 fn classify_header(chunk: &Chunk, diags: &mut Vec<Diagnostic>) -> TableKind {
     let Some(header) = chunk.header else {
         return TableKind::Root;
@@ -898,61 +917,41 @@ fn classify_header(chunk: &Chunk, diags: &mut Vec<Diagnostic>) -> TableKind {
                 header,
                 format!("`[{name}]` declares one table, but {name}s are an array of tables: write `[[{name}]]`"),
             ).with_replacements(vec![format!("[[{name}]]")]));
-            match name {
-                "product" => TableKind::Product,
-                "shipment" => TableKind::Shipment,
-                "licence" => TableKind::Licence,
-                _ => TableKind::Screening,
-            }
+            table_kind(name)
         }
         ("catalogue", true) => {
             diags.push(Diagnostic::new(Code::InvalidValue, header, "`[[catalogue]]` declares an array, but a file has one catalogue table: write `[catalogue]`")
                 .with_replacements(vec!["[catalogue]".into()]));
             TableKind::Catalogue
         }
-        _ if intended_table(name).is_some() => {
-            // `[[products]]`, `[[Product]]`, `[[license]]`: plainly meant
-            // as one of the format's tables. Read as that table (an unknown
-            // table's products would go unjudged: a clearance by omission)
-            // and reported as an error, so `check` fails until it is fixed.
-            let kind = intended_table(name).unwrap_or("product");
-            let h = if kind == "catalogue" {
-                "[catalogue]".to_string()
-            } else {
-                format!("[[{kind}]]")
-            };
-            let written = if chunk.array {
-                format!("[[{name}]]")
-            } else {
-                format!("[{name}]")
-            };
-            diags.push(
-                Diagnostic::new(
-                    Code::InvalidValue,
-                    header,
-                    format!(
-                        "`{written}` is not a table of the format: it is read as `{h}`; write `{h}`"
-                    ),
-                )
-                .with_replacements(vec![h]),
-            );
-            match kind {
-                "product" => TableKind::Product,
-                "shipment" => TableKind::Shipment,
-                "licence" => TableKind::Licence,
-                "catalogue" => TableKind::Catalogue,
-                _ => TableKind::Screening,
-            }
-        }
         _ => {
-            let suggestion = nearest(name, TABLE_NAMES.iter().copied());
-            let (msg, fix) = match suggestion {
+            if let Some(kind) = intended_table(name) {
+                // `[[products]]`, `[[Product]]`, `[[license]]`: plainly meant
+                // as one of the format's tables. Read as that table (an
+                // unknown table's products would go unjudged: a clearance by
+                // omission) and reported as an error, so `check` fails until
+                // it is fixed.
+                let h = table_header(kind);
+                let written = if chunk.array {
+                    format!("[[{name}]]")
+                } else {
+                    format!("[{name}]")
+                };
+                diags.push(
+                    Diagnostic::new(
+                        Code::InvalidValue,
+                        header,
+                        format!(
+                            "`{written}` is not a table of the format: it is read as `{h}`; write `{h}`"
+                        ),
+                    )
+                    .with_replacements(vec![h]),
+                );
+                return table_kind(kind);
+            }
+            let (msg, fix) = match nearest(name, TABLE_NAMES.iter().copied()) {
                 Some(s) => {
-                    let h = if s == "catalogue" {
-                        "[catalogue]".to_string()
-                    } else {
-                        format!("[[{s}]]")
-                    };
+                    let h = table_header(s);
                     (
                         format!(
                             "unknown table `{name}`: did you mean `{h}`? Its keys are not checked"

@@ -1446,36 +1446,28 @@ impl<'a, L: ProductLookup> Classifier<'a, L> {
                         ),
                         None,
                     );
-                } else if let Some(first) = unknown_parts
-                    .then(|| self.unreached_magnet(e, date, c))
+                } else if let Some((first, may, then)) = unknown_parts
+                    .then(|| {
+                        // Some components are unknown: they may be magnets
+                        // the exclusion does not reach, or (an exclusion
+                        // that takes out some items only) hold another
+                        // listed item, which stays controlled. Not decided
+                        // (absence of data is never clearance).
+                        self.unreached_magnet(e, date, c)
+                            .map(|i| (i, "be", "it does not reach"))
+                            .or_else(|| {
+                                self.unreached_item(e, date, c).map(|i| {
+                                    (i, "hold another listed item, e.g.", "stays controlled")
+                                })
+                            })
+                    })
                     .flatten()
                 {
-                    // Some components are unknown and may be magnets the
-                    // exclusion does not reach: not decided.
                     c.verdict = Verdict::Indeterminate;
                     step!(
                         c,
                         format!(
-                            "Exclusion `{}` covers {} only; an unknown component may be {} ({}), which it does not reach.",
-                            e.id,
-                            scope_names(pack, e),
-                            first.code,
-                            first.title
-                        ),
-                        Some(pack.item_source(first)),
-                    );
-                } else if let Some(first) = unknown_parts
-                    .then(|| self.unreached_item(e, date, c))
-                    .flatten()
-                {
-                    // The exclusion takes out some items only (magnets): an
-                    // unknown component may hold another, which stays
-                    // controlled (absence of data is never clearance).
-                    c.verdict = Verdict::Indeterminate;
-                    step!(
-                        c,
-                        format!(
-                            "Exclusion `{}` covers {} only; an unknown component may hold another listed item, e.g. {} ({}), which stays controlled.",
+                            "Exclusion `{}` covers {} only; an unknown component may {may} {} ({}), which {then}.",
                             e.id,
                             scope_names(pack, e),
                             first.code,

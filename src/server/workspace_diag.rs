@@ -519,6 +519,16 @@ mod tests {
         t
     }
 
+    /// `uri`'s text replaced by `text`, analysed again; its delta bases
+    /// kept, as an open document's edit keeps them (`forget` drops them).
+    fn edit(st: &mut State, uri: &Url, text: String, version: i32) {
+        let kept = st.sent.remove(uri);
+        st.forget(uri);
+        st.docs.insert(uri.clone(), Document::new(text, version));
+        st.analyse(std::slice::from_ref(uri), None);
+        st.sent.extend(kept.map(|k| (uri.clone(), k)));
+    }
+
     /// The items a delta answer stands for, from the base's items.
     fn applied(base: &[serde_json::Value], delta: &serde_json::Value) -> Vec<serde_json::Value> {
         let head = delta["head"].as_u64().unwrap() as usize;
@@ -539,21 +549,13 @@ mod tests {
         let uri = Url::parse("file:///w/m.catalogue.toml").unwrap();
         let mut st = State::default();
         let json = |b: Vec<u8>| serde_json::from_slice::<serde_json::Value>(&b).unwrap();
-        let set = |st: &mut State, text: String, version: i32| {
-            st.forget(&uri);
-            st.docs.insert(uri.clone(), Document::new(text, version));
-            st.analyse(std::slice::from_ref(&uri), None);
-        };
-        set(&mut st, magnets(20, None), 1);
+        edit(&mut st, &uri, magnets(20, None), 1);
         let first = json(delta_report_json(&mut st, &uri, None));
         assert_eq!(first["kind"], "full");
         let base = first["items"].as_array().unwrap().clone();
         assert_eq!(base.len(), 20, "{first}");
         let id1 = first["resultId"].as_str().unwrap().to_string();
-        // (`forget` drops the base: keep it as an open document's edit would.)
-        let kept = st.sent.remove(&uri);
-        set(&mut st, magnets(20, Some(7)), 2);
-        st.sent.extend(kept.map(|k| (uri.clone(), k)));
+        edit(&mut st, &uri, magnets(20, Some(7)), 2);
         let removed = json(delta_report_json(&mut st, &uri, Some(&id1)));
         assert_eq!(removed["kind"], "delta", "{removed}");
         assert_eq!(removed["previousResultId"], id1.as_str());
@@ -571,9 +573,7 @@ mod tests {
             serde_json::json!({"kind": "unchanged", "resultId": id2})
         );
         // Back again: one item added between the same head and tail.
-        let kept = st.sent.remove(&uri);
-        set(&mut st, magnets(20, None), 3);
-        st.sent.extend(kept.map(|k| (uri.clone(), k)));
+        edit(&mut st, &uri, magnets(20, None), 3);
         let added = json(delta_report_json(&mut st, &uri, Some(&id2)));
         assert_eq!(added["kind"], "delta", "{added}");
         assert_eq!(added["items"].as_array().unwrap().len(), 1);
@@ -586,9 +586,7 @@ mod tests {
         assert_eq!(other["kind"], "full");
         assert_eq!(other["items"].as_array().unwrap().clone(), base);
         // Every item moved (a line inserted at the top): full.
-        let kept = st.sent.remove(&uri);
-        set(&mut st, format!("\n{}", magnets(20, None)), 4);
-        st.sent.extend(kept.map(|k| (uri.clone(), k)));
+        edit(&mut st, &uri, format!("\n{}", magnets(20, None)), 4);
         assert_eq!(
             json(delta_report_json(&mut st, &uri, Some(&id3)))["kind"],
             "full"
@@ -660,44 +658,37 @@ mod tests {
         let uri = Url::parse("file:///w/m.catalogue.toml").unwrap();
         let mut st = State::default();
         let json = |b: Vec<u8>| serde_json::from_slice::<serde_json::Value>(&b).unwrap();
-        let edit = |st: &mut State, text: String, version: i32| {
-            let kept = st.sent.remove(&uri);
-            st.forget(&uri);
-            st.docs.insert(uri.clone(), Document::new(text, version));
-            st.analyse(std::slice::from_ref(&uri), None);
-            st.sent.extend(kept.map(|k| (uri.clone(), k)));
-        };
-        edit(&mut st, magnets(20, None), 1);
+        edit(&mut st, &uri, magnets(20, None), 1);
         let r1 = json(delta_report_json(&mut st, &uri, None));
         let id1 = r1["resultId"].as_str().unwrap().to_string();
-        edit(&mut st, magnets(20, Some(4)), 2);
+        edit(&mut st, &uri, magnets(20, Some(4)), 2);
         let r2 = json(delta_report_json(&mut st, &uri, Some(&id1)));
         assert_eq!(r2["kind"], "delta");
         // The client dropped r2 (cancelled): it still holds r1.
-        edit(&mut st, magnets(20, Some(9)), 3);
+        edit(&mut st, &uri, magnets(20, Some(9)), 3);
         let r3 = json(delta_report_json(&mut st, &uri, Some(&id1)));
         assert_eq!(r3["kind"], "delta", "{r3}");
         assert_eq!(st.sent[&uri].len(), BASES);
         // Three answers on, r1 is no longer a base.
-        edit(&mut st, magnets(20, Some(11)), 4);
+        edit(&mut st, &uri, magnets(20, Some(11)), 4);
         let r4 = json(delta_report_json(
             &mut st,
             &uri,
             Some(r3["resultId"].as_str().unwrap()),
         ));
         assert_eq!(r4["kind"], "delta");
-        edit(&mut st, magnets(20, Some(12)), 5);
+        edit(&mut st, &uri, magnets(20, Some(12)), 5);
         assert_eq!(
             json(delta_report_json(&mut st, &uri, Some(&id1)))["kind"],
             "full"
         );
         // Items the client got elsewhere: `unchanged` makes them a base.
-        edit(&mut st, magnets(20, Some(13)), 6);
+        edit(&mut st, &uri, magnets(20, Some(13)), 6);
         let elsewhere = json(document_report_json(&mut st, &uri, None));
         let id = elsewhere["resultId"].as_str().unwrap().to_string();
         let same = json(delta_report_json(&mut st, &uri, Some(&id)));
         assert_eq!(same["kind"], "unchanged");
-        edit(&mut st, magnets(20, Some(14)), 7);
+        edit(&mut st, &uri, magnets(20, Some(14)), 7);
         assert_eq!(
             json(delta_report_json(&mut st, &uri, Some(&id)))["kind"],
             "delta"

@@ -225,6 +225,15 @@ impl Client {
         self.backlog.push(m);
     }
 
+    /// `catalogue/diagnostic` for `uri` relative to `previous`: the answer's result.
+    pub fn delta_pull(&mut self, uri: &str, previous: Option<&str>) -> Value {
+        self.request(
+            "catalogue/diagnostic",
+            json!({"textDocument": {"uri": uri}, "previousResultId": previous}),
+        )["result"]
+            .clone()
+    }
+
     pub fn initialize(
         &mut self,
         root: &std::path::Path,
@@ -362,6 +371,21 @@ fn is_diag_for(m: &Value, uri: &str, version: Option<i64>) -> bool {
     m["method"] == "textDocument/publishDiagnostics"
         && m["params"]["uri"] == uri
         && version.is_none_or(|v| m["params"]["version"] == json!(v))
+}
+
+/// The items a `catalogue/diagnostic` answer of kind `delta` stands for,
+/// from the items of its base: the base's first `head`, then `items`, then
+/// the base's last `tail`; None when `head + tail` is more than the base has.
+pub fn apply_delta(base: &[Value], delta: &Value) -> Option<Vec<Value>> {
+    let head = usize::try_from(delta["head"].as_u64()?).ok()?;
+    let tail = usize::try_from(delta["tail"].as_u64()?).ok()?;
+    if head + tail > base.len() {
+        return None;
+    }
+    let mut out = base[..head].to_vec();
+    out.extend(delta["items"].as_array()?.iter().cloned());
+    out.extend_from_slice(&base[base.len() - tail..]);
+    Some(out)
 }
 
 pub fn url(p: &std::path::Path) -> String {
